@@ -1,0 +1,47 @@
+# Two commands do all the set-up on a fresh machine:  make demo  and  make test.
+# Each creates .venv when missing, installs the package with its dependencies, and is quick
+# when everything is already installed (a stamp file remembers the install).
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.wecom-eval-installed
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test test-fast lab bench lint typecheck clean-data
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m ipykernel install --sys-prefix --name wecom-eval --display-name "wecom-eval (project)" >/dev/null
+	@bash scripts/ensure-cjk-font.sh
+	@touch $(STAMP)
+
+demo: setup
+	$(VENV)/bin/wecom-eval demo
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: setup
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+lab: setup
+	@test -f data/warehouse.duckdb || $(VENV)/bin/wecom-eval demo
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+bench: setup
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+lint: setup
+	$(VENV)/bin/ruff check wecom_eval tests benchmarks
+
+typecheck: setup
+	$(VENV)/bin/mypy
+
+clean-data:
+	rm -rf data/raw data/demo data/warehouse.duckdb data/warehouse.duckdb.wal reports

@@ -1,0 +1,50 @@
+"""The package's public surface and its environments agree with each other."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import yaml
+
+import wecom_eval
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_environment_yml_takes_its_python_packages_from_the_package():
+    env = yaml.safe_load((REPO / "environment.yml").read_text(encoding="utf-8"))
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    conda = [d for d in env["dependencies"] if isinstance(d, str)]
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    # conda provides the interpreter and pip only; every Python package comes from pyproject.toml.
+    assert sorted(re.split(r"[=<>]", d)[0] for d in conda) == ["pip", "python"]
+    assert pip == ["-e .[dev]"]
+    python_pin = next(d for d in conda if d.startswith("python"))
+    assert project["requires-python"] == ">=" + python_pin.split("=")[1]
+
+
+def test_every_dependency_has_a_lower_bound():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    deps = project["dependencies"] + [d for ds in project["optional-dependencies"].values() for d in ds]
+    assert all(">=" in d for d in deps), [d for d in deps if ">=" not in d]
+
+
+def test_public_names_are_exported_and_exist():
+    assert wecom_eval.__all__, "the package must declare its public names"
+    for name in wecom_eval.__all__:
+        assert hasattr(wecom_eval, name), name
+    public = {n for n in vars(wecom_eval) if not n.startswith("_")}
+    modules = {n for n in public if type(getattr(wecom_eval, n)).__name__ == "module"}
+    assert public - modules - {"annotations"} == set(wecom_eval.__all__)
+
+
+def test_console_script_is_installed():
+    bin_dir = Path(sys.executable).parent
+    out = subprocess.run([str(bin_dir / "wecom-eval"), "--help"], capture_output=True, text=True)
+    assert out.returncode == 0
+    for command in ("check", "demo"):
+        assert command in out.stdout

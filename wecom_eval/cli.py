@@ -1,0 +1,66 @@
+"""The ``wecom-eval`` command line.
+
+Each subcommand lives in its own module under :mod:`wecom_eval.commands` and exposes
+``register(subparsers)``, which adds its parser and sets ``func(args) -> int``. Errors the
+workbook raises on purpose print their message (no traceback) and exit with their code:
+2 bad input, 3 a source failed, 4 a notebook failed, 5 the lock is held.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from wecom_eval.errors import WecomEvalError
+
+# Module names under wecom_eval.commands; each adds one subcommand.
+COMMANDS = ("demo", "fake_server", "fetch", "ingest", "run", "notify", "check")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wecom-eval",
+        description="Evaluation workbook for a WeCom (企业微信) rollout.",
+    )
+    parser.add_argument("--home", help="where data/ and reports/ live (default: $WECOM_EVAL_HOME, "
+                        "else the repository root)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"wecom_eval.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"wecom_eval.commands.{name}":
+                raise
+            continue  # a command not built yet
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if args.home:
+        import os
+
+        os.environ["WECOM_EVAL_HOME"] = args.home
+    try:
+        return int(args.func(args) or 0)
+    except WecomEvalError as exc:
+        print(f"wecom-eval {args.command}: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"wecom-eval {args.command}: interrupted; nothing half-written was kept", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

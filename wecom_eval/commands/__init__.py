@@ -1,0 +1,1 @@
+"""One module per ``wecom-eval`` subcommand; see :mod:`wecom_eval.cli`."""

@@ -1,0 +1,212 @@
+"""Validation of rows bound for a canonical table.
+
+Two steps, so that each rule lives in one place and runs fast at any size:
+
+1. :func:`coerce_frame` turns a pandas frame into the table's column kinds and names every
+   value that does not convert (and any missing or unknown column).
+2. :func:`check_staged` runs the value rules in SQL on rows staged in DuckDB: required
+   values, allowed sets, ranges, time orderings, duplicated keys with conflicting values,
+   and references to other tables.
+
+Both raise one :class:`InputError` listing every problem as "source, row N, column C: got
+V; expected E". Row N is the frame's index when the caller set it (file readers set the
+line number in the file), else the 1-based position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from wecom_eval.errors import InputError, Problem
+from wecom_eval.schema import Column, Table
+
+DEFAULT_TZ = "Asia/Shanghai"
+EXAMPLES_PER_RULE = 5  # enough examples to fix a whole column without drowning the user
+ROW = "_row"  # the row number users see, carried through staging
+
+
+def row_numbers(frame: pd.DataFrame, *, first: int = 1) -> np.ndarray:
+    """The row numbers users see: the index if the caller set one (a file's line numbers),
+    else consecutive numbers from ``first`` (the position in the whole input)."""
+    if isinstance(frame.index, pd.RangeIndex):
+        return np.arange(first, first + len(frame), dtype=np.int64)
+    return np.asarray(frame.index, dtype=np.int64)
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value
+
+
+def _coerce(column: Column, values: pd.Series, tz: str) -> tuple[pd.Series, pd.Series]:
+    """The column converted to its kind, and a mask of present values that did not convert."""
+    no_bad = pd.Series(False, index=values.index)
+    if values.dtype == object or pd.api.types.is_string_dtype(values):
+        stripped = values.map(lambda v: v.strip() if isinstance(v, str) else v)
+        values = stripped.where(stripped.notna() & stripped.ne(""), None)
+    present = values.notna()
+    kind = column.kind
+    if kind == "str":
+        return values.astype("string"), no_bad
+    if kind == "bool":
+        if pd.api.types.is_bool_dtype(values):
+            return values.astype("boolean"), no_bad
+        words = {"1": True, "0": False, "true": True, "false": False}
+        out = values.map(lambda v: words.get(str(v).lower(), pd.NA) if v is not None else pd.NA)
+        return out.astype("boolean"), present & out.isna()
+    if kind in ("int", "float"):
+        num = pd.to_numeric(values, errors="coerce")
+        bad = present & num.isna()
+        if kind == "int":
+            bad |= num.notna() & (num != np.floor(num.fillna(0)))
+            return num.where(~bad).astype("Int64"), bad
+        return num.astype("Float64"), bad
+    if kind == "date":
+        if pd.api.types.is_datetime64_any_dtype(values):
+            dates = values.dt.tz_localize(None) if getattr(values.dt, "tz", None) else values
+            return dates.dt.normalize(), no_bad
+        parsed = pd.to_datetime(values, errors="coerce", format="mixed")
+        return parsed.dt.normalize(), present & parsed.isna()
+    # timestamp: stored timezone-aware; naive values are read in the plan's zone
+    parsed = values if pd.api.types.is_datetime64_any_dtype(values) else pd.to_datetime(
+        values, errors="coerce", format="mixed", utc=values.map(
+            lambda v: isinstance(v, str) and ("+" in v[10:] or v.endswith("Z"))).any())
+    bad = present & parsed.isna()
+    if getattr(parsed.dt, "tz", None) is None:
+        parsed = parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+    else:
+        parsed = parsed.dt.tz_convert(tz)
+    return parsed, bad
+
+
+def coerce_frame(table: Table, frame: pd.DataFrame, *, source: str, tz: str = DEFAULT_TZ,
+                 first_row: int = 1) -> pd.DataFrame:
+    """``frame`` with the table's columns converted to their kinds, plus the ``_row`` column.
+
+    Raises
+    ------
+    InputError
+        For a missing or unknown column, and for every value that is not of its column's
+        kind (a date that is not a date, a number that is not a number). Nothing is changed.
+    """
+    problems: list[Problem] = []
+    found = ", ".join(map(str, frame.columns)) or "none"
+    for name in table.column_names:
+        if name not in frame.columns:
+            problems.append(Problem(f"{source}: column {name}", None,
+                                    f"a column {name!r} for table {table.name}", f"Columns found: {found}."))
+    for name in frame.columns:
+        if name not in table.column_names and name != ROW:
+            problems.append(Problem(f"{source}: column {name}", None,
+                                    f"only the columns of {table.name}: {', '.join(table.column_names)}",
+                                    "Remove or rename it."))
+    if problems:
+        raise InputError(f"{source} → {table.name}", problems)
+    rows = frame[ROW].to_numpy() if ROW in frame.columns else row_numbers(frame, first=first_row)
+    out: dict[str, object] = {}
+    for column in table.columns:
+        raw = frame[column.name]
+        values, bad = _coerce(column, raw, tz)
+        if bad.any():
+            positions = np.flatnonzero(bad.to_numpy())
+            for p in positions[:EXAMPLES_PER_RULE]:
+                problems.append(Problem(f"{source}, row {rows[p]}, column {column.name}",
+                                        _plain(raw.iloc[p]), f"a {column.kind} value"))
+            if len(positions) > EXAMPLES_PER_RULE:
+                problems.append(Problem(f"{source}, column {column.name}",
+                                        f"{len(positions) - EXAMPLES_PER_RULE} more such rows",
+                                        f"a {column.kind} value"))
+        out[column.name] = values.to_numpy() if column.kind in ("date",) else values.array
+    if problems:
+        raise InputError(f"{source} → {table.name}", problems)
+    result = pd.DataFrame(out)
+    result[ROW] = rows
+    return result
+
+
+# ---- SQL checks on staged rows -------------------------------------------------------
+
+def _sql_examples(con: duckdb.DuckDBPyConnection, sql: str, limit: int = EXAMPLES_PER_RULE) -> list[tuple]:
+    return con.execute(f"{sql} LIMIT {limit + 1}").fetchall()
+
+
+def _quote(value: object) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def check_staged(con: duckdb.DuckDBPyConnection, table: Table, stage: str, *, source: str,
+                 target_has_rows: Callable[[str], bool]) -> None:
+    """Check rows staged in ``stage`` (the table's columns plus ``_row``) against the rules.
+
+    ``target_has_rows(name)`` says whether a referenced table holds rows; a reference to an
+    empty table is not checked (an API pull may come before the roster).
+    """
+    problems: list[Problem] = []
+
+    def add(rows: list[tuple], column: str, expected: str, fix: str = "") -> None:
+        for row_no, value in rows[:EXAMPLES_PER_RULE]:
+            problems.append(Problem(f"{source}, row {row_no}, column {column}", _plain(value), expected, fix))
+        if len(rows) > EXAMPLES_PER_RULE:
+            problems.append(Problem(f"{source}, column {column}", "more such rows", expected, fix))
+
+    for c in table.columns:
+        if not c.nullable:
+            add(_sql_examples(con, f"SELECT {ROW}, NULL FROM {stage} WHERE {c.name} IS NULL ORDER BY {ROW}"),
+                c.name, "a value (this column is required)")
+        if c.allowed is not None:
+            allowed = ", ".join(_quote(a) if isinstance(a, str) else str(a) for a in c.allowed)
+            add(_sql_examples(con, f"SELECT {ROW}, {c.name} FROM {stage} WHERE {c.name} IS NOT NULL "
+                                   f"AND {c.name} NOT IN ({allowed}) ORDER BY {ROW}"),
+                c.name, f"one of {', '.join(map(str, c.allowed))}")
+        if c.min is not None or c.max is not None:
+            conds = []
+            if c.min is not None:
+                conds.append(f"{c.name} < {c.min}")
+            if c.max is not None:
+                conds.append(f"{c.name} > {c.max}")
+            add(_sql_examples(con, f"SELECT {ROW}, {c.name} FROM {stage} WHERE {' OR '.join(conds)} "
+                                   f"ORDER BY {ROW}"),
+                c.name, f"a value from {c.min} to {c.max}")
+    for o in table.orderings:
+        add(_sql_examples(con, f"SELECT {ROW}, CAST({o.later} AS VARCHAR) FROM {stage} "
+                               f"WHERE {o.later} < {o.earlier} ORDER BY {ROW}"),
+            o.later, f"a time not before {o.earlier}", "Check that the two columns are not swapped.")
+    if problems:
+        raise InputError(f"{source} → {table.name}", problems)
+
+    key = ", ".join(table.key)
+    others = [c for c in table.column_names if c not in table.key]
+    distinct = f"count(DISTINCT ({', '.join(others)}))" if others else "1"
+    conflicts = _sql_examples(
+        con, f"SELECT {key}, list({ROW} ORDER BY {ROW}) FROM {stage} GROUP BY {key} "
+             f"HAVING count(*) > 1 AND {distinct} > 1 ORDER BY min({ROW})")
+    for found in conflicts[:EXAMPLES_PER_RULE]:
+        *key_values, rows = found
+        shown = ", ".join(f"{k}={_plain(v)}" for k, v in zip(table.key, key_values, strict=True))
+        problems.append(Problem(f"{source}, rows {', '.join(map(str, rows[:5]))}", shown,
+                                f"one set of values per key ({key})",
+                                "Keep one of the conflicting rows, or export the file again."))
+    if problems:
+        raise InputError(f"{source} → {table.name}", problems)
+
+    for ref in table.references:
+        if not target_has_rows(ref.target):
+            continue
+        cols = ref.columns
+        join = " AND ".join(f"s.{a} = t.{b}" for a, b in zip(cols, ref.target_columns, strict=True))
+        present = " AND ".join(f"s.{a} IS NOT NULL" for a in cols)
+        shown = " || '/' || ".join(f"CAST(s.{a} AS VARCHAR)" for a in cols)
+        rows = _sql_examples(con, f"SELECT min(s.{ROW}), {shown} AS v FROM {stage} s "
+                                  f"WHERE {present} AND NOT EXISTS (SELECT 1 FROM {ref.target} t WHERE {join}) "
+                                  f"GROUP BY v ORDER BY 1")
+        add(rows, "/".join(cols), f"a value that exists in {ref.target}.{'/'.join(ref.target_columns)}",
+            f"Load {ref.target} first, or correct the value.")
+    if problems:
+        raise InputError(f"{source} → {table.name}", problems)

@@ -1,0 +1,216 @@
+"""The DuckDB warehouse: canonical tables, transactional idempotent loads, a writer lock.
+
+Loads upsert by each table's natural key inside one transaction: loading the same rows
+twice leaves the same rows; a load that fails (bad data, a crash, a kill) leaves the
+warehouse as it was. Readers get small pandas frames; aggregation happens in SQL.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Union
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from wecom_eval.errors import InputError, Problem
+from wecom_eval.home import Home
+from wecom_eval.lock import writer_lock
+from wecom_eval.schema import LOAD_ORDER, TABLES, Table, table
+from wecom_eval.validate import DEFAULT_TZ, ROW, check_staged, coerce_frame
+
+MEMORY_ENV = "WECOM_EVAL_DUCKDB_MEMORY"  # e.g. "1GB"; DuckDB spills to disk beyond it
+THREADS_ENV = "WECOM_EVAL_DUCKDB_THREADS"
+
+Chunk = Union[pd.DataFrame, pa.Table]
+Rows = Union[Chunk, Iterable[Chunk]]
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What one load did to one table."""
+
+    table: str
+    source: str
+    received: int
+    inserted: int
+    updated: int
+    unchanged: int
+
+    def __str__(self) -> str:
+        return (f"{self.table}: {self.received:,} rows from {self.source} — {self.inserted:,} new, "
+                f"{self.updated:,} changed, {self.unchanged:,} unchanged")
+
+
+class Warehouse:
+    """A connection to the warehouse file. Use :func:`open_writer` / :func:`open_reader`."""
+
+    def __init__(self, path: Path, *, read_only: bool = False, tz: str = DEFAULT_TZ) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        self.tz = tz
+        config: dict[str, Any] = {}
+        if os.environ.get(MEMORY_ENV):
+            config["memory_limit"] = os.environ[MEMORY_ENV]
+        if os.environ.get(THREADS_ENV):
+            config["threads"] = int(os.environ[THREADS_ENV])
+        if read_only and not self.path.exists():
+            raise InputError("warehouse", [Problem(str(self.path), None, "an existing warehouse",
+                                                   "Load data first: `wecom-eval demo` or `wecom-eval ingest`.")])
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.con = duckdb.connect(str(self.path), read_only=read_only, config=config)
+        self.con.execute(f"SET TimeZone = '{tz}'")
+        if not read_only:
+            self._create()
+
+    # ---- schema --------------------------------------------------------------------
+    def _create(self) -> None:
+        for name in LOAD_ORDER:
+            self.con.execute(TABLES[name].ddl())
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS _loads (loaded_at TIMESTAMPTZ DEFAULT now(), table_name VARCHAR,"
+            " source VARCHAR, received BIGINT, inserted BIGINT, updated BIGINT, unchanged BIGINT)"
+        )
+
+    def close(self) -> None:
+        self.con.close()
+
+    # ---- reading -------------------------------------------------------------------
+    def query(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> pd.DataFrame:
+        """Run SQL and return a pandas frame."""
+        return self.con.execute(sql, params or []).df()
+
+    def count(self, name: str) -> int:
+        table(name)
+        return int(self.con.execute(f"SELECT count(*) FROM {name}").fetchone()[0])  # type: ignore[index]
+
+    def counts(self) -> dict[str, int]:
+        return {name: self.count(name) for name in LOAD_ORDER}
+
+    def frame(self, name: str) -> pd.DataFrame:
+        """A whole table, ordered by its key (for small tables and tests)."""
+        t = table(name)
+        return self.query(f"SELECT * FROM {name} ORDER BY {', '.join(t.key)}")
+
+    # ---- loading -------------------------------------------------------------------
+    def load(self, name: str, rows: Rows, *, source: str, progress: Progress | None = None) -> LoadResult:
+        """Validate ``rows`` and upsert them into table ``name`` in one transaction."""
+        return self.load_many({name: rows}, source=source, progress=progress)[name]
+
+    def load_many(self, tables: Mapping[str, Rows], *, source: str,
+                  progress: Progress | None = None) -> dict[str, LoadResult]:
+        """Load several tables in one transaction (parents before children).
+
+        Each value is a pandas frame, a pyarrow table with the canonical column types, or
+        an iterable of either (chunks). Any problem rolls everything back and raises
+        :class:`InputError`.
+        """
+        if self.read_only:
+            raise ValueError("this warehouse connection is read-only; use open_writer()")
+        for name in tables:
+            table(name)
+        say = progress or (lambda _msg: None)
+        results: dict[str, LoadResult] = {}
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            for name in LOAD_ORDER:
+                if name in tables:
+                    results[name] = self._load_one(TABLES[name], tables[name], source, say)
+            for r in results.values():
+                self.con.execute("INSERT INTO _loads (table_name, source, received, inserted, updated, unchanged)"
+                                 " VALUES (?, ?, ?, ?, ?, ?)",
+                                 [r.table, r.source, r.received, r.inserted, r.updated, r.unchanged])
+            say("committing")
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        return results
+
+    def _stage(self, t: Table, rows: Rows, source: str, say: Progress) -> str:
+        stage = f"_stage_{t.name}"
+        cols = ", ".join(f"{c.name} {c.sql_type}" for c in t.columns)
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} ({cols}, {ROW} BIGINT)")
+        chunks: Iterable[Chunk] = [rows] if isinstance(rows, (pd.DataFrame, pa.Table)) else rows
+        offset = 0
+        for chunk in chunks:
+            if isinstance(chunk, pa.Table):
+                data = chunk if ROW in chunk.column_names else chunk.append_column(
+                    ROW, pa.array(range(offset + 1, offset + chunk.num_rows + 1), type=pa.int64()))
+                missing = [c for c in t.column_names if c not in data.column_names]
+                if missing:
+                    raise InputError(f"{source} → {t.name}", [Problem(f"{source}: column {m}", None,
+                                     f"a column {m!r}") for m in missing])
+            else:
+                data = coerce_frame(t, chunk, source=source, tz=self.tz, first_row=offset + 1)
+            offset += len(data)
+            self.con.register("_chunk", data)
+            select = ", ".join(f"CAST({c.name} AS {c.sql_type})" for c in t.columns)
+            self.con.execute(f"INSERT INTO {stage} SELECT {select}, {ROW} FROM _chunk")
+            self.con.unregister("_chunk")
+            say(f"{t.name}: staged {offset:,} rows")
+        return stage
+
+    def _has_rows(self, name: str) -> bool:
+        return self.con.execute(f"SELECT EXISTS (SELECT 1 FROM {name})").fetchone()[0]  # type: ignore[index]
+
+    def _load_one(self, t: Table, rows: Rows, source: str, say: Progress) -> LoadResult:
+        stage = self._stage(t, rows, source, say)
+        check_staged(self.con, t, stage, source=source, target_has_rows=self._has_rows)
+        cols = ", ".join(t.column_names)
+        # Exact duplicate rows in one input collapse to one (conflicting ones were refused above).
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {stage}_u AS SELECT DISTINCT {cols} FROM {stage}")
+        self.con.execute(f"DROP TABLE {stage}")
+        stage = f"{stage}_u"
+        received = self.con.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]  # type: ignore[index]
+        key_match = " AND ".join(f"s.{k} = t.{k}" for k in t.key)
+        if self._has_rows(t.name):
+            same = " AND ".join(f"s.{c} IS NOT DISTINCT FROM t.{c}" for c in t.column_names if c not in t.key)
+            matched, unchanged = self.con.execute(
+                f"SELECT count(*), count(*) FILTER (WHERE {same or 'TRUE'}) FROM {stage} s "
+                f"JOIN {t.name} t ON {key_match}").fetchone()  # type: ignore[misc]
+            if matched:
+                self.con.execute(f"DELETE FROM {t.name} t USING {stage} s WHERE {key_match}")
+        else:
+            matched = unchanged = 0
+        self.con.execute(f"INSERT INTO {t.name} SELECT {cols} FROM {stage}")
+        self.con.execute(f"DROP TABLE {stage}")
+        result = LoadResult(t.name, source, int(received), int(received - matched),
+                            int(matched - unchanged), int(unchanged))
+        say(str(result))
+        return result
+
+    def load_log(self) -> pd.DataFrame:
+        return self.query("SELECT * FROM _loads ORDER BY loaded_at")
+
+
+@contextmanager
+def open_writer(home: Home | None = None, *, timeout: float | None = None) -> Iterator[Warehouse]:
+    """The warehouse for writing, holding the writer lock until the block ends."""
+    home = home or Home.from_env()
+    with writer_lock(home.lock, timeout=timeout):
+        wh = Warehouse(home.warehouse)
+        try:
+            yield wh
+        finally:
+            wh.close()
+
+
+@contextmanager
+def open_reader(home: Home | None = None) -> Iterator[Warehouse]:
+    """The warehouse for reading only."""
+    home = home or Home.from_env()
+    wh = Warehouse(home.warehouse, read_only=True)
+    try:
+        yield wh
+    finally:
+        wh.close()
+
+
+__all__ = ["LoadResult", "Warehouse", "open_reader", "open_writer"]
