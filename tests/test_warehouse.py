@@ -138,9 +138,8 @@ def test_chunks_are_one_load(home):
 
 
 def test_reader_is_read_only_and_needs_a_warehouse(home):
-    with pytest.raises(InputError, match="wecom-eval demo"):
-        with open_reader(home):
-            pass
+    with pytest.raises(InputError, match="wecom-eval demo"), open_reader(home):
+        pass
     with open_writer(home) as wh:
         wh.load("departments", departments(), source="t")
     with open_reader(home) as wh:
@@ -150,10 +149,8 @@ def test_reader_is_read_only_and_needs_a_warehouse(home):
 
 
 def test_lock_makes_a_second_writer_exit_5(home):
-    with writer_lock(home.lock):
-        with pytest.raises(LockBusy) as info:
-            with open_writer(home, timeout=0.2):
-                pass
+    with writer_lock(home.lock), pytest.raises(LockBusy) as info, open_writer(home, timeout=0.2):
+        pass
     assert info.value.exit_code == 5
     assert f"pid {os.getpid()}" in str(info.value)
     with open_writer(home, timeout=0.2) as wh:  # free again

@@ -60,9 +60,8 @@ def land_file(root: Path, source: str, src: Path, *, day: dt.date | None = None)
         return Landed(found, checksum, new=False)
     folder = root / source / (day or dt.date.today()).isoformat()
     folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=folder, prefix=".landing-", delete=False) as tmp:
-        with src.open("rb") as fh:
-            shutil.copyfileobj(fh, tmp)
+    with tempfile.NamedTemporaryFile(dir=folder, prefix=".landing-", delete=False) as tmp, src.open("rb") as fh:
+        shutil.copyfileobj(fh, tmp)
     target = folder / f"{checksum[:16]}-{_SAFE.sub('_', src.name)}"
     _finish(Path(tmp.name), target, checksum)
     return Landed(target, checksum, new=True)

@@ -75,9 +75,11 @@ def _coerce(column: Column, values: pd.Series, tz: str) -> tuple[pd.Series, pd.S
         parsed = pd.to_datetime(values, errors="coerce", format="mixed")
         return parsed.dt.normalize(), present & parsed.isna()
     # timestamp: stored timezone-aware; naive values are read in the plan's zone
-    parsed = values if pd.api.types.is_datetime64_any_dtype(values) else pd.to_datetime(
-        values, errors="coerce", format="mixed", utc=values.map(
-            lambda v: isinstance(v, str) and ("+" in v[10:] or v.endswith("Z"))).any())
+    if pd.api.types.is_datetime64_any_dtype(values):
+        parsed = values
+    else:  # a value with an offset ("…+08:00", "…Z") makes the whole column go through UTC
+        has_offset = bool(values.map(lambda v: isinstance(v, str) and ("+" in v[10:] or v.endswith("Z"))).any())
+        parsed = pd.to_datetime(values, errors="coerce", format="mixed", utc=has_offset)
     bad = present & parsed.isna()
     if getattr(parsed.dt, "tz", None) is None:
         parsed = parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -27,8 +27,8 @@ from wecom_eval.validate import DEFAULT_TZ, ROW, check_staged, coerce_frame
 MEMORY_ENV = "WECOM_EVAL_DUCKDB_MEMORY"  # e.g. "1GB"; DuckDB spills to disk beyond it
 THREADS_ENV = "WECOM_EVAL_DUCKDB_THREADS"
 
-Chunk = Union[pd.DataFrame, pa.Table]
-Rows = Union[Chunk, Iterable[Chunk]]
+Chunk = pd.DataFrame | pa.Table
+Rows = Chunk | Iterable[Chunk]
 Progress = Callable[[str], None]
 
 

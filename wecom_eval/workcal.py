@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache
 
 import chinese_calendar
 import numpy as np
@@ -17,7 +17,7 @@ import pandas as pd
 from wecom_eval.plan import Phase, RolloutPlan
 
 
-@lru_cache(maxsize=None)
+@cache
 def _covered_years() -> frozenset[int]:
     years = set()
     for year in range(2004, 2100):
