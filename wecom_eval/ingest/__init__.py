@@ -1,0 +1,24 @@
+"""File ingest: HR roster, activity exports, surveys, legacy approvals, training and tickets.
+
+>>> from wecom_eval.ingest import ingest
+>>> report = ingest("roster", ["data/examples/roster.csv"])  # doctest: +SKIP
+>>> print(report)  # doctest: +SKIP
+
+One module per step: :mod:`~wecom_eval.ingest.read` (encodings, delimiters, workbooks, title
+rows), :mod:`~wecom_eval.ingest.parse` (dates, durations, labels), :mod:`~wecom_eval.ingest.aliases`
+and :mod:`~wecom_eval.ingest.mapping` (headers), :mod:`~wecom_eval.ingest.kinds` and
+:mod:`~wecom_eval.ingest.survey` (rows → canonical tables), :mod:`~wecom_eval.ingest.departments`
+(paths → ids), :mod:`~wecom_eval.ingest.pipeline` (validate all, land, load once). See
+docs/ingest.md.
+"""
+
+from __future__ import annotations
+
+from wecom_eval.ingest.departments import derived_id
+from wecom_eval.ingest.kinds import KINDS, KindSpec
+from wecom_eval.ingest.pipeline import FileReport, IngestReport, ingest
+from wecom_eval.ingest.read import RawTable, read_table
+from wecom_eval.ingest.survey import pseudonymise
+
+__all__ = ["KINDS", "FileReport", "IngestReport", "KindSpec", "RawTable", "derived_id", "ingest",
+           "pseudonymise", "read_table"]
