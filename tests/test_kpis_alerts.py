@@ -1,0 +1,125 @@
+"""Alerts: behind the path (how much, since when), stragglers, no data, sudden drops.
+
+On the hand-built organisation (tiny.py); expected values worked out by hand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from wecom_eval import kpis
+
+_spec = importlib.util.spec_from_file_location("kpis_tiny", Path(__file__).parent / "fixtures" / "kpis" / "tiny.py")
+tiny = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
+_spec.loader.exec_module(tiny)  # type: ignore[union-attr]
+
+D = dt.date.fromisoformat
+
+
+@pytest.fixture(scope="module")
+def wh(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    warehouse = tiny.load(tmp_path_factory.mktemp("tiny") / "w.duckdb")
+    yield warehouse
+    warehouse.close()
+
+
+@pytest.fixture(scope="module")
+def found(wh) -> pd.DataFrame:  # noqa: ANN001
+    return kpis.alerts(wh, tiny.plan(1), as_of=D("2026-02-28"), language="en")
+
+
+def _one(frame: pd.DataFrame, **match: object) -> dict:
+    rows = frame
+    for key, value in match.items():
+        rows = rows.loc[rows[key] == value]
+    assert len(rows) == 1, f"expected one alert matching {match}, found {len(rows)}"
+    return rows.iloc[0].to_dict()
+
+
+def test_registration_behind_since_week_one(found: pd.DataFrame) -> None:
+    a = _one(found, kind="behind_path", kpi="registration", level="company")
+    # read at each week's end: 02-15 7/16 = 43.8 % against the path's 50 % (day 7 of 14);
+    # 02-22 7/16 against 100 %; 02-28 15/17 against 100 %: behind since week 1
+    assert a["since_week"] == 1 and a["since_date"] == D("2026-02-09")
+    assert a["value"] == pytest.approx(15 / 17) and a["expected"] == 1.0
+    assert a["gap"] == pytest.approx(15 / 17 - 1) and a["severity"] == "high"  # a count: shown
+    assert "behind since week 1" in a["message"]
+
+
+def test_department_behind_since_the_week_it_fell_behind(found: pd.DataFrame) -> None:
+    a = _one(found, kind="behind_path", kpi="registration", group="总部/销售部")
+    # 02-15: 4/5 = 80 % is ahead of the 50 % path; 02-22: 80 % < 100 %: behind since week 2
+    assert a["since_week"] == 2 and a["count"] == 6
+
+
+def test_active_rate_run_is_not_broken_by_a_holiday_week(found: pd.DataFrame) -> None:
+    a = _one(found, kind="behind_path", kpi="active_rate", level="company")
+    # week 1: 49.9 % against 0.6 × smoothstep(7/21) = 15.6 %: ahead; week 2 has no working day;
+    # week 3: 32.6 % against 59.6 %: behind since week 3
+    assert a["since_week"] == 3
+    assert a["expected"] == pytest.approx(0.6 * (3 * (20 / 21) ** 2 - 2 * (20 / 21) ** 3))
+
+
+def test_penetration_behind_per_feature(found: pd.DataFrame) -> None:
+    docs = _one(found, kind="behind_path", kpi="feature_penetration", feature="docs", level="company")
+    assert docs["value"] == 0.0 and docs["since_week"] == 1
+    customer = found.loc[(found["feature"] == "customer") & (found["group"] == "总部/行政部")]
+    assert customer.empty  # customer management does not apply there
+
+
+def test_stragglers_are_counted_never_named(found: pd.DataFrame) -> None:
+    company = _one(found, kind="registration_stragglers", level="company")
+    sales = _one(found, kind="registration_stragglers", group="总部/销售部")
+    # E05 (not activated, 18 days after go-live); E14 went live 4 days ago: within the 7-day grace
+    assert company["count"] == 1 and sales["count"] == 1
+    assert not found["message"].str.contains("周五|E05|u05").any()
+
+
+def test_department_without_data(found: pd.DataFrame) -> None:
+    a = _one(found, kind="no_data")
+    assert a["group"] == "总部/法务部" and a["week"] == 3 and a["count"] == 2 and a["severity"] == "high"
+    assert found["kind"].iloc[0] == "no_data"  # the most urgent first
+
+
+def test_hidden_departments_get_no_kpi_alert(wh) -> None:  # noqa: ANN001
+    out = kpis.alerts(wh, tiny.plan(5), as_of=D("2026-02-28"))
+    kpi_alerts = out.loc[out["kind"] == "behind_path"]
+    assert not set(kpi_alerts["group"]) & {"总部/行政部", "总部/法务部"}
+    no_data = _one(out, kind="no_data")  # data problems are about data, not people …
+    assert no_data["group"] == "总部/法务部" and pd.isna(no_data["count"])  # … but a small group's size is kept
+    assert "2" not in no_data["message"].replace("第 3 周", "")
+    assert out["message"].str.contains("全公司").any()  # Chinese by default
+
+
+def test_sudden_drop_and_data_drop(tmp_path: Path) -> None:
+    tables = tiny.frames()
+    # week 4 (03-02 … 03-06 so far): only u01, u03 and u06 send rows, all inactive
+    extra = pd.DataFrame([{"date": f"2026-03-0{d}", "userid": u, "active": "false", "minutes": "0",
+                           "source": "admin_export"} for d in range(2, 7) for u in ("u01", "u03", "u06")])
+    tables["member_days"] = pd.concat([tables["member_days"], extra], ignore_index=True)
+    wh = tiny.load(tmp_path / "w.duckdb", tables)
+    out = kpis.alerts(wh, tiny.plan(1), as_of=D("2026-03-06"), language="en")
+    drop = _one(out, kind="sudden_drop", group="总部/销售部")
+    # week 3: 48 % (see test_kpis_activity); week 4: 0 of 6
+    assert drop["value"] == 0.0 and drop["expected"] == pytest.approx(0.48) and drop["gap"] == pytest.approx(-0.48)
+    rows = _one(out, kind="data_drop")
+    # rows per day: week 3 63 over 7 days = 9; week 4 15 over 5 days = 3
+    assert (rows["expected"], rows["value"]) == (pytest.approx(9.0), pytest.approx(3.0))
+    assert set(out.loc[out["kind"] == "no_data", "group"]) == {"总部/行政部", "总部/法务部", "华东分公司/销售部"}
+    wh.close()
+
+
+def test_before_the_start_there_is_nothing_to_say(wh) -> None:  # noqa: ANN001
+    assert kpis.alerts(wh, tiny.plan(1), as_of=D("2026-01-31")).empty
+
+
+def test_bad_options(wh) -> None:  # noqa: ANN001
+    with pytest.raises(ValueError, match="language"):
+        kpis.alerts(wh, tiny.plan(1), as_of=D("2026-02-28"), language="fr")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="drop_threshold"):
+        kpis.alerts(wh, tiny.plan(1), as_of=D("2026-02-28"), drop_threshold=15)

@@ -1,0 +1,101 @@
+"""Feature penetration over a trailing window among eligible employees.
+
+Expected numbers are worked out by hand from tests/fixtures/kpis/tiny (see tiny.py). The
+fixture plan's window is 7 days and ``customer`` applies to departments named 销售部.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from wecom_eval import kpis
+from wecom_eval.plan import FeatureScope
+
+_spec = importlib.util.spec_from_file_location("kpis_tiny", Path(__file__).parent / "fixtures" / "kpis" / "tiny.py")
+tiny = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
+_spec.loader.exec_module(tiny)  # type: ignore[union-attr]
+
+D = dt.date.fromisoformat
+
+
+@pytest.fixture(scope="module")
+def wh(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    warehouse = tiny.load(tmp_path_factory.mktemp("tiny") / "w.duckdb")
+    yield warehouse
+    warehouse.close()
+
+
+def _cells(frame: pd.DataFrame, key: str) -> dict:
+    return {(r[key], r["feature"]): (r["eligible"], r["users"]) for r in frame.to_dict("records")}
+
+
+def test_company_penetration_per_feature(wh) -> None:  # noqa: ANN001
+    out = kpis.feature_penetration(wh, tiny.plan(1), as_of=D("2026-02-28"), by="company").set_index("feature")
+    # window 02-22 … 02-28. approval: E01 (A3), E11 (A4, A5), E13 (A6, through u13 whose WeCom
+    # department differs), E31 (A7 at 2026-02-28T15:30Z = 23:30 in Shanghai), E32 (A9 at
+    # 2026-02-21T16:30Z = 02-22 00:30 in Shanghai); not E03 (02-10), not shared1 (no employee),
+    # not A8 (2026-02-21T15:30Z = 02-21 23:30). Eligible: the 17 on the roster.
+    assert (out.loc["approval", "eligible"], out.loc["approval", "users"]) == (17, 5)
+    assert out.loc["approval", "penetration"] == pytest.approx(5 / 17)
+    # customer: only the two 销售部 departments (6 + 5); users E01, E31, E34 — u11's C4 is in
+    # 行政部, where customer management does not apply
+    assert (out.loc["customer", "eligible"], out.loc["customer", "users"]) == (11, 3)
+    # nobody used docs or attendance: a real 0 %, since there are eligible staff
+    assert out.loc["docs", "penetration"] == 0.0 and out.loc["attendance", "users"] == 0
+
+
+def test_by_department_and_not_applicable(wh) -> None:  # noqa: ANN001
+    out = kpis.feature_penetration(wh, tiny.plan(1), as_of=D("2026-02-28"), by="department")
+    cells = _cells(out, "department")
+    assert cells[("总部/销售部", "approval")] == (6, 1)
+    assert cells[("总部/行政部", "approval")] == (4, 2)
+    assert cells[("华东分公司/销售部", "approval")] == (5, 2)
+    assert cells[("华东分公司/销售部", "customer")] == (5, 2)
+    admin = out.loc[(out["department"] == "总部/行政部") & (out["feature"] == "customer")].iloc[0]
+    assert admin["eligible"] == 0 and not admin["applies"] and pd.isna(admin["penetration"])
+
+
+def test_window_moves_with_the_day(wh) -> None:  # noqa: ANN001
+    out = kpis.feature_penetration(wh, tiny.plan(1), as_of=[D("2026-02-21"), D("2026-02-28")], by="company",
+                                   features=["approval"])
+    got = dict(zip(out["as_of"], zip(out["eligible"], out["users"], strict=True), strict=True))
+    # 02-15 … 02-21: only A8 (02-21 23:30 local, E31); 16 on the roster (E06 not yet hired)
+    assert got[D("2026-02-21")] == (16, 1)
+    assert got[D("2026-02-28")] == (17, 5)
+
+
+def test_feature_with_no_eligible_staff_is_undefined_not_zero(wh) -> None:  # noqa: ANN001
+    plan = tiny.plan(1)
+    plan = plan.model_copy(update={"features": {"customer": FeatureScope(department_names=["市场部"])}})
+    out = kpis.feature_penetration(wh, plan, as_of=D("2026-02-28"), by="company").set_index("feature")
+    assert out.loc["customer", "eligible"] == 0
+    assert pd.isna(out.loc["customer", "penetration"])
+    assert any("No eligible staff for customer" in n for n in out.attrs["notes"])
+
+
+def test_trend_by_week(wh) -> None:  # noqa: ANN001
+    out = kpis.penetration_trend(wh, tiny.plan(1), start=D("2026-02-09"), end=D("2026-02-28"), by="company",
+                                 features=["approval"])
+    # week ends 02-15 (window 02-09 … 02-15: E03's A1 and A2 → 1 of 16), 02-22 (A8, A9 → 2 of 16),
+    # and the as-of day 02-28 (5 of 17)
+    assert out["week"].tolist() == [1, 2, 3]
+    assert out["users"].tolist() == [1, 2, 5] and out["eligible"].tolist() == [16, 16, 17]
+
+
+def test_small_departments_are_hidden_per_feature(wh) -> None:  # noqa: ANN001
+    out = kpis.feature_penetration(wh, tiny.plan(5), as_of=D("2026-02-28"), by="department")
+    approval = out.loc[out["feature"] == "approval"].set_index("department")
+    assert set(approval.index[approval["suppressed"]]) == {"总部/行政部", "总部/法务部"}
+    customer = out.loc[out["feature"] == "customer"].set_index("department")
+    # customer: only 销售部 (6) and 华东 (5) have eligible staff; the others describe nobody
+    assert not customer["suppressed"].any()
+
+
+def test_unknown_feature_is_refused(wh) -> None:  # noqa: ANN001
+    with pytest.raises(ValueError, match="features"):
+        kpis.feature_penetration(wh, tiny.plan(1), as_of=D("2026-02-28"), features=["chat"])

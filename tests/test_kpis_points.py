@@ -1,0 +1,94 @@
+"""The points ledger (restricted) and department totals, on the hand-built organisation (tiny.py).
+
+Fixture plan: register 20, approval 2, docs 2, customer 1, attendance 1, training 10 points;
+at most 30 points per employee and week.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from wecom_eval import kpis, privacy
+from wecom_eval.errors import InputError
+from wecom_eval.plan import Points
+
+_spec = importlib.util.spec_from_file_location("kpis_tiny", Path(__file__).parent / "fixtures" / "kpis" / "tiny.py")
+tiny = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
+_spec.loader.exec_module(tiny)  # type: ignore[union-attr]
+
+D = dt.date.fromisoformat
+
+
+@pytest.fixture(scope="module")
+def wh(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    warehouse = tiny.load(tmp_path_factory.mktemp("tiny") / "w.duckdb")
+    yield warehouse
+    warehouse.close()
+
+
+@pytest.fixture(scope="module")
+def ledger(wh):  # noqa: ANN001, ANN201
+    return kpis.points_ledger(wh, tiny.plan(1), end=D("2026-03-01"))
+
+
+def test_ledger_is_restricted_and_traceable(ledger) -> None:  # noqa: ANN001
+    assert privacy.is_restricted(ledger)
+    assert set(ledger["source_table"]) == {"members", "feature_events", "training_attendance"}
+    # every awarded point has an event: registration by userid, feature rows by event_id,
+    # training by session/userid
+    e01 = ledger.loc[ledger["employee_id"] == "E01"]
+    assert e01[["week", "action", "event_id", "points_awarded"]].values.tolist() == [
+        [1, "register", "u01", 20], [1, "training", "T1/u01", 10], [3, "approval", "A3", 2], [3, "customer", "C1", 1]]
+
+
+def test_weekly_cap_cuts_the_event_that_crosses_it(ledger) -> None:  # noqa: ANN001
+    e03 = ledger.loc[ledger["employee_id"] == "E03"].set_index("event_id")
+    # week 1: registration 20 (02-10 09:00), approval A1 ×8 = 16 (14:00): 10 left under 30;
+    # A2 (02-11, 2 points) after the cap: 0, still in the ledger
+    assert e03.loc["u03", "points_awarded"] == 20
+    assert e03.loc["A1", ["points_earned", "earned_before", "points_awarded"]].tolist() == [16, 20, 10]
+    assert (e03.loc["A2", "points_earned"], e03.loc["A2", "points_awarded"]) == (2, 0)
+    assert ledger.groupby(["employee_id", "week"])["points_awarded"].sum().max() == 30
+
+
+def test_what_earns_nothing(ledger) -> None:  # noqa: ANN001
+    # 'other' has no rule; the shared account has no employee; E05 never activated; E14 has no member
+    assert "O1" not in set(ledger["event_id"]) and "A10" not in set(ledger["event_id"])
+    assert not {"E05", "E14"} & set(ledger["employee_id"])
+    # E35's member is disabled, but the employee registered and trained: 20 + 10
+    assert ledger.loc[ledger["employee_id"] == "E35", "points_awarded"].sum() == 30
+    # A9 at 2026-02-21T16:30Z falls on 02-22 in Shanghai: week 2
+    assert ledger.set_index("event_id").loc["A9", "week"] == 2
+
+
+def test_totals_by_department_and_week(wh) -> None:  # noqa: ANN001
+    out = kpis.points_by_department(wh, tiny.plan(1), end=D("2026-03-01"))
+    got = {(r["department"], r["week"]): (r["employees"], r["earners"], r["points"], r["points_over_cap"])
+           for r in out.to_dict("records")}
+    # week 1, 销售部: E01 30, E02 20, E03 30 (8 over the cap), E04 20; 5 on the roster on 02-15
+    assert got[("总部/销售部", 1)] == (5, 4, 100, 8)
+    # 行政部: E11 20 + 10, E12 20, E13 20, E15 20 (registered 02-09, left 02-12); E15 is gone by 02-15
+    assert got[("总部/行政部", 1)] == (4, 4, 90, 0)
+    # week 3, 华东: E31 20 + 1 + 2, E32 20, E33 20, E34 20 + 1, E35 20 + 10
+    assert got[("华东分公司/销售部", 3)] == (5, 5, 114, 0)
+    assert got[("华东分公司/销售部", 2)] == (5, 2, 4, 0)  # A8 and A9
+    assert got[("总部/法务部", 1)] == (2, 0, 0, 0)
+    hidden = kpis.points_by_department(wh, tiny.plan(5), end=D("2026-03-01"))
+    assert hidden.loc[hidden["department"] == "总部/法务部", "points"].isna().all()
+
+
+def test_points_window(wh) -> None:  # noqa: ANN001
+    week3 = kpis.points_ledger(wh, tiny.plan(1), start=D("2026-02-23"), end=D("2026-03-01"))
+    assert set(week3["week"]) == {3}
+    assert week3["points_awarded"].sum() == 23 + 9 + 40 + 114  # 销售部, 行政部, 法务部, 华东 in week 3
+
+
+def test_unknown_action_in_the_plan_is_named(wh) -> None:  # noqa: ANN001
+    plan = tiny.plan(1)
+    plan = plan.model_copy(update={"points": Points(per_action={"register": 20, "share_doc": 3}, weekly_cap=60)})
+    with pytest.raises(InputError, match="points.per_action.share_doc"):
+        kpis.points_ledger(wh, plan, end=D("2026-03-01"))

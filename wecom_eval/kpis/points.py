@@ -1,0 +1,142 @@
+"""The points ledger: per employee per rollout week from the plan's rules and weekly cap.
+
+Every point traces to the event that earned it (DESIGN §6). The actions are:
+
+``register``
+    the member's activation (``members.activated_at``; the event is the member's userid);
+``approval``, ``docs``, ``customer``, ``attendance``, ``other``
+    ``feature_events`` rows (the event is the row's ``event_id``), ``per_action × count``
+    points;
+``training``
+    ``training_attendance`` rows (the event is ``session_id/userid``), on the session day.
+
+Points go to employees on the HR roster through their WeCom members (a member with no
+employee earns nothing). Within an employee's rollout week, events are taken in time order
+(ties by action, then event id) and each is awarded what is left under ``weekly_cap``: the
+event that reaches the cap gets part of its points, later ones none — they stay in the
+ledger with ``points_awarded`` 0, so nothing is lost from the audit.
+
+The ledger names people: it is a RESTRICTED output (for the points administrator), never
+for meeting reports. :func:`points_by_department` gives the totals that reports may show.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from wecom_eval import privacy
+from wecom_eval.errors import InputError, Problem
+from wecom_eval.kpis import queries as q
+from wecom_eval.kpis._base import (
+    By,
+    Context,
+    Source,
+    as_date,
+    check_by,
+    check_range,
+    dates_frame,
+    finish,
+    keys_of,
+    run,
+    select_prefix,
+    week_ends,
+)
+from wecom_eval.plan import RolloutPlan
+from wecom_eval.schema import FEATURES
+from wecom_eval.workcal import WorkCalendar
+
+ACTIONS: tuple[str, ...] = ("register", "training", *FEATURES)
+DEFINITION = ("Points: per employee per rollout week, {rules}; at most {cap} points a week (events in time order; "
+              "the rest of a week's events earn nothing).")
+
+
+def _rules(plan: RolloutPlan) -> pd.DataFrame:
+    unknown = sorted(set(plan.points.per_action) - set(ACTIONS))
+    if unknown:
+        raise InputError("rollout plan", [Problem(f"points.per_action.{a}", a, f"one of {', '.join(ACTIONS)}",
+                                                  "No event in the warehouse traces to this action; rename or "
+                                                  "remove it.") for a in unknown])
+    return pd.DataFrame({"action": list(plan.points.per_action), "points": list(plan.points.per_action.values())})
+
+
+def _range(plan: RolloutPlan, start: dt.date | None, end: dt.date) -> tuple[dt.date, dt.date]:
+    end = as_date(end, name="end")
+    start = as_date(start, name="start") if start is not None else plan.start_date
+    check_range(start, end)
+    return start, end
+
+
+def _ledger_sql() -> str:
+    return q.POINTS_LEDGER
+
+
+def points_ledger(source: Source, plan: RolloutPlan, *, end: dt.date, start: dt.date | None = None,
+                  cal: WorkCalendar | None = None) -> pd.DataFrame:
+    """The auditable points ledger — a RESTRICTED, named output.
+
+    Parameters
+    ----------
+    source, plan, cal
+        The warehouse, the rollout plan (``points.per_action``, ``points.weekly_cap``) and
+        its calendar (for rollout weeks).
+    end
+        The last day whose events count.
+    start
+        The first day (default: the plan's ``start_date``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per event that earns points: ``employee_id``, ``name``, ``department_id``,
+        ``department`` (roster), ``week``, ``week_start``, ``action``, ``source_table``,
+        ``event_id`` (the event's key in ``source_table``), ``userid``, ``ts``, ``count``,
+        ``points_per_action``, ``points_earned`` (before the cap), ``earned_before`` (the
+        employee's points earlier that week, before the cap), ``points_awarded``. Marked
+        with :func:`wecom_eval.privacy.mark_restricted`.
+    """
+    ctx = Context.of(source, plan, cal)
+    start, end = _range(plan, start, end)
+    out = run(ctx.con, _ledger_sql(), {"start": start, "end": end, "cap": plan.points.weekly_cap},
+              {"kpi_points": _rules(plan), "kpi_calendar": ctx.calendar(start, end),
+               "kpi_departments": ctx.departments()})
+    privacy.mark_restricted(out, "points ledger: named, per event")
+    rules = ", ".join(f"{a} {p}" for a, p in plan.points.per_action.items())
+    return finish(out, definition=DEFINITION.format(rules=rules, cap=plan.points.weekly_cap))
+
+
+def points_by_department(source: Source, plan: RolloutPlan, *, end: dt.date, start: dt.date | None = None,
+                         by: By = "department", cal: WorkCalendar | None = None) -> pd.DataFrame:
+    """Points awarded per department (or branch, or company) and rollout week.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group and week: key columns, ``week``, ``week_start``, ``employees``
+        (on the roster on the week's last day, or on ``end``: the people the row describes),
+        ``earners`` (employees awarded points), ``points`` (awarded), ``points_over_cap``
+        (earned but cut by the weekly cap), ``points_per_employee``, ``suppressed``,
+        ``suppression``.
+    """
+    check_by(by)
+    ctx = Context.of(source, plan, cal)
+    start, end = _range(plan, start, end)
+    keys = keys_of(by)
+    sel, grp = select_prefix(by)
+    sql = q.render(q.POINTS_TOTALS, ledger=_ledger_sql(), select=sel, group=grp,
+                   head_keys="".join(f"h.{k}, " for k in keys),
+                   join_earned=f"AND e.{keys[0]} = h.{keys[0]}" if keys else "")
+    days = week_ends(plan, start, end)
+    out = run(ctx.con, sql, {"start": start, "end": end, "cap": plan.points.weekly_cap},
+              {"kpi_points": _rules(plan), "kpi_calendar": ctx.calendar(start, end),
+               "kpi_departments": ctx.departments(), "kpi_dates": dates_frame(plan, days)})
+    out["points_per_employee"] = out["points"] / out["employees"].where(out["employees"] > 0)
+    out = out.sort_values([*keys, "week"], ignore_index=True)
+    out = privacy.suppress(out, size="employees", by=keys, within=["week", "week_start"],
+                           min_group_size=privacy.floor(plan))
+    rules = ", ".join(f"{a} {p}" for a, p in plan.points.per_action.items())
+    return finish(out, notes=ctx.notes(), definition=DEFINITION.format(rules=rules, cap=plan.points.weekly_cap))
+
+
+__all__ = ["ACTIONS", "points_by_department", "points_ledger"]

@@ -1,0 +1,526 @@
+"""Every SQL statement of the KPIs, in one place (DESIGN §11).
+
+The statements use standard SQL where a standard form exists (CASE, COALESCE, window
+functions, ``INTERVAL '1' HOUR``); week numbers, working days, trailing windows and
+eligibility come from small helper relations (``kpi_calendar``, ``kpi_dates``,
+``kpi_departments``, ``kpi_eligibility``, ``kpi_features``, ``kpi_points``) rather than from
+engine-specific date functions, so the statements can be pointed at Spark SQL. Values are
+bound as named parameters (``$name``); ``{…}`` marks where a relation or a select list is
+put in by the caller (:func:`render`). What a port to another engine must touch: the
+``$name`` markers (Spark: ``:name``), the ``TIMESTAMPTZ`` cast of training dates (Spark:
+``TIMESTAMP`` in the session time zone) and ``CAST(ts AS DATE)``, which both engines take in
+the session time zone (the warehouse sets Asia/Shanghai).
+
+Definitions behind the statements (DESIGN §6; the demo's ground truth uses the same):
+
+* an employee is **on the roster** on day d when ``hire_date <= d`` and
+  (``leave_date`` is null or ``d <= leave_date``): the leave date is the last day employed;
+* an employee is **registered** on d when one of their WeCom members
+  (``members.employee_id``) has ``activated_at`` on or before d and is not in status 4
+  (never activated). A member disabled (2) or gone (5) later stays registered for the days
+  its employee is on the roster: the members table is a snapshot without dates of status
+  changes, and such accounts show up in the reconciliation;
+* a **registered member** on d (the activity denominator) has ``activated_at`` on or before
+  d, is not in status 4, and its employee (if it has one) is on the roster on d; members
+  without an employee count once activated. Activity is by the member's WeCom department;
+* **active** is ``member_days.active``; a registered member with no row that day was not
+  active. **Engaged** is active with ``minutes >= min_daily_minutes``, counted among
+  registered members whose minutes are measured that day: a row with minutes, an inactive
+  row from a source that reported minutes that day, or no row at all in a department-day
+  where minutes were reported. A day with no measured member has no engaged rate.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+FAR_FUTURE = "DATE '9999-12-31'"
+
+
+def render(sql: str, **parts: str) -> str:
+    """Put relations and select lists into a statement's ``{name}`` slots; every slot must be filled."""
+    names = set(re.findall(r"\{(\w+)\}", sql))
+    missing = names - parts.keys()
+    if missing:
+        raise ValueError(f"SQL slots {sorted(missing)} were not filled")
+    return re.sub(r"\{(\w+)\}", lambda m: parts[m.group(1)], sql)
+
+
+# ---- populations ----------------------------------------------------------------------------
+
+# Members that count as registered on the days from reg_from to reg_to (null: open).
+MEMBER_SPANS = """
+SELECT m.userid, m.department_id,
+       CASE WHEN e.hire_date IS NOT NULL AND e.hire_date > CAST(m.activated_at AS DATE)
+            THEN e.hire_date ELSE CAST(m.activated_at AS DATE) END AS reg_from,
+       e.leave_date AS reg_to
+FROM members m
+LEFT JOIN employees e ON e.employee_id = m.employee_id
+WHERE m.activated_at IS NOT NULL AND m.status <> 4
+  AND (e.leave_date IS NULL OR e.leave_date >= CAST(m.activated_at AS DATE))
+"""
+
+# The people the roster-based KPIs count: the HR roster (on_from..on_to), with the day each
+# was first registered. Without a roster the WeCom members stand in (see PEOPLE_FROM_MEMBERS).
+PEOPLE_FROM_ROSTER = """
+SELECT e.employee_id AS person_id, e.department_id, e.hire_date AS on_from, e.leave_date AS on_to,
+       r.registered_on
+FROM employees e
+LEFT JOIN (
+  SELECT m.employee_id, MIN(CAST(m.activated_at AS DATE)) AS registered_on
+  FROM members m
+  WHERE m.employee_id IS NOT NULL AND m.activated_at IS NOT NULL AND m.status <> 4
+  GROUP BY m.employee_id
+) r ON r.employee_id = e.employee_id
+"""
+
+PEOPLE_FROM_MEMBERS = """
+SELECT m.userid AS person_id, m.department_id, DATE '1900-01-01' AS on_from, CAST(NULL AS DATE) AS on_to,
+       CASE WHEN m.activated_at IS NOT NULL AND m.status <> 4 THEN CAST(m.activated_at AS DATE) END
+         AS registered_on
+FROM members m
+WHERE m.status <> 5
+"""
+
+# userid -> person_id for the people above.
+PERSON_MAP_ROSTER = """
+SELECT m.userid, m.employee_id AS person_id
+FROM members m JOIN employees e ON e.employee_id = m.employee_id
+"""
+
+PERSON_MAP_MEMBERS = "SELECT m.userid, m.userid AS person_id FROM members m"
+
+# How a person's members are found, for each kind of population.
+MEMBER_JOIN_ROSTER = "m.employee_id = p.person_id"
+MEMBER_JOIN_MEMBERS = "m.userid = p.person_id"
+
+
+# ---- registration ----------------------------------------------------------------------------
+
+REGISTRATION = f"""
+WITH people AS ({{people}})
+SELECT {{select}} d.date AS as_of,
+       COUNT(*) AS employees,
+       SUM(CASE WHEN p.registered_on <= d.date THEN 1 ELSE 0 END) AS registered
+FROM people p
+JOIN kpi_dates d ON p.on_from <= d.date AND COALESCE(p.on_to, {FAR_FUTURE}) >= d.date
+JOIN kpi_departments dep ON dep.department_id = p.department_id
+GROUP BY {{group}} d.date
+"""
+
+STRAGGLERS = f"""
+WITH people AS ({{people}})
+SELECT dep.department_id, dep.department, p.person_id AS employee_id, e.name, p.on_from AS hire_date,
+       dep.go_live_date, p.registered_on,
+       m.userid, m.status AS member_status, CAST(m.activated_at AS DATE) AS activated_on
+FROM people p
+JOIN kpi_departments dep ON dep.department_id = p.department_id
+LEFT JOIN employees e ON e.employee_id = p.person_id
+LEFT JOIN members m ON {{member_join}}
+WHERE p.on_from <= $as_of AND COALESCE(p.on_to, {FAR_FUTURE}) >= $as_of
+  AND (p.registered_on IS NULL OR p.registered_on > $as_of)
+ORDER BY dep.department, p.person_id, m.userid
+"""
+
+
+# ---- activity --------------------------------------------------------------------------------
+
+# The registered members whose span overlaps $start..$end, with an integer key: the one
+# join on the (text) userid below is the expensive step, everything after it works on integers.
+SPANS = f"""
+SELECT s.userid, s.department_id, s.reg_from, s.reg_to, ROW_NUMBER() OVER (ORDER BY s.userid) AS member_key
+FROM ({MEMBER_SPANS}) s
+WHERE s.reg_from <= $end AND COALESCE(s.reg_to, {FAR_FUTURE}) >= $start
+"""
+
+# One row per department and calendar day of $start..$end (reads the relation `spans`):
+# registered members, members with a member-day row, active, engaged, and members whose
+# minutes are measured. The join on the (text) userid is the costly step: one pass.
+DEPARTMENT_DAYS = f"""
+WITH changes AS (
+  SELECT department_id, CASE WHEN reg_from < $start THEN $start ELSE reg_from END AS date, 1 AS delta
+  FROM spans
+  UNION ALL
+  SELECT department_id, CAST(reg_to + INTERVAL '1' DAY AS DATE) AS date, -1 AS delta
+  FROM spans WHERE reg_to < $end
+),
+change_days AS (
+  SELECT department_id, date, SUM(delta) AS delta FROM changes GROUP BY department_id, date
+),
+grid AS (
+  SELECT d.department_id, c.date
+  FROM (SELECT DISTINCT department_id FROM spans) d
+  CROSS JOIN (SELECT date FROM kpi_calendar WHERE date BETWEEN $start AND $end) c
+),
+registered AS (
+  SELECT g.department_id, g.date,
+         SUM(COALESCE(ch.delta, 0)) OVER (PARTITION BY g.department_id ORDER BY g.date
+                                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS registered
+  FROM grid g
+  LEFT JOIN change_days ch ON ch.department_id = g.department_id AND ch.date = g.date
+),
+by_source AS (
+  SELECT s.department_id, md.date, md.source,
+         COUNT(*) AS with_row,
+         SUM(CASE WHEN md.active THEN 1 ELSE 0 END) AS active,
+         SUM(CASE WHEN md.active AND md.minutes >= $min_minutes THEN 1 ELSE 0 END) AS engaged,
+         COUNT(md.minutes) AS minutes_known,
+         SUM(CASE WHEN NOT md.active AND md.minutes IS NULL THEN 1 ELSE 0 END) AS inactive_unknown
+  FROM member_days md
+  JOIN spans s ON s.userid = md.userid
+  WHERE md.date BETWEEN $start AND $end
+    AND md.date >= s.reg_from AND md.date <= COALESCE(s.reg_to, {FAR_FUTURE})
+  GROUP BY s.department_id, md.date, md.source
+),
+source_days AS (
+  SELECT date, source, CASE WHEN SUM(minutes_known) > 0 THEN 1 ELSE 0 END AS gives_minutes
+  FROM by_source GROUP BY date, source
+),
+activity AS (
+  SELECT b.department_id, b.date,
+         SUM(b.with_row) AS with_row, SUM(b.active) AS active, SUM(b.engaged) AS engaged,
+         SUM(b.minutes_known + sd.gives_minutes * b.inactive_unknown) AS measured_rows
+  FROM by_source b
+  JOIN source_days sd ON sd.date = b.date AND sd.source = b.source
+  GROUP BY b.department_id, b.date
+)
+SELECT r.department_id, r.date, CAST(r.registered AS BIGINT) AS registered,
+       CAST(COALESCE(a.with_row, 0) AS BIGINT) AS with_row,
+       CAST(COALESCE(a.active, 0) AS BIGINT) AS active,
+       CAST(COALESCE(a.engaged, 0) AS BIGINT) AS engaged,
+       CAST(COALESCE(a.measured_rows, 0)
+            + CASE WHEN COALESCE(a.measured_rows, 0) > 0 THEN r.registered - COALESCE(a.with_row, 0) ELSE 0 END
+            AS BIGINT) AS measured
+FROM registered r
+LEFT JOIN activity a ON a.department_id = r.department_id AND a.date = r.date
+"""
+
+# Distinct members active on at least one day of each week (any day, working or not), among
+# members registered that day; weeks clipped to $start..$end (reads `spans`; the integer
+# member_key keeps the distinct count cheap).
+DEPARTMENT_WEEKS = f"""
+SELECT s.department_id, c.week_start, CAST(COUNT(DISTINCT s.member_key) AS BIGINT) AS active_users
+FROM member_days md
+JOIN spans s ON s.userid = md.userid
+JOIN kpi_calendar c ON c.date = md.date
+WHERE md.active AND md.date BETWEEN $start AND $end
+  AND md.date >= s.reg_from AND md.date <= COALESCE(s.reg_to, {FAR_FUTURE})
+GROUP BY s.department_id, c.week_start
+"""
+
+# Members registered on at least one day of each (clipped) week, by department.
+REGISTERED_WEEKS = f"""
+WITH weeks AS (
+  SELECT week, week_start, MIN(date) AS first_day, MAX(date) AS last_day
+  FROM kpi_calendar WHERE date BETWEEN $start AND $end GROUP BY week, week_start
+)
+SELECT s.department_id, w.week_start, COUNT(*) AS registered_week
+FROM ({MEMBER_SPANS}) s
+JOIN weeks w ON s.reg_from <= w.last_day AND COALESCE(s.reg_to, {FAR_FUTURE}) >= w.first_day
+GROUP BY s.department_id, w.week_start
+"""
+
+DAILY_ACTIVITY = """
+WITH spans AS ({spans}),
+dd AS ({department_days})
+SELECT {select} dd.date, c.week, c.is_working,
+       SUM(dd.registered) AS registered, SUM(dd.with_row) AS with_row, SUM(dd.active) AS active,
+       SUM(dd.engaged) AS engaged, SUM(dd.measured) AS measured
+FROM dd
+JOIN kpi_calendar c ON c.date = dd.date
+JOIN kpi_departments dep ON dep.department_id = dd.department_id
+WHERE dd.date BETWEEN $start AND $end
+GROUP BY {group} dd.date, c.week, c.is_working
+"""
+
+WEEKLY_ACTIVITY = """
+WITH spans AS ({spans}),
+dd AS ({department_days}),
+dw AS ({department_weeks}),
+rw AS ({registered_weeks}),
+weeks AS (
+  SELECT week, week_start, MIN(date) AS first_day, MAX(date) AS last_day,
+         SUM(CASE WHEN is_working THEN 1 ELSE 0 END) AS working_days
+  FROM kpi_calendar WHERE date BETWEEN $start AND $end GROUP BY week, week_start
+),
+daily AS (
+  SELECT {select} c.week, dd.date, c.is_working,
+         SUM(dd.registered) AS registered, SUM(dd.with_row) AS with_row, SUM(dd.active) AS active,
+         SUM(dd.engaged) AS engaged, SUM(dd.measured) AS measured
+  FROM dd
+  JOIN kpi_calendar c ON c.date = dd.date
+  JOIN kpi_departments dep ON dep.department_id = dd.department_id
+  WHERE dd.date BETWEEN $start AND $end
+  GROUP BY {group} c.week, dd.date, c.is_working
+),
+weekly AS (
+  SELECT {keys} week,
+         SUM(CASE WHEN is_working AND registered > 0 THEN 1 ELSE 0 END) AS days_with_members,
+         AVG(CASE WHEN is_working AND registered > 0 THEN CAST(active AS DOUBLE) / registered END) AS active_rate,
+         AVG(CASE WHEN is_working AND measured > 0 THEN CAST(engaged AS DOUBLE) / measured END) AS engaged_rate,
+         SUM(CASE WHEN is_working AND measured > 0 THEN 1 ELSE 0 END) AS engaged_days_measured,
+         AVG(CASE WHEN is_working AND registered > 0 THEN CAST(measured AS DOUBLE) / registered END)
+           AS minutes_coverage,
+         AVG(CASE WHEN is_working THEN CAST(registered AS DOUBLE) END) AS registered_mean,
+         AVG(CASE WHEN is_working THEN CAST(active AS DOUBLE) END) AS active_mean,
+         AVG(CASE WHEN is_working AND measured > 0 THEN CAST(measured AS DOUBLE) END) AS measured_mean,
+         AVG(CASE WHEN is_working AND measured > 0 THEN CAST(engaged AS DOUBLE) END) AS engaged_mean,
+         SUM(with_row) AS member_day_rows
+  FROM daily GROUP BY {keys} week
+),
+users AS (
+  SELECT {select} dw.week_start, SUM(dw.active_users) AS weekly_active_users
+  FROM dw JOIN kpi_departments dep ON dep.department_id = dw.department_id
+  GROUP BY {group} dw.week_start
+),
+reg AS (
+  SELECT {select} rw.week_start, SUM(rw.registered_week) AS registered_week
+  FROM rw JOIN kpi_departments dep ON dep.department_id = rw.department_id
+  GROUP BY {group} rw.week_start
+)
+SELECT {reg_keys} w.week, w.week_start, w.last_day AS week_end, w.working_days,
+       CAST(reg.registered_week AS BIGINT) AS registered_week,
+       wk.registered_mean, wk.active_mean, wk.active_rate,
+       wk.measured_mean, wk.engaged_mean, wk.engaged_rate,
+       CAST(COALESCE(wk.engaged_days_measured, 0) AS BIGINT) AS engaged_days_measured,
+       wk.minutes_coverage,
+       CAST(COALESCE(u.weekly_active_users, 0) AS BIGINT) AS weekly_active_users,
+       CAST(COALESCE(wk.member_day_rows, 0) AS BIGINT) AS member_day_rows
+FROM reg
+JOIN weeks w ON w.week_start = reg.week_start
+LEFT JOIN weekly wk ON wk.week = w.week {join_weekly}
+LEFT JOIN users u ON u.week_start = w.week_start {join_users}
+"""
+
+
+# ---- feature penetration ---------------------------------------------------------------------
+
+PENETRATION = f"""
+WITH people AS ({{people}}),
+pmap AS ({{person_map}}),
+uses AS (
+  SELECT DISTINCT pm.person_id, fe.feature, CAST(fe.ts AS DATE) AS day
+  FROM feature_events fe
+  JOIN pmap pm ON pm.userid = fe.userid
+  WHERE fe.feature IN (SELECT feature FROM kpi_features)
+    AND CAST(fe.ts AS DATE) BETWEEN $first_day AND $last_day
+),
+hits AS (
+  SELECT DISTINCT d.date, u.person_id, u.feature
+  FROM uses u JOIN kpi_dates d ON u.day BETWEEN d.window_start AND d.date
+),
+heads AS (
+  SELECT p.department_id, d.date, COUNT(*) AS headcount
+  FROM people p
+  JOIN kpi_dates d ON p.on_from <= d.date AND COALESCE(p.on_to, {FAR_FUTURE}) >= d.date
+  GROUP BY p.department_id, d.date
+),
+users AS (
+  SELECT p.department_id, h.date, h.feature, COUNT(*) AS users
+  FROM hits h
+  JOIN people p ON p.person_id = h.person_id
+   AND p.on_from <= h.date AND COALESCE(p.on_to, {FAR_FUTURE}) >= h.date
+  JOIN kpi_eligibility el ON el.department_id = p.department_id AND el.feature = h.feature
+  GROUP BY p.department_id, h.date, h.feature
+),
+cells AS (
+  SELECT hd.department_id, hd.date, f.feature, hd.headcount,
+         CASE WHEN el.department_id IS NULL THEN 0 ELSE hd.headcount END AS eligible,
+         COALESCE(u.users, 0) AS users
+  FROM heads hd
+  CROSS JOIN kpi_features f
+  LEFT JOIN kpi_eligibility el ON el.department_id = hd.department_id AND el.feature = f.feature
+  LEFT JOIN users u ON u.department_id = hd.department_id AND u.date = hd.date AND u.feature = f.feature
+)
+SELECT {{select}} c.feature, c.date AS as_of,
+       CAST(SUM(c.headcount) AS BIGINT) AS headcount,
+       CAST(SUM(c.eligible) AS BIGINT) AS eligible,
+       CAST(SUM(c.users) AS BIGINT) AS users
+FROM cells c
+JOIN kpi_departments dep ON dep.department_id = c.department_id
+GROUP BY {{group}} c.feature, c.date
+"""
+
+
+# ---- points ---------------------------------------------------------------------------------
+
+POINTS_LEDGER = """
+WITH events AS (
+  SELECT 'register' AS action, 'members' AS source_table, m.userid AS event_id, m.userid,
+         m.activated_at AS ts, 1 AS count
+  FROM members m WHERE m.activated_at IS NOT NULL AND m.status <> 4
+  UNION ALL
+  SELECT fe.feature, 'feature_events', fe.event_id, fe.userid, fe.ts, fe.count
+  FROM feature_events fe
+  UNION ALL
+  SELECT 'training', 'training_attendance', t.session_id || '/' || t.userid, t.userid,
+         CAST(t.date AS TIMESTAMPTZ), 1
+  FROM training_attendance t
+),
+priced AS (
+  SELECT e.*, m.employee_id, CAST(e.ts AS DATE) AS day, r.points AS points_per_action,
+         r.points * e.count AS points_earned
+  FROM events e
+  JOIN kpi_points r ON r.action = e.action
+  JOIN members m ON m.userid = e.userid
+  JOIN employees emp ON emp.employee_id = m.employee_id
+  WHERE CAST(e.ts AS DATE) BETWEEN $start AND $end
+),
+weeked AS (
+  SELECT p.*, c.week, c.week_start FROM priced p JOIN kpi_calendar c ON c.date = p.day
+),
+running AS (
+  SELECT w.*,
+         COALESCE(SUM(w.points_earned) OVER (
+           PARTITION BY w.employee_id, w.week ORDER BY w.ts, w.action, w.event_id
+           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS earned_before
+  FROM weeked w
+)
+SELECT r.employee_id, emp.name, emp.department_id, dep.department, r.week, r.week_start,
+       r.action, r.source_table, r.event_id, r.userid, r.ts, r.count, r.points_per_action, r.points_earned,
+       CAST(CASE WHEN r.earned_before >= $cap THEN 0
+                 WHEN r.earned_before + r.points_earned > $cap THEN $cap - r.earned_before
+                 ELSE r.points_earned END AS BIGINT) AS points_awarded,
+       CAST(r.earned_before AS BIGINT) AS earned_before
+FROM running r
+JOIN employees emp ON emp.employee_id = r.employee_id
+JOIN kpi_departments dep ON dep.department_id = emp.department_id
+ORDER BY r.employee_id, r.week, r.ts, r.action, r.event_id
+"""
+
+POINTS_TOTALS = f"""
+WITH ledger AS ({{ledger}}),
+heads AS (
+  SELECT {{select}} d.week, COUNT(*) AS employees
+  FROM employees e
+  JOIN kpi_dates d ON e.hire_date <= d.date AND COALESCE(e.leave_date, {FAR_FUTURE}) >= d.date
+  JOIN kpi_departments dep ON dep.department_id = e.department_id
+  GROUP BY {{group}} d.week
+),
+earned AS (
+  SELECT {{select}} l.week,
+         COUNT(DISTINCT CASE WHEN l.points_awarded > 0 THEN l.employee_id END) AS earners,
+         SUM(l.points_awarded) AS points,
+         SUM(l.points_earned - l.points_awarded) AS points_over_cap
+  FROM ledger l JOIN kpi_departments dep ON dep.department_id = l.department_id
+  GROUP BY {{group}} l.week
+)
+SELECT {{head_keys}} h.week, d.week_start, CAST(h.employees AS BIGINT) AS employees,
+       CAST(COALESCE(e.earners, 0) AS BIGINT) AS earners,
+       CAST(COALESCE(e.points, 0) AS BIGINT) AS points,
+       CAST(COALESCE(e.points_over_cap, 0) AS BIGINT) AS points_over_cap
+FROM heads h
+JOIN kpi_dates d ON d.week = h.week
+LEFT JOIN earned e ON e.week = h.week {{join_earned}}
+"""
+
+
+# ---- IT support ----------------------------------------------------------------------------
+
+TICKETS = """
+SELECT t.ticket_id, t.created_at, t.first_response_at, t.resolved_at, t.category, c.week, c.week_start
+FROM tickets t
+JOIN kpi_calendar c ON c.date = CAST(t.created_at AS DATE)
+WHERE CAST(t.created_at AS DATE) BETWEEN $start AND $end
+"""
+
+
+# ---- survey feedback (best department) ------------------------------------------------------
+
+FEEDBACK = """
+WITH answers AS (
+  SELECT r.department_id, r.respondent_id, AVG(CAST(i.score AS DOUBLE)) AS score
+  FROM survey_responses r
+  JOIN survey_items i ON i.wave = r.wave AND i.respondent_id = r.respondent_id
+  WHERE r.wave = $wave AND i.score IS NOT NULL AND {item_filter}
+  GROUP BY r.department_id, r.respondent_id
+)
+SELECT dep.department_id, dep.department, COUNT(*) AS respondents,
+       AVG(a.score) AS mean_score, STDDEV_SAMP(a.score) AS sd_score
+FROM answers a JOIN kpi_departments dep ON dep.department_id = a.department_id
+GROUP BY dep.department_id, dep.department
+"""
+
+SURVEY_WAVES = """
+SELECT wave, MAX(submitted_on) AS last_submitted, COUNT(*) AS respondents
+FROM survey_responses GROUP BY wave
+"""
+
+
+# ---- reconciliation ------------------------------------------------------------------------
+
+RECONCILE_LISTS: Mapping[str, str] = {
+    "employees_without_member": f"""
+SELECT e.employee_id, e.name, e.department_id, dep.department, e.hire_date
+FROM employees e JOIN kpi_departments dep ON dep.department_id = e.department_id
+WHERE e.hire_date <= $as_of AND COALESCE(e.leave_date, {FAR_FUTURE}) >= $as_of
+  AND NOT EXISTS (SELECT 1 FROM members m WHERE m.employee_id = e.employee_id)
+ORDER BY dep.department, e.employee_id""",
+    "members_without_employee": """
+SELECT m.userid, m.employee_id, m.department_id, dep.department, m.status
+FROM members m JOIN kpi_departments dep ON dep.department_id = m.department_id
+WHERE m.employee_id IS NULL
+   OR NOT EXISTS (SELECT 1 FROM employees e WHERE e.employee_id = m.employee_id)
+ORDER BY dep.department, m.userid""",
+    "department_mismatch": f"""
+SELECT e.employee_id, e.name, m.userid, e.department_id AS roster_department_id,
+       rd.department AS roster_department, m.department_id AS wecom_department_id,
+       wd.department AS wecom_department
+FROM members m
+JOIN employees e ON e.employee_id = m.employee_id
+JOIN kpi_departments rd ON rd.department_id = e.department_id
+JOIN kpi_departments wd ON wd.department_id = m.department_id
+WHERE m.department_id <> e.department_id
+  AND e.hire_date <= $as_of AND COALESCE(e.leave_date, {FAR_FUTURE}) >= $as_of
+ORDER BY rd.department, e.employee_id""",
+    "leavers_still_active": """
+SELECT e.employee_id, e.name, m.userid, e.department_id, dep.department, e.leave_date, m.status
+FROM members m
+JOIN employees e ON e.employee_id = m.employee_id
+JOIN kpi_departments dep ON dep.department_id = e.department_id
+WHERE e.leave_date < $as_of AND m.status = 1
+ORDER BY dep.department, e.employee_id""",
+    "disabled_or_left_while_employed": f"""
+SELECT e.employee_id, e.name, m.userid, e.department_id, dep.department, m.status
+FROM members m
+JOIN employees e ON e.employee_id = m.employee_id
+JOIN kpi_departments dep ON dep.department_id = e.department_id
+WHERE m.status IN (2, 5)
+  AND e.hire_date <= $as_of AND COALESCE(e.leave_date, {FAR_FUTURE}) >= $as_of
+ORDER BY dep.department, e.employee_id""",
+    "duplicate_members": """
+SELECT e.employee_id, e.name, e.department_id, dep.department, m.userid, m.status
+FROM members m
+JOIN employees e ON e.employee_id = m.employee_id
+JOIN kpi_departments dep ON dep.department_id = e.department_id
+WHERE m.employee_id IN (SELECT employee_id FROM members WHERE employee_id IS NOT NULL
+                        GROUP BY employee_id HAVING COUNT(*) > 1)
+ORDER BY dep.department, e.employee_id, m.userid""",
+    "inconsistent_status": """
+SELECT m.userid, m.employee_id, m.department_id, dep.department, m.status, m.activated_at
+FROM members m JOIN kpi_departments dep ON dep.department_id = m.department_id
+WHERE (m.status = 4 AND m.activated_at IS NOT NULL) OR (m.status = 1 AND m.activated_at IS NULL)
+ORDER BY dep.department, m.userid""",
+}
+
+RECONCILE_DEPARTMENTS = f"""
+WITH roster AS (
+  SELECT department_id, COUNT(*) AS employees FROM employees
+  WHERE hire_date <= $as_of AND COALESCE(leave_date, {FAR_FUTURE}) >= $as_of
+  GROUP BY department_id
+),
+wecom AS (
+  SELECT department_id, COUNT(*) AS members,
+         SUM(CASE WHEN status IN (1, 2, 4) THEN 1 ELSE 0 END) AS current_members
+  FROM members GROUP BY department_id
+)
+SELECT dep.department_id, dep.department,
+       CAST(COALESCE(r.employees, 0) AS BIGINT) AS employees,
+       CAST(COALESCE(w.current_members, 0) AS BIGINT) AS members
+FROM kpi_departments dep
+LEFT JOIN roster r ON r.department_id = dep.department_id
+LEFT JOIN wecom w ON w.department_id = dep.department_id
+WHERE COALESCE(r.employees, 0) > 0 OR COALESCE(w.current_members, 0) > 0
+ORDER BY dep.department
+"""

@@ -1,0 +1,172 @@
+"""Registration rate against the HR roster, over time, and the (restricted) list of stragglers.
+
+**Registration rate** on day d = employees on the roster on d whose WeCom member is
+activated by d ÷ employees on the roster on d (DESIGN §6). Branches are included (the roster
+holds the whole company); an employee hired after d or gone before d is in neither count.
+Broken down by the roster's department (``employees.department_id``). The rule for
+"activated" is stated in :mod:`wecom_eval.kpis.queries`: ``activated_at`` on or before d and
+not in status 4; a member later disabled or gone still counted as registered while its
+employee was on the roster (a disabled account of a current employee is listed by the
+reconciliation instead).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from wecom_eval import privacy
+from wecom_eval.kpis import queries as q
+from wecom_eval.kpis._base import (
+    By,
+    Context,
+    Source,
+    as_date,
+    as_dates,
+    check_by,
+    dates_frame,
+    finish,
+    keys_of,
+    people_parts,
+    run,
+    select_prefix,
+    week_ends,
+)
+from wecom_eval.plan import RolloutPlan
+from wecom_eval.schema import MEMBER_STATUS
+from wecom_eval.workcal import WorkCalendar
+
+DEFINITION = ("Registration rate: employees on the HR roster that day (branches included) whose WeCom account "
+              "is activated ÷ employees on the roster that day.")
+
+
+def registration_raw(ctx: Context, *, as_of: Sequence[dt.date], by: By = "department") -> pd.DataFrame:
+    """Registration counts per group and as-of date, before privacy protection."""
+    check_by(by)
+    parts, _notes = people_parts(ctx)
+    sel, grp = select_prefix(by)
+    sql = q.render(q.REGISTRATION, people=parts["people"], select=sel, group=grp)
+    frame = run(ctx.con, sql, {}, {"kpi_dates": dates_frame(ctx.plan, as_of),
+                                   "kpi_departments": ctx.departments()})
+    frame["employees"] = frame["employees"].astype("int64")
+    frame["registered"] = frame["registered"].astype("int64")
+    frame["unregistered"] = frame["employees"] - frame["registered"]
+    frame["registration_rate"] = frame["registered"] / frame["employees"]
+    keys = keys_of(by)
+    frame = frame[[*keys, "as_of", "employees", "registered", "unregistered", "registration_rate"]]
+    return frame.sort_values([*keys, "as_of"], ignore_index=True)
+
+
+def registration_rate(source: Source, plan: RolloutPlan, *, as_of: dt.date | Sequence[dt.date],
+                      by: By = "department", cal: WorkCalendar | None = None) -> pd.DataFrame:
+    """Registration rate on one or several days, by department, branch or company-wide.
+
+    Parameters
+    ----------
+    source
+        The warehouse (or its DuckDB connection).
+    plan
+        The rollout plan (privacy floor, pilots and go-live for the department list).
+    as_of
+        A day, or several days (one row per group and day).
+    by
+        ``"department"`` (the roster's department), ``"branch"`` or ``"company"``.
+    cal
+        Unused here; accepted so that every KPI function takes the same arguments.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group and day: key columns, ``as_of``, ``employees`` (on the roster that
+        day: the people the row describes), ``registered``, ``unregistered``,
+        ``registration_rate``, ``suppressed``, ``suppression``. Groups with no one on the
+        roster that day have no row.
+    """
+    del cal
+    ctx = Context.of(source, plan)
+    days = as_dates(as_of, name="as_of")
+    raw = registration_raw(ctx, as_of=days, by=by)
+    out = privacy.suppress(raw, size="employees", by=keys_of(by), within=["as_of"],
+                           min_group_size=privacy.floor(plan))
+    _parts, notes = people_parts(ctx)
+    return finish(out, notes=notes, definition=DEFINITION)
+
+
+def registration_trend(source: Source, plan: RolloutPlan, *, start: dt.date, end: dt.date,
+                       freq: str = "week", by: By = "department",
+                       cal: WorkCalendar | None = None) -> pd.DataFrame:
+    """Registration rate at the end of each rollout week (``freq="week"``) or each day (``"day"``).
+
+    The weekly series is read on the last day of each rollout week from ``start`` to ``end``,
+    and on ``end`` itself. Columns as :func:`registration_rate` plus ``week``.
+    """
+    start = as_date(start, name="start")
+    end = as_date(end, name="end")
+    if freq == "week":
+        days = week_ends(plan, start, end)
+    elif freq == "day":
+        days = list(pd.date_range(start, end, freq="D").date)
+    else:
+        raise ValueError(f"freq={freq!r}: use 'week' or 'day'")
+    out = registration_rate(source, plan, as_of=days, by=by, cal=cal)
+    week = np.array([(d - plan.start_date).days // 7 + 1 for d in out["as_of"]], dtype=np.int64)
+    out.insert(list(out.columns).index("as_of") + 1, "week", week)
+    return out
+
+
+def stragglers(source: Source, plan: RolloutPlan, *, as_of: dt.date, grace_days: int = 0,
+               cal: WorkCalendar | None = None) -> pd.DataFrame:
+    """Who has not registered by ``as_of``, by department — a RESTRICTED named list.
+
+    For the department heads who chase registration; never for meeting reports (the frame is
+    marked with :func:`wecom_eval.privacy.mark_restricted`).
+
+    Parameters
+    ----------
+    as_of
+        The day.
+    grace_days
+        Leave out employees whose department went live, or who were hired, fewer than this
+        many days before ``as_of``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per unregistered employee on the roster: ``department_id``, ``department``,
+        ``employee_id``, ``name``, ``hire_date``, ``go_live_date``, ``days_since_go_live``
+        (days since the later of go-live and hire), ``userid`` (null without a member),
+        ``member_state`` (``no member``, ``not activated``, ``activated after as_of``, or the
+        member status), sorted by department and ``days_since_go_live`` (longest first).
+    """
+    del cal
+    ctx = Context.of(source, plan)
+    as_of = as_date(as_of, name="as_of")
+    if grace_days < 0:
+        raise ValueError(f"grace_days must be 0 or more, got {grace_days}")
+    parts, notes = people_parts(ctx)
+    sql = q.render(q.STRAGGLERS, people=parts["people"], member_join=parts["member_join"])
+    rows = run(ctx.con, sql, {"as_of": as_of}, {"kpi_departments": ctx.departments()})
+    # one row per employee: their most advanced member, if any
+    rows["_rank"] = rows["member_status"].map({1: 0, 2: 1, 5: 2, 4: 3}).fillna(9)
+    rows = rows.sort_values(["employee_id", "_rank", "userid"]).drop_duplicates("employee_id")
+    go_live = pd.to_datetime(rows["go_live_date"]).dt.date
+    hire = pd.to_datetime(rows["hire_date"]).dt.date
+    since = [max(g, h) for g, h in zip(go_live, hire, strict=True)]
+    rows["days_since_go_live"] = np.array([(as_of - s).days for s in since], dtype=np.int64)
+    state = rows["member_status"].map(lambda s: "no member" if pd.isna(s) else MEMBER_STATUS.get(int(s), str(s)))
+    activated_later = rows["activated_on"].notna() & rows["member_status"].isin([1, 2, 5])
+    state = state.where(~activated_later, "activated after as_of")
+    rows["member_state"] = state
+    rows = rows.loc[rows["days_since_go_live"] >= grace_days]
+    out = rows[["department_id", "department", "employee_id", "name", "hire_date", "go_live_date",
+                "days_since_go_live", "userid", "member_state"]]
+    out = out.sort_values(["department", "days_since_go_live", "employee_id"], ascending=[True, False, True],
+                          ignore_index=True)
+    privacy.mark_restricted(out, "registration stragglers: named list for department heads")
+    return finish(out, notes=notes, definition=DEFINITION)
+
+
+__all__ = ["registration_rate", "registration_trend", "stragglers"]

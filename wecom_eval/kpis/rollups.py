@@ -1,0 +1,193 @@
+"""Pre-folded activity rollups: the layout that keeps weekly KPIs fast at 36 million member-days.
+
+The activity KPIs only need, per department and day, how many members were registered,
+active, engaged and measured (:data:`~wecom_eval.kpis.queries.DEPARTMENT_DAYS`), and per
+department and week how many distinct members were active
+(:data:`~wecom_eval.kpis.queries.DEPARTMENT_WEEKS`). :func:`refresh_rollups` folds the
+member-day rows into those two small native tables once, after a load:
+
+``kpi_department_days``
+    ``department_id, date, registered, with_row, active, engaged, measured`` — one row per
+    department and calendar day of the data (about 200 × 365 rows for a large company);
+``kpi_department_weeks``
+    ``department_id, week_start, active_users``;
+``kpi_rollup_meta``
+    what they were built from: a fingerprint of the loaded tables and of the plan settings
+    they depend on (``min_daily_minutes``, the rollout start that anchors the weeks), and
+    the days they cover.
+
+Readers never need them: every KPI query takes the rollup when it is fresh (the fingerprint
+still matches) and covers the requested days, and otherwise folds the member-day rows on
+the fly with the very same SQL, so both paths give identical numbers. Writers (ingest,
+fetch, the demo) should call :func:`refresh_rollups` after loading member days.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+
+from wecom_eval.kpis import queries as q
+from wecom_eval.kpis._base import Context, Source, connection, has_rows, one
+from wecom_eval.plan import RolloutPlan
+from wecom_eval.workcal import WorkCalendar
+
+DAYS_TABLE = "kpi_department_days"
+WEEKS_TABLE = "kpi_department_weeks"
+META_TABLE = "kpi_rollup_meta"
+VERSION = 1  # bump when the rollup SQL changes meaning
+
+
+@dataclass(frozen=True)
+class RollupInfo:
+    """What :func:`refresh_rollups` built (or found)."""
+
+    fingerprint: str
+    first_day: dt.date | None
+    last_day: dt.date | None
+    department_days: int
+    department_weeks: int
+    fresh: bool
+
+    def covers(self, start: dt.date, end: dt.date) -> bool:
+        return (self.fresh and self.first_day is not None and self.last_day is not None
+                and self.first_day <= start and end <= self.last_day)
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(one(con, "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = ?", [name])[0])
+
+
+def fingerprint(con: duckdb.DuckDBPyConnection, plan: RolloutPlan) -> str:
+    """A digest of everything the rollups depend on (loads, row counts, plan settings)."""
+    parts: dict[str, object] = {
+        "version": VERSION,
+        "min_daily_minutes": plan.targets.daily_active.min_daily_minutes,
+        "start_date": plan.start_date.isoformat(),
+        "timezone": str(one(con, "SELECT current_setting('TimeZone')")[0]),
+    }
+    tables = ("departments", "employees", "members", "member_days")  # what the rollups are folded from
+    for name in tables:
+        parts[name] = int(one(con, f"SELECT COUNT(*) FROM {name}")[0])
+    if _table_exists(con, "_loads"):
+        n, last = one(con, "SELECT COUNT(*), CAST(MAX(loaded_at) AS VARCHAR) FROM _loads WHERE table_name IN "
+                           f"({', '.join(repr(t) for t in tables)})")
+        parts["loads"] = [int(n), last]
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def rollup_info(source: Source, plan: RolloutPlan) -> RollupInfo | None:
+    """The rollups in the warehouse and whether they are fresh, or None when there are none."""
+    ctx = Context.of(source, plan)
+    if not _table_exists(ctx.con, META_TABLE):
+        return None
+    rows = ctx.con.execute(f"SELECT fingerprint, first_day, last_day, department_days, department_weeks "
+                           f"FROM {META_TABLE}").fetchall()
+    if len(rows) != 1:
+        return None
+    row = rows[0]
+    fp = fingerprint(ctx.con, plan)
+    return RollupInfo(row[0], row[1], row[2], int(row[3]), int(row[4]), fresh=row[0] == fp)
+
+
+def refresh_rollups(source: Source, plan: RolloutPlan, *, cal: WorkCalendar | None = None,
+                    force: bool = False) -> RollupInfo:
+    """Build (or rebuild) the activity rollups from the loaded member days.
+
+    Needs a writable warehouse. Does nothing when the rollups are already fresh, unless
+    ``force``. The tables are replaced in one transaction.
+    """
+    ctx = Context.of(source, plan, cal)
+    con = ctx.con
+    if not force:
+        info = rollup_info(con, plan)
+        if info is not None and info.fresh:
+            return info
+    fp = fingerprint(con, plan)
+    first, last = one(con, "SELECT MIN(date), MAX(date) FROM member_days")
+    params = {"start": first, "end": last, "min_minutes": plan.targets.daily_active.min_daily_minutes}
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for name in (DAYS_TABLE, WEEKS_TABLE, META_TABLE):
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+        con.execute(f"CREATE TABLE {DAYS_TABLE} (department_id BIGINT, date DATE, registered BIGINT, "
+                    "with_row BIGINT, active BIGINT, engaged BIGINT, measured BIGINT)")
+        con.execute(f"CREATE TABLE {WEEKS_TABLE} (department_id BIGINT, week_start DATE, active_users BIGINT)")
+        if first is not None:
+            calendar = ctx.calendar(first, last)
+            con.register("kpi_calendar", pa.Table.from_pandas(calendar, preserve_index=False))
+            try:
+                _execute(con, f"CREATE OR REPLACE TEMP TABLE _kpi_spans AS {q.SPANS}", params)
+                with_parts = "WITH spans AS (SELECT * FROM _kpi_spans) "
+                _execute(con, f"INSERT INTO {DAYS_TABLE} {with_parts} SELECT * FROM ({q.DEPARTMENT_DAYS}) x "
+                              "ORDER BY department_id, date", params)
+                _execute(con, f"INSERT INTO {WEEKS_TABLE} {with_parts} SELECT * FROM ({q.DEPARTMENT_WEEKS}) x "
+                              "ORDER BY department_id, week_start", params)
+            finally:
+                con.unregister("kpi_calendar")
+                con.execute("DROP TABLE IF EXISTS _kpi_spans")
+        n_days = int(one(con, f"SELECT COUNT(*) FROM {DAYS_TABLE}")[0])
+        n_weeks = int(one(con, f"SELECT COUNT(*) FROM {WEEKS_TABLE}")[0])
+        con.execute(f"CREATE TABLE {META_TABLE} (fingerprint VARCHAR, first_day DATE, last_day DATE, "
+                    "department_days BIGINT, department_weeks BIGINT, built_at TIMESTAMPTZ)")
+        con.execute(f"INSERT INTO {META_TABLE} VALUES (?, ?, ?, ?, ?, now())", [fp, first, last, n_days, n_weeks])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return RollupInfo(fp, first, last, n_days, n_weeks, fresh=True)
+
+
+def _execute(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]) -> None:
+    con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+
+
+def drop_rollups(source: Source) -> None:
+    """Remove the rollup tables (readers then fold member days on the fly)."""
+    con = connection(source)
+    for name in (DAYS_TABLE, WEEKS_TABLE, META_TABLE):
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+@dataclass(frozen=True)
+class ActivitySources:
+    """The SQL parts the activity queries read (slots ``spans``, ``department_days``,
+    ``department_weeks``), and whether the department figures came from the rollups."""
+
+    parts: dict[str, str]
+    from_rollups: bool
+
+
+def _inline() -> dict[str, str]:
+    return {"spans": q.SPANS, "department_days": q.DEPARTMENT_DAYS, "department_weeks": q.DEPARTMENT_WEEKS}
+
+
+def activity_sources(ctx: Context, start: dt.date, end: dt.date, *, weeks: bool) -> ActivitySources:
+    """The relations for the activity figures of ``start``..``end``.
+
+    The rollups are used when they are fresh and cover the days. Distinct weekly users come
+    from the week rollup only when the range holds the same (clipped) weeks as the rollup:
+    ``start`` on a week's first day (or the rollup's first day) and ``end`` on a week's last
+    day (or the rollup's last day); otherwise they are folded on the fly.
+    """
+    info = rollup_info(ctx.con, ctx.plan) if has_rows(ctx.con, "member_days") else None
+    if info is None or not info.covers(start, end):
+        return ActivitySources(_inline(), False)
+    offset = ctx.plan.start_date
+    start_ok = (start - offset).days % 7 == 0 or start == info.first_day
+    end_ok = (end - offset).days % 7 == 6 or end == info.last_day
+    parts = _inline()
+    parts["department_days"] = f"SELECT * FROM {DAYS_TABLE} WHERE date BETWEEN $start AND $end"
+    if weeks and start_ok and end_ok:
+        parts["department_weeks"] = (f"SELECT * FROM {WEEKS_TABLE} WHERE week_start IN "
+                                     "(SELECT week_start FROM kpi_calendar WHERE date BETWEEN $start AND $end)")
+    return ActivitySources(parts, True)
+
+
+__all__ = ["ActivitySources", "RollupInfo", "activity_sources", "drop_rollups", "refresh_rollups",
+           "rollup_info"]
