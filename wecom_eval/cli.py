@@ -48,6 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    for noisy in ("matplotlib", "PIL", "fontTools", "asyncio"):  # their DEBUG lines drown ours under -v
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     if args.home:
         import os
 
