@@ -144,11 +144,23 @@ def _quote(value: object) -> str:
 
 
 def check_staged(con: duckdb.DuckDBPyConnection, table: Table, stage: str, *, source: str,
-                 target_has_rows: Callable[[str], bool]) -> None:
+                 target_has_rows: Callable[[str], bool]) -> int:
     """Check rows staged in ``stage`` (the table's columns plus ``_row``) against the rules.
 
     ``target_has_rows(name)`` says whether a referenced table holds rows; a reference to an
     empty table is not checked (an API pull may come before the roster).
+
+    Returns the number of keys that occur more than once (all of them exact duplicates,
+    since conflicting ones are refused), so that the caller can skip de-duplication when
+    there are none.
+
+    Notes
+    -----
+    Each rule is first counted in one pass over the stage (all rules together); only a
+    rule that fails runs its query for examples. Duplicate keys: one pass counts distinct
+    64-bit hashes of the key; only when two rows share a hash are the colliding candidates
+    grouped by the key itself. That is much cheaper than grouping tens of millions of
+    composite keys when, as usual, there are no duplicates.
     """
     problems: list[Problem] = []
 
@@ -158,43 +170,65 @@ def check_staged(con: duckdb.DuckDBPyConnection, table: Table, stage: str, *, so
         if len(rows) > EXAMPLES_PER_RULE:
             problems.append(Problem(f"{source}, column {column}", "more such rows", expected, fix))
 
+    # (condition that marks a bad row, example query, column, expected, fix)
+    rules: list[tuple[str, str, str, str, str]] = []
     for c in table.columns:
         if not c.nullable:
-            add(_sql_examples(con, f"SELECT {ROW}, NULL FROM {stage} WHERE {c.name} IS NULL ORDER BY {ROW}"),
-                c.name, "a value (this column is required)")
+            cond = f"{c.name} IS NULL"
+            rules.append((cond, f"SELECT {ROW}, NULL FROM {stage} WHERE {cond} ORDER BY {ROW}",
+                          c.name, "a value (this column is required)", ""))
         if c.allowed is not None:
             allowed = ", ".join(_quote(a) if isinstance(a, str) else str(a) for a in c.allowed)
-            add(_sql_examples(con, f"SELECT {ROW}, {c.name} FROM {stage} WHERE {c.name} IS NOT NULL "
-                                   f"AND {c.name} NOT IN ({allowed}) ORDER BY {ROW}"),
-                c.name, f"one of {', '.join(map(str, c.allowed))}")
+            cond = f"{c.name} IS NOT NULL AND {c.name} NOT IN ({allowed})"
+            rules.append((cond, f"SELECT {ROW}, {c.name} FROM {stage} WHERE {cond} ORDER BY {ROW}",
+                          c.name, f"one of {', '.join(map(str, c.allowed))}", ""))
         if c.min is not None or c.max is not None:
             conds = []
             if c.min is not None:
                 conds.append(f"{c.name} < {c.min}")
             if c.max is not None:
                 conds.append(f"{c.name} > {c.max}")
-            add(_sql_examples(con, f"SELECT {ROW}, {c.name} FROM {stage} WHERE {' OR '.join(conds)} "
-                                   f"ORDER BY {ROW}"),
-                c.name, f"a value from {c.min} to {c.max}")
+            cond = " OR ".join(conds)
+            rules.append((cond, f"SELECT {ROW}, {c.name} FROM {stage} WHERE {cond} ORDER BY {ROW}",
+                          c.name, f"a value from {c.min} to {c.max}", ""))
     for o in table.orderings:
-        add(_sql_examples(con, f"SELECT {ROW}, CAST({o.later} AS VARCHAR) FROM {stage} "
-                               f"WHERE {o.later} < {o.earlier} ORDER BY {ROW}"),
-            o.later, f"a time not before {o.earlier}", "Check that the two columns are not swapped.")
+        cond = f"{o.later} < {o.earlier}"
+        rules.append((cond, f"SELECT {ROW}, CAST({o.later} AS VARCHAR) FROM {stage} WHERE {cond} ORDER BY {ROW}",
+                      o.later, f"a time not before {o.earlier}", "Check that the two columns are not swapped."))
+    if rules:
+        counts = con.execute("SELECT " + ", ".join(f"count(*) FILTER (WHERE {r[0]})" for r in rules)
+                             + f" FROM {stage}").fetchall()[0]
+        for rule, failed in zip(rules, counts, strict=True):
+            if failed:
+                add(_sql_examples(con, rule[1]), rule[2], rule[3], rule[4])
     if problems:
         raise InputError(f"{source} → {table.name}", problems)
 
     key = ", ".join(table.key)
-    others = [c for c in table.column_names if c not in table.key]
-    distinct = f"count(DISTINCT ({', '.join(others)}))" if others else "1"
-    conflicts = _sql_examples(
-        con, f"SELECT {key}, list({ROW} ORDER BY {ROW}) FROM {stage} GROUP BY {key} "
-             f"HAVING count(*) > 1 AND {distinct} > 1 ORDER BY min({ROW})")
-    for found in conflicts[:EXAMPLES_PER_RULE]:
-        *key_values, rows = found
-        shown = ", ".join(f"{k}={_plain(v)}" for k, v in zip(table.key, key_values, strict=True))
-        problems.append(Problem(f"{source}, rows {', '.join(map(str, rows[:5]))}", shown,
-                                f"one set of values per key ({key})",
-                                "Keep one of the conflicting rows, or export the file again."))
+    dupkeys = f"{stage}_dupkeys"
+    # No two rows share a key hash (the usual case, one cheap pass): no key is duplicated.
+    colliding = int(con.execute(f"SELECT count(*) - count(DISTINCT hash({key})) FROM {stage}").fetchall()[0][0])
+    n_dup = 0
+    if colliding:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {dupkeys} AS "
+            f"WITH h AS (SELECT hash({key}) AS h FROM {stage} GROUP BY 1 HAVING count(*) > 1) "
+            f"SELECT {key} FROM {stage} WHERE hash({key}) IN (SELECT h FROM h) GROUP BY {key} HAVING count(*) > 1")
+        n_dup = int(con.execute(f"SELECT count(*) FROM {dupkeys}").fetchall()[0][0])
+    if n_dup:
+        others = [c for c in table.column_names if c not in table.key]
+        distinct = f"count(DISTINCT ({', '.join(others)}))" if others else "1"
+        conflicts = _sql_examples(
+            con, f"SELECT {key}, list({ROW} ORDER BY {ROW}) FROM {stage} SEMI JOIN {dupkeys} USING ({key}) "
+                 f"GROUP BY {key} HAVING count(*) > 1 AND {distinct} > 1 ORDER BY min({ROW})")
+        for found in conflicts[:EXAMPLES_PER_RULE]:
+            *key_values, rows = found
+            shown = ", ".join(f"{k}={_plain(v)}" for k, v in zip(table.key, key_values, strict=True))
+            problems.append(Problem(f"{source}, rows {', '.join(map(str, rows[:5]))}", shown,
+                                    f"one set of values per key ({key})",
+                                    "Keep one of the conflicting rows, or export the file again."))
+    if colliding:
+        con.execute(f"DROP TABLE {dupkeys}")
     if problems:
         raise InputError(f"{source} → {table.name}", problems)
 
@@ -204,6 +238,12 @@ def check_staged(con: duckdb.DuckDBPyConnection, table: Table, stage: str, *, so
         cols = ref.columns
         join = " AND ".join(f"s.{a} = t.{b}" for a, b in zip(cols, ref.target_columns, strict=True))
         present = " AND ".join(f"s.{a} IS NOT NULL" for a in cols)
+        # a cheap pass over the distinct values first; examples only when something is missing
+        missing = con.execute(
+            f"SELECT count(*) FROM (SELECT DISTINCT {', '.join(cols)} FROM {stage}) s "
+            f"WHERE {present} AND NOT EXISTS (SELECT 1 FROM {ref.target} t WHERE {join})").fetchall()[0]
+        if not missing[0]:
+            continue
         shown = " || '/' || ".join(f"CAST(s.{a} AS VARCHAR)" for a in cols)
         rows = _sql_examples(con, f"SELECT min(s.{ROW}), {shown} AS v FROM {stage} s "
                                   f"WHERE {present} AND NOT EXISTS (SELECT 1 FROM {ref.target} t WHERE {join}) "
@@ -212,3 +252,4 @@ def check_staged(con: duckdb.DuckDBPyConnection, table: Table, stage: str, *, so
             f"Load {ref.target} first, or correct the value.")
     if problems:
         raise InputError(f"{source} → {table.name}", problems)
+    return n_dup

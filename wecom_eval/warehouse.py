@@ -12,9 +12,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -27,8 +28,8 @@ from wecom_eval.validate import DEFAULT_TZ, ROW, check_staged, coerce_frame
 MEMORY_ENV = "WECOM_EVAL_DUCKDB_MEMORY"  # e.g. "1GB"; DuckDB spills to disk beyond it
 THREADS_ENV = "WECOM_EVAL_DUCKDB_THREADS"
 
-Chunk = pd.DataFrame | pa.Table
-Rows = Chunk | Iterable[Chunk]
+Chunk: TypeAlias = pd.DataFrame | pa.Table
+Rows: TypeAlias = Chunk | Iterable[Chunk]
 Progress = Callable[[str], None]
 
 
@@ -133,41 +134,93 @@ class Warehouse:
             raise
         return results
 
-    def _stage(self, t: Table, rows: Rows, source: str, say: Progress) -> str:
+    def _stage(self, t: Table, rows: Rows, source: str, say: Progress, *, direct: bool = False) -> tuple[str, bool]:
+        """Stage ``rows`` for checking; returns the stage's name and whether it is a direct stage.
+
+        A direct stage (asked for when the target table is empty) appends Arrow chunks that
+        carry no ``_row`` column straight into the target table, inside the load's
+        transaction, and the stage is a view over it whose ``_row`` is the insertion
+        position (DuckDB numbers a transaction's appended rows consecutively). It saves
+        copying tens of millions of rows twice. At the first chunk that cannot go direct (a
+        pandas frame, its own ``_row`` column, a null in a required column) the rows
+        appended so far move into an ordinary stage, so checks and messages are the same.
+        """
         stage = f"_stage_{t.name}"
         cols = ", ".join(f"{c.name} {c.sql_type}" for c in t.columns)
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} ({cols}, {ROW} BIGINT)")
+        select = ", ".join(f"CAST({c.name} AS {c.sql_type})" for c in t.columns)
+        names = ", ".join(t.column_names)
+        required = [c.name for c in t.columns if not c.nullable]
+
+        def make_stage() -> None:
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} ({cols}, {ROW} BIGINT)")
+
+        def leave_direct() -> None:
+            make_stage()
+            if offset:
+                self.con.execute(f"INSERT INTO {stage} SELECT {names}, rowid - (SELECT min(rowid) FROM {t.name}) + 1 "
+                                 f"FROM {t.name} ORDER BY rowid")
+                self.con.execute(f"DELETE FROM {t.name}")
+
+        if not direct:
+            make_stage()
         chunks: Iterable[Chunk] = [rows] if isinstance(rows, (pd.DataFrame, pa.Table)) else rows
         offset = 0
         for chunk in chunks:
             if isinstance(chunk, pa.Table):
+                if direct and (ROW in chunk.column_names
+                               or any(chunk.column(c).null_count for c in required if c in chunk.column_names)):
+                    leave_direct()
+                    direct = False
                 data = chunk if ROW in chunk.column_names else chunk.append_column(
-                    ROW, pa.array(range(offset + 1, offset + chunk.num_rows + 1), type=pa.int64()))
+                    ROW, pa.array(np.arange(offset + 1, offset + chunk.num_rows + 1, dtype=np.int64)))
                 missing = [c for c in t.column_names if c not in data.column_names]
                 if missing:
                     raise InputError(f"{source} → {t.name}", [Problem(f"{source}: column {m}", None,
                                      f"a column {m!r}") for m in missing])
             else:
+                if direct:
+                    leave_direct()
+                    direct = False
                 data = coerce_frame(t, chunk, source=source, tz=self.tz, first_row=offset + 1)
             offset += len(data)
-            self.con.register("_chunk", data)
-            select = ", ".join(f"CAST({c.name} AS {c.sql_type})" for c in t.columns)
-            self.con.execute(f"INSERT INTO {stage} SELECT {select}, {ROW} FROM _chunk")
-            self.con.unregister("_chunk")
+            # A relation, not register(): a registered object stays alive until the transaction ends.
+            rel = self.con.from_arrow(data) if isinstance(data, pa.Table) else self.con.from_df(data)
+            if direct:
+                rel.select(select).insert_into(t.name)
+            else:
+                rel.select(f"{select}, {ROW}").insert_into(stage)
+            del rel
             say(f"{t.name}: staged {offset:,} rows")
-        return stage
+        if direct:
+            self.con.execute(f"CREATE OR REPLACE TEMP VIEW {stage} AS SELECT {names}, "
+                             f"rowid - (SELECT min(rowid) FROM {t.name}) + 1 AS {ROW} FROM {t.name}")
+        return stage, direct
 
     def _has_rows(self, name: str) -> bool:
-        return self.con.execute(f"SELECT EXISTS (SELECT 1 FROM {name})").fetchone()[0]  # type: ignore[index]
+        return bool(self.con.execute(f"SELECT EXISTS (SELECT 1 FROM {name})").fetchall()[0][0])
 
     def _load_one(self, t: Table, rows: Rows, source: str, say: Progress) -> LoadResult:
-        stage = self._stage(t, rows, source, say)
-        check_staged(self.con, t, stage, source=source, target_has_rows=self._has_rows)
+        stage, direct = self._stage(t, rows, source, say, direct=not self._has_rows(t.name))
+        duplicated_keys = check_staged(self.con, t, stage, source=source, target_has_rows=self._has_rows)
         cols = ", ".join(t.column_names)
-        # Exact duplicate rows in one input collapse to one (conflicting ones were refused above).
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {stage}_u AS SELECT DISTINCT {cols} FROM {stage}")
-        self.con.execute(f"DROP TABLE {stage}")
-        stage = f"{stage}_u"
+        if direct:
+            # The rows are already in the (previously empty) table; exact duplicates collapse to
+            # the first occurrence (conflicting ones were refused above).
+            self.con.execute(f"DROP VIEW {stage}")
+            if duplicated_keys:
+                key = ", ".join(t.key)
+                self.con.execute(
+                    f"DELETE FROM {t.name} WHERE rowid IN (SELECT rowid FROM (SELECT rowid, row_number() OVER "
+                    f"(PARTITION BY {key} ORDER BY rowid) AS n FROM {t.name}) WHERE n > 1)")
+            received = self.con.execute(f"SELECT count(*) FROM {t.name}").fetchall()[0][0]
+            result = LoadResult(t.name, source, int(received), int(received), 0, 0)
+            say(str(result))
+            return result
+        if duplicated_keys:
+            # Exact duplicate rows in one input collapse to one (conflicting ones were refused above).
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {stage}_u AS SELECT DISTINCT {cols} FROM {stage}")
+            self.con.execute(f"DROP TABLE {stage}")
+            stage = f"{stage}_u"
         received = self.con.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]  # type: ignore[index]
         key_match = " AND ".join(f"s.{k} = t.{k}" for k in t.key)
         if self._has_rows(t.name):

@@ -1,0 +1,94 @@
+"""``wecom-eval demo``: build the demo organisation into the home and load it into the warehouse.
+
+For now this generates the organisation, writes its ground truth to ``data/demo/`` and
+loads every table in one transaction; a later issue makes it also run every report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Iterator
+
+from pydantic import ValidationError
+
+from wecom_eval.demo import DemoConfig, build_demo
+from wecom_eval.demo.generator import DemoSummary
+from wecom_eval.errors import InputError, Problem
+from wecom_eval.home import Home
+from wecom_eval.plan import load_plan
+
+_DEFAULTS = DemoConfig()
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="build the demo organisation and load it into the warehouse",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--employees", type=int, default=_DEFAULTS.employees,
+                   help=f"employees on the roster (default {_DEFAULTS.employees:,})")
+    p.add_argument("--seed", type=int, default=_DEFAULTS.seed, help=f"random seed (default {_DEFAULTS.seed})")
+    p.add_argument("--weeks-baseline", type=int, default=_DEFAULTS.baseline_weeks,
+                   help=f"weeks of data before the rollout starts (default {_DEFAULTS.baseline_weeks})")
+    p.add_argument("--weeks-rollout", type=int, default=_DEFAULTS.rollout_weeks,
+                   help=f"weeks of data from the rollout's start (default {_DEFAULTS.rollout_weeks})")
+    p.add_argument("--plan", help="the rollout plan (default: params/rollout.yaml under the home)")
+    p.set_defaults(func=run)
+
+
+def config_from_args(args: argparse.Namespace) -> DemoConfig:
+    """The :class:`DemoConfig` the options ask for; bad values raise :class:`InputError`."""
+    options = {"employees": "--employees", "seed": "--seed", "baseline_weeks": "--weeks-baseline",
+               "rollout_weeks": "--weeks-rollout"}
+    values = {"employees": args.employees, "seed": args.seed, "baseline_weeks": args.weeks_baseline,
+              "rollout_weeks": args.weeks_rollout}
+    try:
+        return DemoConfig(**values)
+    except ValidationError as exc:
+        problems = [Problem(options.get(str(e["loc"][0]), str(e["loc"][0])) if e["loc"] else "options",
+                            e.get("input"), e["msg"].removeprefix("Value error, "))
+                    for e in exc.errors()]
+        raise InputError("wecom-eval demo", problems) from None
+
+
+class _Reporter:
+    """Progress as plain lines on stderr, or a tqdm bar for member_days on a terminal."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self._last = 0.0
+
+    def line(self, message: str) -> None:
+        if "staged" in message:
+            if self.tty:
+                return  # the bar shows it
+            now = time.monotonic()
+            if now - self._last < 2.0:
+                return
+            self._last = now
+        print(message, file=sys.stderr, flush=True)
+
+    def wrap(self, chunks: Iterator, total: int) -> Iterator:
+        if not self.tty:
+            return chunks
+        from tqdm import tqdm
+
+        return iter(tqdm(chunks, total=total, desc="member_days", unit="week", file=sys.stderr))
+
+
+def build(home: Home, config: DemoConfig, plan_path: str | None = None) -> DemoSummary:
+    """The build step of ``wecom-eval demo`` (reused when the command also runs the reports)."""
+    plan = load_plan(plan_path or home.plan)
+    reporter = _Reporter()
+    return build_demo(home, config, plan, progress=reporter.line, wrap_chunks=reporter.wrap)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    home = Home.from_env()
+    print(f"building the demo organisation ({config.employees:,} employees, {config.baseline_weeks} weeks "
+          f"baseline + {config.rollout_weeks} weeks rollout, seed {config.seed}) into {home.root}",
+          file=sys.stderr, flush=True)
+    summary = build(home, config, args.plan)
+    print(summary)
+    return 0

@@ -1,0 +1,217 @@
+"""Survey waves: a needs survey at launch and satisfaction waves with department effects.
+
+Satisfaction answers come from a latent model: a person's general attitude ``eta`` and an
+ease-of-use factor correlated with it, plus a department effect and a wave effect, rounded
+to the 1–5 scale. The four ``ease_*`` items share one factor with loading equal to their
+own noise, so their inter-item correlation is about 0.5 and Cronbach's alpha about 0.8.
+Everyone invited gets an answer (the population figure in the truth); then unit
+non-response (by department) and item non-response hide some of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from wecom_eval import privacy
+from wecom_eval.demo.config import DemoConfig
+from wecom_eval.demo.org import Org, dates
+from wecom_eval.plan import RolloutPlan
+
+DEMO_SALT = "wecom-eval-demo-salt"
+EASE_ITEMS = ("ease_1", "ease_2", "ease_3", "ease_4")
+ITEMS = ("overall", *EASE_ITEMS)
+NEEDS_QUESTIONS: dict[str, tuple[tuple[str, ...], tuple[float, ...], int]] = {
+    "最常用的功能": (("审批", "文档协作", "客户管理", "考勤打卡", "日程会议", "通讯录"),
+                 (0.30, 0.22, 0.12, 0.20, 0.10, 0.06), 3),
+    "最希望优化的流程": (("报销审批", "请假审批", "采购审批", "合同审批", "客户跟进", "周报汇总"),
+                   (0.28, 0.22, 0.16, 0.12, 0.12, 0.10), 2),
+}
+NEEDS_TEXT = ("希望审批能在手机上完成", "希望文档能多人同时编辑", "希望打卡更方便", "希望和现有OA打通",
+              "希望客户资料集中管理", "希望培训多一些")
+SATISFACTION_TEXT = ("审批比以前快多了", "希望增加移动端报表", "打卡偶尔定位不准", "文档协作很好用",
+                     "通知太多了", "希望客户管理更简单", "培训很有帮助", "登录有时很慢")
+TEXT_QUESTION = "建议"
+
+
+def salt(plan: RolloutPlan) -> tuple[str, str]:
+    """The pseudonymisation salt and where it came from ("environment" or "demo default").
+
+    The demo may run without ``$WECOM_EVAL_SALT``; it then uses a fixed demo salt and the
+    truth records that it did. A salt that is set but too short is refused as everywhere.
+    """
+    if os.environ.get(plan.privacy.salt_env):
+        return privacy.salt(plan).decode("utf-8"), "environment"
+    return DEMO_SALT, "demo default"
+
+
+def pseudonyms(userids: np.ndarray, key: str) -> np.ndarray:
+    """Respondent ids: ``"r"`` + 15 hex digits of HMAC-SHA256(key, userid).
+
+    The same function as :func:`wecom_eval.ingest.survey.pseudonymise`, so a survey export
+    and the demo give one respondent the same id; stable across runs and waves.
+    """
+    k = key.encode("utf-8")
+    return np.array(["r" + hmac.new(k, str(u).encode("utf-8"), hashlib.sha256).hexdigest()[:15] for u in userids],
+                    dtype=object)
+
+
+@dataclass
+class Surveys:
+    responses: pd.DataFrame
+    items: pd.DataFrame
+    choices: pd.DataFrame
+    text: pd.DataFrame
+    truth: dict
+
+
+def _multi_select(rng: np.random.Generator, n: int, options: tuple[str, ...], weights: tuple[float, ...],
+                  most: int) -> tuple[np.ndarray, np.ndarray]:
+    """(respondent index, option index) pairs: each respondent picks 1..most options."""
+    k = rng.integers(1, most + 1, size=n)
+    # Gumbel top-k: sample without replacement in proportion to the weights
+    keys = np.log(np.asarray(weights))[None, :] + rng.gumbel(size=(n, len(options)))
+    ranked = np.argsort(-keys, axis=1)
+    take = np.arange(len(options))[None, :] < k[:, None]
+    resp, pos = np.nonzero(take)
+    return resp, ranked[resp, pos]
+
+
+def build_surveys(org: Org, config: DemoConfig, plan: RolloutPlan, rng: np.random.Generator) -> Surveys:
+    w = org.window
+    key, key_source = salt(plan)
+    ids = pseudonyms(org.members["userid"].to_numpy(dtype=object), key)
+    n_dept = len(org.dept_ids)
+    dept_effect = rng.normal(0.0, 0.25, size=n_dept) + 0.15 * org.dept_pilot
+    dept_response = rng.normal(0.0, 0.5, size=n_dept)
+    base_logit = np.log(config.response_rate / (1 - config.response_rate)) if config.response_rate < 1 else 9.0
+    eta = rng.standard_normal(org.n_members)
+    ease_factor = 0.7 * eta + np.sqrt(1 - 0.49) * rng.standard_normal(org.n_members)
+
+    responses, items, choices, texts = [], [], [], []
+    truth: dict = {"pseudonymisation": key_source, "waves": {}}
+
+    def invite(close: int, *, registered: bool) -> np.ndarray:
+        ok = (org.mem_emp >= 0) & (org.mem_hire <= close) & (close <= org.mem_leave)
+        if registered:
+            ok &= org.mem_act <= close
+        return np.flatnonzero(ok)
+
+    def respond(invited: np.ndarray, open_day: int, close: int, wave: str) -> np.ndarray:
+        p = 1 / (1 + np.exp(-(base_logit + dept_response[org.mem_dept[invited]])))
+        who = invited[rng.random(len(invited)) < p]
+        day = rng.integers(open_day, close + 1, size=len(who))
+        responses.append(pd.DataFrame({"wave": wave, "respondent_id": ids[who],
+                                       "department_id": org.dept_ids[org.mem_dept[who]],
+                                       "submitted_on": dates(w, day)}))
+        return who
+
+    def add_text(who: np.ndarray, wave: str, pool: tuple[str, ...], share: float) -> int:
+        writers = who[rng.random(len(who)) < share]
+        texts.append(pd.DataFrame({"wave": wave, "respondent_id": ids[writers], "question": TEXT_QUESTION,
+                                   "text": np.asarray(pool, dtype=object)[rng.integers(0, len(pool), len(writers))]}))
+        return len(writers)
+
+    # ---- the needs survey in launch week 1 ------------------------------------------
+    close = w.rollout_day0 + 6
+    if close < w.n_days:
+        wave = f"{w.rollout_start.year}-needs"
+        invited = invite(close, registered=False)
+        who = respond(invited, w.rollout_day0, close, wave)
+        counts = {}
+        for question, (options, weights, most) in NEEDS_QUESTIONS.items():
+            r, o = _multi_select(rng, len(who), options, weights, most)
+            choices.append(pd.DataFrame({"wave": wave, "respondent_id": ids[who[r]], "question": question,
+                                         "choice": np.asarray(options, dtype=object)[o]}))
+            counts[question] = {opt: int((o == i).sum()) for i, opt in enumerate(options)}
+        n_text = add_text(who, wave, NEEDS_TEXT, 0.08)
+        truth["waves"][wave] = {"kind": "needs", "opens": str(w.date(w.rollout_day0)), "closes": str(w.date(close)),
+                                "invited": int(len(invited)), "respondents": int(len(who)),
+                                "response_rate": len(who) / max(len(invited), 1), "choices": counts,
+                                "text_answers": n_text}
+
+    # ---- satisfaction waves ------------------------------------------------------------
+    for week in config.survey_weeks:
+        close = w.rollout_day0 + 7 * week - 1
+        if week < 1 or close >= w.n_days:
+            continue
+        close_date = w.date(close)
+        wave = f"{close_date.year}-Q{(close_date.month - 1) // 3 + 1}"
+        if wave in truth["waves"]:
+            wave = f"{wave}-w{week}"
+        invited = invite(close, registered=True)
+        mu = 3.7 + 0.45 * min(week, 12) / 12
+        d = org.mem_dept[invited]
+        latent = {
+            "overall": mu + dept_effect[d] + 0.75 * eta[invited] + 0.55 * rng.standard_normal(len(invited)),
+        }
+        for item in EASE_ITEMS:
+            latent[item] = (mu - 0.1 + dept_effect[d] + 0.7 * ease_factor[invited]
+                            + 0.7 * rng.standard_normal(len(invited)))
+        scores = {k: np.clip(np.rint(v), 1, 5).astype(np.int64) for k, v in latent.items()}
+        population_mean = float(scores["overall"].mean()) if len(invited) else None
+        pos = {m: i for i, m in enumerate(invited)}
+        who = respond(invited, close - 6, close, wave)
+        at = np.array([pos[m] for m in who], dtype=np.int64)
+        answered = {}
+        for item in ITEMS:
+            s = scores[item][at].astype(float)
+            s[rng.random(len(at)) < config.item_nonresponse] = np.nan
+            answered[item] = s
+            items.append(pd.DataFrame({"wave": wave, "respondent_id": ids[who], "item": item,
+                                       "score": pd.Series(np.where(np.isnan(s), 0, s).astype(np.int64),
+                                                          dtype="Int64").where(~np.isnan(s)).array}))
+        n_text = add_text(who, wave, SATISFACTION_TEXT, 0.06)
+        overall = answered["overall"][~np.isnan(answered["overall"])]
+        ease = np.column_stack([answered[i] for i in EASE_ITEMS])
+        ease = ease[~np.isnan(ease).any(axis=1)]
+        by_dept = {}
+        for j in np.unique(org.mem_dept[who]):
+            mask = (org.mem_dept[who] == j) & ~np.isnan(answered["overall"])
+            by_dept[str(int(org.dept_ids[j]))] = {"n": int(mask.sum()),
+                                                  "mean_overall": float(answered["overall"][mask].mean())
+                                                  if mask.any() else None}
+        truth["waves"][wave] = {
+            "kind": "satisfaction", "rollout_week": week,
+            "opens": str(w.date(close - 6)), "closes": str(close_date),
+            "invited": int(len(invited)), "respondents": int(len(who)),
+            "response_rate": len(who) / max(len(invited), 1),
+            "latent_mean_overall": mu,
+            "population_mean_overall": population_mean,
+            "mean_overall": float(overall.mean()) if len(overall) else None,
+            "n_overall": int(len(overall)),
+            "top2box_overall": float((overall >= 4).mean()) if len(overall) else None,
+            "cronbach_alpha_ease": _alpha(ease),
+            "n_ease_complete": int(len(ease)),
+            "by_department": by_dept,
+            "text_answers": n_text,
+        }
+
+    def cat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+        frames = [f for f in frames if len(f)]
+        if not frames:
+            return pd.DataFrame({c: pd.Series([], dtype="str") for c in columns})
+        return pd.concat(frames, ignore_index=True)
+
+    return Surveys(
+        responses=cat(responses, ["wave", "respondent_id", "department_id", "submitted_on"]),
+        items=cat(items, ["wave", "respondent_id", "item", "score"]),
+        choices=cat(choices, ["wave", "respondent_id", "question", "choice"]),
+        text=cat(texts, ["wave", "respondent_id", "question", "text"]),
+        truth=truth,
+    )
+
+
+def _alpha(x: np.ndarray) -> float | None:
+    """Cronbach's alpha of complete rows (items in columns)."""
+    if x.shape[0] < 3:
+        return None
+    k = x.shape[1]
+    item_var = x.var(axis=0, ddof=1).sum()
+    total_var = x.sum(axis=1).var(ddof=1)
+    return float(k / (k - 1) * (1 - item_var / total_var)) if total_var > 0 else None
