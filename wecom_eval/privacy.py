@@ -191,6 +191,18 @@ def salt(plan: RolloutPlan) -> bytes:
     return value.encode("utf-8")
 
 
+def keyed_token(value: str, key: bytes, *, prefix: str = PSEUDONYM_PREFIX, digits: int = PSEUDONYM_HEX) -> str:
+    """``prefix`` + the first ``digits`` hex digits of HMAC-SHA256(key, value): the one keyed hash
+    behind every pseudonym (report identifiers here, respondent ids at survey ingest and in the demo).
+
+    Examples
+    --------
+    >>> keyed_token("zhangsan", b"a-long-secret-salt", prefix="r", digits=15)
+    'rfb995d08e866530'
+    """
+    return prefix + hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:digits]
+
+
 def pseudonymise(values: Iterable[object] | pd.Series, plan: RolloutPlan, *,
                  key: bytes | None = None) -> pd.Series:
     """Replace identifiers by keyed pseudonyms (HMAC-SHA256), stable across runs.
@@ -223,8 +235,7 @@ def pseudonymise(values: Iterable[object] | pd.Series, plan: RolloutPlan, *,
         raise ValueError(f"the pseudonymisation key must be at least {MIN_SALT_LENGTH} bytes")
     present = series.notna()
     uniques = pd.unique(series[present].astype(str))
-    tokens = {u: PSEUDONYM_PREFIX + hmac.new(secret, u.encode("utf-8"), hashlib.sha256).hexdigest()[:PSEUDONYM_HEX]
-              for u in uniques}
+    tokens = {u: keyed_token(u, secret) for u in uniques}
     values_out = [tokens[str(v)] if p else None for v, p in zip(series.tolist(), present.tolist(), strict=True)]
     return pd.Series(values_out, index=series.index, dtype=object)
 

@@ -10,8 +10,6 @@ non-response (by department) and item non-response hide some of them.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 from dataclasses import dataclass
 
@@ -21,6 +19,7 @@ import pandas as pd
 from wecom_eval import privacy
 from wecom_eval.demo.config import DemoConfig
 from wecom_eval.demo.org import Org, dates
+from wecom_eval.ingest.survey import pseudonymise as respondent_pseudonym
 from wecom_eval.plan import RolloutPlan
 
 DEMO_SALT = "wecom-eval-demo-salt"
@@ -56,9 +55,7 @@ def pseudonyms(userids: np.ndarray, key: str) -> np.ndarray:
     The same function as :func:`wecom_eval.ingest.survey.pseudonymise`, so a survey export
     and the demo give one respondent the same id; stable across runs and waves.
     """
-    k = key.encode("utf-8")
-    return np.array(["r" + hmac.new(k, str(u).encode("utf-8"), hashlib.sha256).hexdigest()[:15] for u in userids],
-                    dtype=object)
+    return np.array([respondent_pseudonym(str(u), key) for u in userids], dtype=object)
 
 
 @dataclass

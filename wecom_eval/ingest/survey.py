@@ -23,8 +23,6 @@ across waves and runs, and the raw id never reaches the warehouse.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 from collections.abc import Callable
 from typing import Any
@@ -46,6 +44,9 @@ _OTHER = re.compile(r"^(?P<choice>.*?)\s*〖(?P<text>.*)〗$", re.S)
 OTHER_SUFFIX = "（其他）"  # question name of the words written beside an "other" option
 
 
+RESPONDENT_PREFIX, RESPONDENT_DIGITS = "r", 15  # shared with the demo, so both give one respondent one id
+
+
 def pseudonymise(value: str, salt: str) -> str:
     """A respondent's pseudonym: ``"r"`` + the first 15 hex digits of HMAC-SHA256(salt, value).
 
@@ -54,7 +55,7 @@ def pseudonymise(value: str, salt: str) -> str:
     >>> pseudonymise("zhangsan", "a-long-secret-salt")  # stable: same id and salt, same pseudonym
     'rfb995d08e866530'
     """
-    return "r" + hmac.new(salt.encode("utf-8"), value.encode("utf-8"), hashlib.sha256).hexdigest()[:15]
+    return privacy.keyed_token(value, salt.encode("utf-8"), prefix=RESPONDENT_PREFIX, digits=RESPONDENT_DIGITS)
 
 
 def salt_from_env(plan: RolloutPlan) -> str:
