@@ -1,0 +1,236 @@
+"""The six report notebooks: committed clean, thin, and run end to end on a small demo organisation.
+
+One module-scoped run builds a 300-person demo organisation and runs every report through
+the real runner (worker processes, the project's kernel, papermill, nbconvert) with a
+corp secret, a webhook key and the pseudonymisation salt in the environment; the tests then
+read what the runs published.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import shutil
+from pathlib import Path
+
+import nbformat
+import openpyxl
+import pytest
+from pptx import Presentation
+
+from wecom_eval.home import Home
+from wecom_eval.plan import load_plan
+from wecom_eval.reports import kpis_json, runner, text
+from wecom_eval.reports.collect import KEY_COLUMNS
+from wecom_eval.reports.params import REPORTS, parameters_cell
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = REPO / "notebooks"
+SECRETS = {"WECOM_SECRET_APPROVAL": "corp-secret-3f9a1c77e2", "WECOM_WEBHOOK_KEY": "webhook-key-0b8d5e61aa",
+           "WECOM_EVAL_SALT": "salt-for-pseudonyms-6c2e94d1"}
+AS_OF = "2026-05-25"
+# Tables about no one (targets, alerts that name groups at or above the floor, approval counts).
+ABOUT_NO_ONE = {"targets", "alerts", "efficiency_cells", "efficiency_methods"}
+
+
+def notebook(report: str) -> nbformat.NotebookNode:
+    return nbformat.read(NOTEBOOKS / f"{report}.ipynb", as_version=4)
+
+
+# ---- the committed notebooks -----------------------------------------------------------------
+
+@pytest.mark.parametrize("report", list(REPORTS))
+def test_notebook_is_committed_without_outputs(report):
+    for cell in notebook(report).cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, cell.source[:60]
+        assert "papermill" not in cell.metadata and "execution" not in cell.metadata
+
+
+@pytest.mark.parametrize("report", list(REPORTS))
+def test_one_parameters_cell_written_from_the_model(report):
+    nb = notebook(report)
+    cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(cells) == 1
+    assert cells[0].source == parameters_cell(report)
+    assert nb.metadata["kernelspec"]["name"] == "wecom-eval"
+
+
+@pytest.mark.parametrize("report", list(REPORTS))
+def test_notebook_reads_like_a_report(report):
+    nb = notebook(report)
+    sections = {"zh": 0, "en": 0}
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if cell.cell_type == "markdown":
+            for lang in ("zh", "en"):
+                if lang in tags and cell.source.lstrip().startswith("#"):
+                    sections[lang] += 1
+        elif "parameters" not in tags:
+            assert len(cell.source.splitlines()) <= 6, f"a long cell belongs in the package:\n{cell.source}"
+    assert sections["zh"] == sections["en"] >= 4  # every heading in both languages
+
+
+# ---- every report on a small demo organisation -------------------------------------------------
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """A 300-person demo organisation with every report run on it (the monthly one in English)."""
+    from wecom_eval.demo import DemoConfig, build_demo
+
+    root = tmp_path_factory.mktemp("demo-home")
+    (root / "params").mkdir()
+    shutil.copy(REPO / "params" / "rollout.yaml", root / "params" / "rollout.yaml")
+    (root / "params" / "launch-review.yaml").write_text("power_simulations: 60\n", encoding="utf-8")
+    (root / "params" / "monthly.yaml").write_text("language: en\n", encoding="utf-8")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("WECOM_EVAL_HOME", str(root))
+        for name, value in SECRETS.items():
+            mp.setenv(name, value)
+        home = Home.from_env()
+        plan = load_plan(home.plan)
+        build_demo(home, DemoConfig(employees=300), plan)
+        results = runner.run_all(home, as_of=AS_OF, overrides={"n_boot": 199}, cell_timeout=300, progress=None)
+    return {"home": home, "plan": plan, "results": {r.report: r for r in results}}
+
+
+def test_every_report_runs(demo):
+    failed = {k: r.error for k, r in demo["results"].items() if not r.ok}
+    assert not failed
+    assert set(demo["results"]) == set(REPORTS)
+    assert demo["results"]["launch-review"].as_of == dt.date(2026, 3, 16)  # made at its phase's end
+    index = (demo["home"].reports / "index.html").read_text(encoding="utf-8")
+    for r in demo["results"].values():
+        assert f"{r.report}/{r.as_of}/report.html" in index
+
+
+@pytest.mark.parametrize("report", list(REPORTS))
+def test_html_has_sections_figures_and_no_code(demo, report):
+    html = (demo["results"][report].folder / "report.html").read_text(encoding="utf-8")
+    for cell in notebook(report).cells:
+        if cell.cell_type == "code" and "parameters" not in cell.metadata.get("tags", []):
+            for line in cell.source.splitlines():
+                if len(line.strip()) > 12:
+                    assert line.strip() not in html, line
+    assert "hl-ipython3" not in html and "<script" not in html
+    assert "Traceback" not in html and "Warning" not in html
+    assert "data:image/png;base64," in html
+    if report != "monthly":  # the monthly review runs in English here
+        assert "指标定义" in html and "数据范围" in html and "五项目标" in html
+
+
+def test_a_report_in_english_is_in_english(demo):
+    html = (demo["results"]["monthly"].folder / "report.html").read_text(encoding="utf-8")
+    for words in ("The five targets", "KPI definitions", "Data window", "Best department", "Month over month",
+                  "Alerts", "Verdicts"):
+        assert words in html
+    for words in ("五项目标", "指标定义", "数据范围", "预警（", "最佳部门", "判定规则"):
+        assert words not in html
+    assert '<html lang="en">' in html
+    wb = openpyxl.load_workbook(demo["results"]["monthly"].folder / "tables.xlsx")
+    assert wb.sheetnames[0] == "Contents"
+
+
+def test_the_index_lists_every_run_newest_first(demo):
+    reports = demo["home"].reports
+    index = (reports / "index.html").read_text(encoding="utf-8")
+    manifests = [json.loads(p.read_text(encoding="utf-8")) for p in reports.glob("*/*/manifest.json")]
+    newest_first = sorted(manifests, key=lambda m: (m["started"], m["finished"], m["as_of"], m["report"]),
+                          reverse=True)
+    positions = [index.index(f'{m["report"]}/{m["as_of"]}/report.html') for m in newest_first]
+    assert positions == sorted(positions) and len(positions) == len(REPORTS)
+
+
+@pytest.mark.parametrize("report", list(REPORTS))
+def test_kpis_json_has_the_five_targets_and_follows_the_schema(demo, report):
+    document = json.loads((demo["results"][report].folder / "kpis.json").read_text(encoding="utf-8"))
+    assert kpis_json.problems(document) == []
+    assert list(document["targets"]) == ["registration", "daily_active", "feature_penetration", "satisfaction",
+                                         "pilot_efficiency"]
+    for target in document["targets"].values():
+        assert target["verdict"] in ("met", "not_yet_shown", "missed", "not_measured")
+        assert target["target"] is not None
+        if target["verdict"] != "not_measured" and target["id"] != "registration":
+            assert target["ci_low"] <= target["estimate"] <= target["ci_high"]
+
+
+def test_no_secret_leaves_a_trace_in_any_output(demo):
+    files = [p for p in demo["home"].reports.rglob("*") if p.is_file()]
+    assert len(files) > 30
+    from wecom_eval.reports.secrecy import scan
+
+    assert scan(files, SECRETS) == []
+
+
+def _cells(ws, header_row: int):
+    rows = list(ws.iter_rows(min_row=header_row, values_only=True))
+    return list(rows[0]), rows[1:]
+
+
+@pytest.mark.parametrize("report", list(REPORTS))
+def test_no_table_describes_fewer_people_than_the_floor(demo, report):
+    folder = demo["results"][report].folder
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    floor = demo["plan"].privacy.min_group_size
+    wb = openpyxl.load_workbook(folder / "tables.xlsx")
+    language = manifest["parameters"]["language"]
+    titles = {ws.title: ws for ws in wb}
+    assert manifest["tables"], "a report with no table"
+    for table in manifest["tables"]:
+        people = table["people"]
+        assert table["floor"] == floor
+        if people is None:
+            assert table["name"] in ABOUT_NO_ONE, f"{table['name']} says it describes no one"
+            continue
+        if isinstance(people, int):
+            assert people >= floor, table
+            continue
+        ws = titles[table["name"][:31]]
+        header, rows = _cells(ws, 3)  # title, note, headings (tables.write_workbook's layout)
+        keys = {text.column_label(k, language) for k in set(KEY_COLUMNS) | set(table["keys"]) | set(table["within"])}
+        column = header.index(text.column_label(people, language))
+        for row in rows:
+            count = row[column]
+            if count == "—" or count is None:
+                described = [v for h, v in zip(header, row, strict=True) if h not in keys and v not in ("—", None)]
+                assert not described, (table["name"], row)
+            else:
+                assert count == 0 and all(v in ("—", None) for h, v in zip(header, row, strict=True) if h not in keys) \
+                    or count >= floor, (table["name"], row)
+
+
+def test_deepening_review_agrees_with_the_generators_truth(demo):
+    truth = json.loads((demo["home"].demo / "truth.json").read_text(encoding="utf-8"))
+    realised = truth["efficiency"]["realised"]["launch_did"]["log_effect"]
+    document = json.loads((demo["results"]["deepening-review"].folder / "kpis.json").read_text(encoding="utf-8"))
+    effect = document["targets"]["pilot_efficiency"]
+    # The DiD of log turnaround without fixed effects is the difference of the four cell means the
+    # generator records, so the estimate equals 1 - exp(log_effect) exactly.
+    assert effect["estimate"] == pytest.approx(1 - math.exp(realised), rel=1e-9)
+    assert effect["ci_low"] < effect["estimate"] < effect["ci_high"]
+    html = (demo["results"]["deepening-review"].folder / "report.html").read_text(encoding="utf-8")
+    assert f"{effect['estimate']:.0%}" in html
+    satisfaction = document["targets"]["satisfaction"]
+    wave = max((w for w, v in truth["satisfaction"].items() if v["kind"] == "satisfaction"),
+               key=lambda w: truth["satisfaction"][w]["closes"])
+    assert satisfaction["estimate"] == pytest.approx(truth["satisfaction"][wave]["mean_overall"], rel=1e-12)
+
+
+def test_quarterly_deck_has_the_scorecard_with_traffic_lights(demo):
+    folder = demo["results"]["quarterly"].folder
+    document = json.loads((folder / "kpis.json").read_text(encoding="utf-8"))
+    deck = Presentation(str(folder / "deck.pptx"))
+    slides = list(deck.slides)
+    assert len(slides) >= 5
+    scorecard = slides[1]
+    table = next(s for s in scorecard.shapes if s.has_table).table
+    assert len(table.rows) == 6
+    lights = [s for s in scorecard.shapes if s.shape_type == 1 and s.width == s.height]
+    colours = {"met": "2E7D32", "not_yet_shown": "F2A900", "missed": "C62828", "not_measured": "9E9E9E"}
+    expected = [colours[t["verdict"]] for t in document["targets"].values()]
+    assert [str(s.fill.fore_color.rgb) for s in lights] == expected
+    pictures = [s for slide in slides for s in slide.shapes if s.shape_type == 13]
+    assert len(pictures) >= 3  # survey results and trend charts
+
+

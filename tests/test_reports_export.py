@@ -1,0 +1,55 @@
+"""The HTML report: no code, one language, parameters and data window first, definitions last."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from wecom_eval.reports import export
+
+META = {"report": "weekly", "language": "en", "as_of": "2026-05-25",
+        "params": {"as_of": "2026-05-25", "language": "en"},
+        "period": {"label": "rollout week 12"}, "data_window": {"start": "2026-01-05", "end": "2026-05-24"},
+        "calendar_note": "holidays for 2031 are not known <yet>", "definitions": ["registration", "pilot_efficiency"]}
+
+
+def executed() -> nbformat.NotebookNode:
+    nb = new_notebook()
+    title = new_markdown_cell("# Weekly")
+    zh = new_markdown_cell("## 注册")
+    zh.metadata["tags"] = ["zh"]
+    en = new_markdown_cell("## Registration")
+    en.metadata["tags"] = ["en"]
+    params = new_code_cell('as_of: str = "2026-05-25"')
+    params.metadata["tags"] = ["parameters"]
+    code = new_code_cell("secret_code_line = 1")
+    code.outputs = [new_output("stream", name="stderr", text="a warning"),
+                    new_output("display_data", data={"text/html": "<p>the table</p>"})]
+    quiet = new_code_cell("x = 1")
+    nb.cells = [title, params, zh, en, code, quiet]
+    return nb
+
+
+def test_report_notebook_keeps_one_language_and_no_code():
+    nb = export.report_notebook(executed(), META, generated=dt.datetime(2026, 5, 25, 9, 0))
+    sources = [c.source for c in nb.cells]
+    assert sources[0] == "# Weekly" and "wecom-header" in sources[1] and "wecom-footer" in sources[-1]
+    assert "## Registration" in sources and "## 注册" not in sources
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert len(code) == 1 and [o["output_type"] for o in code[0].outputs] == ["display_data"]
+
+
+def test_html_is_self_contained_with_header_and_footer(tmp_path):
+    path = tmp_path / "in.ipynb"
+    nbformat.write(executed(), path)
+    out = export.export_html(path, META, tmp_path / "report.html", generated=dt.datetime(2026, 5, 25, 9, 0))
+    html = out.read_text(encoding="utf-8")
+    assert "secret_code_line" not in html and "a warning" not in html and "<p>the table</p>" in html
+    assert "<script" not in html and "http://" not in html.split("<body", 1)[1]
+    assert html.index("Data window") < html.index("Registration") < html.index("KPI definitions")
+    assert "2026-01-05 to 2026-05-24" in html and "rollout week 12" in html
+    assert "&lt;yet&gt;" in html  # text is escaped
+    assert "<strong>Registration rate</strong>" in html and "Pilot efficiency gain" in html
+    assert '<html lang="en">' in html

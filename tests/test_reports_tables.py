@@ -1,0 +1,78 @@
+"""Tables as shown and as written to tables.xlsx: labels, formats, and no formula injection."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import openpyxl
+import pandas as pd
+
+from wecom_eval.reports import tables as T
+
+
+def test_text_that_looks_like_a_formula_stays_text():
+    for value in ("=1+1", "+86 10", "-2", "@SUM(A1)", "\tx", "\rx"):
+        assert T.safe_cell(value) == "'" + value
+    assert T.safe_cell("销售部") == "销售部"
+    assert T.safe_cell(-2) == -2 and T.safe_cell(0.5) == 0.5
+
+
+def test_workbook_is_safe_and_keeps_numbers(tmp_path):
+    frame = pd.DataFrame({
+        "department": ["=HYPERLINK(\"http://evil\",\"x\")", "+cmd|' /C calc'!A0", "总部/销售部"],
+        "employees": [40, 12, np.nan],
+        "registration_rate": [0.9, 0.75, np.nan],
+        "date": [dt.date(2026, 5, 1), dt.date(2026, 5, 2), None],
+    })
+    presented = T.present(frame, "zh")
+    path = T.write_workbook(tmp_path / "tables.xlsx", [T.SheetTable("registration", "注册率", presented, "=note")],
+                            language="zh", heading="@heading")
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["目录", "registration"]
+    ws = wb["registration"]
+    assert ws["A1"].value == "注册率" and ws["A2"].value == "'=note"  # title, then the note
+    header = [c.value for c in ws[3]]
+    assert header == ["部门", "员工数", "注册率", "日期"]
+    # openpyxl reports formulas as data_type "f"; no cell anywhere is a formula
+    for sheet in wb:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+    assert ws["A4"].value == "'=HYPERLINK(\"http://evil\",\"x\")"
+    assert ws["A5"].value.startswith("'+cmd")
+    assert ws["B4"].value == 40 and ws["C4"].value == 0.9 and ws["C4"].number_format == "0.0%"
+    assert ws["B6"].value == "—"  # hidden cells show a dash, not an empty cell a reader could misread
+    assert ws["D4"].is_date
+    assert wb["目录"]["A1"].value == "'@heading"
+
+
+def test_present_translates_codes_and_headings():
+    frame = pd.DataFrame({"feature": ["approval", "docs"], "verdict": ["met", "not_yet_shown"],
+                          "penetration": [0.8, 0.5]})
+    zh = T.present(frame, "zh").frame
+    en = T.present(frame, "en").frame
+    assert list(zh.columns) == ["功能", "判定", "渗透率"]
+    assert zh["功能"].tolist() == ["审批", "文档协作"] and zh["判定"].tolist() == ["达成", "尚未证实"]
+    assert list(en.columns) == ["Feature", "Verdict", "Penetration"]
+    assert frame["feature"].tolist() == ["approval", "docs"]  # the input is not changed
+
+
+def test_styled_formats_percentages_and_hidden_cells():
+    frame = pd.DataFrame({"department": ["A", "B"], "registration_rate": [0.912, np.nan]})
+    html = T.styled(T.present(frame, "en"), caption="Registration").to_html()
+    assert "91.2%" in html and "—" in html and "Registration" in html
+
+
+def test_sheet_names_are_valid_and_unique():
+    names = T.sheet_names(["a" * 40, "a" * 40, "x/y:z", "Contents"])
+    assert all(len(n) <= 31 for n in names)
+    assert len({n.lower() for n in names}) == 4
+    assert "/" not in names[2] and ":" not in names[2]
+
+
+def test_kpi_values_format_by_unit():
+    assert T.format_kpi_value(0.5, "share") == "50.0%"
+    assert T.format_kpi_value(4.1234, "score") == "4.12"
+    assert T.format_interval(0.1, None, "share") == "—"
+    assert T.format_interval(0.1, 0.2, "share") == "10.0% – 20.0%"

@@ -1,0 +1,21 @@
+"""Report strings exist in both languages."""
+
+from __future__ import annotations
+
+import re
+
+from wecom_eval.reports import text
+
+
+def test_every_string_has_chinese_and_english_with_the_same_placeholders():
+    for group, entries in text.strings().items():
+        for key, entry in entries.items():
+            assert set(entry) >= {"zh", "en"}, f"{group}.{key}"
+            if isinstance(entry["zh"], str):
+                fields = [set(re.findall(r"{(\w+)", entry[lang])) for lang in ("zh", "en")]
+                assert fields[0] == fields[1], f"{group}.{key}"
+
+
+def test_unknown_keys_show_as_they_are():
+    assert text.lookup("features", "calendar", "zh") == "calendar"
+    assert text.column_label("my_column", "en") == "my_column"

@@ -1,0 +1,136 @@
+"""The executed notebook as a self-contained HTML report without code.
+
+What a meeting reads: the narrative (markdown cells in the report's language), the tables
+and the figures (PNG, embedded), nothing else. The page
+
+* starts with a header: the report's title and period, its parameters, the data window
+  and when it was made (and the working-calendar note when the calendar fell back);
+* ends with the definitions of the KPIs it showed and the verdict rules;
+* loads nothing from the network (no scripts, fonts or styles from elsewhere).
+
+Markdown cells tagged ``zh`` or ``en`` appear only in reports of that language (the
+notebooks carry their narrative in both); untagged cells appear in both. The ``parameters``
+and ``injected-parameters`` cells, code, prompts and warnings (stderr) are left out.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import html
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbconvert import HTMLExporter
+
+from wecom_eval.reports import text
+
+TEMPLATE_DIR = Path(__file__).with_name("templates")
+TEMPLATE_NAME = "wecom_report"
+LANGUAGE_TAGS = ("zh", "en")
+DROP_TAGS = {"parameters", "injected-parameters", "remove-cell"}
+HTML_LANG = {"zh": "zh-CN", "en": "en"}
+
+
+def _visible(cell: Any, language: str) -> bool:
+    tags = set(cell.get("metadata", {}).get("tags", []))
+    if tags & DROP_TAGS:
+        return False
+    other = {t for t in LANGUAGE_TAGS if t != language}
+    return not (tags & other)
+
+
+def _params_rows(params: Mapping[str, Any]) -> str:
+    return "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
+                   for k, v in params.items())
+
+
+def header_html(meta: Mapping[str, Any], *, generated: dt.datetime) -> str:
+    """The block at the top of a report: title, period, parameters, data window."""
+    lang = meta["language"]
+    title = text.report_title(meta["report"], lang)
+    period = (meta.get("period") or {}).get("label", "")
+    window = meta.get("data_window") or {}
+    start, end = window.get("start") or "?", window.get("end") or "?"
+    rows = [
+        (text.t("period", lang), period),
+        (text.t("data_window", lang), text.t("data_window_value", lang, start=start, end=end)),
+        (text.t("as_of", lang), meta["as_of"]),
+        (text.t("generated", lang), generated.strftime("%Y-%m-%d %H:%M")),
+    ]
+    facts = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows if v)
+    note = meta.get("calendar_note")
+    extra = (f"<p><small>{html.escape(text.t('calendar_fallback', lang, note=note))}</small></p>" if note else "")
+    if meta.get("data_note"):
+        extra += f'<p class="wecom-warning">{html.escape(meta["data_note"])}</p>'
+
+    return (f'<div class="wecom-header" title="{html.escape(title)}">\n<table>{facts}</table>\n'
+            f"<details><summary>{html.escape(text.t('parameters', lang))}</summary>"
+            f"<table>{_params_rows(meta.get('params', {}))}</table></details>{extra}\n</div>")
+
+
+def footer_html(meta: Mapping[str, Any], *, minutes: int, window_days: int) -> str:
+    """The block at the end: KPI definitions for what the report showed, verdict rules."""
+    lang = meta["language"]
+    items = [text.definition(k, lang, minutes=minutes, days=window_days) for k in meta.get("definitions", [])]
+    body = "\n".join(f"<li>{_inline_md(i)}</li>" for i in items)
+    return (f'<div class="wecom-footer">\n<h2>{html.escape(text.t("kpi_definitions", lang))}</h2>\n'
+            f"<ul>{body}</ul>\n<h3>{html.escape(text.t('verdict_rules', lang))}</h3>\n"
+            f"<p>{_inline_md(text.t('verdict_rules_text', lang))}</p>\n</div>")
+
+
+def _inline_md(s: str) -> str:
+    """Escape text and turn ``**bold**`` into ``<strong>`` (all the markdown definitions use)."""
+    parts = html.escape(s).split("**")
+    return "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
+
+
+def report_notebook(executed: nbformat.NotebookNode, meta: Mapping[str, Any], *, generated: dt.datetime,
+                    minutes: int = 30, window_days: int = 28) -> nbformat.NotebookNode:
+    """A copy of the executed notebook as the report shows it (see the module docstring)."""
+    lang = meta["language"]
+    nb = copy.deepcopy(executed)
+    cells = []
+    for cell in nb.cells:
+        if not _visible(cell, lang):
+            continue
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.get("outputs", [])
+                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+            if not cell.outputs:
+                continue
+        cells.append(cell)
+    head = nbformat.v4.new_markdown_cell(header_html(meta, generated=generated))
+    foot = nbformat.v4.new_markdown_cell(footer_html(meta, minutes=minutes, window_days=window_days))
+    # The header follows the notebook's title cell (a markdown cell starting with "# "), if any.
+    first = cells[0] if cells else None
+    if first is not None and first.cell_type == "markdown" and first.source.lstrip().startswith("# "):
+        nb.cells = [first, head, *cells[1:], foot]
+    else:
+        nb.cells = [head, *cells, foot]
+    nb.metadata["title"] = f"{text.report_title(meta['report'], lang)} · {meta['as_of']}"
+    return nb
+
+
+def export_html(executed_path: str | Path, meta: Mapping[str, Any], out_path: str | Path, *,
+                generated: dt.datetime | None = None, minutes: int = 30, window_days: int = 28) -> Path:
+    """Write ``report.html`` for an executed notebook and what it recorded (``meta``)."""
+    executed = nbformat.read(str(executed_path), as_version=4)
+    nb = report_notebook(executed, meta, generated=generated or dt.datetime.now(), minutes=minutes,
+                         window_days=window_days)
+    exporter = HTMLExporter(template_name=TEMPLATE_NAME, extra_template_basedirs=[str(TEMPLATE_DIR)])
+    exporter.exclude_input = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    exporter.embed_images = True
+    exporter.language_code = HTML_LANG.get(meta["language"], "zh-CN")
+    resources = {"wecom_css": (TEMPLATE_DIR / TEMPLATE_NAME / "report.css").read_text(encoding="utf-8")}
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    out = Path(out_path)
+    out.write_text(body, encoding="utf-8")
+    return out
+
+
+__all__ = ["export_html", "footer_html", "header_html", "report_notebook"]

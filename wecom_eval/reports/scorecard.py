@@ -1,0 +1,138 @@
+"""The five targets of the rollout plan, each with its estimate, interval and verdict.
+
+Every report opens with this scorecard and writes it to ``kpis.json``. The rows come from:
+
+* ``registration``, ``daily_active``, ``feature_penetration`` — the KPI module's
+  scorecard against the targets (:func:`wecom_eval.kpis.paths.scorecard`); the daily-active
+  target counts active days with at least ``min_daily_minutes``, so its row is the
+  **engaged** rate; penetration is judged per core feature and the row shows the weakest
+  feature (met only when every feature is met, missed when any is missed);
+* ``satisfaction`` — :func:`wecom_eval.reports.satisfaction.satisfaction_row`;
+* ``pilot_efficiency`` — :func:`wecom_eval.reports.efficiency.pilot_did`.
+
+Interval ends are one-sided 95 % bounds (a two-sided 90 % interval), as the verdict rule
+of :mod:`wecom_eval.stats.targets` reads them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import pandas as pd
+
+from wecom_eval.plan import RolloutPlan
+from wecom_eval.warehouse import Warehouse
+
+COLUMNS = ["kpi", "target", "deadline", "estimate", "ci_low", "ci_high", "confidence", "verdict", "unit", "n",
+           "method", "note"]
+CONFIDENCE = 0.90
+
+
+def _nan_to_none(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _share_row(kpi: str, rec: pd.Series | None, plan: RolloutPlan, *, target_name: str,
+               language: str = "en") -> dict[str, Any]:
+    target = getattr(plan.targets, target_name)
+    base = {"kpi": kpi, "target": target.target, "deadline": plan.deadline(target.deadline_day), "unit": "share",
+            "confidence": CONFIDENCE}
+    if rec is None or _nan_to_none(rec.get("estimate")) is None:
+        note = None if rec is None else _nan_to_none(rec.get("note"))
+        return {**base, "estimate": None, "ci_low": None, "ci_high": None, "verdict": "not_measured", "n": None,
+                "method": None, "note": note or "no data"}
+    census = rec.get("method") == "census count"  # registration counts the whole roster: exact, no interval
+    return {**base, "estimate": float(rec["estimate"]), "ci_low": None if census else _nan_to_none(rec["ci_low"]),
+            "ci_high": None if census else _nan_to_none(rec["ci_high"]), "verdict": rec["verdict"] or "not_measured",
+            "n": None if pd.isna(rec["n"]) else int(rec["n"]),
+            "method": _method(_nan_to_none(rec["method"]), language),
+            "note": _nan_to_none(rec.get("note"))}
+
+
+def _method(method: str | None, language: str) -> str | None:
+    from wecom_eval.reports import text
+
+    return None if method is None else text.lookup("methods", method, language)
+
+
+def adoption_rows(warehouse: Warehouse, plan: RolloutPlan, *, last_day: dt.date,
+                  language: str = "en") -> list[dict[str, Any]]:
+    """The registration, daily-active and penetration rows (see the module docstring)."""
+    from wecom_eval.kpis import paths
+
+    sc = paths.scorecard(warehouse, plan, as_of=last_day, by="company")
+    pick = {k: sc.loc[sc["kpi"] == k] for k in ("registration", "engaged_rate", "feature_penetration")}
+    rows = [
+        _share_row("registration", pick["registration"].iloc[0] if len(pick["registration"]) else None, plan,
+                   target_name="registration", language=language),
+        _share_row("daily_active", pick["engaged_rate"].iloc[0] if len(pick["engaged_rate"]) else None, plan,
+                   target_name="daily_active", language=language),
+    ]
+    features = pick["feature_penetration"].dropna(subset=["estimate"])
+    if features.empty:
+        rows.append(_share_row("feature_penetration", None, plan, target_name="feature_penetration",
+                               language=language))
+    else:
+        weakest = features.sort_values("estimate").iloc[0]
+        row = _share_row("feature_penetration", weakest, plan, target_name="feature_penetration", language=language)
+        verdicts = set(features["verdict"].dropna())
+        row["verdict"] = ("missed" if "missed" in verdicts else
+                          "met" if verdicts == {"met"}
+                          and len(features) == len(plan.targets.feature_penetration.features)
+                          else "not_yet_shown")
+        from wecom_eval.reports import text
+
+        names = [text.lookup("features", str(f), language) for f in features["feature"]]
+        weakest_name = text.lookup("features", str(weakest["feature"]), language)
+        row["note"] = (f"最弱功能：{weakest_name}；" if language == "zh" else f"weakest feature: {weakest_name}; ") + \
+            ", ".join(f"{n} {e:.1%}" for n, e in zip(names, features["estimate"], strict=True))
+        rows.append(row)
+    return rows
+
+
+def efficiency_target(warehouse: Warehouse, plan: RolloutPlan, *, last_day: dt.date, n_boot: int, seed: int,
+                      inference: str = "auto", language: str = "en") -> dict[str, Any]:
+    """The pilot-efficiency row (``not_measured`` until the pilots have records after go-live)."""
+    from wecom_eval.reports import efficiency
+
+    base = {"kpi": "pilot_efficiency", "target": plan.targets.pilot_efficiency.target, "deadline": None,
+            "unit": "share", "confidence": CONFIDENCE}
+    records = efficiency.turnaround_records(warehouse, plan, end=last_day)
+    try:
+        result, design = efficiency.pilot_did(records, plan, inference=inference, n_boot=n_boot, seed=seed)
+    except ValueError as exc:  # no pilot record after go-live yet, too few departments …
+        return {**base, "estimate": None, "ci_low": None, "ci_high": None, "verdict": "not_measured", "n": None,
+                "method": None, "note": f"not estimable yet: {exc}"}
+    return {**efficiency.efficiency_row(result, plan, design=design, language=language), "confidence": CONFIDENCE}
+
+
+def five_targets(warehouse: Warehouse, plan: RolloutPlan, *, last_day: dt.date, n_boot: int = 9999, seed: int = 0,
+                 inference: str = "auto", wave: str = "", language: str = "en") -> pd.DataFrame:
+    """One row per target of the plan, in the plan's order, ready for ``report.show_targets``.
+
+    ``language`` is that of the ``method`` and ``note`` texts.
+    """
+    from wecom_eval.reports.satisfaction import satisfaction_row
+
+    rows = adoption_rows(warehouse, plan, last_day=last_day, language=language)
+    rows.append(satisfaction_row(warehouse, plan, last_day=last_day, n_boot=n_boot, seed=seed, wave=wave,
+                                 language=language))
+    rows.append(efficiency_target(warehouse, plan, last_day=last_day, n_boot=n_boot, seed=seed, inference=inference,
+                                  language=language))
+    frame = pd.DataFrame(rows)
+    return frame.reindex(columns=COLUMNS)
+
+
+def for_report(report: Any, **options: Any) -> pd.DataFrame:
+    """:func:`five_targets` for an open report (its warehouse, plan, last day and draws)."""
+    return five_targets(report.warehouse, report.plan, last_day=report.last_day, n_boot=report.params.n_boot,
+                        seed=report.params.seed, language=report.language, **options)
+
+
+__all__ = ["COLUMNS", "adoption_rows", "efficiency_target", "five_targets", "for_report"]

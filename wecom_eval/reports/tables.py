@@ -1,0 +1,309 @@
+"""Tables as readers see them: labelled, formatted, and collected into ``tables.xlsx``.
+
+:func:`present` turns a tidy frame (snake_case columns, codes such as ``approval`` or
+``not_yet_shown``) into what a meeting reads: translated headings and values.
+:func:`styled` formats it for the notebook and the HTML; :func:`write_workbook` writes every
+table a report showed into one Excel workbook, one sheet per table after a contents sheet.
+
+Excel safety: a text cell beginning with ``=``, ``+``, ``-``, ``@`` (or a tab or carriage
+return) could be read as a formula when the workbook is opened or re-saved as CSV. Such
+cells are written as text with a leading apostrophe (:func:`safe_cell`), and the writer
+never turns strings into formulas or links.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xlsxwriter
+from pandas.io.formats.style import Styler
+
+from wecom_eval.reports import text
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+SUPPRESSED = "—"
+# Columns whose values are codes with a translation (column → string group).
+VALUE_GROUPS: dict[str, str] = {"feature": "features", "verdict": "verdicts", "path_verdict": "verdicts",
+                                 "kpi": "targets", "kind": "kinds", "severity": "severities", "group": "cells",
+                                 "period": "cells", "item": "items", "scale": "items", "method": "methods"}
+EXCEL_FORMATS: dict[str, str] = {
+    "pct": "0.0%", "pct_signed": "+0.0%;-0.0%;0.0%", "int": "#,##0", "num1": "0.0",
+    "num2": "0.00", "num3": "0.000", "date": "yyyy-mm-dd", "hours": "0.0",
+}
+_SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+VERDICT_CODES: tuple[str, ...] = ("met", "not_yet_shown", "missed", "not_measured")
+VERDICT_CSS = {"met": "#2e7d32", "not_yet_shown": "#b07d00", "missed": "#c62828", "not_measured": "#777777"}
+
+
+def safe_cell(value: Any) -> Any:
+    """``value`` unchanged, unless it is text that a spreadsheet could read as a formula.
+
+    Examples
+    --------
+    >>> safe_cell("=HYPERLINK(\\"http://x\\")")
+    '\\'=HYPERLINK("http://x")'
+    >>> safe_cell("-3"), safe_cell(-3), safe_cell("销售部")
+    ("'-3", -3, '销售部')
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def format_kpi_value(value: float | None, unit: str, *, signed: bool = False) -> str:
+    """A KPI value as text: shares and changes in %, scores with two decimals, ``—`` when missing.
+
+    Examples
+    --------
+    >>> format_kpi_value(0.612, "share"), format_kpi_value(-0.41, "relative_change", signed=True)
+    ('61.2%', '-41.0%')
+    >>> format_kpi_value(4.213, "score"), format_kpi_value(None, "share")
+    ('4.21', '—')
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return SUPPRESSED
+    if unit in ("share", "relative_change"):
+        return f"{value:+.1%}" if signed else f"{value:.1%}"
+    if unit == "score":
+        return f"{value:.2f}"
+    return f"{value:,.1f}"
+
+
+def format_interval(low: float | None, high: float | None, unit: str) -> str:
+    """``low – high`` in the unit's format, or ``—`` when either end is missing."""
+    if low is None or high is None or any(isinstance(v, float) and math.isnan(v) for v in (low, high)):
+        return SUPPRESSED
+    return f"{format_kpi_value(low, unit)} – {format_kpi_value(high, unit)}"
+
+
+def _fmt_value(value: Any, fmt: str | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA or value is pd.NaT:
+        return SUPPRESSED
+    if isinstance(value, (bool, np.bool_)):
+        return "✓" if value else ""
+    if fmt in ("pct", "pct_signed") and isinstance(value, (int, float, np.number)):
+        sign = "+" if fmt == "pct_signed" and value > 0 else ""
+        return f"{sign}{value:.1%}"
+    if fmt == "int" and isinstance(value, (int, float, np.number)):
+        return f"{value:,.0f}"
+    if fmt in ("num1", "hours") and isinstance(value, (int, float, np.number)):
+        return f"{value:,.1f}"
+    if fmt == "num3" and isinstance(value, (int, float, np.number)):
+        return f"{value:.3f}" if value >= 0.001 else f"{value:.1e}"
+    if isinstance(value, (float, np.floating)):
+        return f"{value:,.2f}"
+    if isinstance(value, (pd.Timestamp, dt.datetime)):
+        return value.strftime("%Y-%m-%d %H:%M") if (value.hour or value.minute) else value.strftime("%Y-%m-%d")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Presented:
+    """A table ready to show: translated values and headings, and a format per heading.
+
+    ``verdicts`` maps each shown verdict text back to its code (for traffic-light colours).
+    """
+
+    frame: pd.DataFrame
+    formats: dict[str, str | None]
+    verdict_column: str | None = None
+    verdicts: dict[str, str] | None = None
+
+
+def present(df: pd.DataFrame, language: str, *, formats: Mapping[str, str] | None = None,
+            labels: Mapping[str, str] | None = None) -> Presented:
+    """Translate codes and headings of ``df`` for ``language``; never changes ``df``.
+
+    Parameters
+    ----------
+    df
+        A tidy frame with snake_case columns.
+    formats
+        Display formats by column (``pct``, ``int``, ``num2`` …) overriding the defaults
+        in ``strings.yaml``.
+    labels
+        Headings by column overriding the defaults.
+    """
+    out = df.reset_index(drop=True).copy()
+    for column, group in VALUE_GROUPS.items():
+        if column in out.columns:
+            out[column] = out[column].map(
+                lambda v, g=group: text.lookup(g, v, language) if isinstance(v, str) else v)
+    formats = dict(formats or {})
+    labels = dict(labels or {})
+    fmt_by_label: dict[str, str | None] = {}
+    renamed: dict[str, str] = {}
+    for column in out.columns:
+        label = labels.get(column) or text.column_label(str(column), language)
+        while label in fmt_by_label:  # two columns with one heading: keep both visible
+            label += " "
+        renamed[column] = label
+        fmt_by_label[label] = formats.get(column) or text.column_format(str(column))
+    verdicts = {text.verdict_label(v, language): v for v in VERDICT_CODES}
+    return Presented(out.rename(columns=renamed), fmt_by_label,
+                     renamed.get("verdict") if "verdict" in renamed else None, verdicts)
+
+
+def _formatter(fmt: str | None) -> Any:
+    return lambda value: _fmt_value(value, fmt)
+
+
+def styled(presented: Presented, *, caption: str | None = None) -> Styler:
+    """A pandas Styler for notebooks and HTML: formatted numbers, ``—`` for hidden cells."""
+    frame = presented.frame
+    styler = frame.style.hide(axis="index")
+    styler = styler.format({c: _formatter(presented.formats.get(c)) for c in frame.columns})
+    numeric: list[Any] = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])
+                          and not pd.api.types.is_bool_dtype(frame[c])]
+    others: list[Any] = [c for c in frame.columns if c not in numeric]
+    styler = styler.set_properties(subset=numeric, **{"text-align": "right"})
+    styler = styler.set_properties(subset=others, **{"text-align": "left"})
+    styler = styler.set_table_styles([{"selector": "th", "props": "text-align: left;"}])
+    if presented.verdict_column is not None and presented.verdicts:
+        codes = presented.verdicts
+        styler = styler.map(lambda v: f"color: {VERDICT_CSS.get(codes.get(v, ''), 'inherit')}; font-weight: 600;",
+                            subset=[presented.verdict_column])
+    styler = styler.set_table_attributes('class="wecom-table"')
+    if caption:
+        styler = styler.set_caption(caption)
+    return styler
+
+
+def sheet_names(names: Sequence[str]) -> list[str]:
+    """Excel-safe, unique sheet names (at most 31 characters, no ``[]:*?/\\``)."""
+    out: list[str] = []
+    for name in names:
+        base = _SHEET_BAD.sub("_", name).strip("'") or "table"
+        base = base[:31]
+        candidate, k = base, 2
+        while candidate.lower() in {o.lower() for o in out}:
+            suffix = f"~{k}"
+            candidate = base[: 31 - len(suffix)] + suffix
+            k += 1
+        out.append(candidate)
+    return out
+
+
+def _excel_value(value: Any) -> Any:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (float, np.floating)) and math.isnan(value):
+        return None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value.replace(tzinfo=None)  # local wall time; Excel has no time zones
+    if isinstance(value, (dt.date, int, float, bool)):
+        return value
+    return safe_cell(str(value))
+
+
+def _width(value: Any) -> int:
+    s = str(value)
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
+
+
+@dataclass(frozen=True)
+class SheetTable:
+    """One table for the workbook: its sheet name, its title and the presented frame."""
+
+    name: str
+    title: str
+    presented: Presented
+    note: str = ""
+
+
+def write_workbook(path: str | Path, tables: Sequence[SheetTable], *, language: str,
+                   heading: str = "") -> Path:
+    """Write ``tables`` to ``path`` (``tables.xlsx``): a contents sheet, then one sheet each.
+
+    Each table's sheet has its title in row 1, its note (or nothing) in row 2, the headings
+    in row 3 and the rows below. Numbers stay numbers (with a number format); text that
+    could be a formula is made inert with :func:`safe_cell`; hidden (suppressed) cells are
+    shown as ``—``.
+    """
+    path = Path(path)
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
+                                         "strings_to_numbers": False, "nan_inf_to_errors": False})
+    try:
+        bold = wb.add_format({"bold": True})
+        title_fmt = wb.add_format({"bold": True, "font_size": 13})
+        head_fmt = wb.add_format({"bold": True, "bg_color": "#e8eef7", "border": 1, "text_wrap": True,
+                                  "valign": "top"})
+        hidden_fmt = wb.add_format({"align": "center", "font_color": "#888888"})
+        num_fmts = {k: wb.add_format({"num_format": v}) for k, v in EXCEL_FORMATS.items()}
+        dt_fmt = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+        names = sheet_names([t.name for t in tables])
+        contents = wb.add_worksheet(sheet_names([text.t("tables_sheet_contents", language)])[0])
+        contents.write_string(0, 0, safe_cell(heading), title_fmt)
+        contents.write_string(2, 0, text.t("table_name", language), bold)
+        contents.write_string(2, 1, text.t("table_title", language), bold)
+        contents.set_column(0, 0, 34)
+        contents.set_column(1, 1, 60)
+        for i, (sheet, table) in enumerate(zip(names, tables, strict=True), start=3):
+            contents.write_url(i, 0, f"internal:'{sheet}'!A1", string=sheet)
+            contents.write_string(i, 1, safe_cell(table.title))
+        for sheet, table in zip(names, tables, strict=True):
+            ws = wb.add_worksheet(sheet)
+            # A fixed layout for people and programs alike: title, note (may be blank), headings, rows.
+            ws.write_string(0, 0, safe_cell(table.title), title_fmt)
+            if table.note:
+                ws.write_string(1, 0, safe_cell(table.note))
+            row0 = 2
+            frame = table.presented.frame
+            widths = [_width(c) for c in frame.columns]
+            for j, column in enumerate(frame.columns):
+                ws.write_string(row0, j, safe_cell(str(column)), head_fmt)
+            for i, record in enumerate(frame.itertuples(index=False), start=row0 + 1):
+                for j, (column, raw) in enumerate(zip(frame.columns, record, strict=True)):
+                    value = _excel_value(raw)
+                    fmt_name = table.presented.formats.get(column)
+                    if value is None:
+                        ws.write_string(i, j, SUPPRESSED, hidden_fmt)
+                    elif isinstance(value, bool):
+                        ws.write_boolean(i, j, value)
+                    elif isinstance(value, (int, float)):
+                        ws.write_number(i, j, value, num_fmts.get(fmt_name or ""))
+                    elif isinstance(value, dt.datetime):
+                        ws.write_datetime(i, j, value, dt_fmt if (value.hour or value.minute) else num_fmts["date"])
+                    elif isinstance(value, dt.date):
+                        ws.write_datetime(i, j, dt.datetime.combine(value, dt.time()), num_fmts["date"])
+                    else:
+                        ws.write_string(i, j, value)
+                    widths[j] = max(widths[j], min(_width(value if value is not None else SUPPRESSED), 60))
+            for j, w in enumerate(widths):
+                ws.set_column(j, j, max(8, w + 2))
+            ws.freeze_panes(row0 + 1, 0)
+    finally:
+        wb.close()
+    return path
+
+
+__all__ = [
+    "FORMULA_PREFIXES",
+    "format_interval",
+    "format_kpi_value",
+    "Presented",
+    "SheetTable",
+    "present",
+    "safe_cell",
+    "sheet_names",
+    "styled",
+    "write_workbook",
+]
