@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
-	$(PY) -m ipykernel install --sys-prefix --name wecom-eval --display-name "wecom-eval (project)" >/dev/null
+	$(PY) -W ignore::RuntimeWarning -m wecom_eval.reports.kernel
 	@bash scripts/ensure-cjk-font.sh
 	@touch $(STAMP)
 
@@ -30,7 +30,7 @@ test-fast: setup
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 lab: setup
-	@test -f data/warehouse.duckdb || $(VENV)/bin/wecom-eval demo
+	@test -f data/warehouse.duckdb || $(VENV)/bin/wecom-eval demo --no-reports
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
 bench: setup

@@ -393,7 +393,7 @@ def test_the_key_never_appears_in_any_output_log_or_file(tmp_path, env, capsys, 
 def test_end_to_end_after_a_real_weekly_run(tmp_path, env, capsys):
     """``wecom-eval demo`` + ``run weekly`` + ``notify --image`` against the fake (about 30 s)."""
     env.setenv("WECOM_EVAL_HOME", str(tmp_path))
-    assert cli.main(["demo", "--employees", "300", "--weeks-rollout", "6"]) == 0
+    assert cli.main(["demo", "--employees", "300", "--weeks-rollout", "6", "--no-reports"]) == 0
     assert cli.main(["run", "weekly", "--as-of", "2026-04-13"]) == 0
     run = tmp_path / "reports" / "weekly" / "2026-04-13"
     key = new_key()

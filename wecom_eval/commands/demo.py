@@ -1,12 +1,15 @@
-"""``wecom-eval demo``: build the demo organisation into the home and load it into the warehouse.
+"""``wecom-eval demo``: build the demo organisation, load it, run every report, print the index.
 
-For now this generates the organisation, writes its ground truth to ``data/demo/`` and
-loads every table in one transaction; a later issue makes it also run every report.
+Generates the organisation, writes its ground truth to ``data/demo/``, loads every table
+in one transaction, then runs all six reports as of the day after the demo's data ends
+(two at a time) and prints where ``reports/index.html`` is. ``--no-reports`` stops after
+the load.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 import time
 from collections.abc import Iterator
@@ -33,6 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--weeks-rollout", type=int, default=_DEFAULTS.rollout_weeks,
                    help=f"weeks of data from the rollout's start (default {_DEFAULTS.rollout_weeks})")
     p.add_argument("--plan", help="the rollout plan (default: params/rollout.yaml under the home)")
+    p.add_argument("--no-reports", action="store_true", help="build and load only; run no report")
     p.set_defaults(func=run)
 
 
@@ -91,4 +95,13 @@ def run(args: argparse.Namespace) -> int:
           file=sys.stderr, flush=True)
     summary = build(home, config, args.plan)
     print(summary)
-    return 0
+    if args.no_reports:
+        return 0
+    from wecom_eval.reports.runner import results_exit_code, run_all
+
+    plan = load_plan(args.plan or home.plan)
+    as_of = plan.start_date + dt.timedelta(weeks=config.rollout_weeks)  # the day after the data ends
+    print(f"running every report as of {as_of} …", file=sys.stderr, flush=True)
+    results = run_all(home, as_of=as_of, progress=lambda m: print(m, file=sys.stderr, flush=True))
+    print(f"report index: {home.reports / 'index.html'}")
+    return results_exit_code(results)

@@ -1,4 +1,10 @@
-"""``wecom-eval run REPORT --as-of DATE [--params FILE]`` and ``wecom-eval run --all``.
+"""``wecom-eval run REPORT --as-of DATE [--params FILE]``, ``run --all`` and ``run --due``.
+
+``run --due [--as-of DATE] [--force] [--notify]`` runs the reports the rollout plan makes
+due on that day (today by default; see :mod:`wecom_eval.schedule`) that have not yet
+succeeded for it, and is silent when nothing is due — safe to call from cron every day.
+With ``--notify`` each run that succeeded and was not yet announced is posted to the WeCom
+group robot (key from ``$WECOM_WEBHOOK_KEY``, checked before anything runs).
 
 Runs report notebooks with papermill and writes ``reports/<report>/<as_of>/`` (HTML,
 Excel, kpis.json, manifest, the executed notebook; a slide deck for the quarterly report)
@@ -10,7 +16,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import sys
+from pathlib import Path
 
 from wecom_eval.errors import InputError, Problem
 from wecom_eval.home import Home
@@ -19,6 +27,7 @@ from wecom_eval.reports.runner import (
     DEFAULT_CELL_TIMEOUT,
     DEFAULT_JOBS,
     results_exit_code,
+    review_as_of,
     run_all,
     run_report,
 )
@@ -32,6 +41,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("report", nargs="?", metavar="REPORT", help=f"one of: {', '.join(REPORTS)}")
     p.add_argument("--all", action="store_true", help="run every report (phase reviews at their phase's end)")
+    p.add_argument("--due", action="store_true", help="run the reports due on --as-of (default today) "
+                   "that have not yet succeeded for it; silent when nothing is due")
+    p.add_argument("--force", action="store_true", help="with --due: rerun due reports that already succeeded")
+    p.add_argument("--notify", action="store_true", help="with --due: post each new successful run's summary "
+                   "to the WeCom group robot ($WECOM_WEBHOOK_KEY)")
     p.add_argument("--as-of", dest="as_of", metavar="DATE",
                    help="the day the report is made, YYYY-MM-DD (data up to the day before); "
                         "required for one report, today by default with --all")
@@ -60,6 +74,13 @@ def _date(value: str | None, *, required: bool) -> dt.date | None:
 def run(args: argparse.Namespace) -> int:
     home = Home.from_env()
     overrides = {"language": args.language} if args.language else {}
+    if (args.force or args.notify) and not args.due:
+        raise InputError("options", [Problem("--force/--notify", True, "only together with --due")])
+    if args.due:
+        if args.all or args.report or args.params:
+            raise InputError("options", [Problem("--due", args.report or args.params or "--all",
+                                                 "no REPORT, --params or --all with --due")])
+        return _run_due(home, _date(args.as_of, required=False) or dt.date.today(), args, overrides)
     if args.all:
         if args.report or args.params:
             raise InputError("options", [Problem("--all", args.report or args.params,
@@ -79,3 +100,49 @@ def run(args: argparse.Namespace) -> int:
     print(result.summary())
     print(f"index: {home.reports / 'index.html'}")
     return 0
+
+
+NOTIFIED_MARK = ".notified"  # in a run folder once its summary reached the group robot
+
+
+def _succeeded(folder: Path) -> bool:
+    try:
+        return json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get("status") == "succeeded"
+    except (OSError, ValueError):
+        return False
+
+
+def _run_due(home: Home, day: dt.date, args: argparse.Namespace, overrides: dict[str, str]) -> int:
+    from wecom_eval.notify import notify_runs, webhook_key_from_env
+    from wecom_eval.plan import load_plan
+    from wecom_eval.schedule import due_reports
+    from wecom_eval.workcal import WorkCalendar
+
+    key = webhook_key_from_env() if args.notify else None
+    if args.notify and key is None:  # checked before anything runs
+        raise InputError("options", [Problem("WECOM_WEBHOOK_KEY", "unset", "the group robot's key in the environment",
+                                             "Set WECOM_WEBHOOK_KEY (the key or the whole webhook URL), "
+                                             "or drop --notify.")])
+    plan = load_plan(home.plan)
+    due = due_reports(plan, WorkCalendar(plan), day)
+    folders = {d.report: home.reports / d.report / review_as_of(d.report, day, home).isoformat() for d in due}
+    todo = [d.report for d in due if args.force or not _succeeded(folders[d.report])]
+    code = 0
+    if todo:
+        print(f"{day}: due — " + "; ".join(f"{d.report} ({d.reason})" for d in due if d.report in todo))
+        results = run_all(home, as_of=day, reports=todo, jobs=args.jobs, cell_timeout=args.cell_timeout,
+                          overrides=overrides)
+        for r in results:
+            print(r.summary(), file=sys.stdout if r.ok else sys.stderr)
+            if r.ok:
+                (r.folder / NOTIFIED_MARK).unlink(missing_ok=True)  # a new run is announced afresh
+        code = results_exit_code(results)
+    if args.notify:
+        unannounced = [f for f in folders.values() if _succeeded(f) and not (f / NOTIFIED_MARK).exists()]
+        if unannounced:
+            for sent in notify_runs(unannounced, key=key):
+                print(sent.summary())
+            for folder in unannounced:
+                (folder / NOTIFIED_MARK).write_text(dt.datetime.now().isoformat(timespec="seconds") + "\n",
+                                                    encoding="utf-8")
+    return code

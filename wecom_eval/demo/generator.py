@@ -593,6 +593,7 @@ def build_demo(home: Home | None = None, config: DemoConfig | None = None, plan:
     wrap_chunks
         Wraps the member_days chunk iterator, given the number of chunks (e.g. a tqdm bar).
     """
+    from wecom_eval.kpis import refresh_rollups
     from wecom_eval.plan import load_plan
     from wecom_eval.warehouse import Warehouse, open_writer
 
@@ -618,6 +619,7 @@ def build_demo(home: Home | None = None, config: DemoConfig | None = None, plan:
         if not holds or previous == fingerprint:
             say(f"loading into {home.warehouse}")
             results = wh.load_many(rows, source=SOURCE, progress=say)
+            refresh_rollups(wh, plan)
         else:
             # another demo (other size, seed or plan): build a fresh warehouse beside it and
             # swap it in at once, so a failure leaves the previous demo as it was
@@ -628,6 +630,7 @@ def build_demo(home: Home | None = None, config: DemoConfig | None = None, plan:
             new = Warehouse(fresh)
             try:
                 results = new.load_many(rows, source=SOURCE, progress=say)
+                refresh_rollups(new, plan)
             finally:
                 new.close()
             wh.close()

@@ -37,6 +37,7 @@ from wecom_eval.ingest.kinds import kind as kind_spec
 from wecom_eval.ingest.mapping import Mappings, load_mappings
 from wecom_eval.ingest.read import read_table
 from wecom_eval.ingest.survey import salt_from_env
+from wecom_eval.kpis import refresh_rollups
 from wecom_eval.lock import writer_lock
 from wecom_eval.plan import RolloutPlan, load_plan
 from wecom_eval.raw import Landed, land_file
@@ -353,4 +354,5 @@ def _ingest(spec: KindSpec, paths: list[Path], wh: Warehouse, *, home: Home, pla
     source = "; ".join(str(p) for p in paths)
     say(f"loading {', '.join(tables)}")
     results = wh.load_many(tables, source=source, progress=say)
+    refresh_rollups(wh, plan)  # the KPI rollups follow every load (a no-op when nothing they use changed)
     return IngestReport(spec.name, reports, results, mappings.files)
