@@ -118,3 +118,14 @@ def test_check_command_exit_codes(tmp_path: Path, capsys):
     assert main(["check", "--plan", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "phases" in err and "Traceback" not in err
+
+
+def test_check_names_a_bad_parameter_file_and_its_parameter(tmp_path: Path, capsys):
+    from wecom_eval.cli import main
+
+    bad = tmp_path / "weekly.yaml"
+    bad.write_text("language: fr\n", encoding="utf-8")
+    assert main(["check", "--params", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}: language: got 'fr'" in err and "'zh', 'en'" in err
+    assert main(["check", "--params", str(REPO / "params" / "weekly.yaml")]) == 0
