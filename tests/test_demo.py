@@ -287,7 +287,7 @@ def test_turnaround_truth_is_what_the_records_show(small):
 
 def test_the_cli_builds_the_demo_and_refuses_bad_options(home, capsys):
     assert cli_main(["--home", str(home.root), "demo", "--employees", "200", "--weeks-baseline", "1",
-                     "--weeks-rollout", "3", "--seed", "5"]) == 0
+                     "--weeks-rollout", "3", "--seed", "5", "--no-reports"]) == 0
     out = capsys.readouterr()
     assert "Demo organisation loaded" in out.out and "member_days" in out.out
     assert "organisation:" in out.err  # progress lines

@@ -295,7 +295,7 @@ def pilot_status(report: Report) -> pd.DataFrame:
         .reset_index(drop=True)
 
 
-def power(report: Report) -> tuple[Any, str, Figure]:
+def power(report: Report) -> tuple[Any, str, Figure | None]:
     """Power and minimum detectable effect of the planned pilot comparison, a sentence and the curve.
 
     Uses the baseline approvals (before the rollout) for the variance components, the
@@ -308,7 +308,10 @@ def power(report: Report) -> tuple[Any, str, Figure]:
     params: Any = report.params  # LaunchReviewParams
     records = efficiency.turnaround_records(report.warehouse, report.plan, end=report.period.end)
     base = records.loc[records["week"] < 1]
-    comps = stats.variance_components(base, outcome="hours", department="department_id", week="week")
+    try:
+        comps = stats.variance_components(base, outcome="hours", department="department_id", week="week")
+    except ValueError as exc:  # too little baseline data: say so instead of failing the report
+        return None, v(report, "power_not_estimable", reason=str(exc)), None
     per_dep = base.groupby("department_id").agg(records=("record_id", "size"), pilot=("is_pilot", "max"))
     staff = report.warehouse.query("SELECT department_id, count(*) AS staff FROM employees GROUP BY 1") \
         .set_index("department_id")["staff"]
