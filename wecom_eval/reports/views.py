@@ -429,8 +429,9 @@ def survey(report: Report) -> dict[str, Any]:
     else:
         out["sentence"] = v(report, "no_satisfaction")
     labels = text.strings()["views"]["likert_labels"][report.language]
-    out["figure"] = figures.likert_chart(satisfaction.likert_counts(wh, wave), labels=labels,
-                                         title=v(report, "likert_title", wave=wave))
+    counts = satisfaction.likert_counts(wh, wave)
+    counts["item"] = counts["item"].map(lambda code: text.lookup("items", code, report.language))
+    out["figure"] = figures.likert_chart(counts, labels=labels, title=v(report, "likert_title", wave=wave))
     out["reliability"] = satisfaction.scale_reliability(wh, wave)
     out["reliability_people"] = int(out["reliability"]["responses"].min()) if len(out["reliability"]) else None
     out["by_department"] = satisfaction.by_department(wh, wave)
