@@ -123,3 +123,28 @@ def test_bad_options(wh) -> None:  # noqa: ANN001
         kpis.alerts(wh, tiny.plan(1), as_of=D("2026-02-28"), language="fr")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="drop_threshold"):
         kpis.alerts(wh, tiny.plan(1), as_of=D("2026-02-28"), drop_threshold=15)
+
+
+def test_messages_name_features_with_the_report_labels(wh, found: pd.DataFrame) -> None:  # noqa: ANN001
+    # Regression: messages showed the raw code, "功能渗透率（docs）"; they read like the report
+    # (wecom_eval/reports/strings.yaml, the one table of feature labels)
+    zh = kpis.alerts(wh, tiny.plan(1), as_of=D("2026-02-28"), language="zh")
+    docs_zh = _one(zh, kind="behind_path", kpi="feature_penetration", feature="docs", level="company")
+    assert docs_zh["message"].startswith("全公司 核心功能渗透率（文档协作）为 0.0%")
+    docs_en = _one(found, kind="behind_path", kpi="feature_penetration", feature="docs", level="company")
+    assert docs_en["message"].startswith("全公司: Core-feature penetration (document collaboration) is 0.0%")
+    labels = {"zh": {"approval": "审批", "docs": "文档协作", "customer": "客户管理", "attendance": "考勤"},
+              "en": {"approval": "approval", "docs": "document collaboration", "customer": "customer management",
+                     "attendance": "attendance"}}
+    for language, frame in (("zh", zh), ("en", found)):
+        features = frame.loc[frame["feature"].notna()]
+        assert set(features["feature"]) == set(labels[language])  # each core feature is behind somewhere
+        for feature, message in zip(features["feature"], features["message"], strict=True):
+            assert (f"（{labels['zh'][feature]}）" if language == "zh" else f"({labels['en'][feature]})") in message
+        if language == "zh":
+            assert not features["message"].str.contains("[A-Za-z]").any()  # no code left in Chinese text
+        else:
+            assert not features["message"].str.contains(r"\((?:docs|customer)\)").any()
+    # the KPIs too: the engaged rate is 深度使用率 in the report, not another word
+    engaged = zh.loc[zh["kpi"] == "engaged_rate", "message"]
+    assert len(engaged) and engaged.str.contains("深度使用率").all()

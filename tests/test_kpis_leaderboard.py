@@ -96,3 +96,18 @@ def test_month_must_be_a_month(wh) -> None:  # noqa: ANN001
     with pytest.raises(ValueError, match="YYYY-MM"):
         kpis.best_department(wh, tiny.plan(1), month="February")
     assert kpis.best_department(wh, tiny.plan(1), month=dt.date(2026, 2, 17)).month == "2026-02"
+
+
+def test_ranking_shows_the_standard_error_it_ranks_on(wh) -> None:  # noqa: ANN001
+    # Regression: the docstring promised score_se, the ranking dropped it
+    result = kpis.best_department(wh, tiny.plan(1), month="2026-02")
+    ranking = result.ranking.set_index("department")
+    assert list(result.ranking.columns[:3]) == ["department_id", "department", "ranked"]
+    assert {"score", "score_se", "score_low", "active_rate_se", "feature_penetration_se", "feedback_se"} <= set(
+        result.ranking.columns)
+    for name, parts in (("总部/销售部", SALES), ("总部/行政部", ADMIN), ("华东分公司/销售部", EAST)):
+        score, low = _expected(parts)
+        assert ranking.loc[name, "score_se"] == pytest.approx((score - low) / Z)  # se = (score − low) / z
+        assert ranking.loc[name, "score_low"] == pytest.approx(ranking.loc[name, "score"] - Z * ranking.loc[
+            name, "score_se"])
+    assert ranking.loc[~ranking["ranked"], "score_se"].isna().all()  # no figures for the unranked

@@ -99,3 +99,25 @@ def test_small_departments_are_hidden_per_feature(wh) -> None:  # noqa: ANN001
 def test_unknown_feature_is_refused(wh) -> None:  # noqa: ANN001
     with pytest.raises(ValueError, match="features"):
         kpis.feature_penetration(wh, tiny.plan(1), as_of=D("2026-02-28"), features=["chat"])
+
+
+@pytest.mark.parametrize("window", [1, 3, 20])
+def test_several_days_at_once_equal_each_day_alone(wh, window: int) -> None:  # noqa: ANN001
+    # one query reads every as-of day (each use is credited to every window holding it); it
+    # must agree with asking day by day, whether the windows overlap (20) or leave gaps (1, 3)
+    days = [D("2026-02-12"), D("2026-02-21"), D("2026-02-22"), D("2026-02-26"), D("2026-02-28")]
+    together = kpis.feature_penetration(wh, tiny.plan(1), as_of=days, by="department", window_days=window)
+    alone = pd.concat([kpis.feature_penetration(wh, tiny.plan(1), as_of=d, by="department", window_days=window)
+                       for d in days], ignore_index=True)
+    cols = ["department_id", "feature", "as_of", "eligible", "users"]
+    pd.testing.assert_frame_equal(together[cols].sort_values(cols, ignore_index=True),
+                                  alone[cols].sort_values(cols, ignore_index=True))
+    company = kpis.feature_penetration(wh, tiny.plan(1), as_of=days, by="company", window_days=window)
+    approval = company.loc[company["feature"] == "approval"].set_index("as_of")["users"].to_dict()
+    if window == 1:
+        # A8 (02-21 23:30 in Shanghai) is E31's on 02-21; A9 (02-22 00:30) E32's on 02-22;
+        # A7 (02-28 23:30) E31's on 02-28; A4 on 02-26 is E11's
+        assert [approval[d] for d in days] == [0, 1, 1, 1, 1]
+    if window == 20:
+        # 02-09 … 02-28: E03 (A1, A2), E01, E11, E13, E31, E32
+        assert approval[D("2026-02-28")] == 6

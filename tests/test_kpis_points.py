@@ -10,6 +10,7 @@ import datetime as dt
 import importlib.util
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from wecom_eval import kpis, privacy
@@ -71,8 +72,10 @@ def test_totals_by_department_and_week(wh) -> None:  # noqa: ANN001
            for r in out.to_dict("records")}
     # week 1, 销售部: E01 30, E02 20, E03 30 (8 over the cap), E04 20; 5 on the roster on 02-15
     assert got[("总部/销售部", 1)] == (5, 4, 100, 8)
-    # 行政部: E11 20 + 10, E12 20, E13 20, E15 20 (registered 02-09, left 02-12); E15 is gone by 02-15
-    assert got[("总部/行政部", 1)] == (4, 4, 90, 0)
+    # 行政部: E11 20 + 10, E12 20, E13 20, E15 20 (registered 02-09, left 02-12); the employees are
+    # E11–E15, everyone on the roster on some day of the week (E15 until 02-12), so the leaver who
+    # earned is one of them; E14 (no member) earns nothing
+    assert got[("总部/行政部", 1)] == (5, 4, 90, 0)
     # week 3, 华东: E31 20 + 1 + 2, E32 20, E33 20, E34 20 + 1, E35 20 + 10
     assert got[("华东分公司/销售部", 3)] == (5, 5, 114, 0)
     assert got[("华东分公司/销售部", 2)] == (5, 2, 4, 0)  # A8 and A9
@@ -92,3 +95,87 @@ def test_unknown_action_in_the_plan_is_named(wh) -> None:  # noqa: ANN001
     plan = plan.model_copy(update={"points": Points(per_action={"register": 20, "share_doc": 3}, weekly_cap=60)})
     with pytest.raises(InputError, match="points.per_action.share_doc"):
         kpis.points_ledger(wh, plan, end=D("2026-03-01"))
+
+
+def _with_leaver_and_joiner(path: Path):  # noqa: ANN202
+    """tiny, plus: E15's account left active and used the day after the leave date (X1, 02-13);
+    a joiner E07 in 行政部, hired Monday 02-16 (week 2), whose account was activated the Friday
+    before (02-13, week 1)."""
+    tables = tiny.frames()
+    members = tables["members"]
+    members.loc[members["userid"] == "u15", "status"] = "1"
+    tables["members"] = pd.concat([members, pd.DataFrame([{
+        "userid": "u07", "employee_id": "E07", "department_id": "12", "status": "1",
+        "activated_at": "2026-02-13T18:00:00+08:00"}])], ignore_index=True)
+    tables["employees"] = pd.concat([tables["employees"], pd.DataFrame([{
+        "employee_id": "E07", "name": "孔七", "department_id": "12", "hire_date": "2026-02-16", "leave_date": "",
+        "branch": "总部", "role": "专员"}])], ignore_index=True)
+    tables["feature_events"] = pd.concat([tables["feature_events"], pd.DataFrame([{
+        "event_id": "X1", "userid": "u15", "feature": "approval", "ts": "2026-02-13T10:00:00+08:00",
+        "count": "1"}])], ignore_index=True)
+    return tiny.load(path, tables)
+
+
+def test_points_only_while_on_the_roster(tmp_path: Path) -> None:
+    wh = _with_leaver_and_joiner(tmp_path / "w.duckdb")
+    ledger = kpis.points_ledger(wh, tiny.plan(1), end=D("2026-03-01")).set_index("event_id")
+    # X1 was done on E15's account after the leave date (02-12): no points, not in the ledger
+    assert "X1" not in ledger.index
+    # E07's activation (02-13, before the hire date) counts on the hire date 02-16: week 2
+    assert ledger.loc["u07", ["employee_id", "week", "points_awarded"]].tolist() == ["E07", 2, 20]
+    wh.close()
+
+
+def test_earners_are_among_the_employees_of_their_week(tmp_path: Path) -> None:
+    # Regression: the employees were counted on the week's last day while anyone awarded points
+    # in the week was an earner, so a leaver (or a joiner registered before the hire date) made
+    # 行政部 show more earners than employees.
+    wh = _with_leaver_and_joiner(tmp_path / "w.duckdb")
+    out = kpis.points_by_department(wh, tiny.plan(1), end=D("2026-03-01"))
+    got = {(r["department"], r["week"]): (r["employees"], r["earners"], r["points"]) for r in out.to_dict("records")}
+    # week 1: on the roster some day of 02-09 – 02-15: E11–E15 (E07 is hired 02-16); earners E11 30,
+    # E12 20, E13 20, E15 20 (registered 02-09, left 02-12); X1 (02-13) earns nothing
+    assert got[("总部/行政部", 1)] == (5, 4, 90)
+    # week 2: E11–E14 and E07 (E15 has left); E07 earns the registration, 20
+    assert got[("总部/行政部", 2)] == (5, 1, 20)
+    assert (out["earners"] <= out["employees"]).all()
+    company = kpis.points_by_department(wh, tiny.plan(1), end=D("2026-03-01"), by="company")
+    assert (company["earners"] <= company["employees"]).all()
+    # every department's week adds up to the company's
+    assert company.set_index("week")["employees"].to_dict() == out.groupby("week")["employees"].sum().to_dict()
+    wh.close()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    from wecom_eval.demo import DemoConfig, build_demo
+    from wecom_eval.home import Home
+    from wecom_eval.plan import Privacy, load_plan
+    from wecom_eval.warehouse import Warehouse
+
+    plan = load_plan(Path(__file__).resolve().parent.parent / "params" / "rollout.yaml")
+    home = Home.from_env(tmp_path_factory.mktemp("demo"))
+    build_demo(home, DemoConfig(), plan)  # the default demo, where the review found 29 earners of 28 people
+    wh = Warehouse(home.warehouse, read_only=True)
+    yield wh, plan.model_copy(update={"privacy": Privacy(min_group_size=1)})
+    wh.close()
+
+
+def test_demo_earners_never_outnumber_employees(demo) -> None:  # noqa: ANN001
+    wh, plan = demo
+    end = wh.query("SELECT MAX(date) AS d FROM member_days")["d"].iloc[0].date()
+    out = kpis.points_by_department(wh, plan, end=end)
+    assert (out["earners"] <= out["employees"]).all(), out.loc[out["earners"] > out["employees"]]
+    # the earners are exactly the distinct employees awarded points in the ledger that week …
+    ledger = kpis.points_ledger(wh, plan, end=end)
+    paid = ledger.loc[ledger["points_awarded"] > 0]
+    want = paid.groupby(["department_id", "week"])["employee_id"].nunique()
+    got = out.set_index(["department_id", "week"])["earners"]
+    assert got[got > 0].to_dict() == want.to_dict()
+    # … and on the roster that week, leavers included: the case the review found (not vacuous)
+    roster = wh.frame("employees").set_index("employee_id")
+    paid = paid.join(roster[["hire_date", "leave_date"]], on="employee_id")
+    week_end = pd.to_datetime(paid["week_start"]) + pd.Timedelta(days=6)
+    left_that_week = paid["leave_date"].notna() & (paid["leave_date"] < week_end)
+    assert left_that_week.any()
+    assert (paid["leave_date"].isna() | (paid["leave_date"] >= pd.to_datetime(paid["week_start"]))).all()

@@ -44,12 +44,6 @@ from wecom_eval.workcal import WorkCalendar
 Language = Literal["zh", "en"]
 COLUMNS = ["kind", "severity", "level", "department_id", "group", "kpi", "feature", "week", "value", "expected",
            "gap", "since_week", "since_date", "count", "message"]
-KPI_NAMES = {
-    "zh": {"registration": "注册率", "active_rate": "日活跃率", "engaged_rate": "有效活跃率",
-           "feature_penetration": "功能渗透率"},
-    "en": {"registration": "registration rate", "active_rate": "daily active rate",
-           "engaged_rate": "engaged rate", "feature_penetration": "feature penetration"},
-}
 MESSAGES = {
     "zh": {
         "behind_path": "{group}{what}为 {value:.1%}，低于目标路径 {expected:.1%}（差 {gap_pp:.1f} 个百分点），"
@@ -75,6 +69,22 @@ MESSAGES = {
 }
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 KIND_ORDER = {"no_data": 0, "data_drop": 1, "behind_path": 2, "sudden_drop": 3, "registration_stragglers": 4}
+
+
+def _what(kpi: str, feature: str | None, language: str) -> str:
+    """The KPI (and feature) as the reports name them: ``核心功能渗透率（文档协作）``.
+
+    The names come from the reports' one string table (``wecom_eval/reports/strings.yaml``:
+    ``targets`` for the KPIs, ``features`` for the core features), so that an alert reads
+    like the tables and figures beside it; a code the table does not hold shows as is.
+    """
+    from wecom_eval.reports import text  # on use: the report modules import the KPI package
+
+    name = text.lookup("targets", kpi, language)
+    if not feature:
+        return name
+    label = text.lookup("features", feature, language)
+    return f"{name}（{label}）" if language == "zh" else f"{name} ({label})"
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -136,7 +146,9 @@ def alerts(source: Source, plan: RolloutPlan, *, as_of: dt.date, align: Align = 
         The week-over-week fall of the active rate (absolute, 0.15 = 15 points) that raises
         ``sudden_drop``.
     language
-        ``"zh"`` (default) or ``"en"`` for the ``message`` column.
+        ``"zh"`` (default) or ``"en"`` for the ``message`` column, which names KPIs and
+        features with the reports' labels (``核心功能渗透率（文档协作）``, ``Core-feature
+        penetration (document collaboration)``), never their codes.
 
     Returns
     -------
@@ -161,7 +173,6 @@ def alerts(source: Source, plan: RolloutPlan, *, as_of: dt.date, align: Align = 
     if as_of < plan.start_date:
         return finish(pd.DataFrame(columns=COLUMNS), notes=ctx.notes())
     ends = week_ends(plan, plan.start_date, as_of)
-    names = KPI_NAMES[language]
 
     levels: tuple[By, ...] = ("company", "department")
     for level in levels:
@@ -220,8 +231,7 @@ def alerts(source: Source, plan: RolloutPlan, *, as_of: dt.date, align: Align = 
             if found is None:
                 continue
             dep_id, group = _label(groups[key], level)
-            shown = (f"（{feature}）" if language == "zh" else f" ({feature})") if feature else ""
-            what = names[kpi] + shown
+            what = _what(kpi, feature, language)
             message = MESSAGES[language]["behind_path"].format(
                 group=group if language == "en" else group + " ", what=what, value=found["value"],
                 expected=found["expected"], gap_pp=-100 * found["gap"], since_week=found["since_week"])

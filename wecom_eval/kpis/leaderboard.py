@@ -150,7 +150,9 @@ def best_department(source: Source, plan: RolloutPlan, *, month: str | dt.date, 
     BestDepartment
         ``ranking``: one row per department — ``department_id``, ``department``, ``ranked``,
         ``reason`` (why not ranked), per component ``<name>`` and ``<name>_n``, ``score``,
-        ``score_se``, ``score_low``, ``rank``; ``winner`` (the first row as a dict, or None);
+        ``score_se`` (``√(Σ w² se²)``), ``score_low`` (``score − z · score_se``, ranked on),
+        per component ``<name>_se``, ``rank``; the figures are null for unranked
+        departments; ``winner`` (the first row as a dict, or None);
         ``evidence``: the winner's components (``component, weight, estimate, n, se,
         ci_low, ci_high, contribution``) and the comparison with the runner-up
         (``runner_up``, ``runner_up_score``, ``runner_up_score_low``, ``margin``,
@@ -216,8 +218,8 @@ def best_department(source: Source, plan: RolloutPlan, *, month: str | dt.date, 
     figure_cols = [c for c in table.columns if c not in (*KEYS, "ranked", "reason", "rank")]
     for col in figure_cols:
         table[col] = table[col].where(table["ranked"])
-    table = table[[*KEYS, "ranked", "reason", *[c for c in figure_cols if not c.endswith("_se")],
-                   *[c for c in figure_cols if c.endswith("_se") and c != "score_se"], "rank"]]
+    components = [c for c in figure_cols if c.endswith("_se") and c != "score_se"]
+    table = table[[*KEYS, "ranked", "reason", *[c for c in figure_cols if c not in components], *components, "rank"]]
 
     winner: dict[str, Any] | None = None
     evidence = pd.DataFrame(columns=["component", "weight", "estimate", "n", "se", "ci_low", "ci_high",

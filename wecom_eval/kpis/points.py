@@ -10,8 +10,13 @@ Every point traces to the event that earned it (DESIGN §6). The actions are:
 ``training``
     ``training_attendance`` rows (the event is ``session_id/userid``), on the session day.
 
-Points go to employees on the HR roster through their WeCom members (a member with no
-employee earns nothing). Within an employee's rollout week, events are taken in time order
+Points go to employees on the HR roster through their WeCom members, and only for what
+they do while on the roster (hire date to leave date, the definition of
+:mod:`wecom_eval.kpis.queries`): a member with no employee (a shared account) earns nothing,
+nor does a leaver's account that is still used after the leave date; an event dated before
+the hire date (an account activated before the first day) counts on the hire date. Points
+belong to the roster's department (``employees.department_id``), never the member's WeCom
+department. Within an employee's rollout week, events are taken in time order
 (ties by action, then event id) and each is awarded what is left under ``weekly_cap``: the
 event that reaches the cap gets part of its points, later ones none — they stay in the
 ledger with ``points_awarded`` 0, so nothing is lost from the audit.
@@ -36,12 +41,10 @@ from wecom_eval.kpis._base import (
     as_date,
     check_by,
     check_range,
-    dates_frame,
     finish,
     keys_of,
     run,
     select_prefix,
-    week_ends,
 )
 from wecom_eval.plan import RolloutPlan
 from wecom_eval.schema import FEATURES
@@ -49,7 +52,9 @@ from wecom_eval.workcal import WorkCalendar
 
 ACTIONS: tuple[str, ...] = ("register", "training", *FEATURES)
 DEFINITION = ("Points: per employee per rollout week, {rules}; at most {cap} points a week (events in time order; "
-              "the rest of a week's events earn nothing).")
+              "the rest of a week's events earn nothing). Only events while the employee is on the HR roster count, "
+              "by the roster's department; a week's employees are those on the roster on any day of it, so the "
+              "earners are always among them.")
 
 
 def _rules(plan: RolloutPlan) -> pd.DataFrame:
@@ -89,7 +94,9 @@ def points_ledger(source: Source, plan: RolloutPlan, *, end: dt.date, start: dt.
     Returns
     -------
     pandas.DataFrame
-        One row per event that earns points: ``employee_id``, ``name``, ``department_id``,
+        One row per event that earns points (an event of the employee's member, on a day the
+        employee is on the roster; an event before the hire date is dated on the hire
+        date): ``employee_id``, ``name``, ``department_id``,
         ``department`` (roster), ``week``, ``week_start``, ``action``, ``source_table``,
         ``event_id`` (the event's key in ``source_table``), ``userid``, ``ts``, ``count``,
         ``points_per_action``, ``points_earned`` (before the cap), ``earned_before`` (the
@@ -114,10 +121,19 @@ def points_by_department(source: Source, plan: RolloutPlan, *, end: dt.date, sta
     -------
     pandas.DataFrame
         One row per group and week: key columns, ``week``, ``week_start``, ``employees``
-        (on the roster on the week's last day, or on ``end``: the people the row describes),
-        ``earners`` (employees awarded points), ``points`` (awarded), ``points_over_cap``
-        (earned but cut by the weekly cap), ``points_per_employee``, ``suppressed``,
+        (on the HR roster on at least one day of the week, clipped to ``start``..``end``, in
+        the group by the roster's department: the people the row describes, and the only
+        ones who can earn points in it), ``earners`` (those of them awarded points, so never
+        more than ``employees``), ``points`` (awarded), ``points_over_cap`` (earned but cut
+        by the weekly cap), ``points_per_employee`` (``points ÷ employees``), ``suppressed``,
         ``suppression``.
+
+    Notes
+    -----
+    A leaver counts among the employees of the weeks they were employed in, including the
+    week they leave; a joiner from the week they are hired. WeCom members with no employee
+    on the roster (shared accounts) are in neither count (see
+    :func:`wecom_eval.kpis.reconcile`).
     """
     check_by(by)
     ctx = Context.of(source, plan, cal)
@@ -127,10 +143,9 @@ def points_by_department(source: Source, plan: RolloutPlan, *, end: dt.date, sta
     sql = q.render(q.POINTS_TOTALS, ledger=_ledger_sql(), select=sel, group=grp,
                    head_keys="".join(f"h.{k}, " for k in keys),
                    join_earned=f"AND e.{keys[0]} = h.{keys[0]}" if keys else "")
-    days = week_ends(plan, start, end)
     out = run(ctx.con, sql, {"start": start, "end": end, "cap": plan.points.weekly_cap},
               {"kpi_points": _rules(plan), "kpi_calendar": ctx.calendar(start, end),
-               "kpi_departments": ctx.departments(), "kpi_dates": dates_frame(plan, days)})
+               "kpi_departments": ctx.departments()})
     out["points_per_employee"] = out["points"] / out["employees"].where(out["employees"] > 0)
     out = out.sort_values([*keys, "week"], ignore_index=True)
     out = privacy.suppress(out, size="employees", by=keys, within=["week", "week_start"],

@@ -7,9 +7,10 @@ eligibility come from small helper relations (``kpi_calendar``, ``kpi_dates``,
 engine-specific date functions, so the statements can be pointed at Spark SQL. Values are
 bound as named parameters (``$name``); ``{…}`` marks where a relation or a select list is
 put in by the caller (:func:`render`). What a port to another engine must touch: the
-``$name`` markers (Spark: ``:name``), the ``TIMESTAMPTZ`` cast of training dates (Spark:
-``TIMESTAMP`` in the session time zone) and ``CAST(ts AS DATE)``, which both engines take in
-the session time zone (the warehouse sets Asia/Shanghai).
+``$name`` markers (Spark: ``:name``), the ``TIMESTAMPTZ`` casts of dates (training dates,
+the day bounds of the penetration windows; Spark: ``TIMESTAMP`` in the session time zone)
+and ``CAST(ts AS DATE)``, which both engines take in the session time zone (the warehouse
+sets Asia/Shanghai).
 
 Definitions behind the statements (DESIGN §6; the demo's ground truth uses the same):
 
@@ -296,19 +297,36 @@ LEFT JOIN users u ON u.week_start = w.week_start {join_users}
 
 # ---- feature penetration ---------------------------------------------------------------------
 
+# A person "used" a feature on as-of date d when one of their events falls in d's trailing
+# window. Rather than pair every use with every window holding it (each use day with up to
+# window_days / 7 week ends, then a DISTINCT over millions of rows), each use goes to the
+# first as-of date on or after it (its "slot") and only the latest use per person, feature
+# and slot is kept: d is hit when a slot on or before d has its latest use on or after d's
+# window start. Days are compared as their first instants in the session time zone (a DATE
+# cast to TIMESTAMPTZ), so the event timestamps are compared as stored, with no time-zone
+# conversion per row; the result is the same as comparing CAST(ts AS DATE).
 PENETRATION = f"""
 WITH people AS ({{people}}),
 pmap AS ({{person_map}}),
-uses AS (
-  SELECT DISTINCT pm.person_id, fe.feature, CAST(fe.ts AS DATE) AS day
+slots AS (
+  SELECT date,
+         CAST(COALESCE(LAG(date) OVER (ORDER BY date) + INTERVAL '1' DAY, $first_day) AS TIMESTAMPTZ) AS slot_from,
+         CAST(date + INTERVAL '1' DAY AS TIMESTAMPTZ) AS slot_to,
+         CAST(window_start AS TIMESTAMPTZ) AS window_from
+  FROM kpi_dates
+),
+latest AS (
+  SELECT pm.person_id, fe.feature, s.date AS slot, MAX(fe.ts) AS last_use
   FROM feature_events fe
   JOIN pmap pm ON pm.userid = fe.userid
+  JOIN slots s ON fe.ts >= s.slot_from AND fe.ts < s.slot_to
   WHERE fe.feature IN (SELECT feature FROM kpi_features)
-    AND CAST(fe.ts AS DATE) BETWEEN $first_day AND $last_day
+    AND fe.ts >= CAST($first_day AS TIMESTAMPTZ) AND fe.ts < CAST($last_day + INTERVAL '1' DAY AS TIMESTAMPTZ)
+  GROUP BY pm.person_id, fe.feature, s.date
 ),
 hits AS (
-  SELECT DISTINCT d.date, u.person_id, u.feature
-  FROM uses u JOIN kpi_dates d ON u.day BETWEEN d.window_start AND d.date
+  SELECT DISTINCT s.date, l.person_id, l.feature
+  FROM latest l JOIN slots s ON l.slot <= s.date AND l.last_use >= s.window_from
 ),
 heads AS (
   SELECT p.department_id, d.date, COUNT(*) AS headcount
@@ -345,7 +363,7 @@ GROUP BY {{group}} c.feature, c.date
 
 # ---- points ---------------------------------------------------------------------------------
 
-POINTS_LEDGER = """
+POINTS_LEDGER = f"""
 WITH events AS (
   SELECT 'register' AS action, 'members' AS source_table, m.userid AS event_id, m.userid,
          m.activated_at AS ts, 1 AS count
@@ -358,14 +376,19 @@ WITH events AS (
          CAST(t.date AS TIMESTAMPTZ), 1
   FROM training_attendance t
 ),
-priced AS (
-  SELECT e.*, m.employee_id, CAST(e.ts AS DATE) AS day, r.points AS points_per_action,
-         r.points * e.count AS points_earned
+dated AS (
+  SELECT e.*, m.employee_id,
+         CASE WHEN emp.hire_date > CAST(e.ts AS DATE) THEN emp.hire_date ELSE CAST(e.ts AS DATE) END AS day,
+         emp.leave_date
   FROM events e
-  JOIN kpi_points r ON r.action = e.action
   JOIN members m ON m.userid = e.userid
   JOIN employees emp ON emp.employee_id = m.employee_id
-  WHERE CAST(e.ts AS DATE) BETWEEN $start AND $end
+),
+priced AS (
+  SELECT d.*, r.points AS points_per_action, r.points * d.count AS points_earned
+  FROM dated d
+  JOIN kpi_points r ON r.action = d.action
+  WHERE d.day BETWEEN $start AND $end AND d.day <= COALESCE(d.leave_date, {FAR_FUTURE})
 ),
 weeked AS (
   SELECT p.*, c.week, c.week_start FROM priced p JOIN kpi_calendar c ON c.date = p.day
@@ -389,14 +412,22 @@ JOIN kpi_departments dep ON dep.department_id = emp.department_id
 ORDER BY r.employee_id, r.week, r.ts, r.action, r.event_id
 """
 
+# The people a week's row describes are the employees on the roster on at least one day of
+# the week (clipped to $start..$end): exactly those who can earn points in it, since the
+# ledger awards points only for days its employee is on the roster. Earners are thus always
+# among the employees.
 POINTS_TOTALS = f"""
 WITH ledger AS ({{ledger}}),
+weeks AS (
+  SELECT week, week_start, MIN(date) AS first_day, MAX(date) AS last_day
+  FROM kpi_calendar WHERE date BETWEEN $start AND $end GROUP BY week, week_start
+),
 heads AS (
-  SELECT {{select}} d.week, COUNT(*) AS employees
+  SELECT {{select}} w.week, w.week_start, COUNT(*) AS employees
   FROM employees e
-  JOIN kpi_dates d ON e.hire_date <= d.date AND COALESCE(e.leave_date, {FAR_FUTURE}) >= d.date
+  JOIN weeks w ON e.hire_date <= w.last_day AND COALESCE(e.leave_date, {FAR_FUTURE}) >= w.first_day
   JOIN kpi_departments dep ON dep.department_id = e.department_id
-  GROUP BY {{group}} d.week
+  GROUP BY {{group}} w.week, w.week_start
 ),
 earned AS (
   SELECT {{select}} l.week,
@@ -406,12 +437,11 @@ earned AS (
   FROM ledger l JOIN kpi_departments dep ON dep.department_id = l.department_id
   GROUP BY {{group}} l.week
 )
-SELECT {{head_keys}} h.week, d.week_start, CAST(h.employees AS BIGINT) AS employees,
+SELECT {{head_keys}} h.week, h.week_start, CAST(h.employees AS BIGINT) AS employees,
        CAST(COALESCE(e.earners, 0) AS BIGINT) AS earners,
        CAST(COALESCE(e.points, 0) AS BIGINT) AS points,
        CAST(COALESCE(e.points_over_cap, 0) AS BIGINT) AS points_over_cap
 FROM heads h
-JOIN kpi_dates d ON d.week = h.week
 LEFT JOIN earned e ON e.week = h.week {{join_earned}}
 """
 
