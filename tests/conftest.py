@@ -23,3 +23,13 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
 def plan() -> RolloutPlan:
     """The repository's rollout plan."""
     return load_plan(REPO / "params" / "rollout.yaml")
+
+
+@pytest.fixture(scope="module")
+def wh(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """The KPI tests' hand-built organisation in a fresh warehouse, one per test module."""
+    from kpis_tiny_fixture import tiny
+
+    warehouse = tiny.load(tmp_path_factory.mktemp("tiny") / "w.duckdb")
+    yield warehouse
+    warehouse.close()

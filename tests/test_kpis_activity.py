@@ -9,28 +9,17 @@ Saturday 02-28 a working day).
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 from fractions import Fraction as F
-from pathlib import Path
 
 import pandas as pd
 import pytest
+from kpis_tiny_fixture import tiny
 
 from wecom_eval import kpis
-
-_spec = importlib.util.spec_from_file_location("kpis_tiny", Path(__file__).parent / "fixtures" / "kpis" / "tiny.py")
-tiny = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
-_spec.loader.exec_module(tiny)  # type: ignore[union-attr]
 
 D = dt.date.fromisoformat
 START, END = D("2026-02-09"), D("2026-03-01")
 
-
-@pytest.fixture(scope="module")
-def wh(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
-    warehouse = tiny.load(tmp_path_factory.mktemp("tiny") / "w.duckdb")
-    yield warehouse
-    warehouse.close()
 
 
 @pytest.fixture(scope="module")

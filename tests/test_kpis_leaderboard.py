@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 from math import sqrt
-from pathlib import Path
 
 import pytest
+from kpis_tiny_fixture import tiny
 from scipy.stats import norm
 
 from wecom_eval import kpis
 
-_spec = importlib.util.spec_from_file_location("kpis_tiny", Path(__file__).parent / "fixtures" / "kpis" / "tiny.py")
-tiny = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
-_spec.loader.exec_module(tiny)  # type: ignore[union-attr]
-
 Z = norm.ppf(0.95)
 
-
-@pytest.fixture(scope="module")
-def wh(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
-    warehouse = tiny.load(tmp_path_factory.mktemp("tiny") / "w.duckdb")
-    yield warehouse
-    warehouse.close()
 
 
 def _share_se(p: float, n: float) -> float:

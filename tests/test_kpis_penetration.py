@@ -7,27 +7,16 @@ fixture plan's window is 7 days and ``customer`` applies to departments named é”
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
-from pathlib import Path
 
 import pandas as pd
 import pytest
+from kpis_tiny_fixture import tiny
 
 from wecom_eval import kpis
 from wecom_eval.plan import FeatureScope
 
-_spec = importlib.util.spec_from_file_location("kpis_tiny", Path(__file__).parent / "fixtures" / "kpis" / "tiny.py")
-tiny = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
-_spec.loader.exec_module(tiny)  # type: ignore[union-attr]
-
 D = dt.date.fromisoformat
 
-
-@pytest.fixture(scope="module")
-def wh(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
-    warehouse = tiny.load(tmp_path_factory.mktemp("tiny") / "w.duckdb")
-    yield warehouse
-    warehouse.close()
 
 
 def _cells(frame: pd.DataFrame, key: str) -> dict:

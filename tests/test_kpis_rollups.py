@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from kpis_tiny_fixture import tiny
 
 from wecom_eval import kpis
 from wecom_eval.kpis.rollups import drop_rollups
 from wecom_eval.warehouse import Warehouse
-
-_spec = importlib.util.spec_from_file_location("kpis_tiny", Path(__file__).parent / "fixtures" / "kpis" / "tiny.py")
-tiny = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
-_spec.loader.exec_module(tiny)  # type: ignore[union-attr]
 
 D = dt.date.fromisoformat
 START, END = D("2026-02-09"), D("2026-02-28")  # the member days of the fixture
