@@ -1,0 +1,14 @@
+"""A faithful fake WeCom server for tests, benchmarks and the offline demo.
+
+>>> from wecom_eval.fakeserver import FakeWecom  # doctest: +SKIP
+>>> with FakeWecom(demo_org, faults="busy=0.1") as server:  # doctest: +SKIP
+...     server.base_url
+"""
+
+from __future__ import annotations
+
+from wecom_eval.fakeserver.faults import Faults
+from wecom_eval.fakeserver.org import FakeOrg
+from wecom_eval.fakeserver.server import FakeWecom
+
+__all__ = ["FakeOrg", "FakeWecom", "Faults"]
