@@ -31,7 +31,7 @@ test-fast: setup
 
 lab: setup
 	@test -f data/warehouse.duckdb || $(VENV)/bin/wecom-eval demo --no-reports
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: setup
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
