@@ -517,7 +517,15 @@ class _Fetcher:
                 # keep every part that finished, even when another failed
                 await asyncio.shield(self._flush())
                 self._record_stats(client.stats, started)
+        self._refresh_rollups()
         return self.report
+
+    def _refresh_rollups(self) -> None:
+        """Bring the KPI rollups up to date once the pull is complete (not after every batch)."""
+        from wecom_eval.kpis import refresh_rollups
+
+        with open_writer(self.home, timeout=LOCK_TIMEOUT * 6) as wh:
+            refresh_rollups(wh, self.plan)
 
     def _record_stats(self, stats: ClientStats, started: float) -> None:
         self.report.calls = stats.total
