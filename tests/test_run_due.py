@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from test_notify import new_key, serve, target_line
 
 from wecom_eval import cli, notify
 from wecom_eval.reports import text
 from wecom_eval.reports.tables import format_kpi_value
-
-from test_notify import new_key, serve, target_line
 
 
 @pytest.fixture

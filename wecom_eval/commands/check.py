@@ -16,7 +16,7 @@ from wecom_eval.home import Home
 from wecom_eval.plan import load_plan
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("check", help="validate the rollout plan, report parameters and loaded data",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--plan", help="the rollout plan (default: params/rollout.yaml under the home)")
