@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
-	$(PY) -W ignore::RuntimeWarning -m wecom_eval.reports.kernel
+	$(PY) -W ignore::RuntimeWarning -m wecom_eval.reporting.kernel
 	@bash scripts/ensure-cjk-font.sh
 	@touch $(STAMP)
 

@@ -68,9 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     from wecom_eval.demo import DemoConfig, build_demo
     from wecom_eval.home import Home
     from wecom_eval.plan import load_plan
-    from wecom_eval.reports.kernel import ensure_kernel
-    from wecom_eval.reports.params import REPORTS
-    from wecom_eval.reports.runner import run_all
+    from wecom_eval.reporting.kernel import ensure_kernel
+    from wecom_eval.reporting.params import REPORTS
+    from wecom_eval.reporting.runner import run_all
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--employees", type=int, default=DemoConfig().employees)

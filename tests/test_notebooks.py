@@ -21,9 +21,9 @@ from pptx import Presentation
 
 from wecom_eval.home import Home
 from wecom_eval.plan import load_plan
-from wecom_eval.reports import kpis_json, runner, text
-from wecom_eval.reports.collect import KEY_COLUMNS
-from wecom_eval.reports.params import REPORTS, parameters_cell
+from wecom_eval.reporting import kpis_json, runner, text
+from wecom_eval.reporting.collect import KEY_COLUMNS
+from wecom_eval.reporting.params import REPORTS, parameters_cell
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
@@ -158,7 +158,7 @@ def test_kpis_json_has_the_five_targets_and_follows_the_schema(demo, report):
 def test_no_secret_leaves_a_trace_in_any_output(demo):
     files = [p for p in demo["home"].reports.rglob("*") if p.is_file()]
     assert len(files) > 30
-    from wecom_eval.reports.secrecy import scan
+    from wecom_eval.reporting.secrecy import scan
 
     assert scan(files, SECRETS) == []
 

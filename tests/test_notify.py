@@ -27,8 +27,8 @@ import pytest
 from wecom_eval import cli, notify
 from wecom_eval.errors import InputError
 from wecom_eval.fakeserver import FakeWecom
-from wecom_eval.reports import kpis_json, text
-from wecom_eval.reports.tables import format_interval, format_kpi_value
+from wecom_eval.reporting import kpis_json, text
+from wecom_eval.reporting.tables import format_interval, format_kpi_value
 from wecom_eval.wecom import ClientSettings, Credentials, WecomClient
 
 WECOM_FIXTURES = Path(__file__).parent / "fixtures" / "wecom"

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from wecom_eval.privacy import mark_restricted
-from wecom_eval.reports import collect
-from wecom_eval.reports.collect import Report, enforce_floor
-from wecom_eval.reports.params import validate_params
+from wecom_eval.reporting import collect
+from wecom_eval.reporting.collect import Report, enforce_floor
+from wecom_eval.reporting.params import validate_params
 
 TARGETS = pd.DataFrame({
     "kpi": ["registration", "daily_active", "feature_penetration", "satisfaction", "pilot_efficiency"],
@@ -95,7 +95,7 @@ def test_kpis_check_their_verdict_and_unit(report):
 
 
 def test_figures_are_kept_as_png(report):
-    from wecom_eval.reports.figures import new_figure, use_theme
+    from wecom_eval.reporting.figures import new_figure, use_theme
 
     use_theme()
     fig, ax = new_figure()

@@ -7,7 +7,7 @@ import datetime as dt
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from wecom_eval.reports import export
+from wecom_eval.reporting import export
 
 META = {"report": "weekly", "language": "en", "as_of": "2026-05-25",
         "params": {"as_of": "2026-05-25", "language": "en"},

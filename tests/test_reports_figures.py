@@ -10,7 +10,7 @@ import pytest
 from matplotlib import font_manager
 from matplotlib.ft2font import FT2Font
 
-from wecom_eval.reports import figures
+from wecom_eval.reporting import figures
 
 
 def test_the_theme_uses_a_font_with_chinese_glyphs():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from wecom_eval.reports import index
+from wecom_eval.reporting import index
 
 
 def write_run(root, report, as_of, started, status="succeeded", files=("report.html",)):

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from wecom_eval.reports import kernel
+from wecom_eval.reporting import kernel
 
 
 def test_kernel_is_installed_for_this_interpreter_and_only_once(tmp_path):

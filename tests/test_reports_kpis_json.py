@@ -7,7 +7,7 @@ import copy
 import jsonschema
 import pytest
 
-from wecom_eval.reports import kpis_json
+from wecom_eval.reporting import kpis_json
 
 TARGETS = ("registration", "daily_active", "feature_penetration", "satisfaction", "pilot_efficiency")
 

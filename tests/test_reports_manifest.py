@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from wecom_eval.reports import manifest
+from wecom_eval.reporting import manifest
 
 
 def test_manifest_records_what_the_run_was(tmp_path):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from wecom_eval.errors import InputError
-from wecom_eval.reports import params as P
+from wecom_eval.reporting import params as P
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -119,7 +119,7 @@ def test_docs_list_every_parameter():
 
 
 def test_the_reports_package_exports_what_it_lists():
-    import wecom_eval.reports as reports
+    import wecom_eval.reporting as reports
 
     for name in reports.__all__:
         assert hasattr(reports, name), name

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from wecom_eval.reports.periods import report_period
+from wecom_eval.reporting.periods import report_period
 
 D = dt.date
 

@@ -17,8 +17,8 @@ import pytest
 from wecom_eval import cli
 from wecom_eval.errors import InputError, NotebookError
 from wecom_eval.home import Home
-from wecom_eval.reports import runner
-from wecom_eval.reports.index import INDEX
+from wecom_eval.reporting import runner
+from wecom_eval.reporting.index import INDEX
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "notebooks"
 SECRET = "wecom-secret-value-8f3a2c91"

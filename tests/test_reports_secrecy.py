@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zipfile
 
-from wecom_eval.reports import secrecy
+from wecom_eval.reporting import secrecy
 
 
 def test_secret_names():

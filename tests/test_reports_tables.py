@@ -8,7 +8,7 @@ import numpy as np
 import openpyxl
 import pandas as pd
 
-from wecom_eval.reports import tables as T
+from wecom_eval.reporting import tables as T
 
 
 def test_text_that_looks_like_a_formula_stays_text():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from wecom_eval.reports import text
+from wecom_eval.reporting import text
 
 
 def test_every_string_has_chinese_and_english_with_the_same_placeholders():

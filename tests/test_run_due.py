@@ -8,8 +8,8 @@ import pytest
 from test_notify import new_key, serve, target_line
 
 from wecom_eval import cli, notify
-from wecom_eval.reports import text
-from wecom_eval.reports.tables import format_kpi_value
+from wecom_eval.reporting import text
+from wecom_eval.reporting.tables import format_kpi_value
 
 
 @pytest.fixture

@@ -43,9 +43,9 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, quote, urlsplit
 
 from wecom_eval.errors import InputError, Problem, SourceError, WecomEvalError
-from wecom_eval.reports import text
-from wecom_eval.reports.collect import TARGET_IDS
-from wecom_eval.reports.tables import format_interval, format_kpi_value
+from wecom_eval.reporting import text
+from wecom_eval.reporting.collect import TARGET_IDS
+from wecom_eval.reporting.tables import format_interval, format_kpi_value
 from wecom_eval.wecom.client import MARKDOWN_MAX_BYTES, WecomClient
 from wecom_eval.wecom.credentials import DEFAULT_BASE, ENV_BASE, Credentials
 from wecom_eval.wecom.endpoints import ENDPOINTS
@@ -121,7 +121,7 @@ def read_run(run_dir: str | os.PathLike[str]) -> Run:
         When the folder is missing, the run failed, or ``kpis.json`` is missing, unreadable
         or does not follow ``kpis.schema.json`` (exit 2; nothing is sent).
     """
-    from wecom_eval.reports import kpis_json
+    from wecom_eval.reporting import kpis_json
 
     folder = Path(run_dir)
     subject = f"run folder {folder}"
@@ -406,12 +406,12 @@ def scorecard_png(kpis: Mapping[str, Any], *, language: str | None = None,
                   max_bytes: int = IMAGE_MAX_BYTES) -> bytes:
     """The five targets as a PNG: per target its interval, estimate (coloured by verdict) and target.
 
-    Drawn with the package's figure theme (:func:`wecom_eval.reports.figures.use_theme`);
+    Drawn with the package's figure theme (:func:`wecom_eval.reporting.figures.use_theme`);
     rendered again at a lower resolution when the PNG would exceed ``max_bytes``.
 
     Raises
     ------
-    wecom_eval.reports.figures.FontMissing
+    wecom_eval.reporting.figures.FontMissing
         When no CJK font is installed (Chinese labels would render as boxes).
     ValueError
         When even the lowest resolution exceeds ``max_bytes``.
@@ -419,7 +419,7 @@ def scorecard_png(kpis: Mapping[str, Any], *, language: str | None = None,
     from matplotlib.figure import Figure
     from matplotlib.ticker import PercentFormatter
 
-    from wecom_eval.reports import figures
+    from wecom_eval.reporting import figures
 
     language = language or str(kpis["language"])
     if language not in _WORDS:
@@ -588,7 +588,7 @@ def build_messages(run_dir: str | os.PathLike[str], *, image: bool = False, lang
         warnings.append(f"the summary was {_bytes(full):,} bytes; shortened to {_bytes(markdown):,} "
                         f"({alerts - listed} of {alerts} alerts not listed)")
     if image:
-        from wecom_eval.reports.figures import FontMissing
+        from wecom_eval.reporting.figures import FontMissing
 
         try:
             png = scorecard_png(run.kpis, language=lang)

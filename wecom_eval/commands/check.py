@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wecom_eval.reports.params import REPORTS, load_params, read_params_file
+    from wecom_eval.reporting.params import REPORTS, load_params, read_params_file
 
     home = Home.from_env()
     path = args.plan or home.plan

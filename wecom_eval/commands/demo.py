@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     print(summary)
     if args.no_reports:
         return 0
-    from wecom_eval.reports.runner import results_exit_code, run_all
+    from wecom_eval.reporting.runner import results_exit_code, run_all
 
     plan = load_plan(args.plan or home.plan)
     as_of = plan.start_date + dt.timedelta(weeks=config.rollout_weeks)  # the day after the data ends

@@ -22,8 +22,8 @@ from pathlib import Path
 
 from wecom_eval.errors import InputError, Problem
 from wecom_eval.home import Home
-from wecom_eval.reports.params import REPORTS
-from wecom_eval.reports.runner import (
+from wecom_eval.reporting.params import REPORTS
+from wecom_eval.reporting.runner import (
     DEFAULT_CELL_TIMEOUT,
     DEFAULT_JOBS,
     results_exit_code,

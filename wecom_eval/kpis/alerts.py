@@ -74,11 +74,11 @@ KIND_ORDER = {"no_data": 0, "data_drop": 1, "behind_path": 2, "sudden_drop": 3, 
 def _what(kpi: str, feature: str | None, language: str) -> str:
     """The KPI (and feature) as the reports name them: ``核心功能渗透率（文档协作）``.
 
-    The names come from the reports' one string table (``wecom_eval/reports/strings.yaml``:
+    The names come from the reports' one string table (``wecom_eval/reporting/strings.yaml``:
     ``targets`` for the KPIs, ``features`` for the core features), so that an alert reads
     like the tables and figures beside it; a code the table does not hold shows as is.
     """
-    from wecom_eval.reports import text  # on use: the report modules import the KPI package
+    from wecom_eval.reporting import text  # on use: the report modules import the KPI package
 
     name = text.lookup("targets", kpi, language)
     if not feature:

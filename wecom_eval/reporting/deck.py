@@ -23,10 +23,10 @@ from pptx.enum.shapes import MSO_SHAPE
 from pptx.enum.text import PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
-from wecom_eval.reports import text
-from wecom_eval.reports.collect import COLLECTED, TARGET_IDS
-from wecom_eval.reports.tables import format_interval
-from wecom_eval.reports.tables import format_kpi_value as fmt_value
+from wecom_eval.reporting import text
+from wecom_eval.reporting.collect import COLLECTED, TARGET_IDS
+from wecom_eval.reporting.tables import format_interval
+from wecom_eval.reporting.tables import format_kpi_value as fmt_value
 
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
 BLUE = RGBColor(0x1F, 0x5F, 0xA8)

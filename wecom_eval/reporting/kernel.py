@@ -6,7 +6,7 @@ and packages that installed ``wecom_eval``. The kernelspec lives inside the envi
 (``<prefix>/share/jupyter/kernels/wecom-eval``), like
 ``python -m ipykernel install --sys-prefix --name wecom-eval``.
 
-Run ``python -m wecom_eval.reports.kernel`` to install or refresh it (``make lab`` does).
+Run ``python -m wecom_eval.reporting.kernel`` to install or refresh it (``make lab`` does).
 """
 
 from __future__ import annotations

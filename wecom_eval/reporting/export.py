@@ -25,7 +25,7 @@ from typing import Any
 import nbformat
 from nbconvert import HTMLExporter
 
-from wecom_eval.reports import text
+from wecom_eval.reporting import text
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 TEMPLATE_NAME = "wecom_report"

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from wecom_eval.reports import text
+from wecom_eval.reporting import text
 
 INDEX = "index.html"
 # Files a run may hold, in the order the index links them.

@@ -26,7 +26,7 @@ import pandas as pd
 import xlsxwriter
 from pandas.io.formats.style import Styler
 
-from wecom_eval.reports import text
+from wecom_eval.reporting import text
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 SUPPRESSED = "—"

@@ -153,7 +153,7 @@ def verdict_for_gain(low: float, high: float, target: float) -> str:
 
 def method_text(result: Any, language: str, *, design: LaunchDesign | None = None) -> str:
     """How the effect was estimated, in the report's language (for kpis.json and the deck)."""
-    from wecom_eval.reports import text
+    from wecom_eval.reporting import text
 
     draws = text.lookup("methods", "enumerated" if result.enumerated else "sampled", language, n=f"{result.n_draws:,}")
     name = text.lookup("methods", result.inference, language)

@@ -2,7 +2,7 @@
 
 A notebook opens its report once, right after the ``parameters`` cell::
 
-    from wecom_eval.reports import open_report
+    from wecom_eval.reporting import open_report
     report = open_report("weekly", as_of=as_of, language=language, n_boot=n_boot, seed=seed,
                          weeks_shown=weeks_shown)
 
@@ -48,9 +48,9 @@ import pandas as pd
 
 from wecom_eval.home import Home
 from wecom_eval.plan import RolloutPlan, load_plan
-from wecom_eval.reports import text
-from wecom_eval.reports.params import ReportParams, validate_params
-from wecom_eval.reports.periods import Period, report_period
+from wecom_eval.reporting import text
+from wecom_eval.reporting.params import ReportParams, validate_params
+from wecom_eval.reporting.periods import Period, report_period
 from wecom_eval.warehouse import Warehouse
 from wecom_eval.workcal import WorkCalendar
 
@@ -256,7 +256,7 @@ class Report:
 
         """
         from wecom_eval.privacy import is_restricted
-        from wecom_eval.reports import tables
+        from wecom_eval.reporting import tables
 
         self._check_name(name, "table")
         if frame.empty:  # nothing to show (no alerts, no survey yet): say so, record nothing
@@ -301,7 +301,7 @@ class Report:
         """
         import matplotlib.pyplot as plt
 
-        from wecom_eval.reports.figures import png_bytes
+        from wecom_eval.reporting.figures import png_bytes
 
         self._check_name(name, "figure")
         if fig is None:
@@ -377,7 +377,7 @@ class Report:
         :data:`TARGET_IDS`), ``target``, ``deadline``, ``estimate``, ``ci_low``, ``ci_high``,
         ``verdict``, ``unit`` (``share`` or ``score``), and optionally ``n``, ``method``, ``note``.
         """
-        from wecom_eval.reports.tables import format_interval, format_kpi_value
+        from wecom_eval.reporting.tables import format_interval, format_kpi_value
 
         missing = [k for k in TARGET_IDS if k not in set(scorecard["kpi"])]
         if missing:
@@ -509,7 +509,7 @@ def open_report(report: str, **values: Any) -> Report:
     The run folder comes from ``$WECOM_EVAL_RUN_DIR`` (set by the runner); the home from
     ``$WECOM_EVAL_HOME`` (else the repository root). Also applies the package's figure theme.
     """
-    from wecom_eval.reports.figures import use_theme
+    from wecom_eval.reporting.figures import use_theme
 
     params = validate_params(report, values, source="the notebook's parameters cell")
     run_dir = os.environ.get(RUN_DIR_ENV)
@@ -523,7 +523,7 @@ def read_meta(run_dir: Path) -> dict[str, Any]:
     path = Path(run_dir) / COLLECTED / META
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: the notebook never opened its report "
-                                "(it must call wecom_eval.reports.open_report after the parameters cell)")
+                                "(it must call wecom_eval.reporting.open_report after the parameters cell)")
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
 

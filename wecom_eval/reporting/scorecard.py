@@ -7,8 +7,8 @@ Every report opens with this scorecard and writes it to ``kpis.json``. The rows 
   target counts active days with at least ``min_daily_minutes``, so its row is the
   **engaged** rate; penetration is judged per core feature and the row shows the weakest
   feature (met only when every feature is met, missed when any is missed);
-* ``satisfaction`` — :func:`wecom_eval.reports.satisfaction.satisfaction_row`;
-* ``pilot_efficiency`` — :func:`wecom_eval.reports.efficiency.pilot_did`.
+* ``satisfaction`` — :func:`wecom_eval.reporting.satisfaction.satisfaction_row`;
+* ``pilot_efficiency`` — :func:`wecom_eval.reporting.efficiency.pilot_did`.
 
 Interval ends are one-sided 95 % bounds (a two-sided 90 % interval), as the verdict rule
 of :mod:`wecom_eval.stats.targets` reads them.
@@ -56,7 +56,7 @@ def _share_row(kpi: str, rec: pd.Series | None, plan: RolloutPlan, *, target_nam
 
 
 def _method(method: str | None, language: str) -> str | None:
-    from wecom_eval.reports import text
+    from wecom_eval.reporting import text
 
     return None if method is None else text.lookup("methods", method, language)
 
@@ -86,7 +86,7 @@ def adoption_rows(warehouse: Warehouse, plan: RolloutPlan, *, last_day: dt.date,
                           "met" if verdicts == {"met"}
                           and len(features) == len(plan.targets.feature_penetration.features)
                           else "not_yet_shown")
-        from wecom_eval.reports import text
+        from wecom_eval.reporting import text
 
         names = [text.lookup("features", str(f), language) for f in features["feature"]]
         weakest_name = text.lookup("features", str(weakest["feature"]), language)
@@ -99,7 +99,7 @@ def adoption_rows(warehouse: Warehouse, plan: RolloutPlan, *, last_day: dt.date,
 def efficiency_target(warehouse: Warehouse, plan: RolloutPlan, *, last_day: dt.date, n_boot: int, seed: int,
                       inference: str = "auto", language: str = "en") -> dict[str, Any]:
     """The pilot-efficiency row (``not_measured`` until the pilots have records after go-live)."""
-    from wecom_eval.reports import efficiency
+    from wecom_eval.reporting import efficiency
 
     base = {"kpi": "pilot_efficiency", "target": plan.targets.pilot_efficiency.target, "deadline": None,
             "unit": "share", "confidence": CONFIDENCE}
@@ -118,7 +118,7 @@ def five_targets(warehouse: Warehouse, plan: RolloutPlan, *, last_day: dt.date, 
 
     ``language`` is that of the ``method`` and ``note`` texts.
     """
-    from wecom_eval.reports.satisfaction import satisfaction_row
+    from wecom_eval.reporting.satisfaction import satisfaction_row
 
     rows = adoption_rows(warehouse, plan, last_day=last_day, language=language)
     rows.append(satisfaction_row(warehouse, plan, last_day=last_day, n_boot=n_boot, seed=seed, wave=wave,

@@ -1,6 +1,6 @@
 """What the report notebooks show, section by section: frames, figures and sentences.
 
-Each function takes the open :class:`~wecom_eval.reports.collect.Report` and returns what
+Each function takes the open :class:`~wecom_eval.reporting.collect.Report` and returns what
 one section of a notebook displays — a tidy frame for ``report.show_table``, a figure for
 ``report.show_figure``, or a markdown sentence for ``report.note`` — computed by the KPI
 (:mod:`wecom_eval.kpis`) and statistics (:mod:`wecom_eval.stats`) packages. What two
@@ -18,9 +18,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from wecom_eval import kpis
-from wecom_eval.reports import figures, satisfaction, text
-from wecom_eval.reports.collect import Report
-from wecom_eval.reports.tables import format_kpi_value
+from wecom_eval.reporting import figures, satisfaction, text
+from wecom_eval.reporting.collect import Report
+from wecom_eval.reporting.tables import format_kpi_value
 
 SHARE = {"estimate": "pct", "ci_low": "pct", "ci_high": "pct", "path_value": "pct", "gap_to_path": "pct_signed",
          "target": "pct"}
@@ -71,8 +71,8 @@ def _hide_blank_rows(frame: pd.DataFrame, people: str, keys: list[str]) -> pd.Da
 # ---- the five targets ----------------------------------------------------------------------
 
 def targets(report: Report, **options: Any) -> pd.DataFrame:
-    """The scorecard of the five targets (:func:`wecom_eval.reports.scorecard.for_report`)."""
-    from wecom_eval.reports import scorecard
+    """The scorecard of the five targets (:func:`wecom_eval.reporting.scorecard.for_report`)."""
+    from wecom_eval.reporting import scorecard
 
     params: Any = report.params
     wave = params.wave if hasattr(params, "wave") else ""
@@ -303,7 +303,7 @@ def power(report: Report) -> tuple[Any, str, Figure | None]:
     period.
     """
     from wecom_eval import stats
-    from wecom_eval.reports import efficiency
+    from wecom_eval.reporting import efficiency
 
     params: Any = report.params  # LaunchReviewParams
     records = efficiency.turnaround_records(report.warehouse, report.plan, end=report.period.end)
@@ -351,7 +351,7 @@ def efficiency_evidence(report: Report) -> dict[str, Any]:
     chosen inference beside CR1), ``event_figure`` and ``pretrend`` (a sentence, flagged when
     the pre-trend test rejects), ``case`` (the case-study sentence).
     """
-    from wecom_eval.reports import efficiency
+    from wecom_eval.reporting import efficiency
 
     records = efficiency.turnaround_records(report.warehouse, report.plan, end=report.period.end)
     inference = getattr(report.params, "inference", "auto")

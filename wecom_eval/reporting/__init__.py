@@ -7,9 +7,9 @@ publish ``reports/<report>/<as_of>/`` (HTML, Excel, kpis.json, manifest, slide d
 
 from __future__ import annotations
 
-from wecom_eval.reports.collect import Report, open_report
-from wecom_eval.reports.params import REPORTS, ReportParams, load_params, validate_params
-from wecom_eval.reports.runner import RunResult, run_all, run_report
+from wecom_eval.reporting.collect import Report, open_report
+from wecom_eval.reporting.params import REPORTS, ReportParams, load_params, validate_params
+from wecom_eval.reporting.runner import RunResult, run_all, run_report
 
 __all__ = [
     "REPORTS",

@@ -45,10 +45,10 @@ from typing import Any
 from wecom_eval.errors import InputError, NotebookError, Problem
 from wecom_eval.home import HOME_ENV, Home
 from wecom_eval.lock import writer_lock
-from wecom_eval.reports.collect import COLLECTED, RUN_DIR_ENV
-from wecom_eval.reports.kernel import KERNEL_NAME, ensure_kernel
-from wecom_eval.reports.params import REPORTS, ReportParams, load_params
-from wecom_eval.reports.periods import PHASE_OF_REVIEW, phase_end
+from wecom_eval.reporting.collect import COLLECTED, RUN_DIR_ENV
+from wecom_eval.reporting.kernel import KERNEL_NAME, ensure_kernel
+from wecom_eval.reporting.params import REPORTS, ReportParams, load_params
+from wecom_eval.reporting.periods import PHASE_OF_REVIEW, phase_end
 
 NOTEBOOKS_ENV = "WECOM_EVAL_NOTEBOOKS"
 DEFAULT_NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
@@ -148,7 +148,7 @@ def run_report(report: str, *, as_of: dt.date | str | None = None, params_path: 
     Parameters
     ----------
     report
-        One of :data:`~wecom_eval.reports.params.REPORTS`.
+        One of :data:`~wecom_eval.reporting.params.REPORTS`.
     as_of
         The day the report is made (its data runs to the day before).
     params_path
@@ -216,13 +216,13 @@ def run_all(home: Home | None = None, *, as_of: dt.date | str | None = None, rep
 def run_jobs(prepared: Sequence[Job], *, jobs: int = DEFAULT_JOBS, progress: Any = None) -> list[RunResult]:
     """Execute prepared jobs in worker processes, ``jobs`` at a time; rebuild the index after each.
 
-    Each job runs in a fresh interpreter (``python -m wecom_eval.reports.runner``) whose
+    Each job runs in a fresh interpreter (``python -m wecom_eval.reporting.runner``) whose
     environment holds no secret but the pseudonymisation salt; its kernel inherits that
     environment. When a worker is done, every file it wrote is scanned for the values of
     this process's secret variables (:func:`check_for_secrets`).
     """
-    from wecom_eval.reports.index import write_index
-    from wecom_eval.reports.secrecy import kernel_environment
+    from wecom_eval.reporting.index import write_index
+    from wecom_eval.reporting.secrecy import kernel_environment
 
     if not prepared:
         return []
@@ -266,7 +266,7 @@ def _run_worker(job: Job, env: Mapping[str, str]) -> RunResult:
     with tempfile.TemporaryDirectory(prefix="wecom-eval-job-") as tmp:
         job_path, result_path = Path(tmp) / "job.json", Path(tmp) / "result.json"
         job_path.write_text(json.dumps(asdict(job)), encoding="utf-8")
-        done = subprocess.run([sys.executable, "-m", "wecom_eval.reports.runner", str(job_path), str(result_path)],
+        done = subprocess.run([sys.executable, "-m", "wecom_eval.reporting.runner", str(job_path), str(result_path)],
                               env=dict(env), capture_output=True, text=True, check=False)
         if result_path.exists():
             return _result_from_json(json.loads(result_path.read_text(encoding="utf-8")))
@@ -282,8 +282,8 @@ def check_for_secrets(result: RunResult, *, salt_env: str, environ: Mapping[str,
 
     The message names the files and the variables, never the values.
     """
-    from wecom_eval.reports import manifest
-    from wecom_eval.reports.secrecy import scan, secret_values
+    from wecom_eval.reporting import manifest
+    from wecom_eval.reporting.secrecy import scan, secret_values
 
     secrets = secret_values(environ, extra=[salt_env])
     if not result.folder.exists() or not secrets:
@@ -341,7 +341,7 @@ def execute(job: Job) -> RunResult:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    from wecom_eval.reports import manifest
+    from wecom_eval.reporting import manifest
 
     home = Home(Path(job.home))
     as_of = dt.date.fromisoformat(job.params["as_of"])
@@ -402,9 +402,9 @@ def _remove_abandoned(report_dir: Path, as_of: dt.date) -> None:
 
 
 def _worker_main(argv: Sequence[str]) -> int:
-    """``python -m wecom_eval.reports.runner JOB.json RESULT.json``: run one job (used by :func:`run_jobs`)."""
+    """``python -m wecom_eval.reporting.runner JOB.json RESULT.json``: run one job (used by :func:`run_jobs`)."""
     if len(argv) != 2:
-        print("usage: python -m wecom_eval.reports.runner JOB.json RESULT.json", file=sys.stderr)
+        print("usage: python -m wecom_eval.reporting.runner JOB.json RESULT.json", file=sys.stderr)
         return 2
     job = Job(**json.loads(Path(argv[0]).read_text(encoding="utf-8")))
     result = execute(job)
@@ -414,7 +414,7 @@ def _worker_main(argv: Sequence[str]) -> int:
 
 def _tables_shown(run_dir: Path) -> list[dict[str, Any]]:
     """Name, title and privacy facts of each table the notebook showed (for the manifest)."""
-    from wecom_eval.reports import collect
+    from wecom_eval.reporting import collect
 
     try:
         meta = collect.read_meta(run_dir)
@@ -426,7 +426,7 @@ def _tables_shown(run_dir: Path) -> list[dict[str, Any]]:
 
 def publish(run_dir: Path, job: Job) -> list[str]:
     """Build the report's files in ``run_dir`` from the executed notebook and what it recorded."""
-    from wecom_eval.reports import collect, export, kpis_json, tables, text
+    from wecom_eval.reporting import collect, export, kpis_json, tables, text
 
     meta = collect.read_meta(run_dir)
     language = meta["language"]
@@ -441,7 +441,7 @@ def publish(run_dir: Path, job: Job) -> list[str]:
     kpis_json.write(meta, run_dir / "kpis.json")
     outputs = ["report.html", "tables.xlsx", "kpis.json"]
     if meta["params"].get("deck"):
-        from wecom_eval.reports import deck
+        from wecom_eval.reporting import deck
 
         deck.write_deck(run_dir, meta, run_dir / "deck.pptx")
         outputs.append("deck.pptx")
