@@ -47,6 +47,8 @@ def test_due_runs_once_and_the_robot_hears_once(demo_home, monkeypatch, capsys):
         line = target_line(message["content"], target["label"])
         assert text.verdict_label(target["verdict"], on_disk["language"]) in line
         assert format_kpi_value(target["estimate"], target["unit"]) in line
+    assert on_disk["alerts"], "the weekly report records its alerts in kpis.json"
+    assert on_disk["alerts"][0]["message"] in message["content"]  # the most urgent alert reaches the group
     assert key not in (run / "manifest.json").read_text(encoding="utf-8")
 
 
