@@ -232,5 +232,12 @@ def test_quarterly_deck_has_the_scorecard_with_traffic_lights(demo):
     assert [str(s.fill.fore_color.rgb) for s in lights] == expected
     pictures = [s for slide in slides for s in slide.shapes if s.shape_type == 13]
     assert len(pictures) >= 3  # survey results and trend charts
+    # The scorecard table keeps to the margins the title rule sets (it once ran half an inch past them).
+    table_shape = next(s for s in scorecard.shapes if s.has_table)
+    rule = next(s for s in scorecard.shapes if s.shape_type == 1 and s.height < s.width / 50)
+    assert table_shape.left + sum(c.width for c in table_shape.table.columns) <= rule.left + rule.width
+    for slide in slides:
+        for shape in slide.shapes:
+            assert shape.left + shape.width <= deck.slide_width and shape.top + shape.height <= deck.slide_height
 
 

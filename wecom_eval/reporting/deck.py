@@ -78,7 +78,7 @@ def _scorecard(prs: Any, meta: Mapping[str, Any]) -> None:
     _title(slide, text.t("deck_scorecard", lang))
     heads = ["", text.t("target", lang) + " · KPI", text.t("target", lang), text.t("deadline", lang),
              text.t("estimate", lang), text.t("interval", lang, p=_level(meta)), text.t("verdict", lang)]
-    widths = [0.7, 3.6, 1.3, 1.6, 1.5, 2.1, 1.8]
+    widths = [0.7, 3.4, 1.2, 1.6, 1.4, 2.1, 1.7]  # inches; they add up to the 12.1-inch content width
     rows = len(TARGET_IDS) + 1
     row_h = Inches(0.78)
     top = Inches(1.55)
