@@ -48,7 +48,6 @@ from wecom_eval.reporting.collect import TARGET_IDS
 from wecom_eval.reporting.tables import format_interval, format_kpi_value
 from wecom_eval.wecom.client import MARKDOWN_MAX_BYTES, WecomClient
 from wecom_eval.wecom.credentials import DEFAULT_BASE, ENV_BASE, Credentials
-from wecom_eval.wecom.endpoints import ENDPOINTS
 from wecom_eval.wecom.errors import WecomApiError
 from wecom_eval.wecom.redact import install_log_redaction, redact, register_secret
 
@@ -491,21 +490,8 @@ def image_body(image: bytes) -> dict[str, Any]:
 
 
 async def send_image(client: WecomClient, key: str, image: bytes) -> dict[str, Any]:
-    """Post an image message to a group robot through the client's limiter and retry rules.
-
-    Uses ``client.webhook_send_image(key, image=...)`` when the client has it; until then
-    the same path ``webhook_send`` takes (the robot's 20-a-minute window, no resend unless
-    the message certainly never left).
-    """
-    if not key:
-        raise ValueError("a webhook key is required")
-    body = image_body(image)
-    register_secret(key)
-    method = getattr(client, "webhook_send_image", None)
-    if method is not None:
-        result: dict[str, Any] = await method(key, image=image)
-        return result
-    return await client._call(ENDPOINTS["webhook/send"], params=None, body=body, key=key)  # noqa: SLF001
+    """Post an image message to a group robot through the client's limiter and retry rules."""
+    return await client.webhook_post(key, image_body(image))
 
 
 # ---- messages and sending ----------------------------------------------------------------------------

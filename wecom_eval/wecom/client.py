@@ -260,8 +260,16 @@ class WecomClient:
         payload: dict[str, Any] = {"content": content}
         if mentioned_list and msgtype == "text":
             payload["mentioned_list"] = list(mentioned_list)
-        return await self._call(ENDPOINTS["webhook/send"], params=None, body={"msgtype": msgtype, msgtype: payload},
-                                key=key)
+        return await self.webhook_post(key, {"msgtype": msgtype, msgtype: payload})
+
+    async def webhook_post(self, key: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Post one prepared ``webhook/send`` body (any msgtype, e.g. an image built by
+        :func:`wecom_eval.notify.image_body`) through the robot's 20-a-minute limiter; resent
+        only when it certainly never left."""
+        if not key:
+            raise ValueError("a webhook key is required")
+        register_secret(key)
+        return await self._call(ENDPOINTS["webhook/send"], params=None, body=body, key=key)
 
     # ---- the retry loop ------------------------------------------------------------------
     async def _call(self, ep: Endpoint, *, params: Mapping[str, Any] | None, body: Mapping[str, Any] | None,
