@@ -12,10 +12,10 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from wecom_eval.errors import InputError, Problem
+from wecom_eval.yamlfile import read_mapping
 
 Feature = Literal["approval", "docs", "customer", "attendance"]
 CORE_FEATURES: tuple[Feature, ...] = ("approval", "docs", "customer", "attendance")
@@ -282,30 +282,7 @@ def parse_plan(data: Mapping[str, Any], *, source: str = "rollout plan") -> Roll
     return plan
 
 
-class _PlainLoader(yaml.SafeLoader):
-    """YAML without implicit timestamps: dates stay text, and pydantic checks them with a clear message."""
-
-
-_PlainLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
 def load_plan(path: str | Path) -> RolloutPlan:
     """Read and validate a rollout plan file."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(str(path), [Problem("file", str(path), "an existing rollout plan",
-                                             "Copy params/rollout.yaml and edit it.")]) from None
-    try:
-        data = yaml.load(text, Loader=_PlainLoader)  # noqa: S506 - a safe loader
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"
-        raise InputError(str(path), [Problem(where, getattr(exc, "problem", str(exc)), "valid YAML")]) from None
-    if not isinstance(data, dict):
-        raise InputError(str(path), [Problem("file", type(data).__name__, "a mapping of plan keys")])
+    data = read_mapping(path, what="rollout plan", fix_missing="Copy params/rollout.yaml and edit it.")
     return parse_plan(data, source=str(path))

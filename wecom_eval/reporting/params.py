@@ -20,10 +20,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from wecom_eval.errors import InputError, Problem
+from wecom_eval.yamlfile import read_mapping
 
 Language = Literal["zh", "en"]
 
@@ -189,23 +189,8 @@ def validate_params(report: str, values: Mapping[str, Any], *, source: str = "pa
 
 def read_params_file(path: str | Path) -> dict[str, Any]:
     """The mapping in a YAML parameter file (an empty file is an empty mapping)."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(str(path), [Problem("file", str(path), "an existing parameter file",
-                                             "See params/ for one file per report.")]) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"
-        raise InputError(str(path), [Problem(where, getattr(exc, "problem", str(exc)), "valid YAML")]) from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise InputError(str(path), [Problem("file", type(data).__name__, "a mapping of parameter names to values")])
-    return data
+    return read_mapping(path, what="parameter file", fix_missing="See params/ for one file per report.",
+                        empty_ok=True)
 
 
 def load_params(report: str, *, path: str | Path | None = None,

@@ -1,0 +1,45 @@
+"""Reading the workbook's YAML settings files (the rollout plan, report parameters) with clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from wecom_eval.errors import InputError, Problem
+
+
+class _PlainLoader(yaml.SafeLoader):
+    """YAML without implicit timestamps: dates stay text, and pydantic checks them with a clear message."""
+
+
+_PlainLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def read_mapping(path: str | Path, *, what: str, fix_missing: str, empty_ok: bool = False) -> dict[str, Any]:
+    """The mapping in a YAML file, or :class:`InputError` naming the file, the line and the fix.
+
+    ``what`` names the file's kind in messages ("rollout plan", "parameter file");
+    ``fix_missing`` says what to do when the file does not exist; an empty file is an
+    empty mapping when ``empty_ok``.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(str(path), [Problem("file", str(path), f"an existing {what}", fix_missing)]) from None
+    try:
+        data = yaml.load(text, Loader=_PlainLoader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"
+        raise InputError(str(path), [Problem(where, getattr(exc, "problem", str(exc)), "valid YAML")]) from None
+    if data is None and empty_ok:
+        return {}
+    if not isinstance(data, dict):
+        raise InputError(str(path), [Problem("file", type(data).__name__, f"a {what}: a mapping of keys to values")])
+    return data
