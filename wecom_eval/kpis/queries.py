@@ -222,9 +222,9 @@ JOIN weeks w ON s.reg_from <= w.last_day AND COALESCE(s.reg_to, {FAR_FUTURE}) >=
 GROUP BY s.department_id, w.week_start
 """
 
-DAILY_ACTIVITY = """
-WITH spans AS ({spans}),
-dd AS ({department_days})
+# Registered, active, engaged and measured members per day and department (or branch, or
+# company), from the department-day figures `dd`; shared by the daily and weekly statements.
+DAILY_SUMS = """
 SELECT {select} dd.date, c.week, c.is_working,
        SUM(dd.registered) AS registered, SUM(dd.with_row) AS with_row, SUM(dd.active) AS active,
        SUM(dd.engaged) AS engaged, SUM(dd.measured) AS measured
@@ -234,6 +234,11 @@ JOIN kpi_departments dep ON dep.department_id = dd.department_id
 WHERE dd.date BETWEEN $start AND $end
 GROUP BY {group} dd.date, c.week, c.is_working
 """
+
+DAILY_ACTIVITY = """
+WITH spans AS ({spans}),
+dd AS ({department_days})
+""" + DAILY_SUMS
 
 WEEKLY_ACTIVITY = """
 WITH spans AS ({spans}),
@@ -245,16 +250,7 @@ weeks AS (
          SUM(CASE WHEN is_working THEN 1 ELSE 0 END) AS working_days
   FROM kpi_calendar WHERE date BETWEEN $start AND $end GROUP BY week, week_start
 ),
-daily AS (
-  SELECT {select} c.week, dd.date, c.is_working,
-         SUM(dd.registered) AS registered, SUM(dd.with_row) AS with_row, SUM(dd.active) AS active,
-         SUM(dd.engaged) AS engaged, SUM(dd.measured) AS measured
-  FROM dd
-  JOIN kpi_calendar c ON c.date = dd.date
-  JOIN kpi_departments dep ON dep.department_id = dd.department_id
-  WHERE dd.date BETWEEN $start AND $end
-  GROUP BY {group} c.week, dd.date, c.is_working
-),
+daily AS (""" + DAILY_SUMS + """),
 weekly AS (
   SELECT {keys} week,
          SUM(CASE WHEN is_working AND registered > 0 THEN 1 ELSE 0 END) AS days_with_members,
