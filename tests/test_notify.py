@@ -8,7 +8,6 @@ its test, so that no other test's redaction could hide a leak.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import copy
 import hashlib
@@ -23,6 +22,7 @@ from typing import Any
 import httpx
 import pandas as pd
 import pytest
+from fake_clock import FakeClock
 
 from wecom_eval import cli, notify
 from wecom_eval.errors import InputError
@@ -205,22 +205,6 @@ def test_fit_markdown_shortens_long_lines_before_it_drops_them():
 
 
 # ---- sending: rate limit, permanent errors -----------------------------------------------------------
-class FakeClock:
-    """A monotonic clock that moves only when something sleeps on it."""
-
-    def __init__(self) -> None:
-        self.now = 5000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += max(seconds, 0.0)
-        await asyncio.sleep(0)
-
-
 class Robot:
     """A group robot behind MockTransport: 20 messages a minute per key on the fake clock, else 45009."""
 
@@ -248,7 +232,7 @@ def client_on(robot: Robot, clock: FakeClock) -> WecomClient:
 
 def test_the_21st_message_in_a_minute_waits_for_the_robots_window_instead_of_failing(tmp_path, env):
     run = write_run(tmp_path, document())
-    key, clock = new_key(), FakeClock()
+    key, clock = new_key(), FakeClock(start=5000.0)
     robot = Robot(clock, key)
     results = notify.notify_runs([run] * 21, key=key, client=client_on(robot, clock))
     assert [r.posted for r in results] == [1] * 21
@@ -260,7 +244,7 @@ def test_the_21st_message_in_a_minute_waits_for_the_robots_window_instead_of_fai
 
 def test_a_permanent_refusal_raises_exit_3_with_the_meaning_and_what_was_posted(tmp_path, env):
     run = write_run(tmp_path, document())
-    key, clock = new_key(), FakeClock()
+    key, clock = new_key(), FakeClock(start=5000.0)
     robot = Robot(clock, key, errcode=40058, errmsg="markdown.content exceed max length 4096. Invalid input")
     with pytest.raises(notify.NotifyError) as caught:
         notify.notify_runs([run], key=key, client=client_on(robot, clock))
@@ -271,7 +255,7 @@ def test_a_permanent_refusal_raises_exit_3_with_the_meaning_and_what_was_posted(
 
 def test_the_scorecard_image_goes_as_base64_with_the_md5_of_its_bytes(tmp_path, env):
     run = write_run(tmp_path, document())
-    key, clock = new_key(), FakeClock()
+    key, clock = new_key(), FakeClock(start=5000.0)
     robot = Robot(clock, key)
     result = notify.notify_run(run, key=key, client=client_on(robot, clock), image=True)
     assert result.posted == 2 and [b["msgtype"] for _, b in robot.received] == ["markdown", "image"]
@@ -377,7 +361,7 @@ def test_the_key_never_appears_in_any_output_log_or_file(tmp_path, env, capsys, 
     captured = capsys.readouterr()
     outputs += [captured.out, captured.err, caplog.text]
     # a robot that echoes the key in its error message and URL
-    clock = FakeClock()
+    clock = FakeClock(start=5000.0)
     echo = Robot(clock, key, errcode=93000, errmsg=f"invalid webhook url {url}, key {key}")
     with pytest.raises(notify.NotifyError) as caught:
         notify.notify_runs([run], key=key, client=client_on(echo, clock))

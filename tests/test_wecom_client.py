@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fake_clock import FakeClock
 
 from wecom_eval.errors import InputError, SourceError
 from wecom_eval.wecom import (
@@ -42,22 +43,6 @@ from wecom_eval.wecom.redact import RedactingFilter
 
 SECRETS = {"APPROVAL": "approval-secret-Aa11", "CHECKIN": "checkin-secret-Bb22", "CONTACTS": "contacts-secret-Cc33",
            "SECURITY": "security-secret-Dd44", "CUSTOMER": "customer-secret-Ee55"}
-
-
-class FakeClock:
-    """A monotonic clock that only moves when something sleeps on it."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += max(seconds, 0.0)
-        await asyncio.sleep(0)
 
 
 Reply = int | dict | httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
