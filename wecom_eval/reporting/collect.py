@@ -405,6 +405,19 @@ class Report:
         self.show_table(pd.DataFrame(rows), "targets", title=title or text.t("deck_scorecard", self.language),
                         people=None, labels={"interval": text.t("interval", self.language, p=p).strip()}, note=note)
 
+    def record_forecasts(self, found: dict[str, dict[str, Any]]) -> None:
+        """Attach each target's forecast to its ``kpis.json`` entry (call after :meth:`show_targets`).
+
+        ``found`` is ``{target_id: {"forecast": {...} or None, "reason": str or None}}`` as
+        :func:`wecom_eval.kpis.forecast.target_forecasts` gives it.
+        """
+        for target_id, item in found.items():
+            if target_id not in self._collected.targets:
+                raise ValueError(f"no target {target_id!r} recorded yet; call show_targets first")
+            self._collected.targets[target_id]["forecast"] = jsonable(item["forecast"])
+            self._collected.targets[target_id]["forecast_note"] = item["reason"]
+        self._save()
+
     def record_alerts(self, frame: pd.DataFrame) -> None:
         """Record alerts (``kind``, ``subject``, ``message``, optionally ``since`` and ``gap``)."""
         for record in frame.to_dict("records"):

@@ -159,7 +159,8 @@ def _percent_axis(ax: Any, axis: str = "y") -> None:
 def trend_chart(data: pd.DataFrame, *, x: str, y: str, low: str | None = None, high: str | None = None,
                 hue: str | None = None, target: pd.DataFrame | None = None, target_x: str | None = None,
                 target_y: str = "target", title: str = "", xlabel: str = "", ylabel: str = "",
-                target_label: str = "target", percent: bool = True) -> Figure:
+                target_label: str = "target", percent: bool = True, label: str | None = None,
+                forecast: dict[str, float] | None = None, forecast_label: str = "forecast") -> Figure:
     """A KPI over time: a line per group, its interval as a band, the target path dashed.
 
     Parameters
@@ -171,13 +172,19 @@ def trend_chart(data: pd.DataFrame, *, x: str, y: str, low: str | None = None, h
         The target path: ``target_x`` (default ``x``) and ``target_y`` columns.
     percent
         Format the y axis as percentages (values are shares in [0, 1]).
+    label
+        Legend label of the line when there is no ``hue`` (every line has a legend entry).
+    forecast
+        A projection drawn from ``(x0, y0)`` to ``(x1, y1)`` (dotted, in the line's colour) with
+        its prediction interval ``low``–``high`` at ``x1`` as a fan and an error bar.
     """
     fig, ax = new_figure()
     groups = [(None, data)] if hue is None else list(data.groupby(hue, sort=False))
     colours = sns.color_palette(list(PALETTE), n_colors=max(len(groups), 1))
     for (name, part), colour in zip(groups, colours, strict=True):
         part = part.sort_values(x)
-        ax.plot(part[x], part[y], marker="o", markersize=4, color=colour, label=name, linewidth=2)
+        ax.plot(part[x], part[y], marker="o", markersize=4, color=colour, label=name if hue else label,
+                linewidth=2)
         if low is not None and high is not None:
             ax.fill_between(part[x], part[low].astype(float), part[high].astype(float), color=colour, alpha=0.15,
                             linewidth=0)
@@ -185,6 +192,15 @@ def trend_chart(data: pd.DataFrame, *, x: str, y: str, low: str | None = None, h
         tx = target_x or x
         path = target.sort_values(tx)
         ax.plot(path[tx], path[target_y], linestyle="--", color=TARGET_COLOUR, linewidth=1.6, label=target_label)
+    if forecast is not None:
+        colour = colours[0]
+        ax.plot([forecast["x0"], forecast["x1"]], [forecast["y0"], forecast["y1"]], linestyle=":", color=colour,
+                linewidth=2, marker="D", markevery=[1], markersize=5, label=forecast_label)
+        ax.fill_between([forecast["x0"], forecast["x1"]], [forecast["y0"], forecast["low"]],
+                        [forecast["y0"], forecast["high"]], color=colour, alpha=0.12, linewidth=0)
+        ax.errorbar([forecast["x1"]], [forecast["y1"]], yerr=[[forecast["y1"] - forecast["low"]],
+                                                             [forecast["high"] - forecast["y1"]]],
+                    color=colour, capsize=4, linewidth=1.2)
     if pd.api.types.is_integer_dtype(data[x]):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if percent:
@@ -194,7 +210,7 @@ def trend_chart(data: pd.DataFrame, *, x: str, y: str, low: str | None = None, h
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    if hue is not None or target is not None:
+    if hue is not None or target is not None or label is not None or forecast is not None:
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     return fig

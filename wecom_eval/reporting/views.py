@@ -102,17 +102,25 @@ def _path_at(report: Report, kpi: str, days: list[dt.date]) -> pd.Series:
     return pd.Series([kpis.path_value(report.plan, kpi, d) for d in days])
 
 
-def registration_trend_figure(report: Report, *, weeks: int = 12) -> Figure:
-    """Company registration at each week's end with the target path."""
+def registration_trend_figure(report: Report, *, weeks: int = 12,
+                              forecast: dict[str, float] | None = None) -> Figure:
+    """Company registration at each week's end with the target path, and the forecast to the deadline
+    when given (:func:`wecom_eval.reporting.forecasts.overlay`)."""
     start = _trend_start(report, weeks)
     trend = kpis.registration_trend(report.warehouse, report.plan, start=start, end=report.period.end,
                                     by="company")
     trend = trend.dropna(subset=["registration_rate"])
     path = pd.DataFrame({"week": trend["week"].to_numpy(),
                          "target": _path_at(report, "registration", list(trend["as_of"])).to_numpy()})
+    band = v(report, "forecast_band", p=f"{forecast['level']:.0%}") if forecast else ""
+    if forecast:  # the path runs on to the deadline the forecast aims at
+        deadline = kpis.paths.path_deadline(report.plan, "registration")
+        path = pd.concat([path, pd.DataFrame({"week": [forecast["x1"]], "target": [
+            kpis.path_value(report.plan, "registration", deadline)]})], ignore_index=True)
     return figures.trend_chart(trend.astype({"week": int}), x="week", y="registration_rate", target=path,
                                title=v(report, "registration_trend"), xlabel=v(report, "rollout_week"),
-                               target_label=v(report, "target_path"))
+                               target_label=v(report, "target_path"), label=v(report, "actual"),
+                               forecast=forecast, forecast_label=band)
 
 
 def _wilson(rate: pd.Series, n: pd.Series) -> tuple[np.ndarray, np.ndarray]:
