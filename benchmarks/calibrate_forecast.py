@@ -81,7 +81,7 @@ def one_rollout(seed: int) -> list[dict[str, Any]]:
         with open_reader(home) as wh:
             for week in WEEKS:
                 as_of = plan.week_start(week + 1)
-                frame = forecast(wh, plan, as_of=as_of, draws=1000, seed=seed)
+                frame = forecast(wh, plan, as_of=as_of, draws=1000, seed=seed, departments=False)
                 company = frame.loc[frame["department_id"].isna()]
                 for rec in company.to_dict("records"):
                     key = rec["target_id"] if pd.isna(rec["feature"]) else f"penetration_{rec['feature']}"

@@ -83,7 +83,9 @@ class Settings:
     company-wide mean ``mean_sd``, the between-department spread ``spread``, the process noise
     ``noise`` of a weekly figure around its curve, ``start`` (the go-live level as a share of the
     ceiling, or None to read it from the data), ``anchor`` (the figure is cumulative, so the
-    projection starts from the latest figure, see :func:`_path`) and ``q``, the Bass ratio ``Q``."""
+    projection starts from the latest figure, see :func:`_path`), ``q`` (the Bass ratio ``Q``) and
+    ``shared`` (the share of the process noise's variance common to every department in a
+    simulation: company-wide events)."""
 
     mean: tuple[float, float]
     mean_sd: tuple[float, float]
@@ -92,15 +94,16 @@ class Settings:
     start: float | None = None
     anchor: bool = True
     q: float = 2.0
+    shared: float = 0.5
 
 
 SETTINGS: dict[str, Settings] = {
-    "registration": Settings(mean=(3.0, math.log(0.55)), mean_sd=(1.0, 0.6), spread=(0.8, 0.6), noise=0.04,
+    "registration": Settings(mean=(3.0, math.log(0.55)), mean_sd=(1.0, 0.6), spread=(0.8, 0.6), noise=0.06,
                              q=30.0),
-    "daily_active": Settings(mean=(0.3, math.log(1 / 10)), mean_sd=(0.8, 0.6), spread=(0.6, 0.5), noise=0.04,
+    "daily_active": Settings(mean=(0.45, math.log(1 / 10)), mean_sd=(0.6, 0.6), spread=(0.5, 0.5), noise=0.025,
                              start=0.6, anchor=False),
-    "feature_penetration": Settings(mean=(1.8, math.log(1 / 14)), mean_sd=(1.2, 0.6), spread=(0.8, 0.5),
-                                    noise=0.05),
+    "feature_penetration": Settings(mean=(1.8, math.log(1 / 14)), mean_sd=(0.9, 0.6), spread=(0.6, 0.5),
+                                    noise=0.07),
 }
 
 
@@ -271,6 +274,7 @@ def project(history: pd.DataFrame, units: pd.DataFrame, *, kpi: str, last_day: i
     company = np.zeros((draws, len(days)))
     out: dict[Any, np.ndarray] = {}
     shared = mean_hat + rng.standard_normal((draws, 2)) * np.sqrt(mean_var)  # one company mean per draw
+    common = rng.standard_normal((draws, 1))  # the company-wide part of each draw's deviation
     grid = _grid(mean_hat, np.sqrt(spread ** 2 + mean_var))
     step = np.array([grid[0][_GRID] - grid[0][0], grid[1][1] - grid[1][0]])
     total = sum(u.weight for u in members)
@@ -290,7 +294,8 @@ def project(history: pd.DataFrame, units: pd.DataFrame, *, kpi: str, last_day: i
         size = max(u.size, 1.0)
         ahead = np.sqrt(np.maximum(days - last_day, 7) / 28.0)[None, :]  # process noise grows with the horizon
         sd = np.sqrt(np.clip(y * (1 - y), 0, None) / size) * np.minimum(ahead, 1.0) + s.noise * ahead
-        y = np.clip(y + rng.standard_normal((draws, 1)) * sd, 0.0, 1.0)  # one deviation per draw
+        shock = math.sqrt(s.shared) * common + math.sqrt(1 - s.shared) * rng.standard_normal((draws, 1))
+        y = np.clip(y + shock * sd, 0.0, 1.0)  # one deviation per draw and department
         if s.anchor and np.isfinite(u.now):
             y = np.maximum(y, u.now)  # a cumulative figure does not fall back
         out[u.unit] = y
@@ -417,7 +422,7 @@ def _company_weekly(hist: pd.DataFrame, units: pd.DataFrame) -> pd.Series:
 
 
 def forecast(source: Source, plan: RolloutPlan, *, as_of: dt.date, level: float = LEVEL, draws: int = 2000,
-             seed: int = 0, cal: WorkCalendar | None = None) -> pd.DataFrame:
+             seed: int = 0, cal: WorkCalendar | None = None, departments: bool = True) -> pd.DataFrame:
     """The forecast of each target at its deadline, for the company and each department.
 
     Parameters
@@ -428,6 +433,10 @@ def forecast(source: Source, plan: RolloutPlan, *, as_of: dt.date, level: float 
         The report date; the data run to the day before.
     level
         Prediction-interval level (default 0.8).
+    draws, seed
+        Simulations per forecast and their seed.
+    departments
+        Also give each department's forecast (the company's is always given).
 
     Returns
     -------
@@ -462,7 +471,7 @@ def forecast(source: Source, plan: RolloutPlan, *, as_of: dt.date, level: float 
                 rows.append({**base, "now": float(weekly.iloc[-1]) if len(weekly) else None, "reason": reason})
                 continue
             rows.extend(_rows(plan, base, hist, units, weekly, cal=calendar, last_day=last_day, level=level,
-                              draws=draws, seed=seed))
+                              draws=draws, seed=seed, departments=departments))
     return pd.DataFrame(rows)
 
 
@@ -475,7 +484,8 @@ def _no_forecast(weekly: pd.Series, last_day: dt.date, deadline: dt.date, plan: 
 
 
 def _rows(plan: RolloutPlan, base: dict[str, Any], hist: pd.DataFrame, units: pd.DataFrame, weekly: pd.Series, *,
-          cal: WorkCalendar, last_day: dt.date, level: float, draws: int, seed: int) -> list[dict[str, Any]]:
+          cal: WorkCalendar, last_day: dt.date, level: float, draws: int, seed: int,
+          departments: bool) -> list[dict[str, Any]]:
     deadline: dt.date = base["deadline"]
     last, dl = _day(plan, last_day), _day(plan, deadline)
     until = dl + HORIZON_DAYS
@@ -489,7 +499,7 @@ def _rows(plan: RolloutPlan, base: dict[str, Any], hist: pd.DataFrame, units: pd
                                       target=base["target"], level=level)),
              "naive_at_deadline": point, "naive_low": low, "naive_high": high, "reason": None}]
     latest = hist.sort_values("day").groupby("unit")["value"].last()
-    for unit, path in proj.units.items():
+    for unit, path in proj.units.items() if departments else ():
         now_u = float(latest.get(unit, math.nan))
         if not np.isfinite(now_u):
             continue

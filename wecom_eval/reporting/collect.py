@@ -309,9 +309,10 @@ class Report:
         png = png_bytes(fig)
         width = int(fig.get_figwidth() * 96)
         plt.close(fig)
-        _display_png(png, width=width)
         axes_title = next((fig.axes[0].get_title(loc=loc) for loc in ("left", "center", "right")
                            if fig.axes and fig.axes[0].get_title(loc=loc)), "")
+        # The alt text states the chart's message (figures put it in the figure's label), else its title.
+        _display_png(png, width=width, alt=fig.get_label() or title or axes_title)
         record = {"name": name, "title": title or axes_title,
                   "file": f"figures/{name}.png", "deck": deck, "note": note}
         self._replace(self._collected.figures, record)
@@ -510,10 +511,16 @@ def _display_markdown(markdown: str) -> None:
     display(Markdown(markdown))
 
 
-def _display_png(png: bytes, *, width: int) -> None:
-    from IPython.display import Image, display
+def _display_png(png: bytes, *, width: int, alt: str = "") -> None:
+    """The PNG as an ``<img>`` with its alt text (nbconvert gives a bare image output a
+    placeholder "No description has been provided")."""
+    import base64
+    import html
 
-    display(Image(data=png, format="png", width=width))
+    from IPython.display import HTML, display
+
+    data = base64.b64encode(png).decode("ascii")
+    display(HTML(f'<img src="data:image/png;base64,{data}" width="{width}" alt="{html.escape(alt, quote=True)}">'))
 
 
 def open_report(report: str, **values: Any) -> Report:

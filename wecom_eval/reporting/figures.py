@@ -151,6 +151,50 @@ def png_bytes(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
+def _value_text(value: float, percent: bool) -> str:
+    return f"{value:.1%}" if percent else f"{value:.2f}"
+
+
+def trend_message(data: pd.DataFrame, *, x: str, y: str, hue: str | None, target: pd.DataFrame | None,
+                  target_x: str | None, target_y: str, title: str, percent: bool, language: str,
+                  label: str | None = None, target_label: str = "目标") -> str:
+    """What a trend chart says, for its alt text: each line's latest value against the target path.
+
+    >>> d = pd.DataFrame({"week": [1, 2], "rate": [0.4, 0.973]})
+    >>> trend_message(d, x="week", y="rate", hue=None, target=pd.DataFrame({"week": [2], "target": [1.0]}),
+    ...               target_x=None, target_y="target", title="注册率", percent=True, language="zh", label="注册率")
+    '注册率：注册率第2周97.3%，低于目标100.0%。'
+    """
+    parts = []
+    groups = [(label or "", data)] if hue is None else list(data.groupby(hue, sort=False))
+    path = target.sort_values(target_x or x) if target is not None and len(target) else None
+    for name, part in groups:
+        part = part.dropna(subset=[y]).sort_values(x)
+        if not len(part):
+            continue
+        last_x, last_y = part[x].iloc[-1], float(part[y].iloc[-1])
+        week = int(last_x) if float(last_x).is_integer() else last_x
+        goal = None
+        if path is not None:
+            at = path.loc[path[target_x or x] <= last_x]
+            goal = float(at[target_y].iloc[-1]) if len(at) else None
+        value = _value_text(last_y, percent)
+        if language == "zh":
+            text_ = f"{name}第{week}周{value}"
+            if goal is not None:
+                text_ += f"，{'低于' if last_y < goal else '达到'}{target_label}{_value_text(goal, percent)}"
+        else:
+            text_ = f"{name} in week {week}: {value}"
+            if goal is not None:
+                text_ += f", {'below' if last_y < goal else 'at or above'} the {target_label.lower()} " \
+                         f"({_value_text(goal, percent)})"
+        parts.append(text_)
+    sep = "；" if language == "zh" else "; "
+    end = "。" if language == "zh" else "."
+    head = f"{title}：" if language == "zh" else f"{title}: "
+    return head + sep.join(parts) + end if parts else title
+
+
 def _percent_axis(ax: Any, axis: str = "y") -> None:
     fmt = PercentFormatter(xmax=1.0, decimals=0)
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
@@ -160,7 +204,8 @@ def trend_chart(data: pd.DataFrame, *, x: str, y: str, low: str | None = None, h
                 hue: str | None = None, target: pd.DataFrame | None = None, target_x: str | None = None,
                 target_y: str = "target", title: str = "", xlabel: str = "", ylabel: str = "",
                 target_label: str = "target", percent: bool = True, label: str | None = None,
-                forecast: dict[str, float] | None = None, forecast_label: str = "forecast") -> Figure:
+                forecast: dict[str, float] | None = None, forecast_label: str = "forecast",
+                language: str = "zh", end_labels: bool = False, caption: str = "") -> Figure:
     """A KPI over time: a line per group, its interval as a band, the target path dashed.
 
     Parameters
@@ -177,14 +222,24 @@ def trend_chart(data: pd.DataFrame, *, x: str, y: str, low: str | None = None, h
     forecast
         A projection drawn from ``(x0, y0)`` to ``(x1, y1)`` (dotted, in the line's colour) with
         its prediction interval ``low``–``high`` at ``x1`` as a fan and an error bar.
+    end_labels
+        Name each ``hue`` line at its last point (branches), as well as in the legend.
+    caption
+        A line of text under the chart (e.g. which groups are not drawn and why).
+    language
+        Language of the alt text (:func:`trend_message`), kept as the figure's label
+        (``fig.get_label()``) for ``report.show_figure``.
     """
     fig, ax = new_figure()
     groups = [(None, data)] if hue is None else list(data.groupby(hue, sort=False))
+    ends: list[tuple[float, float, str, Any]] = []
     colours = sns.color_palette(list(PALETTE), n_colors=max(len(groups), 1))
     for (name, part), colour in zip(groups, colours, strict=True):
         part = part.sort_values(x)
         ax.plot(part[x], part[y], marker="o", markersize=4, color=colour, label=name if hue else label,
                 linewidth=2)
+        if end_labels and hue is not None and len(part):
+            ends.append((float(part[x].iloc[-1]), float(part[y].iloc[-1]), str(name), colour))
         if low is not None and high is not None:
             ax.fill_between(part[x], part[low].astype(float), part[high].astype(float), color=colour, alpha=0.15,
                             linewidth=0)
@@ -212,13 +267,38 @@ def trend_chart(data: pd.DataFrame, *, x: str, y: str, low: str | None = None, h
     ax.set_ylabel(ylabel)
     if hue is not None or target is not None or label is not None or forecast is not None:
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    if ends:
+        _label_line_ends(ax, ends)
+    if caption:
+        fig.text(0.01, 0.0, caption, ha="left", va="top", fontsize=9, color="#555555", wrap=True)
     fig.tight_layout()
+    fig.set_label(trend_message(data, x=x, y=y, hue=hue, target=target, target_x=target_x, target_y=target_y,
+                                title=title, percent=percent, language=language, label=label,
+                                target_label=target_label))
     return fig
+
+
+def _label_line_ends(ax: Any, ends: list[tuple[float, float, str, Any]]) -> None:
+    """Name each line just right of its last point, nudging names apart so that none overlaps."""
+    lo_y, hi_y = ax.get_ylim()
+    gap = 0.045 * (hi_y - lo_y)
+    placed: list[float] = []
+    for x_end, y_end, name, colour in sorted(ends, key=lambda e: e[1]):
+        y_text = max(y_end, placed[-1] + gap) if placed else y_end
+        placed.append(y_text)
+        ax.annotate(name, (x_end, y_end), xytext=(x_end, y_text), textcoords="data", color=colour, fontsize=9,
+                    va="center", ha="left", annotation_clip=False,
+                    bbox={"boxstyle": "square,pad=0.1", "fc": "none", "ec": "none"})
+    lo_x, hi_x = ax.get_xlim()
+    ax.set_xlim(lo_x, hi_x + 0.14 * (hi_x - lo_x))  # room for the names at the line ends
+    for text_ in ax.texts[-len(ends):]:
+        text_.set_x(text_.get_position()[0] + 0.015 * (hi_x - lo_x))
 
 
 def estimate_chart(data: pd.DataFrame, *, label: str, estimate: str, low: str, high: str,
                    target: float | None = None, verdict: str | None = None, title: str = "",
-                   xlabel: str = "", target_label: str = "target", percent: bool = True) -> Figure:
+                   xlabel: str = "", target_label: str = "target", percent: bool = True,
+                   language: str = "zh") -> Figure:
     """Estimates with their intervals, one row per ``label``, and a target line.
 
     With ``verdict`` (a column of met / not_yet_shown / missed / not_measured) each dot is
@@ -238,13 +318,22 @@ def estimate_chart(data: pd.DataFrame, *, label: str, estimate: str, low: str, h
     ax.set_yticks(ys, rows[label].astype(str))
     if target is not None:
         ax.axvline(target, linestyle="--", color=TARGET_COLOUR, linewidth=1.5, label=target_label)
-        ax.legend(loc="lower right")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))  # beside the plot: it never covers a point
     if percent:
         _percent_axis(ax, "x")
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.grid(axis="y", visible=False)
     fig.tight_layout()
+    if len(rows):
+        lowest = int(np.argmin(est))
+        name, value = str(rows[label].iloc[lowest]), _value_text(float(est[lowest]), percent)
+        goal = "" if target is None else _value_text(float(target), percent)
+        if language == "zh":
+            message = f"{title}：最低为{name} {value}" + (f"，目标{goal}" if goal else "") + "。"
+        else:
+            message = f"{title}: lowest {name} at {value}" + (f", target {goal}" if goal else "") + "."
+        fig.set_label(message)
     return fig
 
 

@@ -120,7 +120,7 @@ def registration_trend_figure(report: Report, *, weeks: int = 12,
     return figures.trend_chart(trend.astype({"week": int}), x="week", y="registration_rate", target=path,
                                title=v(report, "registration_trend"), xlabel=v(report, "rollout_week"),
                                target_label=v(report, "target_path"), label=v(report, "actual"),
-                               forecast=forecast, forecast_label=band)
+                               forecast=forecast, forecast_label=band, language=report.language)
 
 
 def _wilson(rate: pd.Series, n: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -162,7 +162,7 @@ def activity_trend_figure(report: Report, *, weeks: int = 12) -> Figure:
                          "target": _path_at(report, "engaged_rate", week_ends).to_numpy()})
     return figures.trend_chart(data, x="week", y="rate", low="ci_low", high="ci_high", hue="series", target=path,
                                title=v(report, "activity_trend"), xlabel=v(report, "rollout_week"),
-                               target_label=v(report, "target_path"))
+                               target_label=v(report, "target_path"), language=report.language)
 
 
 def department_status(report: Report, kpi: str) -> pd.DataFrame:
@@ -216,7 +216,7 @@ def feature_figure(report: Report, status: pd.DataFrame) -> Figure:
     return figures.estimate_chart(labelled, label="label", estimate="estimate", low="ci_low", high="ci_high",
                                   target=report.plan.targets.feature_penetration.target, verdict="verdict",
                                   title=v(report, "penetration_by_feature", days=days),
-                                  target_label=v(report, "target_line"))
+                                  target_label=v(report, "target_line"), language=report.language)
 
 
 def feature_gaps(report: Report) -> pd.DataFrame:
@@ -572,25 +572,39 @@ def lagging(report: Report, *, top: int = 10) -> pd.DataFrame:
 
 
 def branch_trend_figure(report: Report, kpi: str = "registration") -> Figure:
-    """A KPI by branch at each week's end since the start, with the company's target path."""
+    """One KPI (registration or the engaged rate) by branch at each week's end, from each branch's
+    go-live week on, with the company's target path; each line is named at its end, and a branch
+    with nothing to draw is named in the caption with the reason."""
     end = report.period.end
+    minutes = report.plan.targets.daily_active.min_daily_minutes
     if kpi == "registration":
         trend = kpis.registration_trend(report.warehouse, report.plan, start=report.plan.start_date, end=end,
                                         by="branch").rename(columns={"registration_rate": "rate"})
-        title = v(report, "registration_trend")
+        title = v(report, "branch_registration_trend")
         path_kpi = "registration"
     else:
         trend = kpis.weekly_activity(report.warehouse, report.plan, start=report.plan.start_date, end=end,
                                      by="branch").rename(columns={"engaged_rate": "rate"})
         trend = trend.loc[trend["working_days"] > 0]
-        title = v(report, "activity_trend")
+        title = v(report, "branch_engaged_trend", minutes=minutes)
         path_kpi = "engaged_rate"
+    from wecom_eval.kpis._base import Context
+
+    live = kpis.paths.first_days(Context.of(report.warehouse, report.plan), "branch")
+    all_branches = [str(b) for b in trend["branch"].dropna().unique()]
+    trend = trend.loc[[report.plan.week_start(int(w)) >= live.get(b, report.plan.start_date)
+                       for b, w in zip(trend["branch"], trend["week"], strict=True)]]
+    left_out = [b for b in all_branches if b not in set(trend.dropna(subset=["rate"])["branch"].astype(str))]
     trend = trend.dropna(subset=["rate"]).astype({"week": int})
     weeks = sorted(trend["week"].unique())
     ends = [report.plan.week_start(int(w)) + dt.timedelta(days=6) for w in weeks]
     path = pd.DataFrame({"week": weeks, "target": _path_at(report, path_kpi, ends).to_numpy()})
+    reason = v(report, "left_out_not_measured" if kpi != "registration" else "left_out_not_live")
+    caption = v(report, "branches_left_out", names="、".join(left_out) if report.language == "zh"
+                else ", ".join(left_out), reason=reason) if left_out else ""
     return figures.trend_chart(trend, x="week", y="rate", hue="branch", target=path, title=title,
-                               xlabel=v(report, "rollout_week"), target_label=v(report, "target_path"))
+                               xlabel=v(report, "rollout_week"), target_label=v(report, "target_path"),
+                               language=report.language, end_labels=True, caption=caption)
 
 
 __all__ = [
