@@ -103,13 +103,16 @@ def test_every_line_has_a_legend_entry_and_the_forecast_fan_reaches_the_deadline
 def test_the_estimate_chart_legend_sits_beside_the_points():
     figures.use_theme()
     data = pd.DataFrame({"label": ["审批", "文档协作", "客户管理", "考勤"], "est": [0.5, 0.6, 0.7, 0.95],
-                         "lo": [0.45, 0.55, 0.65, 0.9], "hi": [0.55, 0.65, 0.75, 0.99]})
+                         "lo": [0.45, 0.55, 0.65, 0.9], "hi": [0.55, 0.65, 0.75, 0.99],
+                         "verdict": ["not_yet_shown", "not_yet_shown", "not_yet_shown", "met"]})
     fig = figures.estimate_chart(data, label="label", estimate="est", low="lo", high="hi", target=0.8,
-                                 title="核心功能渗透率", target_label="目标")
+                                 title="核心功能渗透率", target_label="目标", verdict="verdict",
+                                 verdict_labels={"met": "达成", "not_yet_shown": "尚未证实"})
     ax = fig.axes[0]
     fig.canvas.draw()
     legend = ax.get_legend().get_window_extent()
-    points = ax.collections[-1].get_offsets()
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["目标", "尚未证实", "达成"]  # every colour named
+    points = next(c for c in ax.collections if len(c.get_offsets()) == 4).get_offsets()
     for x, y in ax.transData.transform(points):
         assert not legend.contains(x, y)
     assert fig.get_label() == "核心功能渗透率：最低为审批 50.0%，目标80.0%。"

@@ -298,11 +298,12 @@ def _label_line_ends(ax: Any, ends: list[tuple[float, float, str, Any]]) -> None
 def estimate_chart(data: pd.DataFrame, *, label: str, estimate: str, low: str, high: str,
                    target: float | None = None, verdict: str | None = None, title: str = "",
                    xlabel: str = "", target_label: str = "target", percent: bool = True,
-                   language: str = "zh") -> Figure:
+                   language: str = "zh", verdict_labels: dict[str, str] | None = None) -> Figure:
     """Estimates with their intervals, one row per ``label``, and a target line.
 
     With ``verdict`` (a column of met / not_yet_shown / missed / not_measured) each dot is
-    coloured by its verdict.
+    coloured by its verdict (:data:`VERDICT_COLOURS`, the same colours as the tables and the
+    deck), and ``verdict_labels`` names those colours in the legend.
     """
     rows = data.dropna(subset=[estimate]).reset_index(drop=True)
     height = max(2.2, 0.38 * len(rows) + 1.2)
@@ -318,6 +319,10 @@ def estimate_chart(data: pd.DataFrame, *, label: str, estimate: str, low: str, h
     ax.set_yticks(ys, rows[label].astype(str))
     if target is not None:
         ax.axvline(target, linestyle="--", color=TARGET_COLOUR, linewidth=1.5, label=target_label)
+    if verdict and verdict_labels:
+        for key in dict.fromkeys(str(v) for v in rows[verdict]):
+            ax.scatter([], [], color=VERDICT_COLOURS.get(key, PALETTE[0]), s=45, label=verdict_labels.get(key, key))
+    if target is not None or (verdict and verdict_labels):
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))  # beside the plot: it never covers a point
     if percent:
         _percent_axis(ax, "x")

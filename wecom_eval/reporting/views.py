@@ -216,7 +216,9 @@ def feature_figure(report: Report, status: pd.DataFrame) -> Figure:
     return figures.estimate_chart(labelled, label="label", estimate="estimate", low="ci_low", high="ci_high",
                                   target=report.plan.targets.feature_penetration.target, verdict="verdict",
                                   title=v(report, "penetration_by_feature", days=days),
-                                  target_label=v(report, "target_line"), language=report.language)
+                                  target_label=v(report, "target_line"), language=report.language,
+                                  verdict_labels={k: text.verdict_label(k, report.language) for k in
+                                                  ("met", "not_yet_shown", "missed", "not_measured")})
 
 
 def feature_gaps(report: Report) -> pd.DataFrame:
