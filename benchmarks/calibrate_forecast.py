@@ -81,7 +81,7 @@ def one_rollout(seed: int) -> list[dict[str, Any]]:
         with open_reader(home) as wh:
             for week in WEEKS:
                 as_of = plan.week_start(week + 1)
-                frame = forecast(wh, plan, as_of=as_of, draws=1000, seed=seed, departments=False)
+                frame = forecast(wh, plan, as_of=as_of, draws=800, seed=seed, departments=False)
                 company = frame.loc[frame["department_id"].isna()]
                 for rec in company.to_dict("records"):
                     key = rec["target_id"] if pd.isna(rec["feature"]) else f"penetration_{rec['feature']}"
@@ -101,6 +101,7 @@ def _score(seed: int, week: int, key: str, rec: dict[str, Any], value: float, em
     alpha = 1 - LEVEL
     return {"seed": seed, "week": week, "target": key, "made": True, "employees": employees, "pace": pace,
             "go_live": go_live, "realised": value,
+            "at_deadline": rec["at_deadline"], "pi_low": rec["pi_low"], "pi_high": rec["pi_high"],
             "model_cover": rec["pi_low"] <= value <= rec["pi_high"],
             "model_score": interval_score(rec["pi_low"], rec["pi_high"], value, alpha=alpha),
             "model_error": rec["at_deadline"] - value,

@@ -45,10 +45,11 @@ plus ``2/α`` times the distance by which the realised value falls outside. Lowe
 
 References
 ----------
-Bass, F. M. (1969). A new product growth model for consumer durables. *Management Science*
-15(5), 215–227. Gelman, A., Hill, J. (2007). *Data Analysis Using Regression and
-Multilevel/Hierarchical Models*. Gneiting, T., Raftery, A. E. (2007). Strictly proper scoring
-rules, prediction, and estimation. *JASA* 102(477), 359–378.
+Kuleshov, V., Fenner, N., Ermon, S. (2018). Accurate uncertainties for deep learning using
+calibrated regression. *ICML*. Bass, F. M. (1969). A new product growth model for consumer
+durables. *Management Science* 15(5), 215–227. Gelman, A., Hill, J. (2007). *Data Analysis
+Using Regression and Multilevel/Hierarchical Models*. Gneiting, T., Raftery, A. E. (2007).
+Strictly proper scoring rules, prediction, and estimation. *JASA* 102(477), 359–378.
 """
 
 from __future__ import annotations
@@ -85,7 +86,8 @@ class Settings:
     ceiling, or None to read it from the data), ``anchor`` (the figure is cumulative, so the
     projection starts from the latest figure, see :func:`_path`), ``q`` (the Bass ratio ``Q``) and
     ``shared`` (the share of the process noise's variance common to every department in a
-    simulation: company-wide events)."""
+    simulation: company-wide events) and ``scale``, the recalibration factor applied to the
+    interval's distances from the median (Kuleshov et al. 2018), set on the tuning seeds."""
 
     mean: tuple[float, float]
     mean_sd: tuple[float, float]
@@ -95,6 +97,7 @@ class Settings:
     anchor: bool = True
     q: float = 2.0
     shared: float = 0.5
+    scale: float = 1.0
 
 
 SETTINGS: dict[str, Settings] = {
@@ -335,7 +338,7 @@ def naive(weekly: Sequence[float], *, weeks_ahead: float, level: float = LEVEL) 
 
 
 def summarise(path: np.ndarray, days: np.ndarray, *, deadline_day: int, last_day: int, now: float,
-              target: float, level: float = LEVEL) -> dict[str, Any]:
+              target: float, level: float = LEVEL, scale: float = 1.0) -> dict[str, Any]:
     """The forecast of one series of simulated paths (draws × days): ``at_deadline`` (median),
     ``pi_low``, ``pi_high``, ``level``, ``reach_day`` (first day the median path reaches the
     target; ``last_day`` when already there; None when not within the horizon) and
@@ -343,6 +346,8 @@ def summarise(path: np.ndarray, days: np.ndarray, *, deadline_day: int, last_day
     col = int(np.searchsorted(days, deadline_day))
     at = path[:, col]
     lo, hi = np.quantile(at, [0.5 - level / 2, 0.5 + level / 2])
+    mid = float(np.median(at))
+    lo, hi = max(mid - scale * (mid - lo), 0.0), min(mid + scale * (hi - mid), 1.0)
     median = np.median(path, axis=0)
     if now >= target:
         reach: int | None = last_day
@@ -350,7 +355,7 @@ def summarise(path: np.ndarray, days: np.ndarray, *, deadline_day: int, last_day
         hit = np.nonzero(median >= target - 1e-9)[0]
         reach = int(days[hit[0]]) if len(hit) else None
     weeks_left = (deadline_day - last_day) / 7
-    return {"at_deadline": float(np.median(at)), "pi_low": float(lo), "pi_high": float(hi), "level": level,
+    return {"at_deadline": mid, "pi_low": float(lo), "pi_high": float(hi), "level": level,
             "reach_day": reach, "needed_per_week": max(target - now, 0.0) / weeks_left}
 
 
@@ -493,10 +498,11 @@ def _rows(plan: RolloutPlan, base: dict[str, Any], hist: pd.DataFrame, units: pd
     proj = project(hist, units, kpi=base["target_id"], last_day=last, until_day=until, keep=[dl], working=working,
                    draws=draws, seed=seed)
     now = float(weekly.iloc[-1])
+    scale = SETTINGS[base["target_id"]].scale
     point, low, high = naive(weekly.to_list(), weeks_ahead=(dl - int(weekly.index[-1])) / 7, level=level)
     rows = [{**base, "weight": float(sum(proj.weights.values())), "now": now,
              **_dated(plan, summarise(proj.company, proj.days, deadline_day=dl, last_day=last, now=now,
-                                      target=base["target"], level=level)),
+                                      target=base["target"], level=level, scale=scale)),
              "naive_at_deadline": point, "naive_low": low, "naive_high": high, "reason": None}]
     latest = hist.sort_values("day").groupby("unit")["value"].last()
     for unit, path in proj.units.items() if departments else ():
@@ -505,7 +511,8 @@ def _rows(plan: RolloutPlan, base: dict[str, Any], hist: pd.DataFrame, units: pd
             continue
         rows.append({**base, "department_id": unit, "weight": proj.weights[unit], "now": now_u,
                      **_dated(plan, summarise(path, proj.days, deadline_day=dl, last_day=last, now=now_u,
-                                              target=base["target"], level=level)), "reason": None})
+                                              target=base["target"], level=level, scale=scale)),
+                     "reason": None})
     return rows
 
 

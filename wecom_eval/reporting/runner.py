@@ -443,7 +443,7 @@ def publish(run_dir: Path, job: Job) -> list[str]:
     if meta["params"].get("deck"):
         from wecom_eval.reporting import deck
 
-        deck.write_deck(run_dir, meta, run_dir / "deck.pptx")
+        deck.write_deck(run_dir, meta, run_dir / "deck.pptx", minutes=job.minutes, window_days=job.window_days)
         outputs.append("deck.pptx")
     return outputs + ["manifest.json", f"{job.report}.ipynb"]
 
