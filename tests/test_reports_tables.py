@@ -29,8 +29,8 @@ def test_workbook_is_safe_and_keeps_numbers(tmp_path):
     path = T.write_workbook(tmp_path / "tables.xlsx", [T.SheetTable("registration", "注册率", presented, "=note")],
                             language="zh", heading="@heading")
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["目录", "registration"]
-    ws = wb["registration"]
+    assert wb.sheetnames == ["目录", "注册率"]  # no "sheets" entry: the sheet takes the table's title
+    ws = wb["注册率"]
     assert ws["A1"].value == "注册率" and ws["A2"].value == "'=note"  # title, then the note
     header = [c.value for c in ws[3]]
     assert header == ["部门", "员工数", "注册率", "日期"]

@@ -194,6 +194,12 @@ def sheet_names(names: Sequence[str]) -> list[str]:
     return out
 
 
+def sheet_label(table: SheetTable, language: str) -> str:
+    """A table's sheet name in the report's language: its ``sheets`` entry, else its title."""
+    found = text.lookup("sheets", table.name, language)
+    return found if found != table.name else (table.title or table.name)
+
+
 def _excel_value(value: Any) -> Any:
     if value is None or value is pd.NA or value is pd.NaT:
         return None
@@ -233,7 +239,8 @@ def write_workbook(path: str | Path, tables: Sequence[SheetTable], *, language: 
                    heading: str = "") -> Path:
     """Write ``tables`` to ``path`` (``tables.xlsx``): a contents sheet, then one sheet each.
 
-    Each table's sheet has its title in row 1, its note (or nothing) in row 2, the headings
+    Sheets are named in the report's language (:func:`sheet_label`). Each table's sheet has
+    its title in row 1, its note (or nothing) in row 2, the headings
     in row 3 and the rows below. Numbers stay numbers (with a number format); text that
     could be a formula is made inert with :func:`safe_cell`; hidden (suppressed) cells are
     shown as ``—``.
@@ -249,7 +256,7 @@ def write_workbook(path: str | Path, tables: Sequence[SheetTable], *, language: 
         hidden_fmt = wb.add_format({"align": "center", "font_color": "#888888"})
         num_fmts = {k: wb.add_format({"num_format": v}) for k, v in EXCEL_FORMATS.items()}
         dt_fmt = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
-        names = sheet_names([t.name for t in tables])
+        names = sheet_names([sheet_label(t, language) for t in tables])
         contents = wb.add_worksheet(sheet_names([text.t("tables_sheet_contents", language)])[0])
         contents.write_string(0, 0, safe_cell(heading), title_fmt)
         contents.write_string(2, 0, text.t("table_name", language), bold)
@@ -303,6 +310,7 @@ __all__ = [
     "SheetTable",
     "present",
     "safe_cell",
+    "sheet_label",
     "sheet_names",
     "styled",
     "write_workbook",
