@@ -47,6 +47,7 @@ def test_a_run_publishes_every_output(minimal_run):
     assert manifest["status"] == "succeeded" and manifest["kernel"] == "wecom-eval"
     assert manifest["parameters"]["as_of"] == "2026-05-25"
     assert manifest["versions"]["papermill"] and manifest["duration_seconds"] > 0
+    assert manifest["started"].endswith("+08:00")  # the plan's time zone (Asia/Shanghai), not the machine's
     assert [t["name"] for t in manifest["tables"]] == ["targets", "registration_by_department"]
     kpis = json.loads((folder / "kpis.json").read_text(encoding="utf-8"))
     assert kpis["targets"]["daily_active"]["verdict"] == "met"
