@@ -427,7 +427,8 @@ def _company_weekly(hist: pd.DataFrame, units: pd.DataFrame) -> pd.Series:
 
 
 def forecast(source: Source, plan: RolloutPlan, *, as_of: dt.date, level: float = LEVEL, draws: int = 2000,
-             seed: int = 0, cal: WorkCalendar | None = None, departments: bool = True) -> pd.DataFrame:
+             seed: int = 0, cal: WorkCalendar | None = None, departments: bool = True,
+             horizon_days: int = HORIZON_DAYS) -> pd.DataFrame:
     """The forecast of each target at its deadline, for the company and each department.
 
     Parameters
@@ -442,6 +443,8 @@ def forecast(source: Source, plan: RolloutPlan, *, as_of: dt.date, level: float 
         Simulations per forecast and their seed.
     departments
         Also give each department's forecast (the company's is always given).
+    horizon_days
+        How far past the deadline the reach date is looked for (0: not past the deadline).
 
     Returns
     -------
@@ -476,7 +479,7 @@ def forecast(source: Source, plan: RolloutPlan, *, as_of: dt.date, level: float 
                 rows.append({**base, "now": float(weekly.iloc[-1]) if len(weekly) else None, "reason": reason})
                 continue
             rows.extend(_rows(plan, base, hist, units, weekly, cal=calendar, last_day=last_day, level=level,
-                              draws=draws, seed=seed, departments=departments))
+                              draws=draws, seed=seed, departments=departments, horizon_days=horizon_days))
     return pd.DataFrame(rows)
 
 
@@ -490,10 +493,10 @@ def _no_forecast(weekly: pd.Series, last_day: dt.date, deadline: dt.date, plan: 
 
 def _rows(plan: RolloutPlan, base: dict[str, Any], hist: pd.DataFrame, units: pd.DataFrame, weekly: pd.Series, *,
           cal: WorkCalendar, last_day: dt.date, level: float, draws: int, seed: int,
-          departments: bool) -> list[dict[str, Any]]:
+          departments: bool, horizon_days: int) -> list[dict[str, Any]]:
     deadline: dt.date = base["deadline"]
     last, dl = _day(plan, last_day), _day(plan, deadline)
-    until = dl + HORIZON_DAYS
+    until = dl + horizon_days
     working = cal.working_day_mask(plan.deadline(d) for d in range(1, until + 1))
     proj = project(hist, units, kpi=base["target_id"], last_day=last, until_day=until, keep=[dl], working=working,
                    draws=draws, seed=seed)
