@@ -142,3 +142,12 @@ def test_forecasts_follow_the_kpis_json_schema():
     assert kpis_json.problems(document) == []
     document["targets"]["registration"]["forecast"]["pi_high"] = 1.2
     assert any("pi_high" in p for p in kpis_json.problems(document))
+
+
+def test_a_department_going_live_after_the_deadline_stays_where_it_is():
+    history = pd.DataFrame({"unit": [1, 1, 2, 2], "day": [7, 14, 7, 14], "value": [0.5, 0.9, 0.03, 0.04],
+                            "n": [100.0, 100.0, 100.0, 100.0]})
+    units = pd.DataFrame({"unit": [1, 2], "go_live_day": [1, 36], "weight": [100.0, 100.0]})
+    proj = fc.project(history, units, kpi="registration", last_day=14, until_day=30, working=np.ones(36, bool),
+                      seed=6)  # the horizon ends before department 2 goes live: its clock still reaches day 36
+    assert np.median(proj.units[2][:, -1]) == pytest.approx(0.04, abs=0.01)

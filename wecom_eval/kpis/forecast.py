@@ -252,7 +252,8 @@ def project(history: pd.DataFrame, units: pd.DataFrame, *, kpi: str, last_day: i
         The last day observed and the last day simulated: daily for 120 days, then weekly,
         plus the days in ``keep`` (the deadline).
     working
-        Whether each day from day 1 to ``until_day`` is a working day: the curves run on
+        Whether each day from day 1 to ``until_day`` (and to the last go-live or figure, when
+        later) is a working day: the curves run on
         working days (people register and use WeCom at work), so a weekend adds nothing.
         None counts every day.
     """
@@ -261,7 +262,8 @@ def project(history: pd.DataFrame, units: pd.DataFrame, *, kpi: str, last_day: i
     s = SETTINGS[kpi]
     rng = np.random.default_rng(seed)
     mean0, mean_sd, spread = (np.array(x, dtype=float) for x in (s.mean, s.mean_sd, s.spread))
-    clock = _clock(working, until_day)
+    last_needed = max([until_day, *units["go_live_day"].astype(int), *history.get("day", pd.Series([], dtype=int))])
+    clock = _clock(working, int(last_needed))
     members = [u for u in _units(history, units, clock) if u.weight > 0]
     live = [u for u in members if u.live]
 
@@ -504,7 +506,8 @@ def _rows(plan: RolloutPlan, base: dict[str, Any], hist: pd.DataFrame, units: pd
     deadline: dt.date = base["deadline"]
     last, dl = _day(plan, last_day), _day(plan, deadline)
     until = dl + horizon_days
-    working = cal.working_day_mask(plan.deadline(d) for d in range(1, until + 1))
+    needed = max([until, *units["go_live_day"].astype(int), *hist["day"].astype(int)])  # every day the clock reads
+    working = cal.working_day_mask(plan.deadline(d) for d in range(1, needed + 1))
     proj = project(hist, units, kpi=base["target_id"], last_day=last, until_day=until, keep=[dl], working=working,
                    draws=draws, seed=seed)
     now = float(weekly.iloc[-1])
