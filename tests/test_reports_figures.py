@@ -129,3 +129,17 @@ def test_branch_lines_are_named_at_their_ends_with_a_caption_for_those_left_out(
     assert names == {"华东分公司": (5, 0.7), "华北分公司": (5, 0.4)}
     assert "未画出：西南分公司（尚未上线）。" in [t.get_text() for t in fig.texts]
     _render(fig)
+
+
+def test_branch_names_ending_at_one_value_do_not_overlap():
+    figures.use_theme()
+    names = ["华东分公司", "华北分公司", "华南分公司", "总部", "西南分公司"]
+    data = pd.DataFrame({"week": [7, 8] * 5, "rate": [0.9, 0.97] * 5, "branch": [n for n in names for _ in (1, 2)]})
+    fig = figures.trend_chart(data, x="week", y="rate", hue="branch", title="注册率", end_labels=True)
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    boxes = [t.get_window_extent() for t in ax.texts]
+    assert len(boxes) == 5
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    top = ax.transData.transform((0, ax.get_ylim()[1]))[1]
+    assert all(b.y1 <= top + 1 for b in boxes)  # none pushed above the axes

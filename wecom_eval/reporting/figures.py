@@ -312,14 +312,17 @@ def trend_chart(data: pd.DataFrame, *, x: str, y: str, low: str | None = None, h
 def _label_line_ends(ax: Any, ends: list[tuple[float, float, str, Any]]) -> None:
     """Name each line just right of its last point, nudging names apart so that none overlaps."""
     lo_y, hi_y = ax.get_ylim()
-    gap = 0.045 * (hi_y - lo_y)
+    gap = 0.05 * (hi_y - lo_y)
+    ordered = sorted(ends, key=lambda e: e[1])
     placed: list[float] = []
-    for x_end, y_end, name, colour in sorted(ends, key=lambda e: e[1]):
-        y_text = max(y_end, placed[-1] + gap) if placed else y_end
-        placed.append(y_text)
+    for _x, y_end, _name, _colour in ordered:
+        placed.append(max(y_end, placed[-1] + gap) if placed else y_end)
+    excess = placed[-1] - (hi_y - gap / 2) if placed else 0.0
+    if excess > 0:  # pushed above the axes: move the stack down, keeping the gaps
+        placed = [y - excess for y in placed]
+    for (x_end, y_end, name, colour), y_text in zip(ordered, placed, strict=True):
         ax.annotate(name, (x_end, y_end), xytext=(x_end, y_text), textcoords="data", color=colour, fontsize=9,
-                    va="center", ha="left", annotation_clip=False,
-                    bbox={"boxstyle": "square,pad=0.1", "fc": "none", "ec": "none"})
+                    va="center", ha="left", annotation_clip=False)
     lo_x, hi_x = ax.get_xlim()
     ax.set_xlim(lo_x, hi_x + 0.14 * (hi_x - lo_x))  # room for the names at the line ends
     for text_ in ax.texts[-len(ends):]:
