@@ -30,6 +30,8 @@ from matplotlib import font_manager
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
+from wecom_eval.reporting import tables
+
 # CJK families in order of preference (simplified Chinese first).
 CJK_FAMILIES: tuple[str, ...] = (
     "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN",
@@ -45,8 +47,7 @@ INSTALL_HINT = ("Install a CJK font, e.g. `apt-get install fonts-wqy-microhei` (
 
 PALETTE: tuple[str, ...] = ("#1f5fa8", "#e0742b", "#2f9e6e", "#c23b4a", "#7b5ea7",
                             "#8c6d46", "#d16ba5", "#6f7b86", "#b3a22f", "#2aa3b8")
-VERDICT_COLOURS: dict[str, str] = {"met": "#2e7d32", "not_yet_shown": "#f2a900",
-                                   "missed": "#c62828", "not_measured": "#9e9e9e"}
+VERDICT_COLOURS = tables.VERDICT_COLOURS  # the tables', the deck's and the charts' one palette
 TARGET_COLOUR = "#c62828"
 # Likert 1..5: two reds, a neutral grey, two blues (colour-blind safe diverging).
 LIKERT_COLOURS: tuple[str, ...] = ("#b2182b", "#ef8a62", "#d9d9d9", "#67a9cf", "#2166ac")
