@@ -504,6 +504,7 @@ def best_department(report: Report, *, top: int = 10) -> dict[str, Any]:
     sentence = v(report, "best_sentence", month=report.period.label(report.language), winner=winner["department"],
                  score=winner["score"], low=winner["score_low"], runner=winner.get("runner_up") or "—",
                  runner_score=winner.get("runner_up_score") or math.nan,
+                 runner_low=winner.get("runner_up_score_low") or math.nan,
                  clear=v(report, "best_clear" if winner.get("clear") else "best_not_clear"))
     evidence = result.evidence.rename(columns={"component": "kpi"})
     evidence["kpi"] = evidence["kpi"].map(lambda c: text.column_label(c, report.language))
