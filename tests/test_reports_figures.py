@@ -95,7 +95,7 @@ def test_every_line_has_a_legend_entry_and_the_forecast_fan_reaches_the_deadline
     assert list(forecast_line.get_xdata()) == [3.0, 30 / 7]
     assert [tick for tick in ax.get_xticks() if 1 <= tick <= 4] == [1, 2, 3, 4]  # whole weeks only
     # the alt text states the message: the latest week against the target path
-    assert fig.get_label() == "注册率：实际第3周45.0%，低于目标路径80.0%。"
+    assert fig.get_label() == "注册率：实际第3周45.0%，低于目标路径（80.0%）。"
     _render(fig)
 
 
@@ -115,7 +115,7 @@ def test_the_estimate_chart_legend_sits_beside_the_points():
     points = next(c for c in ax.collections if len(c.get_offsets()) == 4).get_offsets()
     for x, y in ax.transData.transform(points):
         assert not legend.contains(x, y)
-    assert fig.get_label() == "核心功能渗透率：最低为审批 50.0%，目标80.0%。"
+    assert fig.get_label() == "核心功能渗透率：最低为审批 50.0%，目标80.0%。"  # the weakest row against the target
 
 
 def test_branch_lines_are_named_at_their_ends_with_a_caption_for_those_left_out():

@@ -158,13 +158,15 @@ def _value_text(value: float, percent: bool) -> str:
 
 def trend_message(data: pd.DataFrame, *, x: str, y: str, hue: str | None, target: pd.DataFrame | None,
                   target_x: str | None, target_y: str, title: str, percent: bool, language: str,
-                  label: str | None = None, target_label: str = "目标") -> str:
+                  label: str | None = None, target_label: str = "目标", xlabel: str = "") -> str:
     """What a trend chart says, for its alt text: each line's latest value against the target path.
+
+    Whole-number ``x`` reads as rollout weeks; any other ``x`` (an effect size) is named by ``xlabel``.
 
     >>> d = pd.DataFrame({"week": [1, 2], "rate": [0.4, 0.973]})
     >>> trend_message(d, x="week", y="rate", hue=None, target=pd.DataFrame({"week": [2], "target": [1.0]}),
     ...               target_x=None, target_y="target", title="注册率", percent=True, language="zh", label="注册率")
-    '注册率：注册率第2周97.3%，低于目标100.0%。'
+    '注册率：注册率第2周97.3%，低于目标（100.0%）。'
     """
     parts = []
     groups = [(label or "", data)] if hue is None else list(data.groupby(hue, sort=False))
@@ -174,18 +176,18 @@ def trend_message(data: pd.DataFrame, *, x: str, y: str, hue: str | None, target
         if not len(part):
             continue
         last_x, last_y = part[x].iloc[-1], float(part[y].iloc[-1])
-        week = int(last_x) if float(last_x).is_integer() else last_x
+        whole = float(last_x).is_integer()
         goal = None
         if path is not None:
             at = path.loc[path[target_x or x] <= last_x]
             goal = float(at[target_y].iloc[-1]) if len(at) else None
         value = _value_text(last_y, percent)
         if language == "zh":
-            text_ = f"{name}第{week}周{value}"
+            text_ = f"{name}第{int(last_x)}周{value}" if whole else f"{name}在{xlabel} {last_x:.2g} 时为{value}"
             if goal is not None:
-                text_ += f"，{'低于' if last_y < goal else '达到'}{target_label}{_value_text(goal, percent)}"
+                text_ += f"，{'低于' if last_y < goal else '达到'}{target_label}（{_value_text(goal, percent)}）"
         else:
-            text_ = f"{name} in week {week}: {value}"
+            text_ = f"{name} in week {int(last_x)}: {value}" if whole else f"{name} at {xlabel} {last_x:.2g}: {value}"
             if goal is not None:
                 text_ += f", {'below' if last_y < goal else 'at or above'} the {target_label.lower()} " \
                          f"({_value_text(goal, percent)})"
@@ -306,7 +308,7 @@ def trend_chart(data: pd.DataFrame, *, x: str, y: str, low: str | None = None, h
     fig.tight_layout()
     fig.set_label(trend_message(data, x=x, y=y, hue=hue, target=target, target_x=target_x, target_y=target_y,
                                 title=title, percent=percent, language=language, label=label,
-                                target_label=target_label))
+                                target_label=target_label, xlabel=xlabel))
     return fig
 
 
