@@ -125,6 +125,49 @@ ORDER BY dep.department, p.person_id, m.userid
 """
 
 
+# ---- activation dates (members.activated_at, activation_basis) ----------------------------------
+
+# Members whose activation date is derived (no time stated by a source), with the bounds it
+# rests on: the first snapshot showing the member activated, and the first activity of any
+# kind in WeCom (a legacy-system record is not one). A time a source stated (basis export_time, or any time loaded without a basis) stays.
+ACTIVATION_BOUNDS = """
+WITH need AS (
+  SELECT userid, status FROM members
+  WHERE NOT (activated_at IS NOT NULL AND (activation_basis IS NULL OR activation_basis = 'export_time'))
+    AND (status <> 4 OR activated_at IS NOT NULL OR activation_basis IS NOT NULL)
+),
+snap AS (
+  SELECT userid, MIN(CASE WHEN status = 1 THEN observed_on END) AS seen_on, MIN(activated_at) AS stated
+  FROM member_status WHERE userid IN (SELECT userid FROM need) GROUP BY userid
+),
+act AS (
+  SELECT userid, MIN(day) AS first_on FROM (
+    SELECT userid, MIN(date) AS day FROM member_days
+    WHERE active AND userid IN (SELECT userid FROM need) GROUP BY userid
+    UNION ALL
+    SELECT userid, MIN(CAST(ts AS DATE)) FROM feature_events WHERE userid IN (SELECT userid FROM need) GROUP BY userid
+    UNION ALL
+    SELECT userid, MIN(CAST(started_at AS DATE)) FROM process_records
+    WHERE system = 'wecom' AND userid IN (SELECT userid FROM need) GROUP BY userid
+  ) u GROUP BY userid
+)
+SELECT n.userid,
+       CASE WHEN n.status = 4 THEN NULL
+            WHEN s.stated IS NOT NULL THEN s.stated
+            WHEN a.first_on IS NOT NULL AND (s.seen_on IS NULL OR a.first_on < s.seen_on)
+              THEN CAST(a.first_on AS TIMESTAMPTZ)
+            ELSE CAST(s.seen_on AS TIMESTAMPTZ) END AS activated_at,
+       CASE WHEN n.status = 4 THEN NULL
+            WHEN s.stated IS NOT NULL THEN 'export_time'
+            WHEN a.first_on IS NOT NULL AND (s.seen_on IS NULL OR a.first_on < s.seen_on) THEN 'first_activity'
+            WHEN s.seen_on IS NOT NULL THEN 'snapshot'
+            WHEN n.status = 1 THEN 'unknown' END AS activation_basis
+FROM need n
+LEFT JOIN snap s ON s.userid = n.userid
+LEFT JOIN act a ON a.userid = n.userid
+"""
+
+
 # ---- activity --------------------------------------------------------------------------------
 
 # The registered members whose span overlaps $start..$end, with an integer key: the one
