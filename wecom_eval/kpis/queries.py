@@ -130,6 +130,14 @@ ORDER BY dep.department, p.person_id, m.userid
 # Members whose activation date is derived (no time stated by a source), with the bounds it
 # rests on: the first snapshot showing the member activated, and the first activity of any
 # kind in WeCom (a legacy-system record is not one). A time a source stated (basis export_time, or any time loaded without a basis) stays.
+# Each member's latest status snapshot (the latest day; on one day a fetch before an export).
+LATEST_SNAPSHOT = """
+SELECT userid, status FROM (
+  SELECT userid, status, ROW_NUMBER() OVER (PARTITION BY userid ORDER BY observed_on DESC, source) AS n
+  FROM member_status
+) x WHERE n = 1
+"""
+
 ACTIVATION_BOUNDS = """
 WITH need AS (
   SELECT userid, status FROM members
