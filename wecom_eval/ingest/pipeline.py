@@ -250,6 +250,18 @@ def _check_all(wh: Warehouse, per_file: list[tuple[FileReport, dict[str, pd.Data
     return problems
 
 
+def _latest_members_only(per_file: list[tuple[FileReport, dict[str, pd.DataFrame]]]) -> None:
+    """Several snapshots in one ingest: each member's row comes from the latest (all are kept as snapshots)."""
+    dated = sorted((frames["member_status"]["observed_on"].max(), n) for n, (_r, frames) in enumerate(per_file)
+                   if "member_status" in frames and len(frames["member_status"]))
+    later: set[str] = set()
+    for _day, n in reversed(dated):
+        frames = per_file[n][1]
+        members = frames["members"]
+        frames["members"] = members[~members["userid"].isin(later)]
+        later |= set(members["userid"].dropna())
+
+
 # ---- the whole ingest --------------------------------------------------------------------
 
 def ingest(kind: str, files: Sequence[str | os.PathLike[str]], *, home: Home | None = None,
@@ -360,6 +372,8 @@ def _ingest(spec: KindSpec, paths: list[Path], wh: Warehouse, *, home: Home, pla
         if len(log) == before:
             per_file.append((report, frames))
     log.summarise()
+    if spec.name in SNAPSHOT_KINDS:
+        _latest_members_only(per_file)
     problems: list[Problem] = list(log.problems)
     problems += _check_all(wh, per_file, references=not problems)
     if problems:

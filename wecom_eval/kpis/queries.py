@@ -130,12 +130,26 @@ ORDER BY dep.department, p.person_id, m.userid
 # Members whose activation date is derived (no time stated by a source), with the bounds it
 # rests on: the first snapshot showing the member activated, and the first activity of any
 # kind in WeCom (a legacy-system record is not one). A time a source stated (basis export_time, or any time loaded without a basis) stays.
-# Each member's latest status snapshot (the latest day; on one day a fetch before an export).
-LATEST_SNAPSHOT = """
-SELECT userid, status FROM (
-  SELECT userid, status, ROW_NUMBER() OVER (PARTITION BY userid ORDER BY observed_on DESC, source) AS n
-  FROM member_status
-) x WHERE n = 1
+# Each member's status from its latest snapshot (the latest day; on one day a members export
+# before a fetch). A member the snapshot shows not activated (4) but who used WeCom after
+# that day has activated since: status 1.
+LATEST_STATUS = """
+WITH latest AS (
+  SELECT userid, observed_on, status FROM (
+    SELECT userid, observed_on, status,
+           ROW_NUMBER() OVER (PARTITION BY userid ORDER BY observed_on DESC, source) AS n
+    FROM member_status
+  ) x WHERE n = 1
+)
+SELECT l.userid,
+       CASE WHEN l.status = 4 AND (
+              EXISTS (SELECT 1 FROM member_days d WHERE d.userid = l.userid AND d.active AND d.date > l.observed_on)
+              OR EXISTS (SELECT 1 FROM feature_events f WHERE f.userid = l.userid
+                         AND CAST(f.ts AS DATE) > l.observed_on)
+              OR EXISTS (SELECT 1 FROM process_records p WHERE p.userid = l.userid AND p.system = 'wecom'
+                         AND CAST(p.started_at AS DATE) > l.observed_on))
+            THEN 1 ELSE l.status END AS status
+FROM latest l
 """
 
 ACTIVATION_BOUNDS = """

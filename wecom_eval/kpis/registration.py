@@ -51,7 +51,8 @@ BASIS_ORDER = ("export_time", "snapshot", "first_activity")
 def date_activations(source: Source) -> int:
     """Date each member's activation from what the warehouse knows; returns the members changed.
 
-    First each member's status becomes that of its latest snapshot, if it has one.
+    First each member's status becomes that of its latest snapshot, if it has one (activated,
+    when the snapshot says not activated but the member used WeCom after it).
 
     A member whose source stated an activation time (an export's 激活时间) keeps it
     (``activation_basis`` ``export_time``). Otherwise the date is the earlier of two upper
@@ -68,7 +69,7 @@ def date_activations(source: Source) -> int:
         con.execute("UPDATE members SET activation_basis = 'export_time' "
                     "WHERE activated_at IS NOT NULL AND activation_basis IS NULL")
         # A member's current status is its latest snapshot's (an older export loaded later does not win).
-        con.execute(f"UPDATE members SET status = s.status FROM ({q.LATEST_SNAPSHOT}) s "
+        con.execute(f"UPDATE members SET status = s.status FROM ({q.LATEST_STATUS}) s "
                     "WHERE members.userid = s.userid AND members.status <> s.status")
         con.execute(f"CREATE OR REPLACE TEMP TABLE _activation AS {q.ACTIVATION_BOUNDS}")
         changed = one(con, "SELECT count(*) FROM _activation a JOIN members m USING (userid) WHERE "
