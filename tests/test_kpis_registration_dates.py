@@ -157,3 +157,26 @@ def test_a_fetched_warehouse_turns_first_seen_times_into_snapshots(tmp_path: Pat
     assert dates == [("a", D(2026, 3, 5), "first_activity"), ("b", D(2026, 4, 10), "snapshot"), ("c", None, None)]
     # By the deadline: a registered (activity); b activated, date unknown — not silently "after".
     assert (row["employees"], row["registered"], row["activated_unknown"]) == (3, 1, 1)
+
+
+def test_the_weekly_report_says_what_the_registration_figure_rests_on(tmp_path: Path, plan,  # noqa: ANN001
+                                                                      monkeypatch: pytest.MonkeyPatch):
+    from wecom_eval.reporting import open_report, views
+
+    home = _unpack("v1-fetched", tmp_path)
+    with open_writer(home) as wh:  # migrate and date, as the next load would
+        kpis.refresh_rollups(wh, plan)
+    monkeypatch.setenv("WECOM_EVAL_HOME", str(home.root))
+    monkeypatch.delenv("WECOM_EVAL_RUN_DIR", raising=False)
+    for language, expected in (
+            ("zh", "注册日期的依据（截至 2026-03-31，已注册 1 人）：导出的激活时间 0 人，成员状态快照 0 人，首次使用 1 人。"
+                   " 另有 1 人已激活但激活日期不明（2026-03-31 及以前没有快照或使用记录），未计入注册率。"),
+            ("en", "What the registration dates rest on (to 2026-03-31, 1 registered): the export's activation "
+                   "time 0, a member status snapshot 0, first use 1. 1 more are activated but their activation date "
+                   "is unknown (no snapshot or use on or before 2026-03-31); they are not counted as registered.")):
+        report = open_report("promotion-review", as_of="2026-04-27", language=language)
+        try:
+            assert views.registration_deadline(report) == D(2026, 3, 31)
+            assert views.registration_basis_note(report, views.registration_deadline(report)) == expected
+        finally:
+            report.close()

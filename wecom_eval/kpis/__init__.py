@@ -22,7 +22,13 @@ from wecom_eval.kpis.paths import path_share, path_value, scorecard, target_path
 from wecom_eval.kpis.penetration import feature_penetration, penetration_trend
 from wecom_eval.kpis.points import points_by_department, points_ledger
 from wecom_eval.kpis.reconcile import Reconciliation, reconcile
-from wecom_eval.kpis.registration import registration_rate, registration_trend, stragglers
+from wecom_eval.kpis.registration import (
+    date_activations,
+    registration_basis,
+    registration_rate,
+    registration_trend,
+    stragglers,
+)
 from wecom_eval.kpis.rollups import RollupInfo, refresh_rollups, rollup_info
 from wecom_eval.kpis.support import it_support
 
@@ -33,6 +39,7 @@ __all__ = [
     "alerts",
     "best_department",
     "daily_activity",
+    "date_activations",
     "feature_penetration",
     "it_support",
     "path_share",
@@ -42,6 +49,7 @@ __all__ = [
     "points_ledger",
     "reconcile",
     "refresh_rollups",
+    "registration_basis",
     "registration_rate",
     "registration_trend",
     "rollup_info",
