@@ -372,7 +372,7 @@ def _registration(home: Home, plan, day: dt.date) -> dict[str, int]:
 
 def test_two_fetches_of_a_window_before_and_after_the_deadline_date_registrations_alike(tmp_path, demo, plan):
     deadline = plan.deadline(plan.targets.registration.deadline_day)
-    assert UNTIL < deadline  # the window ends before the deadline
+    assert deadline > UNTIL  # the window ends before the deadline
     before, after = Home.from_env(tmp_path / "before"), Home.from_env(tmp_path / "after")
     _fetch_on(before, demo, plan, UNTIL + dt.timedelta(days=1))  # the day after the window: before the deadline
     _fetch_on(after, demo, plan, deadline + dt.timedelta(days=40))  # weeks after the deadline

@@ -146,7 +146,8 @@ def test_a_fetched_warehouse_turns_first_seen_times_into_snapshots(tmp_path: Pat
     home = _unpack("v1-fetched", tmp_path)
     wh = Warehouse(home.warehouse)  # opening for writing migrates
     try:
-        snaps = wh.con.execute("SELECT userid, observed_on, source, status FROM member_status ORDER BY userid").fetchall()
+        snaps = wh.con.execute("SELECT userid, observed_on, source, status FROM member_status "
+                               "ORDER BY userid").fetchall()
         assert snaps == [("a", D(2026, 4, 10), "migrated", 1), ("b", D(2026, 4, 10), "migrated", 1)]
         kpis.refresh_rollups(wh, plan)  # what the next load does
         dates = wh.con.execute("SELECT userid, CAST(activated_at AS DATE), activation_basis FROM members "
@@ -169,8 +170,9 @@ def test_the_weekly_report_says_what_the_registration_figure_rests_on(tmp_path: 
     monkeypatch.setenv("WECOM_EVAL_HOME", str(home.root))
     monkeypatch.delenv("WECOM_EVAL_RUN_DIR", raising=False)
     for language, expected in (
-            ("zh", "注册日期的依据（截至 2026-03-31，已注册 1 人）：导出的激活时间 0 人，成员状态快照 0 人，首次使用 1 人。"
-                   " 另有 1 人已激活但激活日期不明（2026-03-31 及以前没有快照或使用记录），未计入注册率。"),
+            ("zh", "注册日期的依据（截至 2026-03-31，已注册 1 人）：导出的激活时间 0 人，成员状态快照 0 人，"
+                   "首次使用 1 人。 另有 1 人已激活但激活日期不明（2026-03-31 及以前没有快照或使用记录），"
+                   "未计入注册率。"),
             ("en", "What the registration dates rest on (to 2026-03-31, 1 registered): the export's activation "
                    "time 0, a member status snapshot 0, first use 1. 1 more are activated but their activation date "
                    "is unknown (no snapshot or use on or before 2026-03-31); they are not counted as registered.")):

@@ -787,6 +787,6 @@ def fetch(*, since: dt.date, until: dt.date, home: Home | None = None, sources: 
         lock.release()
 
 
-__all__ = ["ACTIVITY_SOURCE", "Checkpoint", "SNAPSHOT_SOURCE", "DEFAULT_SOURCES", "FetchReport", "RAW_SOURCE", "SOURCES",
-           "decision_time", "department_paths", "fetch", "map_approvals", "map_behavior", "map_checkins",
+__all__ = ["ACTIVITY_SOURCE", "Checkpoint", "DEFAULT_SOURCES", "FetchReport", "RAW_SOURCE", "SNAPSHOT_SOURCE",
+           "SOURCES", "decision_time", "department_paths", "fetch", "map_approvals", "map_behavior", "map_checkins",
            "map_departments", "map_members", "map_oper_log", "parse_sources"]

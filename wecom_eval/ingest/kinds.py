@@ -354,9 +354,10 @@ def build_wecom_approvals(sheet: Sheet, values: dict[str, list[Any]], ctx: Conte
     dept = _department_ids(sheet, values, ctx, create=False, needed=False)
     people: People = ctx.people or People()
     for i in range(n):
-        if dept[i] is None and userid[i] is not None:
-            dept[i] = people.member_department.get(userid[i])  # the applicant's WeCom department
-        if dept[i] is None and userid[i] is not None and not (sheet.has("department") and values["department"][i]):
+        who = userid[i]
+        if dept[i] is None and who is not None:
+            dept[i] = people.member_department.get(who)  # the applicant's WeCom department
+        if dept[i] is None and who is not None and not (sheet.has("department") and values["department"][i]):
             ctx.log.cell(sheet.source, sheet.lines[i], sheet.header("department"), None,
                          "the applicant's department (申请人部门), or an applicant already loaded as a member",
                          "Fill it in, or ingest the members export first.")

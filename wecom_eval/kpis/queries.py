@@ -127,9 +127,6 @@ ORDER BY dep.department, p.person_id, m.userid
 
 # ---- activation dates (members.activated_at, activation_basis) ----------------------------------
 
-# Members whose activation date is derived (no time stated by a source), with the bounds it
-# rests on: the first snapshot showing the member activated, and the first activity of any
-# kind in WeCom (a legacy-system record is not one). A time a source stated (basis export_time, or any time loaded without a basis) stays.
 # Each member's status from its latest snapshot (the latest day; on one day a members export
 # before a fetch). A member the snapshot shows not activated (4) but who used WeCom after
 # that day has activated since: status 1.
@@ -152,6 +149,10 @@ SELECT l.userid,
 FROM latest l
 """
 
+# Members whose activation date is derived (no time stated by a source), with the bounds it
+# rests on: the first snapshot showing the member activated, and the first activity of any
+# kind in WeCom (a legacy-system record is not one). A time a source stated (basis
+# export_time, or any time loaded without a basis) stays.
 ACTIVATION_BOUNDS = """
 WITH need AS (
   SELECT userid, status FROM members
