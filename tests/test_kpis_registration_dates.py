@@ -153,11 +153,14 @@ def test_a_fetched_warehouse_turns_first_seen_times_into_snapshots(tmp_path: Pat
         dates = wh.con.execute("SELECT userid, CAST(activated_at AS DATE), activation_basis FROM members "
                                "ORDER BY userid").fetchall()
         row = registration_basis(wh, plan, as_of=D(2026, 3, 31)).iloc[0]
+        behind = kpis.stragglers(wh, plan, as_of=D(2026, 3, 31))
     finally:
         wh.close()
     assert dates == [("a", D(2026, 3, 5), "first_activity"), ("b", D(2026, 4, 10), "snapshot"), ("c", None, None)]
     # By the deadline: a registered (activity); b activated, date unknown — not silently "after".
     assert (row["employees"], row["registered"], row["activated_unknown"]) == (3, 1, 1)
+    assert dict(zip(behind["userid"], behind["member_state"], strict=True)) == {
+        "b": "activated, date unknown", "c": "not activated"}
 
 
 def test_the_weekly_report_says_what_the_registration_figure_rests_on(tmp_path: Path, plan,  # noqa: ANN001

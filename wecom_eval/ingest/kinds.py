@@ -461,6 +461,12 @@ def _survey_build(sheet: Sheet, values: dict[str, list[Any]], ctx: Context) -> F
     return build_survey(sheet, values, ctx, department_ids=_department_ids)
 
 
+# Fields both approval exports (the legacy OA's and WeCom's) read alike.
+RECORD_ID = F("record_id", "text", required=True, needed=True, help="审批编号")
+STARTED_AT = F("started_at", "timestamp", required=True, needed=True, window="event", help="提交时间")
+APPROVAL_STATUS = F("approval_status", "approval_status", required=True, needed=True,
+                    help="审批状态: 已通过/已驳回/审批中/已撤回")
+
 KINDS: dict[str, KindSpec] = {spec.name: spec for spec in (
     KindSpec(
         "roster", "HR roster (花名册): the headcount every rate divides by",
@@ -507,15 +513,14 @@ KINDS: dict[str, KindSpec] = {spec.name: spec for spec in (
     KindSpec(
         "legacy-approvals", "the legacy OA system's approval export: turnaround before WeCom",
         ("process_records",),
-        (F("record_id", "text", required=True, needed=True, help="审批编号"),
+        (RECORD_ID,
          F("process", "text", help=f"流程类别; default {DEFAULT_PROCESS}"),
          F("department", "text", help="申请部门 (path or unique name)"),
          F("department_id", "int", help="部门ID"),
          F("userid", "text", help="申请人账号 (optional)"),
-         F("started_at", "timestamp", required=True, needed=True, window="event", help="提交时间"),
+         STARTED_AT,
          F("finished_at", "timestamp", window="event", help="完成时间 (blank while pending)"),
-         F("approval_status", "approval_status", required=True, needed=True,
-           help="审批状态: 已通过/已驳回/审批中/已撤回")),
+         APPROVAL_STATUS),
         build_legacy, "data/examples/legacy-approvals.csv", one_of=(("department", "department_id"),),
         notes="Rows are stored with system = legacy. Departments must exist (ingest the roster first)."),
     KindSpec(
@@ -557,16 +562,15 @@ KINDS: dict[str, KindSpec] = {spec.name: spec for spec in (
     KindSpec(
         "approvals", "WeCom approval export (审批数据导出): approvals in WeCom and the approval feature's use",
         ("process_records", "feature_events"),
-        (F("record_id", "text", required=True, needed=True, help="审批编号"),
+        (RECORD_ID,
          F("template", "text", help="模板/审批类型 (read, not stored: every row is process approval)"),
          F("userid", "text", help="申请人账号; without it 申请人 is matched by account or name"),
          F("applicant", "text", help="申请人 (an account, or a name on the roster once)"),
          F("department", "text", help="申请人部门 (path or unique name); default the applicant's WeCom department"),
          F("department_id", "int", help="部门ID"),
-         F("started_at", "timestamp", required=True, needed=True, window="event", help="提交时间"),
+         STARTED_AT,
          F("finished_at", "timestamp", window="event", help="完成时间/最后审批时间 (blank while pending)"),
-         F("approval_status", "approval_status", required=True, needed=True,
-           help="审批状态: 已通过/已驳回/审批中/已撤销")),
+         APPROVAL_STATUS),
         build_wecom_approvals, "data/examples/approvals.csv", one_of=(("userid", "applicant"),),
         notes="Rows are stored with system = wecom (the counterpart of legacy-approvals); each applicant's "
               "submission is an 'approval' feature event with the same id a fetch gives it."),

@@ -234,8 +234,9 @@ def stragglers(source: Source, plan: RolloutPlan, *, as_of: dt.date, grace_days:
         One row per unregistered employee on the roster: ``department_id``, ``department``,
         ``employee_id``, ``name``, ``hire_date``, ``go_live_date``, ``days_since_go_live``
         (days since the later of go-live and hire), ``userid`` (null without a member),
-        ``member_state`` (``no member``, ``not activated``, ``activated after as_of``, or the
-        member status), sorted by department and ``days_since_go_live`` (longest first).
+        ``member_state`` (``no member``, ``not activated``, ``activated after as_of``,
+        ``activated, date unknown`` (no snapshot or use dates it), or the member status),
+        sorted by department and ``days_since_go_live`` (longest first).
     """
     del cal
     ctx = Context.of(source, plan)
@@ -255,6 +256,7 @@ def stragglers(source: Source, plan: RolloutPlan, *, as_of: dt.date, grace_days:
     state = rows["member_status"].map(lambda s: "no member" if pd.isna(s) else MEMBER_STATUS.get(int(s), str(s)))
     activated_later = rows["activated_on"].notna() & rows["member_status"].isin([1, 2, 5])
     state = state.where(~activated_later, "activated after as_of")
+    state = state.where(~(rows["activated_on"].isna() & (rows["member_status"] == 1)), "activated, date unknown")
     rows["member_state"] = state
     rows = rows.loc[rows["days_since_go_live"] >= grace_days]
     out = rows[["department_id", "department", "employee_id", "name", "hire_date", "go_live_date",
