@@ -114,7 +114,8 @@ STRAGGLERS = f"""
 WITH people AS ({{people}})
 SELECT dep.department_id, dep.department, p.person_id AS employee_id, e.name, p.on_from AS hire_date,
        dep.go_live_date, p.registered_on,
-       m.userid, m.status AS member_status, CAST(m.activated_at AS DATE) AS activated_on
+       m.userid, m.status AS member_status, CAST(m.activated_at AS DATE) AS activated_on,
+       {{basis}} AS activation_basis
 FROM people p
 JOIN kpi_departments dep ON dep.department_id = p.department_id
 LEFT JOIN employees e ON e.employee_id = p.person_id

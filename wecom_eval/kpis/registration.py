@@ -235,7 +235,8 @@ def stragglers(source: Source, plan: RolloutPlan, *, as_of: dt.date, grace_days:
         ``employee_id``, ``name``, ``hire_date``, ``go_live_date``, ``days_since_go_live``
         (days since the later of go-live and hire), ``userid`` (null without a member),
         ``member_state`` (``no member``, ``not activated``, ``activated after as_of``,
-        ``activated, date unknown`` (no snapshot or use dates it), or the member status),
+        ``activated, date unknown`` (dated only by a later snapshot or use, or not at all), or
+        the member status),
         sorted by department and ``days_since_go_live`` (longest first).
     """
     del cal
@@ -244,7 +245,7 @@ def stragglers(source: Source, plan: RolloutPlan, *, as_of: dt.date, grace_days:
     if grace_days < 0:
         raise ValueError(f"grace_days must be 0 or more, got {grace_days}")
     parts, notes = people_parts(ctx)
-    sql = q.render(q.STRAGGLERS, people=parts["people"], member_join=parts["member_join"])
+    sql = q.render(q.STRAGGLERS, people=parts["people"], member_join=parts["member_join"], basis=_basis_column(ctx))
     rows = run(ctx.con, sql, {"as_of": as_of}, {"kpi_departments": ctx.departments()})
     # one row per employee: their most advanced member, if any
     rows["_rank"] = rows["member_status"].map({1: 0, 2: 1, 5: 2, 4: 3}).fillna(9)
@@ -256,7 +257,10 @@ def stragglers(source: Source, plan: RolloutPlan, *, as_of: dt.date, grace_days:
     state = rows["member_status"].map(lambda s: "no member" if pd.isna(s) else MEMBER_STATUS.get(int(s), str(s)))
     activated_later = rows["activated_on"].notna() & rows["member_status"].isin([1, 2, 5])
     state = state.where(~activated_later, "activated after as_of")
-    state = state.where(~(rows["activated_on"].isna() & (rows["member_status"] == 1)), "activated, date unknown")
+    # A date that is only an upper bound (a snapshot, a first use) does not say "after": unknown.
+    unknown = (rows["member_status"] == 1) & (rows["activated_on"].isna()
+                                              | rows["activation_basis"].isin(["snapshot", "first_activity"]))
+    state = state.where(~unknown, "activated, date unknown")
     rows["member_state"] = state
     rows = rows.loc[rows["days_since_go_live"] >= grace_days]
     out = rows[["department_id", "department", "employee_id", "name", "hire_date", "go_live_date",
