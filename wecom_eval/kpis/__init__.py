@@ -23,7 +23,6 @@ from wecom_eval.kpis.penetration import feature_penetration, penetration_trend
 from wecom_eval.kpis.points import points_by_department, points_ledger
 from wecom_eval.kpis.reconcile import Reconciliation, reconcile
 from wecom_eval.kpis.registration import (
-    date_activations,
     registration_basis,
     registration_rate,
     registration_trend,
@@ -39,7 +38,6 @@ __all__ = [
     "alerts",
     "best_department",
     "daily_activity",
-    "date_activations",
     "feature_penetration",
     "it_support",
     "path_share",
