@@ -1,4 +1,4 @@
-"""The six kinds of file ``wecom-eval ingest`` reads: their columns, tables, and how rows map.
+"""The kinds of file ``wecom-eval ingest`` reads: their columns, tables, and how rows map.
 
 Each :class:`KindSpec` names the canonical tables it fills, the fields it reads (required,
 optional, at least one of a group), the example file under ``data/examples/`` and a

@@ -274,7 +274,8 @@ def ingest(kind: str, files: Sequence[str | os.PathLike[str]], *, home: Home | N
     ----------
     kind
         One of ``roster``, ``activity``, ``survey``, ``legacy-approvals``, ``training``,
-        ``tickets`` (see :data:`wecom_eval.ingest.kinds.KINDS`).
+        ``tickets``, ``members``, ``approvals``, ``checkins``, ``customer-contacts`` (see
+        :data:`wecom_eval.ingest.kinds.KINDS`).
     files
         CSV/text exports or XLSX workbooks; all are validated before any is loaded.
     home, plan
