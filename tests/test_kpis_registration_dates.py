@@ -185,3 +185,28 @@ def test_the_weekly_report_says_what_the_registration_figure_rests_on(tmp_path: 
             assert views.registration_basis_note(report, views.registration_deadline(report)) == expected
         finally:
             report.close()
+
+
+def test_the_export_writer_serves_the_test_company(home: Home, plan, tmp_path: Path, wecom_exports):  # noqa: ANN001
+    # The 50-person company of tests/fixtures/company: person k never activates when k is a
+    # multiple of 10, else on 2026-11-02 + (k mod 5). Contacts exports of 11-04 and 11-09.
+    sys.path.insert(0, str(FIXTURES / "company"))
+    try:
+        import make_company
+    finally:
+        sys.path.remove(str(FIXTURES / "company"))
+    staff = [{"employee_id": p["工号"], "name": p["姓名"], "department": p["部门"], "userid": p["账号"],
+              "activated_on": make_company.activated_on(k)} for k, p in enumerate(make_company.people(), 1)]
+    files = wecom_exports(staff, tmp_path / "exports", first_day=D(2026, 11, 2), days=14,
+                          snapshots=(D(2026, 11, 4), D(2026, 11, 9)))
+    ingest("roster", [FIXTURES / "company" / "roster.csv"], home=home, plan=plan)
+    report = str(ingest("members", files[:2], home=home, plan=plan))
+    assert "joined to the roster by 工号 50; not on the roster: 0" in report  # 账号 u001… are not 工号 C001…
+    with open_reader(home) as wh:
+        got = registration_basis(wh, plan, as_of=[D(2026, 11, 3), D(2026, 11, 5), D(2026, 11, 9)])
+    # 11-04 shows the 45 who activate at all, minus those activating on 11-05 or 11-06 (k mod 5
+    # = 3 or 4: 20 people): 25. On 11-03 those 25 (and the 20 later ones: nothing rules out
+    # an earlier day) are "activated, date unknown"; on 11-05 the 11-04 export shows the 20 not
+    # yet activated; on 11-09 all 45 are registered.
+    assert got[["registered", "snapshot", "activated_unknown"]].values.tolist() == [[0, 0, 45], [25, 25, 0],
+                                                                                   [45, 45, 0]]
