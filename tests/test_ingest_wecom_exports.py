@@ -180,3 +180,17 @@ def test_an_applicant_no_one_can_be_found_is_refused_naming_the_row(home: Home, 
     message = str(caught.value)
     assert f"{bad}, row 3, column 申请人" in message and "路人甲" in message and "账号" in message
     assert tables(home) == before
+
+
+def test_a_count_out_of_range_is_refused_naming_the_cell(home: Home, tmp_path: Path):
+    ingest("roster", [ROSTER], home=home)
+    bad = tmp_path / "customers.csv"
+    bad.write_text("日期,账号,聊天总数,新增客户数\n2026-03-09,lina,12,1\n2026-03-09,zhangwei,-3,0\n"
+                   "2026-03-10,lina,99999999999,0\n", encoding="utf-8")
+    before = tables(home)
+    with pytest.raises(InputError) as caught:
+        ingest("customer-contacts", [bad], home=home)
+    message = str(caught.value)
+    assert f"{bad}, row 3, column 聊天总数: got -3" in message and f"{bad}, row 4, column 聊天总数" in message
+    assert "a count from 0 to 100,000" in message
+    assert tables(home) == before

@@ -408,6 +408,20 @@ def _daily_events(feature: str, userid: Sequence[str | None], day: Sequence[dt.d
     return {"feature_events": events}
 
 
+MAX_DAILY_COUNT = 100_000  # uses of a feature by one member in one day: more is a broken export
+
+
+def _day_counts(sheet: Sheet, values: dict[str, list[Any]], name: str, ctx: Context) -> list[int | None]:
+    """A count column (blank: None), each from 0 to MAX_DAILY_COUNT; other values are problems."""
+    out = list(_column(values, name, len(sheet.lines)))
+    for i, value in enumerate(out):
+        if value is not None and not 0 <= value <= MAX_DAILY_COUNT:
+            ctx.log.cell(sheet.source, sheet.lines[i], sheet.header(name), value,
+                         f"a count from 0 to {MAX_DAILY_COUNT:,} for one member and day", "Check the export.")
+            out[i] = None
+    return out
+
+
 def build_checkins(sheet: Sheet, values: dict[str, list[Any]], ctx: Context) -> Frames:
     n, index = len(sheet.lines), sheet.index()
     tz = ctx.plan.timezone
@@ -433,7 +447,7 @@ def build_checkins(sheet: Sheet, values: dict[str, list[Any]], ctx: Context) -> 
             moment = dt.datetime.combine(days[i], dt.time(), tzinfo=ZoneInfo(tz))
         moments.append(moment)
     results = _column(values, "checkin_result", n)
-    counts = _column(values, "checkin_count", n)
+    counts = _day_counts(sheet, values, "checkin_count", ctx)
     missed = [r is not None and any(word in parse.fold(r) for word in MISSED_PUNCH) for r in results]
     uses = [0 if missed[i] else (counts[i] if counts[i] is not None else 1) for i in range(n)]
     dropped = sum(missed)
@@ -444,7 +458,7 @@ def build_checkins(sheet: Sheet, values: dict[str, list[Any]], ctx: Context) -> 
 
 def build_customer_contacts(sheet: Sheet, values: dict[str, list[Any]], ctx: Context) -> Frames:
     n, index = len(sheet.lines), sheet.index()
-    parts = [_column(values, f, n) for f in ("message_count", "apply_count", "new_customer_count")]
+    parts = [_day_counts(sheet, values, f, ctx) for f in ("message_count", "apply_count", "new_customer_count")]
     uses = [sum(p[i] or 0 for p in parts) for i in range(n)]
     days = values["date"]
     zone = ZoneInfo(ctx.plan.timezone)
