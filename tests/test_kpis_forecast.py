@@ -151,3 +151,17 @@ def test_a_department_going_live_after_the_deadline_stays_where_it_is():
     proj = fc.project(history, units, kpi="registration", last_day=14, until_day=30, working=np.ones(36, bool),
                       seed=6)  # the horizon ends before department 2 goes live: its clock still reaches day 36
     assert np.median(proj.units[2][:, -1]) == pytest.approx(0.04, abs=0.01)
+
+
+def test_a_report_with_no_forecast_yet_says_why_for_each_target(wh, plan):
+    from types import SimpleNamespace
+
+    from wecom_eval.reporting import forecasts
+
+    frame = fc.forecast(wh, plan, as_of=plan.start_date + dt.timedelta(days=8), draws=200)
+    assert "weight" not in frame  # no forecast was made: no simulated column at all
+    report = SimpleNamespace(language="zh")
+    shown = forecasts.table(report, frame)
+    assert list(shown["kpi"]) == ["注册率", "日活跃率（达到时长要求）", "核心功能渗透率"]
+    assert shown["at_deadline"].isna().all() and shown["note"].str.contains("too little data").all()
+    assert forecasts.sentences(report, frame).count("暂无预测") == 3

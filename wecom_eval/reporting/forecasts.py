@@ -32,7 +32,7 @@ def compute(report: Report, *, draws: int = 2000) -> pd.DataFrame:
     params: Any = report.params
     frame = fc.forecast(report.warehouse, report.plan, as_of=report.last_day + dt.timedelta(days=1), draws=draws,
                         seed=int(getattr(params, "seed", 0)), cal=report.calendar)
-    if not len(frame):
+    if not len(frame) or "weight" not in frame:  # no forecast made (every row says why): nothing to protect
         return frame
     company = frame["department_id"].isna()
     return frame.loc[company | (frame["weight"].fillna(0) >= report.floor)].reset_index(drop=True)
@@ -80,10 +80,10 @@ def table(report: Report, frame: pd.DataFrame) -> pd.DataFrame:
     for rec in _company(frame):
         kpi = text.lookup("targets", rec["target_id"], report.language)
         feature = rec.get("feature")
-        if isinstance(feature, str):
+        made = rec.get("reason") is None or pd.isna(rec.get("reason"))
+        if isinstance(feature, str) and made:  # the weakest projected feature
             kpi = f"{kpi}（{text.lookup('features', feature, report.language)}）" if report.language == "zh" \
                 else f"{kpi} ({text.lookup('features', feature, report.language)})"
-        made = rec.get("reason") is None or pd.isna(rec.get("reason"))
         rows.append({
             "kpi": kpi, "deadline": rec["deadline"], "target": rec["target"], "now": rec.get("now"),
             "at_deadline": rec.get("at_deadline") if made else None,
