@@ -46,6 +46,7 @@ class KindSpec:
     example: str
     one_of: tuple[tuple[str, ...], ...] = ()
     notes: str = ""
+    streams: bool = True  # read in chunks; False when ``build`` needs the whole file at once
 
     def field(self, name: str) -> FieldSpec:
         return next(f for f in self.fields if f.name == name)
@@ -286,7 +287,7 @@ KINDS: dict[str, KindSpec] = {spec.name: spec for spec in (
          F("department", "text", help="部门 (path or unique name)"),
          F("department_id", "int", help="部门ID"),
          F("submitted_on", "date", window="event", help="提交时间")),
-        _survey_build, "data/examples/survey.csv",
+        _survey_build, "data/examples/survey.csv", streams=False,  # a question's type depends on all its answers
         notes="Every other column is a question: Likert (1–5 or 非常满意…非常不满意) → survey_items; "
               "multi-select (header marked 多选, or named in a mapping file) → survey_choices; "
               "anything else → survey_text. Respondent ids are replaced by a keyed hash "

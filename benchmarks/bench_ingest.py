@@ -1,0 +1,130 @@
+"""Benchmark: ingest a large admin-console activity export with the plain command line.
+
+    python benchmarks/bench_ingest.py                 # 13,000 members × 210 days = 2.73 M rows, ~212 MB
+    python benchmarks/bench_ingest.py --users 2000    # a quick look
+
+Writes the export once (GB18030, Chinese headers under a title line, as the admin console
+exports it), then times ``wecom-eval ingest activity FILE`` as a subprocess — start-up and
+imports included, no special settings — into a fresh home: one warm-up run, then the
+median and min–max of ``--runs`` counted runs. It then times the no-op re-ingest of the
+same file into the loaded home (the same median of ``--runs`` after a warm-up). Peak
+memory is the child's maximum resident set size (``os.wait4``, the figure ``/usr/bin/time
+-v`` prints as "Maximum resident set size").
+
+Figures on the project's 2-core machine (Dec 2026), 2.73 M rows, 212 MB:
+
+    before streaming (commit c16daf3): ingest 27.4 s, 3.1 GB peak
+    after:                              see the note of issue 16 (this script's output)
+
+The goal (issue 16 item 7, issue 18 item 3): under 1 GB peak, no slower than before.
+This is not a timed test; record the figures you measure in the issue note.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+START = dt.date(2026, 3, 2)  # the example plan's start date
+DEPARTMENTS = ("总部/人力资源部", "总部/财务部", "华东分公司/销售部", "华南分公司/销售部", "总部/研发中心/平台组")
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂"
+DEVICES = ("Windows", "Mac", "iPhone", "Android")
+
+
+def write_export(path: Path, *, users: int, days: int, seed: int) -> int:
+    """The export file; returns its number of data rows."""
+    rng = random.Random(seed)
+    people = [(f"user{u:06d}", rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN),
+               rng.choice(DEPARTMENTS)) for u in range(users)]
+    rows = 0
+    with path.open("w", encoding="gb18030", newline="") as out:
+        out.write(f"成员活跃度统计 {START} 至 {START + dt.timedelta(days=days - 1)}\r\n")
+        out.write("日期,账号,姓名,部门,是否活跃,使用时长(分钟),最近登录时间,登录设备\r\n")
+        for d in range(days):
+            day = (START + dt.timedelta(days=d)).isoformat()
+            lines = []
+            for userid, name, dept in people:
+                minutes = int(rng.expovariate(1 / 40)) if rng.random() < 0.7 else 0
+                seen = f"{day} {rng.randrange(8, 20):02d}:{rng.randrange(60):02d}:{rng.randrange(60):02d}"
+                lines.append(f"{day},{userid},{name},{dept},{'是' if minutes else '否'},{minutes},{seen},"
+                             f"{rng.choice(DEVICES)}\r\n")
+            out.write("".join(lines))
+            rows += len(lines)
+    return rows
+
+
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, peak resident MB) of one whole process."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    stderr = proc.stderr.read().decode() if proc.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{stderr}")
+    peak = usage.ru_maxrss / 1024 / 1024 if sys.platform == "darwin" else usage.ru_maxrss / 1024
+    return wall, peak
+
+
+def summary(label: str, runs: list[tuple[float, float]]) -> str:
+    walls, peaks = [w for w, _ in runs], [p for _, p in runs]
+    return (f"{label:<22} wall {statistics.median(walls):6.1f} s (min {min(walls):.1f}, max {max(walls):.1f})   "
+            f"peak {statistics.median(peaks):6.0f} MB (min {min(peaks):.0f}, max {max(peaks):.0f})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, default=13_000)
+    parser.add_argument("--days", type=int, default=210)
+    parser.add_argument("--runs", type=int, default=3, help="counted runs after one warm-up (default 3)")
+    parser.add_argument("--seed", type=int, default=20261205)
+    parser.add_argument("--file", help="reuse this export instead of writing one")
+    args = parser.parse_args(argv)
+
+    exe = shutil.which("wecom-eval", path=str(Path(sys.executable).parent)) or "wecom-eval"
+    work = Path(tempfile.mkdtemp(prefix="wecom-eval-bench-ingest-"))
+    try:
+        export = Path(args.file) if args.file else work / "成员活跃度.csv"
+        if not args.file:
+            rows = write_export(export, users=args.users, days=args.days, seed=args.seed)
+            print(f"wrote {export.name}: {rows:,} rows, {export.stat().st_size / 1e6:.0f} MB (GB18030)")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WECOM_EVAL_")}
+        command = [exe, "ingest", "activity", str(export)]
+        fresh: list[tuple[float, float]] = []
+        for i in range(args.runs + 1):
+            home = work / f"home{i}"
+            home.mkdir()
+            result = timed(command, {**env, "WECOM_EVAL_HOME": str(home)})
+            print(f"  ingest into a fresh home, run {i}{' (warm-up)' if i == 0 else ''}: "
+                  f"{result[0]:.1f} s, {result[1]:.0f} MB", flush=True)
+            if i:
+                fresh.append(result)
+            if i < args.runs:
+                shutil.rmtree(home)
+        again: list[tuple[float, float]] = []
+        for i in range(args.runs + 1):
+            result = timed(command, {**env, "WECOM_EVAL_HOME": str(work / f"home{args.runs}")})
+            print(f"  no-op re-ingest, run {i}{' (warm-up)' if i == 0 else ''}: "
+                  f"{result[0]:.1f} s, {result[1]:.0f} MB", flush=True)
+            if i:
+                again.append(result)
+        print(f"{os.cpu_count()} CPUs; median of {args.runs} runs after a warm-up, whole processes:")
+        print(summary("ingest (fresh home)", fresh))
+        print(summary("re-ingest (no-op)", again))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
