@@ -20,6 +20,7 @@ import json
 import sys
 from pathlib import Path
 
+from wecom_eval.asof import check_as_of
 from wecom_eval.errors import InputError, Problem
 from wecom_eval.home import Home
 from wecom_eval.reporting.params import REPORTS
@@ -49,6 +50,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--as-of", dest="as_of", metavar="DATE",
                    help="the day the report is made, YYYY-MM-DD (data up to the day before); "
                         "required for one report, today by default with --all")
+    p.add_argument("--allow-stale", dest="allow_stale", action="store_true",
+                   help="allow an --as-of more than a week after the last day of activity loaded")
     p.add_argument("--params", metavar="FILE", help="a YAML parameter file (default: params/<report>.yaml)")
     p.add_argument("--language", metavar="LANG", help="report language, zh or en (overrides the parameter file)")
     p.add_argument("--cell-timeout", dest="cell_timeout", type=float, default=DEFAULT_CELL_TIMEOUT, metavar="S",
@@ -73,6 +76,9 @@ def _date(value: str | None, *, required: bool) -> dt.date | None:
 
 def run(args: argparse.Namespace) -> int:
     home = Home.from_env()
+    as_of = _date(args.as_of, required=False)
+    if as_of is not None:
+        check_as_of(home, as_of, allow_stale=args.allow_stale)
     overrides = {"language": args.language} if args.language else {}
     if (args.force or args.notify) and not args.due:
         raise InputError("options", [Problem("--force/--notify", True, "only together with --due")])
