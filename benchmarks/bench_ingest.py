@@ -1,15 +1,19 @@
 """Benchmark: ingest a large admin-console activity export with the plain command line.
 
-    python benchmarks/bench_ingest.py                 # 13,000 members × 210 days = 2.73 M rows, ~212 MB
+    python benchmarks/bench_ingest.py                 # 13,000 members × 210 days = 2.73 M rows, 217 MB
     python benchmarks/bench_ingest.py --users 2000    # a quick look
+    git archive c16daf3 | tar -x -C /tmp/before      # the code before streaming, as an independent baseline
+    cd /tmp && python /path/to/benchmarks/bench_ingest.py --baseline /tmp/before
 
 Writes the export once (GB18030, Chinese headers under a title line, as the admin console
 exports it), then times ``wecom-eval ingest activity FILE`` as a subprocess — start-up and
 imports included, no special settings — into a fresh home: one warm-up run, then the
-median and min–max of ``--runs`` counted runs. It then times the no-op re-ingest of the
-same file into the loaded home (the same median of ``--runs`` after a warm-up). Peak
-memory is the child's maximum resident set size (``os.wait4``, the figure ``/usr/bin/time
--v`` prints as "Maximum resident set size").
+median and min–max of ``--runs`` counted runs, each followed by the no-op re-ingest of the
+same file into the home it just loaded. With ``--baseline`` the earlier code runs
+alternately with this code in every round, so that both see the same load on a shared
+machine. Peak memory is the child's maximum resident set size (``os.wait4``, the figure
+``/usr/bin/time -v`` prints as "Maximum resident set size"); CPU is user + system time of
+all its threads, which a busy machine inflates less than wall time.
 
 Figures on the project's 2-core machine (Dec 2026), 2.73 M rows, 212 MB:
 
@@ -63,8 +67,11 @@ def write_export(path: Path, *, users: int, days: int, seed: int) -> int:
     return rows
 
 
-def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """(wall seconds, peak resident MB) of one whole process."""
+Run = tuple[float, float, float]  # wall seconds, CPU seconds (user + system, every thread), peak MB
+
+
+def timed(command: list[str], env: dict[str, str]) -> Run:
+    """Wall time, CPU time and peak resident memory of one whole process."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _pid, status, usage = os.wait4(proc.pid, 0)
@@ -73,13 +80,16 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{stderr}")
     peak = usage.ru_maxrss / 1024 / 1024 if sys.platform == "darwin" else usage.ru_maxrss / 1024
-    return wall, peak
+    return wall, usage.ru_utime + usage.ru_stime, peak
 
 
-def summary(label: str, runs: list[tuple[float, float]]) -> str:
-    walls, peaks = [w for w, _ in runs], [p for _, p in runs]
-    return (f"{label:<22} wall {statistics.median(walls):6.1f} s (min {min(walls):.1f}, max {max(walls):.1f})   "
-            f"peak {statistics.median(peaks):6.0f} MB (min {min(peaks):.0f}, max {max(peaks):.0f})")
+def summary(label: str, runs: list[Run]) -> str:
+    def fmt(values: list[float], unit: str, digits: int) -> str:
+        return (f"{statistics.median(values):7.{digits}f} {unit} (min {min(values):.{digits}f}, "
+                f"max {max(values):.{digits}f})")
+
+    return (f"{label:<34} wall {fmt([r[0] for r in runs], 's', 1)}   CPU {fmt([r[1] for r in runs], 's', 1)}   "
+            f"peak {fmt([r[2] for r in runs], 'MB', 0)}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="counted runs after one warm-up (default 3)")
     parser.add_argument("--seed", type=int, default=20261205)
     parser.add_argument("--file", help="reuse this export instead of writing one")
+    parser.add_argument("--baseline", metavar="DIR",
+                        help="a source tree of earlier code (e.g. `git archive c16daf3 | tar -x -C DIR`), run "
+                             "alternately with this one through PYTHONPATH, from a folder outside the repository")
     args = parser.parse_args(argv)
 
     exe = shutil.which("wecom-eval", path=str(Path(sys.executable).parent)) or "wecom-eval"
@@ -98,29 +111,32 @@ def main(argv: list[str] | None = None) -> int:
         if not args.file:
             rows = write_export(export, users=args.users, days=args.days, seed=args.seed)
             print(f"wrote {export.name}: {rows:,} rows, {export.stat().st_size / 1e6:.0f} MB (GB18030)")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("WECOM_EVAL_")}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WECOM_EVAL_") and k != "PYTHONPATH"}
+        contenders = {"this code": env}
+        if args.baseline:
+            contenders["baseline " + Path(args.baseline).name] = {**env, "PYTHONPATH": str(Path(args.baseline))}
         command = [exe, "ingest", "activity", str(export)]
-        fresh: list[tuple[float, float]] = []
-        for i in range(args.runs + 1):
-            home = work / f"home{i}"
-            home.mkdir()
-            result = timed(command, {**env, "WECOM_EVAL_HOME": str(home)})
-            print(f"  ingest into a fresh home, run {i}{' (warm-up)' if i == 0 else ''}: "
-                  f"{result[0]:.1f} s, {result[1]:.0f} MB", flush=True)
-            if i:
-                fresh.append(result)
-            if i < args.runs:
+        fresh: dict[str, list[Run]] = {name: [] for name in contenders}
+        again: dict[str, list[Run]] = {name: [] for name in contenders}
+        for i in range(args.runs + 1):  # contenders alternate within each round; round 0 warms up
+            for name, base in contenders.items():
+                home = work / f"home-{len(fresh[name])}-{i}-{abs(hash(name))}"
+                home.mkdir()
+                first = timed(command, {**base, "WECOM_EVAL_HOME": str(home)})
+                second = timed(command, {**base, "WECOM_EVAL_HOME": str(home)})
                 shutil.rmtree(home)
-        again: list[tuple[float, float]] = []
-        for i in range(args.runs + 1):
-            result = timed(command, {**env, "WECOM_EVAL_HOME": str(work / f"home{args.runs}")})
-            print(f"  no-op re-ingest, run {i}{' (warm-up)' if i == 0 else ''}: "
-                  f"{result[0]:.1f} s, {result[1]:.0f} MB", flush=True)
-            if i:
-                again.append(result)
-        print(f"{os.cpu_count()} CPUs; median of {args.runs} runs after a warm-up, whole processes:")
-        print(summary("ingest (fresh home)", fresh))
-        print(summary("re-ingest (no-op)", again))
+                label = " (warm-up)" if i == 0 else ""
+                print(f"  {name}, round {i}{label}: ingest {first[0]:.1f} s wall, {first[1]:.1f} s CPU, "
+                      f"{first[2]:.0f} MB; no-op re-ingest {second[0]:.1f} s, {second[1]:.1f} s CPU, "
+                      f"{second[2]:.0f} MB", flush=True)
+                if i:
+                    fresh[name].append(first)
+                    again[name].append(second)
+        print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; median of {args.runs} runs after a "
+              "warm-up, whole processes:")
+        for name in contenders:
+            print(summary(f"ingest, fresh home ({name})", fresh[name]))
+            print(summary(f"no-op re-ingest ({name})", again[name]))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
