@@ -102,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", metavar="DIR",
                         help="a source tree of earlier code (e.g. `git archive c16daf3 | tar -x -C DIR`), run "
                              "alternately with this one through PYTHONPATH, from a folder outside the repository")
+    parser.add_argument("--this", metavar="DIR", help="run this source tree (through PYTHONPATH) rather than the "
+                        "installed package, e.g. a snapshot of the working tree while it is being edited")
     args = parser.parse_args(argv)
 
     exe = shutil.which("wecom-eval", path=str(Path(sys.executable).parent)) or "wecom-eval"
@@ -112,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             rows = write_export(export, users=args.users, days=args.days, seed=args.seed)
             print(f"wrote {export.name}: {rows:,} rows, {export.stat().st_size / 1e6:.0f} MB (GB18030)")
         env = {k: v for k, v in os.environ.items() if not k.startswith("WECOM_EVAL_") and k != "PYTHONPATH"}
-        contenders = {"this code": env}
+        contenders = {"this code": {**env, "PYTHONPATH": args.this} if args.this else env}
         if args.baseline:
             contenders["baseline " + Path(args.baseline).name] = {**env, "PYTHONPATH": str(Path(args.baseline))}
         command = [exe, "ingest", "activity", str(export)]
