@@ -90,6 +90,7 @@ _KNOWN = {"big5": "Big5 (Traditional Chinese, Taiwan/Hong Kong)", "big5hkscs": "
           "euc_kr": "EUC-KR (Korean)", "cp949": "EUC-KR/CP949 (Korean)", "johab": "Johab (Korean)",
           "cp1252": "Windows-1252 (Western European)", "latin_1": "Latin-1 (Western European)",
           "cp1250": "Windows-1250 (Central European)", "cp1251": "Windows-1251 (Cyrillic)"}
+NO_TEXT = "no text encoding the detector knows (a binary file?)"
 _REEXPORT = ("Export it again as CSV UTF-8 (Excel: 另存为 → CSV UTF-8; WPS: 另存为 → CSV, encoding UTF-8) or as .xlsx, "
              "or convert it, e.g. `iconv -f {name} -t UTF-8 old.csv > new.csv`, then ingest that file.")
 
@@ -162,7 +163,7 @@ def identify_encoding(sample: bytes) -> str | None:
 
     matches = list(from_bytes(sample))
     if not matches:
-        return "bytes that no text encoding the detector knows explains (a binary file?)"
+        return NO_TEXT
     cleanest = min(m.chaos for m in matches)
     plausible = [m for m in matches if m.chaos <= cleanest + 0.05]
     if any(m.encoding in _GB_FAMILY for m in plausible):
@@ -215,18 +216,14 @@ def _open_text(path: Path) -> tuple[Records, str, str]:
     with path.open("rb") as stream:
         try:
             encoding, nul = _detect(stream)
+            found = identify_encoding(_sample(stream)) if encoding == "gb18030" else None
         except ValueError:
-            found = identify_encoding(_sample(stream))
-            raise _fail(path, f"text in {found}" if found else _sample(stream, 16),
-                        "a text export in UTF-8, UTF-16 or GB18030 (GBK), or an XLSX workbook",
-                        _REEXPORT.format(name="SOURCE-ENCODING")) from None
-        if encoding == "gb18030":
-            found = identify_encoding(_sample(stream))
-            if found is not None:
-                name = found.split(" ", 1)[0].split("/", 1)[0]
-                raise _fail(path, f"text in {found}, not GB18030/GBK",
-                            "a text export in UTF-8, UTF-16 or GB18030 (GBK), or an XLSX workbook",
-                            _REEXPORT.format(name=name.upper())) from None
+            encoding, nul, found = "", False, identify_encoding(_sample(stream)) or NO_TEXT
+    if found is not None:
+        name = "SOURCE-ENCODING" if found == NO_TEXT else found.split(" ", 1)[0].split("/", 1)[0].upper()
+        raise _fail(path, f"bytes in {found}" if found == NO_TEXT else f"text in {found}, not GB18030/GBK",
+                    "a text export in UTF-8, UTF-16 or GB18030 (GBK), or an XLSX workbook",
+                    _REEXPORT.format(name=name))
     if nul:
         raise _fail(path, "NUL characters", "a text export (the file looks binary or mixes encodings)", _SAVE_AS)
     with path.open(encoding=encoding, newline="") as f:
