@@ -114,10 +114,12 @@ def _detect(stream: BinaryIO) -> tuple[str, bool]:
     """The encoding of a text export and whether its bytes hold NULs (see :func:`detect_encoding`)."""
     stream.seek(0)
     head = stream.read(4096)
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig", _decodes(stream, "utf-8-sig")[1]
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16", False
+    for bom, name in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if head.startswith(bom):
+            ok, nul = _decodes(stream, name)
+            if not ok:  # a byte-order mark, then bytes of another encoding (or cut short mid-character)
+                raise ValueError(f"not {name} text after its byte-order mark")
+            return name, nul and name == "utf-8-sig"
     ok, nul = _decodes(stream, "utf-8")
     if ok:
         return "utf-8", nul
@@ -219,6 +221,8 @@ def _open_text(path: Path) -> tuple[Records, str, str]:
             found = identify_encoding(_sample(stream)) if encoding == "gb18030" else None
         except ValueError:
             encoding, nul, found = "", False, identify_encoding(_sample(stream)) or NO_TEXT
+            if found.lower().startswith("utf"):  # the detector reads past bad bytes; we do not
+                found = NO_TEXT.replace("(a binary file?)", "(UTF text with bad bytes: cut short, or mixed encodings?)")
     if found is not None:
         name = "SOURCE-ENCODING" if found == NO_TEXT else found.split(" ", 1)[0].split("/", 1)[0].upper()
         raise _fail(path, f"bytes in {found}" if found == NO_TEXT else f"text in {found}, not GB18030/GBK",
@@ -226,7 +230,7 @@ def _open_text(path: Path) -> tuple[Records, str, str]:
                     _REEXPORT.format(name=name))
     if nul:
         raise _fail(path, "NUL characters", "a text export (the file looks binary or mixes encodings)", _SAVE_AS)
-    with path.open(encoding=encoding, newline="") as f:
+    with path.open(encoding=encoding, newline="", errors="replace") as f:  # the records say where bytes are bad
         head = [f.readline() for _ in range(60)]
     hint = re.fullmatch(r'"?sep=(.)"?,*', head[0].strip().lower()) if head else None
     delimiter = hint.group(1) if hint else sniff_delimiter([line for line in head if line])
