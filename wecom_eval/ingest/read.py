@@ -344,7 +344,6 @@ class TableStream:
     def __init__(self, path: Path, records: Records, *, score: Score, format: str, encoding: str | None = None,
                  delimiter: str | None = None, sheet: str | None = None, epoch: dt.datetime = EXCEL_1900,
                  chunk_rows: int = CHUNK_ROWS) -> None:
-        self._records = records
         self.chunk_rows = chunk_rows
         self.problems: list[Problem] = []
         self.rows = 0
@@ -380,6 +379,7 @@ class TableStream:
         rows: list[list[object]] = []
         lines: list[int] = []
         text = self.head.format == "csv"  # every cell a str: one join tells a blank row, much faster
+        full = self.chunk_rows
         for line, row in self._rest:
             if not ("".join(row).strip() if text else _any_filled(row)):  # type: ignore[arg-type]
                 continue
@@ -394,13 +394,14 @@ class TableStream:
                 row = list(row) + [None] * (width - len(row))
             rows.append(row)
             lines.append(line)
-            if len(rows) >= self.chunk_rows:
+            if len(rows) >= full:
                 held = _trailing_notes(rows)  # notes at the end of a chunk may yet be followed by data
-                if held < len(rows):
-                    cut = len(rows) - held
+                cut = len(rows) - held
+                if cut:
                     self.rows += cut
                     yield self._piece(rows[:cut], lines[:cut])
                     rows, lines = rows[cut:], lines[cut:]
+                full = len(rows) + self.chunk_rows
         held = _trailing_notes(rows)
         self.head.skipped += lines[len(rows) - held:]
         self.head.skipped.sort()
