@@ -243,7 +243,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-COUNT = {"files": 0, "loaded": 0, "refused": 0, "read": 0, "unreadable": 0}
+COUNT = {"loaded": 0, "refused": 0, "read": 0, "unreadable": 0}
 
 
 def tally(outcome: str) -> None:
