@@ -122,6 +122,8 @@ class Context:
     wave: str | None = None
     salt: str | None = None
     today: dt.date | None = None  # the day of the load (default: today in the plan's time zone)
+    as_of: dt.date | None = None  # the export date of snapshot kinds (members), from --as-of
+    people: Any = None  # wecom_eval.ingest.people.People: who is already loaded (members and the roster)
 
 
 @dataclass

@@ -22,7 +22,7 @@ import datetime as dt
 import os
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -39,18 +39,34 @@ from wecom_eval.ingest.departments import DepartmentIndex
 from wecom_eval.ingest.kinds import KindSpec
 from wecom_eval.ingest.kinds import kind as kind_spec
 from wecom_eval.ingest.mapping import Mappings, load_mappings
-from wecom_eval.ingest.read import CHUNK_ROWS, open_table
+from wecom_eval.ingest.people import People
+from wecom_eval.ingest.read import CHUNK_ROWS, TableStream, open_table
 from wecom_eval.ingest.survey import salt_from_env
 from wecom_eval.kpis import refresh_rollups
 from wecom_eval.lock import writer_lock
 from wecom_eval.plan import RolloutPlan, load_plan
-from wecom_eval.raw import Landed, land_file
+from wecom_eval.raw import Landed, land_file, land_records
 from wecom_eval.schema import LOAD_ORDER, TABLES, Table
 from wecom_eval.validate import ROW, check_staged, coerce_frame
 from wecom_eval.warehouse import LoadResult, Warehouse, duckdb_config
 
 Progress = Callable[[str], None]
 _COLUMN_AT_END = r"(, column )([\w/]+)$"
+SNAPSHOT_KINDS = ("members",)  # kinds whose files are dated snapshots (--as-of)
+PEOPLE_KINDS = ("members", "approvals")  # kinds that join to the members and roster already loaded
+REDUCED_RAW_KINDS = ("checkins",)  # kinds whose raw copy keeps only the columns used (DESIGN §10)
+
+
+def used_columns(sheets: Iterable[Sheet]) -> Iterator[dict[str, object]]:
+    """The rows of a file (its chunks) with only the columns its kind uses, as text (for a reduced raw copy)."""
+    first = True
+    for sheet in sheets:
+        columns = sorted(sheet.match.columns.items())
+        if first:
+            yield {"file": sheet.raw.path.name, "columns": {f: sheet.header(f) for f, _p in columns}}
+            first = False
+        for line, row in zip(sheet.lines, sheet.raw.rows, strict=True):
+            yield {"line": line, **{f: None if row[p] is None else str(row[p]) for f, p in columns}}
 
 
 @dataclass
@@ -123,14 +139,24 @@ def _typed(name: str, frame: pd.DataFrame, source: str, columns: dict[str, str],
     return pa.Table.from_pandas(coerced, preserve_index=False)
 
 
+def _open(path: Path, spec: KindSpec, ctx: Context, *, sheet_name: str | None) -> TableStream:
+    wanted, aliases = spec.field_names, ctx.mappings.aliases
+    return open_table(path, score=lambda row: score_row(row, wanted, aliases), sheet=sheet_name,
+                      chunk_rows=CHUNK_ROWS if spec.streams else sys.maxsize)
+
+
+def _sheets(path: Path, spec: KindSpec, ctx: Context, head: Sheet, *, sheet_name: str | None) -> Iterator[Sheet]:
+    """The file read again, chunk by chunk, with the columns matched the first time."""
+    for chunk in _open(path, spec, ctx, sheet_name=sheet_name).chunks():
+        yield Sheet(chunk, head.match, head.source)
+
+
 def _read_file(path: Path, spec: KindSpec, ctx: Context, *, sheet_name: str | None
-               ) -> tuple[FileReport, Parts] | None:
-    """One file read, parsed and typed in chunks: its report and rows (None if it could not be read)."""
-    wanted = spec.field_names
+               ) -> tuple[FileReport, Parts, Sheet] | None:
+    """One file read, parsed and typed in chunks: its report, rows and matched header (None if unreadable)."""
     aliases = ctx.mappings.aliases
     try:
-        stream = open_table(path, score=lambda row: score_row(row, wanted, aliases), sheet=sheet_name,
-                            chunk_rows=CHUNK_ROWS if spec.streams else sys.maxsize)
+        stream = _open(path, spec, ctx, sheet_name=sheet_name)
     except InputError as exc:
         ctx.log.extend(exc.problems)
         return None
@@ -167,7 +193,7 @@ def _read_file(path: Path, spec: KindSpec, ctx: Context, *, sheet_name: str | No
         notes.append(f"departments to create: {len(new_departments)} "
                      f"({', '.join(ctx.departments.by_id[i] for i in new_departments[:5])}"
                      f"{', …' if len(new_departments) > 5 else ''})")
-    return FileReport(path, stream.describe(), columns, notes, rows), parts
+    return FileReport(path, stream.describe(), columns, notes, rows), parts, head
 
 
 # ---- validation against the warehouse's rules, before anything is written ----------------------
@@ -300,19 +326,38 @@ def _check_all(wh: Warehouse, per_file: list[tuple[FileReport, Parts]], *, refer
     return problems
 
 
+def _latest_members_only(per_file: list[tuple[FileReport, Parts]]) -> None:
+    """Several snapshots in one ingest: each member's row comes from the latest (all are kept as snapshots)."""
+    import pyarrow.compute as pc
+
+    dated = sorted((max(pc.max(t["observed_on"]).as_py() for t in parts["member_status"] if t.num_rows), n)
+                   for n, (_r, parts) in enumerate(per_file)
+                   if any(t.num_rows for t in parts.get("member_status", [])))
+    later: set[str] = set()
+    for _day, n in reversed(dated):
+        parts = per_file[n][1]
+        members = parts.get("members", [])
+        seen = pa.array(sorted(later), pa.string())
+        parts["members"] = [t.filter(pc.invert(pc.is_in(t["userid"].cast(pa.string()), value_set=seen)))
+                            for t in members]
+        later |= {u for t in members for u in t["userid"].drop_null().to_pylist()}
+
+
 # ---- the whole ingest --------------------------------------------------------------------
 
 def ingest(kind: str, files: Sequence[str | os.PathLike[str]], *, home: Home | None = None,
            plan: RolloutPlan | None = None, wave: str | None = None, sheet: str | None = None,
            mapping: Sequence[str | os.PathLike[str]] = (), salt: str | None = None, dry_run: bool = False,
-           progress: Progress | None = None, today: dt.date | None = None) -> IngestReport:
+           progress: Progress | None = None, as_of: dt.date | None = None,
+           today: dt.date | None = None) -> IngestReport:
     """Load ``files`` of one KIND into the warehouse, or change nothing and raise.
 
     Parameters
     ----------
     kind
         One of ``roster``, ``activity``, ``survey``, ``legacy-approvals``, ``training``,
-        ``tickets`` (see :data:`wecom_eval.ingest.kinds.KINDS`).
+        ``tickets``, ``members``, ``approvals``, ``checkins``, ``customer-contacts`` (see
+        :data:`wecom_eval.ingest.kinds.KINDS`).
     files
         CSV/text exports or XLSX workbooks; all are validated before any is loaded.
     home, plan
@@ -328,6 +373,9 @@ def ingest(kind: str, files: Sequence[str | os.PathLike[str]], *, home: Home | N
         names. Only the demo passes one.
     dry_run
         Validate everything and report, but land and load nothing.
+    as_of
+        The export date of a ``members`` export (a status snapshot of that day); default the
+        date in each file's name.
     today
         The day of the load (default: today in the plan's time zone); events dated after
         the next day are refused.
@@ -347,6 +395,10 @@ def ingest(kind: str, files: Sequence[str | os.PathLike[str]], *, home: Home | N
     if wave is not None and kind != "survey":
         raise InputError("wecom-eval ingest", [Problem("--wave", wave, "no --wave for this kind",
                                                        "--wave names a survey wave; use it with `ingest survey`.")])
+    if as_of is not None and kind not in SNAPSHOT_KINDS:
+        raise InputError("wecom-eval ingest", [Problem("--as-of", as_of.isoformat(), "no --as-of for this kind",
+                                                       "--as-of dates a members export (a status snapshot); use it "
+                                                       "with `ingest members`.")])
     if not files:
         raise InputError("wecom-eval ingest", [Problem("FILE", None, "at least one file to ingest")])
     home = home or Home.from_env()
@@ -365,7 +417,7 @@ def ingest(kind: str, files: Sequence[str | os.PathLike[str]], *, home: Home | N
         done = False
         try:
             report = _ingest(spec, paths, wh, home=home, plan=plan, mappings=mappings, wave=wave, sheet=sheet,
-                             salt=salt, dry_run=dry_run, say=say,
+                             salt=salt, dry_run=dry_run, say=say, as_of=as_of,
                              today=today or dt.datetime.now(ZoneInfo(plan.timezone)).date())
             done = not dry_run
             return report
@@ -378,12 +430,15 @@ def ingest(kind: str, files: Sequence[str | os.PathLike[str]], *, home: Home | N
 
 def _ingest(spec: KindSpec, paths: list[Path], wh: Warehouse, *, home: Home, plan: RolloutPlan,
             mappings: Mappings, wave: str | None, sheet: str | None, salt: str | None, dry_run: bool,
-            say: Progress, today: dt.date) -> IngestReport:
+            say: Progress, today: dt.date, as_of: dt.date | None = None) -> IngestReport:
     existing = wh.frame("departments") if wh.count("departments") else None
     departments = DepartmentIndex.from_frame(plan, existing, strip_prefix=mappings.strip_prefix)
     log = ProblemLog()
-    ctx = Context(spec.name, plan, mappings, departments, log, wave=wave, salt=salt, today=today)
+    people = People.from_warehouse(wh) if spec.name in PEOPLE_KINDS else None
+    ctx = Context(spec.name, plan, mappings, departments, log, wave=wave, salt=salt, today=today, as_of=as_of,
+                  people=people)
     reports: list[FileReport] = []
+    heads: list[Sheet] = []
     per_file: list[tuple[FileReport, Parts]] = []
     for path in paths:
         say(f"reading {path}")
@@ -391,10 +446,14 @@ def _ingest(spec: KindSpec, paths: list[Path], wh: Warehouse, *, home: Home, pla
         read = _read_file(path, spec, ctx, sheet_name=sheet)
         if read is None:
             continue
-        reports.append(read[0])
+        report, parts, head = read
+        reports.append(report)
+        heads.append(head)
         if len(log) == before:
-            per_file.append(read)
+            per_file.append((report, parts))
     log.summarise()
+    if spec.name in SNAPSHOT_KINDS:
+        _latest_members_only(per_file)
     problems: list[Problem] = list(log.problems)
     problems += _check_all(wh, per_file, references=not problems)
     if problems:
@@ -402,8 +461,13 @@ def _ingest(spec: KindSpec, paths: list[Path], wh: Warehouse, *, home: Home, pla
     if dry_run:
         return IngestReport(spec.name, reports, {}, mappings.files, dry_run=True)
 
-    for report in reports:
-        report.landed = land_file(home.raw, f"file-{spec.name}", report.path)
+    for report, head in zip(reports, heads, strict=True):
+        if spec.name in REDUCED_RAW_KINDS:  # keep only the columns used (check-ins carry locations)
+            sheets = _sheets(report.path, spec, ctx, head, sheet_name=sheet)
+            report.landed = land_records(home.raw, f"file-{spec.name}", report.path.name, used_columns(sheets))
+            report.notes.append("raw copy keeps only the columns used (no location, Wi-Fi or device)")
+        else:
+            report.landed = land_file(home.raw, f"file-{spec.name}", report.path)
     tables: dict[str, list[pa.Table]] = {}
     for name in LOAD_ORDER:
         # Checked already: the rows go in as typed Arrow chunks, without their line numbers.
