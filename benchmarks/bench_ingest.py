@@ -15,10 +15,18 @@ machine. Peak memory is the child's maximum resident set size (``os.wait4``, the
 ``/usr/bin/time -v`` prints as "Maximum resident set size"); CPU is user + system time of
 all its threads, which a busy machine inflates less than wall time.
 
-Figures on the project's 2-core machine (Dec 2026), 2.73 M rows, 212 MB:
+Figures on the project's 2-core machine, 5 Dec 2026, 2.73 M rows, 217 MB, the machine
+shared with six other sessions (load average 12-22, so wall times are inflated several
+times over; CPU time and peak memory are the fair comparison):
 
-    before streaming (commit c16daf3): ingest 27.4 s, 3.1 GB peak
-    after:                              see the note of issue 16 (this script's output)
+    before streaming (c16daf3, ``--this`` a snapshot of it, --fresh-only, load ~19):
+        ingest            wall 244.0 s (225.8-328.4)  CPU 29.2 s (29.2-29.3)  peak 2510 MB
+    before, an earlier sitting at load ~8:
+        ingest            wall  30.3 s (28.2-32.0)                            peak 3374 MB
+        no-op re-ingest   wall 126.1 s (118.3-129.6)                          peak 3375 MB
+    after (load ~20):
+        ingest            wall 161.6 s (117.1-239.1)  CPU 18.8 s (18.8-19.3)  peak  685 MB
+        no-op re-ingest   wall 276.6 s (104.4-348.4)  CPU 20.6 s (20.4-21.2)  peak  864 MB
 
 The goal (issue 16 item 7, issue 18 item 3): under 1 GB peak, no slower than before.
 This is not a timed test; record the figures you measure in the issue note.
