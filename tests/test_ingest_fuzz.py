@@ -194,8 +194,8 @@ def files(draw: st.DrawFn) -> tuple[str, str, bytes]:
     kind, header, rows = draw(tables())
     fmt = draw(st.sampled_from(["csv", "csv", "xlsx"]))
     data = csv_bytes(draw, header, rows) if fmt == "csv" else xlsx_bytes(draw, header, rows)
-    if draw(st.integers(0, 9)) == 0:  # cut short, as an interrupted download (drawn as a share: a
-        data = data[:len(data) * draw(st.integers(0, 1000)) // 1000]  # workbook's length varies with its save time)
+    if draw(st.integers(0, 9)) == 0:  # cut short, as an interrupted download; the cut is drawn as a share
+        data = data[:len(data) * draw(st.integers(0, 1000)) // 1000]  # (a workbook's length varies with its save time)
     return kind, fmt, data
 
 
