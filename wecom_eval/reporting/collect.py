@@ -260,8 +260,8 @@ class Report:
 
         self._check_name(name, "table")
         if frame.empty:  # nothing to show (no alerts, no survey yet): say so, record nothing
-            _display_markdown(f"*{title}：{text.t('no_rows', self.language)}*" if self.language == "zh"
-                              else f"*{title}: {text.t('no_rows', self.language)}*")
+            _display_note(f"*{title}：{text.t('no_rows', self.language)}*" if self.language == "zh"
+                          else f"*{title}: {text.t('no_rows', self.language)}*")
             return
         if is_restricted(frame):
             raise ValueError(f"table {name!r} is a restricted named list ({frame.attrs.get('wecom_eval_restricted')}); "
@@ -283,7 +283,7 @@ class Report:
         presented = tables.present(shown, self.language, formats=formats, labels=labels)
         _display(tables.styled(presented, caption=title))
         if note:
-            _display_markdown(f"<small>{note}</small>")
+            _display_note(note, small=True)
         record = {"name": name, "title": title, "people": jsonable(people), "floor": self.floor,
                   "keys": list(keys), "within": list(within), "formats": dict(formats or {}),
                   "labels": dict(labels or {}),
@@ -320,10 +320,14 @@ class Report:
         self._save()
 
     def note(self, markdown: str) -> None:
-        """Display a short markdown note (already in the report's language); an empty one shows nothing."""
+        """Display a short markdown note (already in the report's language); an empty one shows nothing.
+
+        Only ``**bold**``, ``*italic*`` and ``- `` lists are markup; everything else, text from
+        data included, is shown as text (:func:`.safe_text.notes_html`).
+        """
         if not markdown or not markdown.strip():
             return
-        _display_markdown(markdown)
+        _display_note(markdown)
         self._collected.notes.append(markdown)
         self._save()
 
@@ -491,10 +495,12 @@ def _display(obj: Any) -> None:
     display(obj)
 
 
-def _display_markdown(markdown: str) -> None:
-    from IPython.display import Markdown, display
+def _display_note(markdown: str, *, small: bool = False) -> None:
+    from IPython.display import HTML, display
 
-    display(Markdown(markdown))
+    from wecom_eval.reporting.safe_text import notes_html
+
+    display(HTML(notes_html(markdown, small=small)))
 
 
 def _display_png(png: bytes, *, width: int) -> None:

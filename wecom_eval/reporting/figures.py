@@ -11,6 +11,8 @@
 
 Each returns a :class:`matplotlib.figure.Figure`; notebooks show it with
 ``report.show_figure`` so it is embedded in the HTML and available to the slide deck.
+Tick and legend labels taken from the data (departments, survey choices) go through
+:func:`.safe_text.chart_label`: one short line, and a ``$`` never starts mathtext.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ import seaborn as sns
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+
+from wecom_eval.reporting.safe_text import chart_label
 
 # CJK families in order of preference (simplified Chinese first).
 CJK_FAMILIES: tuple[str, ...] = (
@@ -177,7 +181,8 @@ def trend_chart(data: pd.DataFrame, *, x: str, y: str, low: str | None = None, h
     colours = sns.color_palette(list(PALETTE), n_colors=max(len(groups), 1))
     for (name, part), colour in zip(groups, colours, strict=True):
         part = part.sort_values(x)
-        ax.plot(part[x], part[y], marker="o", markersize=4, color=colour, label=name, linewidth=2)
+        ax.plot(part[x], part[y], marker="o", markersize=4, color=colour,
+                label=None if name is None else chart_label(name), linewidth=2)
         if low is not None and high is not None:
             ax.fill_between(part[x], part[low].astype(float), part[high].astype(float), color=colour, alpha=0.15,
                             linewidth=0)
@@ -219,7 +224,7 @@ def estimate_chart(data: pd.DataFrame, *, label: str, estimate: str, low: str, h
     hi = rows[high].to_numpy(float)
     ax.hlines(ys, lo, hi, color="#7a7a7a", linewidth=2)
     ax.scatter(est, ys, color=colours, s=45, zorder=3)
-    ax.set_yticks(ys, rows[label].astype(str))
+    ax.set_yticks(ys, [chart_label(v) for v in rows[label]])
     if target is not None:
         ax.axvline(target, linestyle="--", color=TARGET_COLOUR, linewidth=1.5, label=target_label)
         ax.legend(loc="lower right")
@@ -263,7 +268,7 @@ def likert_chart(counts: pd.DataFrame, *, item: str = "item", score: str = "scor
                         color="white" if k in (1, 5) else "#222222")
         left = left + width
     ax.axvline(0, color="#444444", linewidth=1)
-    ax.set_yticks(ys, shares.index.astype(str))
+    ax.set_yticks(ys, [chart_label(v) for v in shares.index])
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{abs(v):.0%}"))
     ax.set_xlim(-1, 1)
     ax.set_title(title, pad=30)
@@ -299,7 +304,8 @@ def bar_chart(data: pd.DataFrame, *, label: str, value: str, title: str = "", xl
     """Horizontal bars, largest first (e.g. the needs survey's most-wanted improvements)."""
     rows = data.sort_values(value, ascending=True)
     fig, ax = new_figure((9.0, max(2.2, 0.38 * len(rows) + 1.2)))
-    ax.barh(rows[label].astype(str), rows[value], color=PALETTE[0], height=0.65)
+    ax.barh(np.arange(len(rows)), rows[value], color=PALETTE[0], height=0.65)
+    ax.set_yticks(np.arange(len(rows)), [chart_label(v) for v in rows[label]])
     for yy, vv in enumerate(rows[value]):
         ax.text(vv, yy, f" {vv:.0%}" if percent else f" {vv:,.0f}", va="center", fontsize=9)
     if percent:
