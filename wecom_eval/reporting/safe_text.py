@@ -175,5 +175,5 @@ def chart_label(value: Any, *, max_chars: int = LABEL_CHARS) -> str:
     return clean(value, max_chars=max_chars).replace("$", r"\$")
 
 
-__all__ = ["CONTENT_SECURITY_POLICY", "CSP_META", "FORMULA_PREFIXES", "MAX_CHARS", "chart_label", "clean", "html", "inline_html", "notes_html", "pptx", "robot_markdown",
-           "xlsx"]
+__all__ = ["CONTENT_SECURITY_POLICY", "CSP_META", "FORMULA_PREFIXES", "MAX_CHARS", "chart_label", "clean", "html",
+           "inline_html", "notes_html", "pptx", "robot_markdown", "xlsx"]
