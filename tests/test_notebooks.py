@@ -200,6 +200,34 @@ def test_no_table_describes_fewer_people_than_the_floor(demo, report):
                     or count >= floor, (table["name"], row)
 
 
+@pytest.mark.parametrize("report", list(REPORTS))
+def test_no_hidden_cell_can_be_worked_out_by_subtraction(demo, report):
+    """The attack: the rows of a table (or of one part of it, ``within``) add up to a published total,
+    so the total minus the shown rows is what the hidden rows hold together. One hidden row alone
+    would be recovered exactly; every set of siblings must hide none or at least two."""
+    folder = demo["results"][report].folder
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    language = manifest["parameters"]["language"]
+    wb = openpyxl.load_workbook(folder / "tables.xlsx")
+    tried = 0
+    for table in manifest["tables"]:
+        if not isinstance(table["people"], str):
+            continue
+        header, rows = _cells(wb[table["name"][:31]], 3)
+        column = header.index(text.column_label(table["people"], language))
+        parts = [header.index(text.column_label(w, language)) for w in table["within"]]
+        siblings: dict[tuple, list[tuple]] = {}
+        for row in rows:
+            siblings.setdefault(tuple(row[i] for i in parts), []).append(row)
+        for part, members in siblings.items():
+            hidden = [r for r in members if r[column] in ("—", None)]
+            shown = sum(r[column] for r in members if r[column] not in ("—", None))
+            tried += 1
+            assert len(hidden) != 1, (f"{table['name']} {part}: {hidden[0][0]} = published total − {shown} "
+                                      "(the shown rows)")
+    assert tried
+
+
 def test_deepening_review_agrees_with_the_generators_truth(demo):
     truth = json.loads((demo["home"].demo / "truth.json").read_text(encoding="utf-8"))
     realised = truth["efficiency"]["realised"]["launch_did"]["log_effect"]

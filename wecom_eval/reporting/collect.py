@@ -98,8 +98,9 @@ def enforce_floor(frame: pd.DataFrame, *, people: str, floor: int, keys: Iterabl
     Applies :func:`wecom_eval.privacy.suppress` (small groups, then complementary
     suppression so that a hidden value cannot be worked out from a total). Key columns
     (``keys`` and the usual :data:`KEY_COLUMNS`) stay visible; every other column,
-    ``people`` included, is blanked in hidden rows. A frame that a KPI function already
-    suppressed keeps its earlier hidden rows. Returns the new frame (without the
+    ``people`` included, is blanked in hidden rows. Rows hidden before (a KPI function's
+    ``suppressed`` flag, or a blank ``people``) stay hidden and are protected by their
+    siblings like any small group. Returns the new frame (without the
     ``suppressed``/``suppression`` flags) and the number of hidden rows; ``frame`` is not
     changed.
 
@@ -115,16 +116,18 @@ def enforce_floor(frame: pd.DataFrame, *, people: str, floor: int, keys: Iterabl
     if people not in frame.columns:
         raise ValueError(f"people={people!r} is not a column of the table; columns are {list(frame.columns)}")
     work = frame.reset_index(drop=True)
-    earlier = work["suppressed"].fillna(False).astype(bool).to_numpy() if "suppressed" in work else None
+    # Rows hidden before (flagged by a KPI function, or whose number of people was left blank)
+    # take part in complementary suppression like any small group.
+    earlier = work[people].isna().to_numpy()
+    if "suppressed" in work:
+        earlier = earlier | work["suppressed"].fillna(False).astype(bool).to_numpy()
     work = work.drop(columns=[c for c in ("suppressed", "suppression") if c in work.columns])
     labels = [c for c in work.columns if (c in KEY_COLUMNS or c in set(keys)) and c != people]
     by = [c for c in labels if c not in within]
     out = privacy.suppress(work, size=people, by=by, within=list(within), min_group_size=floor,
-                           keep=[c for c in labels if c not in by])
+                           keep=[c for c in labels if c not in by], hidden_before=earlier)
     hidden = out.pop("suppressed").to_numpy(dtype=bool)
     out = out.drop(columns=["suppression"])
-    if earlier is not None:
-        hidden = hidden | earlier
     return out, int(hidden.sum())
 
 

@@ -40,7 +40,7 @@ ELLIPSIS = "…"
 # The robot's markdown: what makes a tag, mention, link, code, quote, heading or emphasis.
 _ROBOT = str.maketrans({"<": "＜", ">": "＞", "[": "［", "]": "］", "*": "＊", "_": "＿", "`": "｀",
                         "#": "＃", "~": "～", "\\": "＼"})
-_URL_SCHEME = re.compile(r"(?i)([a-z][a-z0-9+.-]*):(//)?")
+_URL = re.compile(r"(?i)\b(javascript|vbscript|data|file)\s*:|://")
 _SPACES = re.compile(r"\s+")
 
 
@@ -137,12 +137,12 @@ def robot_markdown(value: Any, *, max_chars: int = MAX_CHARS) -> str:
 
     Examples
     --------
-    >>> robot_markdown("<@all> **急** [点我](http://x.cn)")
-    '＜@all＞ ＊＊急＊＊ ［点我］(http:／／x.cn)'
+    >>> robot_markdown("<@all> **急** [点我](http://x.cn) javascript:alert(1)")
+    '＜@all＞ ＊＊急＊＊ ［点我］(http:／／x.cn) javascript：alert(1)'
     """
     s = clean(value, max_chars=max_chars).translate(_ROBOT)
     # A bare address would still be turned into a link by the chat client.
-    return _URL_SCHEME.sub(lambda m: m.group(1) + ":" + ("／／" if m.group(2) else ""), s)
+    return _URL.sub(lambda m: f"{m.group(1)}：" if m.group(1) else ":／／", s)
 
 
 def xlsx(value: Any) -> tuple[str, bool]:
