@@ -11,7 +11,7 @@
 
 Each returns a :class:`matplotlib.figure.Figure`; notebooks show it with
 ``report.show_figure`` so it is embedded in the HTML and available to the slide deck.
-Tick and legend labels taken from the data (departments, survey choices) go through
+Titles, tick and legend labels (they may hold data: departments, survey questions, choices) go through
 :func:`.safe_text.chart_label`: one short line, and a ``$`` never starts mathtext.
 """
 
@@ -55,6 +55,7 @@ TARGET_COLOUR = "#c62828"
 # Likert 1..5: two reds, a neutral grey, two blues (colour-blind safe diverging).
 LIKERT_COLOURS: tuple[str, ...] = ("#b2182b", "#ef8a62", "#d9d9d9", "#67a9cf", "#2166ac")
 PNG_DPI = 160
+TITLE_CHARS = 120  # a figure title longer than this is cut with "…"
 
 
 class FontMissing(RuntimeError):
@@ -196,7 +197,7 @@ def trend_chart(data: pd.DataFrame, *, x: str, y: str, low: str | None = None, h
         _percent_axis(ax)
         top = np.nanmax([1.0, np.nanmax(data[high]) if high else 0.0])
         ax.set_ylim(0, min(1.05, top + 0.05))
-    ax.set_title(title)
+    ax.set_title(chart_label(title, max_chars=TITLE_CHARS))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if hue is not None or target is not None:
@@ -230,7 +231,7 @@ def estimate_chart(data: pd.DataFrame, *, label: str, estimate: str, low: str, h
         ax.legend(loc="lower right")
     if percent:
         _percent_axis(ax, "x")
-    ax.set_title(title)
+    ax.set_title(chart_label(title, max_chars=TITLE_CHARS))
     ax.set_xlabel(xlabel)
     ax.grid(axis="y", visible=False)
     fig.tight_layout()
@@ -271,7 +272,7 @@ def likert_chart(counts: pd.DataFrame, *, item: str = "item", score: str = "scor
     ax.set_yticks(ys, [chart_label(v) for v in shares.index])
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{abs(v):.0%}"))
     ax.set_xlim(-1, 1)
-    ax.set_title(title, pad=30)
+    ax.set_title(chart_label(title, max_chars=TITLE_CHARS), pad=30)
     ax.set_xlabel(xlabel)
     ax.grid(axis="y", visible=False)
     ax.legend(ncol=5, loc="lower center", bbox_to_anchor=(0.5, 1.0), fontsize=9, handlelength=1.2)
@@ -292,7 +293,7 @@ def event_study_chart(effects: pd.DataFrame, *, x: str = "event_time", estimate:
     ax.plot(rows[x], rows[estimate], marker="o", color=PALETTE[0], linewidth=2)
     if percent:
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:+.0%}"))
-    ax.set_title(title)
+    ax.set_title(chart_label(title, max_chars=TITLE_CHARS))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     fig.tight_layout()
@@ -310,7 +311,7 @@ def bar_chart(data: pd.DataFrame, *, label: str, value: str, title: str = "", xl
         ax.text(vv, yy, f" {vv:.0%}" if percent else f" {vv:,.0f}", va="center", fontsize=9)
     if percent:
         _percent_axis(ax, "x")
-    ax.set_title(title)
+    ax.set_title(chart_label(title, max_chars=TITLE_CHARS))
     ax.set_xlabel(xlabel)
     ax.grid(axis="y", visible=False)
     fig.tight_layout()

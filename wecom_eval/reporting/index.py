@@ -50,11 +50,12 @@ def render(reports_dir: Path) -> str:
         if m.get("notebook"):
             links.append(f'<a href="{safe_text.html(folder)}/{safe_text.html(m["notebook"])}">ipynb</a>')
         status = m.get("status", "?")
+        known = status in ("succeeded", "failed")
         title = text.report_title(m.get("report", "?"), "zh")
         rows.append(
-            f"<tr class='{safe_text.html(status)}'><td><b>{safe_text.html(title)}</b><br><span class=en>"
+            f"<tr class='{status if known else 'unknown'}'><td><b>{safe_text.html(title)}</b><br><span class=en>"
             f"{safe_text.html(m.get('report', '?'))}</span></td><td>{safe_text.html(m.get('as_of', ''))}</td>"
-            f"<td class=status>{safe_text.html(text.t(status, 'zh') if status in ('succeeded', 'failed') else status)}"
+            f"<td class=status>{safe_text.html(text.t(status, 'zh') if known else status)}"
             f"</td><td>{safe_text.html(m.get('started', '').replace('T', ' '))}</td>"
             f"<td>{m.get('duration_seconds', 0):.0f} s</td><td>{' · '.join(links)}</td></tr>")
     body = "\n".join(rows) or f"<tr><td colspan=6>{_bi('no_data')}</td></tr>"

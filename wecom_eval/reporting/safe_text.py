@@ -8,7 +8,8 @@ function for its format, and nowhere else escapes:
   Content-Security-Policy that forbids every script) (``<``, ``>``, ``&``, quotes as entities);
 * :func:`notes_html` — the report's own short markdown (``**bold**``, ``*italic*``, ``- ``
   lists) turned into HTML after escaping everything, so no tag, attribute or link can come
-  from the text;
+  from the text; text from data placed into a note first goes through :func:`note_field`, so
+  it cannot add emphasis either;
 * :func:`robot_markdown` — the group robot's markdown: characters that make mentions
   (``<@…>``), links, font tags or formatting are replaced by their full-width look-alikes;
 * :func:`xlsx` — a text cell and whether it needs Excel's invisible "quote prefix" (text
@@ -132,6 +133,16 @@ def notes_html(markdown: str, *, small: bool = False) -> str:
     return f"<small>{body}</small>" if small else body
 
 
+def note_field(value: str) -> str:
+    """Text from data placed into a note's markdown: one line (:func:`clean`), and its ``*``
+    become "∗" (U+2217), never emphasis.
+
+    >>> note_field("**销售部**\\n- 第二行")
+    '∗∗销售部∗∗ - 第二行'
+    """
+    return clean(value).replace("*", "\u2217")
+
+
 def robot_markdown(value: Any, *, max_chars: int = MAX_CHARS) -> str:
     """Text for one line of a group robot's markdown: no mention, tag, link or formatting.
 
@@ -176,4 +187,4 @@ def chart_label(value: Any, *, max_chars: int = LABEL_CHARS) -> str:
 
 
 __all__ = ["CONTENT_SECURITY_POLICY", "CSP_META", "FORMULA_PREFIXES", "MAX_CHARS", "chart_label", "clean", "html",
-           "inline_html", "notes_html", "pptx", "robot_markdown", "xlsx"]
+           "inline_html", "note_field", "notes_html", "pptx", "robot_markdown", "xlsx"]
