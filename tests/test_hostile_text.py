@@ -23,13 +23,12 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from demo_home import demo_home
 from hostile import CORPUS, MARKERS, department
 from html_tree import content_security_policy, parse
 from pptx import Presentation
 
 from wecom_eval import notify
-from wecom_eval.home import Home
-from wecom_eval.plan import load_plan
 from wecom_eval.reporting import runner, safe_text
 
 pytestmark = pytest.mark.slow
@@ -58,8 +57,6 @@ def _ingest(home: Path, env: dict[str, str], *args: str) -> None:
 
 @pytest.fixture(scope="module")
 def hostile_home(tmp_path_factory):
-    from wecom_eval.demo import DemoConfig, build_demo
-
     root = tmp_path_factory.mktemp("hostile-home")
     (root / "params" / "mappings").mkdir(parents=True)
     shutil.copy(REPO / "params" / "rollout.yaml", root / "params" / "rollout.yaml")
@@ -79,13 +76,7 @@ def hostile_home(tmp_path_factory):
     tickets = [[f"HX-{k:03d}", "2026-05-11 09:00", "2026-05-11 09:20", "2026-05-11 11:00", CORPUS[m]]
                for k, m in enumerate(MARKERS)]
     _write_csv(files / "tickets.csv", ["工单号", "创建时间", "首次响应时间", "解决时间", "分类"], tickets)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("WECOM_EVAL_HOME", str(root))
-        for name, value in SALT.items():
-            mp.setenv(name, value)
-        home = Home.from_env()
-        plan = load_plan(home.plan)
-        build_demo(home, DemoConfig(employees=300), plan)
+    with demo_home(root, SALT) as (home, _plan):
         env = dict(os.environ)
         _ingest(root, env, "roster", str(files / "roster.csv"))
         _ingest(root, env, "survey", str(files / "survey.csv"))

@@ -17,10 +17,9 @@ from pathlib import Path
 import nbformat
 import openpyxl
 import pytest
+from demo_home import demo_home
 from pptx import Presentation
 
-from wecom_eval.home import Home
-from wecom_eval.plan import load_plan
 from wecom_eval.reporting import kpis_json, runner, text
 from wecom_eval.reporting.collect import KEY_COLUMNS
 from wecom_eval.reporting.params import REPORTS, parameters_cell
@@ -77,20 +76,12 @@ def test_notebook_reads_like_a_report(report):
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """A 300-person demo organisation with every report run on it (the monthly one in English)."""
-    from wecom_eval.demo import DemoConfig, build_demo
-
     root = tmp_path_factory.mktemp("demo-home")
     (root / "params").mkdir()
     shutil.copy(REPO / "params" / "rollout.yaml", root / "params" / "rollout.yaml")
     (root / "params" / "launch-review.yaml").write_text("power_simulations: 60\n", encoding="utf-8")
     (root / "params" / "monthly.yaml").write_text("language: en\n", encoding="utf-8")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("WECOM_EVAL_HOME", str(root))
-        for name, value in SECRETS.items():
-            mp.setenv(name, value)
-        home = Home.from_env()
-        plan = load_plan(home.plan)
-        build_demo(home, DemoConfig(employees=300), plan)
+    with demo_home(root, SECRETS) as (home, plan):
         results = runner.run_all(home, as_of=AS_OF, overrides={"n_boot": 199}, cell_timeout=300, progress=None)
     return {"home": home, "plan": plan, "results": {r.report: r for r in results}}
 
