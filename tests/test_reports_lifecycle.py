@@ -111,6 +111,10 @@ def test_a_killed_run_leaves_no_process_that_publishes_and_nothing_the_next_run_
     worker = runner._owner(staging, runner.STAGING)
     kernel = started(home)[0]
     assert worker and alive(worker) and alive(kernel)
+    # the kernel's connection file is in the home, not the system temp dir
+    argv = Path(f"/proc/{kernel}/cmdline").read_bytes().decode().split("\0")
+    connection = Path(argv[argv.index("-f") + 1])
+    assert connection.is_relative_to(home.data / runner.KERNEL_DIR) and connection.exists(), connection
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=WAIT)
     # the worker dies with the command, the kernel with the worker
@@ -123,6 +127,7 @@ def test_a_killed_run_leaves_no_process_that_publishes_and_nothing_the_next_run_
     _out, err = second.communicate(timeout=WAIT)
     assert second.returncode == 0, err
     assert not staging_folders(home) and not list((home.data / runner.JOBS_DIR).iterdir())
+    assert not connection.exists()
     manifest = json.loads((home.reports / "weekly" / AS_OF / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["status"] == "succeeded"
     assert f"weekly/{AS_OF}/report.html" in (home.reports / INDEX).read_text(encoding="utf-8")

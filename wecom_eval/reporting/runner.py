@@ -22,8 +22,9 @@ and the warehouse lock. Each worker dies with the command that started it (Linux
 parent-death signal; elsewhere a watchdog thread), and its kernel with the worker
 (ipykernel's parent poller), so a killed ``wecom-eval run`` leaves no process that could
 still publish; the staging folders and job folders such a run leaves behind are removed by
-the next run. Nothing is written outside the home: job folders live in ``data/.jobs/``, the
-kernel's IPython and Jupyter runtime folders in ``data/.kernel/``, and IPython's history is off.
+the next run. Nothing is written outside the home: job folders live in ``data/.jobs/``; the
+kernel's IPython, Jupyter runtime and temporary folders (``TMPDIR``: its connection file) in
+``data/.kernel/``; IPython's history is off.
 
 A run is built in a hidden staging folder and moved into place when it ends, so a reader
 never sees half a run. A failed run keeps its executed notebook (with the error) and a
@@ -255,6 +256,7 @@ def run_jobs(prepared: Sequence[Job], *, jobs: int = DEFAULT_JOBS, progress: Any
             held.enter_context(writer_lock(report_lock(home, name), what=f"the lock of report {name}"))
         held.enter_context(writer_lock(home.lock))
         remove_abandoned(home)
+        _fresh_kernel_folders(home)
         pool = held.enter_context(ThreadPoolExecutor(max_workers=min(jobs, len(prepared))))
         futures = {}
         for i, job in enumerate(prepared):
@@ -279,7 +281,16 @@ def _home_environment(home: Home) -> dict[str, str]:
     """What keeps a worker and its kernel writing only under the home."""
     kernel = home.data / KERNEL_DIR
     return {HOME_ENV: str(home.root), "IPYTHONDIR": str(kernel / "ipython"),
-            "JUPYTER_RUNTIME_DIR": str(kernel / "runtime"), PARENT_ENV: str(os.getpid())}
+            "JUPYTER_RUNTIME_DIR": str(kernel / "runtime"), "TMPDIR": str(kernel / "tmp"),
+            PARENT_ENV: str(os.getpid())}
+
+
+def _fresh_kernel_folders(home: Home) -> None:
+    """Empty the kernels' temporary and runtime folders (a killed kernel leaves its connection file)."""
+    for name in ("tmp", "runtime"):
+        folder = home.data / KERNEL_DIR / name
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
 
 
 def _alive(pid: int) -> bool:
