@@ -13,6 +13,8 @@ Slides (16:9):
 
 Every slide's title is in its title placeholder (outline view, screen readers and slide
 sorters find it), and the speaker notes hold the definitions of the KPIs the slide shows.
+Every text goes through :func:`.safe_text.pptx` (one line each; no characters that hide or
+reorder text); python-pptx escapes the XML.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from pptx.enum.shapes import MSO_SHAPE
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
-from wecom_eval.reporting import text
+from wecom_eval.reporting import safe_text, text
 from wecom_eval.reporting.collect import COLLECTED, TARGET_IDS
 from wecom_eval.reporting.figures import VERDICT_COLOURS
 from wecom_eval.reporting.tables import format_interval
@@ -61,7 +63,7 @@ def _fill(shape: Any, content: str, *, size: int, bold: bool = False, colour: RG
         para = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
         para.alignment = align
         run = para.add_run()
-        run.text = line
+        run.text = safe_text.pptx(line)
         run.font.size = Pt(size)
         run.font.bold = bold
         run.font.name = FONT
@@ -77,7 +79,7 @@ def _slide(prs: Any, title: str, notes: str = "") -> Any:
     slide = prs.slides.add_slide(prs.slide_layouts[TITLE_ONLY])
     _title(slide, title)
     if notes:
-        slide.notes_slide.notes_text_frame.text = notes
+        slide.notes_slide.notes_text_frame.text = "\n".join(safe_text.pptx(line) for line in notes.split("\n"))
     return slide
 
 
@@ -125,7 +127,7 @@ def _scorecard(prs: Any, meta: Mapping[str, Any]) -> None:
         table.rows[i].height = row_h
     for j, head in enumerate(heads):
         cell = table.cell(0, j)
-        cell.text = head
+        cell.text = safe_text.pptx(head)
         _style_cell(cell, size=15, bold=True, colour=RGBColor(0xFF, 0xFF, 0xFF))
     for i, kpi in enumerate(TARGET_IDS, start=1):
         k = meta["targets"].get(kpi, {})
@@ -134,7 +136,7 @@ def _scorecard(prs: Any, meta: Mapping[str, Any]) -> None:
                   fmt_value(k.get("estimate"), unit), _interval(k), text.verdict_label(k.get("verdict"), lang) or "—"]
         for j, value in enumerate(values):
             cell = table.cell(i, j)
-            cell.text = str(value)
+            cell.text = safe_text.pptx(value)
             _style_cell(cell, size=15, bold=j == 6)
         light = slide.shapes.add_shape(MSO_SHAPE.OVAL, Inches(0.6 + 0.17), top + row_h * i + Inches(0.2),
                                        Inches(0.38), Inches(0.38))
