@@ -113,11 +113,11 @@ def satisfaction_row(warehouse: Warehouse, plan: RolloutPlan, *, last_day: dt.da
             note = "no satisfaction survey yet" if chosen is None else \
                 f"wave {chosen} has no answers to the overall item {OVERALL_ITEM!r}"
         return {**row, "estimate": None, "ci_low": None, "ci_high": None, "verdict": "not_measured", "n": len(overall),
-                "method": None, "note": note}
+                "method": None, "note": note, "verdict_basis": "none"}
     result = stats.mean_vs_target(overall.to_numpy(), target=target, alpha=ALPHA, n_boot=n_boot, seed=seed)
     method = f"单样本 t 检验，{chosen} 轮" if language == "zh" else f"one-sample t, wave {chosen}"
     return {**row, "estimate": result.estimate, "ci_low": result.ci_low, "ci_high": result.ci_high,
-            "verdict": result.verdict, "n": int(result.n), "method": method,
+            "verdict": result.verdict, "n": int(result.n), "method": method, "verdict_basis": "fixed_sample:t",
             "note": "; ".join(result.warnings) or None}
 
 

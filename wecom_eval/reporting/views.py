@@ -367,7 +367,8 @@ def efficiency_evidence(report: Report) -> dict[str, Any]:
     row = efficiency.efficiency_row(cal, report.plan, design=design, language=report.language)
     out["row"] = row
     out["sentence"] = v(report, "efficiency_sentence", gain=row["estimate"], low=row["ci_low"], high=row["ci_high"],
-                        p=f"{row['confidence']:.0%}", target=row["target"],
+                        p=f"{row['confidence']:.0%}", target=row["target"], p_zero=row["p_value"],
+                        p_target=row["target_p_value"],
                         verdict=text.verdict_label(row["verdict"], report.language))
     sample, _ = efficiency.launch_sample(records, report.plan)
     cells = efficiency.cell_means(sample)

@@ -77,6 +77,9 @@ class DidResult(_Result):
     cr1_ci_high: float
     cr1_p_value: float
     warnings: list[str] = field(default_factory=list)
+    #: The ``target_effect`` tested one-sidedly (NaN when none) and its p-value.
+    target_effect: float = math.nan
+    target_p_value: float = math.nan
 
     @property
     def efficiency_gain(self) -> float:

@@ -10,7 +10,7 @@ cluster-robust t beside them.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Literal
@@ -44,10 +44,12 @@ from ._results import DidResult
 Inference = Literal["auto", "classical", "cluster", "wild", "randomization"]
 INFERENCES = ("auto", "classical", "cluster", "wild", "randomization")
 
-#: ``inference="auto"`` chooses randomization inference when the number of possible
-#: assignments times alpha is at least this (at least two assignments can be as extreme
-#: as the actual one at a rejection, e.g. 40 assignments at alpha = 0.05).
-AUTO_MIN_EXTREME = 2
+#: ``inference="auto"`` chooses randomization inference when at least this many
+#: assignments of the treated clusters are possible (2 of 12 departments give 66, 3 of 12
+#: give 220). It depends on the design only, never on ``alpha``: the same data always get
+#: the same method (40 assignments let the p-value reach 0.025, enough for the reports'
+#: one-sided 5 % bounds).
+AUTO_MIN_ASSIGNMENTS = 40
 #: The wild bootstrap needs at least this many clusters.
 MIN_CLUSTERS_WILD = 4
 
@@ -85,6 +87,7 @@ def did(
     fe: Sequence[str] = (),
     covariates: Sequence[str] = (),
     weights: Literal["auto", "rademacher", "webb"] = "auto",
+    target_effect: float | None = None,
 ) -> DidResult:
     r"""Difference-in-differences by OLS with few-cluster-valid inference.
 
@@ -117,9 +120,9 @@ def did(
         assignments, else ``n_boot`` random ones); needs treatment constant within
         clusters.
         ``auto``: ``randomization`` when treatment is assigned by cluster and at least
-        ``2 / alpha`` assignments are possible (40 at alpha = 0.05: 2 of 12 treated
-        departments give 66, 3 of 12 give 220), otherwise ``wild``. The choice is stated
-        in ``result.inference``. In simulation (``benchmarks/sim_stats.py``: 12
+        40 assignments are possible (2 of 12 treated departments give 66, 3 of 12 give
+        220), otherwise ``wild``; the choice depends on the design only (never on
+        ``alpha``) and is stated in ``result.inference`` and ``result.method``. In simulation (``benchmarks/sim_stats.py``: 12
         departments, 3 pilots, no effect) both few-cluster methods keep their 5 % level
         when pilots are drawn at random (randomization 5.2 %, wild 5.9 %, CR1 14.5 %);
         when the pilots are the three largest or the three smallest departments the
@@ -137,6 +140,15 @@ def did(
         Extra numeric regressors.
     weights : {"auto", "rademacher", "webb"}
         Wild bootstrap weight distribution.
+    target_effect : float, optional
+        A target to test the effect against rather than zero (on the scale of
+        ``estimate``; for "30 % faster" on log turnaround, ``log(1 - 0.30)``):
+        ``target_p_value`` is then the one-sided p-value of ``H0: effect >= target_effect``
+        (the target is not reached) against ``effect < target_effect``, from the same
+        inference, :math:`p_2(\beta_0)/2` when the estimate is below the target and
+        :math:`1 - p_2(\beta_0)/2` otherwise, :math:`p_2` the two-sided p-value at
+        :math:`\beta_0` = ``target_effect`` that the interval inverts. So
+        ``target_p_value <= alpha / 2`` exactly when ``ci_high`` is below the target.
 
     Returns
     -------
@@ -242,6 +254,12 @@ def did(
     fit = design.fit
     beta = float(fit.beta[design.j_d])
     G, G1 = design.n_clusters, design.n_treated_clusters
+    scale = float(np.sum(fit.w * fit.ybar**2)) + fit.rss
+    if fit.rss <= 1e-20 * max(scale, 1e-300):
+        why = ("the outcome is constant (or explained exactly by the design): there is no "
+               "variation to estimate an uncertainty from, so no interval or test is given")
+        return _degenerate(design, beta, why, transform=transform, outcome=y_name, alpha=alpha,
+                           inference=inference, target_effect=target_effect)
 
     # -- the CR1 companion ------------------------------------------------------------
     cr1 = (math.nan, math.nan, math.nan, math.nan)
@@ -251,22 +269,24 @@ def did(
                 f"cluster={cluster!r} has only {G} cluster; cluster-robust inference needs "
                 "at least 2 (and few-cluster methods at least 4)"
             )
-        se_c = float(math.sqrt(fit.vcov_cr1()[design.j_d, design.j_d]))
+        se_c = float(math.sqrt(max(fit.vcov_cr1()[design.j_d, design.j_d], 0.0)))
         q = float(sps.t.ppf(1 - alpha / 2, G - 1))
         p_c = float(2 * sps.t.sf(abs(beta) / se_c, G - 1)) if se_c > 0 else math.nan
         cr1 = (se_c, beta - q * se_c, beta + q * se_c, p_c)
 
     rng = np.random.default_rng(seed)
-    if inference == "auto":
-        inference = _choose_auto(design, n_boot=n_boot, alpha=alpha)
+    auto = inference == "auto"
+    if auto:
+        inference = _choose_auto(design)
 
     n_draws, enumerated = 0, False
     if inference == "classical":
-        se = float(math.sqrt(fit.vcov_classical()[design.j_d, design.j_d]))
+        se = float(math.sqrt(max(fit.vcov_classical()[design.j_d, design.j_d], 0.0)))
         df = float(fit.df_resid)
         q = float(sps.t.ppf(1 - alpha / 2, df))
         lo, hi = beta - q * se, beta + q * se
         p = float(2 * sps.t.sf(abs(beta) / se, df)) if se > 0 else math.nan
+        pfun = _t_pvalue(beta, se, df)
         method = f"OLS, classical standard errors, t with {fit.df_resid} df"
         if cluster is not None:
             warnings.append(
@@ -276,6 +296,7 @@ def did(
     elif inference == "cluster":
         se, lo, hi, p = cr1
         df = float(G - 1)
+        pfun = _t_pvalue(beta, se, df)
         method = f"OLS, CR1 cluster-robust standard errors, t with {G - 1} df"
         if G < 30 or G1 < 10:
             warnings.append(
@@ -293,6 +314,7 @@ def did(
         test = WildLinearTest(fit, _unit(fit.k, design.j_d), V)
         se, df = test.std_error, float(G - 1)
         p = test.pvalue(0.0)
+        pfun = test.pvalue
         lo, hi = invert_test(test.pvalue, beta, se, alpha)
         n_draws = V.shape[0]
         how = "all" if enumerated else "random"
@@ -307,8 +329,8 @@ def did(
                 "the wild bootstrap is unreliable (usually far too conservative) with so few"
             )
     else:  # randomization
-        p, lo, hi, n_draws, enumerated = _randomization(
-            design, alpha=alpha, n_boot=n_boot, rng=rng, cluster=cluster
+        p, lo, hi, n_draws, enumerated, pfun = _randomization(
+            design, alpha=alpha, n_boot=n_boot, rng=rng, cluster=cluster, warnings=warnings, auto=auto
         )
         se, df = cr1[0], float(G - 1)
         how = "every one of the" if enumerated else "a random sample of"
@@ -329,6 +351,10 @@ def did(
         )
     nan3 = (math.nan, math.nan, math.nan)
     rel = (math.expm1(beta), _expm1(lo), _expm1(hi)) if transform == "log" else nan3
+    target_p = math.nan
+    if target_effect is not None:
+        p2 = float(pfun(float(target_effect)))
+        target_p = p2 / 2 if beta < target_effect else 1.0 - p2 / 2
 
     return DidResult(
         estimate=beta,
@@ -355,6 +381,30 @@ def did(
         cr1_ci_high=cr1[2],
         cr1_p_value=cr1[3],
         warnings=warnings,
+        target_effect=math.nan if target_effect is None else float(target_effect),
+        target_p_value=target_p,
+    )
+
+
+def _t_pvalue(beta: float, se: float, df: float) -> Callable[[float], float]:
+    def pvalue(b0: float) -> float:
+        return float(2 * sps.t.sf(abs(beta - b0) / se, df)) if se > 0 else math.nan
+    return pvalue
+
+
+def _degenerate(design: _Design, beta: float, why: str, *, transform: str, outcome: str, alpha: float,
+                inference: str, target_effect: float | None) -> DidResult:
+    """The result for data that leave nothing to test: the estimate, no interval, and why."""
+    nan = math.nan
+    return DidResult(
+        estimate=beta, std_error=0.0, ci_low=nan, ci_high=nan, p_value=nan,
+        inference="none" if inference == "auto" else inference, n_obs=design.fit.n_obs,
+        n_clusters=design.n_clusters, n_treated_clusters=design.n_treated_clusters,
+        relative_change=math.expm1(beta) if transform == "log" else nan, relative_ci_low=nan,
+        relative_ci_high=nan, alpha=alpha, outcome=outcome, transform=transform,
+        method=f"no inference: {why}", n_draws=0, enumerated=False, df=nan, cr1_std_error=nan,
+        cr1_ci_low=nan, cr1_ci_high=nan, cr1_p_value=nan, warnings=[why],
+        target_effect=nan if target_effect is None else float(target_effect), target_p_value=nan,
     )
 
 
@@ -530,12 +580,12 @@ def _n_assignments(design: _Design) -> int:
     return math.comb(design.n_clusters, design.n_treated_clusters)
 
 
-def _choose_auto(design: _Design, *, n_boot: int, alpha: float) -> Inference:
+def _choose_auto(design: _Design) -> Inference:
     """Randomization inference when assignment is by cluster and rich enough, else wild."""
     by_cluster = design.treated_by_cluster is not None and not np.isnan(
         design.treated_by_cluster
     ).any()
-    if by_cluster and _n_assignments(design) * alpha >= AUTO_MIN_EXTREME:
+    if by_cluster and _n_assignments(design) >= AUTO_MIN_ASSIGNMENTS:
         return "randomization"
     if design.n_clusters >= MIN_CLUSTERS_WILD:
         return "wild"
@@ -554,8 +604,10 @@ def _randomization(
     n_boot: int,
     rng: np.random.Generator,
     cluster: str | None,
-) -> tuple[float, float, float, int, bool]:
-    """RI-t over assignments of the treated clusters; returns p, ci, draws, enumerated."""
+    warnings: list[str],
+    auto: bool = False,
+) -> tuple[float, float, float, int, bool, Callable[[float], float]]:
+    """RI-t over assignments of the treated clusters; returns p, ci, draws, enumerated, p(b0)."""
     t_cl = design.treated_by_cluster
     if t_cl is None or np.isnan(t_cl).any():
         raise ValueError(
@@ -564,7 +616,10 @@ def _randomization(
         )
     G, G1 = design.n_clusters, design.n_treated_clusters
     n_assign = math.comb(G, G1)
-    if 1.0 / n_assign > alpha:
+    if 1.0 / n_assign > alpha and auto:
+        warnings.append(f"only {n_assign} possible assignments: the p-value cannot fall below "
+                        f"{1 / n_assign:.3f}, so nothing can be shown at alpha={alpha}")
+    elif 1.0 / n_assign > alpha:
         raise ValueError(
             f"randomization inference with {G1} treated of {G} clusters has only "
             f"{n_assign} possible assignments, so its p-value can never be below "
@@ -600,7 +655,7 @@ def _randomization(
     beta = float(design.fit.beta[design.j_d])
     se = float(math.sqrt(design.fit.vcov_cr1()[design.j_d, design.j_d]))
     lo, hi = invert_test(pvalue, beta, se, alpha)
-    return pvalue(0.0), lo, hi, T.shape[0] - (0 if enumerated else 1), enumerated
+    return pvalue(0.0), lo, hi, T.shape[0] - (0 if enumerated else 1), enumerated, pvalue
 
 
 def _ri_statistics(
