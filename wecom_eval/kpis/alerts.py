@@ -37,13 +37,13 @@ import pandas as pd
 
 from wecom_eval import privacy
 from wecom_eval.kpis._base import COMPANY, By, Context, Source, as_date, finish, keys_of, week_ends
-from wecom_eval.kpis.paths import Align, Shape, first_days, judge, path_value
+from wecom_eval.kpis.paths import Align, Shape, first_days, judge, look_of, path_value, planned_looks
 from wecom_eval.plan import RolloutPlan
 from wecom_eval.workcal import WorkCalendar
 
 Language = Literal["zh", "en"]
 COLUMNS = ["kind", "severity", "level", "department_id", "group", "kpi", "feature", "week", "value", "expected",
-           "gap", "since_week", "since_date", "count", "message"]
+           "gap", "since_week", "since_date", "count", "message", "p_value", "p_adjusted"]
 MESSAGES = {
     "zh": {
         "behind_path": "{group}{what}为 {value:.1%}，低于目标路径 {expected:.1%}（差 {gap_pp:.1f} 个百分点），"
@@ -121,10 +121,33 @@ def _behind(series: list[dict[str, Any]], *, kpi: str, level: str, census: bool,
     while k > 0 and flags[k - 1]:
         k -= 1
     last = points[-1]
-    shown = judge(successes=last["successes"], n=last["n"], value=last["path"], census=census, alpha=alpha)
+    shown = judge(successes=last["successes"], n=last["n"], value=last["path"], census=census, alpha=alpha,
+                  look=look_of(plan, last["date"]), planned_looks=planned_looks(plan))
     return {"value": last["estimate"], "expected": last["path"], "gap": last["estimate"] - last["path"],
             "week": last["week"], "since_week": points[k]["week"], "since_date": points[k]["week_start"],
-            "severity": "high" if shown["verdict"] == "missed" else "low", "count": int(round(last["n"]))}
+            "severity": "high" if shown["verdict"] == "missed" else "low", "count": int(round(last["n"])),
+            "p_value": shown["p_less"]}
+
+
+def _adjust_behind(out: pd.DataFrame, *, alpha: float) -> pd.DataFrame:
+    """Benjamini-Hochberg over the report's behind-path alerts that rest on a sample.
+
+    The family is every ``behind_path`` alert with a p-value (registration counts the whole
+    roster and has none: its shortfall is a fact). ``p_value`` is the anytime p-value of
+    "at or above the path" from the weekly confidence sequence; an alert is ``high`` only
+    when its adjusted p-value is at most ``alpha``, otherwise ``low`` (below the path, but
+    within what chance gives across this many groups).
+    """
+    from wecom_eval.stats import benjamini_hochberg
+
+    out["p_value"] = out["p_value"].astype(float)
+    out["p_adjusted"] = math.nan
+    tested = (out["kind"] == "behind_path") & out["p_value"].notna()
+    if tested.any():
+        res = benjamini_hochberg(out.loc[tested, "p_value"].to_numpy(), alpha=alpha)
+        out.loc[tested, "p_adjusted"] = res.p_adjusted
+        out.loc[tested, "severity"] = np.where(res.reject, "high", "low")
+    return out
 
 
 def alerts(source: Source, plan: RolloutPlan, *, as_of: dt.date, align: Align = "go_live",
@@ -238,7 +261,7 @@ def alerts(source: Source, plan: RolloutPlan, *, as_of: dt.date, align: Align = 
             rows.append(_alert("behind_path", found["severity"], level, dep_id, group, kpi=kpi, feature=feature,
                                week=found["week"], value=found["value"], expected=found["expected"],
                                gap=found["gap"], since_week=found["since_week"], since_date=found["since_date"],
-                               count=found["count"], message=message))
+                               count=found["count"], message=message, p_value=found["p_value"]))
 
         # week-over-week drop of the active rate (visible groups only)
         visible = act.loc[~act["suppressed"]]
@@ -306,7 +329,7 @@ def alerts(source: Source, plan: RolloutPlan, *, as_of: dt.date, align: Align = 
                                        group=str(dep) + ("" if language == "en" else " "), count=int(n),
                                        grace=grace_days)))
 
-    out = pd.DataFrame(rows, columns=COLUMNS)
+    out = _adjust_behind(pd.DataFrame(rows, columns=COLUMNS), alpha=alpha)
     for col in ("department_id", "week", "since_week", "count"):
         out[col] = out[col].astype("Int64")
     for col in ("value", "expected", "gap"):
