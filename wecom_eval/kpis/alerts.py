@@ -7,8 +7,11 @@ Each alert says what, where, by how much and since when (DESIGN §6):
     or of a department below its target path (:mod:`wecom_eval.kpis.paths`) this week.
     ``gap`` is figure − path; ``since_week`` is the first week of the unbroken run of weeks
     behind that ends now (read at each rollout week's end). ``severity`` is ``high`` when
-    the shortfall is shown (the upper confidence bound is below the path — always so for
-    registration, which is a count), ``low`` when it could still be noise.
+    the shortfall is shown — always so for registration, which is a count; for the sampled
+    rates when the upper bound of the weekly confidence sequence is below the path *and*
+    the alert survives Benjamini-Hochberg at 5 % across the report's family of behind-path
+    alerts (``p_value`` raw anytime, ``p_adjusted`` adjusted) —, ``low`` when it could still
+    be noise (with 30 departments on their paths, about 15 are below by chance every week).
 ``registration_stragglers``
     Employees not registered ``grace_days`` or more after their department went live (or
     they were hired): a count per department and company-wide. The names are in the
