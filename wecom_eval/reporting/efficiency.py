@@ -191,7 +191,8 @@ def efficiency_row(result: Any, plan: RolloutPlan, *, design: LaunchDesign | Non
 
 def verdict_basis(result: Any) -> str:
     """``kpis.json``'s ``verdict_basis`` of a DiD verdict: the inference behind the bound."""
-    return {"randomization": "randomization", "wild": "wild_bootstrap", "cluster": "cluster_robust_t",
+    return {"randomization": "randomization", "randomization_sized": "randomization:size_standardised",
+            "wild": "wild_bootstrap", "cluster": "cluster_robust_t",
             "classical": "classical_t"}.get(result.inference, "none")
 
 

@@ -41,8 +41,8 @@ from ._ols import (
 )
 from ._results import DidResult
 
-Inference = Literal["auto", "classical", "cluster", "wild", "randomization"]
-INFERENCES = ("auto", "classical", "cluster", "wild", "randomization")
+Inference = Literal["auto", "classical", "cluster", "wild", "randomization", "randomization_sized"]
+INFERENCES = ("auto", "classical", "cluster", "wild", "randomization", "randomization_sized")
 
 #: ``inference="auto"`` chooses randomization inference when at least this many
 #: assignments of the treated clusters are possible (2 of 12 departments give 66, 3 of 12
@@ -119,7 +119,17 @@ def did(
         clusters are treated (exact enumeration when there are at most ``n_boot``
         assignments, else ``n_boot`` random ones); needs treatment constant within
         clusters.
-        ``auto``: ``randomization`` when treatment is assigned by cluster and at least
+        ``randomization_sized``: randomization inference on each cluster's before-after
+        change standardised for its size (Ferman & Pinto 2019): the change
+        :math:`\Delta_g` has variance :math:`A + \sigma^2_w(1/n_{g,0} + 1/n_{g,1})`
+        (department shocks plus sampling noise that shrinks with the department's
+        records); :math:`\sigma^2_w` is the pooled within-cell variance and :math:`A` is
+        estimated from the spread of the changes under the null, so that the standardised
+        changes are exchangeable across departments of any size. Needs the plain 2 x 2
+        design (no ``fe``/``covariates``), treatment constant within clusters and every
+        cluster observed before and after.
+        ``auto``: ``randomization_sized`` for the plain 2 x 2 design (``randomization``
+        with ``fe`` or ``covariates``) when treatment is assigned by cluster and at least
         40 assignments are possible (2 of 12 treated departments give 66, 3 of 12 give
         220), otherwise ``wild``; the choice depends on the design only (never on
         ``alpha``) and is stated in ``result.inference`` and ``result.method``. In simulation (``benchmarks/sim_stats.py``: 12
@@ -217,9 +227,9 @@ def did(
     >>> res = stats.did(df, outcome="hours", treated="pilot", post="post", cluster="dept",
     ...                 transform="log")
     >>> res.inference, res.n_clusters, res.n_treated_clusters, res.n_draws
-    ('randomization', 12, 3, 220)
+    ('randomization_sized', 12, 3, 220)
     >>> round(res.relative_change, 2), round(res.relative_ci_low, 2), round(res.relative_ci_high, 2)
-    (-0.23, -0.36, -0.12)
+    (-0.23, -0.34, -0.11)
     >>> res.p_value  # 1/220: no other assignment of 3 pilots gives a larger |t|
     0.004545...
     """
@@ -328,6 +338,17 @@ def did(
                 f"{'treated' if design.n_control_clusters > G1 else 'control'} cluster(s): "
                 "the wild bootstrap is unreliable (usually far too conservative) with so few"
             )
+    elif inference == "randomization_sized":
+        p, lo, hi, n_draws, enumerated, pfun = _randomization_sized(
+            design, alpha=alpha, n_boot=n_boot, rng=rng, cluster=cluster, warnings=warnings, auto=auto
+        )
+        se, df = cr1[0], float(G - 1)
+        how = "every one of the" if enumerated else "a random sample of"
+        method = (
+            f"randomization inference on size-standardised before-after changes of the {G} "
+            f"clusters ({G1} treated; {how} {n_draws} assignments; Ferman & Pinto 2019), "
+            "interval by test inversion"
+        )
     else:  # randomization
         p, lo, hi, n_draws, enumerated, pfun = _randomization(
             design, alpha=alpha, n_boot=n_boot, rng=rng, cluster=cluster, warnings=warnings, auto=auto
@@ -586,7 +607,7 @@ def _choose_auto(design: _Design) -> Inference:
         design.treated_by_cluster
     ).any()
     if by_cluster and _n_assignments(design) >= AUTO_MIN_ASSIGNMENTS:
-        return "randomization"
+        return "randomization_sized" if _changes(design) is not None else "randomization"
     if design.n_clusters >= MIN_CLUSTERS_WILD:
         return "wild"
     raise ValueError(
@@ -597,6 +618,121 @@ def _choose_auto(design: _Design) -> Inference:
 
 
 # -- randomization inference ------------------------------------------------------------
+def _assignments(design: _Design, n_boot: int, rng: np.random.Generator) -> tuple[np.ndarray, bool, int]:
+    """Treated indicators per assignment (rows), whether enumerated, and the actual row."""
+    t_cl = design.treated_by_cluster
+    assert t_cl is not None
+    G, G1 = design.n_clusters, design.n_treated_clusters
+    actual = t_cl.astype(bool)
+    n_assign = math.comb(G, G1)
+    if n_assign <= n_boot:
+        T = np.zeros((n_assign, G))
+        for i, idx in enumerate(combinations(range(G), G1)):
+            T[i, list(idx)] = 1.0
+        enumerated = True
+    else:
+        keys = rng.random((n_boot, G))
+        ranks = np.argsort(keys, axis=1)[:, :G1]
+        T = np.zeros((n_boot + 1, G))
+        T[0, actual] = 1.0
+        np.put_along_axis(T[1:], ranks, 1.0, axis=1)
+        enumerated = False
+    actual_row = int(np.flatnonzero((actual.astype(float) == T).all(axis=1))[0])
+    return T, enumerated, actual_row
+
+
+def _changes(design: _Design) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """Per cluster: before-after change of the mean and ``1/n_before + 1/n_after``, and the
+    pooled within-cell variance; None unless the design is the plain 2 x 2 with every
+    cluster observed before and after."""
+    fit, cl = design.fit, design.cluster
+    plain = fit.k == 4 and design.names[0] == "intercept" and design.names[3] == ":".join(design.names[1:3])
+    if cl is None or not plain or design.j_t is None or fit.X.shape[0] != 2 * design.n_clusters:
+        return None
+    G = design.n_clusters
+    n = np.zeros((G, 2))
+    mean = np.zeros((G, 2))
+    post = design.post.astype(int)
+    n[cl, post] = fit.w
+    mean[cl, post] = fit.ybar
+    if np.any(n == 0):
+        return None
+    df_within = fit.n_obs - fit.X.shape[0]
+    s2_within = fit.ss_within / df_within if df_within > 0 else 0.0
+    return mean[:, 1] - mean[:, 0], 1.0 / n[:, 0] + 1.0 / n[:, 1], float(s2_within)
+
+
+def sized_statistics(delta: np.ndarray, h: np.ndarray, s2_within: float, C: np.ndarray) -> np.ndarray:
+    """Size-standardised treated-minus-control contrasts for every row of ``delta`` and assignment.
+
+    ``delta``: (S, G) before-after changes under the null; ``h``: (G,) ``1/n_0 + 1/n_1``;
+    ``C``: (P, G) contrast rows (``1/G1`` on treated, ``-1/G0`` on control clusters). The
+    shock variance ``A`` is estimated per row from the spread of the changes (method of
+    moments, truncated at 0); returns (S, P).
+    """
+    G = delta.shape[1]
+    noise = s2_within * h
+    A = np.maximum(np.var(delta, axis=1, ddof=1) - noise.mean(), 0.0)
+    v = A[:, None] + noise[None, :]
+    v = np.where(v > 0, v, 1.0)
+    w = 1.0 / v
+    centre = (delta * w).sum(axis=1, keepdims=True) / w.sum(axis=1, keepdims=True)
+    z = (delta - centre) / np.sqrt(v)
+    if G < 2:
+        return np.zeros((delta.shape[0], C.shape[0]))
+    return z @ C.T
+
+
+def _randomization_sized(
+    design: _Design,
+    *,
+    alpha: float,
+    n_boot: int,
+    rng: np.random.Generator,
+    cluster: str | None,
+    warnings: list[str],
+    auto: bool = False,
+) -> tuple[float, float, float, int, bool, Callable[[float], float]]:
+    """Ferman-Pinto randomization inference; returns p, ci, draws, enumerated, p(b0)."""
+    parts = _changes(design)
+    t_cl = design.treated_by_cluster
+    if parts is None or t_cl is None or np.isnan(t_cl).any():
+        raise ValueError(
+            "inference='randomization_sized' needs the plain 2 x 2 design (no fe or covariates), "
+            f"treatment constant within each cluster of {cluster!r}, and every cluster observed "
+            "both before and after; use inference='randomization' or 'wild'"
+        )
+    delta, h, s2w = parts
+    G, G1 = design.n_clusters, design.n_treated_clusters
+    n_assign = math.comb(G, G1)
+    if 1.0 / n_assign > alpha:
+        warnings.append(f"only {n_assign} possible assignments: the p-value cannot fall below "
+                        f"{1 / n_assign:.3f}, so nothing can be shown at alpha={alpha}")
+    T, enumerated, actual_row = _assignments(design, n_boot, rng)
+    C = T / G1 - (1.0 - T) / (G - G1)
+    d = t_cl.astype(float)
+
+    def pvalue(b0: float) -> float:
+        stat = np.abs(sized_statistics((delta - b0 * d)[None, :], h, s2w, C)[0])
+        return float(np.mean(stat >= stat[actual_row] * (1.0 - 1e-10)))
+
+    def contrast(b0: float) -> float:
+        return float(sized_statistics((delta - b0 * d)[None, :], h, s2w, C)[0, actual_row])
+
+    beta = float(design.fit.beta[design.j_d])
+    se = float(math.sqrt(max(design.fit.vcov_cr1()[design.j_d, design.j_d], 0.0)))
+    centre = beta
+    span = 10.0 * (se if se > 0 else max(abs(beta), 1.0))
+    lo_b, hi_b = beta - span, beta + span
+    if contrast(lo_b) > 0 > contrast(hi_b):  # where the standardised contrast is zero: p = 1
+        for _ in range(100):
+            mid = 0.5 * (lo_b + hi_b)
+            lo_b, hi_b = (mid, hi_b) if contrast(mid) > 0 else (lo_b, mid)
+        centre = 0.5 * (lo_b + hi_b)
+    lo, hi = invert_test(pvalue, centre, se, alpha)
+    return pvalue(0.0), lo, hi, T.shape[0] - (0 if enumerated else 1), enumerated, pvalue
+
+
 def _randomization(
     design: _Design,
     *,
