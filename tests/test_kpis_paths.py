@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 from kpis_tiny_fixture import tiny
-from scipy.stats import norm
+from scipy.stats import binom
 from statsmodels.stats.proportion import proportion_confint
 
 from wecom_eval import kpis
@@ -76,17 +76,17 @@ def test_company_scorecard(wh) -> None:  # noqa: ANN001
     # 5 successes (0.3256 × 15.4 = 5.01)
     assert active["estimate"] == pytest.approx((5 / 14 + 5 / 15 + 3 * 5 / 16) / 5) and active["n"] == 15
     # the weekly confidence sequence: the tiny plan foresees 4 weekly looks, so week 3 spends
-    # alpha_3 = 0.05 / (4 + 1) = 0.01 on each side (a two-sided 98 % Wilson interval)
+    # alpha_3 = 0.05 / (4 + 1) = 0.01 on each side (a two-sided 98 % exact interval)
     assert active["look"] == 3 and active["verdict_basis"] == "confidence_sequence:spending"
-    lo, hi = proportion_confint(5, 15, alpha=0.02, method="wilson")
+    lo, hi = proportion_confint(5, 15, alpha=0.02, method="beta")
     assert (active["ci_low"], active["ci_high"]) == (pytest.approx(lo), pytest.approx(hi))
     assert active["path_value"] == pytest.approx(0.6 * smoothstep(20 / 21))
     # a one-off 90 % interval would call it behind (upper bound 0.55 < path 0.596), but the
-    # sequence's upper bound (0.63) still reaches the path: the score test's one-sided p of
-    # Phi((1/3 - 0.596) / sqrt(0.596 * 0.404 / 15)) = 0.0191 becomes 0.0191 / 0.2 = 0.095 anytime;
+    # sequence's upper bound (0.66) still reaches the path: the exact one-sided p
+    # P(Binomial(15, 0.596) <= 5) = 0.0363 becomes 0.0363 / (1/5) = 0.182 anytime;
     # the deadline is tomorrow, so the final target is not missed yet
-    z = (1 / 3 - active["path_value"]) / (active["path_value"] * (1 - active["path_value"]) / 15) ** 0.5
-    assert active["path_p_value"] == pytest.approx(5 * norm.cdf(z)) and 0.09 < active["path_p_value"] < 0.1
+    assert active["path_p_value"] == pytest.approx(5 * binom.cdf(5, 15, active["path_value"]))
+    assert 0.18 < active["path_p_value"] < 0.19
     assert active["path_verdict"] == "not_yet_shown" and active["verdict"] == "not_yet_shown"
 
     engaged = rows[("engaged_rate", None)]

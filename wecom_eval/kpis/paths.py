@@ -161,7 +161,7 @@ def judge(*, successes: float, n: float, value: float, census: bool, alpha: floa
     ``census`` figures (registration) are exact counts: no interval, verdict by the count.
     Others go through :func:`wecom_eval.stats.proportion_vs_target` with ``successes`` and
     ``n`` rounded to whole people. With ``look`` (the rollout week) the bounds are those of
-    the weekly confidence sequence (:func:`wecom_eval.stats.sequential.spent_alpha`): each
+    the weekly confidence sequence (exact Clopper-Pearson bounds) (:func:`wecom_eval.stats.sequential.spent_alpha`): each
     one-sided at ``alpha_k``, so that reading the verdict every week keeps the chance of ever
     a wrong "met" (or ever a wrong "missed") at ``alpha``; ``p_greater``/``p_less`` are the
     anytime p-values of "the value is not reached" / "the value is reached", comparable with
@@ -184,8 +184,12 @@ def judge(*, successes: float, n: float, value: float, census: bool, alpha: floa
     s_int = min(max(int(round(successes)), 0), n_int)
     value = min(max(value, 0.0), 1.0)
     a_look = alpha if look is None else spent_alpha(look, alpha=alpha, planned_looks=planned_looks)
-    r = proportion_vs_target(s_int, n_int, target=value, alpha=a_look)
-    p_less = proportion_vs_target(s_int, n_int, target=value, alpha=a_look, alternative="less").p_value
+    # the sequence spends a small alpha_k at each look, deep in the tails where the score
+    # test's normal approximation is too liberal: there the exact (Clopper-Pearson) bounds
+    method: Literal["wilson", "exact"] = "wilson" if look is None else "exact"
+    r = proportion_vs_target(s_int, n_int, target=value, alpha=a_look, method=method)
+    p_less = proportion_vs_target(s_int, n_int, target=value, alpha=a_look, alternative="less",
+                                  method=method).p_value
     if look is None:
         p_g, p_l, basis = r.p_value, p_less, "fixed_sample"
     else:

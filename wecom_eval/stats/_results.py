@@ -275,6 +275,11 @@ class PowerResult(_Result):
     n_treated: int
     curve: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
+    #: Probability that the verdict says "met" by true gain (see :func:`did_power`).
+    met: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: The shock model simulated: AR(1) lag-1 correlation and standard deviation.
+    rho: float = 0.0
+    sigma_shock: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -289,6 +294,12 @@ class VarianceComponents(_Result):
     n_weeks: int
     n_obs: int
     warnings: list[str] = field(default_factory=list)
+    #: Department-week shocks as a stationary AR(1): standard deviation and lag-1 correlation
+    #: (from the semivariogram; ``rho = 0`` means independent from week to week).
+    sigma_ar: float = math.nan
+    rho: float = 0.0
+    #: Measured semivariogram of the department-week shocks at lags 1, 2, ... weeks.
+    semivariogram: list[float] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
