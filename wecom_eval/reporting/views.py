@@ -229,7 +229,7 @@ def alert_table(report: Report, *, limit: int = 20) -> pd.DataFrame:
     found = kpis.alerts(report.warehouse, report.plan, as_of=report.period.end, language=language)
     found = found.head(limit)
     return found.rename(columns={"group": "subject", "since_week": "since"})[
-        ["kind", "severity", "subject", "message", "gap", "since"]].reset_index(drop=True)
+        ["kind", "severity", "subject", "message", "gap", "since", "p_value", "p_adjusted"]].reset_index(drop=True)
 
 
 def points_table(report: Report) -> pd.DataFrame:
@@ -295,6 +295,10 @@ def pilot_status(report: Report) -> pd.DataFrame:
         .reset_index(drop=True)
 
 
+#: The longest after-period the launch review searches for 80 % probability of "met".
+MAX_WEEKS = 26
+
+
 def power(report: Report) -> tuple[Any, str, Figure | None]:
     """Power and minimum detectable effect of the planned pilot comparison, a sentence and the curve.
 
@@ -324,10 +328,11 @@ def power(report: Report) -> tuple[Any, str, Figure | None]:
                              staff=per_dep["staff"].astype(int).tolist(),
                              approvals_per_staff_week=rate, weeks_pre=weeks_pre, weeks_post=weeks_post,
                              components=comps, effect=params.assumed_gain, pilots=pilots,
-                             n_sim=params.power_simulations, seed=params.seed)
+                             n_sim=params.power_simulations, seed=params.seed,
+                             target=report.plan.targets.pilot_efficiency.target, max_weeks=MAX_WEEKS)
     sentence = v(report, "power_sentence", departments=result.n_departments, treated=result.n_treated,
                  pre=weeks_pre, post=weeks_post, effect=result.effect, power=result.estimate, n_sim=result.n_sim,
-                 mde=result.mde, inference=result.inference)
+                 mde=result.mde, inference=text.lookup("methods", result.inference, report.language))
     curve = result.curve
     effect_col = "effect" if "effect" in curve else curve.columns[0]
     power_col = "power" if "power" in curve else curve.columns[1]
@@ -339,6 +344,15 @@ def power(report: Report) -> tuple[Any, str, Figure | None]:
                               ylabel=v(report, "power"), target_label="80%")
     fig.axes[0].xaxis.set_major_formatter(figures.PercentFormatter(xmax=1.0, decimals=0))
     return result, sentence, fig
+
+
+def show_met_probability(report: Report, result: Any) -> None:
+    """The table of P(the efficiency verdict says met) by true gain, from :func:`power`'s result."""
+    if result is None or result.met.empty:
+        return
+    target = report.plan.targets.pilot_efficiency.target
+    report.show_table(result.met, "power_met", title=v(report, "power_met_title"), people=None,
+                      note=v(report, "power_met_note", target=target, rho=result.rho, max_weeks=MAX_WEEKS))
 
 
 # ---- efficiency ----------------------------------------------------------------------------
@@ -612,6 +626,7 @@ __all__ = [
     "points_table",
     "power",
     "reconciliation",
+    "show_met_probability",
     "registration_trend_figure",
     "support_table",
     "survey",
