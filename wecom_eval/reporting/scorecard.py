@@ -16,7 +16,7 @@ reports read every week: their bounds and verdicts are those of the weekly confi
 sequence (:func:`wecom_eval.stats.sequential.spent_alpha`), wider than a one-off interval so
 that the chance of *ever* a wrong "met" (or "missed") over all weekly reports stays at 5 %.
 ``verdict_basis`` says which: ``confidence_sequence:spending``, ``census`` (registration
-counts the whole roster), ``fixed_sample:t`` (satisfaction, one survey wave),
+counts the whole roster), ``fixed_sample:clustered_t`` (satisfaction, one survey wave, clustered by department),
 ``randomization`` / ``wild_bootstrap`` (the pilot DiD), ``none`` (not measured).
 """
 

@@ -118,6 +118,8 @@ class EventStudyResult(_Result):
     outcome: str
     transform: str
     warnings: list[str] = field(default_factory=list)
+    #: The CR1 F test's p-value (over-rejects with few clusters; shown beside the flag's).
+    pretrend_f_p_value: float = math.nan
 
     def to_frame(self) -> pd.DataFrame:
         """Return ``effects``: one row per relative period, with the pre-trend flag beside."""
@@ -170,6 +172,9 @@ class TargetResult(_Result):
     boot_ci_high: float = math.nan
     exact_p_value: float = math.nan
     warnings: list[str] = field(default_factory=list)
+    #: With clusters: how many, and the design effect (clustered over simple-random variance).
+    n_clusters: int = 0
+    design_effect: float = math.nan
 
 
 @dataclass(frozen=True)
