@@ -171,6 +171,28 @@ def run_behind_alerts(reps: int, seed: int, departments: int = 30, look: int = 6
             "shown behind, weekly sequence + Benjamini-Hochberg": adjusted / reps}
 
 
+STAGGERED = {0: 3, 1: 3, 2: 4, 3: 5, 4: 5, 5: 6, 6: 7, 7: 7, 8: 8, 9: 9, 10: math.nan, 11: math.nan}
+
+
+def run_pretrend(reps: int, seed: int) -> tuple[int, int]:
+    """Twelve departments going live in weeks 3-9 (two never), parallel trends: pre-trend rejections at 5 %."""
+    rng = np.random.default_rng(seed)
+    wild = f_test = 0
+    for _ in range(reps):
+        parts = []
+        for d, g in STAGGERED.items():
+            level, n = rng.normal(0, 0.3), int(rng.integers(8, 30))
+            for w in range(1, 11):
+                eff = math.log(0.7) if not math.isnan(g) and w >= g else 0.0
+                logh = 3 + level + 0.02 * w + rng.normal(0, 0.1) + eff + rng.normal(0, 0.6, n)
+                parts.append(pd.DataFrame({"dept": d, "week": w, "go_live": g, "hours": np.exp(logh)}))
+        r = stats.event_study(pd.concat(parts, ignore_index=True), outcome="hours", unit="dept", time="week",
+                              first_treated="go_live", transform="log", n_boot=399, leads=3)
+        wild += int(r.pretrend_p_value <= 0.05)
+        f_test += int(r.pretrend_f_p_value <= 0.05)
+    return wild, f_test
+
+
 def issue15(R: int, seed: int, check: object, sections: set[str]) -> None:
     chk = check  # type: ignore[assignment]
     if "weekly" in sections:
@@ -215,6 +237,12 @@ def issue15(R: int, seed: int, check: object, sections: set[str]) -> None:
                   f"{R} rollouts) {mc_interval(met, R)}; predicted at launch {pred[g]:.1%}")
             chk(f"predicted - simulated P(met) at {g:.0%} (+50 % = 0)", 0.5 + pred[g] - met / R, 0.45,
                 0.55)  # type: ignore[operator]
+    if "pretrend" in sections:
+        n = max(R // 2, 100)
+        wild, f_test = run_pretrend(n, seed + 80)
+        print(f"\n9. pre-trend test under parallel trends, 12 departments (staggered), {n} rollouts: "
+              f"wild bootstrap Wald (the flag) {mc_interval(wild, n)}; CR1 F {mc_interval(f_test, n)}")
+        chk("pre-trend test size", wild / n, 0.03, 0.07)  # type: ignore[operator]
     if "alerts" in sections:
         print(f"\n10. 30 departments exactly on their path (week 6 of 12), {R} weekly reports")
         for label, value in run_behind_alerts(R, seed + 70).items():
@@ -226,8 +254,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=1000, help="simulated rollouts per check")
     ap.add_argument("--seed", type=int, default=20260302)
     ap.add_argument("--skip-extra", action="store_true", help="skip the non-random pilot check")
-    ap.add_argument("--sections", default="classic,weekly,size,power,met,alerts",
-                    help="comma-separated: classic (checks 1-4), weekly, size, power, met, alerts")
+    ap.add_argument("--sections", default="classic,weekly,size,power,met,pretrend,alerts",
+                    help="comma-separated: classic (checks 1-4), weekly, size, power, met, pretrend, alerts")
     args = ap.parse_args(argv)
     sections = set(args.sections.split(","))
     R = args.reps
