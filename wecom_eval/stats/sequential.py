@@ -238,16 +238,33 @@ def spent_alpha(look: int, *, alpha: float = 0.05, planned_looks: int = 12) -> f
     r"""The error rate a weekly verdict may spend at ``look`` so that all looks together keep ``alpha``.
 
     The reports read each adoption KPI every week and decide met / not yet shown / missed
-    from that week's figure. Reading a fixed-sample interval every week lets the chance of
-    *ever* saying a wrong verdict grow with the number of looks (about 40 % over ten
-    weekly looks at a true rate on the target). Spending ``alpha`` over the looks keeps it:
+    from that week's figure. Reading a fixed-sample bound every week lets the chance of
+    *ever* a wrong verdict grow with the number of looks (about half of twelve-week
+    rollouts at a true rate on the target). Bounds at ``spent_alpha`` keep it at ``alpha``.
 
+    Parameters
+    ----------
+    look : int
+        The look, counted from 1 (the rollout week); values below 1 count as 1.
+    alpha : float
+        The chance, over all looks, of ever a wrong bound on one side.
+    planned_looks : int
+        Looks the plan foresees (its weeks); later looks get geometrically less.
+
+    Returns
+    -------
+    float
+        :math:`\alpha_k`, the one-sided error rate of look ``k``'s bound.
+
+    Notes
+    -----
     :math:`\alpha_k = \alpha/(K+1)` for the planned looks :math:`k \le K` and
     :math:`\alpha_k = \alpha\,2^{-(k-K)}/(K+1)` after them, so
     :math:`\sum_{k\ge1}\alpha_k = \alpha` however long the reports go on. A bound at
-    :math:`\alpha_k` each week is then a time-uniform confidence sequence for the sequence
-    of weekly rates: by the union bound the chance that any look's bound is on the wrong
-    side of its week's true rate is at most :math:`\alpha`.
+    :math:`\alpha_k` each week is a time-uniform confidence sequence for the sequence of
+    weekly rates: by the union bound the chance that any look's bound is on the wrong side
+    of its week's true rate is at most :math:`\alpha`, whatever the dependence between
+    weeks.
 
     Why not :func:`confidence_sequence` (betting or normal mixture)? Those pool every week
     since the start into one running estimate: they cover the *average* rate since the
@@ -257,6 +274,14 @@ def spent_alpha(look: int, *, alpha: float = 0.05, planned_looks: int = 12) -> f
     The union bound needs neither assumption; its price is a wider bound (a one-sided
     z of 2.66 instead of 1.64 for ``alpha = 0.05`` and 12 planned looks).
 
+    References
+    ----------
+    Howard, Ramdas, McAuliffe & Sekhon (2021), Time-uniform, nonparametric, nonasymptotic
+    confidence sequences, Annals of Statistics 49:1055-1080 (the definition; the union
+    bound is their baseline construction).
+
+    Examples
+    --------
     >>> round(spent_alpha(3, alpha=0.05, planned_looks=12), 5)
     0.00385
     >>> round(spent_alpha(14, alpha=0.05, planned_looks=12), 5)
