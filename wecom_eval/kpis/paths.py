@@ -25,9 +25,15 @@ company's path.
 Verdicts
 --------
 ``path_verdict`` compares today's figure with today's point on the path; ``verdict`` compares
-it with the final target. Both come from :func:`wecom_eval.stats.proportion_vs_target`
-(Wilson score bounds, one-sided at 1 − alpha): **met** when the lower bound clears the
-value, **missed** when the upper bound is below it, otherwise **not yet shown**. Before a
+it with the final target. The reports read them every week, so both come from the weekly
+confidence sequence: :func:`wecom_eval.stats.proportion_vs_target` with exact
+(Clopper-Pearson) bounds, each one-sided at ``alpha_k`` = :func:`wecom_eval.stats.spent_alpha`
+of the rollout week, which keeps the chance of *ever* a wrong "met" (or "missed") over all
+the weekly reports at ``alpha``. **met** when the lower bound clears the value, **missed**
+when the upper bound is below it, otherwise **not yet shown**; then, within one scorecard,
+the target verdicts form a family and the path verdicts another, each adjusted by Holm
+(a claim survives only when its Holm-adjusted anytime p-value is at most ``alpha``;
+``p_value``/``p_adjusted`` and ``path_p_value``/``path_p_adjusted`` show both). Before a
 deadline the final target cannot be missed yet: a figure short of it is *not yet shown*.
 Registration counts the whole roster, not a sample: its figure is exact, so its verdicts
 compare the count itself (met when it reaches the value, missed when it does not), with no
@@ -161,9 +167,9 @@ def judge(*, successes: float, n: float, value: float, census: bool, alpha: floa
     ``census`` figures (registration) are exact counts: no interval, verdict by the count.
     Others go through :func:`wecom_eval.stats.proportion_vs_target` with ``successes`` and
     ``n`` rounded to whole people. With ``look`` (the rollout week) the bounds are those of
-    the weekly confidence sequence (exact Clopper-Pearson bounds) (:func:`wecom_eval.stats.sequential.spent_alpha`): each
-    one-sided at ``alpha_k``, so that reading the verdict every week keeps the chance of ever
-    a wrong "met" (or ever a wrong "missed") at ``alpha``; ``p_greater``/``p_less`` are the
+    the weekly confidence sequence (:func:`wecom_eval.stats.spent_alpha`): exact
+    Clopper-Pearson bounds, each one-sided at ``alpha_k``, so that reading the verdict every
+    week keeps the chance of ever a wrong "met" (or ever a wrong "missed") at ``alpha``; ``p_greater``/``p_less`` are the
     anytime p-values of "the value is not reached" / "the value is reached", comparable with
     ``alpha`` (and ready for Holm). Without ``look``: the one-off interval at ``alpha``.
     """
@@ -376,4 +382,5 @@ def scorecard(source: Source, plan: RolloutPlan, *, as_of: dt.date, by: By = "co
     return finish(out, notes=notes, definition=__doc__.split("Verdicts\n--------\n", 1)[1].strip())
 
 
-__all__ = ["KPIS", "holm_verdicts", "judge", "look_of", "planned_looks", "path_deadline", "path_share", "path_value", "scorecard", "target_of", "target_path"]
+__all__ = ["KPIS", "holm_verdicts", "judge", "look_of", "path_deadline", "path_share", "path_value", "planned_looks",
+           "scorecard", "target_of", "target_path"]

@@ -124,7 +124,8 @@ def satisfaction_row(warehouse: Warehouse, plan: RolloutPlan, *, last_day: dt.da
               f"one-sample t clustered by department ({result.n_clusters} departments, design effect {deff}), "
               f"wave {chosen}")
     return {**row, "estimate": result.estimate, "ci_low": result.ci_low, "ci_high": result.ci_high,
-            "verdict": result.verdict, "n": int(result.n), "method": method, "verdict_basis": "fixed_sample:clustered_t",
+            "verdict": result.verdict, "n": int(result.n), "method": method,
+            "verdict_basis": "fixed_sample:clustered_t",
             "note": "; ".join(result.warnings) or None}
 
 
