@@ -171,7 +171,8 @@ def judge(*, successes: float, n: float, value: float, census: bool, alpha: floa
     Clopper-Pearson bounds, each one-sided at ``alpha_k``, so that reading the verdict every
     week keeps the chance of ever a wrong "met" (or ever a wrong "missed") at ``alpha``;
     ``p_greater``/``p_less`` are the anytime p-values of "the value is not reached" / "the
-    value is reached", comparable with ``alpha`` (and ready for Holm). Without ``look``: the one-off interval at ``alpha``.
+    value is reached", comparable with ``alpha`` (and ready for Holm). Without ``look``:
+    the one-off Wilson interval at ``alpha``.
     """
     if n is None or not n > 0 or successes is None or (isinstance(successes, float) and math.isnan(successes)):
         return {"estimate": math.nan, "ci_low": math.nan, "ci_high": math.nan, "p_value": math.nan,
