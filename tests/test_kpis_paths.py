@@ -128,3 +128,22 @@ def test_hidden_departments_keep_a_row_without_figures(wh) -> None:  # noqa: ANN
     # every row but customer management, which does not apply there (it describes nobody)
     assert legal["note"].str.startswith("hidden").sum() == len(legal) - 1
     assert legal.loc[("feature_penetration", "customer"), "note"] == "no eligible staff"
+
+
+def test_holm_verdicts_by_hand() -> None:
+    from wecom_eval.kpis.paths import holm_verdicts
+
+    # four claims: p = 0.01, 0.02, 0.04 and a row with no test (registration, a census).
+    # Holm at 0.05: sorted 0.01 x 3 = 0.03, 0.02 x 2 = 0.04, 0.04 x 1 = 0.04 (monotone):
+    # all three survive; with p = 0.03 instead of 0.02 the adjusted values are 0.03,
+    # 0.06, 0.06 and only the first claim stays.
+    frame = pd.DataFrame({"verdict": ["met", "missed", "met", "missed"],
+                          "pg": [0.01, 0.99, 0.04, float("nan")],
+                          "pl": [0.99, 0.02, 0.96, float("nan")]})
+    adjusted, verdicts = holm_verdicts(frame, verdict="verdict", p_greater="pg", p_less="pl")
+    assert adjusted.iloc[:3].tolist() == pytest.approx([0.03, 0.04, 0.04])
+    assert verdicts.tolist() == ["met", "missed", "met", "missed"]
+    frame.loc[1, "pl"] = 0.03
+    adjusted, verdicts = holm_verdicts(frame, verdict="verdict", p_greater="pg", p_less="pl")
+    assert adjusted.iloc[:3].tolist() == pytest.approx([0.03, 0.06, 0.06])
+    assert verdicts.tolist() == ["met", "not_yet_shown", "not_yet_shown", "missed"]
