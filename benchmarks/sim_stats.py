@@ -157,7 +157,7 @@ def run_behind_alerts(reps: int, seed: int, departments: int = 30, look: int = 6
     from wecom_eval.stats import benjamini_hochberg
 
     rng = np.random.default_rng(seed)
-    below = fixed = adjusted = 0
+    below = fixed = sequential = adjusted = 0
     path = 0.45
     for _ in range(reps):
         n = rng.integers(20, 200, departments)
@@ -166,8 +166,10 @@ def run_behind_alerts(reps: int, seed: int, departments: int = 30, look: int = 6
         fixed += sum(judge(successes=a, n=b, value=path, census=False)["verdict"] == "missed"
                      for a, b in zip(s, n, strict=True))
         p = [judge(successes=a, n=b, value=path, census=False, look=look)["p_less"] for a, b in zip(s, n, strict=True)]
+        sequential += int(np.sum(np.array(p) <= 0.05))
         adjusted += int(benjamini_hochberg(p, alpha=0.05).reject.sum())
     return {"below the path (no test)": below / reps, "shown behind, one-off 95 % bound": fixed / reps,
+            "shown behind, weekly sequence, unadjusted": sequential / reps,
             "shown behind, weekly sequence + Benjamini-Hochberg": adjusted / reps}
 
 
@@ -246,7 +248,7 @@ def issue15(R: int, seed: int, check: object, sections: set[str]) -> None:
     if "alerts" in sections:
         print(f"\n10. 30 departments exactly on their path (week 6 of 12), {R} weekly reports")
         for label, value in run_behind_alerts(R, seed + 70).items():
-            print(f"   behind alerts per report, {label:<52} {value:6.2f}")
+            print(f"   behind alerts per report, {label:<52} {value:7.3f}")
 
 
 def main(argv: list[str] | None = None) -> int:
