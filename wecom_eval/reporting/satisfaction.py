@@ -125,7 +125,7 @@ def satisfaction_row(warehouse: Warehouse, plan: RolloutPlan, *, last_day: dt.da
               f"wave {chosen}")
     return {**row, "estimate": result.estimate, "ci_low": result.ci_low, "ci_high": result.ci_high,
             "verdict": result.verdict, "n": int(result.n), "method": method,
-            "verdict_basis": "fixed_sample:clustered_t",
+            "verdict_basis": "fixed_sample:clustered_t", "n_clusters": result.n_clusters, "design_effect": deff,
             "note": "; ".join(result.warnings) or None}
 
 

@@ -471,7 +471,8 @@ def survey(report: Report) -> dict[str, Any]:
         out["sentence"] = v(report, "satisfaction_sentence", wave=wave, mean=row["estimate"], low=row["ci_low"],
                             high=row["ci_high"], p=f"{row['confidence']:.0%}", n=row["n"],
                             top2=float(overall["top2"].iloc[0]), target=row["target"],
-                            verdict=text.verdict_label(row["verdict"], report.language))
+                            verdict=text.verdict_label(row["verdict"], report.language),
+                            departments=row.get("n_clusters", 0), deff=row.get("design_effect", "—"))
     else:
         out["sentence"] = v(report, "no_satisfaction")
     labels = text.strings()["views"]["likert_labels"][report.language]
