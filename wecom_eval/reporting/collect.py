@@ -386,9 +386,10 @@ class Report:
 
         ``scorecard`` has one row per target with the columns ``kpi`` (one of
         :data:`TARGET_IDS`), ``target``, ``deadline``, ``estimate``, ``ci_low``, ``ci_high``,
-        ``verdict``, ``unit`` (``share`` or ``score``), and optionally ``n``, ``method``, ``note``.
+        ``verdict``, ``unit`` (``share`` or ``score``), and optionally ``n``, ``method``, ``note``
+        and ``change`` (from the previous period's end, shown as its own column).
         """
-        from wecom_eval.reporting.tables import UNIT_FORMATS, format_interval
+        from wecom_eval.reporting.tables import CHANGE_FORMATS, UNIT_FORMATS, format_interval
 
         missing = [k for k in TARGET_IDS if k not in set(scorecard["kpi"])]
         if missing:
@@ -409,6 +410,9 @@ class Report:
             rows.append({"kpi": row["id"], "target": row["target"], "deadline": row["deadline"] or SUPPRESSED_TEXT,
                          "estimate": row["estimate"], "value_format": UNIT_FORMATS.get(row["unit"], "num1"),
                          "interval": format_interval(row["ci_low"], row["ci_high"], row["unit"]),
+                         **({"change": jsonable(record.get("change")),
+                             "change_format": CHANGE_FORMATS.get(row["unit"], "num2_signed")}
+                            if "change" in scorecard.columns else {}),
                          "verdict": row["verdict"]})
         self.define(*TARGET_IDS)
         level = levels.pop() if len(levels) == 1 else None
@@ -416,8 +420,10 @@ class Report:
         note = text.t("interval_note", self.language, p=p, q=f"{1 - (1 - level) / 2:.1%}".replace(".0%", "%")) \
             if level else ""
         self.show_table(pd.DataFrame(rows), "targets", title=title or text.t("deck_scorecard", self.language),
-                        people=None, labels={"interval": text.t("interval", self.language, p=p).strip()}, note=note,
-                        row_formats={"target": "value_format", "estimate": "value_format"})
+                        people=None, labels={"interval": text.t("interval", self.language, p=p).strip(),
+                                             "change": text.t("change_from_last_month", self.language)}, note=note,
+                        row_formats={"target": "value_format", "estimate": "value_format",
+                                     **({"change": "change_format"} if "change" in scorecard.columns else {})})
 
     def record_forecasts(self, found: dict[str, dict[str, Any]]) -> None:
         """Attach each target's forecast to its ``kpis.json`` entry (call after :meth:`show_targets`).

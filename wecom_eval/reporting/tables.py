@@ -40,6 +40,7 @@ EXCEL_FORMATS: dict[str, str] = {
 }
 # The display format of a KPI value by its unit (as :func:`format_kpi_value` writes it).
 UNIT_FORMATS: dict[str, str] = {"share": "pct", "relative_change": "pct", "score": "num2"}
+CHANGE_FORMATS: dict[str, str] = {"share": "pct_signed", "relative_change": "pct_signed", "score": "num2_signed"}
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 VERDICT_CODES: tuple[str, ...] = ("met", "not_yet_shown", "missed", "not_measured")
 # One colour per verdict for every output: table cells (HTML and xlsx), charts and the deck's lights.
@@ -339,6 +340,7 @@ def write_workbook(path: str | Path, tables: Sequence[SheetTable], *, language: 
 
 
 __all__ = [
+    "CHANGE_FORMATS",
     "UNIT_FORMATS",
     "VERDICT_COLOURS",
     "format_interval",
