@@ -453,7 +453,10 @@ def efficiency_evidence(report: Report) -> dict[str, Any]:
         out["event_figure"] = figures.event_study_chart(effects, estimate="change", low="low", high="high",
                                                         title=v(report, "event_study"),
                                                         xlabel=v(report, "weeks_since_go_live"),
-                                                        ylabel=v(report, "change_in_turnaround"))
+                                                        ylabel=v(report, "change_in_turnaround"),
+                                                        legend=(v(report, "event_estimate"),
+                                                                v(report, "event_interval"),
+                                                                v(report, "event_reference")))
         key = "pretrend_flag" if es.pretrend_rejects else "pretrend_ok"
         out["pretrend"] = v(report, key, p=es.pretrend_p_value)
     except ValueError:
