@@ -27,6 +27,15 @@ from wecom_eval.validate import DEFAULT_TZ, ROW, check_staged, coerce_frame
 
 MEMORY_ENV = "WECOM_EVAL_DUCKDB_MEMORY"  # e.g. "1GB"; DuckDB spills to disk beyond it
 THREADS_ENV = "WECOM_EVAL_DUCKDB_THREADS"
+TEMP_ENV = "WECOM_EVAL_DUCKDB_TEMP"  # where DuckDB spills (default: beside the warehouse file)
+MEMORY_CAP_MB = 1024  # DuckDB's own limit when none is set: the process stays well under 2 GB
+
+# member_days is stored with integer member keys: the fold over tens of millions of
+# member-days joins on integers instead of text. ``member_days`` itself is a view with the
+# canonical columns; loads go through :meth:`Warehouse.load` as for every table.
+MEMBER_DAYS_STORE = "member_activity"
+MEMBER_KEYS = "member_keys"  # userid <-> member_key (1, 2, 3, … in order of first load)
+CHANGED_DAYS = "_member_days_changed"  # days whose member-day rows changed since the rollups were refreshed
 
 Chunk: TypeAlias = pd.DataFrame | pa.Table
 Rows: TypeAlias = Chunk | Iterable[Chunk]
@@ -56,28 +65,34 @@ class Warehouse:
         self.path = Path(path)
         self.read_only = read_only
         self.tz = tz
-        config: dict[str, Any] = {}
-        if os.environ.get(MEMORY_ENV):
-            config["memory_limit"] = os.environ[MEMORY_ENV]
-        if os.environ.get(THREADS_ENV):
-            config["threads"] = int(os.environ[THREADS_ENV])
+        config = duckdb_config(self.path)
         if read_only and not self.path.exists():
             raise InputError("warehouse", [Problem(str(self.path), None, "an existing warehouse",
                                                    "Load data first: `wecom-eval demo` or `wecom-eval ingest`.")])
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.con = duckdb.connect(str(self.path), read_only=read_only, config=config)
         self.con.execute(f"SET TimeZone = '{tz}'")
+        self.con.execute("SET enable_progress_bar = false")
         if not read_only:
             self._create()
+        elif _old_member_days(self.con):
+            _member_days_views(self.con, temporary=True)  # read an unmigrated file as it is
 
     # ---- schema --------------------------------------------------------------------
     def _create(self) -> None:
+        old = _old_member_days(self.con)
         for name in LOAD_ORDER:
-            self.con.execute(TABLES[name].ddl())
+            if name != "member_days":
+                self.con.execute(TABLES[name].ddl())
         self.con.execute(
             "CREATE TABLE IF NOT EXISTS _loads (loaded_at TIMESTAMPTZ DEFAULT now(), table_name VARCHAR,"
             " source VARCHAR, received BIGINT, inserted BIGINT, updated BIGINT, unchanged BIGINT)"
         )
+        self.con.execute(f"CREATE TABLE IF NOT EXISTS {CHANGED_DAYS} (date DATE)")
+        if old:
+            migrate_member_days(self.con)
+        else:
+            _member_days_views(self.con, temporary=False)
 
     def close(self) -> None:
         self.con.close()
@@ -89,7 +104,8 @@ class Warehouse:
 
     def count(self, name: str) -> int:
         table(name)
-        return int(self.con.execute(f"SELECT count(*) FROM {name}").fetchone()[0])  # type: ignore[index]
+        stored = MEMBER_DAYS_STORE if name == "member_days" else name  # the view would join every row
+        return int(self.con.execute(f"SELECT count(*) FROM {stored}").fetchone()[0])  # type: ignore[index]
 
     def counts(self) -> dict[str, int]:
         return {name: self.count(name) for name in LOAD_ORDER}
@@ -154,12 +170,19 @@ class Warehouse:
         def make_stage() -> None:
             self.con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} ({cols}, {ROW} BIGINT)")
 
+        keyed = t.name == "member_days"
+        target = MEMBER_DAYS_STORE if keyed else t.name
+        # the rows of a direct stage in load order, with the canonical columns
+        direct_rows = (f"SELECT {names.replace('userid', 'k.userid')}, a.rowid - (SELECT min(rowid) FROM {target}) + 1 "
+                       f"AS {ROW} FROM {target} a JOIN {MEMBER_KEYS} k ON k.member_key = a.member_key" if keyed else
+                       f"SELECT {names}, rowid - (SELECT min(rowid) FROM {t.name}) + 1 AS {ROW} FROM {t.name}")
+        keys = _MemberKeys(self.con) if keyed and direct else None
+
         def leave_direct() -> None:
             make_stage()
             if offset:
-                self.con.execute(f"INSERT INTO {stage} SELECT {names}, rowid - (SELECT min(rowid) FROM {t.name}) + 1 "
-                                 f"FROM {t.name} ORDER BY rowid")
-                self.con.execute(f"DELETE FROM {t.name}")
+                self.con.execute(f"INSERT INTO {stage} SELECT * FROM ({direct_rows}) ORDER BY {ROW}")
+                self.con.execute(f"DELETE FROM {target}")
 
         if not direct:
             make_stage()
@@ -186,14 +209,18 @@ class Warehouse:
             # A relation, not register(): a registered object stays alive until the transaction ends.
             rel = self.con.from_arrow(data) if isinstance(data, pa.Table) else self.con.from_df(data)
             if direct:
-                rel.select(select).insert_into(t.name)
+                if keys is not None:
+                    del rel
+                    rel = self.con.from_arrow(keys.encode(data))
+                    rel.select(select.replace("CAST(userid AS VARCHAR)", "member_key")).insert_into(target)
+                else:
+                    rel.select(select).insert_into(t.name)
             else:
                 rel.select(f"{select}, {ROW}").insert_into(stage)
             del rel
             say(f"{t.name}: staged {offset:,} rows")
         if direct:
-            self.con.execute(f"CREATE OR REPLACE TEMP VIEW {stage} AS SELECT {names}, "
-                             f"rowid - (SELECT min(rowid) FROM {t.name}) + 1 AS {ROW} FROM {t.name}")
+            self.con.execute(f"CREATE OR REPLACE TEMP VIEW {stage} AS {direct_rows}")
         return stage, direct
 
     def _has_rows(self, name: str) -> bool:
@@ -202,17 +229,22 @@ class Warehouse:
     def _load_one(self, t: Table, rows: Rows, source: str, say: Progress) -> LoadResult:
         stage, direct = self._stage(t, rows, source, say, direct=not self._has_rows(t.name))
         duplicated_keys = check_staged(self.con, t, stage, source=source, target_has_rows=self._has_rows)
+        keyed = t.name == "member_days"
+        target = MEMBER_DAYS_STORE if keyed else t.name
         cols = ", ".join(t.column_names)
+        key_cols = [("member_key" if k == "userid" else k) for k in t.key] if keyed else list(t.key)
         if direct:
             # The rows are already in the (previously empty) table; exact duplicates collapse to
             # the first occurrence (conflicting ones were refused above).
             self.con.execute(f"DROP VIEW {stage}")
             if duplicated_keys:
-                key = ", ".join(t.key)
+                key = ", ".join(key_cols)
                 self.con.execute(
-                    f"DELETE FROM {t.name} WHERE rowid IN (SELECT rowid FROM (SELECT rowid, row_number() OVER "
-                    f"(PARTITION BY {key} ORDER BY rowid) AS n FROM {t.name}) WHERE n > 1)")
-            received = self.con.execute(f"SELECT count(*) FROM {t.name}").fetchall()[0][0]
+                    f"DELETE FROM {target} WHERE rowid IN (SELECT rowid FROM (SELECT rowid, row_number() OVER "
+                    f"(PARTITION BY {key} ORDER BY rowid) AS n FROM {target}) WHERE n > 1)")
+            received = self.con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0]
+            if keyed:
+                self.con.execute(f"INSERT INTO {CHANGED_DAYS} SELECT DISTINCT date FROM {target}")
             result = LoadResult(t.name, source, int(received), int(received), 0, 0)
             say(str(result))
             return result
@@ -221,18 +253,30 @@ class Warehouse:
             self.con.execute(f"CREATE OR REPLACE TEMP TABLE {stage}_u AS SELECT DISTINCT {cols} FROM {stage}")
             self.con.execute(f"DROP TABLE {stage}")
             stage = f"{stage}_u"
+        if keyed:
+            # new userids get the next keys; then the stage speaks in keys like the stored table
+            self.con.execute(
+                f"INSERT INTO {MEMBER_KEYS} SELECT (SELECT COALESCE(max(member_key), 0) FROM {MEMBER_KEYS}) "
+                f"+ row_number() OVER (ORDER BY userid), userid FROM (SELECT DISTINCT userid FROM {stage} s "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {MEMBER_KEYS} k WHERE k.userid = s.userid))")
+            store_cols = cols.replace("userid", "member_key")
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {stage}_k AS SELECT {cols.replace('userid', 'k.member_key')} "
+                             f"FROM {stage} s JOIN {MEMBER_KEYS} k ON k.userid = s.userid")
+            self.con.execute(f"DROP TABLE {stage}")
+            stage, cols = f"{stage}_k", store_cols
+            self.con.execute(f"INSERT INTO {CHANGED_DAYS} SELECT DISTINCT date FROM {stage}")
         received = self.con.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]  # type: ignore[index]
-        key_match = " AND ".join(f"s.{k} = t.{k}" for k in t.key)
-        if self._has_rows(t.name):
-            same = " AND ".join(f"s.{c} IS NOT DISTINCT FROM t.{c}" for c in t.column_names if c not in t.key)
+        key_match = " AND ".join(f"s.{k} = t.{k}" for k in key_cols)
+        if self._has_rows(target):
+            same = " AND ".join(f"s.{c} IS NOT DISTINCT FROM t.{c}" for c in cols.split(", ") if c not in key_cols)
             matched, unchanged = self.con.execute(
                 f"SELECT count(*), count(*) FILTER (WHERE {same or 'TRUE'}) FROM {stage} s "
-                f"JOIN {t.name} t ON {key_match}").fetchone()  # type: ignore[misc]
+                f"JOIN {target} t ON {key_match}").fetchone()  # type: ignore[misc]
             if matched:
-                self.con.execute(f"DELETE FROM {t.name} t USING {stage} s WHERE {key_match}")
+                self.con.execute(f"DELETE FROM {target} t USING {stage} s WHERE {key_match}")
         else:
             matched = unchanged = 0
-        self.con.execute(f"INSERT INTO {t.name} SELECT {cols} FROM {stage}")
+        self.con.execute(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {stage}")
         self.con.execute(f"DROP TABLE {stage}")
         result = LoadResult(t.name, source, int(received), int(received - matched),
                             int(matched - unchanged), int(unchanged))
@@ -241,6 +285,105 @@ class Warehouse:
 
     def load_log(self) -> pd.DataFrame:
         return self.query("SELECT * FROM _loads ORDER BY loaded_at")
+
+
+def duckdb_config(path: Path) -> dict[str, Any]:
+    """DuckDB settings for a connection: memory limit, spill folder and threads.
+
+    The memory limit is ``$WECOM_EVAL_DUCKDB_MEMORY`` when set, else the smaller of 1 GB and
+    a quarter of the machine's memory: DuckDB's own default (80 % of memory) lets a large
+    load take several GB, and beyond the limit DuckDB spills to ``$WECOM_EVAL_DUCKDB_TEMP``
+    (default: ``<warehouse>.tmp`` beside the file) instead.
+    """
+    config: dict[str, Any] = {"memory_limit": os.environ.get(MEMORY_ENV) or f"{_default_memory_mb()}MB",
+                              "temp_directory": os.environ.get(TEMP_ENV) or str(path) + ".tmp"}
+    if os.environ.get(THREADS_ENV):
+        config["threads"] = int(os.environ[THREADS_ENV])
+    return config
+
+
+def _default_memory_mb() -> int:
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1024 * 1024)
+    except (ValueError, OSError, AttributeError):
+        return MEMORY_CAP_MB
+    return max(256, min(MEMORY_CAP_MB, total // 4))
+
+
+# ---- member_days with integer keys ------------------------------------------------------------
+
+def _store_ddl(name: str, *, temporary: bool = False) -> str:
+    cols = ", ".join(f"{c.name} {c.sql_type}{'' if c.nullable else ' NOT NULL'}" for c in TABLES["member_days"].columns)
+    return f"CREATE {'TEMP ' if temporary else ''}TABLE IF NOT EXISTS {name} ({cols.replace('userid VARCHAR', 'member_key INTEGER')})"
+
+
+def _old_member_days(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the file holds member_days as a plain table (the layout before integer keys)."""
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' "
+                            "AND table_name = 'member_days' AND table_type = 'BASE TABLE'").fetchall()[0][0])
+
+
+def _member_days_views(con: duckdb.DuckDBPyConnection, *, temporary: bool) -> None:
+    """The stored table, the key dictionary and the canonical view (or, for a read-only file
+    in the old layout, temporary views with the new names over the old table)."""
+    if temporary:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {MEMBER_KEYS} AS SELECT CAST(row_number() OVER (ORDER BY userid) "
+                    "AS INTEGER) AS member_key, userid FROM (SELECT DISTINCT userid FROM main.member_days)")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {MEMBER_DAYS_STORE} AS SELECT d.date, k.member_key, d.active, "
+                    f"d.minutes, d.source FROM main.member_days d JOIN {MEMBER_KEYS} k ON k.userid = d.userid")
+        return
+    con.execute(f"CREATE TABLE IF NOT EXISTS {MEMBER_KEYS} (member_key INTEGER NOT NULL, userid VARCHAR NOT NULL)")
+    con.execute(_store_ddl(MEMBER_DAYS_STORE))
+    con.execute(f"CREATE VIEW IF NOT EXISTS member_days AS SELECT a.date, k.userid, a.active, a.minutes, a.source "
+                f"FROM {MEMBER_DAYS_STORE} a JOIN {MEMBER_KEYS} k ON k.member_key = a.member_key")
+
+
+def migrate_member_days(con: duckdb.DuckDBPyConnection) -> None:
+    """Move a member_days table of the old layout (text userids) to integer member keys, in one
+    transaction: the same rows, read through the ``member_days`` view."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"CREATE TABLE {MEMBER_KEYS} AS SELECT CAST(row_number() OVER (ORDER BY userid) AS INTEGER) "
+                    "AS member_key, userid FROM (SELECT DISTINCT userid FROM member_days)")
+        con.execute(_store_ddl(MEMBER_DAYS_STORE))
+        con.execute(f"INSERT INTO {MEMBER_DAYS_STORE} SELECT d.date, k.member_key, d.active, d.minutes, d.source "
+                    f"FROM member_days d JOIN {MEMBER_KEYS} k ON k.userid = d.userid")
+        con.execute(f"INSERT INTO {CHANGED_DAYS} SELECT DISTINCT date FROM {MEMBER_DAYS_STORE}")
+        con.execute("DROP TABLE member_days")
+        _member_days_views(con, temporary=False)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+class _MemberKeys:
+    """The userid -> member_key dictionary during one load (new userids are added as met)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.known = con.sql(f"SELECT userid FROM {MEMBER_KEYS} ORDER BY member_key").to_arrow_table()["userid"]
+        self.known = self.known.combine_chunks().cast(pa.string())
+
+    def encode(self, chunk: pa.Table) -> pa.Table:
+        """``chunk`` with its userid column replaced by member_key (key = position in the dictionary + 1)."""
+        import pyarrow.compute as pc
+
+        userids = chunk.column("userid").combine_chunks()
+        if pa.types.is_dictionary(userids.type):
+            userids = userids.dictionary_decode()
+        userids = userids.cast(pa.string())
+        index = pc.index_in(userids, value_set=self.known)
+        if index.null_count:
+            new = pc.unique(userids.filter(pc.is_null(index)))
+            first = len(self.known) + 1
+            self.con.from_arrow(pa.table({
+                "member_key": pa.array(np.arange(first, first + len(new), dtype=np.int32)),
+                "userid": new})).insert_into(MEMBER_KEYS)
+            self.known = pa.concat_arrays([self.known, new])
+            index = pc.index_in(userids, value_set=self.known)
+        keys = pc.add(index.cast(pa.int32()), pa.scalar(1, pa.int32()))
+        return chunk.set_column(chunk.column_names.index("userid"), "member_key", keys)
 
 
 @contextmanager
