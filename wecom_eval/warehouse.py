@@ -260,7 +260,8 @@ class Warehouse:
                 f"+ row_number() OVER (ORDER BY userid), userid FROM (SELECT DISTINCT userid FROM {stage} s "
                 f"WHERE NOT EXISTS (SELECT 1 FROM {MEMBER_KEYS} k WHERE k.userid = s.userid))")
             store_cols = cols.replace("userid", "member_key")
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {stage}_k AS SELECT {cols.replace('userid', 'k.member_key')} "
+            keyed_cols = cols.replace("userid", "k.member_key")
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {stage}_k AS SELECT {keyed_cols} "
                              f"FROM {stage} s JOIN {MEMBER_KEYS} k ON k.userid = s.userid")
             self.con.execute(f"DROP TABLE {stage}")
             stage, cols = f"{stage}_k", store_cols
@@ -312,9 +313,11 @@ def _default_memory_mb() -> int:
 
 # ---- member_days with integer keys ------------------------------------------------------------
 
-def _store_ddl(name: str, *, temporary: bool = False) -> str:
-    cols = ", ".join(f"{c.name} {c.sql_type}{'' if c.nullable else ' NOT NULL'}" for c in TABLES["member_days"].columns)
-    return f"CREATE {'TEMP ' if temporary else ''}TABLE IF NOT EXISTS {name} ({cols.replace('userid VARCHAR', 'member_key INTEGER')})"
+def _store_ddl(name: str) -> str:
+    """member_days' columns with ``member_key INTEGER`` in place of the userid."""
+    cols = ", ".join(f"{'member_key INTEGER' if c.name == 'userid' else c.name + ' ' + c.sql_type}"
+                     f"{'' if c.nullable else ' NOT NULL'}" for c in TABLES["member_days"].columns)
+    return f"CREATE TABLE IF NOT EXISTS {name} ({cols})"
 
 
 def _old_member_days(con: duckdb.DuckDBPyConnection) -> bool:
