@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -72,7 +72,10 @@ class Warehouse:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.con = duckdb.connect(str(self.path), read_only=read_only, config=config)
         self.con.execute(f"SET TimeZone = '{tz}'")
-        self.con.execute("SET enable_progress_bar = false")
+        # no progress bar on a terminal during a long fold or migration (in Jupyter without
+        # ipywidgets DuckDB refuses the setting, and draws no bar anyway)
+        with suppress(duckdb.Error):
+            self.con.execute("SET enable_progress_bar = false")
         if not read_only:
             self._create()
         elif _old_member_days(self.con):
