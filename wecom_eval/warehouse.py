@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -231,8 +231,11 @@ class Warehouse:
 
     def _load_one(self, t: Table, rows: Rows, source: str, say: Progress) -> LoadResult:
         stage, direct = self._stage(t, rows, source, say, direct=not self._has_rows(t.name))
-        duplicated_keys = check_staged(self.con, t, stage, source=source, target_has_rows=self._has_rows)
         keyed = t.name == "member_days"
+        if keyed and direct:
+            duplicated_keys = self._check_keyed(t, stage, source)
+        else:
+            duplicated_keys = check_staged(self.con, t, stage, source=source, target_has_rows=self._has_rows)
         target = MEMBER_DAYS_STORE if keyed else t.name
         cols = ", ".join(t.column_names)
         key_cols = [("member_key" if k == "userid" else k) for k in t.key] if keyed else list(t.key)
@@ -286,6 +289,39 @@ class Warehouse:
                             int(matched - unchanged), int(unchanged))
         say(str(result))
         return result
+
+    def _check_keyed(self, t: Table, stage: str, source: str) -> int:
+        """:func:`check_staged` for member days appended straight to the stored table.
+
+        The checks run on the member keys, without joining tens of millions of rows back to
+        their userids: the keys stand one-to-one for the userids (so duplicate keys are the
+        same), and a key is known to ``members`` when its userid is. Only when a check fails
+        do they run again on the userids, for messages that name them.
+        """
+        keys_stage, members_by_key = f"{stage}_keys", "_members_by_key"
+        cols = ", ".join("member_key AS userid" if c == "userid" else c for c in t.column_names)
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {keys_stage} AS SELECT {cols}, rowid - "
+                         f"(SELECT min(rowid) FROM {MEMBER_DAYS_STORE}) + 1 AS {ROW} FROM {MEMBER_DAYS_STORE}")
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {members_by_key} AS SELECT k.member_key FROM {MEMBER_KEYS} k "
+                         "WHERE EXISTS (SELECT 1 FROM members m WHERE m.userid = k.userid)")
+        by_key = replace(t, references=tuple(replace(r, target=members_by_key, target_columns=("member_key",))
+                                             for r in t.references))
+        # duplicate (date, member_key) pairs: per day, rows beyond the distinct keys (a bitmap of
+        # the keys, not a hash table of tens of millions of pairs)
+        top = self.con.execute(f"SELECT COALESCE(max(member_key), 1) FROM {MEMBER_KEYS}").fetchall()[0][0]
+        colliding = self.con.execute(f"SELECT COALESCE(sum(n) - sum(bit_count(b)), 0) FROM (SELECT count(*) AS n, "
+                                     f"bitstring_agg(member_key, 1, {int(top)}) AS b FROM {MEMBER_DAYS_STORE} "
+                                     "GROUP BY date)").fetchall()[0][0]
+        try:
+            return check_staged(self.con, by_key, keys_stage, source=source, colliding=int(colliding),
+                                target_has_rows=lambda name: (
+                                    self._has_rows("members") if name == members_by_key else self._has_rows(name)))
+        except InputError:
+            check_staged(self.con, t, stage, source=source, target_has_rows=self._has_rows)
+            raise
+        finally:
+            self.con.execute(f"DROP VIEW IF EXISTS {keys_stage}")
+            self.con.execute(f"DROP VIEW IF EXISTS {members_by_key}")
 
     def load_log(self) -> pd.DataFrame:
         return self.query("SELECT * FROM _loads ORDER BY loaded_at")
