@@ -58,7 +58,7 @@ values:
 
 def test_mapping_aliases_win_over_packaged_ones(tmp_path: Path):
     home = _home_with_mapping(tmp_path, "columns:\n  hire_date: [状态]\n")  # a silly but legal choice
-    mappings = load_mappings(home.params / "mappings", kind="roster")
+    mappings = load_mappings(home.own_params / "mappings", kind="roster")
     assert mappings.aliases.overrides["hire_date"] == ("状态",)
 
 
@@ -74,7 +74,7 @@ def test_mapping_aliases_win_over_packaged_ones(tmp_path: Path):
 def test_bad_mapping_files_name_the_file_and_key(text: str, fragment: str, tmp_path: Path):
     home = _home_with_mapping(tmp_path, text)
     with pytest.raises(InputError) as err:
-        load_mappings(home.params / "mappings", kind="roster")
+        load_mappings(home.own_params / "mappings", kind="roster")
     assert "acme.yaml" in str(err.value) and fragment in str(err.value)
     assert err.value.exit_code == 2
 
@@ -88,7 +88,7 @@ survey:
 department:
   strip_prefix: [示例集团]
 """)
-    m = load_mappings(home.params / "mappings", kind="survey")
+    m = load_mappings(home.own_params / "mappings", kind="survey")
     assert m.survey_role("最常用的功能") == "multi_select" and m.survey_role("每天用多久") == "text"
     assert m.survey_role("其他") is None
     assert m.item_name("1、整体满意度") == "overall"

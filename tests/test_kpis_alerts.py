@@ -56,8 +56,10 @@ def test_active_rate_run_is_not_broken_by_a_holiday_week(found: pd.DataFrame) ->
 
 
 def test_penetration_behind_per_feature(found: pd.DataFrame) -> None:
-    docs = _one(found, kind="behind_path", kpi="feature_penetration", feature="docs", level="company")
-    assert docs["value"] == 0.0 and docs["since_week"] == 1
+    approval = _one(found, kind="behind_path", kpi="feature_penetration", feature="approval", level="company")
+    assert approval["value"] == pytest.approx(5 / 17) and approval["since_week"] == 1  # see test_kpis_penetration
+    # no docs or attendance events at all: not measured, so no alert (never "0 %, behind")
+    assert found.loc[found["feature"].isin(["docs", "attendance"])].empty
     customer = found.loc[(found["feature"] == "customer") & (found["group"] == "总部/行政部")]
     assert customer.empty  # customer management does not apply there
 
@@ -119,16 +121,16 @@ def test_messages_name_features_with_the_report_labels(wh, found: pd.DataFrame) 
     # Regression: messages showed the raw code, "功能渗透率（docs）"; they read like the report
     # (wecom_eval/reporting/strings.yaml, the one table of feature labels)
     zh = kpis.alerts(wh, tiny.plan(1), as_of=D("2026-02-28"), language="zh")
-    docs_zh = _one(zh, kind="behind_path", kpi="feature_penetration", feature="docs", level="company")
-    assert docs_zh["message"].startswith("全公司 核心功能渗透率（文档协作）为 0.0%")
-    docs_en = _one(found, kind="behind_path", kpi="feature_penetration", feature="docs", level="company")
-    assert docs_en["message"].startswith("全公司: Core-feature penetration (document collaboration) is 0.0%")
+    cust_zh = _one(zh, kind="behind_path", kpi="feature_penetration", feature="customer", level="company")
+    assert cust_zh["message"].startswith("全公司 核心功能渗透率（客户管理）为 27.3%")  # 3 of 11
+    cust_en = _one(found, kind="behind_path", kpi="feature_penetration", feature="customer", level="company")
+    assert cust_en["message"].startswith("全公司: Core-feature penetration (customer management) is 27.3%")
     labels = {"zh": {"approval": "审批", "docs": "文档协作", "customer": "客户管理", "attendance": "考勤"},
               "en": {"approval": "approval", "docs": "document collaboration", "customer": "customer management",
                      "attendance": "attendance"}}
     for language, frame in (("zh", zh), ("en", found)):
         features = frame.loc[frame["feature"].notna()]
-        assert set(features["feature"]) == set(labels[language])  # each core feature is behind somewhere
+        assert set(features["feature"]) == {"approval", "customer"}  # the two measured features are behind
         for feature, message in zip(features["feature"], features["message"], strict=True):
             assert (f"（{labels['zh'][feature]}）" if language == "zh" else f"({labels['en'][feature]})") in message
         if language == "zh":

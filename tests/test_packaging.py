@@ -46,7 +46,7 @@ def test_console_script_is_installed():
     bin_dir = Path(sys.executable).parent
     out = subprocess.run([str(bin_dir / "wecom-eval"), "--help"], capture_output=True, text=True)
     assert out.returncode == 0
-    for command in ("demo", "fake-server", "fetch", "ingest", "run", "notify", "check"):
+    for command in ("demo", "fake-server", "fetch", "init", "ingest", "run", "notify", "check"):
         assert command in out.stdout
 
 

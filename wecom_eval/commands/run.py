@@ -8,7 +8,9 @@ group robot (key from ``$WECOM_WEBHOOK_KEY``, checked before anything runs).
 
 Runs report notebooks with papermill and writes ``reports/<report>/<as_of>/`` (HTML,
 Excel, kpis.json, manifest, the executed notebook; a slide deck for the quarterly report)
-and ``reports/index.html``. Exit codes: 0 success; 2 bad parameters (nothing was run);
+and ``reports/index.html``. The checks of ``wecom-eval check`` (plan, parameter files, the
+plan's departments against the loaded data) run first. Exit codes: 0 success; 2 bad plan,
+parameters or a plan that does not fit the data (nothing was run);
 4 a notebook failed (the path of its executed copy is printed); 5 the lock is held.
 """
 
@@ -20,9 +22,10 @@ import json
 import sys
 from pathlib import Path
 
+from wecom_eval.checks import check
 from wecom_eval.errors import InputError, Problem
 from wecom_eval.home import Home
-from wecom_eval.reporting.params import REPORTS
+from wecom_eval.reporting.params import REPORTS, report_model
 from wecom_eval.reporting.runner import (
     DEFAULT_CELL_TIMEOUT,
     DEFAULT_JOBS,
@@ -76,6 +79,11 @@ def run(args: argparse.Namespace) -> int:
     overrides = {"language": args.language} if args.language else {}
     if (args.force or args.notify) and not args.due:
         raise InputError("options", [Problem("--force/--notify", True, "only together with --due")])
+    if not (args.due or args.all) and args.report:
+        report_model(args.report)  # an unknown report name is said as such, before the checks
+    # The checks of `wecom-eval check` come first: a problem is exit 2 before any kernel starts.
+    check(home, params_files=[args.params] if args.params else None,
+          reports=[args.report] if args.report and not (args.due or args.all) else None).raise_for_problems()
     if args.due:
         if args.all or args.report or args.params:
             raise InputError("options", [Problem("--due", args.report or args.params or "--all",

@@ -2,8 +2,9 @@
 
 A mapping file tells ingest what a company's exports call things: more header aliases per
 field, more status or yes/no texts, how survey questions are to be read, a prefix to drop
-from department paths. Every ``*.yaml`` file in ``params/mappings/`` under the home is read
-(in name order) for the kinds it names; ``--mapping FILE`` adds one more. Unknown keys,
+from department paths. Every ``*.yaml`` file in the repository's ``params/mappings/`` and the
+home's own is read (in name order; a home file replaces the repository file of the same
+name) for the kinds it names; ``--mapping FILE`` adds one more. Unknown keys,
 fields, kinds or values are errors naming the file and the key.
 """
 

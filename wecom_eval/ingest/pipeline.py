@@ -286,7 +286,8 @@ def ingest(kind: str, files: Sequence[str | os.PathLike[str]], *, home: Home | N
     home = home or Home.from_env()
     plan = plan or load_plan(home.plan)
     say = progress or (lambda _m: None)
-    mappings: Mappings = load_mappings(home.params / "mappings", kind=kind, extra=[Path(m) for m in mapping])
+    mappings: Mappings = load_mappings(None, kind=kind,
+                                           extra=[*home.param_files("mappings"), *map(Path, mapping)])
     if kind == "survey" and salt is None:
         salt = salt_from_env(plan)
     paths = [Path(f) for f in files]

@@ -6,7 +6,7 @@ relations built here from the plan and the calendar and handed to the engine for
 * ``kpi_calendar(date, is_working, week, week_start)`` — one row per day of the query's
   range: China's working days (:class:`~wecom_eval.workcal.WorkCalendar`) and rollout weeks;
 * ``kpi_departments(department_id, department, name, branch, is_pilot, go_live_date)`` —
-  the department tree with each department's go-live date (the warehouse's, else the plan's);
+  the department tree with each department's pilot flag and go-live date from the plan;
 * ``kpi_eligibility(department_id, feature)`` — which department each core feature applies to.
 
 Keeping week numbers and working days in a relation, rather than in engine-specific date
@@ -171,28 +171,37 @@ def path_segments(path: str) -> list[str]:
 
 
 def departments_frame(con: duckdb.DuckDBPyConnection, plan: RolloutPlan) -> pd.DataFrame:
-    """``kpi_departments``: each department with its branch and go-live date.
+    """``kpi_departments``: each department with its branch, pilot flag and go-live date.
 
     The branch is the first segment of the department's path (``华东分公司`` for
-    ``华东分公司/销售部``, ``总部`` for headquarters). The go-live date is the warehouse's
-    ``go_live_date`` where set, else the plan's: week 1 for pilots (flagged in the warehouse
-    or named in the plan), else :meth:`RolloutPlan.go_live_week`.
+    ``华东分公司/销售部``, ``总部`` for headquarters). Pilot flags and go-live dates come from
+    the plan the report runs with (:func:`plan_departments`), never from what was stored at
+    ingest: editing the plan and rerunning is enough.
     """
-    found = con.execute("SELECT department_id, name, path, is_pilot, go_live_date FROM departments "
-                        "ORDER BY department_id").fetchall()
-    pilot_refs = set(plan.departments.pilot)
-    rows = []
-    for department_id, name, dep_path, flagged, go_live_date in found:
-        did, path = int(department_id), str(dep_path)
-        is_pilot = bool(flagged) or did in pilot_refs or path in pilot_refs
-        if go_live_date is not None:
-            go_live = go_live_date if isinstance(go_live_date, dt.date) else dt.date.fromisoformat(str(go_live_date))
-        else:
-            go_live = plan.week_start(plan.go_live_week(path, did, is_pilot=is_pilot))
-        segs = path_segments(path)
-        rows.append((did, path, str(name), segs[0] if segs else path, is_pilot, go_live))
-    return pd.DataFrame(rows, columns=["department_id", "department", "name", "branch", "is_pilot",
-                                       "go_live_date"]).astype({"department_id": "int64"})
+    found = con.execute("SELECT department_id, name, path FROM departments ORDER BY department_id").fetchall()
+    frame = plan_departments(plan, pd.DataFrame(found, columns=["department_id", "name", "path"]))
+    frame["branch"] = [(path_segments(p) or [p])[0] for p in frame["path"]]
+    return frame.rename(columns={"path": "department"})[
+        ["department_id", "department", "name", "branch", "is_pilot", "go_live_date"]]
+
+
+def plan_departments(plan: RolloutPlan, departments: pd.DataFrame) -> pd.DataFrame:
+    """``departments`` (``department_id``, ``path``, …) with the plan's ``is_pilot`` and ``go_live_date``.
+
+    Pilots are the plan's ``departments.pilot`` (by path or id) and go live in week 1; every
+    other department in :meth:`RolloutPlan.go_live_week`. A pilot the plan names that is not
+    among ``departments`` simply matches nothing here: ``wecom-eval check`` and ``run`` refuse
+    such a plan before any report starts.
+    """
+    refs = set(plan.departments.pilot)
+    out = departments.copy()
+    ids = out["department_id"].astype("int64")
+    paths = out["path"].astype(str)
+    out["department_id"] = ids
+    out["is_pilot"] = [int(i) in refs or p in refs for i, p in zip(ids, paths, strict=True)]
+    out["go_live_date"] = [plan.week_start(plan.go_live_week(p, int(i), is_pilot=bool(pilot)))
+                           for i, p, pilot in zip(ids, paths, out["is_pilot"], strict=True)]
+    return out
 
 
 def eligibility_frame(departments: pd.DataFrame, plan: RolloutPlan,

@@ -20,6 +20,9 @@ Each alert says what, where, by how much and since when (DESIGN §6):
 ``sudden_drop``
     A weekly active rate that fell by ``drop_threshold`` or more (absolute) from the week
     before; ``data_drop``: member-day rows per day fell by half or more company-wide.
+``data_quality``
+    Working days inside the member-activity exports' range (first … last day, up to the
+    day) with no row at all: a missing day's export (:mod:`wecom_eval.kpis.coverage`).
 
 Departments hidden by the privacy floor get no KPI alert of their own (their people are in
 the company's figures); data-quality alerts name every department, as they describe data,
@@ -53,6 +56,7 @@ MESSAGES = {
         "no_data_small": "{group}第 {week} 周没有任何活跃数据：请检查数据导出或接口拉取",
         "sudden_drop": "{group}日活跃率由上周的 {expected:.1%} 降至 {value:.1%}（下降 {gap_pp:.1f} 个百分点）",
         "data_drop": "全公司每日活跃数据行数由上周的 {expected:,.0f} 降至 {value:,.0f}：可能缺少数据来源",
+        "data_quality": "成员活跃度数据缺少 {count} 个工作日（{days}）：请补导这些日期的导出",
     },
     "en": {
         "behind_path": "{group}: {what} is {value:.1%}, below its target path {expected:.1%} "
@@ -65,10 +69,13 @@ MESSAGES = {
                        "({gap_pp:.1f} points)",
         "data_drop": "company-wide member-day rows per day fell from {expected:,.0f} last week to {value:,.0f}: "
                      "a source may be missing",
+        "data_quality": "member activity data is missing {count} working day(s) ({days}): ingest the exports "
+                        "of those days",
     },
 }
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
-KIND_ORDER = {"no_data": 0, "data_drop": 1, "behind_path": 2, "sudden_drop": 3, "registration_stragglers": 4}
+KIND_ORDER = {"no_data": 0, "data_quality": 1, "data_drop": 1, "behind_path": 2, "sudden_drop": 3,
+              "registration_stragglers": 4}
 
 
 def _what(kpi: str, feature: str | None, language: str) -> str:
@@ -159,6 +166,7 @@ def alerts(source: Source, plan: RolloutPlan, *, as_of: dt.date, align: Align = 
         ``since_date``, ``count`` (people or rows concerned), ``message``.
     """
     from wecom_eval.kpis.activity import weekly_activity_raw
+    from wecom_eval.kpis.coverage import has_member_source, source_coverage
     from wecom_eval.kpis.penetration import penetration_raw
     from wecom_eval.kpis.registration import registration_raw, stragglers
 
@@ -289,7 +297,7 @@ def alerts(source: Source, plan: RolloutPlan, *, as_of: dt.date, align: Align = 
 
     # registration stragglers: counts only, per visible department and company-wide
     late = stragglers(ctx.con, plan, as_of=as_of, grace_days=grace_days)
-    if len(late):
+    if len(late) and has_member_source(ctx):  # without members registration is not measured: no alert
         reg_now = privacy.suppress(registration_raw(ctx, as_of=[as_of], by="department"), size="employees",
                                    by=["department_id"], within=["as_of"], keep=["department"], min_group_size=floor)
         visible_ids = set(reg_now.loc[~reg_now["suppressed"], "department_id"].astype(int))
@@ -305,6 +313,15 @@ def alerts(source: Source, plan: RolloutPlan, *, as_of: dt.date, align: Align = 
                                    message=MESSAGES[language]["registration_stragglers"].format(
                                        group=str(dep) + ("" if language == "en" else " "), count=int(n),
                                        grace=grace_days)))
+
+    # gaps: working days inside the activity exports' range with no row at all
+    gaps = source_coverage(ctx.con, plan, end=as_of, cal=ctx.cal, sources=["activity"])
+    missing = gaps["missing_days"].iloc[0]
+    if missing:
+        days = missing.split(", ")
+        rows.append(_alert("data_quality", "high", "company", None, COMPANY, count=len(days),
+                           since_date=dt.date.fromisoformat(days[0]),
+                           message=MESSAGES[language]["data_quality"].format(count=len(days), days=missing)))
 
     out = pd.DataFrame(rows, columns=COLUMNS)
     for col in ("department_id", "week", "since_week", "count"):

@@ -9,7 +9,9 @@ every other feature to everyone. A use counts for an employee through any of the
 members. Broken down by the roster's department.
 
 A department (or a whole company) with no eligible staff for a feature has no penetration
-for it: ``eligible`` is 0 and ``penetration`` is null — never 0 %.
+for it: ``eligible`` is 0 and ``penetration`` is null — never 0 %. So is a feature whose
+events do not reach into the window (:mod:`wecom_eval.kpis.coverage`): ``users`` and
+``penetration`` are null — not measured, not 0 %.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from wecom_eval.kpis._base import (
     select_prefix,
     week_ends,
 )
+from wecom_eval.kpis.coverage import feature_measured, feature_ranges
 from wecom_eval.plan import RolloutPlan
 from wecom_eval.schema import FEATURES
 from wecom_eval.workcal import WorkCalendar
@@ -79,6 +82,10 @@ def penetration_raw(ctx: Context, *, as_of: Sequence[dt.date], by: By = "departm
     })
     frame["penetration"] = np.where(frame["eligible"] > 0, frame["users"] / frame["eligible"].where(
         frame["eligible"] > 0, 1), np.nan)
+    ranges = feature_ranges(ctx)
+    measured = [feature_measured(ranges, f, window_start=d - dt.timedelta(days=days - 1), as_of=d)
+                for f, d in zip(frame["feature"], frame["as_of"], strict=True)]
+    frame.loc[~np.array(measured, dtype=bool), ["users", "penetration"]] = np.nan
     frame["window_days"] = days
     keys = keys_of(by)
     order = {f: i for i, f in enumerate(feats)}
@@ -93,9 +100,12 @@ def _with_missing_company_rows(frame: pd.DataFrame, by: By, feats: list[str],
     if by != "company":
         return frame
     full = pd.MultiIndex.from_product([feats, sorted(set(as_of))], names=["feature", "as_of"]).to_frame(index=False)
-    out = full.merge(frame.drop(columns=["_f"], errors="ignore"), on=["feature", "as_of"], how="left")
-    for col in ("headcount", "eligible", "users"):
+    out = full.merge(frame.drop(columns=["_f"], errors="ignore"), on=["feature", "as_of"], how="left",
+                     indicator=True)
+    absent = out.pop("_merge").eq("left_only")
+    for col in ("headcount", "eligible"):
         out[col] = out[col].fillna(0).astype("int64")
+    out.loc[absent, "users"] = 0  # nobody on the roster; an unmeasured feature keeps users null
     out["window_days"] = out["window_days"].fillna(frame["window_days"].iloc[0] if len(frame) else 0).astype("int64")
     return out
 

@@ -8,11 +8,15 @@ Broken down by the roster's department (``employees.department_id``). The rule f
 not in status 4; a member later disabled or gone still counted as registered while its
 employee was on the roster (a disabled account of a current employee is listed by the
 reconciliation instead).
+
+Without any member source (no API pull, no contacts export, a roster without 激活状态)
+registration is **not measured**: ``registered`` and ``registration_rate`` are null, never 0.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -35,6 +39,7 @@ from wecom_eval.kpis._base import (
     select_prefix,
     week_ends,
 )
+from wecom_eval.kpis.coverage import has_member_source
 from wecom_eval.plan import RolloutPlan
 from wecom_eval.schema import MEMBER_STATUS
 from wecom_eval.workcal import WorkCalendar
@@ -55,6 +60,8 @@ def registration_raw(ctx: Context, *, as_of: Sequence[dt.date], by: By = "depart
     frame["registered"] = frame["registered"].astype("int64")
     frame["unregistered"] = frame["employees"] - frame["registered"]
     frame["registration_rate"] = frame["registered"] / frame["employees"]
+    if not has_member_source(ctx):  # a roster alone: who should register, not who did — never 0 %
+        frame[["registered", "unregistered", "registration_rate"]] = math.nan
     keys = keys_of(by)
     frame = frame[[*keys, "as_of", "employees", "registered", "unregistered", "registration_rate"]]
     return frame.sort_values([*keys, "as_of"], ignore_index=True)

@@ -436,6 +436,18 @@ class Report:
                 return
         items.append(record)
 
+    def coverage_records(self) -> list[dict[str, Any]]:
+        """Each data source's coverage up to the last day of data (:mod:`wecom_eval.kpis.coverage`)."""
+        if "_coverage" not in self.__dict__:
+            if not self.home.warehouse.exists():
+                return []
+            from wecom_eval.kpis.coverage import source_coverage
+
+            frame = source_coverage(self.warehouse, self.plan, end=self.last_day, cal=self.calendar)
+            self.__dict__["_coverage"] = jsonable(frame.to_dict("records"))
+        records: list[dict[str, Any]] = self.__dict__["_coverage"]
+        return records
+
     # ---- persistence ---------------------------------------------------------------
     def meta(self) -> dict[str, Any]:
         """Everything recorded so far, as the exporter reads it."""
@@ -463,6 +475,7 @@ class Report:
             meta["data_note"] = text.t("data_short", self.language, last=last or "—", end=period.end)
         if "calendar" in self.__dict__:
             meta["calendar_note"] = self.calendar.fallback_note
+        meta["coverage"] = self.coverage_records()
         path = self.run_dir / COLLECTED / META
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")

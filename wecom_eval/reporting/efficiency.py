@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wecom_eval.kpis._base import plan_departments
 from wecom_eval.plan import RolloutPlan
 from wecom_eval.warehouse import Warehouse
 from wecom_eval.workcal import WorkCalendar
@@ -57,29 +58,19 @@ def turnaround_records(warehouse: Warehouse, plan: RolloutPlan, *, end: dt.date,
     process = plan.targets.pilot_efficiency.process
     frame = warehouse.query(
         """
-        SELECT p.record_id, p.department_id, d.path AS department, p.system, p.started_at, p.finished_at,
-               d.is_pilot, d.go_live_date
+        SELECT p.record_id, p.department_id, d.path, p.system, p.started_at, p.finished_at
         FROM process_records p JOIN departments d USING (department_id)
         WHERE p.process = ? AND p.status IN ('approved', 'rejected') AND p.finished_at IS NOT NULL
           AND p.finished_at > p.started_at AND p.started_at::DATE <= ?
         ORDER BY p.record_id
         """, [process, end])
-    pilots = plan.resolve_pilots(warehouse.query("SELECT department_id, path FROM departments")
-                                 .itertuples(index=False, name=None))
-    frame["is_pilot"] = frame["is_pilot"].astype(bool) | frame["department_id"].isin(pilots)
+    frame = plan_departments(plan, frame).rename(columns={"path": "department"})  # the plan in force decides
     started = pd.to_datetime(frame["started_at"])
     finished = pd.to_datetime(frame["finished_at"])
     frame["start_date"] = started.dt.tz_convert(plan.timezone).dt.date if started.dt.tz is not None \
         else started.dt.date
     frame["week"] = np.array([(d - plan.start_date).days // 7 + 1 for d in frame["start_date"]], dtype=np.int64)
-    go_live = []
-    for path, did, pilot, stored in zip(frame["department"], frame["department_id"], frame["is_pilot"],
-                                        frame["go_live_date"], strict=True):
-        if stored is not None and not pd.isna(stored):
-            go_live.append(pd.Timestamp(stored).date())
-        else:
-            go_live.append(plan.week_start(plan.go_live_week(path, int(did), is_pilot=bool(pilot))))
-    frame["go_live_date"] = go_live
+    go_live = list(frame["go_live_date"])
     frame["go_live_week"] = np.array([(d - plan.start_date).days // 7 + 1 for d in go_live], dtype=np.int64)
     frame["hours"] = (finished - started).dt.total_seconds() / 3600.0
     local_start = started.dt.tz_convert(plan.timezone) if started.dt.tz is not None else started

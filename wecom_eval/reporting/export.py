@@ -71,6 +71,29 @@ def header_html(meta: Mapping[str, Any], *, generated: dt.datetime) -> str:
             f"<table>{_params_rows(meta.get('params', {}))}</table></details>{extra}\n</div>")
 
 
+def coverage_html(meta: Mapping[str, Any]) -> str:
+    """The data-coverage section: per source its date range, rows, working days missing, last load."""
+    lang = meta["language"]
+
+    def c(key: str) -> str:
+        return html.escape(text.lookup("coverage", key, lang))
+
+    rows = []
+    for rec in meta.get("coverage", []):
+        first, last, n = rec.get("first_day"), rec.get("last_day"), int(rec.get("rows") or 0)
+        span = (f"{first} – {last}" if first else text.lookup("coverage", "undated" if n else "none", lang))
+        gaps = rec.get("missing_working_days")
+        missing = "—" if gaps is None else str(gaps) if not gaps else f"{gaps}（{rec.get('missing_days')}）" \
+            if lang == "zh" else f"{gaps} ({rec.get('missing_days')})"
+        loaded = str(rec.get("last_loaded") or "—").replace("T", " ")[:16]
+        cls = ' class="wecom-warning"' if gaps else ""
+        rows.append(f"<tr{cls}><td>{c(str(rec['source']))}</td><td>{html.escape(span)}</td><td>{n:,}</td>"
+                    f"<td>{html.escape(missing)}</td><td>{html.escape(loaded)}</td></tr>")
+    head = "".join(f"<th>{c(k)}</th>" for k in ("source", "range", "rows", "missing", "last_loaded"))
+    return (f'<div class="wecom-coverage">\n<h2>{c("title")}</h2>\n<p>{c("intro")}</p>\n'
+            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>\n</div>")
+
+
 def footer_html(meta: Mapping[str, Any], *, minutes: int, window_days: int) -> str:
     """The block at the end: KPI definitions for what the report showed, verdict rules."""
     lang = meta["language"]
@@ -103,7 +126,8 @@ def report_notebook(executed: nbformat.NotebookNode, meta: Mapping[str, Any], *,
                 continue
         cells.append(cell)
     head = nbformat.v4.new_markdown_cell(header_html(meta, generated=generated))
-    foot = nbformat.v4.new_markdown_cell(footer_html(meta, minutes=minutes, window_days=window_days))
+    foot = nbformat.v4.new_markdown_cell(coverage_html(meta) + "\n"
+                                         + footer_html(meta, minutes=minutes, window_days=window_days))
     # The header follows the notebook's title cell (a markdown cell starting with "# "), if any.
     first = cells[0] if cells else None
     if first is not None and first.cell_type == "markdown" and first.source.lstrip().startswith("# "):
@@ -133,4 +157,4 @@ def export_html(executed_path: str | Path, meta: Mapping[str, Any], out_path: st
     return out
 
 
-__all__ = ["export_html", "footer_html", "header_html", "report_notebook"]
+__all__ = ["coverage_html", "export_html", "footer_html", "header_html", "report_notebook"]

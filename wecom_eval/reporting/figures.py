@@ -156,11 +156,25 @@ def _percent_axis(ax: Any, axis: str = "y") -> None:
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
 
 
+def _empty(fig: Figure, ax: Any, title: str, message: str) -> Figure:
+    """A chart with nothing to draw: its title and why, no axes to misread as 0."""
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="#7a7a7a")
+    ax.set_axis_off()
+    ax.set_title(title)
+    fig.set_figheight(min(fig.get_figheight(), 2.2))
+    fig.tight_layout()
+    return fig
+
+
 def trend_chart(data: pd.DataFrame, *, x: str, y: str, low: str | None = None, high: str | None = None,
                 hue: str | None = None, target: pd.DataFrame | None = None, target_x: str | None = None,
                 target_y: str = "target", title: str = "", xlabel: str = "", ylabel: str = "",
-                target_label: str = "target", percent: bool = True) -> Figure:
+                target_label: str = "target", percent: bool = True, empty_text: str = "no data") -> Figure:
     """A KPI over time: a line per group, its interval as a band, the target path dashed.
+
+    Copes with any number of points: none (``empty_text`` in place of the axes), one (an
+    error bar for the interval and a short dash for the target) or more; whole-number ``x``
+    (rollout weeks) gets whole-number ticks.
 
     Parameters
     ----------
@@ -173,20 +187,35 @@ def trend_chart(data: pd.DataFrame, *, x: str, y: str, low: str | None = None, h
         Format the y axis as percentages (values are shares in [0, 1]).
     """
     fig, ax = new_figure()
+    data = data.dropna(subset=[y]) if len(data) else data
+    if data.empty:  # nothing measured yet: say so, no empty axes to misread as 0
+        return _empty(fig, ax, title, empty_text)
     groups = [(None, data)] if hue is None else list(data.groupby(hue, sort=False))
     colours = sns.color_palette(list(PALETTE), n_colors=max(len(groups), 1))
     for (name, part), colour in zip(groups, colours, strict=True):
         part = part.sort_values(x)
         ax.plot(part[x], part[y], marker="o", markersize=4, color=colour, label=name, linewidth=2)
         if low is not None and high is not None:
-            ax.fill_between(part[x], part[low].astype(float), part[high].astype(float), color=colour, alpha=0.15,
-                            linewidth=0)
+            if len(part) == 1:  # a band needs two points: one week gets an error bar
+                ax.errorbar(part[x], part[y], yerr=[part[y] - part[low].astype(float),
+                                                    part[high].astype(float) - part[y]],
+                            color=colour, alpha=0.5, capsize=4, linewidth=1)
+            else:
+                ax.fill_between(part[x], part[low].astype(float), part[high].astype(float), color=colour,
+                                alpha=0.15, linewidth=0)
+    xs = pd.to_numeric(data[x], errors="coerce") if not pd.api.types.is_datetime64_any_dtype(data[x]) else None
+    whole = xs is not None and xs.notna().all() and bool((xs == xs.round()).all())
     if target is not None and len(target):
         tx = target_x or x
         path = target.sort_values(tx)
-        ax.plot(path[tx], path[target_y], linestyle="--", color=TARGET_COLOUR, linewidth=1.6, label=target_label)
-    if pd.api.types.is_integer_dtype(data[x]):
+        px, py = path[tx].to_numpy(), path[target_y].to_numpy(float)
+        if len(path) == 1 and whole:  # a line needs two points: one week's target is a short level dash
+            px, py = np.array([px[0] - 0.35, px[0] + 0.35]), np.array([py[0], py[0]])
+        ax.plot(px, py, linestyle="--", color=TARGET_COLOUR, linewidth=1.6, label=target_label)
+    if whole and xs is not None:  # rollout weeks: whole-number ticks, and room around one or two weeks
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if xs.max() - xs.min() < 3:
+            ax.set_xlim(xs.min() - 0.6, xs.max() + 0.6)
     if percent:
         _percent_axis(ax)
         top = np.nanmax([1.0, np.nanmax(data[high]) if high else 0.0])
@@ -202,8 +231,9 @@ def trend_chart(data: pd.DataFrame, *, x: str, y: str, low: str | None = None, h
 
 def estimate_chart(data: pd.DataFrame, *, label: str, estimate: str, low: str, high: str,
                    target: float | None = None, verdict: str | None = None, title: str = "",
-                   xlabel: str = "", target_label: str = "target", percent: bool = True) -> Figure:
-    """Estimates with their intervals, one row per ``label``, and a target line.
+                   xlabel: str = "", target_label: str = "target", percent: bool = True,
+                   empty_text: str = "no data") -> Figure:
+    """Estimates with their intervals, one row per ``label``, and a target line (``empty_text`` without any).
 
     With ``verdict`` (a column of met / not_yet_shown / missed / not_measured) each dot is
     coloured by its verdict.
@@ -211,6 +241,8 @@ def estimate_chart(data: pd.DataFrame, *, label: str, estimate: str, low: str, h
     rows = data.dropna(subset=[estimate]).reset_index(drop=True)
     height = max(2.2, 0.38 * len(rows) + 1.2)
     fig, ax = new_figure((9.0, height))
+    if rows.empty:
+        return _empty(fig, ax, title, empty_text)
     ys = np.arange(len(rows))[::-1]
     colours = ([VERDICT_COLOURS.get(str(v), PALETTE[0]) for v in rows[verdict]] if verdict
                else [PALETTE[0]] * len(rows))

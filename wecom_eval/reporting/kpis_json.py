@@ -16,6 +16,8 @@ from typing import Any
 
 SCHEMA_PATH = Path(__file__).with_name("kpis.schema.json")
 SCHEMA_ID = "wecom-eval/kpis/1"
+COVERAGE_FIELDS = ("source", "first_day", "last_day", "rows", "missing_working_days", "missing_days",
+                   "last_loaded")
 
 
 @lru_cache(maxsize=1)
@@ -49,6 +51,7 @@ def build(meta: Mapping[str, Any]) -> dict[str, Any]:
         "kpis": list(meta.get("kpis", [])),
         "alerts": [{k: v for k, v in a.items() if v is not None or k in ("subject",)}
                    for a in meta.get("alerts", [])],
+        "coverage": [{k: c.get(k) for k in COVERAGE_FIELDS} for c in meta.get("coverage", [])],
     }
 
 

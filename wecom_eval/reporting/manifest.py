@@ -55,8 +55,10 @@ def git_state(repo: Path = REPO_ROOT) -> dict[str, Any]:
 def build(*, report: str, as_of: dt.date, params: Mapping[str, Any], status: str, started: dt.datetime,
           finished: dt.datetime, kernel: str, cell_timeout: float, notebook: str, outputs: Sequence[str],
           error: str | None = None, source_notebook: str | None = None,
-          tables: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+          tables: Sequence[Mapping[str, Any]] = (), plan: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The manifest of one run (all values plain JSON).
+
+    ``plan`` is the rollout plan the run measured against: its ``path`` and ``sha256``.
 
     ``tables`` lists the tables the report showed with whom they describe (``people``: a
     column or a number), the privacy floor and how many rows were hidden under it.
@@ -68,6 +70,7 @@ def build(*, report: str, as_of: dt.date, params: Mapping[str, Any], status: str
         "as_of": as_of.isoformat(),
         "status": status,
         "parameters": dict(params),
+        "plan": dict(plan) if plan else None,
         "started": started.isoformat(timespec="seconds"),
         "finished": finished.isoformat(timespec="seconds"),
         "duration_seconds": round((finished - started).total_seconds(), 2),

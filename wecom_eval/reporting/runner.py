@@ -26,6 +26,7 @@ date: the folder always holds the latest attempt. :func:`run_report` then raises
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import shutil
@@ -96,6 +97,7 @@ class Job:
     minutes: int = 30
     window_days: int = 28
     extra_env: dict[str, str] = field(default_factory=dict)
+    plan: dict[str, str] = field(default_factory=dict)  # the plan file in force and its sha256
 
 
 def notebook_dir(notebooks: str | Path | None = None) -> Path:
@@ -106,7 +108,7 @@ def notebook_dir(notebooks: str | Path | None = None) -> Path:
 
 def params_file(home: Home, report: str) -> Path | None:
     """The scheduled parameter file of ``report`` (``params/<report>.yaml``) when there is one."""
-    path = home.params / f"{report}.yaml"
+    path = home.param_file(f"{report}.yaml")
     return path if path.exists() else None
 
 
@@ -129,7 +131,9 @@ def _job(report: str, params: ReportParams, *, home: Home, notebooks: Path, cell
         raise InputError("report notebooks", [Problem(str(notebook), None, "an existing notebook",
                                                       f"Restore notebooks/{report}.ipynb or set ${NOTEBOOKS_ENV}.")])
     plan = load_plan(home.plan)
+    plan_file = {"path": str(home.plan), "sha256": hashlib.sha256(home.plan.read_bytes()).hexdigest()}
     return Job(report=report, params=params.model_dump(mode="json"), home=str(home.root), notebook=str(notebook),
+               plan=plan_file,
                cell_timeout=float(cell_timeout), salt_env=plan.privacy.salt_env,
                minutes=plan.targets.daily_active.min_daily_minutes,
                window_days=plan.targets.feature_penetration.window_days)
@@ -381,7 +385,7 @@ def execute(job: Job) -> RunResult:
     manifest.write(manifest.build(
         report=job.report, as_of=as_of, params=job.params, status=status, started=started, finished=finished,
         kernel=job.kernel, cell_timeout=job.cell_timeout, notebook=executed.name, outputs=outputs, error=error,
-        source_notebook=job.notebook, tables=shown), staging / "manifest.json")
+        source_notebook=job.notebook, tables=shown, plan=job.plan), staging / "manifest.json")
     if final.exists():
         shutil.rmtree(final)
     staging.rename(final)

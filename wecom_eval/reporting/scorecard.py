@@ -38,15 +38,22 @@ def _nan_to_none(value: Any) -> Any:
     return value
 
 
+def reason(key: str, language: str, **fields: object) -> str:
+    """Why a target is not measured, in the report's language (``reasons`` in strings.yaml)."""
+    from wecom_eval.reporting import text
+
+    return text.lookup("reasons", key, language, **fields)
+
+
 def _share_row(kpi: str, rec: pd.Series | None, plan: RolloutPlan, *, target_name: str,
-               language: str = "en") -> dict[str, Any]:
+               language: str = "en", unmeasured: str = "no_data") -> dict[str, Any]:
     target = getattr(plan.targets, target_name)
     base = {"kpi": kpi, "target": target.target, "deadline": plan.deadline(target.deadline_day), "unit": "share",
             "confidence": CONFIDENCE}
     if rec is None or _nan_to_none(rec.get("estimate")) is None:
-        note = None if rec is None else _nan_to_none(rec.get("note"))
+        window = plan.targets.feature_penetration.window_days
         return {**base, "estimate": None, "ci_low": None, "ci_high": None, "verdict": "not_measured", "n": None,
-                "method": None, "note": note or "no data"}
+                "method": None, "note": reason(unmeasured, language, days=window)}
     census = rec.get("method") == "census count"  # registration counts the whole roster: exact, no interval
     return {**base, "estimate": float(rec["estimate"]), "ci_low": None if census else _nan_to_none(rec["ci_low"]),
             "ci_high": None if census else _nan_to_none(rec["ci_high"]), "verdict": rec["verdict"] or "not_measured",
@@ -65,19 +72,24 @@ def adoption_rows(warehouse: Warehouse, plan: RolloutPlan, *, last_day: dt.date,
                   language: str = "en") -> list[dict[str, Any]]:
     """The registration, daily-active and penetration rows (see the module docstring)."""
     from wecom_eval.kpis import paths
+    from wecom_eval.kpis._base import Context
+    from wecom_eval.kpis.coverage import has_member_source
 
     sc = paths.scorecard(warehouse, plan, as_of=last_day, by="company")
     pick = {k: sc.loc[sc["kpi"] == k] for k in ("registration", "engaged_rate", "feature_penetration")}
+    members = has_member_source(Context.of(warehouse, plan))
     rows = [
         _share_row("registration", pick["registration"].iloc[0] if len(pick["registration"]) else None, plan,
-                   target_name="registration", language=language),
+                   target_name="registration", language=language,
+                   unmeasured="no_data" if members else "no_members"),
         _share_row("daily_active", pick["engaged_rate"].iloc[0] if len(pick["engaged_rate"]) else None, plan,
-                   target_name="daily_active", language=language),
+                   target_name="daily_active", language=language,
+                   unmeasured="no_activity" if members else "no_members"),
     ]
     features = pick["feature_penetration"].dropna(subset=["estimate"])
     if features.empty:
         rows.append(_share_row("feature_penetration", None, plan, target_name="feature_penetration",
-                               language=language))
+                               language=language, unmeasured="no_feature_events"))
     else:
         weakest = features.sort_values("estimate").iloc[0]
         row = _share_row("feature_penetration", weakest, plan, target_name="feature_penetration", language=language)
@@ -106,9 +118,10 @@ def efficiency_target(warehouse: Warehouse, plan: RolloutPlan, *, last_day: dt.d
     records = efficiency.turnaround_records(warehouse, plan, end=last_day)
     try:
         result, design = efficiency.pilot_did(records, plan, inference=inference, n_boot=n_boot, seed=seed)
-    except ValueError as exc:  # no pilot record after go-live yet, too few departments …
+    except ValueError:  # no pilot record after go-live yet, too few departments …
+        why = "no_approvals" if records.empty else "not_estimable"
         return {**base, "estimate": None, "ci_low": None, "ci_high": None, "verdict": "not_measured", "n": None,
-                "method": None, "note": f"not estimable yet: {exc}"}
+                "method": None, "note": reason(why, language)}
     return {**efficiency.efficiency_row(result, plan, design=design, language=language), "confidence": CONFIDENCE}
 
 
@@ -135,4 +148,4 @@ def for_report(report: Any, **options: Any) -> pd.DataFrame:
                         seed=report.params.seed, language=report.language, **options)
 
 
-__all__ = ["COLUMNS", "adoption_rows", "efficiency_target", "five_targets", "for_report"]
+__all__ = ["COLUMNS", "adoption_rows", "efficiency_target", "five_targets", "for_report", "reason"]

@@ -54,6 +54,14 @@ def _trend_start(report: Report, weeks: int) -> dt.date:
     return report.plan.week_start(max(1, last_week - weeks + 1))
 
 
+def _not_measured(frame: pd.DataFrame, people: str) -> pd.DataFrame:
+    """Rows without an estimate that privacy did not hide say "not measured": no count, no 0."""
+    unmeasured = frame["estimate"].isna() & ~frame["note"].fillna("").astype(str).str.startswith("hidden")
+    frame[people] = frame[people].astype(float).where(~unmeasured)
+    frame["verdict"] = frame["verdict"].astype(object).where(~unmeasured, "not_measured")
+    return frame
+
+
 def _hide_blank_rows(frame: pd.DataFrame, people: str, keys: list[str]) -> pd.DataFrame:
     """Rows a KPI function hid (no estimate) keep only their keys: no count, no path value."""
     out = frame.copy()
@@ -89,10 +97,13 @@ def headline(report: Report, scorecard: pd.DataFrame) -> str:
     for rec in scorecard.to_dict("records"):
         unit = rec.get("unit") or "share"
         estimate = None if rec["estimate"] is None or pd.isna(rec["estimate"]) else float(rec["estimate"])
-        lines.append("- " + v(report, "headline_item", kpi=text.lookup("targets", rec["kpi"], report.language),
-                              verdict=text.verdict_label(rec["verdict"], report.language),
-                              estimate=format_kpi_value(estimate, unit),
-                              target=format_kpi_value(float(rec["target"]), unit)))
+        line = "- " + v(report, "headline_item", kpi=text.lookup("targets", rec["kpi"], report.language),
+                        verdict=text.verdict_label(rec["verdict"], report.language),
+                        estimate=format_kpi_value(estimate, unit), target=format_kpi_value(float(rec["target"]), unit))
+        note = rec.get("note")
+        if rec["verdict"] == "not_measured" and isinstance(note, str) and note:  # say why, and the fix
+            line += ("：" if report.language == "zh" else ": ") + note
+        lines.append(line)
     return "\n".join(lines)
 
 
@@ -112,7 +123,7 @@ def registration_trend_figure(report: Report, *, weeks: int = 12) -> Figure:
                          "target": _path_at(report, "registration", list(trend["as_of"])).to_numpy()})
     return figures.trend_chart(trend.astype({"week": int}), x="week", y="registration_rate", target=path,
                                title=v(report, "registration_trend"), xlabel=v(report, "rollout_week"),
-                               target_label=v(report, "target_path"))
+                               target_label=v(report, "target_path"), empty_text=v(report, "chart_not_measured"))
 
 
 def _wilson(rate: pd.Series, n: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -154,7 +165,7 @@ def activity_trend_figure(report: Report, *, weeks: int = 12) -> Figure:
                          "target": _path_at(report, "engaged_rate", week_ends).to_numpy()})
     return figures.trend_chart(data, x="week", y="rate", low="ci_low", high="ci_high", hue="series", target=path,
                                title=v(report, "activity_trend"), xlabel=v(report, "rollout_week"),
-                               target_label=v(report, "target_path"))
+                               target_label=v(report, "target_path"), empty_text=v(report, "chart_not_measured"))
 
 
 def department_status(report: Report, kpi: str) -> pd.DataFrame:
@@ -165,7 +176,7 @@ def department_status(report: Report, kpi: str) -> pd.DataFrame:
     ``people="n"`` and ``formats=views.SHARE``.
     """
     sc = kpis.scorecard(report.warehouse, report.plan, as_of=report.period.end, by="department")
-    rows = sc.loc[sc["kpi"] == kpi].copy()
+    rows = _not_measured(sc.loc[sc["kpi"] == kpi].copy(), "n")
     rows = _hide_blank_rows(rows, "n", ["department", "department_id"])
     rows = rows.sort_values("gap_to_path", na_position="last")
     columns = ["department", "n", "estimate", "ci_low", "ci_high", "path_value", "gap_to_path", "path_verdict",
@@ -197,7 +208,7 @@ def activity_by_department(report: Report) -> tuple[pd.DataFrame, str]:
 def feature_status(report: Report) -> pd.DataFrame:
     """Company penetration per core feature with interval, path, target and verdict."""
     sc = kpis.scorecard(report.warehouse, report.plan, as_of=report.period.end, by="company")
-    rows = sc.loc[sc["kpi"] == "feature_penetration"]
+    rows = _not_measured(sc.loc[sc["kpi"] == "feature_penetration"].copy(), "n")
     return rows[["feature", "n", "estimate", "ci_low", "ci_high", "path_value", "target", "path_verdict",
                  "verdict"]].reset_index(drop=True)
 
@@ -208,7 +219,7 @@ def feature_figure(report: Report, status: pd.DataFrame) -> Figure:
     return figures.estimate_chart(labelled, label="label", estimate="estimate", low="ci_low", high="ci_high",
                                   target=report.plan.targets.feature_penetration.target, verdict="verdict",
                                   title=v(report, "penetration_by_feature", days=days),
-                                  target_label=v(report, "target_line"))
+                                  target_label=v(report, "target_line"), empty_text=v(report, "chart_not_measured"))
 
 
 def feature_gaps(report: Report) -> pd.DataFrame:
@@ -310,8 +321,8 @@ def power(report: Report) -> tuple[Any, str, Figure | None]:
     base = records.loc[records["week"] < 1]
     try:
         comps = stats.variance_components(base, outcome="hours", department="department_id", week="week")
-    except ValueError as exc:  # too little baseline data: say so instead of failing the report
-        return None, v(report, "power_not_estimable", reason=str(exc)), None
+    except ValueError:  # too little baseline data: say so instead of failing the report
+        return None, v(report, "power_not_estimable", reason=_why_not(report, base)), None
     per_dep = base.groupby("department_id").agg(records=("record_id", "size"), pilot=("is_pilot", "max"))
     staff = report.warehouse.query("SELECT department_id, count(*) AS staff FROM employees GROUP BY 1") \
         .set_index("department_id")["staff"]
@@ -343,6 +354,13 @@ def power(report: Report) -> tuple[Any, str, Figure | None]:
 
 # ---- efficiency ----------------------------------------------------------------------------
 
+def _why_not(report: Report, records: pd.DataFrame) -> str:
+    """Why the approval records allow no estimate yet, in the report's language (never an internal message)."""
+    from wecom_eval.reporting.scorecard import reason
+
+    return reason("no_approvals" if records.empty else "not_estimable", report.language)
+
+
 def efficiency_evidence(report: Report) -> dict[str, Any]:
     """The pilot's efficiency effect with its evidence.
 
@@ -361,8 +379,8 @@ def efficiency_evidence(report: Report) -> dict[str, Any]:
                                            seed=report.params.seed)
         work, _ = efficiency.pilot_did(records, report.plan, outcome="working_hours", inference=inference,
                                        n_boot=report.params.n_boot, seed=report.params.seed)
-    except ValueError as exc:
-        out["sentence"] = v(report, "efficiency_not_estimable", reason=str(exc))
+    except ValueError:
+        out["sentence"] = v(report, "efficiency_not_estimable", reason=_why_not(report, records))
         return out
     row = efficiency.efficiency_row(cal, report.plan, design=design, language=report.language)
     out["row"] = row
@@ -392,8 +410,8 @@ def efficiency_evidence(report: Report) -> dict[str, Any]:
                                                         ylabel=v(report, "change_in_turnaround"))
         key = "pretrend_flag" if es.pretrend_rejects else "pretrend_ok"
         out["pretrend"] = v(report, key, p=es.pretrend_p_value)
-    except ValueError as exc:
-        out["pretrend"] = v(report, "efficiency_not_estimable", reason=str(exc))
+    except ValueError:
+        out["pretrend"] = v(report, "efficiency_not_estimable", reason=_why_not(report, records))
     med: Any = sample.groupby(["treated", "post"])["hours"].agg(["median", "size"])
     out["case"] = v(report, "case_sentence", before=med.loc[(1, 0), "median"], after=med.loc[(1, 1), "median"],
                     n_before=int(med.loc[(1, 0), "size"]), n_after=int(med.loc[(1, 1), "size"]),
@@ -582,7 +600,8 @@ def branch_trend_figure(report: Report, kpi: str = "registration") -> Figure:
     ends = [report.plan.week_start(int(w)) + dt.timedelta(days=6) for w in weeks]
     path = pd.DataFrame({"week": weeks, "target": _path_at(report, path_kpi, ends).to_numpy()})
     return figures.trend_chart(trend, x="week", y="rate", hue="branch", target=path, title=title,
-                               xlabel=v(report, "rollout_week"), target_label=v(report, "target_path"))
+                               xlabel=v(report, "rollout_week"), target_label=v(report, "target_path"),
+                               empty_text=v(report, "chart_not_measured"))
 
 
 __all__ = [
