@@ -274,6 +274,12 @@ class Warehouse:
             self.con.execute(f"INSERT INTO {CHANGED_DAYS} SELECT DISTINCT date FROM {stage}")
         received = self.con.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]  # type: ignore[index]
         key_match = " AND ".join(f"s.{k} = t.{k}" for k in key_cols)
+        if keyed:
+            # member days are stored in date order: a literal range of the stage's days lets
+            # DuckDB skip the blocks of every other day when it looks for rows to replace
+            lo, hi = self.con.execute(f"SELECT min(date), max(date) FROM {stage}").fetchone()  # type: ignore[misc]
+            if lo is not None:
+                key_match += f" AND t.date BETWEEN DATE '{lo.isoformat()}' AND DATE '{hi.isoformat()}'"
         if self._has_rows(target):
             same = " AND ".join(f"s.{c} IS NOT DISTINCT FROM t.{c}" for c in cols.split(", ") if c not in key_cols)
             matched, unchanged = self.con.execute(
