@@ -114,8 +114,11 @@ def refresh_rollups(source: Source, plan: RolloutPlan, *, cal: WorkCalendar | No
     the days (and weeks) they touched are recomputed; otherwise the tables are rebuilt. Either
     way in one transaction.
     """
+    from wecom_eval.kpis.registration import date_activations
+
     ctx = Context.of(source, plan, cal)
     con = ctx.con
+    date_activations(con)  # activation dates follow every load too (before the fingerprint: they are folded)
     info = None if force else rollup_info(con, plan)
     if info is not None and info.fresh:
         return info

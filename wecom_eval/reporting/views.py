@@ -18,7 +18,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from wecom_eval import kpis
-from wecom_eval.reporting import figures, satisfaction, text
+from wecom_eval.reporting import figures, safe_text, satisfaction, text
 from wecom_eval.reporting.collect import Report
 from wecom_eval.reporting.tables import format_kpi_value
 
@@ -27,8 +27,13 @@ SHARE = {"estimate": "pct", "ci_low": "pct", "ci_high": "pct", "path_value": "pc
 
 
 def v(report: Report, key: str, **fields: object) -> str:
-    """A string of the ``views`` group in the report's language."""
-    return text.lookup("views", key, report.language, **fields)
+    """A string of the ``views`` group in the report's language (markdown for ``report.note``).
+
+    Text fields (department names …) come from data: :func:`.safe_text.note_field` keeps them
+    from adding emphasis of their own.
+    """
+    return text.lookup("views", key, report.language,
+                       **{k: safe_text.note_field(f) if isinstance(f, str) else f for k, f in fields.items()})
 
 
 def p_text(p: float) -> str:
@@ -124,6 +129,19 @@ def registration_trend_figure(report: Report, *, weeks: int = 12) -> Figure:
     return figures.trend_chart(trend.astype({"week": int}), x="week", y="registration_rate", target=path,
                                title=v(report, "registration_trend"), xlabel=v(report, "rollout_week"),
                                target_label=v(report, "target_path"), empty_text=v(report, "chart_not_measured"))
+
+
+def registration_basis_note(report: Report, day: dt.date | None = None) -> str:
+    """One line: on which bound the registration figure of ``day`` (default the period's end) rests."""
+    day = day or report.period.end
+    row = kpis.registration_basis(report.warehouse, report.plan, as_of=day).iloc[0]
+    if not row["registered"] and not row["activated_unknown"]:
+        return ""
+    counts = {k: int(row[k]) for k in ("registered", "export_time", "snapshot", "first_activity")}
+    note = v(report, "registration_basis", day=day.isoformat(), **counts)
+    if row["activated_unknown"]:
+        note += " " + v(report, "registration_unknown", count=int(row["activated_unknown"]), day=day.isoformat())
+    return note
 
 
 def _wilson(rate: pd.Series, n: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -529,6 +547,11 @@ def month_over_month(report: Report) -> pd.DataFrame:
 
 
 # ---- promotion review ----------------------------------------------------------------------
+
+def registration_deadline(report: Report) -> dt.date:
+    """The registration deadline, or the period's end when the deadline is later."""
+    return min(report.plan.deadline(report.plan.targets.registration.deadline_day), report.period.end)
+
 
 def deadline_status(report: Report) -> pd.DataFrame:
     """Registration and engaged rate on their deadlines (or today, when the deadline is later)."""
