@@ -242,20 +242,3 @@ def test_a_warehouse_file_of_the_old_layout_is_read_as_it_is_and_migrated_by_the
     again = Warehouse(path)  # already migrated: opens as it is
     assert again.con.execute(rows).fetchall()[-1][1:] == ("wang", True, 30, "api")
     again.close()
-
-
-def test_duckdb_memory_is_capped_and_spills_beside_the_file_by_default(tmp_path: Path, monkeypatch) -> None:
-    from wecom_eval.warehouse import MEMORY_ENV, TEMP_ENV
-
-    monkeypatch.delenv(MEMORY_ENV, raising=False)
-    monkeypatch.delenv(TEMP_ENV, raising=False)
-    wh = Warehouse(tmp_path / "w.duckdb")
-    limit = wh.con.execute("SELECT current_setting('memory_limit'), current_setting('temp_directory')").fetchone()
-    wh.close()
-    value, unit = limit[0].split()  # e.g. "976.5 MiB" for 1024 MB (DuckDB counts 1 MB as 1000² bytes)
-    assert unit in ("MiB", "KiB") and float(value) <= 1024  # not DuckDB's default of 80 % of memory
-    assert limit[1] == str(tmp_path / "w.duckdb") + ".tmp"
-    monkeypatch.setenv(MEMORY_ENV, "300MB")
-    wh = Warehouse(tmp_path / "w.duckdb")
-    assert wh.con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "286.1 MiB"
-    wh.close()

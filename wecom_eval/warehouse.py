@@ -27,15 +27,51 @@ from wecom_eval.validate import DEFAULT_TZ, ROW, check_staged, coerce_frame
 
 MEMORY_ENV = "WECOM_EVAL_DUCKDB_MEMORY"  # e.g. "1GB"; DuckDB spills to disk beyond it
 THREADS_ENV = "WECOM_EVAL_DUCKDB_THREADS"
-TEMP_ENV = "WECOM_EVAL_DUCKDB_TEMP"  # where DuckDB spills (default: beside the warehouse file)
-MEMORY_CAP_MB = 1024  # DuckDB's own limit when none is set: the process stays well under 2 GB
-
 # member_days is stored with integer member keys: the fold over tens of millions of
 # member-days joins on integers instead of text. ``member_days`` itself is a view with the
 # canonical columns; loads go through :meth:`Warehouse.load` as for every table.
 MEMBER_DAYS_STORE = "member_activity"
 MEMBER_KEYS = "member_keys"  # userid <-> member_key (1, 2, 3, … in order of first load)
 CHANGED_DAYS = "_member_days_changed"  # days whose member-day rows changed since the rollups were refreshed
+
+DEFAULT_MEMORY_SHARE = 4  # DuckDB may use a quarter of the machine's memory …
+DEFAULT_MEMORY_MAX = 1 << 30  # … but at most 1 GiB by default (beyond it, it spills to disk)
+DEFAULT_MEMORY_MIN = 256 << 20
+TEMP_FOLDER = ".duckdb-tmp"  # beside the warehouse, under the home
+
+
+def _machine_memory() -> int | None:
+    """The memory this process may use: the cgroup limit if one is set, else the physical memory."""
+    sizes = []
+    with suppress(AttributeError, ValueError, OSError):  # no sysconf on Windows
+        sizes.append(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if limit.isdigit():
+            sizes.append(int(limit))
+    except OSError:
+        pass
+    return min(sizes) if sizes else None
+
+
+def duckdb_config(folder: Path) -> dict[str, Any]:
+    """Settings for every DuckDB connection the workbook opens: bounded memory, spilling under ``folder``.
+
+    ``memory_limit`` is ``$WECOM_EVAL_DUCKDB_MEMORY`` (e.g. ``2GB``) when set, else a quarter
+    of the machine's memory (or of the cgroup's limit) between 256 MiB and 1 GiB; DuckDB
+    spills to ``folder/.duckdb-tmp`` beyond it, so nothing is written outside the home.
+    ``$WECOM_EVAL_DUCKDB_THREADS`` sets the number of threads.
+    """
+    memory = os.environ.get(MEMORY_ENV)
+    if not memory:
+        machine = _machine_memory()
+        share = machine // DEFAULT_MEMORY_SHARE if machine else DEFAULT_MEMORY_MAX
+        memory = f"{max(DEFAULT_MEMORY_MIN, min(DEFAULT_MEMORY_MAX, share)) >> 20}MiB"
+    config: dict[str, Any] = {"memory_limit": memory, "temp_directory": str(folder / TEMP_FOLDER)}
+    if os.environ.get(THREADS_ENV):
+        config["threads"] = int(os.environ[THREADS_ENV])
+    return config
+
 
 Chunk: TypeAlias = pd.DataFrame | pa.Table
 Rows: TypeAlias = Chunk | Iterable[Chunk]
@@ -65,12 +101,11 @@ class Warehouse:
         self.path = Path(path)
         self.read_only = read_only
         self.tz = tz
-        config = duckdb_config(self.path)
         if read_only and not self.path.exists():
             raise InputError("warehouse", [Problem(str(self.path), None, "an existing warehouse",
                                                    "Load data first: `wecom-eval demo` or `wecom-eval ingest`.")])
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.con = duckdb.connect(str(self.path), read_only=read_only, config=config)
+        self.con = duckdb.connect(str(self.path), read_only=read_only, config=duckdb_config(self.path.parent))
         self.con.execute(f"SET TimeZone = '{tz}'")
         # no progress bar on a terminal during a long fold or migration (in Jupyter without
         # ipywidgets DuckDB refuses the setting, and draws no bar anyway)
@@ -203,7 +238,9 @@ class Warehouse:
         appended so far move into an ordinary stage, so checks and messages are the same.
         """
         stage = f"_stage_{t.name}"
-        cols = ", ".join(f"{c.name} {c.sql_type}" for c in t.columns)
+        # The stage has the kinds' wide types: ranges are checked before a cast to a narrow storage type.
+        cols = ", ".join(f"{c.name} {c.stage_type}" for c in t.columns)
+        stage_select = ", ".join(f"CAST({c.name} AS {c.stage_type})" for c in t.columns)
         select = ", ".join(f"CAST({c.name} AS {c.sql_type})" for c in t.columns)
         names = ", ".join(t.column_names)
         required = [c.name for c in t.columns if not c.nullable]
@@ -232,7 +269,8 @@ class Warehouse:
         for chunk in chunks:
             if isinstance(chunk, pa.Table):
                 if direct and (ROW in chunk.column_names
-                               or any(chunk.column(c).null_count for c in required if c in chunk.column_names)):
+                               or any(chunk.column(c).null_count for c in required if c in chunk.column_names)
+                               or not _within_ranges(t, chunk)):
                     leave_direct()
                     direct = False
                 data = chunk if ROW in chunk.column_names else chunk.append_column(
@@ -261,7 +299,7 @@ class Warehouse:
                 else:
                     rel.select(select).insert_into(t.name)
             else:
-                rel.select(f"{select}, {ROW}").insert_into(stage)
+                rel.select(f"{stage_select}, {ROW}").insert_into(stage)
             del rel
             say(f"{t.name}: staged {offset:,} rows")
         if direct:
@@ -381,27 +419,19 @@ class Warehouse:
         return self.query("SELECT * FROM _loads ORDER BY loaded_at")
 
 
-def duckdb_config(path: Path) -> dict[str, Any]:
-    """DuckDB settings for a connection: memory limit, spill folder and threads.
+def _within_ranges(t: Table, chunk: pa.Table) -> bool:
+    """Whether every numeric column with a range keeps to it (else the chunk is staged and checked)."""
+    import pyarrow.compute as pc
 
-    The memory limit is ``$WECOM_EVAL_DUCKDB_MEMORY`` when set, else the smaller of 1 GB and
-    a quarter of the machine's memory: DuckDB's own default (80 % of memory) lets a large
-    load take several GB, and beyond the limit DuckDB spills to ``$WECOM_EVAL_DUCKDB_TEMP``
-    (default: ``<warehouse>.tmp`` beside the file) instead.
-    """
-    config: dict[str, Any] = {"memory_limit": os.environ.get(MEMORY_ENV) or f"{_default_memory_mb()}MB",
-                              "temp_directory": os.environ.get(TEMP_ENV) or str(path) + ".tmp"}
-    if os.environ.get(THREADS_ENV):
-        config["threads"] = int(os.environ[THREADS_ENV])
-    return config
-
-
-def _default_memory_mb() -> int:
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1024 * 1024)
-    except (ValueError, OSError, AttributeError):
-        return MEMORY_CAP_MB
-    return max(256, min(MEMORY_CAP_MB, total // 4))
+    for c in t.columns:
+        if (c.min is None and c.max is None) or c.name not in chunk.column_names or not chunk.num_rows:
+            continue
+        low, high = pc.min_max(chunk.column(c.name)).values()
+        if not low.is_valid:
+            continue
+        if (c.min is not None and low.as_py() < c.min) or (c.max is not None and high.as_py() > c.max):
+            return False
+    return True
 
 
 # ---- member_days with integer keys ------------------------------------------------------------
