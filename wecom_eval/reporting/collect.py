@@ -205,9 +205,9 @@ class Report:
     def data_window(self) -> tuple[dt.date | None, dt.date | None]:
         """The first and the last day of activity data this report can use (none after ``last_day``)."""
         row: Any = self.warehouse.query(
-            "SELECT least((SELECT min(date) FROM member_days), (SELECT min(started_at)::DATE FROM process_records),"
+            "SELECT least((SELECT min(date) FROM member_activity), (SELECT min(started_at)::DATE FROM process_records),"
             " (SELECT min(ts)::DATE FROM feature_events)) AS first,"
-            " greatest((SELECT max(date) FROM member_days WHERE date <= $last),"
+            " greatest((SELECT max(date) FROM member_activity WHERE date <= $last),"
             " (SELECT max(started_at)::DATE FROM process_records WHERE started_at::DATE <= $last),"
             " (SELECT max(ts)::DATE FROM feature_events WHERE ts::DATE <= $last)) AS last",
             {"last": self.last_day}).iloc[0]
