@@ -301,6 +301,9 @@ def pilot_status(report: Report) -> pd.DataFrame:
     deps = report.warehouse.query("SELECT department_id, path FROM departments")
     pilots = report.plan.resolve_pilots(deps.itertuples(index=False, name=None))
     rows = sc.loc[sc["department_id"].isin(pilots) & sc["kpi"].isin(["registration", "active_rate", "engaged_rate"])]
+    rows = _not_measured(rows.copy(), "n")  # no count and no path verdict for a figure not measured
+    rows["path_verdict"] = rows["path_verdict"].astype(object).where(rows["verdict"] != "not_measured",
+                                                                     "not_measured")
     rows = _hide_blank_rows(rows, "n", ["department", "department_id", "kpi"])
     return rows[["department", "kpi", "n", "estimate", "ci_low", "ci_high", "path_value", "path_verdict"]] \
         .reset_index(drop=True)
