@@ -24,6 +24,7 @@ from wecom_eval.cli import main
 from wecom_eval.demo import DemoConfig, generate
 from wecom_eval.errors import InputError
 from wecom_eval.fakeserver import FakeWecom
+from wecom_eval.fakeserver.org import FakeOrg
 from wecom_eval.fetch import (
     ACTIVITY_SOURCE,
     decision_time,
@@ -349,3 +350,71 @@ def test_department_paths_follow_the_workbooks_convention():
 def test_fetch_refuses_a_window_that_is_not_over(home, plan):
     with pytest.raises(InputError, match="a day before today"):
         fetch(since=dt.date(2026, 3, 2), until=dt.date(2026, 3, 9), home=home, today=dt.date(2026, 3, 9), plan=plan)
+
+
+# ---- registration dates from fetches (issue 16 item 2) ----------------------------------------
+
+def _fetch_on(home: Home, demo, plan, day: dt.date) -> None:
+    """Fetch SINCE..UNTIL with the server's clock and the fetch's day at 10:00 CST on ``day``."""
+    now = int(pd.Timestamp(f"{day} 10:00", tz="Asia/Shanghai").timestamp())
+    with FakeWecom(FakeOrg(demo, now=now)) as server:
+        fetch(since=SINCE, until=UNTIL, home=home, credentials=server.credentials(), settings=FAST, plan=plan,
+              today=day)
+
+
+def _registration(home: Home, plan, day: dt.date) -> dict[str, int]:
+    from wecom_eval.kpis.registration import registration_basis
+
+    with open_reader(home) as wh:
+        row = registration_basis(wh, plan, as_of=day).iloc[0]
+    return {k: int(row[k]) for k in ("employees", "registered", "snapshot", "first_activity", "activated_unknown")}
+
+
+def test_two_fetches_of_a_window_before_and_after_the_deadline_date_registrations_alike(tmp_path, demo, plan):
+    deadline = plan.deadline(plan.targets.registration.deadline_day)
+    assert deadline > UNTIL  # the window ends before the deadline
+    before, after = Home.from_env(tmp_path / "before"), Home.from_env(tmp_path / "after")
+    _fetch_on(before, demo, plan, UNTIL + dt.timedelta(days=1))  # the day after the window: before the deadline
+    _fetch_on(after, demo, plan, deadline + dt.timedelta(days=40))  # weeks after the deadline
+    got_before, got_after = _registration(before, plan, deadline), _registration(after, plan, deadline)
+    assert got_before["registered"] == got_after["registered"]
+    assert got_before["activated_unknown"] == got_after["activated_unknown"] == 0
+
+    # Worked from the demo's own table: without a roster the people are the members who have
+    # not left; registered by the deadline are those activated by then (the demo's truth),
+    # every one of whom used WeCom inside the window, so the late fetch dates them all.
+    members = demo.tables["members"]
+    stays = members[members["status"] != 5]
+    activated = stays["activated_at"].notna() & (stays["activated_at"].dt.date <= deadline)
+    assert got_after["employees"] == got_before["employees"] == len(stays)
+    assert got_after["registered"] == int(activated.sum())
+    assert got_after["first_activity"] == got_after["registered"]  # after the deadline only activity dates them
+    assert got_before["first_activity"] == got_before["registered"]  # activity comes before the day-after snapshot
+
+    # Each member's date is no later than its first active day in the window.
+    days = demo.member_days_frame()
+    first_day = (days[days["active"]].assign(date=lambda f: pd.to_datetime(f["date"]).dt.date)
+                 .groupby("userid")["date"].min())
+    with open_reader(after) as wh:
+        dated = wh.query("SELECT userid, CAST(activated_at AS DATE) AS d, activation_basis FROM members "
+                         "WHERE status <> 4").set_index("userid")
+    by_activity = dated[dated["activation_basis"] == "first_activity"]
+    assert len(by_activity) == got_after["first_activity"]
+    assert all(pd.Timestamp(by_activity.loc[u, "d"]).date() <= first_day.get(u, dt.date.max) for u in by_activity.index)
+    # The rest were activated after the window (or used nothing in it): the late snapshot dates
+    # them on its own day, after the deadline, so they are neither registered nor "unknown" then.
+    rest = dated[dated["activation_basis"].notna() & (dated["activation_basis"] != "first_activity")]
+    assert set(rest["activation_basis"]) <= {"snapshot"}
+    assert (pd.to_datetime(rest["d"]).dt.date == deadline + dt.timedelta(days=40)).all()
+
+
+def test_identical_fetches_give_identical_tables(tmp_path, demo, plan):
+    homes = [Home.from_env(tmp_path / name) for name in ("one", "two")]
+    for home in homes:
+        _fetch_on(home, demo, plan, UNTIL + dt.timedelta(days=3))
+    tables = []
+    for home in homes:
+        with open_reader(home) as wh:
+            tables.append({name: wh.frame(name).astype(str).values.tolist() for name in ("members", "member_status")})
+    assert tables[0] == tables[1]
+    assert len(tables[0]["member_status"]) == len(demo.tables["members"])  # one snapshot row per member

@@ -22,7 +22,7 @@ def test_help_explains_each_kind_and_points_to_its_example(capsys: pytest.Captur
     for name, spec in KINDS.items():
         assert f"\n{name}: " in text and spec.example in text
         assert (REPO / spec.example).is_file()
-    for option in ("--wave", "--sheet", "--mapping", "--dry-run"):
+    for option in ("--wave", "--sheet", "--mapping", "--dry-run", "--as-of", "--snapshot-date"):
         assert option in text
 
 
@@ -41,10 +41,11 @@ def test_every_example_file_loads_in_order(home: Home, monkeypatch: pytest.Monke
     assert "employees: 8 rows" in out and "survey_choices: 8 rows" in out and "tickets: 3 rows" in out
     with open_reader(home) as wh:
         counts = wh.counts()
-    assert {t: counts[t] for t in ("employees", "member_days", "survey_responses", "process_records",
-                                   "training_attendance", "tickets")} == {
-        "employees": 8, "member_days": 6, "survey_responses": 4, "process_records": 5, "training_attendance": 4,
-        "tickets": 3}
+    assert {t: counts[t] for t in ("employees", "members", "member_status", "member_days", "feature_events",
+                                   "survey_responses", "process_records", "training_attendance", "tickets")} == {
+        "employees": 8, "members": 9, "member_status": 9, "member_days": 6,
+        "feature_events": 8,  # 4 approvals, 2 member-days with punches, 2 with customer contacts
+        "survey_responses": 4, "process_records": 5 + 4, "training_attendance": 4, "tickets": 3}
 
 
 def test_missing_file_exits_2_without_traceback(home: Home, capsys: pytest.CaptureFixture[str]):

@@ -152,6 +152,8 @@ def canonical(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     spec = TABLES[table]
     out = pd.DataFrame(index=range(len(frame)))
     for c in spec.columns:
+        if c.omittable:  # columns the demo does not state (employees.mobile, members.activation_basis)
+            continue
         values = frame[c.name].reset_index(drop=True)
         if c.kind == "timestamp":
             out[c.name] = [None if pd.isna(v) else pd.Timestamp(v).tz_convert("UTC").isoformat() for v in values]

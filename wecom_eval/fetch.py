@@ -3,9 +3,11 @@
 ``wecom-eval fetch --since DATE --until DATE`` (DESIGN §2, §5, §10):
 
 1. **contacts** — department/list, then user/list for each department: the
-   ``departments`` and ``members`` tables (a dated status snapshot: the raw pages land
-   under the day they were taken; ``activated_at`` is when a member was first seen
-   activated, earlier values and the roster's ``employee_id`` are kept).
+   ``departments`` and ``members`` tables, and a ``member_status`` snapshot of the fetch's
+   day (the raw pages land under the day they were taken). The API gives no activation
+   time: the activation date is derived from the snapshots and the member's first activity
+   (:func:`wecom_eval.kpis.registration.date_activations`), so identical fetches give
+   identical tables; a time an export stated and the roster's ``employee_id`` are kept.
 2. **approvals** — oa/getapprovalinfo per ≤31-day window (``new_cursor`` pages), then
    oa/getapprovaldetail per approval: ``process_records`` (turnaround from ``apply_time``
    to the last ``sptime``) and ``feature_events`` "approval" (the applicant, and each
@@ -65,6 +67,7 @@ log = logging.getLogger("wecom_eval.fetch")
 
 RAW_SOURCE = "wecom-api"  # raw landing folder and the warehouse's load source
 ACTIVITY_SOURCE = "api_oper_log"  # member_days.source for the operation-log signal
+SNAPSHOT_SOURCE = "wecom_api"  # member_status.source of a fetch's contacts
 SOURCES: dict[str, str] = {  # source → the app whose secret it needs
     "contacts": "CONTACTS", "approvals": "APPROVAL", "checkin": "CHECKIN", "customer": "CUSTOMER",
     "oper_log": "SECURITY", "active_stat": "CONTACTS",
@@ -348,7 +351,7 @@ class _Fetcher:
     def __init__(self, *, home: Home, window: Window, sources: tuple[str, ...], credentials: Credentials,
                  settings: ClientSettings, plan: RolloutPlan, progress: ProgressFn | None, restart: bool,
                  transport: httpx.AsyncBaseTransport | None, checkpoint_seconds: float,
-                 approval_chunk: int, customer_chunk: int, unit_concurrency: int) -> None:
+                 approval_chunk: int, customer_chunk: int, unit_concurrency: int, observed_on: dt.date) -> None:
         self.home, self.window, self.sources = home, window, sources
         self.credentials, self.settings, self.plan = credentials, settings, plan
         self.progress = progress
@@ -369,6 +372,7 @@ class _Fetcher:
         self.flush_lock = asyncio.Lock()
         self.land_lock = threading.Lock()
         self.snapshot_time = pd.Timestamp.now(tz="Asia/Shanghai").floor("s")
+        self.observed_on = observed_on  # the day the contacts' statuses are observed
 
     # ---- bookkeeping -------------------------------------------------------------------------
     def _say(self, label: str) -> None:
@@ -436,15 +440,16 @@ class _Fetcher:
         members = tables.get("members")
         known = set(wh.query("SELECT userid FROM members")["userid"])
         if members is not None:
-            old = wh.query("SELECT userid, employee_id, activated_at FROM members").set_index("userid")
+            old = wh.query("SELECT userid, employee_id FROM members").set_index("userid")
             members = members.drop_duplicates("userid").copy()
             members["employee_id"] = members["userid"].map(old["employee_id"]) if len(old) else None
-            first_seen = (members["userid"].map(old["activated_at"]) if len(old)
-                          else pd.Series(pd.NaT, index=members.index))
-            first_seen = pd.to_datetime(first_seen, utc=True).dt.tz_convert("Asia/Shanghai")
-            now = pd.Series(self.snapshot_time, index=members.index)
-            members["activated_at"] = first_seen.where(first_seen.notna(), now.where(members["status"] == 1))
             known |= set(members["userid"])
+            # The API gives no activation time: the load keeps any stored one (activated_at is a
+            # keep column) and the status is recorded as a snapshot of the fetch's day; the date
+            # is derived from snapshots and first activity after the load (date_activations).
+            tables["member_status"] = pd.DataFrame({
+                "userid": members["userid"], "observed_on": pd.Timestamp(self.observed_on),
+                "source": SNAPSHOT_SOURCE, "status": members["status"], "activated_at": members["activated_at"]})
         departments = tables.get("departments")
         dept_ids = set(wh.query("SELECT department_id FROM departments")["department_id"].astype(int))
         if departments is not None:
@@ -729,6 +734,9 @@ def fetch(*, since: dt.date, until: dt.date, home: Home | None = None, sources: 
         Forget earlier progress and fetch everything again.
     checkpoint_seconds
         Commit finished parts at least this often.
+    today
+        The day of the fetch (default: today in CST): the window must end before it, and the
+        members' statuses are recorded as a snapshot of it.
 
     Returns
     -------
@@ -772,13 +780,13 @@ def fetch(*, since: dt.date, until: dt.date, home: Home | None = None, sources: 
                            settings=settings or ClientSettings(), plan=plan, progress=progress, restart=restart,
                            transport=transport, checkpoint_seconds=checkpoint_seconds,
                            approval_chunk=approval_chunk, customer_chunk=customer_chunk,
-                           unit_concurrency=unit_concurrency)
+                           unit_concurrency=unit_concurrency, observed_on=today)
         log.info("fetch %s..%s from %s (sources: %s)", since, until, redact(creds.base_url), ", ".join(names))
         return asyncio.run(fetcher.run())
     finally:
         lock.release()
 
 
-__all__ = ["ACTIVITY_SOURCE", "Checkpoint", "DEFAULT_SOURCES", "FetchReport", "RAW_SOURCE", "SOURCES",
-           "decision_time", "department_paths", "fetch", "map_approvals", "map_behavior", "map_checkins",
+__all__ = ["ACTIVITY_SOURCE", "Checkpoint", "DEFAULT_SOURCES", "FetchReport", "RAW_SOURCE", "SNAPSHOT_SOURCE",
+           "SOURCES", "decision_time", "department_paths", "fetch", "map_approvals", "map_behavior", "map_checkins",
            "map_departments", "map_members", "map_oper_log", "parse_sources"]

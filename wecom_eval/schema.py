@@ -23,6 +23,11 @@ DUCK_TYPES: dict[Kind, str] = {
 
 FEATURES = ("approval", "docs", "customer", "attendance", "other")
 MEMBER_STATUS = {1: "activated", 2: "disabled", 4: "not activated", 5: "left"}
+# What a member's activation date rests on (wecom_eval.kpis.registration.date_activations):
+# a time the source stated (激活时间), the first snapshot showing the member activated, the
+# member's first activity of any kind, or nothing (activated, date unknown).
+ACTIVATION_BASIS = ("export_time", "snapshot", "first_activity", "unknown")
+SNAPSHOT_SOURCES = ("wecom_api", "members_export", "migrated")
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,8 @@ class Column:
     min: float | None = None
     max: float | None = None
     duck_type: str | None = None  # a narrower storage type where it matters for size
+    omittable: bool = False  # a load may leave the column out (it is then null); added by migration
+    keep: bool = False  # a load's null keeps the stored value (values filled in after loads)
 
     @property
     def sql_type(self) -> str:
@@ -111,6 +118,7 @@ TABLES: dict[str, Table] = {
                 C("leave_date", "date", nullable=True),
                 C("branch", "str"),
                 C("role", "str", nullable=True),
+                C("mobile", "str", nullable=True, omittable=True),
             ),
             key=("employee_id",),
             references=(Reference(("department_id",), "departments", ("department_id",)),),
@@ -125,7 +133,8 @@ TABLES: dict[str, Table] = {
                 C("employee_id", "str", nullable=True),
                 C("department_id", "int"),
                 C("status", "int", allowed=tuple(MEMBER_STATUS), duck_type="TINYINT"),
-                C("activated_at", "timestamp", nullable=True),
+                C("activated_at", "timestamp", nullable=True, keep=True),
+                C("activation_basis", "str", nullable=True, allowed=ACTIVATION_BASIS, omittable=True, keep=True),
             ),
             key=("userid",),
             references=(
@@ -133,8 +142,23 @@ TABLES: dict[str, Table] = {
                 Reference(("department_id",), "departments", ("department_id",)),
             ),
             description="WeCom members (API user/list): status 1 activated, 2 disabled, "
-            "4 not activated, 5 left.",
+            "4 not activated, 5 left. activated_at is the latest day the member can have activated "
+            "by, activation_basis what that rests on.",
             restricted=True,
+        ),
+        Table(
+            "member_status",
+            (
+                C("userid", "str"),
+                C("observed_on", "date"),
+                C("source", "str", allowed=SNAPSHOT_SOURCES),
+                C("status", "int", allowed=tuple(MEMBER_STATUS), duck_type="TINYINT"),
+                C("activated_at", "timestamp", nullable=True),
+            ),
+            key=("userid", "observed_on", "source"),
+            references=(Reference(("userid",), "members", ("userid",)),),
+            description="Member status snapshots: what each fetch or members export showed on its day "
+            "(activated_at: the export's 激活时间, when it has one).",
         ),
         Table(
             "member_days",
@@ -261,6 +285,7 @@ LOAD_ORDER: tuple[str, ...] = (
     "departments",
     "employees",
     "members",
+    "member_status",
     "member_days",
     "feature_events",
     "process_records",

@@ -100,6 +100,9 @@ def coerce_frame(table: Table, frame: pd.DataFrame, *, source: str, tz: str = DE
     """
     problems: list[Problem] = []
     found = ", ".join(map(str, frame.columns)) or "none"
+    omitted = [c.name for c in table.columns if c.omittable and c.name not in frame.columns]
+    if omitted:  # columns a load may leave out (added to the schema later): null
+        frame = frame.assign(**dict.fromkeys(omitted))
     for name in table.column_names:
         if name not in frame.columns:
             problems.append(Problem(f"{source}: column {name}", None,

@@ -72,12 +72,50 @@ class Warehouse:
 
     # ---- schema --------------------------------------------------------------------
     def _create(self) -> None:
+        existing = {r[0] for r in self.con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
         for name in LOAD_ORDER:
             self.con.execute(TABLES[name].ddl())
+        if "members" in existing:
+            self._migrate()
         self.con.execute(
             "CREATE TABLE IF NOT EXISTS _loads (loaded_at TIMESTAMPTZ DEFAULT now(), table_name VARCHAR,"
             " source VARCHAR, received BIGINT, inserted BIGINT, updated BIGINT, unchanged BIGINT)"
         )
+
+    def _migrate(self) -> None:
+        """Bring a warehouse written by an earlier version up to the schema (columns added since).
+
+        Until activation dates were derived (``members.activation_basis``), a fetch stored the
+        time it first saw a member activated in ``activated_at``. Such a time is a status
+        snapshot, so it becomes one (source ``migrated``); times other loads stated stay
+        ``export_time``.
+        """
+        added: set[tuple[str, str]] = set()
+        for name in LOAD_ORDER:
+            have = {r[0] for r in self.con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [name]).fetchall()}
+            for c in TABLES[name].columns:
+                if c.name not in have:
+                    self.con.execute(f"ALTER TABLE {name} ADD COLUMN {c.name} {c.sql_type}")
+                    added.add((name, c.name))
+        if ("members", "activation_basis") not in added:
+            return
+        fetched = self.con.execute("SELECT count(*) FROM _loads WHERE table_name = 'members' AND source = "
+                                   "'wecom-api'").fetchall()[0][0] if self._has_table("_loads") else 0
+        self.con.execute("BEGIN TRANSACTION")
+        if fetched:
+            self.con.execute("INSERT INTO member_status SELECT userid, CAST(activated_at AS DATE), 'migrated', 1, "
+                             "NULL FROM members WHERE activated_at IS NOT NULL AND status <> 4")
+            self.con.execute("UPDATE members SET activation_basis = 'snapshot' WHERE activated_at IS NOT NULL "
+                             "AND status <> 4")
+        else:
+            self.con.execute("UPDATE members SET activation_basis = 'export_time' WHERE activated_at IS NOT NULL")
+        self.con.execute("COMMIT")
+
+    def _has_table(self, name: str) -> bool:
+        return bool(self.con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+                                     [name]).fetchall()[0][0])
 
     def close(self) -> None:
         self.con.close()
@@ -173,6 +211,10 @@ class Warehouse:
                     direct = False
                 data = chunk if ROW in chunk.column_names else chunk.append_column(
                     ROW, pa.array(np.arange(offset + 1, offset + chunk.num_rows + 1, dtype=np.int64)))
+                for c in t.columns:
+                    if c.omittable and c.name not in data.column_names:
+                        data = data.append_column(c.name, pa.nulls(data.num_rows, pa.string() if c.kind == "str"
+                                                                   else pa.int64()))
                 missing = [c for c in t.column_names if c not in data.column_names]
                 if missing:
                     raise InputError(f"{source} → {t.name}", [Problem(f"{source}: column {m}", None,
@@ -223,6 +265,12 @@ class Warehouse:
             stage = f"{stage}_u"
         received = self.con.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]  # type: ignore[index]
         key_match = " AND ".join(f"s.{k} = t.{k}" for k in t.key)
+        kept = [c.name for c in t.columns if c.keep]
+        if kept and self._has_rows(t.name):  # a null from this load keeps what is stored (filled in after loads)
+            stage_key = " AND ".join(f"{stage}.{k} = t.{k}" for k in t.key)
+            for c in kept:
+                self.con.execute(f"UPDATE {stage} SET {c} = t.{c} FROM {t.name} t WHERE {stage_key} "
+                                 f"AND {stage}.{c} IS NULL AND t.{c} IS NOT NULL")
         if self._has_rows(t.name):
             same = " AND ".join(f"s.{c} IS NOT DISTINCT FROM t.{c}" for c in t.column_names if c not in t.key)
             matched, unchanged = self.con.execute(

@@ -13,6 +13,7 @@ byte under data/raw/file-<KIND>/ with their SHA-256.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 import textwrap
 
@@ -40,7 +41,8 @@ def epilog() -> str:
     kinds = "\n\n".join(_describe(spec) for spec in KINDS.values())
     return (f"kinds:\n\n{kinds}\n\n"
             "Every header alias is listed in docs/ingest.md; company mapping files: params/mappings/README.md.\n"
-            "Try it:  wecom-eval ingest roster data/examples/roster.csv")
+            "Try it:  wecom-eval ingest roster data/examples/roster.csv\n"
+            "         wecom-eval ingest members data/examples/members_2026-03-20.csv")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -54,8 +56,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mapping", action="append", default=[], metavar="YAML",
                    help="another mapping file, besides params/mappings/*.yaml (repeatable)")
     p.add_argument("--plan", help="the rollout plan (default: params/rollout.yaml under the home)")
+    p.add_argument("--as-of", "--snapshot-date", dest="as_of", metavar="DATE", type=_day,
+                   help="members: the day the contacts export was taken (default: a date in the file name)")
     p.add_argument("--dry-run", action="store_true", help="check the files and report; write nothing")
     p.set_defaults(func=run)
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write it as YYYY-MM-DD") from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,6 +81,6 @@ def run(args: argparse.Namespace) -> int:
             print(message, file=sys.stderr, flush=True)
 
     report = ingest(args.kind, args.files, home=home, plan=plan, wave=args.wave, sheet=args.sheet,
-                    mapping=args.mapping, dry_run=args.dry_run, progress=progress)
+                    mapping=args.mapping, dry_run=args.dry_run, progress=progress, as_of=args.as_of)
     print(report)
     return 0

@@ -188,7 +188,7 @@ class DemoOrg:
                 rows[name] = wrap_chunks(chunks, self.member_days_chunk_count) if wrap_chunks else chunks
             elif name == "feature_events":
                 rows[name] = self.feature_events_chunks()
-            else:
+            elif name in self._tables:  # the demo states activation times: no status snapshots
                 rows[name] = to_arrow(name, self._tables[name])
         return rows
 
@@ -290,6 +290,8 @@ def to_arrow(name: str, frame: pd.DataFrame) -> pa.Table:
     t = table_def(name)
     arrays = []
     for c in t.columns:
+        if c.omittable and c.name not in frame:
+            continue  # left out: the warehouse fills it with nulls
         values = frame[c.name]
         typ = _ARROW_TYPES[c.kind]
         if c.kind == "str":
@@ -305,7 +307,7 @@ def to_arrow(name: str, frame: pd.DataFrame) -> pa.Table:
         else:
             arr = pa.Array.from_pandas(values)
         arrays.append(arr.cast(typ))
-    return pa.Table.from_arrays(arrays, names=t.column_names)
+    return pa.Table.from_arrays(arrays, names=[c.name for c in t.columns if not c.omittable or c.name in frame])
 
 
 # ---- ground truth ---------------------------------------------------------------------
@@ -444,7 +446,8 @@ def _truth(config: DemoConfig, plan: RolloutPlan, org: Org, model: ActivityModel
         "anomalies": org.anomalies,
         "pseudonymisation": survey_truth["pseudonymisation"],
         "counts": {name: (model.n_members * model.n_days if name == "member_days" else
-                          len(uses) if name == "feature_events" else len(tables[name])) for name in LOAD_ORDER},
+                          len(uses) if name == "feature_events" else len(tables.get(name, ())))
+                   for name in LOAD_ORDER},
     }
     return truth
 
@@ -641,7 +644,7 @@ def build_demo(home: Home | None = None, config: DemoConfig | None = None, plan:
     return DemoSummary(
         home=home.root, warehouse=home.warehouse, truth_path=truth_path,
         window=(demo.window.start, demo.window.rollout_start, demo.window.end),
-        counts={name: results[name].received for name in LOAD_ORDER if name in results},
+        counts={name: results[name].received if name in results else 0 for name in LOAD_ORDER},
         pilots=[p["path"] for p in demo.truth["pilots"]],
         go_live_weeks=_go_live_summary(demo.truth["departments"]),
         true_effects={"pilot_factor": effects["pilot_factor"], "other_factor": effects["other_factor"]},

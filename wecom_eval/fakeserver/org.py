@@ -154,6 +154,7 @@ class FakeOrg:
             self.now = int(day_midnight(self._last_data_day + 1)) + 10 * 3600
         else:
             self.now = int(pd.Timestamp.now("UTC").timestamp())
+        self._not_yet_activated()
 
     # ---- contacts ----------------------------------------------------------------------------
     def _departments(self, frame: pd.DataFrame) -> None:
@@ -173,6 +174,16 @@ class FakeOrg:
         for row in rows:
             self.children.setdefault(row["parentid"], []).append(row["id"])
 
+    def _not_yet_activated(self) -> None:
+        """A member activated after the server's "now" is served as not activated (status 4), as WeCom would."""
+        later = {u for u, t in self._activated_at.items() if t > self.now and self.member_status.get(u) == 1}
+        for userid in later:
+            self.member_status[userid] = 4
+        for users in self.users_by_department.values():
+            for user in users:
+                if user["userid"] in later:
+                    user["status"] = 4
+
     def subtree(self, department_id: int | None) -> list[dict[str, Any]]:
         """The department and all its descendants (every department when None)."""
         if department_id is None:
@@ -190,6 +201,7 @@ class FakeOrg:
     def _members(self, members: pd.DataFrame, employees: pd.DataFrame) -> None:
         self.users_by_department: dict[int, list[dict[str, Any]]] = {}
         self.member_status: dict[str, int] = {}
+        self._activated_at: dict[str, int] = {}
         self.member_department: dict[str, int] = {}
         self.member_name: dict[str, str] = {}
         self.department_name = {r["id"]: r["name"] for r in self.department_rows}
@@ -219,6 +231,9 @@ class FakeOrg:
             emp = None if emp is None or pd.isna(emp) else str(emp)
             name = names.get(emp or "", userid)
             self.member_status[userid] = status
+            activated = rec.get("activated_at")
+            if activated is not None and not pd.isna(activated):
+                self._activated_at[userid] = int(pd.Timestamp(activated).timestamp())
             self.member_department[userid] = dept
             self.member_name[userid] = name
             self.users_by_department.setdefault(dept, []).append({

@@ -1,4 +1,5 @@
-"""File ingest: HR roster, activity exports, surveys, legacy approvals, training and tickets.
+"""File ingest: HR roster, activity exports, surveys, legacy approvals, training, tickets, and the
+WeCom admin console's members, approvals, check-in and customer-contact exports.
 
 >>> from wecom_eval.ingest import ingest
 >>> report = ingest("roster", ["data/examples/roster.csv"])  # doctest: +SKIP
@@ -8,7 +9,8 @@ One module per step: :mod:`~wecom_eval.ingest.read` (encodings, delimiters, work
 rows), :mod:`~wecom_eval.ingest.parse` (dates, durations, labels), :mod:`~wecom_eval.ingest.aliases`
 and :mod:`~wecom_eval.ingest.mapping` (headers), :mod:`~wecom_eval.ingest.kinds` and
 :mod:`~wecom_eval.ingest.survey` (rows → canonical tables), :mod:`~wecom_eval.ingest.departments`
-(paths → ids), :mod:`~wecom_eval.ingest.pipeline` (validate all, land, load once). See
+(paths → ids), :mod:`~wecom_eval.ingest.people` (joins to members and the roster),
+:mod:`~wecom_eval.ingest.pipeline` (validate all, land, load once). See
 docs/ingest.md.
 """
 

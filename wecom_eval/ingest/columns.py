@@ -106,6 +106,8 @@ class Context:
     log: ProblemLog
     wave: str | None = None
     salt: str | None = None
+    as_of: dt.date | None = None  # the export date of snapshot kinds (members), from --as-of
+    people: Any = None  # wecom_eval.ingest.people.People: who is already loaded (members and the roster)
 
 
 @dataclass

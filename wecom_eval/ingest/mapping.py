@@ -22,8 +22,10 @@ from wecom_eval.errors import InputError, Problem
 from wecom_eval.ingest.aliases import AliasTable, fold_header, packaged_aliases
 from wecom_eval.ingest.parse import fold
 
-KINDS = ("roster", "activity", "survey", "legacy-approvals", "training", "tickets")
-KindName = Literal["roster", "activity", "survey", "legacy-approvals", "training", "tickets"]
+KINDS = ("roster", "activity", "survey", "legacy-approvals", "training", "tickets", "members", "approvals",
+         "checkins", "customer-contacts")
+KindName = Literal["roster", "activity", "survey", "legacy-approvals", "training", "tickets", "members", "approvals",
+                   "checkins", "customer-contacts"]
 ValueVocabulary = Literal["active", "member_status", "approval_status", "likert"]
 
 

@@ -18,9 +18,10 @@ The order guarantees that a bad file changes nothing:
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,18 +36,30 @@ from wecom_eval.ingest.departments import DepartmentIndex
 from wecom_eval.ingest.kinds import KindSpec
 from wecom_eval.ingest.kinds import kind as kind_spec
 from wecom_eval.ingest.mapping import Mappings, load_mappings
+from wecom_eval.ingest.people import People
 from wecom_eval.ingest.read import read_table
 from wecom_eval.ingest.survey import salt_from_env
 from wecom_eval.kpis import refresh_rollups
 from wecom_eval.lock import writer_lock
 from wecom_eval.plan import RolloutPlan, load_plan
-from wecom_eval.raw import Landed, land_file
+from wecom_eval.raw import Landed, land_file, land_records
 from wecom_eval.schema import LOAD_ORDER, TABLES, Table
 from wecom_eval.validate import ROW, check_staged, coerce_frame
 from wecom_eval.warehouse import LoadResult, Warehouse
 
 Progress = Callable[[str], None]
 _COLUMN_AT_END = r"(, column )([\w/]+)$"
+SNAPSHOT_KINDS = ("members",)  # kinds whose files are dated snapshots (--as-of)
+PEOPLE_KINDS = ("members", "approvals")  # kinds that join to the members and roster already loaded
+REDUCED_RAW_KINDS = ("checkins",)  # kinds whose raw copy keeps only the columns used (DESIGN §10)
+
+
+def used_columns(sheet: Sheet) -> Iterator[dict[str, object]]:
+    """The rows of a file with only the columns its kind uses, as text (for a reduced raw copy)."""
+    columns = sorted(sheet.match.columns.items())
+    yield {"file": sheet.raw.path.name, "columns": {f: sheet.header(f) for f, _p in columns}}
+    for line, row in zip(sheet.lines, sheet.raw.rows, strict=True):
+        yield {"line": line, **{f: None if row[p] is None else str(row[p]) for f, p in columns}}
 
 
 @dataclass
@@ -237,19 +250,32 @@ def _check_all(wh: Warehouse, per_file: list[tuple[FileReport, dict[str, pd.Data
     return problems
 
 
+def _latest_members_only(per_file: list[tuple[FileReport, dict[str, pd.DataFrame]]]) -> None:
+    """Several snapshots in one ingest: each member's row comes from the latest (all are kept as snapshots)."""
+    dated = sorted((frames["member_status"]["observed_on"].max(), n) for n, (_r, frames) in enumerate(per_file)
+                   if "member_status" in frames and len(frames["member_status"]))
+    later: set[str] = set()
+    for _day, n in reversed(dated):
+        frames = per_file[n][1]
+        members = frames["members"]
+        frames["members"] = members[~members["userid"].isin(later)]
+        later |= set(members["userid"].dropna())
+
+
 # ---- the whole ingest --------------------------------------------------------------------
 
 def ingest(kind: str, files: Sequence[str | os.PathLike[str]], *, home: Home | None = None,
            plan: RolloutPlan | None = None, wave: str | None = None, sheet: str | None = None,
            mapping: Sequence[str | os.PathLike[str]] = (), salt: str | None = None, dry_run: bool = False,
-           progress: Progress | None = None) -> IngestReport:
+           progress: Progress | None = None, as_of: dt.date | None = None) -> IngestReport:
     """Load ``files`` of one KIND into the warehouse, or change nothing and raise.
 
     Parameters
     ----------
     kind
         One of ``roster``, ``activity``, ``survey``, ``legacy-approvals``, ``training``,
-        ``tickets`` (see :data:`wecom_eval.ingest.kinds.KINDS`).
+        ``tickets``, ``members``, ``approvals``, ``checkins``, ``customer-contacts`` (see
+        :data:`wecom_eval.ingest.kinds.KINDS`).
     files
         CSV/text exports or XLSX workbooks; all are validated before any is loaded.
     home, plan
@@ -265,6 +291,9 @@ def ingest(kind: str, files: Sequence[str | os.PathLike[str]], *, home: Home | N
         names. Only the demo passes one.
     dry_run
         Validate everything and report, but land and load nothing.
+    as_of
+        The export date of a ``members`` export (a status snapshot of that day); default the
+        date in each file's name.
 
     Returns
     -------
@@ -281,6 +310,10 @@ def ingest(kind: str, files: Sequence[str | os.PathLike[str]], *, home: Home | N
     if wave is not None and kind != "survey":
         raise InputError("wecom-eval ingest", [Problem("--wave", wave, "no --wave for this kind",
                                                        "--wave names a survey wave; use it with `ingest survey`.")])
+    if as_of is not None and kind not in SNAPSHOT_KINDS:
+        raise InputError("wecom-eval ingest", [Problem("--as-of", as_of.isoformat(), "no --as-of for this kind",
+                                                       "--as-of dates a members export (a status snapshot); use it "
+                                                       "with `ingest members`.")])
     if not files:
         raise InputError("wecom-eval ingest", [Problem("FILE", None, "at least one file to ingest")])
     home = home or Home.from_env()
@@ -299,7 +332,7 @@ def ingest(kind: str, files: Sequence[str | os.PathLike[str]], *, home: Home | N
         done = False
         try:
             report = _ingest(spec, paths, wh, home=home, plan=plan, mappings=mappings, wave=wave, sheet=sheet,
-                             salt=salt, dry_run=dry_run, say=say)
+                             salt=salt, dry_run=dry_run, say=say, as_of=as_of)
             done = not dry_run
             return report
         finally:
@@ -311,12 +344,14 @@ def ingest(kind: str, files: Sequence[str | os.PathLike[str]], *, home: Home | N
 
 def _ingest(spec: KindSpec, paths: list[Path], wh: Warehouse, *, home: Home, plan: RolloutPlan,
             mappings: Mappings, wave: str | None, sheet: str | None, salt: str | None, dry_run: bool,
-            say: Progress) -> IngestReport:
+            say: Progress, as_of: dt.date | None = None) -> IngestReport:
     existing = wh.frame("departments") if wh.count("departments") else None
     departments = DepartmentIndex.from_frame(plan, existing, strip_prefix=mappings.strip_prefix)
     log = ProblemLog()
-    ctx = Context(spec.name, plan, mappings, departments, log, wave=wave, salt=salt)
+    people = People.from_warehouse(wh) if spec.name in PEOPLE_KINDS else None
+    ctx = Context(spec.name, plan, mappings, departments, log, wave=wave, salt=salt, as_of=as_of, people=people)
     reports: list[FileReport] = []
+    sheets: list[Sheet] = []
     per_file: list[tuple[FileReport, dict[str, pd.DataFrame]]] = []
     for path in paths:
         say(f"reading {path}")
@@ -335,9 +370,12 @@ def _ingest(spec: KindSpec, paths: list[Path], wh: Warehouse, *, home: Home, pla
         report = FileReport(path, parsed.raw.describe(), dict(parsed.match.headers), parsed.notes,
                             {t: len(f) for t, f in frames.items()})
         reports.append(report)
+        sheets.append(parsed)
         if len(log) == before:
             per_file.append((report, frames))
     log.summarise()
+    if spec.name in SNAPSHOT_KINDS:
+        _latest_members_only(per_file)
     problems: list[Problem] = list(log.problems)
     problems += _check_all(wh, per_file, references=not problems)
     if problems:
@@ -345,8 +383,12 @@ def _ingest(spec: KindSpec, paths: list[Path], wh: Warehouse, *, home: Home, pla
     if dry_run:
         return IngestReport(spec.name, reports, {}, mappings.files, dry_run=True)
 
-    for report in reports:
-        report.landed = land_file(home.raw, f"file-{spec.name}", report.path)
+    for report, parsed in zip(reports, sheets, strict=True):
+        if spec.name in REDUCED_RAW_KINDS:  # keep only the columns used (check-ins carry locations)
+            report.landed = land_records(home.raw, f"file-{spec.name}", report.path.name, used_columns(parsed))
+            report.notes.append("raw copy keeps only the columns used (no location, Wi-Fi or device)")
+        else:
+            report.landed = land_file(home.raw, f"file-{spec.name}", report.path)
     tables: dict[str, pd.DataFrame] = {}
     for name in LOAD_ORDER:
         parts = [frames[name] for _r, frames in per_file if name in frames]

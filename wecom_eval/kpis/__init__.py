@@ -22,7 +22,12 @@ from wecom_eval.kpis.paths import path_share, path_value, scorecard, target_path
 from wecom_eval.kpis.penetration import feature_penetration, penetration_trend
 from wecom_eval.kpis.points import points_by_department, points_ledger
 from wecom_eval.kpis.reconcile import Reconciliation, reconcile
-from wecom_eval.kpis.registration import registration_rate, registration_trend, stragglers
+from wecom_eval.kpis.registration import (
+    registration_basis,
+    registration_rate,
+    registration_trend,
+    stragglers,
+)
 from wecom_eval.kpis.rollups import RollupInfo, refresh_rollups, rollup_info
 from wecom_eval.kpis.support import it_support
 
@@ -42,6 +47,7 @@ __all__ = [
     "points_ledger",
     "reconcile",
     "refresh_rollups",
+    "registration_basis",
     "registration_rate",
     "registration_trend",
     "rollup_info",

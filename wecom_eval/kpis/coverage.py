@@ -35,6 +35,7 @@ NO_FEATURE_EVENTS = "not measured: no events of this feature in the window"
 SOURCES: dict[str, tuple[str, str, str]] = {
     "roster": ("employees", "", ""),
     "members": ("members", "CAST(activated_at AS DATE)", ""),
+    "member_snapshots": ("member_status", "observed_on", ""),
     "activity": ("member_days", "date", ""),
     "feature_events": ("feature_events", "CAST(ts AS DATE)", ""),
     "legacy_approvals": ("process_records", "CAST(started_at AS DATE)", "system = 'legacy'"),

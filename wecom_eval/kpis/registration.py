@@ -31,9 +31,11 @@ from wecom_eval.kpis._base import (
     as_date,
     as_dates,
     check_by,
+    connection,
     dates_frame,
     finish,
     keys_of,
+    one,
     people_parts,
     run,
     select_prefix,
@@ -46,6 +48,100 @@ from wecom_eval.workcal import WorkCalendar
 
 DEFINITION = ("Registration rate: employees on the HR roster that day (branches included) whose WeCom account "
               "is activated ÷ employees on the roster that day.")
+
+
+BASIS_ORDER = ("export_time", "snapshot", "first_activity")
+
+
+def date_activations(source: Source) -> int:
+    """Date each member's activation from what the warehouse knows; returns the members changed.
+
+    First each member's status becomes that of its latest snapshot, if it has one (activated,
+    when the snapshot says not activated but the member used WeCom after it).
+
+    A member whose source stated an activation time (an export's 激活时间) keeps it
+    (``activation_basis`` ``export_time``). Otherwise the date is the earlier of two upper
+    bounds: the first status snapshot (a fetch or a ``members`` export) showing the member
+    activated (``snapshot``), and the member's first activity of any kind — an active member
+    day, a feature event, a process record (``first_activity``). An activated member with
+    neither is ``unknown`` and has no date; a member not activated (status 4) has none.
+    Identical data gives identical dates: nothing depends on when the work was done. Needs a
+    writable warehouse; run after every load (:func:`wecom_eval.kpis.refresh_rollups` does).
+    """
+    con = connection(source)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("UPDATE members SET activation_basis = 'export_time' "
+                    "WHERE activated_at IS NOT NULL AND activation_basis IS NULL")
+        # A member's current status is its latest snapshot's (an older export loaded later does not win).
+        con.execute(f"UPDATE members SET status = s.status FROM ({q.LATEST_STATUS}) s "
+                    "WHERE members.userid = s.userid AND members.status <> s.status")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _activation AS {q.ACTIVATION_BOUNDS}")
+        changed = one(con, "SELECT count(*) FROM _activation a JOIN members m USING (userid) WHERE "
+                           "a.activated_at IS DISTINCT FROM m.activated_at OR "
+                           "a.activation_basis IS DISTINCT FROM m.activation_basis")[0]
+        if changed:
+            con.execute("UPDATE members SET activated_at = a.activated_at, activation_basis = a.activation_basis "
+                        "FROM _activation a WHERE members.userid = a.userid AND "
+                        "(a.activated_at IS DISTINCT FROM members.activated_at OR "
+                        "a.activation_basis IS DISTINCT FROM members.activation_basis)")
+        con.execute("DROP TABLE _activation")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return int(changed)
+
+
+def registration_basis(source: Source, plan: RolloutPlan, *, as_of: dt.date | Sequence[dt.date]) -> pd.DataFrame:
+    """On which bound the registration figure rests, company-wide, per as-of day.
+
+    Returns one row per day: ``as_of``, ``employees`` (the people counted, as in
+    :func:`registration_rate`), ``registered`` and its split by what each registration date
+    rests on (``export_time``, ``snapshot``, ``first_activity``), and ``activated_unknown``:
+    people not counted as registered on the day whose WeCom account is activated but whose
+    activation has no bound on or before the day, and no snapshot on or before the day
+    showing it not yet activated — "activated, date unknown", never silently "after".
+    """
+    ctx = Context.of(source, plan)
+    days = as_dates(as_of, name="as_of")
+    parts, _notes = people_parts(ctx)
+    people = run(ctx.con, f"WITH people AS ({parts['people']}) SELECT p.person_id, p.on_from, p.on_to, "
+                          f"m.userid, m.status, CAST(m.activated_at AS DATE) AS activated_on, "
+                          f"{_basis_column(ctx)} AS basis FROM people p LEFT JOIN members m ON {parts['member_join']}")
+    snaps = (run(ctx.con, "SELECT userid, observed_on, status FROM member_status")
+             if _has_snapshots(ctx) else pd.DataFrame(columns=["userid", "observed_on", "status"]))
+    for col in ("on_from", "on_to", "activated_on"):
+        people[col] = pd.to_datetime(people[col]).dt.date
+    snaps["observed_on"] = pd.to_datetime(snaps["observed_on"]).dt.date
+    rows = []
+    for day in days:
+        on = people[(people["on_from"] <= day) & people["on_to"].map(lambda d, day=day: pd.isna(d) or d >= day)]
+        dated = on[on["activated_on"].map(lambda d, day=day: not pd.isna(d) and d <= day) & (on["status"] != 4)]
+        first = dated.sort_values(["person_id", "activated_on"]).drop_duplicates("person_id")
+        open_ = on[~on["person_id"].isin(first["person_id"]) & on["basis"].isin(["unknown", "snapshot",
+                                                                                  "first_activity"])]
+        before = snaps[snaps["observed_on"] <= day].sort_values("observed_on").drop_duplicates("userid", keep="last")
+        seen_inactive = set(before.loc[before["status"] != 1, "userid"])
+        unknown = open_[~open_["userid"].isin(seen_inactive)]["person_id"].nunique()
+        row = {"as_of": day, "employees": int(on["person_id"].nunique()), "registered": len(first)}
+        row.update({b: int((first["basis"] == b).sum()) for b in BASIS_ORDER})
+        row["activated_unknown"] = int(unknown)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["as_of", "employees", "registered", *BASIS_ORDER, "activated_unknown"])
+
+
+def _basis_column(ctx: Context) -> str:
+    """The basis column; a warehouse not yet migrated (opened read-only) states every time."""
+    cols = {r[0] for r in ctx.con.execute("SELECT column_name FROM information_schema.columns "
+                                          "WHERE table_name = 'members'").fetchall()}
+    if "activation_basis" in cols:
+        return "COALESCE(m.activation_basis, CASE WHEN m.activated_at IS NOT NULL THEN 'export_time' END)"
+    return "CASE WHEN m.activated_at IS NOT NULL THEN 'export_time' END"
+
+
+def _has_snapshots(ctx: Context) -> bool:
+    return bool(one(ctx.con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'member_status'")[0])
 
 
 def registration_raw(ctx: Context, *, as_of: Sequence[dt.date], by: By = "department") -> pd.DataFrame:
@@ -145,8 +241,10 @@ def stragglers(source: Source, plan: RolloutPlan, *, as_of: dt.date, grace_days:
         One row per unregistered employee on the roster: ``department_id``, ``department``,
         ``employee_id``, ``name``, ``hire_date``, ``go_live_date``, ``days_since_go_live``
         (days since the later of go-live and hire), ``userid`` (null without a member),
-        ``member_state`` (``no member``, ``not activated``, ``activated after as_of``, or the
-        member status), sorted by department and ``days_since_go_live`` (longest first).
+        ``member_state`` (``no member``, ``not activated``, ``activated after as_of``,
+        ``activated, date unknown`` (dated only by a later snapshot or use, or not at all), or
+        the member status),
+        sorted by department and ``days_since_go_live`` (longest first).
     """
     del cal
     ctx = Context.of(source, plan)
@@ -154,7 +252,7 @@ def stragglers(source: Source, plan: RolloutPlan, *, as_of: dt.date, grace_days:
     if grace_days < 0:
         raise ValueError(f"grace_days must be 0 or more, got {grace_days}")
     parts, notes = people_parts(ctx)
-    sql = q.render(q.STRAGGLERS, people=parts["people"], member_join=parts["member_join"])
+    sql = q.render(q.STRAGGLERS, people=parts["people"], member_join=parts["member_join"], basis=_basis_column(ctx))
     rows = run(ctx.con, sql, {"as_of": as_of}, {"kpi_departments": ctx.departments()})
     # one row per employee: their most advanced member, if any
     rows["_rank"] = rows["member_status"].map({1: 0, 2: 1, 5: 2, 4: 3}).fillna(9)
@@ -166,6 +264,10 @@ def stragglers(source: Source, plan: RolloutPlan, *, as_of: dt.date, grace_days:
     state = rows["member_status"].map(lambda s: "no member" if pd.isna(s) else MEMBER_STATUS.get(int(s), str(s)))
     activated_later = rows["activated_on"].notna() & rows["member_status"].isin([1, 2, 5])
     state = state.where(~activated_later, "activated after as_of")
+    # A date that is only an upper bound (a snapshot, a first use) does not say "after": unknown.
+    unknown = (rows["member_status"] == 1) & (rows["activated_on"].isna()
+                                              | rows["activation_basis"].isin(["snapshot", "first_activity"]))
+    state = state.where(~unknown, "activated, date unknown")
     rows["member_state"] = state
     rows = rows.loc[rows["days_since_go_live"] >= grace_days]
     out = rows[["department_id", "department", "employee_id", "name", "hire_date", "go_live_date",
@@ -176,4 +278,4 @@ def stragglers(source: Source, plan: RolloutPlan, *, as_of: dt.date, grace_days:
     return finish(out, notes=notes, definition=DEFINITION)
 
 
-__all__ = ["registration_rate", "registration_trend", "stragglers"]
+__all__ = ["date_activations", "registration_basis", "registration_rate", "registration_trend", "stragglers"]

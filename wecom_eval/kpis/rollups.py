@@ -102,8 +102,11 @@ def refresh_rollups(source: Source, plan: RolloutPlan, *, cal: WorkCalendar | No
     Needs a writable warehouse. Does nothing when the rollups are already fresh, unless
     ``force``. The tables are replaced in one transaction.
     """
+    from wecom_eval.kpis.registration import date_activations
+
     ctx = Context.of(source, plan, cal)
     con = ctx.con
+    date_activations(con)  # activation dates follow every load too (before the fingerprint: they are folded)
     if not force:
         info = rollup_info(con, plan)
         if info is not None and info.fresh:

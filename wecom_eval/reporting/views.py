@@ -126,6 +126,19 @@ def registration_trend_figure(report: Report, *, weeks: int = 12) -> Figure:
                                target_label=v(report, "target_path"), empty_text=v(report, "chart_not_measured"))
 
 
+def registration_basis_note(report: Report, day: dt.date | None = None) -> str:
+    """One line: on which bound the registration figure of ``day`` (default the period's end) rests."""
+    day = day or report.period.end
+    row = kpis.registration_basis(report.warehouse, report.plan, as_of=day).iloc[0]
+    if not row["registered"] and not row["activated_unknown"]:
+        return ""
+    counts = {k: int(row[k]) for k in ("registered", "export_time", "snapshot", "first_activity")}
+    note = v(report, "registration_basis", day=day.isoformat(), **counts)
+    if row["activated_unknown"]:
+        note += " " + v(report, "registration_unknown", count=int(row["activated_unknown"]), day=day.isoformat())
+    return note
+
+
 def _wilson(rate: pd.Series, n: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     from wecom_eval.stats.targets import wilson_bounds
 
@@ -540,6 +553,11 @@ def month_over_month(report: Report) -> pd.DataFrame:
 
 
 # ---- promotion review ----------------------------------------------------------------------
+
+def registration_deadline(report: Report) -> dt.date:
+    """The registration deadline, or the period's end when the deadline is later."""
+    return min(report.plan.deadline(report.plan.targets.registration.deadline_day), report.period.end)
+
 
 def deadline_status(report: Report) -> pd.DataFrame:
     """Registration and engaged rate on their deadlines (or today, when the deadline is later).
