@@ -2,8 +2,10 @@
 
 The fixtures are export-shaped files written by ``make_company.py`` (not the demo generator):
 50 people, 6 departments, a GB18030 roster with a title row and no activation columns,
-the same roster joined with the contacts export's activation, and three weekly
-member-activity exports (2026-11-02 … 2026-11-22, Wednesday 2026-11-11 missing).
+the same roster joined with the contacts export's activation, three weekly member-activity
+exports (2026-11-02 … 2026-11-22, Wednesday 2026-11-11 missing), two contacts exports
+(snapshots of 11-04 and 11-09), check-ins, the pilots' WeCom approvals and the legacy OA
+approvals.
 """
 
 from __future__ import annotations
@@ -282,11 +284,16 @@ def _readable(path: Path, *, expect_not_measured: bool) -> None:
 ALL_AS_OF = "2027-01-25"
 RUN_AS_OF = {"launch-review": "2026-11-16", "promotion-review": "2026-12-28", "weekly": ALL_AS_OF,
              "monthly": ALL_AS_OF, "deepening-review": ALL_AS_OF, "quarterly": ALL_AS_OF}
+ROSTER = ("roster", [str(FIXTURES / "roster.csv")])  # the HR export: no activation columns
+MEMBERS = ("members", [str(FIXTURES / "members_2026-11-04.csv"), str(FIXTURES / "members_2026-11-09.csv")])
 COMBINATIONS: dict[str, list[tuple[str, list[str]]]] = {
-    "roster-only": [("roster", [str(FIXTURES / "roster.csv")])],
-    "roster+activity": [("roster", [str(FIXTURES / "roster.csv")]), ("activity", ACTIVITY)],
-    # the roster joined with the contacts export's activation: registration is measured
-    "activation+activity": [("roster", [str(FIXTURES / "roster-activation.csv")]), ("activity", ACTIVITY)],
+    "roster-only": [ROSTER],
+    "roster+activity": [ROSTER, ("activity", ACTIVITY)],
+    "+members": [ROSTER, ("activity", ACTIVITY), MEMBERS],
+    "+approvals+checkins": [ROSTER, ("activity", ACTIVITY), MEMBERS,
+                            ("legacy-approvals", [str(FIXTURES / "legacy-approvals.csv")]),
+                            ("approvals", [str(FIXTURES / "approvals.csv")]),
+                            ("checkins", [str(FIXTURES / "checkins.csv")])],
 }
 
 
@@ -342,27 +349,38 @@ NOT_MEASURED_REASONS = {  # the start of each reason, from strings.yaml (reasons
 
 
 def _expected_targets(combination: str, report: str) -> dict[str, tuple[str, float | None, str | None]]:
-    """Each target's (verdict, estimate, reason) as worked out by hand for a combination and report."""
+    """Each target's (verdict, estimate, reason or note) as worked out by hand for a combination and report."""
+    launch = report == "launch-review"  # last day 2026-11-15; the others' last days are after the data
     out: dict[str, tuple[str, float | None, str | None]] = {
-        "feature_penetration": ("not_measured", None, "no_feature_events"),  # no feature source at all
-        "satisfaction": ("not_measured", None, "no_survey"),
+        "feature_penetration": ("not_measured", None, "no_feature_events"),
+        "satisfaction": ("not_measured", None, "no_survey"),  # no survey in any combination
         "pilot_efficiency": ("not_measured", None, "no_approvals"),
     }
-    if combination != "activation+activity":  # a roster alone says who should register, not who did
+    if combination in ("roster-only", "roster+activity"):  # a roster says who should register, not who did
         out["registration"] = out["daily_active"] = ("not_measured", None, "no_members")
         return out
-    if report == "launch-review":  # last day 2026-11-15, before both deadlines (12-01 and 12-31)
-        # Registration on 11-15: person k is not activated when k is a multiple of 10 (5 of 50);
-        # the other 45 were activated by 11-06 → 45 / 50.
-        out["registration"] = ("not_yet_shown", 45 / 50, None)
-        # Engaged rate, week 2 (11-09 … 11-15): working days 11-09, 10, 12, 13 (11-11 has no row
-        # at all: not covered, left out, not a day of 0 %), 45 registered each day, engaged
-        # (≥ 30 minutes) when k mod 4 is 2 or 3: 25 of 1…50, less 10, 30, 50 → 22 → 22 / 45.
-        out["daily_active"] = ("not_yet_shown", 22 / 45, None)
-    else:  # last day after the data: registration still 45 / 50, past its deadline → missed;
-        # no activity rows in the report's week → not measured (never 0 %)
-        out["registration"] = ("missed", 45 / 50, None)
-        out["daily_active"] = ("not_measured", None, "no_activity")
+    # Registration from the contacts snapshots: the 11-09 export shows the 45 people whose k is
+    # not a multiple of 10 activated, so on 11-15 and after: 45 / 50. Before its deadline
+    # (day 30 = 12-01) short of 100 % is not yet shown; after it, missed.
+    out["registration"] = ("not_yet_shown" if launch else "missed", 45 / 50, None)
+    # Engaged rate, week 2 (11-09 … 11-15): working days 11-09, 10, 12, 13 (11-11 has no row at
+    # all: left out, not a day of 0 %), 45 registered each day, engaged (≥ 30 minutes) when
+    # k mod 4 is 2 or 3: 25 of 1…50, less 10, 30, 50 → 22 / 45. Later weeks have no rows.
+    out["daily_active"] = ("not_yet_shown", 22 / 45, None) if launch else ("not_measured", None, "no_activity")
+    if combination == "+members":
+        return out
+    if launch:
+        # 28 days to 11-15, all 50 eligible for both features: attendance — the 45 activated punch
+        # every working day from activation → 45 / 50; approval — only the 17 activated pilots
+        # (行政部 8, 销售部 10 less k = 30) approve in WeCom → 17 / 50, the weakest feature.
+        # Docs and customer have no events: not measured, and not pooled as 0.
+        out["feature_penetration"] = ("not_yet_shown", 17 / 50, "最弱功能：审批；审批 34.0%, 考勤 90.0%")
+    # Pilot efficiency (launch design: before = baseline to 11-01, after = 11-02 … 11-15, the day
+    # before the others go live). Legacy turnaround 24 h for odd k, 96 h for even k: every
+    # department holds as many of each in every week → geometric mean 48 h before, and for the
+    # others (still in the old system) after too. Pilots after: WeCom approvals of 2 h.
+    # Log-DiD = (ln 2 − ln 48) − (ln 48 − ln 48) = ln(1/24) → gain = 1 − 1/24 = 23/24.
+    out["pilot_efficiency"] = ("measured", 23 / 24, "统计提示：只有 6 个部门参与比较（其中 2 个试点）")
     return out
 
 
@@ -375,20 +393,29 @@ def test_all_six_reports_on_each_partial_combination(company: Company):
         targets = company.kpis(report)["targets"]
         for kpi, (verdict, estimate, why) in _expected_targets(company.combination, report).items():
             got = targets[kpi]
-            assert got["verdict"] == verdict, (report, kpi, got)
+            if verdict == "measured":  # the verdict rests on the inference's interval, not on this test
+                assert got["verdict"] in ("met", "not_yet_shown", "missed"), (report, kpi, got)
+            else:
+                assert got["verdict"] == verdict, (report, kpi, got)
             if estimate is None:
                 assert got["estimate"] is None
             else:
                 assert got["estimate"] == pytest.approx(estimate), (report, kpi)
             if why is not None:
-                assert got["note"].startswith(NOT_MEASURED_REASONS[why]), (report, kpi, got["note"])
+                assert got["note"].startswith(NOT_MEASURED_REASONS.get(why, why)), (report, kpi, got["note"])
         # no alert from a figure that is not measured: nothing "at 0.0 %" behind its path
         assert not [a for a in company.kpis(report)["alerts"] if re.search(r"为 0\.0%", a["message"])], report
     monthly = visible_text(company.folder("monthly") / "report.html")
     assert "本月没有可排名的部门" in monthly  # December has no activity row and no feature event
     deepening = visible_text(company.folder("deepening-review") / "report.html")
-    assert "试点效率未测量：缺少试点部门上线前后的审批记录" in deepening
-    assert "未测量（原因见上文试点效率一节）" in deepening
+    if company.combination == "+approvals+checkins":
+        assert "试点效率未测量" not in deepening
+        efficiency = company.kpis("deepening-review")["targets"]["pilot_efficiency"]
+        assert efficiency["n"] == 50 * 2 + 32 * 2 + 17  # legacy: everyone's two baseline Tuesdays and the
+        # 32 not-yet-live people's two more; WeCom: the 17 activated pilots
+    else:
+        assert "试点效率未测量：缺少试点部门上线前后的审批记录" in deepening
+        assert "未测量（原因见上文试点效率一节）" in deepening
 
 
 def test_promotion_review_runs_on_a_company_without_members(tmp_path: Path):

@@ -171,7 +171,19 @@ def efficiency_row(result: Any, plan: RolloutPlan, *, design: LaunchDesign | Non
     return {"kpi": "pilot_efficiency", "target": target, "deadline": None, "estimate": gain, "ci_low": low,
             "ci_high": high, "verdict": verdict_for_gain(low, high, target), "unit": "share",
             "n": int(result.n_obs), "method": method, "confidence": 1 - 2 * ALPHA,
-            "note": "; ".join(result.warnings) or None}
+            "note": _caveats(result, language)}
+
+
+def _caveats(result: Any, language: str) -> str | None:
+    """The estimate's statistical warnings: as written in English, one caveat from strings.yaml otherwise."""
+    from wecom_eval.reporting import text
+
+    if not result.warnings:
+        return None
+    if language == "en":
+        return "; ".join(result.warnings)
+    return text.lookup("reasons", "stat_caveats", language, clusters=result.n_clusters,
+                       treated=result.n_treated_clusters)
 
 
 def did_table(results: dict[str, Any]) -> pd.DataFrame:
