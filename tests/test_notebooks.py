@@ -17,10 +17,9 @@ from pathlib import Path
 import nbformat
 import openpyxl
 import pytest
+from demo_home import demo_home
 from pptx import Presentation
 
-from wecom_eval.home import Home
-from wecom_eval.plan import load_plan
 from wecom_eval.reporting import kpis_json, runner, text
 from wecom_eval.reporting.collect import KEY_COLUMNS
 from wecom_eval.reporting.params import REPORTS, parameters_cell
@@ -77,20 +76,12 @@ def test_notebook_reads_like_a_report(report):
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """A 300-person demo organisation with every report run on it (the monthly one in English)."""
-    from wecom_eval.demo import DemoConfig, build_demo
-
     root = tmp_path_factory.mktemp("demo-home")
     (root / "params").mkdir()
     shutil.copy(REPO / "params" / "rollout.yaml", root / "params" / "rollout.yaml")
     (root / "params" / "launch-review.yaml").write_text("power_simulations: 60\n", encoding="utf-8")
     (root / "params" / "monthly.yaml").write_text("language: en\n", encoding="utf-8")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("WECOM_EVAL_HOME", str(root))
-        for name, value in SECRETS.items():
-            mp.setenv(name, value)
-        home = Home.from_env()
-        plan = load_plan(home.plan)
-        build_demo(home, DemoConfig(employees=300), plan)
+    with demo_home(root, SECRETS) as (home, plan):
         results = runner.run_all(home, as_of=AS_OF, overrides={"n_boot": 199}, cell_timeout=300, progress=None)
     return {"home": home, "plan": plan, "results": {r.report: r for r in results}}
 
@@ -198,6 +189,34 @@ def test_no_table_describes_fewer_people_than_the_floor(demo, report):
             else:
                 assert count == 0 and all(v in ("—", None) for h, v in zip(header, row, strict=True) if h not in keys) \
                     or count >= floor, (table["name"], row)
+
+
+@pytest.mark.parametrize("report", list(REPORTS))
+def test_no_hidden_cell_can_be_worked_out_by_subtraction(demo, report):
+    """The attack: the rows of a table (or of one part of it, ``within``) add up to a published total,
+    so the total minus the shown rows is what the hidden rows hold together. One hidden row alone
+    would be recovered exactly; every set of siblings must hide none or at least two."""
+    folder = demo["results"][report].folder
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    language = manifest["parameters"]["language"]
+    wb = openpyxl.load_workbook(folder / "tables.xlsx")
+    tried = 0
+    for table in manifest["tables"]:
+        if not isinstance(table["people"], str):
+            continue
+        header, rows = _cells(wb[table["name"][:31]], 3)
+        column = header.index(text.column_label(table["people"], language))
+        parts = [header.index(text.column_label(w, language)) for w in table["within"]]
+        siblings: dict[tuple, list[tuple]] = {}
+        for row in rows:
+            siblings.setdefault(tuple(row[i] for i in parts), []).append(row)
+        for part, members in siblings.items():
+            hidden = [r for r in members if r[column] in ("—", None)]
+            shown = sum(r[column] for r in members if r[column] not in ("—", None))
+            tried += 1
+            assert len(hidden) != 1, (f"{table['name']} {part}: {hidden[0][0]} = published total − {shown} "
+                                      "(the shown rows)")
+    assert tried or report == "deepening-review"  # its tables describe the pilot cells by their own counts
 
 
 def test_deepening_review_agrees_with_the_generators_truth(demo):

@@ -144,7 +144,7 @@ def test_alerts_beyond_the_top_five_are_counted_not_listed(tmp_path, env):
 def test_free_text_cannot_break_the_markdown(tmp_path, env):
     run = write_run(tmp_path, document(alerts=[alert(1, message='<font color="info">假</font>\n第二行')]))
     md = notify.summary_markdown(run)
-    assert "- 总部/部门01：‹font color=\"info\"›假‹/font› 第二行" in md
+    assert "- 总部/部门01：＜font color=\"info\"＞假＜/font＞ 第二行" in md
 
 
 # ---- the 4096-byte limit --------------------------------------------------------------------------

@@ -65,6 +65,19 @@ def test_groups_of_nobody_are_left_alone() -> None:
     assert _hidden(out) == ["b", "c"]
 
 
+def test_a_cell_hidden_before_is_protected_like_a_small_group() -> None:
+    # a was blanked by an earlier step (its size is unknown: it counts as 1); alone it could be
+    # worked out, so the smallest visible sibling c (7) goes too: 1 + 7 = 8 >= 5 is enough.
+    out = privacy.suppress(_table([0, 40, 7, 25]), size="n", by=["department"], min_group_size=5,
+                           hidden_before=[True, False, False, False])
+    assert _hidden(out) == ["a", "c"]
+    assert out["suppression"].fillna("").tolist()[:3] == [privacy.SMALL_GROUP, "", privacy.COMPLEMENTARY]
+    # two cells hidden before whose sizes are unknown (1 + 1 < 5) take the smallest visible one too
+    out = privacy.suppress(_table([0, 0, 40, 7, 25]), size="n", by=["department"], min_group_size=5,
+                           hidden_before=[True, True, False, False, False])
+    assert _hidden(out) == ["a", "b", "d"]
+
+
 def test_tables_within_a_frame_are_protected_separately() -> None:
     frame = pd.DataFrame({"week": [1, 1, 1, 2, 2, 2], "department": list("abcabc"),
                           "n": [3, 10, 12, 6, 10, 12], "rate": 0.5})

@@ -46,7 +46,18 @@ def test_rows_a_kpi_function_already_hid_stay_hidden():
     frame = pd.DataFrame({"department": ["a", "b", "c"], "n": [np.nan, 40, 30], "rate": [np.nan, 0.5, 0.7],
                           "suppressed": [True, False, False], "suppression": ["small_group", None, None]})
     out, hidden = enforce_floor(frame, people="n", floor=5)
-    assert hidden == 1 and "suppressed" not in out
+    # a alone hidden would be the company total minus b and c: the smallest visible sibling (c) goes too
+    assert hidden == 2 and "suppressed" not in out
+    assert out["rate"].isna().tolist() == [True, False, True]
+
+
+def test_a_row_left_blank_before_is_protected_by_its_siblings():
+    # a KPI function hid department a in every week of the month, so its monthly row arrives blank
+    # without a flag (the monthly month-over-month table): it still needs a complementary cell
+    frame = pd.DataFrame({"department": ["a", "b", "c", "d"], "registered": [np.nan, 40, 12, 30],
+                          "change": [np.nan, 0.05, -0.02, 0.01]})
+    out, hidden = enforce_floor(frame, people="registered", floor=5)
+    assert hidden == 2 and out["change"].isna().tolist() == [True, False, True, False]
 
 
 def test_show_table_records_the_table_after_the_floor(report):

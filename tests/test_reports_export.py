@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import nbformat
+from html_tree import content_security_policy
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from wecom_eval.reporting import export
@@ -35,9 +36,15 @@ def executed() -> nbformat.NotebookNode:
 def test_report_notebook_keeps_one_language_and_no_code():
     nb = export.report_notebook(executed(), META, generated=dt.datetime(2026, 5, 25, 9, 0))
     sources = [c.source for c in nb.cells]
-    assert sources[0] == "# Weekly" and "wecom-header" in sources[1] and "wecom-footer" in sources[-1]
-    assert "## Registration" in sources and "## 注册" not in sources
-    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert sources[0] == "# Weekly" and "## Registration" in sources and "## 注册" not in sources
+
+    def html_of(cell: nbformat.NotebookNode) -> str:
+        return "".join(o.get("data", {}).get("text/html", "") for o in cell.get("outputs", []))
+
+    # header and footer are HTML outputs (never parsed as markdown), with no code of their own
+    assert "wecom-header" in html_of(nb.cells[1]) and "wecom-footer" in html_of(nb.cells[-1])
+    assert nb.cells[1].source == "" and nb.cells[-1].source == ""
+    code = [c for c in nb.cells[2:-1] if c.cell_type == "code"]
     assert len(code) == 1 and [o["output_type"] for o in code[0].outputs] == ["display_data"]
 
 
@@ -53,3 +60,5 @@ def test_html_is_self_contained_with_header_and_footer(tmp_path):
     assert "&lt;yet&gt;" in html  # text is escaped
     assert "<strong>Registration rate</strong>" in html and "Pilot efficiency gain" in html
     assert '<html lang="en">' in html
+    policy = content_security_policy(html) or ""  # scripts are forbidden, embedded images allowed
+    assert policy.startswith("default-src 'none'; img-src data:;") and "script-src" not in policy

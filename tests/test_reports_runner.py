@@ -157,16 +157,17 @@ def test_a_cell_over_the_timeout_fails_the_run_and_keeps_the_notebook(home):
     assert manifest["status"] == "failed" and manifest["cell_timeout_seconds"] == 3
 
 
-def test_abandoned_staging_folders_of_killed_runs_are_removed(home, tmp_path):
-    import datetime as dt
+def test_abandoned_staging_and_job_folders_of_killed_runs_are_removed(home, tmp_path):
     import subprocess
     import sys
 
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    report_dir = home.reports / "weekly"
-    dead = report_dir / f".2026-05-25.running-{int(gone.stdout)}-abc"
-    alive = report_dir / f".2026-05-25.running-{os.getpid()}-def"
-    dead.mkdir(parents=True)
-    alive.mkdir()
-    runner._remove_abandoned(report_dir, dt.date(2026, 5, 25))
-    assert not dead.exists() and alive.exists()
+    gone = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True).stdout)
+    dead = [home.reports / "weekly" / f".2026-05-25.running-{gone}-abc",
+            home.reports / "monthly" / f".2026-05-01.running-{gone}-abc", home.data / ".jobs" / f"{gone}-x1y2"]
+    alive = [home.reports / "weekly" / f".2026-05-25.running-{os.getpid()}-def",
+             home.data / ".jobs" / f"{os.getpid()}-z3"]
+    for folder in dead + alive:
+        folder.mkdir(parents=True)
+    assert sorted(runner.remove_abandoned(home)) == sorted(dead)
+    assert all(not f.exists() for f in dead) and all(f.exists() for f in alive)

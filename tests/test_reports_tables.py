@@ -11,13 +11,6 @@ import pandas as pd
 from wecom_eval.reporting import tables as T
 
 
-def test_text_that_looks_like_a_formula_stays_text():
-    for value in ("=1+1", "+86 10", "-2", "@SUM(A1)", "\tx", "\rx"):
-        assert T.safe_cell(value) == "'" + value
-    assert T.safe_cell("销售部") == "销售部"
-    assert T.safe_cell(-2) == -2 and T.safe_cell(0.5) == 0.5
-
-
 def test_workbook_is_safe_and_keeps_numbers(tmp_path):
     frame = pd.DataFrame({
         "department": ["=HYPERLINK(\"http://evil\",\"x\")", "+cmd|' /C calc'!A0", "总部/销售部"],
@@ -31,7 +24,7 @@ def test_workbook_is_safe_and_keeps_numbers(tmp_path):
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == ["目录", "registration"]
     ws = wb["registration"]
-    assert ws["A1"].value == "注册率" and ws["A2"].value == "'=note"  # title, then the note
+    assert ws["A1"].value == "注册率" and ws["A2"].value == "=note" and ws["A2"].quotePrefix  # title, then the note
     header = [c.value for c in ws[3]]
     assert header == ["部门", "员工数", "注册率", "日期"]
     # openpyxl reports formulas as data_type "f"; no cell anywhere is a formula
@@ -39,12 +32,14 @@ def test_workbook_is_safe_and_keeps_numbers(tmp_path):
         for row in sheet.iter_rows():
             for cell in row:
                 assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
-    assert ws["A4"].value == "'=HYPERLINK(\"http://evil\",\"x\")"
-    assert ws["A5"].value.startswith("'+cmd")
+    # text that starts like a formula is a typed string with Excel's (invisible) quote prefix
+    assert ws["A4"].value == "=HYPERLINK(\"http://evil\",\"x\")" and ws["A4"].data_type == "s"
+    assert ws["A4"].quotePrefix and ws["A5"].value.startswith("+cmd") and ws["A5"].quotePrefix
+    assert not ws["A6"].quotePrefix
     assert ws["B4"].value == 40 and ws["C4"].value == 0.9 and ws["C4"].number_format == "0.0%"
     assert ws["B6"].value == "—"  # hidden cells show a dash, not an empty cell a reader could misread
     assert ws["D4"].is_date
-    assert wb["目录"]["A1"].value == "'@heading"
+    assert wb["目录"]["A1"].value == "@heading" and wb["目录"]["A1"].quotePrefix
 
 
 def test_present_translates_codes_and_headings():

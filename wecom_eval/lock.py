@@ -1,7 +1,8 @@
-"""One writer at a time: a file lock beside the warehouse.
+"""One writer at a time: a file lock beside the warehouse, and one per report.
 
 A second writer waits up to ``timeout`` seconds, then fails with :class:`LockBusy` (exit 5)
-naming the process that holds the lock.
+naming the process that holds the lock. The operating system releases a lock when its
+holder dies, however it dies (SIGKILL included).
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ DEFAULT_TIMEOUT = 10.0
 
 
 @contextmanager
-def writer_lock(path: Path, *, timeout: float | None = None) -> Iterator[None]:
-    """Hold the writer lock at ``path`` for the duration of the block."""
+def writer_lock(path: Path, *, timeout: float | None = None, what: str = "the warehouse lock") -> Iterator[None]:
+    """Hold the writer lock at ``path`` for the duration of the block (``what`` names it in messages)."""
     if timeout is None:
         timeout = float(os.environ.get(LOCK_TIMEOUT_ENV, DEFAULT_TIMEOUT))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -33,7 +34,7 @@ def writer_lock(path: Path, *, timeout: float | None = None) -> Iterator[None]:
     except Timeout:
         who = holder.read_text(encoding="utf-8").strip() if holder.exists() else "another process"
         raise LockBusy(
-            f"another run holds the warehouse lock {path} ({who}); waited {timeout:g} s. "
+            f"another run holds {what} {path} ({who}); waited {timeout:g} s. "
             "Let it finish and try again (scheduled runs retry on their next tick)."
         ) from None
     try:

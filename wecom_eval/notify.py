@@ -22,7 +22,10 @@ registered for redaction before anything is sent, so no log line, message or err
 
 WeCom markdown (reference §10.1) knows headings, ``**bold**``, links, inline code, ``>``
 quotes and ``<font color="info|comment|warning">`` (green, grey, orange-red). The verdicts
-use them: met → info, missed → warning, not yet shown and not measured → comment.
+use them: met → info, missed → warning, not yet shown and not measured → comment. Text
+that comes from the report's data (labels, alert subjects and messages, notes, the period)
+goes through :func:`~wecom_eval.reporting.safe_text.robot_markdown`, so none of it can
+mention (``<@…>``), link or format.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 from wecom_eval.errors import InputError, Problem, SourceError, WecomEvalError
 from wecom_eval.reporting import text
 from wecom_eval.reporting.collect import TARGET_IDS
+from wecom_eval.reporting.safe_text import chart_label, robot_markdown
 from wecom_eval.reporting.tables import format_interval, format_kpi_value
 from wecom_eval.wecom.client import MARKDOWN_MAX_BYTES, WecomClient
 from wecom_eval.wecom.credentials import DEFAULT_BASE, ENV_BASE, Credentials
@@ -163,11 +167,6 @@ def _read_json(path: Path, subject: str, *, required: bool) -> dict[str, Any] | 
 
 
 # ---- the markdown summary -----------------------------------------------------------------------
-def _plain(value: object) -> str:
-    """Free text made safe for one markdown line: no line breaks, no tags of its own."""
-    return " ".join(str(value).split()).replace("<", "‹").replace(">", "›")
-
-
 def _cut_chars(value: str, limit: int) -> str:
     return value if len(value) <= limit else value[: max(limit - 1, 0)].rstrip() + "…"
 
@@ -175,7 +174,8 @@ def _cut_chars(value: str, limit: int) -> str:
 def _target_line(kpi: Mapping[str, Any], *, language: str, same_language: bool) -> str:
     w = _WORDS[language]
     kid = str(kpi["id"])
-    label = _plain(kpi.get("label")) if same_language and kpi.get("label") else text.lookup("targets", kid, language)
+    label = (robot_markdown(kpi["label"]) if same_language and kpi.get("label")
+             else text.lookup("targets", kid, language))
     unit = str(kpi.get("unit") or "share")
     verdict = kpi.get("verdict") or "not_measured"
     verdict_text = text.verdict_label(verdict, language)
@@ -194,7 +194,7 @@ def _target_line(kpi: Mapping[str, Any], *, language: str, same_language: bool) 
     line = head + ("（" + w["sep"].join(details) + "）" if language == "zh" else " (" + "; ".join(details) + ")")
     note = kpi.get("note")
     if note and same_language:  # notes are in the report's language
-        line += f' <font color="comment">{_cut_chars(_plain(note), NOTE_MAX_CHARS)}</font>'
+        line += f' <font color="comment">{_cut_chars(robot_markdown(note), NOTE_MAX_CHARS)}</font>'
     return "> " + line
 
 
@@ -253,7 +253,7 @@ def _compose(run: Run, *, language: str | None, link_base: str | None, max_alert
     w = _WORDS[language]
     period = doc["period"]
     title = text.report_title(doc["report"], language)
-    label = _plain(period["label"]) if same else f"{period['start']} – {period['end']}"
+    label = robot_markdown(period["label"]) if same else f"{period['start']} – {period['end']}"
     lines = [f"# {title} · {label}{'' if period['complete'] else w['incomplete']}"]
     window = doc["data_window"]
     data = (w["data"].format(start=window["start"], end=window["end"]) if window.get("start")
@@ -274,7 +274,7 @@ def _compose(run: Run, *, language: str | None, link_base: str | None, max_alert
             subject = alert.get("subject")
             if subject and str(subject) not in str(message):
                 message = f"{subject}{_WORDS[doc['language']]['colon']}{message}"
-            lines.append(f"- {_plain(message)}")
+            lines.append(f"- {robot_markdown(message)}")
         if len(alerts) > len(shown):
             lines.append(_more_line(len(alerts) - len(shown), language))
     lines.append("")
@@ -432,7 +432,8 @@ def scorecard_png(kpis: Mapping[str, Any], *, language: str | None = None,
         unit = str(k.get("unit") or "share")
         verdict = k.get("verdict") or "not_measured"
         colour = figures.VERDICT_COLOURS.get(verdict, figures.VERDICT_COLOURS["not_measured"])
-        label = str(k.get("label")) if same and k.get("label") else text.lookup("targets", kid, language)
+        label = (chart_label(k["label"], max_chars=60) if same and k.get("label")
+                 else text.lookup("targets", kid, language))
         values = [v for v in (k.get("estimate"), k.get("ci_low"), k.get("ci_high"), k.get("target"))
                   if isinstance(v, (int, float)) and math.isfinite(v)]
         low, high = (1.0, 5.0) if unit == "score" else (0.0, 1.0) if unit == "share" else (

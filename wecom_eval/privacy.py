@@ -49,6 +49,7 @@ def suppress(
     within: Sequence[str] = (),
     subtotals: Sequence[Sequence[str]] = ((),),
     keep: Sequence[str] = (),
+    hidden_before: Sequence[bool] | np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Hide every cell describing fewer than ``min_group_size`` people, and enough siblings.
 
@@ -73,6 +74,11 @@ def suppress(
         figure); add ``("branch",)`` when branch subtotals are published too.
     keep
         Further label columns that stay visible in hidden rows (a department's path).
+    hidden_before
+        Rows already hidden by an earlier step (a KPI function's suppression, a value left
+        blank), one flag per row. They count as hidden cells whatever their ``size`` says; a
+        missing or zero size counts as 1, the fewest people a hidden cell can describe, so
+        that their siblings protect them as much as they could need.
 
     Returns
     -------
@@ -112,7 +118,11 @@ def suppress(
     n = len(out)
     sizes = pd.to_numeric(out[size], errors="coerce").fillna(0).to_numpy(dtype=float)
     reason = np.full(n, None, dtype=object)
-    hidden = (sizes > 0) & (sizes < min_group_size)
+    before = np.zeros(n, dtype=bool) if hidden_before is None else np.asarray(hidden_before, dtype=bool)
+    if before.shape != (n,):
+        raise ValueError(f"hidden_before has {before.size} flags for {n} rows")
+    sizes = np.where(before & (sizes <= 0), 1.0, sizes)
+    hidden = ((sizes > 0) & (sizes < min_group_size)) | before
     reason[hidden] = SMALL_GROUP
 
     order = np.arange(n)

@@ -98,8 +98,9 @@ def enforce_floor(frame: pd.DataFrame, *, people: str, floor: int, keys: Iterabl
     Applies :func:`wecom_eval.privacy.suppress` (small groups, then complementary
     suppression so that a hidden value cannot be worked out from a total). Key columns
     (``keys`` and the usual :data:`KEY_COLUMNS`) stay visible; every other column,
-    ``people`` included, is blanked in hidden rows. A frame that a KPI function already
-    suppressed keeps its earlier hidden rows. Returns the new frame (without the
+    ``people`` included, is blanked in hidden rows. Rows hidden before (a KPI function's
+    ``suppressed`` flag, or a blank ``people``) stay hidden and are protected by their
+    siblings like any small group. Returns the new frame (without the
     ``suppressed``/``suppression`` flags) and the number of hidden rows; ``frame`` is not
     changed.
 
@@ -115,16 +116,18 @@ def enforce_floor(frame: pd.DataFrame, *, people: str, floor: int, keys: Iterabl
     if people not in frame.columns:
         raise ValueError(f"people={people!r} is not a column of the table; columns are {list(frame.columns)}")
     work = frame.reset_index(drop=True)
-    earlier = work["suppressed"].fillna(False).astype(bool).to_numpy() if "suppressed" in work else None
+    # Rows hidden before (flagged by a KPI function, or whose number of people was left blank)
+    # take part in complementary suppression like any small group.
+    earlier = work[people].isna().to_numpy()
+    if "suppressed" in work:
+        earlier = earlier | work["suppressed"].fillna(False).astype(bool).to_numpy()
     work = work.drop(columns=[c for c in ("suppressed", "suppression") if c in work.columns])
     labels = [c for c in work.columns if (c in KEY_COLUMNS or c in set(keys)) and c != people]
     by = [c for c in labels if c not in within]
     out = privacy.suppress(work, size=people, by=by, within=list(within), min_group_size=floor,
-                           keep=[c for c in labels if c not in by])
+                           keep=[c for c in labels if c not in by], hidden_before=earlier)
     hidden = out.pop("suppressed").to_numpy(dtype=bool)
     out = out.drop(columns=["suppression"])
-    if earlier is not None:
-        hidden = hidden | earlier
     return out, int(hidden.sum())
 
 
@@ -263,8 +266,8 @@ class Report:
         if frame is None:
             return
         if frame.empty:  # nothing to show (no alerts, no survey yet): say so, record nothing
-            _display_markdown(f"*{title}：{text.t('no_rows', self.language)}*" if self.language == "zh"
-                              else f"*{title}: {text.t('no_rows', self.language)}*")
+            _display_note(f"*{title}：{text.t('no_rows', self.language)}*" if self.language == "zh"
+                          else f"*{title}: {text.t('no_rows', self.language)}*")
             return
         if is_restricted(frame):
             raise ValueError(f"table {name!r} is a restricted named list ({frame.attrs.get('wecom_eval_restricted')}); "
@@ -286,7 +289,7 @@ class Report:
         presented = tables.present(shown, self.language, formats=formats, labels=labels)
         _display(tables.styled(presented, caption=title))
         if note:
-            _display_markdown(f"<small>{note}</small>")
+            _display_note(note, small=True)
         record = {"name": name, "title": title, "people": jsonable(people), "floor": self.floor,
                   "keys": list(keys), "within": list(within), "formats": dict(formats or {}),
                   "labels": dict(labels or {}),
@@ -323,10 +326,14 @@ class Report:
         self._save()
 
     def note(self, markdown: str) -> None:
-        """Display a short markdown note (already in the report's language); an empty one shows nothing."""
+        """Display a short markdown note (already in the report's language); an empty one shows nothing.
+
+        Only ``**bold**``, ``*italic*`` and ``- `` lists are markup; everything else, text from
+        data included, is shown as text (:func:`.safe_text.notes_html`).
+        """
         if not markdown or not markdown.strip():
             return
-        _display_markdown(markdown)
+        _display_note(markdown)
         self._collected.notes.append(markdown)
         self._save()
 
@@ -507,10 +514,12 @@ def _display(obj: Any) -> None:
     display(obj)
 
 
-def _display_markdown(markdown: str) -> None:
-    from IPython.display import Markdown, display
+def _display_note(markdown: str, *, small: bool = False) -> None:
+    from IPython.display import HTML, display
 
-    display(Markdown(markdown))
+    from wecom_eval.reporting.safe_text import notes_html
+
+    display(HTML(notes_html(markdown, small=small)))
 
 
 def _display_png(png: bytes, *, width: int) -> None:

@@ -8,6 +8,9 @@ Slides (16:9):
 3. the pilot's efficiency result as one large number with its interval and verdict;
 4. one slide per figure the notebook marked for the deck (trend charts with their target
    paths, survey results), each with its note.
+
+Every text goes through :func:`.safe_text.pptx` (one line each; no characters that hide or
+reorder text); python-pptx escapes the XML.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from pptx.enum.shapes import MSO_SHAPE
 from pptx.enum.text import PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
-from wecom_eval.reporting import text
+from wecom_eval.reporting import safe_text, text
 from wecom_eval.reporting.collect import COLLECTED, TARGET_IDS
 from wecom_eval.reporting.tables import format_interval
 from wecom_eval.reporting.tables import format_kpi_value as fmt_value
@@ -47,7 +50,7 @@ def _text(slide: Any, left: int, top: int, width: int, height: int, content: str
         para = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
         para.alignment = align
         run = para.add_run()
-        run.text = line
+        run.text = safe_text.pptx(line)
         run.font.size = Pt(size)
         run.font.bold = bold
         run.font.name = FONT
@@ -89,7 +92,7 @@ def _scorecard(prs: Any, meta: Mapping[str, Any]) -> None:
         table.rows[i].height = row_h
     for j, head in enumerate(heads):
         cell = table.cell(0, j)
-        cell.text = head
+        cell.text = safe_text.pptx(head)
         _style_cell(cell, size=15, bold=True, colour=RGBColor(0xFF, 0xFF, 0xFF))
     for i, kpi in enumerate(TARGET_IDS, start=1):
         k = meta["targets"].get(kpi, {})
@@ -98,7 +101,7 @@ def _scorecard(prs: Any, meta: Mapping[str, Any]) -> None:
                   fmt_value(k.get("estimate"), unit), _interval(k), text.verdict_label(k.get("verdict"), lang) or "—"]
         for j, value in enumerate(values):
             cell = table.cell(i, j)
-            cell.text = str(value)
+            cell.text = safe_text.pptx(value)
             _style_cell(cell, size=15, bold=j == 6)
         light = slide.shapes.add_shape(MSO_SHAPE.OVAL, Inches(0.6 + 0.17), top + row_h * i + Inches(0.2),
                                        Inches(0.38), Inches(0.38))

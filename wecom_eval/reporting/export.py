@@ -6,7 +6,8 @@ and the figures (PNG, embedded), nothing else. The page
 * starts with a header: the report's title and period, its parameters, the data window
   and when it was made (and the working-calendar note when the calendar fell back);
 * ends with the definitions of the KPIs it showed and the verdict rules;
-* loads nothing from the network (no scripts, fonts or styles from elsewhere).
+* loads nothing from the network (no scripts, fonts or styles from elsewhere), and its
+  Content-Security-Policy forbids any script, should one slip into the page.
 
 Markdown cells tagged ``zh`` or ``en`` appear only in reports of that language (the
 notebooks carry their narrative in both); untagged cells appear in both. The ``parameters``
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import html
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from typing import Any
 import nbformat
 from nbconvert import HTMLExporter
 
-from wecom_eval.reporting import text
+from wecom_eval.reporting import safe_text, text
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 TEMPLATE_NAME = "wecom_report"
@@ -43,7 +43,7 @@ def _visible(cell: Any, language: str) -> bool:
 
 
 def _params_rows(params: Mapping[str, Any]) -> str:
-    return "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
+    return "".join(f"<tr><th>{safe_text.html(str(k))}</th><td>{safe_text.html(str(v))}</td></tr>"
                    for k, v in params.items())
 
 
@@ -60,14 +60,14 @@ def header_html(meta: Mapping[str, Any], *, generated: dt.datetime) -> str:
         (text.t("as_of", lang), meta["as_of"]),
         (text.t("generated", lang), generated.strftime("%Y-%m-%d %H:%M")),
     ]
-    facts = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows if v)
+    facts = "".join(f"<tr><th>{safe_text.html(k)}</th><td>{safe_text.html(str(v))}</td></tr>" for k, v in rows if v)
     note = meta.get("calendar_note")
-    extra = (f"<p><small>{html.escape(text.t('calendar_fallback', lang, note=note))}</small></p>" if note else "")
+    extra = (f"<p><small>{safe_text.html(text.t('calendar_fallback', lang, note=note))}</small></p>" if note else "")
     if meta.get("data_note"):
-        extra += f'<p class="wecom-warning">{html.escape(meta["data_note"])}</p>'
+        extra += f'<p class="wecom-warning">{safe_text.html(meta["data_note"])}</p>'
 
-    return (f'<div class="wecom-header" title="{html.escape(title)}">\n<table>{facts}</table>\n'
-            f"<details><summary>{html.escape(text.t('parameters', lang))}</summary>"
+    return (f'<div class="wecom-header" title="{safe_text.html(title)}">\n<table>{facts}</table>\n'
+            f"<details><summary>{safe_text.html(text.t('parameters', lang))}</summary>"
             f"<table>{_params_rows(meta.get('params', {}))}</table></details>{extra}\n</div>")
 
 
@@ -76,7 +76,7 @@ def coverage_html(meta: Mapping[str, Any]) -> str:
     lang = meta["language"]
 
     def c(key: str) -> str:
-        return html.escape(text.lookup("coverage", key, lang))
+        return safe_text.html(text.lookup("coverage", key, lang))
 
     rows = []
     for rec in meta.get("coverage", []):
@@ -87,8 +87,8 @@ def coverage_html(meta: Mapping[str, Any]) -> str:
             if lang == "zh" else f"{gaps} ({rec.get('missing_days')})"
         loaded = str(rec.get("last_loaded") or "—").replace("T", " ")[:16]
         cls = ' class="wecom-warning"' if gaps else ""
-        rows.append(f"<tr{cls}><td>{c(str(rec['source']))}</td><td>{html.escape(span)}</td><td>{n:,}</td>"
-                    f"<td>{html.escape(missing)}</td><td>{html.escape(loaded)}</td></tr>")
+        rows.append(f"<tr{cls}><td>{c(str(rec['source']))}</td><td>{safe_text.html(span)}</td><td>{n:,}</td>"
+                    f"<td>{safe_text.html(missing)}</td><td>{safe_text.html(loaded)}</td></tr>")
     head = "".join(f"<th>{c(k)}</th>" for k in ("source", "range", "rows", "missing", "last_loaded"))
     return (f'<div class="wecom-coverage">\n<h2>{c("title")}</h2>\n<p>{c("intro")}</p>\n'
             f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>\n</div>")
@@ -98,16 +98,15 @@ def footer_html(meta: Mapping[str, Any], *, minutes: int, window_days: int) -> s
     """The block at the end: KPI definitions for what the report showed, verdict rules."""
     lang = meta["language"]
     items = [text.definition(k, lang, minutes=minutes, days=window_days) for k in meta.get("definitions", [])]
-    body = "\n".join(f"<li>{_inline_md(i)}</li>" for i in items)
-    return (f'<div class="wecom-footer">\n<h2>{html.escape(text.t("kpi_definitions", lang))}</h2>\n'
-            f"<ul>{body}</ul>\n<h3>{html.escape(text.t('verdict_rules', lang))}</h3>\n"
-            f"<p>{_inline_md(text.t('verdict_rules_text', lang))}</p>\n</div>")
+    body = "\n".join(f"<li>{safe_text.inline_html(i)}</li>" for i in items)
+    return (f'<div class="wecom-footer">\n<h2>{safe_text.html(text.t("kpi_definitions", lang))}</h2>\n'
+            f"<ul>{body}</ul>\n<h3>{safe_text.html(text.t('verdict_rules', lang))}</h3>\n"
+            f"<p>{safe_text.inline_html(text.t('verdict_rules_text', lang))}</p>\n</div>")
 
 
-def _inline_md(s: str) -> str:
-    """Escape text and turn ``**bold**`` into ``<strong>`` (all the markdown definitions use)."""
-    parts = html.escape(s).split("**")
-    return "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
+def _html_cell(content: str) -> nbformat.NotebookNode:
+    """A cell the page shows as HTML as it is (an output, never parsed as markdown)."""
+    return nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output("display_data", {"text/html": content})])
 
 
 def report_notebook(executed: nbformat.NotebookNode, meta: Mapping[str, Any], *, generated: dt.datetime,
@@ -125,9 +124,8 @@ def report_notebook(executed: nbformat.NotebookNode, meta: Mapping[str, Any], *,
             if not cell.outputs:
                 continue
         cells.append(cell)
-    head = nbformat.v4.new_markdown_cell(header_html(meta, generated=generated))
-    foot = nbformat.v4.new_markdown_cell(coverage_html(meta) + "\n"
-                                         + footer_html(meta, minutes=minutes, window_days=window_days))
+    head = _html_cell(header_html(meta, generated=generated))
+    foot = _html_cell(coverage_html(meta) + "\n" + footer_html(meta, minutes=minutes, window_days=window_days))
     # The header follows the notebook's title cell (a markdown cell starting with "# "), if any.
     first = cells[0] if cells else None
     if first is not None and first.cell_type == "markdown" and first.source.lstrip().startswith("# "):
@@ -150,7 +148,8 @@ def export_html(executed_path: str | Path, meta: Mapping[str, Any], out_path: st
     exporter.exclude_output_prompt = True
     exporter.embed_images = True
     exporter.language_code = HTML_LANG.get(meta["language"], "zh-CN")
-    resources = {"wecom_css": (TEMPLATE_DIR / TEMPLATE_NAME / "report.css").read_text(encoding="utf-8")}
+    resources = {"wecom_css": (TEMPLATE_DIR / TEMPLATE_NAME / "report.css").read_text(encoding="utf-8"),
+                 "wecom_csp": safe_text.CSP_META}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     out = Path(out_path)
     out.write_text(body, encoding="utf-8")

@@ -11,6 +11,8 @@
 
 Each returns a :class:`matplotlib.figure.Figure`; notebooks show it with
 ``report.show_figure`` so it is embedded in the HTML and available to the slide deck.
+Titles, tick and legend labels (they may hold data: departments, survey questions, choices) go through
+:func:`.safe_text.chart_label`: one short line, and a ``$`` never starts mathtext.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ import seaborn as sns
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+
+from wecom_eval.reporting.safe_text import chart_label
 
 # CJK families in order of preference (simplified Chinese first).
 CJK_FAMILIES: tuple[str, ...] = (
@@ -51,6 +55,7 @@ TARGET_COLOUR = "#c62828"
 # Likert 1..5: two reds, a neutral grey, two blues (colour-blind safe diverging).
 LIKERT_COLOURS: tuple[str, ...] = ("#b2182b", "#ef8a62", "#d9d9d9", "#67a9cf", "#2166ac")
 PNG_DPI = 160
+TITLE_CHARS = 120  # a figure title longer than this is cut with "…"
 
 
 class FontMissing(RuntimeError):
@@ -160,7 +165,7 @@ def _empty(fig: Figure, ax: Any, title: str, message: str) -> Figure:
     """A chart with nothing to draw: its title and why, no axes to misread as 0."""
     ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="#7a7a7a")
     ax.set_axis_off()
-    ax.set_title(title)
+    ax.set_title(chart_label(title, max_chars=TITLE_CHARS))
     fig.set_figheight(min(fig.get_figheight(), 2.2))
     fig.tight_layout()
     return fig
@@ -194,7 +199,8 @@ def trend_chart(data: pd.DataFrame, *, x: str, y: str, low: str | None = None, h
     colours = sns.color_palette(list(PALETTE), n_colors=max(len(groups), 1))
     for (name, part), colour in zip(groups, colours, strict=True):
         part = part.sort_values(x)
-        ax.plot(part[x], part[y], marker="o", markersize=4, color=colour, label=name, linewidth=2)
+        ax.plot(part[x], part[y], marker="o", markersize=4, color=colour,
+                label=None if name is None else chart_label(name), linewidth=2)
         if low is not None and high is not None:
             if len(part) == 1:  # a band needs two points: one week gets an error bar
                 ax.errorbar(part[x], part[y], yerr=[part[y] - part[low].astype(float),
@@ -220,7 +226,7 @@ def trend_chart(data: pd.DataFrame, *, x: str, y: str, low: str | None = None, h
         _percent_axis(ax)
         top = np.nanmax([1.0, np.nanmax(data[high]) if high else 0.0])
         ax.set_ylim(0, min(1.05, top + 0.05))
-    ax.set_title(title)
+    ax.set_title(chart_label(title, max_chars=TITLE_CHARS))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if hue is not None or target is not None:
@@ -251,13 +257,13 @@ def estimate_chart(data: pd.DataFrame, *, label: str, estimate: str, low: str, h
     hi = rows[high].to_numpy(float)
     ax.hlines(ys, lo, hi, color="#7a7a7a", linewidth=2)
     ax.scatter(est, ys, color=colours, s=45, zorder=3)
-    ax.set_yticks(ys, rows[label].astype(str))
+    ax.set_yticks(ys, [chart_label(v) for v in rows[label]])
     if target is not None:
         ax.axvline(target, linestyle="--", color=TARGET_COLOUR, linewidth=1.5, label=target_label)
         ax.legend(loc="lower right")
     if percent:
         _percent_axis(ax, "x")
-    ax.set_title(title)
+    ax.set_title(chart_label(title, max_chars=TITLE_CHARS))
     ax.set_xlabel(xlabel)
     ax.grid(axis="y", visible=False)
     fig.tight_layout()
@@ -295,10 +301,10 @@ def likert_chart(counts: pd.DataFrame, *, item: str = "item", score: str = "scor
                         color="white" if k in (1, 5) else "#222222")
         left = left + width
     ax.axvline(0, color="#444444", linewidth=1)
-    ax.set_yticks(ys, shares.index.astype(str))
+    ax.set_yticks(ys, [chart_label(v) for v in shares.index])
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{abs(v):.0%}"))
     ax.set_xlim(-1, 1)
-    ax.set_title(title, pad=30)
+    ax.set_title(chart_label(title, max_chars=TITLE_CHARS), pad=30)
     ax.set_xlabel(xlabel)
     ax.grid(axis="y", visible=False)
     ax.legend(ncol=5, loc="lower center", bbox_to_anchor=(0.5, 1.0), fontsize=9, handlelength=1.2)
@@ -319,7 +325,7 @@ def event_study_chart(effects: pd.DataFrame, *, x: str = "event_time", estimate:
     ax.plot(rows[x], rows[estimate], marker="o", color=PALETTE[0], linewidth=2)
     if percent:
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:+.0%}"))
-    ax.set_title(title)
+    ax.set_title(chart_label(title, max_chars=TITLE_CHARS))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     fig.tight_layout()
@@ -331,12 +337,13 @@ def bar_chart(data: pd.DataFrame, *, label: str, value: str, title: str = "", xl
     """Horizontal bars, largest first (e.g. the needs survey's most-wanted improvements)."""
     rows = data.sort_values(value, ascending=True)
     fig, ax = new_figure((9.0, max(2.2, 0.38 * len(rows) + 1.2)))
-    ax.barh(rows[label].astype(str), rows[value], color=PALETTE[0], height=0.65)
+    ax.barh(np.arange(len(rows)), rows[value], color=PALETTE[0], height=0.65)
+    ax.set_yticks(np.arange(len(rows)), [chart_label(v) for v in rows[label]])
     for yy, vv in enumerate(rows[value]):
         ax.text(vv, yy, f" {vv:.0%}" if percent else f" {vv:,.0f}", va="center", fontsize=9)
     if percent:
         _percent_axis(ax, "x")
-    ax.set_title(title)
+    ax.set_title(chart_label(title, max_chars=TITLE_CHARS))
     ax.set_xlabel(xlabel)
     ax.grid(axis="y", visible=False)
     fig.tight_layout()

@@ -7,13 +7,12 @@ listed too, linking to the executed notebook that holds the error.
 
 from __future__ import annotations
 
-import html
 import json
 import os
 from pathlib import Path
 from typing import Any
 
-from wecom_eval.reporting import text
+from wecom_eval.reporting import safe_text, text
 
 INDEX = "index.html"
 # Files a run may hold, in the order the index links them.
@@ -46,21 +45,22 @@ def render(reports_dir: Path) -> str:
     rows = []
     for m in runs(reports_dir):
         folder = m["_folder"]
-        links = [f'<a href="{html.escape(folder)}/{name}">{label}</a>' for name, label in LINKED_FILES
+        links = [f'<a href="{safe_text.html(folder)}/{name}">{label}</a>' for name, label in LINKED_FILES
                  if (reports_dir / folder / name).exists()]
         if m.get("notebook"):
-            links.append(f'<a href="{html.escape(folder)}/{html.escape(m["notebook"])}">ipynb</a>')
+            links.append(f'<a href="{safe_text.html(folder)}/{safe_text.html(m["notebook"])}">ipynb</a>')
         status = m.get("status", "?")
+        known = status in ("succeeded", "failed")
         title = text.report_title(m.get("report", "?"), "zh")
         rows.append(
-            f"<tr class='{html.escape(status)}'><td><b>{html.escape(title)}</b><br><span class=en>"
-            f"{html.escape(m.get('report', '?'))}</span></td><td>{html.escape(m.get('as_of', ''))}</td>"
-            f"<td class=status>{html.escape(text.t(status, 'zh') if status in ('succeeded', 'failed') else status)}"
-            f"</td><td>{html.escape(m.get('started', '').replace('T', ' '))}</td>"
+            f"<tr class='{status if known else 'unknown'}'><td><b>{safe_text.html(title)}</b><br><span class=en>"
+            f"{safe_text.html(m.get('report', '?'))}</span></td><td>{safe_text.html(m.get('as_of', ''))}</td>"
+            f"<td class=status>{safe_text.html(text.t(status, 'zh') if known else status)}"
+            f"</td><td>{safe_text.html(m.get('started', '').replace('T', ' '))}</td>"
             f"<td>{m.get('duration_seconds', 0):.0f} s</td><td>{' · '.join(links)}</td></tr>")
     body = "\n".join(rows) or f"<tr><td colspan=6>{_bi('no_data')}</td></tr>"
     return f"""<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>{text.t('index_title', 'zh')}</title>
+<html lang="zh-CN"><head><meta charset="utf-8">{safe_text.CSP_META}<title>{text.t('index_title', 'zh')}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
 body {{ font-family: "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "WenQuanYi Micro Hei", system-ui,

@@ -16,6 +16,16 @@ One run of one report (:func:`run_report`), or every report (:func:`run_all`):
    executed notebook ``<report>.ipynb``. Every file is then scanned for the values of
    secret variables; ``reports/index.html`` is rebuilt (:mod:`.index`).
 
+**One writer per report.** A run holds the lock of each report it runs
+(``data/report-<report>.lock``; a second run of the same report waits briefly, then exits 5)
+and the warehouse lock. Each worker dies with the command that started it (Linux: the
+parent-death signal; elsewhere a watchdog thread), and its kernel with the worker
+(ipykernel's parent poller), so a killed ``wecom-eval run`` leaves no process that could
+still publish; the staging folders and job folders such a run leaves behind are removed by
+the next run. Nothing is written outside the home: job folders live in ``data/.jobs/``; the
+kernel's IPython, Jupyter runtime and temporary folders (``TMPDIR``: its connection file) in
+``data/.kernel/``; IPython's history is off.
+
 A run is built in a hidden staging folder and moved into place when it ends, so a reader
 never sees half a run. A failed run keeps its executed notebook (with the error) and a
 manifest saying ``failed`` in the same place, replacing an earlier run of that report and
@@ -30,15 +40,17 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +69,11 @@ DEFAULT_CELL_TIMEOUT = 600.0  # seconds; a cell that takes longer fails the run
 DEFAULT_JOBS = 2
 KERNEL_START_TIMEOUT = 120
 KERNEL_LOG = "kernel.log"  # the kernel's stderr; kept only when the run failed
+PARENT_ENV = "WECOM_EVAL_RUNNER_PARENT"  # the pid of the command a worker must not outlive
+JOBS_DIR = ".jobs"  # under data/: one folder per worker (its job and result), named <command pid>-…
+KERNEL_DIR = ".kernel"  # under data/: the kernel's IPython folder and Jupyter runtime files
+STAGING = ".running-"  # reports/<report>/.<as_of>.running-<worker pid>-…: a run being built
+KERNEL_ARGS = ["--HistoryManager.enabled=False"]  # no IPython history database anywhere
 
 
 @dataclass(frozen=True)
@@ -236,13 +253,19 @@ def run_jobs(prepared: Sequence[Job], *, jobs: int = DEFAULT_JOBS, progress: Any
     home = Home(Path(homes.pop()))
     ensure_kernel()
     results: dict[int, RunResult] = {}
-    # Reports only read the warehouse, but DuckDB lets no writer in while they do: hold the
-    # lock so that an ingest or fetch meanwhile waits or exits 5 with a clear message.
-    with writer_lock(home.lock), ThreadPoolExecutor(max_workers=min(jobs, len(prepared))) as pool:
+    with ExitStack() as held:
+        # One writer per report; then the warehouse: reports only read it, but DuckDB lets no
+        # writer in while they do, so an ingest or fetch meanwhile waits or exits 5.
+        for name in sorted({job.report for job in prepared}):
+            held.enter_context(writer_lock(report_lock(home, name), what=f"the lock of report {name}"))
+        held.enter_context(writer_lock(home.lock))
+        remove_abandoned(home)
+        _fresh_kernel_folders(home)
+        pool = held.enter_context(ThreadPoolExecutor(max_workers=min(jobs, len(prepared))))
         futures = {}
         for i, job in enumerate(prepared):
             env = kernel_environment(keep=[job.salt_env])
-            env[HOME_ENV] = str(home.root)
+            env.update(_home_environment(home))
             futures[pool.submit(_run_worker, job, env)] = i
         for future in as_completed(futures):
             i = futures[future]
@@ -251,6 +274,61 @@ def run_jobs(prepared: Sequence[Job], *, jobs: int = DEFAULT_JOBS, progress: Any
             if progress is not None:
                 progress(results[i].summary())
     return [results[i] for i in range(len(prepared))]
+
+
+def report_lock(home: Home, report: str) -> Path:
+    """The lock file of ``report`` under the home: one run of a report at a time."""
+    return home.data / f"report-{report}.lock"
+
+
+def _home_environment(home: Home) -> dict[str, str]:
+    """What keeps a worker and its kernel writing only under the home."""
+    kernel = home.data / KERNEL_DIR
+    return {HOME_ENV: str(home.root), "IPYTHONDIR": str(kernel / "ipython"),
+            "JUPYTER_RUNTIME_DIR": str(kernel / "runtime"), "TMPDIR": str(kernel / "tmp"),
+            PARENT_ENV: str(os.getpid())}
+
+
+def _fresh_kernel_folders(home: Home) -> None:
+    """Empty the kernels' temporary and runtime folders (a killed kernel leaves its connection file)."""
+    for name in ("tmp", "runtime"):
+        folder = home.data / KERNEL_DIR / name
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def _owner(folder: Path, marker: str = "") -> int | None:
+    """The pid in a folder name ``…<marker><pid>-…`` (``<pid>-…`` without a marker), or None."""
+    try:
+        rest = folder.name.split(marker, 1)[1] if marker else folder.name
+        return int(rest.split("-", 1)[0])
+    except (IndexError, ValueError):
+        return None
+
+
+def remove_abandoned(home: Home) -> list[Path]:
+    """Remove what killed runs left behind: staging folders and job folders whose process is gone.
+
+    Called with the report and warehouse locks held; returns the folders removed.
+    """
+    found = [(f, _owner(f, STAGING)) for f in home.reports.glob(f"*/.*{STAGING}*")]
+    found += [(f, _owner(f)) for f in (home.data / JOBS_DIR).glob("*-*")]
+    removed = []
+    for folder, pid in found:
+        if pid is not None and not _alive(pid):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
 
 
 def _result_json(result: RunResult) -> dict[str, Any]:
@@ -267,7 +345,11 @@ def _result_from_json(data: Mapping[str, Any]) -> RunResult:
 def _run_worker(job: Job, env: Mapping[str, str]) -> RunResult:
     """Run ``job`` in a fresh interpreter with ``env``; a crashed worker is a failed run."""
     clock = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="wecom-eval-job-") as tmp:
+    jobs_dir = Path(job.home) / "data" / JOBS_DIR
+    jobs_dir.mkdir(parents=True, exist_ok=True)
+    # The worker gets the parent-death signal when this thread ends: the pool's threads live
+    # until every job is done.
+    with tempfile.TemporaryDirectory(prefix=f"{os.getpid()}-", dir=jobs_dir) as tmp:
         job_path, result_path = Path(tmp) / "job.json", Path(tmp) / "result.json"
         job_path.write_text(json.dumps(asdict(job)), encoding="utf-8")
         done = subprocess.run([sys.executable, "-m", "wecom_eval.reporting.runner", str(job_path), str(result_path)],
@@ -351,8 +433,7 @@ def execute(job: Job) -> RunResult:
     as_of = dt.date.fromisoformat(job.params["as_of"])
     report_dir = home.reports / job.report
     final = report_dir / as_of.isoformat()
-    _remove_abandoned(report_dir, as_of)
-    staging = report_dir / f".{as_of.isoformat()}.running-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    staging = report_dir / f".{as_of.isoformat()}{STAGING}{os.getpid()}-{uuid.uuid4().hex[:8]}"
     staging.mkdir(parents=True)
     executed = staging / f"{job.report}.ipynb"
     os.environ.update({RUN_DIR_ENV: str(staging), HOME_ENV: str(home.root), **job.extra_env})
@@ -365,7 +446,7 @@ def execute(job: Job) -> RunResult:
             papermill.execute_notebook(
                 job.notebook, str(executed), parameters=job.params, kernel_name=job.kernel,
                 execution_timeout=job.cell_timeout, start_timeout=KERNEL_START_TIMEOUT, progress_bar=False,
-                log_output=False, cwd=str(staging),
+                log_output=False, cwd=str(staging), extra_arguments=KERNEL_ARGS,
             )
     except PapermillExecutionError as exc:
         error = f"cell {exc.exec_count} raised {exc.ename}: {exc.evalue}"
@@ -393,16 +474,23 @@ def execute(job: Job) -> RunResult:
                      error, tuple(outputs))
 
 
-def _remove_abandoned(report_dir: Path, as_of: dt.date) -> None:
-    """Remove staging folders of earlier runs of this report and date whose process is gone (killed runs)."""
-    for folder in report_dir.glob(f".{as_of.isoformat()}.running-*"):
-        try:
-            pid = int(folder.name.split(".running-", 1)[1].split("-", 1)[0])
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            shutil.rmtree(folder, ignore_errors=True)
-        except (ValueError, IndexError, PermissionError):
-            continue
+def _die_with_parent() -> None:
+    """End this worker when the command that started it ends, however it ends (SIGKILL included)."""
+    parent = int(os.environ.get(PARENT_ENV) or 0)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1  # <linux/prctl.h>
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    elif parent:
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+    if parent and os.getppid() != parent:  # the command ended before the signal was armed
+        os._exit(1)
 
 
 def _worker_main(argv: Sequence[str]) -> int:
@@ -410,6 +498,7 @@ def _worker_main(argv: Sequence[str]) -> int:
     if len(argv) != 2:
         print("usage: python -m wecom_eval.reporting.runner JOB.json RESULT.json", file=sys.stderr)
         return 2
+    _die_with_parent()
     job = Job(**json.loads(Path(argv[0]).read_text(encoding="utf-8")))
     result = execute(job)
     Path(argv[1]).write_text(json.dumps(_result_json(result)), encoding="utf-8")
@@ -467,6 +556,8 @@ __all__ = [
     "notebook_dir",
     "prepare",
     "publish",
+    "remove_abandoned",
+    "report_lock",
     "results_exit_code",
     "review_as_of",
     "run_all",

@@ -5,10 +5,11 @@
 :func:`styled` formats it for the notebook and the HTML; :func:`write_workbook` writes every
 table a report showed into one Excel workbook, one sheet per table after a contents sheet.
 
-Excel safety: a text cell beginning with ``=``, ``+``, ``-``, ``@`` (or a tab or carriage
-return) could be read as a formula when the workbook is opened or re-saved as CSV. Such
-cells are written as text with a leading apostrophe (:func:`safe_cell`), and the writer
-never turns strings into formulas or links.
+Text from data is made inert by :mod:`.safe_text`: escaped in the HTML (cells, headings,
+caption); in the workbook every text cell is a typed string (the writer never turns strings
+into formulas, numbers or links), and one that starts like a formula (``=``, ``+``, ``-``,
+``@``) also carries Excel's invisible quote prefix, so that editing it or saving the sheet
+as CSV keeps it text.
 """
 
 from __future__ import annotations
@@ -26,9 +27,8 @@ import pandas as pd
 import xlsxwriter
 from pandas.io.formats.style import Styler
 
-from wecom_eval.reporting import text
+from wecom_eval.reporting import safe_text, text
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 SUPPRESSED = "—"
 # Columns whose values are codes with a translation (column → string group).
 VALUE_GROUPS: dict[str, str] = {"feature": "features", "verdict": "verdicts", "path_verdict": "verdicts",
@@ -41,21 +41,6 @@ EXCEL_FORMATS: dict[str, str] = {
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 VERDICT_CODES: tuple[str, ...] = ("met", "not_yet_shown", "missed", "not_measured")
 VERDICT_CSS = {"met": "#2e7d32", "not_yet_shown": "#b07d00", "missed": "#c62828", "not_measured": "#777777"}
-
-
-def safe_cell(value: Any) -> Any:
-    """``value`` unchanged, unless it is text that a spreadsheet could read as a formula.
-
-    Examples
-    --------
-    >>> safe_cell("=HYPERLINK(\\"http://x\\")")
-    '\\'=HYPERLINK("http://x")'
-    >>> safe_cell("-3"), safe_cell(-3), safe_cell("销售部")
-    ("'-3", -3, '销售部')
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def format_kpi_value(value: float | None, unit: str, *, signed: bool = False) -> str:
@@ -155,11 +140,14 @@ def present(df: pd.DataFrame, language: str, *, formats: Mapping[str, str] | Non
 
 
 def _formatter(fmt: str | None) -> Any:
-    return lambda value: _fmt_value(value, fmt)
+    return lambda value: safe_text.html(_fmt_value(value, fmt))
 
 
 def styled(presented: Presented, *, caption: str | None = None) -> Styler:
-    """A pandas Styler for notebooks and HTML: formatted numbers, ``—`` for hidden cells."""
+    """A pandas Styler for notebooks and HTML: formatted numbers, ``—`` for hidden cells.
+
+    Every shown text (cells, headings, caption) is escaped with :func:`.safe_text.html`.
+    """
     frame = presented.frame
     styler = frame.style.hide(axis="index")
     styler = styler.format({c: _formatter(presented.formats.get(c)) for c in frame.columns})
@@ -173,9 +161,10 @@ def styled(presented: Presented, *, caption: str | None = None) -> Styler:
         codes = presented.verdicts
         styler = styler.map(lambda v: f"color: {VERDICT_CSS.get(codes.get(v, ''), 'inherit')}; font-weight: 600;",
                             subset=[presented.verdict_column])
+    styler = styler.format_index(safe_text.html, axis="columns")
     styler = styler.set_table_attributes('class="wecom-table"')
     if caption:
-        styler = styler.set_caption(caption)
+        styler = styler.set_caption(safe_text.html(caption))
     return styler
 
 
@@ -211,7 +200,7 @@ def _excel_value(value: Any) -> Any:
         return value.replace(tzinfo=None)  # local wall time; Excel has no time zones
     if isinstance(value, (dt.date, int, float, bool)):
         return value
-    return safe_cell(str(value))
+    return str(value)
 
 
 def _width(value: Any) -> int:
@@ -234,42 +223,50 @@ def write_workbook(path: str | Path, tables: Sequence[SheetTable], *, language: 
     """Write ``tables`` to ``path`` (``tables.xlsx``): a contents sheet, then one sheet each.
 
     Each table's sheet has its title in row 1, its note (or nothing) in row 2, the headings
-    in row 3 and the rows below. Numbers stay numbers (with a number format); text that
-    could be a formula is made inert with :func:`safe_cell`; hidden (suppressed) cells are
-    shown as ``—``.
+    in row 3 and the rows below. Numbers stay numbers (with a number format); text is a typed
+    string made inert by :func:`.safe_text.xlsx` (quote-prefixed when it starts like a
+    formula); hidden (suppressed) cells are shown as ``—``.
     """
     path = Path(path)
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
                                          "strings_to_numbers": False, "nan_inf_to_errors": False})
     try:
-        bold = wb.add_format({"bold": True})
-        title_fmt = wb.add_format({"bold": True, "font_size": 13})
-        head_fmt = wb.add_format({"bold": True, "bg_color": "#e8eef7", "border": 1, "text_wrap": True,
-                                  "valign": "top"})
+        styles: dict[str, dict[str, Any]] = {
+            "text": {}, "bold": {"bold": True}, "title": {"bold": True, "font_size": 13},
+            "head": {"bold": True, "bg_color": "#e8eef7", "border": 1, "text_wrap": True, "valign": "top"}}
+        plain = {k: wb.add_format(v) for k, v in styles.items()}
+        # The same looks with Excel's quote prefix, for text that starts like a formula.
+        quoted = {k: wb.add_format({**v, "quote_prefix": True}) for k, v in styles.items()}
+
+        def write_text(ws: Any, row: int, col: int, value: Any, style: str = "text") -> str:
+            content, quote = safe_text.xlsx(value)
+            ws.write_string(row, col, content, (quoted if quote else plain)[style])
+            return content
+
         hidden_fmt = wb.add_format({"align": "center", "font_color": "#888888"})
         num_fmts = {k: wb.add_format({"num_format": v}) for k, v in EXCEL_FORMATS.items()}
         dt_fmt = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
         names = sheet_names([t.name for t in tables])
         contents = wb.add_worksheet(sheet_names([text.t("tables_sheet_contents", language)])[0])
-        contents.write_string(0, 0, safe_cell(heading), title_fmt)
-        contents.write_string(2, 0, text.t("table_name", language), bold)
-        contents.write_string(2, 1, text.t("table_title", language), bold)
+        write_text(contents, 0, 0, heading, "title")
+        write_text(contents, 2, 0, text.t("table_name", language), "bold")
+        write_text(contents, 2, 1, text.t("table_title", language), "bold")
         contents.set_column(0, 0, 34)
         contents.set_column(1, 1, 60)
         for i, (sheet, table) in enumerate(zip(names, tables, strict=True), start=3):
             contents.write_url(i, 0, f"internal:'{sheet}'!A1", string=sheet)
-            contents.write_string(i, 1, safe_cell(table.title))
+            write_text(contents, i, 1, table.title)
         for sheet, table in zip(names, tables, strict=True):
             ws = wb.add_worksheet(sheet)
             # A fixed layout for people and programs alike: title, note (may be blank), headings, rows.
-            ws.write_string(0, 0, safe_cell(table.title), title_fmt)
+            write_text(ws, 0, 0, table.title, "title")
             if table.note:
-                ws.write_string(1, 0, safe_cell(table.note))
+                write_text(ws, 1, 0, table.note)
             row0 = 2
             frame = table.presented.frame
             widths = [_width(c) for c in frame.columns]
             for j, column in enumerate(frame.columns):
-                ws.write_string(row0, j, safe_cell(str(column)), head_fmt)
+                write_text(ws, row0, j, column, "head")
             for i, record in enumerate(frame.itertuples(index=False), start=row0 + 1):
                 for j, (column, raw) in enumerate(zip(frame.columns, record, strict=True)):
                     value = _excel_value(raw)
@@ -285,7 +282,7 @@ def write_workbook(path: str | Path, tables: Sequence[SheetTable], *, language: 
                     elif isinstance(value, dt.date):
                         ws.write_datetime(i, j, dt.datetime.combine(value, dt.time()), num_fmts["date"])
                     else:
-                        ws.write_string(i, j, value)
+                        value = write_text(ws, i, j, value)
                     widths[j] = max(widths[j], min(_width(value if value is not None else SUPPRESSED), 60))
             for j, w in enumerate(widths):
                 ws.set_column(j, j, max(8, w + 2))
@@ -296,13 +293,11 @@ def write_workbook(path: str | Path, tables: Sequence[SheetTable], *, language: 
 
 
 __all__ = [
-    "FORMULA_PREFIXES",
     "format_interval",
     "format_kpi_value",
     "Presented",
     "SheetTable",
     "present",
-    "safe_cell",
     "sheet_names",
     "styled",
     "write_workbook",

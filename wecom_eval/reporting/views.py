@@ -18,7 +18,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from wecom_eval import kpis
-from wecom_eval.reporting import figures, satisfaction, text
+from wecom_eval.reporting import figures, safe_text, satisfaction, text
 from wecom_eval.reporting.collect import Report
 from wecom_eval.reporting.tables import format_kpi_value
 
@@ -27,8 +27,13 @@ SHARE = {"estimate": "pct", "ci_low": "pct", "ci_high": "pct", "path_value": "pc
 
 
 def v(report: Report, key: str, **fields: object) -> str:
-    """A string of the ``views`` group in the report's language."""
-    return text.lookup("views", key, report.language, **fields)
+    """A string of the ``views`` group in the report's language (markdown for ``report.note``).
+
+    Text fields (department names …) come from data: :func:`.safe_text.note_field` keeps them
+    from adding emphasis of their own.
+    """
+    return text.lookup("views", key, report.language,
+                       **{k: safe_text.note_field(f) if isinstance(f, str) else f for k, f in fields.items()})
 
 
 def p_text(p: float) -> str:
