@@ -297,7 +297,7 @@ BAD_CASES = [
     ("roster", "roster_no_department.csv", [],
      ["roster_no_department.csv, row 3, column 部门: got None", "expected a department"]),
     ("activity", "date_out_of_window.csv", [],
-     ["date_out_of_window.csv, row 3, column 日期: got '2062-03-02'", "a date from 2023-03-02 to 2029-05-24"]),
+     ["date_out_of_window.csv, row 3, column 日期: got '2062-03-02'", "a date from 2023-03-02 to "]),
 ]
 
 

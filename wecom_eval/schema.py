@@ -46,6 +46,11 @@ class Column:
     def sql_type(self) -> str:
         return self.duck_type or DUCK_TYPES[self.kind]
 
+    @property
+    def stage_type(self) -> str:
+        """The type rows are checked in: the kind's wide type, so that a range is checked before any narrowing cast."""
+        return DUCK_TYPES[self.kind]
+
 
 @dataclass(frozen=True)
 class Reference:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -27,6 +27,45 @@ from wecom_eval.validate import DEFAULT_TZ, ROW, check_staged, coerce_frame
 
 MEMORY_ENV = "WECOM_EVAL_DUCKDB_MEMORY"  # e.g. "1GB"; DuckDB spills to disk beyond it
 THREADS_ENV = "WECOM_EVAL_DUCKDB_THREADS"
+
+DEFAULT_MEMORY_SHARE = 4  # DuckDB may use a quarter of the machine's memory …
+DEFAULT_MEMORY_MAX = 1 << 30  # … but at most 1 GiB by default (beyond it, it spills to disk)
+DEFAULT_MEMORY_MIN = 256 << 20
+TEMP_FOLDER = ".duckdb-tmp"  # beside the warehouse, under the home
+
+
+def _machine_memory() -> int | None:
+    """The memory this process may use: the cgroup limit if one is set, else the physical memory."""
+    sizes = []
+    with suppress(AttributeError, ValueError, OSError):  # no sysconf on Windows
+        sizes.append(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if limit.isdigit():
+            sizes.append(int(limit))
+    except OSError:
+        pass
+    return min(sizes) if sizes else None
+
+
+def duckdb_config(folder: Path) -> dict[str, Any]:
+    """Settings for every DuckDB connection the workbook opens: bounded memory, spilling under ``folder``.
+
+    ``memory_limit`` is ``$WECOM_EVAL_DUCKDB_MEMORY`` (e.g. ``2GB``) when set, else a quarter
+    of the machine's memory (or of the cgroup's limit) between 256 MiB and 1 GiB; DuckDB
+    spills to ``folder/.duckdb-tmp`` beyond it, so nothing is written outside the home.
+    ``$WECOM_EVAL_DUCKDB_THREADS`` sets the number of threads.
+    """
+    memory = os.environ.get(MEMORY_ENV)
+    if not memory:
+        machine = _machine_memory()
+        share = machine // DEFAULT_MEMORY_SHARE if machine else DEFAULT_MEMORY_MAX
+        memory = f"{max(DEFAULT_MEMORY_MIN, min(DEFAULT_MEMORY_MAX, share)) >> 20}MiB"
+    config: dict[str, Any] = {"memory_limit": memory, "temp_directory": str(folder / TEMP_FOLDER)}
+    if os.environ.get(THREADS_ENV):
+        config["threads"] = int(os.environ[THREADS_ENV])
+    return config
+
 
 Chunk: TypeAlias = pd.DataFrame | pa.Table
 Rows: TypeAlias = Chunk | Iterable[Chunk]
@@ -56,16 +95,11 @@ class Warehouse:
         self.path = Path(path)
         self.read_only = read_only
         self.tz = tz
-        config: dict[str, Any] = {}
-        if os.environ.get(MEMORY_ENV):
-            config["memory_limit"] = os.environ[MEMORY_ENV]
-        if os.environ.get(THREADS_ENV):
-            config["threads"] = int(os.environ[THREADS_ENV])
         if read_only and not self.path.exists():
             raise InputError("warehouse", [Problem(str(self.path), None, "an existing warehouse",
                                                    "Load data first: `wecom-eval demo` or `wecom-eval ingest`.")])
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.con = duckdb.connect(str(self.path), read_only=read_only, config=config)
+        self.con = duckdb.connect(str(self.path), read_only=read_only, config=duckdb_config(self.path.parent))
         self.con.execute(f"SET TimeZone = '{tz}'")
         if not read_only:
             self._create()
@@ -184,7 +218,9 @@ class Warehouse:
         appended so far move into an ordinary stage, so checks and messages are the same.
         """
         stage = f"_stage_{t.name}"
-        cols = ", ".join(f"{c.name} {c.sql_type}" for c in t.columns)
+        # The stage has the kinds' wide types: ranges are checked before a cast to a narrow storage type.
+        cols = ", ".join(f"{c.name} {c.stage_type}" for c in t.columns)
+        stage_select = ", ".join(f"CAST({c.name} AS {c.stage_type})" for c in t.columns)
         select = ", ".join(f"CAST({c.name} AS {c.sql_type})" for c in t.columns)
         names = ", ".join(t.column_names)
         required = [c.name for c in t.columns if not c.nullable]
@@ -206,7 +242,8 @@ class Warehouse:
         for chunk in chunks:
             if isinstance(chunk, pa.Table):
                 if direct and (ROW in chunk.column_names
-                               or any(chunk.column(c).null_count for c in required if c in chunk.column_names)):
+                               or any(chunk.column(c).null_count for c in required if c in chunk.column_names)
+                               or not _within_ranges(t, chunk)):
                     leave_direct()
                     direct = False
                 data = chunk if ROW in chunk.column_names else chunk.append_column(
@@ -230,7 +267,7 @@ class Warehouse:
             if direct:
                 rel.select(select).insert_into(t.name)
             else:
-                rel.select(f"{select}, {ROW}").insert_into(stage)
+                rel.select(f"{stage_select}, {ROW}").insert_into(stage)
             del rel
             say(f"{t.name}: staged {offset:,} rows")
         if direct:
@@ -289,6 +326,21 @@ class Warehouse:
 
     def load_log(self) -> pd.DataFrame:
         return self.query("SELECT * FROM _loads ORDER BY loaded_at")
+
+
+def _within_ranges(t: Table, chunk: pa.Table) -> bool:
+    """Whether every numeric column with a range keeps to it (else the chunk is staged and checked)."""
+    import pyarrow.compute as pc
+
+    for c in t.columns:
+        if (c.min is None and c.max is None) or c.name not in chunk.column_names or not chunk.num_rows:
+            continue
+        low, high = pc.min_max(chunk.column(c.name)).values()
+        if not low.is_valid:
+            continue
+        if (c.min is not None and low.as_py() < c.min) or (c.max is not None and high.as_py() > c.max):
+            return False
+    return True
 
 
 @contextmanager

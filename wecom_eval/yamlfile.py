@@ -20,6 +20,16 @@ _PlainLoader.yaml_implicit_resolvers = {
 }
 
 
+def _encoding_of(data: bytes) -> str:
+    """A readable name for the encoding a maintained detector (charset-normalizer) finds."""
+    from charset_normalizer import from_bytes  # imported here: only a wrongly saved file needs it
+
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16"
+    best = from_bytes(data).best()
+    return best.encoding.upper().replace("_", "-") if best is not None else "an unrecognised encoding"
+
+
 def read_mapping(path: str | Path, *, what: str, fix_missing: str, empty_ok: bool = False) -> dict[str, Any]:
     """The mapping in a YAML file, or :class:`InputError` naming the file, the line and the fix.
 
@@ -29,9 +39,23 @@ def read_mapping(path: str | Path, *, what: str, fix_missing: str, empty_ok: boo
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise InputError(str(path), [Problem("file", str(path), f"an existing {what}", fix_missing)]) from None
+    except OSError as exc:
+        raise InputError(str(path), [Problem("file", f"{type(exc).__name__}: {exc.strerror}", f"a readable {what}",
+                                             "Check the path and its permissions.")]) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        found = _encoding_of(data)
+        source = found if " " not in found else "SOURCE-ENCODING"
+        raise InputError(str(path), [Problem(f"line {line}", f"text in {found}, not UTF-8",
+                                             f"a {what} saved as UTF-8",
+                                             "Re-save it as UTF-8 (in VS Code: Save with Encoding → UTF-8; in "
+                                             "Notepad: Save as, Encoding UTF-8), or convert it, e.g. "
+                                             f"`iconv -f {source} -t UTF-8 old.yaml > new.yaml`.")]) from None
     try:
         data = yaml.load(text, Loader=_PlainLoader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:

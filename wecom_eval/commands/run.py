@@ -9,8 +9,10 @@ group robot (key from ``$WECOM_WEBHOOK_KEY``, checked before anything runs).
 Runs report notebooks with papermill and writes ``reports/<report>/<as_of>/`` (HTML,
 Excel, kpis.json, manifest, the executed notebook; a slide deck for the quarterly report)
 and ``reports/index.html``. The checks of ``wecom-eval check`` (plan, parameter files, the
-plan's departments against the loaded data) run first. Exit codes: 0 success; 2 bad plan,
-parameters or a plan that does not fit the data (nothing was run);
+plan's departments against the loaded data) run first, then ``--as-of`` is checked: from the
+plan's start to a week after the last day of activity loaded (``--allow-stale`` lifts the
+latter). Exit codes: 0 success; 2 bad plan, parameters, ``--as-of`` or a plan that does not
+fit the data (nothing was run);
 4 a notebook failed (the path of its executed copy is printed); 5 the lock is held.
 """
 
@@ -22,6 +24,7 @@ import json
 import sys
 from pathlib import Path
 
+from wecom_eval.asof import check_as_of
 from wecom_eval.checks import check
 from wecom_eval.errors import InputError, Problem
 from wecom_eval.home import Home
@@ -52,6 +55,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--as-of", dest="as_of", metavar="DATE",
                    help="the day the report is made, YYYY-MM-DD (data up to the day before); "
                         "required for one report, today by default with --all")
+    p.add_argument("--allow-stale", dest="allow_stale", action="store_true",
+                   help="allow an --as-of more than a week after the last day of activity loaded")
     p.add_argument("--params", metavar="FILE", help="a YAML parameter file (default: params/<report>.yaml)")
     p.add_argument("--language", metavar="LANG", help="report language, zh or en (overrides the parameter file)")
     p.add_argument("--cell-timeout", dest="cell_timeout", type=float, default=DEFAULT_CELL_TIMEOUT, metavar="S",
@@ -84,6 +89,9 @@ def run(args: argparse.Namespace) -> int:
     # The checks of `wecom-eval check` come first: a problem is exit 2 before any kernel starts.
     check(home, params_files=[args.params] if args.params else None,
           reports=[args.report] if args.report and not (args.due or args.all) else None).raise_for_problems()
+    as_of = _date(args.as_of, required=False)
+    if as_of is not None:  # a day the data can speak for: from the plan's start to a week after the last data
+        check_as_of(home, as_of, allow_stale=args.allow_stale)
     if args.due:
         if args.all or args.report or args.params:
             raise InputError("options", [Problem("--due", args.report or args.params or "--all",

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -30,8 +31,9 @@ Parser = Literal["text", "int", "date", "timestamp", "minutes", "bool", "member_
 Window = Literal["event", "hire"]
 
 # A date outside these windows is an error (a mistyped year, a day/month mix-up, Excel's day 0).
-EVENT_YEARS_AROUND = 3  # activity, approvals, surveys, training, tickets: the plan ± 3 years
-EARLIEST_HIRE = dt.date(1950, 1, 1)  # hire and leave dates: from 1950 to the plan's end + 3 years
+EVENT_YEARS_AROUND = 3  # activity, approvals, surveys, training, tickets: the plan ± 3 years …
+FUTURE_MARGIN = dt.timedelta(days=1)  # … and never after the day of the load (+1 day: time zones)
+EARLIEST_HIRE = dt.date(1950, 1, 1)  # hire and leave dates (may lie ahead): 1950 to the plan's end + 3 years
 
 
 @dataclass(frozen=True)
@@ -46,12 +48,25 @@ class FieldSpec:
     help: str = ""
 
 
-def plausible_window(plan: RolloutPlan, window: Window) -> tuple[dt.date, dt.date]:
-    """The dates a field of this window accepts (see the module constants)."""
-    last = plan.end_date.replace(year=plan.end_date.year + EVENT_YEARS_AROUND)
+def plausible_window(plan: RolloutPlan, window: Window, *, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The dates a field of this window accepts (see the module constants).
+
+    Events (activity, approvals, answers…) cannot have happened after ``today``, the day of
+    the load in the plan's time zone, plus :data:`FUTURE_MARGIN`; hire and leave dates may
+    lie ahead (a contract signed, a notice given).
+    """
+    last = _add_years(plan.end_date, EVENT_YEARS_AROUND)
     if window == "hire":
         return EARLIEST_HIRE, last
-    return plan.start_date.replace(year=plan.start_date.year - EVENT_YEARS_AROUND), last
+    today = today or dt.datetime.now(ZoneInfo(plan.timezone)).date()
+    return _add_years(plan.start_date, -EVENT_YEARS_AROUND), min(last, today + FUTURE_MARGIN)
+
+
+def _add_years(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
 
 
 class ProblemLog:
@@ -106,6 +121,7 @@ class Context:
     log: ProblemLog
     wave: str | None = None
     salt: str | None = None
+    today: dt.date | None = None  # the day of the load (default: today in the plan's time zone)
     as_of: dt.date | None = None  # the export date of snapshot kinds (members), from --as-of
     people: Any = None  # wecom_eval.ingest.people.People: who is already loaded (members and the roster)
 
@@ -188,12 +204,13 @@ def _parser(spec: FieldSpec, sheet: Sheet, plan: RolloutPlan, mappings: Mappings
 
 
 def parse_fields(sheet: Sheet, specs: Sequence[FieldSpec], *, plan: RolloutPlan, mappings: Mappings,
-                 log: ProblemLog) -> dict[str, list[Any]]:
+                 log: ProblemLog, today: dt.date | None = None) -> dict[str, list[Any]]:
     """Each matched field's values (None where blank or bad), bad cells logged.
 
     Text fields keep their cells exactly (trimmed), including formula-looking text; typed
     fields treat empty markers (``-``, ``无``, ``N/A``) as blank. A ``needed`` field with a
-    blank cell, and a date outside its plausible window, are problems too.
+    blank cell, and a date outside its plausible window (a date field without a window
+    gets the widest, ``hire``), are problems too.
     """
     out: dict[str, list[Any]] = {}
     lines = sheet.lines
@@ -214,18 +231,22 @@ def parse_fields(sheet: Sheet, specs: Sequence[FieldSpec], *, plan: RolloutPlan,
                 if value is None and i not in errors:
                     log.cell(sheet.source, lines[i], header, None, "a value (this column is required)",
                              "Fill it in, or remove the row.")
-        if spec.window is not None:
-            lo, hi = plausible_window(plan, spec.window)
+        if spec.parser in ("date", "timestamp"):
+            window = spec.window or "hire"
+            lo, hi = plausible_window(plan, window, today=today)
+            expected = f"a date from {lo} to {hi} (the rollout runs {plan.start_date} to {plan.end_date}"
+            if window == "event" and hi < _add_years(plan.end_date, EVENT_YEARS_AROUND):
+                expected += f"; this load runs on {hi - FUTURE_MARGIN}, and nothing can be dated after the next day"
+            expected += ")"
             for i, value in enumerate(values):
                 if value is None:
                     continue
                 day = value.date() if isinstance(value, dt.datetime) else value
                 if not lo <= day <= hi:
                     log.cell(sheet.source, lines[i], header, cells[i] if not isinstance(cells[i], dt.datetime)
-                             else str(cells[i]), f"a date from {lo} to {hi} (the rollout runs {plan.start_date}"
-                             f" to {plan.end_date})",
+                             else str(cells[i]), expected,
                              "Check the year and the date format (a day/month mix-up, or a number that is not "
-                             "an Excel date).")
+                             "an Excel date), and the clock of the computer that exported the file.")
                     values[i] = None
         out[spec.name] = values
     return out

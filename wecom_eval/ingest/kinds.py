@@ -50,6 +50,7 @@ class KindSpec:
     example: str
     one_of: tuple[tuple[str, ...], ...] = ()
     notes: str = ""
+    streams: bool = True  # read in chunks; False when ``build`` needs the whole file at once
 
     def field(self, name: str) -> FieldSpec:
         return next(f for f in self.fields if f.name == name)
@@ -519,7 +520,7 @@ KINDS: dict[str, KindSpec] = {spec.name: spec for spec in (
          F("department", "text", help="部门 (path or unique name)"),
          F("department_id", "int", help="部门ID"),
          F("submitted_on", "date", window="event", help="提交时间")),
-        _survey_build, "data/examples/survey.csv",
+        _survey_build, "data/examples/survey.csv", streams=False,  # a question's type depends on all its answers
         notes="Every other column is a question: Likert (1–5 or 非常满意…非常不满意) → survey_items; "
               "multi-select (header marked 多选, or named in a mapping file) → survey_choices; "
               "anything else → survey_text. Respondent ids are replaced by a keyed hash "
@@ -569,6 +570,7 @@ KINDS: dict[str, KindSpec] = {spec.name: spec for spec in (
          F("employee_id", "text", help="工号: joins to the roster when the account is not an employee id"),
          F("mobile", "text", help="手机: joins to the roster's 手机 when neither account nor 工号 does")),
         build_members, "data/examples/members_2026-03-20.csv", one_of=(("department", "department_id"),),
+        streams=False,  # its notes count the whole file's joins
         notes="Each file is a snapshot of its export date: --as-of DATE, else a date in the file name, else "
               "refused. Members are joined to the roster by account, else 工号, else 手机; the unmatched are "
               "listed. Activation dates come from 激活时间, else the first snapshot showing the member "
@@ -597,6 +599,7 @@ KINDS: dict[str, KindSpec] = {spec.name: spec for spec in (
          F("checkin_result", "text", help="打卡结果: 未打卡/缺卡 rows are not uses"),
          F("checkin_count", "int", help="打卡次数 (default 1 per row)")),
         build_checkins, "data/examples/checkins.csv", one_of=(("date", "checkin_time"),),
+        streams=False,  # a member's day is summed over rows that may lie in different chunks
         notes="One 'attendance' event per member and day with a punch. Location, Wi-Fi, device, photo and "
               "note columns are left out and not kept in raw landing (DESIGN §10)."),
     KindSpec(
@@ -609,6 +612,7 @@ KINDS: dict[str, KindSpec] = {spec.name: spec for spec in (
          F("new_customer_count", "int", help="新增客户数")),
         build_customer_contacts, "data/examples/customer-contacts.csv",
         one_of=(("message_count", "apply_count", "new_customer_count"),),
+        streams=False,  # a member's day is summed over rows that may lie in different chunks
         notes="One 'customer' event per member and day with messages, friend requests or new customers "
               "(the same rule and event id as a fetch)."),
 )}

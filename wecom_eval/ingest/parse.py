@@ -30,6 +30,10 @@ _SERIAL_MAX = 2958465
 # Cells that mean "no value" in typed columns (text columns keep them as written).
 EMPTY_MARKERS = frozenset({"", "-", "--", "—", "——", "/", "n/a", "na", "null", "none", "nan", "无", "暂无", "空"})
 
+# Numbers beyond this are refused as cells before any typed column holds them (they fit
+# int64 and float64 exactly); each table's own ranges (0–1,440 minutes a day…) come later.
+LARGEST_NUMBER = 10**15
+
 DATE_FORMATS = "2026-11-03, 2026/11/3, 2026.11.3, 2026年11月3日, 20261103 or an Excel date"
 
 
@@ -252,21 +256,30 @@ def parse_minutes(value: object, *, unit: str = "minutes") -> int:
             raise CellError(f"a duration: {DURATION_FORMATS}")
     if math.isnan(minutes) or minutes < 0:
         raise CellError(f"a duration of zero or more: {DURATION_FORMATS}")
+    if minutes > LARGEST_NUMBER:
+        raise CellError(f"a duration of at most {LARGEST_NUMBER:.0e} minutes: {DURATION_FORMATS}",
+                        "The number is far too large for a duration; check the column and the unit.")
     return math.floor(minutes + 0.5)
 
 
 def parse_int(value: object) -> int:
-    """A whole number (``1001``, ``"1001"``, ``1001.0``)."""
+    """A whole number (``1001``, ``"1001"``, ``1001.0``) of at most :data:`LARGEST_NUMBER`."""
     if isinstance(value, bool):
         raise CellError("a whole number")
+    number: int | None = None
     if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    text = fold(str(value)).replace(",", "")
-    if re.fullmatch(r"[+-]?\d+(?:\.0+)?", text):
-        return int(float(text)) if "." in text else int(text)
-    raise CellError("a whole number")
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    else:
+        text = fold(str(value)).replace(",", "")
+        if re.fullmatch(r"[+-]?\d+(?:\.0+)?", text):
+            number = int(text.split(".")[0])
+    if number is None:
+        raise CellError("a whole number")
+    if abs(number) > LARGEST_NUMBER:
+        raise CellError(f"a whole number of at most {LARGEST_NUMBER:.0e}", "Check the column: this is not an id.")
+    return number
 
 
 # ---- vocabularies: yes/no, Likert labels, status texts --------------------------------

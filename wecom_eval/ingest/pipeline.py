@@ -21,12 +21,15 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Callable, Iterator, Sequence
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from wecom_eval.errors import InputError, Problem
 from wecom_eval.home import Home
@@ -37,7 +40,7 @@ from wecom_eval.ingest.kinds import KindSpec
 from wecom_eval.ingest.kinds import kind as kind_spec
 from wecom_eval.ingest.mapping import Mappings, load_mappings
 from wecom_eval.ingest.people import People
-from wecom_eval.ingest.read import read_table
+from wecom_eval.ingest.read import CHUNK_ROWS, TableStream, open_table
 from wecom_eval.ingest.survey import salt_from_env
 from wecom_eval.kpis import refresh_rollups
 from wecom_eval.lock import writer_lock
@@ -45,7 +48,7 @@ from wecom_eval.plan import RolloutPlan, load_plan
 from wecom_eval.raw import Landed, land_file, land_records
 from wecom_eval.schema import LOAD_ORDER, TABLES, Table
 from wecom_eval.validate import ROW, check_staged, coerce_frame
-from wecom_eval.warehouse import LoadResult, Warehouse
+from wecom_eval.warehouse import LoadResult, Warehouse, duckdb_config
 
 Progress = Callable[[str], None]
 _COLUMN_AT_END = r"(, column )([\w/]+)$"
@@ -54,12 +57,16 @@ PEOPLE_KINDS = ("members", "approvals")  # kinds that join to the members and ro
 REDUCED_RAW_KINDS = ("checkins",)  # kinds whose raw copy keeps only the columns used (DESIGN §10)
 
 
-def used_columns(sheet: Sheet) -> Iterator[dict[str, object]]:
-    """The rows of a file with only the columns its kind uses, as text (for a reduced raw copy)."""
-    columns = sorted(sheet.match.columns.items())
-    yield {"file": sheet.raw.path.name, "columns": {f: sheet.header(f) for f, _p in columns}}
-    for line, row in zip(sheet.lines, sheet.raw.rows, strict=True):
-        yield {"line": line, **{f: None if row[p] is None else str(row[p]) for f, p in columns}}
+def used_columns(sheets: Iterable[Sheet]) -> Iterator[dict[str, object]]:
+    """The rows of a file (its chunks) with only the columns its kind uses, as text (for a reduced raw copy)."""
+    first = True
+    for sheet in sheets:
+        columns = sorted(sheet.match.columns.items())
+        if first:
+            yield {"file": sheet.raw.path.name, "columns": {f: sheet.header(f) for f, _p in columns}}
+            first = False
+        for line, row in zip(sheet.lines, sheet.raw.rows, strict=True):
+            yield {"line": line, **{f: None if row[p] is None else str(row[p]) for f, p in columns}}
 
 
 @dataclass
@@ -116,24 +123,77 @@ class IngestReport:
         return "\n".join(lines)
 
 
-# ---- reading and parsing -------------------------------------------------------------------
+# ---- reading, parsing and typing, chunk by chunk -------------------------------------------
 
-def _read_file(path: Path, spec: KindSpec, ctx: Context, *, sheet_name: str | None) -> Sheet | None:
-    wanted = spec.field_names
+Parts = dict[str, list[pa.Table]]  # per table: the file's rows, typed, with their line numbers (_row)
+
+
+def _typed(name: str, frame: pd.DataFrame, source: str, columns: dict[str, str], log: ProblemLog
+           ) -> pa.Table | None:
+    """``frame`` coerced to table ``name``'s kinds, as Arrow (None, with the problems logged, if it fails)."""
+    try:
+        coerced = coerce_frame(TABLES[name], frame, source=source)
+    except InputError as exc:
+        log.extend(_translate(exc.problems, columns))
+        return None
+    return pa.Table.from_pandas(coerced, preserve_index=False)
+
+
+def _open(path: Path, spec: KindSpec, ctx: Context, *, sheet_name: str | None) -> TableStream:
+    wanted, aliases = spec.field_names, ctx.mappings.aliases
+    return open_table(path, score=lambda row: score_row(row, wanted, aliases), sheet=sheet_name,
+                      chunk_rows=CHUNK_ROWS if spec.streams else sys.maxsize)
+
+
+def _sheets(path: Path, spec: KindSpec, ctx: Context, head: Sheet, *, sheet_name: str | None) -> Iterator[Sheet]:
+    """The file read again, chunk by chunk, with the columns matched the first time."""
+    for chunk in _open(path, spec, ctx, sheet_name=sheet_name).chunks():
+        yield Sheet(chunk, head.match, head.source)
+
+
+def _read_file(path: Path, spec: KindSpec, ctx: Context, *, sheet_name: str | None
+               ) -> tuple[FileReport, Parts, Sheet] | None:
+    """One file read, parsed and typed in chunks: its report, rows and matched header (None if unreadable)."""
     aliases = ctx.mappings.aliases
     try:
-        raw = read_table(path, score=lambda row: score_row(row, wanted, aliases), sheet=sheet_name)
+        stream = _open(path, spec, ctx, sheet_name=sheet_name)
     except InputError as exc:
         ctx.log.extend(exc.problems)
         return None
     before = len(ctx.log)
-    sheet = match_sheet(raw, spec.fields, aliases, kind=spec.name, one_of=spec.one_of, log=ctx.log)
-    return sheet if len(ctx.log) == before else None
-
-
-def _build(sheet: Sheet, spec: KindSpec, ctx: Context) -> dict[str, pd.DataFrame]:
-    values = parse_fields(sheet, spec.fields, plan=ctx.plan, mappings=ctx.mappings, log=ctx.log)
-    return spec.build(sheet, values, ctx)
+    head = match_sheet(stream.head, spec.fields, aliases, kind=spec.name, one_of=spec.one_of, log=ctx.log)
+    if len(ctx.log) != before:
+        return None
+    columns = dict(head.match.headers)
+    created_before = set(ctx.departments.created)
+    parts: Parts = {}
+    rows: dict[str, int] = {}
+    try:
+        for chunk in stream.chunks():
+            sheet = Sheet(chunk, head.match, head.source, head.notes)
+            values = parse_fields(sheet, spec.fields, plan=ctx.plan, mappings=ctx.mappings, log=ctx.log,
+                                  today=ctx.today)
+            for name, frame in spec.build(sheet, values, ctx).items():
+                rows[name] = rows.get(name, 0) + len(frame)
+                typed = _typed(name, frame, head.source, columns, ctx.log)
+                if typed is not None:
+                    parts.setdefault(name, []).append(typed)
+    except InputError as exc:
+        ctx.log.extend(exc.problems)
+        return None
+    ctx.log.extend(stream.problems)
+    notes = list(dict.fromkeys(head.notes))  # each chunk may have noted the same thing
+    new_departments = [i for i in ctx.departments.created if i not in created_before]
+    if new_departments:
+        frame = ctx.departments.created_frame(new_departments)
+        rows["departments"] = len(frame)
+        typed = _typed("departments", frame, head.source, columns, ctx.log)
+        if typed is not None:
+            parts["departments"] = [typed]
+        notes.append(f"departments to create: {len(new_departments)} "
+                     f"({', '.join(ctx.departments.by_id[i] for i in new_departments[:5])}"
+                     f"{', …' if len(new_departments) > 5 else ''})")
+    return FileReport(path, stream.describe(), columns, notes, rows), parts, head
 
 
 # ---- validation against the warehouse's rules, before anything is written ----------------------
@@ -150,16 +210,26 @@ def _translate(problems: Sequence[Problem], columns: dict[str, str]) -> list[Pro
 
 
 class _Scratch:
-    """An in-memory DuckDB holding the keys references point at: the warehouse's plus this ingest's."""
+    """A DuckDB of its own holding the keys references point at: the warehouse's plus this ingest's.
+
+    Each file's rows are staged here whole (spilling to disk beyond the memory limit) to be
+    checked with the warehouse's rules, then dropped.
+    """
 
     def __init__(self, wh: Warehouse) -> None:
         self.wh = wh
-        self.con = duckdb.connect()
+        self.con = duckdb.connect(config=duckdb_config(wh.path.parent))
         self.con.execute(f"SET TimeZone = '{wh.tz}'")
         self._targets: set[str] = set()
 
-    def prepare(self, frames: Sequence[dict[str, pd.DataFrame]]) -> None:
-        targets = {ref.target for name in {n for f in frames for n in f} for ref in TABLES[name].references}
+    def _insert(self, target: str, parts: Sequence[pa.Table], select: str) -> None:
+        for part in parts:
+            rel = self.con.from_arrow(part)
+            rel.select(select).insert_into(target)
+            del rel
+
+    def prepare(self, files: Sequence[Parts]) -> None:
+        targets = {ref.target for name in {n for f in files for n in f} for ref in TABLES[name].references}
         for target in targets:
             cols = sorted({c for name in TABLES for ref in TABLES[name].references if ref.target == target
                            for c in ref.target_columns})
@@ -170,11 +240,8 @@ class _Scratch:
             typed = ", ".join(f"CAST({c} AS {t.column(c).sql_type}) AS {c}" for c in cols)
             self.con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT {typed} FROM _existing")
             self.con.unregister("_existing")
-            for f in frames:
-                if target in f and len(f[target]):
-                    self.con.register("_new", f[target][cols].reset_index(drop=True))
-                    self.con.execute(f"INSERT INTO {target} SELECT {typed} FROM _new")
-                    self.con.unregister("_new")
+            for f in files:
+                self._insert(target, f.get(target, []), typed)
             self._targets.add(target)
 
     def has_rows(self, name: str) -> bool:
@@ -182,32 +249,38 @@ class _Scratch:
             return False
         return bool(self.con.execute(f"SELECT EXISTS (SELECT 1 FROM {name})").fetchone()[0])  # type: ignore[index]
 
-    def check(self, table: Table, frame: pd.DataFrame, source: str) -> pd.DataFrame:
-        """The frame coerced to the table's types (raises :class:`InputError` on any rule)."""
-        coerced = coerce_frame(table, frame, source=source, tz=self.wh.tz)
-        stage = f"_stage_{table.name}"
-        cols = ", ".join(f"CAST({c.name} AS {c.sql_type}) AS {c.name}" for c in table.columns)
-        self.con.register("_chunk", coerced)
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT {cols}, {ROW} FROM _chunk")
-        self.con.unregister("_chunk")
-        check_staged(self.con, table, stage, source=source, target_has_rows=self.has_rows)
-        self.con.execute(f"DROP TABLE {stage}")
-        coerced["_source"] = source
-        return coerced
+    def _stage(self, table: Table, stage: str, parts: Sequence[pa.Table], extra: str = "") -> None:
+        # Wide stage types: a range is checked before anything is cast to a narrow storage type.
+        cols = ", ".join(f"{c.name} {c.stage_type}" for c in table.columns)
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} ({cols}, {ROW} BIGINT{extra})")
+        select = ", ".join(f"CAST({c.name} AS {c.stage_type})" for c in table.columns)
+        self._insert(stage, parts, f"{select}, {ROW}")
 
-    def cross_file_conflicts(self, table: Table, parts: list[pd.DataFrame]) -> list[Problem]:
+    def check(self, table: Table, parts: Sequence[pa.Table], source: str) -> None:
+        """The warehouse's rules on one file's rows (raises :class:`InputError`)."""
+        stage = f"_stage_{table.name}"
+        self._stage(table, stage, parts)
+        try:
+            check_staged(self.con, table, stage, source=source, target_has_rows=self.has_rows)
+        finally:
+            self.con.execute(f"DROP TABLE {stage}")
+
+    def cross_file_conflicts(self, table: Table, files: Sequence[tuple[str, Sequence[pa.Table]]]) -> list[Problem]:
         """Keys that two files give different values for."""
-        if len(parts) < 2:
+        if len(files) < 2:
             return []
-        both = pd.concat(parts, ignore_index=True)
-        self.con.register("_all", both)
         key = ", ".join(table.key)
+        cols = ", ".join(f"{c.name} {c.stage_type}" for c in table.columns)
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE _all ({cols}, {ROW} BIGINT, _source VARCHAR)")
+        select = ", ".join(f"CAST({c.name} AS {c.stage_type})" for c in table.columns)
+        for source, parts in files:
+            self._insert("_all", parts, f"{select}, {ROW}, {_quote(source)}")
         others = [c for c in table.column_names if c not in table.key]
         distinct = f"count(DISTINCT ({', '.join(others)}))" if others else "1"
         rows = self.con.execute(
             f"SELECT {key}, list(DISTINCT _source || ' row ' || CAST({ROW} AS VARCHAR)) FROM _all GROUP BY {key} "
             f"HAVING count(DISTINCT _source) > 1 AND {distinct} > 1 LIMIT 6").fetchall()
-        self.con.unregister("_all")
+        self.con.execute("DROP TABLE _all")
         problems = []
         for *values, where in rows[:5]:
             shown = ", ".join(f"{k}={v}" for k, v in zip(table.key, values, strict=True))
@@ -220,8 +293,11 @@ class _Scratch:
         self.con.close()
 
 
-def _check_all(wh: Warehouse, per_file: list[tuple[FileReport, dict[str, pd.DataFrame]]], *,
-               references: bool) -> list[Problem]:
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _check_all(wh: Warehouse, per_file: list[tuple[FileReport, Parts]], *, references: bool) -> list[Problem]:
     """The warehouse's rules on every file that parsed cleanly, then across the files.
 
     With ``references=False`` (some other file was refused) reference problems are left
@@ -229,20 +305,20 @@ def _check_all(wh: Warehouse, per_file: list[tuple[FileReport, dict[str, pd.Data
     """
     scratch = _Scratch(wh)
     try:
-        scratch.prepare([frames for _r, frames in per_file])
+        scratch.prepare([parts for _r, parts in per_file])
         problems: list[Problem] = []
-        checked: dict[str, list[pd.DataFrame]] = {}
-        for report, frames in per_file:
+        for report, parts in per_file:
             for name in LOAD_ORDER:
-                if name not in frames:
+                if name not in parts:
                     continue
                 try:
-                    checked.setdefault(name, []).append(scratch.check(TABLES[name], frames[name], str(report.path)))
+                    scratch.check(TABLES[name], parts[name], str(report.path))
                 except InputError as exc:
                     problems += _translate(exc.problems, report.columns)
         if not problems:
-            for name, parts in checked.items():
-                problems += scratch.cross_file_conflicts(TABLES[name], parts)
+            for name in LOAD_ORDER:
+                files = [(str(r.path), parts[name]) for r, parts in per_file if name in parts]
+                problems += scratch.cross_file_conflicts(TABLES[name], files)
     finally:
         scratch.close()
     if not references:
@@ -250,16 +326,21 @@ def _check_all(wh: Warehouse, per_file: list[tuple[FileReport, dict[str, pd.Data
     return problems
 
 
-def _latest_members_only(per_file: list[tuple[FileReport, dict[str, pd.DataFrame]]]) -> None:
+def _latest_members_only(per_file: list[tuple[FileReport, Parts]]) -> None:
     """Several snapshots in one ingest: each member's row comes from the latest (all are kept as snapshots)."""
-    dated = sorted((frames["member_status"]["observed_on"].max(), n) for n, (_r, frames) in enumerate(per_file)
-                   if "member_status" in frames and len(frames["member_status"]))
+    import pyarrow.compute as pc
+
+    dated = sorted((max(pc.max(t["observed_on"]).as_py() for t in parts["member_status"] if t.num_rows), n)
+                   for n, (_r, parts) in enumerate(per_file)
+                   if any(t.num_rows for t in parts.get("member_status", [])))
     later: set[str] = set()
     for _day, n in reversed(dated):
-        frames = per_file[n][1]
-        members = frames["members"]
-        frames["members"] = members[~members["userid"].isin(later)]
-        later |= set(members["userid"].dropna())
+        parts = per_file[n][1]
+        members = parts.get("members", [])
+        seen = pa.array(sorted(later), pa.string())
+        parts["members"] = [t.filter(pc.invert(pc.is_in(t["userid"].cast(pa.string()), value_set=seen)))
+                            for t in members]
+        later |= {u for t in members for u in t["userid"].drop_null().to_pylist()}
 
 
 # ---- the whole ingest --------------------------------------------------------------------
@@ -267,7 +348,8 @@ def _latest_members_only(per_file: list[tuple[FileReport, dict[str, pd.DataFrame
 def ingest(kind: str, files: Sequence[str | os.PathLike[str]], *, home: Home | None = None,
            plan: RolloutPlan | None = None, wave: str | None = None, sheet: str | None = None,
            mapping: Sequence[str | os.PathLike[str]] = (), salt: str | None = None, dry_run: bool = False,
-           progress: Progress | None = None, as_of: dt.date | None = None) -> IngestReport:
+           progress: Progress | None = None, as_of: dt.date | None = None,
+           today: dt.date | None = None) -> IngestReport:
     """Load ``files`` of one KIND into the warehouse, or change nothing and raise.
 
     Parameters
@@ -294,6 +376,9 @@ def ingest(kind: str, files: Sequence[str | os.PathLike[str]], *, home: Home | N
     as_of
         The export date of a ``members`` export (a status snapshot of that day); default the
         date in each file's name.
+    today
+        The day of the load (default: today in the plan's time zone); events dated after
+        the next day are refused.
 
     Returns
     -------
@@ -332,7 +417,8 @@ def ingest(kind: str, files: Sequence[str | os.PathLike[str]], *, home: Home | N
         done = False
         try:
             report = _ingest(spec, paths, wh, home=home, plan=plan, mappings=mappings, wave=wave, sheet=sheet,
-                             salt=salt, dry_run=dry_run, say=say, as_of=as_of)
+                             salt=salt, dry_run=dry_run, say=say, as_of=as_of,
+                             today=today or dt.datetime.now(ZoneInfo(plan.timezone)).date())
             done = not dry_run
             return report
         finally:
@@ -344,35 +430,27 @@ def ingest(kind: str, files: Sequence[str | os.PathLike[str]], *, home: Home | N
 
 def _ingest(spec: KindSpec, paths: list[Path], wh: Warehouse, *, home: Home, plan: RolloutPlan,
             mappings: Mappings, wave: str | None, sheet: str | None, salt: str | None, dry_run: bool,
-            say: Progress, as_of: dt.date | None = None) -> IngestReport:
+            say: Progress, today: dt.date, as_of: dt.date | None = None) -> IngestReport:
     existing = wh.frame("departments") if wh.count("departments") else None
     departments = DepartmentIndex.from_frame(plan, existing, strip_prefix=mappings.strip_prefix)
     log = ProblemLog()
     people = People.from_warehouse(wh) if spec.name in PEOPLE_KINDS else None
-    ctx = Context(spec.name, plan, mappings, departments, log, wave=wave, salt=salt, as_of=as_of, people=people)
+    ctx = Context(spec.name, plan, mappings, departments, log, wave=wave, salt=salt, today=today, as_of=as_of,
+                  people=people)
     reports: list[FileReport] = []
-    sheets: list[Sheet] = []
-    per_file: list[tuple[FileReport, dict[str, pd.DataFrame]]] = []
+    heads: list[Sheet] = []
+    per_file: list[tuple[FileReport, Parts]] = []
     for path in paths:
         say(f"reading {path}")
         before = len(log)
-        parsed = _read_file(path, spec, ctx, sheet_name=sheet)
-        if parsed is None:
+        read = _read_file(path, spec, ctx, sheet_name=sheet)
+        if read is None:
             continue
-        created_before = set(departments.created)
-        frames = _build(parsed, spec, ctx)
-        new_departments = [i for i in departments.created if i not in created_before]
-        if new_departments:
-            frames["departments"] = departments.created_frame(new_departments)
-            parsed.notes.append(f"departments to create: {len(new_departments)} "
-                                f"({', '.join(departments.by_id[i] for i in new_departments[:5])}"
-                                f"{', …' if len(new_departments) > 5 else ''})")
-        report = FileReport(path, parsed.raw.describe(), dict(parsed.match.headers), parsed.notes,
-                            {t: len(f) for t, f in frames.items()})
+        report, parts, head = read
         reports.append(report)
-        sheets.append(parsed)
+        heads.append(head)
         if len(log) == before:
-            per_file.append((report, frames))
+            per_file.append((report, parts))
     log.summarise()
     if spec.name in SNAPSHOT_KINDS:
         _latest_members_only(per_file)
@@ -383,17 +461,19 @@ def _ingest(spec: KindSpec, paths: list[Path], wh: Warehouse, *, home: Home, pla
     if dry_run:
         return IngestReport(spec.name, reports, {}, mappings.files, dry_run=True)
 
-    for report, parsed in zip(reports, sheets, strict=True):
+    for report, head in zip(reports, heads, strict=True):
         if spec.name in REDUCED_RAW_KINDS:  # keep only the columns used (check-ins carry locations)
-            report.landed = land_records(home.raw, f"file-{spec.name}", report.path.name, used_columns(parsed))
+            sheets = _sheets(report.path, spec, ctx, head, sheet_name=sheet)
+            report.landed = land_records(home.raw, f"file-{spec.name}", report.path.name, used_columns(sheets))
             report.notes.append("raw copy keeps only the columns used (no location, Wi-Fi or device)")
         else:
             report.landed = land_file(home.raw, f"file-{spec.name}", report.path)
-    tables: dict[str, pd.DataFrame] = {}
+    tables: dict[str, list[pa.Table]] = {}
     for name in LOAD_ORDER:
-        parts = [frames[name] for _r, frames in per_file if name in frames]
-        if parts:
-            tables[name] = parts[0] if len(parts) == 1 else pd.concat(parts)
+        # Checked already: the rows go in as typed Arrow chunks, without their line numbers.
+        chunks = [part.drop_columns([ROW]) for _r, parts in per_file for part in parts.get(name, [])]
+        if chunks:
+            tables[name] = chunks
     source = "; ".join(str(p) for p in paths)
     say(f"loading {', '.join(tables)}")
     results = wh.load_many(tables, source=source, progress=say)

@@ -22,12 +22,13 @@ import codecs
 import csv
 import datetime as dt
 import io
+import itertools
 import re
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import Any, BinaryIO, cast
 
 from wecom_eval.errors import InputError, Problem
 from wecom_eval.ingest.parse import EXCEL_1900, as_text, fold
@@ -59,14 +60,14 @@ class RawTable:
     def column(self, position: int) -> list[object]:
         return [row[position] for row in self.rows]
 
-    def describe(self) -> str:
+    def describe(self, *, rows: int | None = None) -> str:
         """One line for the ingest report: format, encoding, delimiter, header line, skipped lines."""
         if self.format == "xlsx":
             what = f"XLSX sheet {self.sheet!r}"
         else:
             names = {",": "comma", "\t": "tab", ";": "semicolon", "|": "bar"}
             what = f"{self.encoding} text, {names.get(self.delimiter or ',', repr(self.delimiter))}-separated"
-        text = f"{what}, header on line {self.header_line}, {len(self.rows):,} data rows"
+        text = f"{what}, header on line {self.header_line}, {len(self.rows) if rows is None else rows:,} data rows"
         if self.skipped:
             text += f"; skipped title/note lines {', '.join(map(str, self.skipped))}"
         return text
@@ -77,6 +78,62 @@ def _fail(path: Path, value: object, expected: str, fix: str = "") -> InputError
 
 
 # ---- encodings and delimiters ----------------------------------------------------------
+
+_BLOCK = 1 << 20  # bytes read at a time: files are checked and read in blocks, never whole
+CHUNK_ROWS = 100_000  # data rows handed on at a time (memory stays bounded at any file size)
+# What the detector's names mean, for messages; GB18030's family is what we read anyway.
+_GB_FAMILY = frozenset({"gb18030", "gbk", "gb2312", "hz"})
+_KNOWN = {"big5": "Big5 (Traditional Chinese, Taiwan/Hong Kong)", "big5hkscs": "Big5-HKSCS (Traditional Chinese)",
+          "cp950": "Big5 (Traditional Chinese)", "shift_jis": "Shift-JIS (Japanese)", "cp932": "Shift-JIS (Japanese)",
+          "shift_jis_2004": "Shift-JIS (Japanese)", "shift_jisx0213": "Shift-JIS (Japanese)",
+          "euc_jp": "EUC-JP (Japanese)", "euc_jis_2004": "EUC-JP (Japanese)", "iso2022_jp": "ISO-2022-JP (Japanese)",
+          "euc_kr": "EUC-KR (Korean)", "cp949": "EUC-KR/CP949 (Korean)", "johab": "Johab (Korean)",
+          "cp1252": "Windows-1252 (Western European)", "latin_1": "Latin-1 (Western European)",
+          "cp1250": "Windows-1250 (Central European)", "cp1251": "Windows-1251 (Cyrillic)"}
+NO_TEXT = "no text encoding the detector knows (a binary file?)"
+_REEXPORT = ("Export it again as CSV UTF-8 (Excel: 另存为 → CSV UTF-8; WPS: 另存为 → CSV, encoding UTF-8) or as .xlsx, "
+             "or convert it, e.g. `iconv -f {name} -t UTF-8 old.csv > new.csv`, then ingest that file.")
+
+
+def _decodes(stream: BinaryIO, encoding: str) -> tuple[bool, bool]:
+    """(whether the whole stream decodes strictly as ``encoding``, whether it holds NUL bytes)."""
+    stream.seek(0)
+    decoder = codecs.getincrementaldecoder(encoding)()
+    nul = False
+    try:
+        while block := stream.read(_BLOCK):
+            decoder.decode(block)
+            nul = nul or b"\x00" in block
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False, nul
+    return True, nul
+
+
+def _detect(stream: BinaryIO) -> tuple[str, bool]:
+    """The encoding of a text export and whether its bytes hold NULs (see :func:`detect_encoding`)."""
+    stream.seek(0)
+    head = stream.read(4096)
+    for bom, name in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if head.startswith(bom):
+            ok, nul = _decodes(stream, name)
+            if not ok:  # a byte-order mark, then bytes of another encoding (or cut short mid-character)
+                raise ValueError(f"not {name} text after its byte-order mark")
+            return name, nul and name == "utf-8-sig"
+    ok, nul = _decodes(stream, "utf-8")
+    if ok:
+        return "utf-8", nul
+    if len(head) >= 4:
+        even_nul = head[0::2].count(0) / len(head[0::2])
+        odd_nul = head[1::2].count(0) / len(head[1::2])
+        for name, ratio in (("utf-16-le", odd_nul), ("utf-16-be", even_nul)):
+            if ratio > 0.2 and _decodes(stream, name)[0]:
+                return name, False
+    ok, nul = _decodes(stream, "gb18030")
+    if ok:
+        return "gb18030", nul
+    raise ValueError("not UTF-8, UTF-16 or GB18030 text")
+
 
 def detect_encoding(data: bytes) -> str:
     """The encoding of a text export: utf-8-sig, utf-16, utf-8, utf-16-le/-be or gb18030.
@@ -91,31 +148,41 @@ def detect_encoding(data: bytes) -> str:
     >>> detect_encoding("部门".encode("gb18030")), detect_encoding("部门".encode("utf-8"))
     ('gb18030', 'utf-8')
     """
-    if data.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    try:
-        data.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
-    sample = data[:4096]
-    if len(sample) >= 4:
-        even_nul = sample[0::2].count(0) / len(sample[0::2])
-        odd_nul = sample[1::2].count(0) / len(sample[1::2])
-        for name, ratio in (("utf-16-le", odd_nul), ("utf-16-be", even_nul)):
-            if ratio > 0.2:
-                try:
-                    data.decode(name)
-                    return name
-                except UnicodeDecodeError:
-                    pass
-    try:
-        data.decode("gb18030")
-        return "gb18030"
-    except UnicodeDecodeError:
-        raise ValueError("not UTF-8, UTF-16 or GB18030 text") from None
+    return _detect(io.BytesIO(data))[0]
+
+
+def identify_encoding(sample: bytes) -> str | None:
+    """What a maintained detector (charset-normalizer) takes ``sample`` for, when GB18030 is implausible.
+
+    GB18030 decodes almost any bytes, so a Big5, Shift-JIS or Windows-1252 export would be
+    read as mojibake. The detector ranks the encodings a sample could be in by how messy
+    the decoded text looks; when GB18030 (or GBK) is among the cleanest, the file is taken
+    as GB18030 and this returns None; otherwise it returns a readable name of the best
+    guesses (e.g. "Big5 (Traditional Chinese, Taiwan/Hong Kong)"). Short samples are often
+    ambiguous; then GB18030 is among the candidates and the file is read as before.
+    """
+    from charset_normalizer import from_bytes  # imported here: only files in no expected encoding need it
+
+    matches = list(from_bytes(sample))
+    if not matches:
+        return NO_TEXT
+    cleanest = min(m.chaos for m in matches)
+    plausible = [m for m in matches if m.chaos <= cleanest + 0.05]
+    if any(m.encoding in _GB_FAMILY for m in plausible):
+        return None
+    plausible.sort(key=lambda m: (m.chaos, -m.coherence))
+    best = max(plausible[:3], key=lambda m: m.coherence)  # the language fits best among the cleanest
+    names = dict.fromkeys([_KNOWN.get(best.encoding, best.encoding)]
+                          + [_KNOWN.get(m.encoding, m.encoding) for m in plausible[:3]])
+    return " or ".join(names)
+
+
+def _sample(stream: BinaryIO, size: int = 256 * 1024) -> bytes:
+    """The file's first ``size`` bytes, cut after the last full line."""
+    stream.seek(0)
+    data = stream.read(size)
+    cut = data.rfind(b"\n")
+    return data[:cut + 1] if len(data) == size and cut > 0 else data
 
 
 def sniff_delimiter(lines: Sequence[str]) -> str:
@@ -143,51 +210,54 @@ def sniff_delimiter(lines: Sequence[str]) -> str:
     return best
 
 
-def _read_text(path: Path, data: bytes) -> tuple[list[list[object]], list[int], str, str]:
-    try:
-        encoding = detect_encoding(data)
-    except ValueError:
-        raise _fail(path, data[:16], "a text export in UTF-8, UTF-16 or GB18030 (GBK), or an XLSX workbook",
-                    _SAVE_AS) from None
-    text = data.decode(encoding)
-    if "\x00" in text:
+Records = Iterator[tuple[int, list[object]]]  # (file line, cells) of every record, blank ones included
+
+
+def _open_text(path: Path) -> tuple[Records, str, str]:
+    """The records of a text export, its encoding and its delimiter."""
+    with path.open("rb") as stream:
+        try:
+            encoding, nul = _detect(stream)
+            found = identify_encoding(_sample(stream)) if encoding == "gb18030" else None
+        except ValueError:
+            encoding, nul, found = "", False, identify_encoding(_sample(stream)) or NO_TEXT
+            if found.lower().startswith("utf"):  # the detector reads past bad bytes; we do not
+                found = NO_TEXT.replace("(a binary file?)", "(UTF text with bad bytes: cut short, or mixed encodings?)")
+    if found is not None:
+        name = "SOURCE-ENCODING" if found == NO_TEXT else found.split(" ", 1)[0].split("/", 1)[0].upper()
+        raise _fail(path, f"bytes in {found}" if found == NO_TEXT else f"text in {found}, not GB18030/GBK",
+                    "a text export in UTF-8, UTF-16 or GB18030 (GBK), or an XLSX workbook",
+                    _REEXPORT.format(name=name))
+    if nul:
         raise _fail(path, "NUL characters", "a text export (the file looks binary or mixes encodings)", _SAVE_AS)
-    head = text.split("\n", 1)[0].strip().lower()
-    hint = re.fullmatch(r'"?sep=(.)"?,*', head)
-    if hint:
-        delimiter = hint.group(1)
-        text = text.split("\n", 1)[1] if "\n" in text else ""
-        first_line = 2
-    else:
-        sample = [line for line in io.StringIO(text, newline="").readlines()[:60]]
-        delimiter = sniff_delimiter(sample)
+    with path.open(encoding=encoding, newline="", errors="replace") as f:  # the records say where bytes are bad
+        head = [f.readline() for _ in range(60)]
+    hint = re.fullmatch(r'"?sep=(.)"?,*', head[0].strip().lower()) if head else None
+    delimiter = hint.group(1) if hint else sniff_delimiter([line for line in head if line])
+    return _text_records(path, encoding, delimiter, skip_first=hint is not None), encoding, delimiter
+
+
+def _text_records(path: Path, encoding: str, delimiter: str, *, skip_first: bool) -> Records:
+    with path.open(encoding=encoding, newline="") as f:
         first_line = 1
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        rows = cast("list[list[object]]", list(reader))
-    except csv.Error as exc:
-        raise _fail(path, str(exc), f"well-formed {encoding} CSV (line {reader.line_num + first_line - 1})",
-                    "Check for an unclosed quote near that line.") from None
-    if reader.line_num == len(rows):  # one record per line: line numbers are positions
-        return rows, list(range(first_line, first_line + len(rows))), encoding, delimiter
-    # Some quoted values span lines: read again, noting where each record starts.
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows = []
-    lines: list[int] = []
-    previous = 0
-    try:
-        for record in reader:
-            start = previous + 1
-            previous = reader.line_num
-            rows.append(list(record))
-            lines.append(start + first_line - 1)
-    except csv.Error as exc:
-        raise _fail(path, str(exc), f"well-formed {encoding} CSV (line {previous + first_line})",
-                    "Check for an unclosed quote near that line.") from None
-    return rows, lines, encoding, delimiter
+        if skip_first:
+            f.readline()
+            first_line = 2
+        reader = csv.reader(f, delimiter=delimiter)
+        previous = 0
+        try:
+            for record in reader:  # a record starts on the line after the previous one ended
+                yield previous + first_line, cast("list[object]", record)
+                previous = reader.line_num
+        except csv.Error as exc:
+            raise _fail(path, str(exc), f"well-formed {encoding} CSV (line {previous + first_line})",
+                        "Check for an unclosed quote near that line.") from None
+        except UnicodeDecodeError:
+            raise _fail(path, f"bytes that are not {encoding} after line {previous + first_line - 1}",
+                        f"a text export all in one encoding ({encoding})", _SAVE_AS) from None
 
 
-def _read_xlsx(path: Path, sheet: str | None) -> tuple[list[list[object]], list[int], str, dt.datetime]:
+def _open_xlsx(path: Path, sheet: str | None) -> tuple[Records, str, dt.datetime]:
     import openpyxl  # imported here: only workbooks need it
 
     try:
@@ -205,14 +275,22 @@ def _read_xlsx(path: Path, sheet: str | None) -> tuple[list[list[object]], list[
         ws = wb[sheet] if sheet is not None else wb.worksheets[0]
         if hasattr(ws, "reset_dimensions"):
             ws.reset_dimensions()  # some exporters write a wrong sheet size; read every row
-        rows: list[list[object]] = []
-        lines: list[int] = []
+    except InputError:
+        wb.close()
+        raise
+    except Exception as exc:  # noqa: BLE001 - read-only workbooks parse lazily
+        wb.close()
+        raise _fail(path, f"{type(exc).__name__}: {exc}", "a complete, readable XLSX workbook",
+                    "The workbook is damaged or cut short; export or download it again.") from None
+    return _xlsx_records(path, wb, ws), ws.title, wb.epoch
+
+
+def _xlsx_records(path: Path, wb: Any, ws: Any) -> Records:
+    try:
         for number, values in enumerate(ws.iter_rows(values_only=True), 1):
             cells = list(values)
-            if any(c is not None and (not isinstance(c, str) or c.strip()) for c in cells):
-                rows.append(cells)
-                lines.append(number)
-        return rows, lines, ws.title, wb.epoch
+            if _any_filled(cells):
+                yield number, cells
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001 - read-only workbooks parse lazily, row by row
@@ -253,8 +331,105 @@ def _is_note(row: Sequence[object]) -> bool:
     return isinstance(first, str) and bool(_NOTE.match(fold(first)))
 
 
-def read_table(path: str | Path, *, score: Score, sheet: str | None = None) -> RawTable:
-    """Read a file into a :class:`RawTable`.
+class TableStream:
+    """A file opened for reading in chunks: the header now, the data rows chunk by chunk.
+
+    ``chunks()`` yields :class:`RawTable` pieces of at most ``chunk_rows`` rows, sharing
+    the header; problems with row widths are collected in :attr:`problems` as the rows go
+    by (and a damaged file raises :class:`InputError` where the damage is found). After
+    the last chunk, :attr:`rows` counts the data rows and :attr:`skipped` lists the title
+    and note lines. Note rows (注：…, 合计) are skipped only at the end of the data.
+    """
+
+    def __init__(self, path: Path, records: Records, *, score: Score, format: str, encoding: str | None = None,
+                 delimiter: str | None = None, sheet: str | None = None, epoch: dt.datetime = EXCEL_1900,
+                 chunk_rows: int = CHUNK_ROWS) -> None:
+        self.chunk_rows = chunk_rows
+        self.problems: list[Problem] = []
+        self.rows = 0
+        first = list(itertools.islice(records, HEADER_SEARCH_ROWS * 2))
+        rows = [r for _line, r in first]
+        at = find_header(rows, score)
+        if at is None:
+            raise _fail(path, "no header row", "a header row of column names within the first lines",
+                        "Export the file with its column headers.")
+        header = [as_text(c) or "" for c in rows[at]]
+        while header and not header[-1]:
+            header.pop()
+        self.head = RawTable(path, header, first[at][0], [], [], format, encoding=encoding, delimiter=delimiter,
+                             sheet=sheet, epoch=epoch)
+        self.head.skipped = [line for line, row in first[:at] if _filled(row)]
+        self._rest = itertools.chain(first[at + 1:], records)
+
+    @property
+    def path(self) -> Path:
+        return self.head.path
+
+    @property
+    def skipped(self) -> list[int]:
+        return self.head.skipped
+
+    def _piece(self, rows: list[list[object]], lines: list[int]) -> RawTable:
+        h = self.head
+        return RawTable(h.path, h.header, h.header_line, rows, lines, h.format, encoding=h.encoding,
+                        delimiter=h.delimiter, sheet=h.sheet, epoch=h.epoch)
+
+    def chunks(self) -> Iterator[RawTable]:
+        path, width, header_line = self.head.path, len(self.head.header), self.head.header_line
+        rows: list[list[object]] = []
+        lines: list[int] = []
+        text = self.head.format == "csv"  # every cell a str: one join tells a blank row, much faster
+        full = self.chunk_rows
+        for line, row in self._rest:
+            if not ("".join(row).strip() if text else _any_filled(row)):  # type: ignore[arg-type]
+                continue
+            if len(row) > width:
+                extra = [c for c in row[width:] if c is not None and (not isinstance(c, str) or c.strip())]
+                if extra and len(self.problems) < 20:
+                    self.problems.append(Problem(
+                        f"{path}, row {line}", as_text(extra[0]), f"at most {width} cells, like the header on line "
+                        f"{header_line}", "A value probably contains an unquoted delimiter; quote it or export again."))
+                row = row[:width]
+            elif len(row) < width:
+                row = list(row) + [None] * (width - len(row))
+            rows.append(row)
+            lines.append(line)
+            if len(rows) >= full:
+                held = _trailing_notes(rows)  # notes at the end of a chunk may yet be followed by data
+                cut = len(rows) - held
+                if cut:
+                    self.rows += cut
+                    yield self._piece(rows[:cut], lines[:cut])
+                    rows, lines = rows[cut:], lines[cut:]
+                full = len(rows) + self.chunk_rows
+        held = _trailing_notes(rows)
+        self.head.skipped += lines[len(rows) - held:]
+        self.head.skipped.sort()
+        rows, lines = rows[:len(rows) - held], lines[:len(lines) - held]
+        self.rows += len(rows)
+        if rows:
+            yield self._piece(rows, lines)
+        if not self.rows and not self.problems:
+            raise _fail(path, f"no data rows below the header on line {header_line}",
+                        "at least one data row", "Export the file again with its data.")
+
+    def describe(self) -> str:
+        """One line for the ingest report (complete once every chunk was read)."""
+        table = self._piece([], [])
+        table.skipped = self.head.skipped
+        return table.describe(rows=self.rows)
+
+
+def _trailing_notes(rows: Sequence[Sequence[object]]) -> int:
+    n = 0
+    while n < len(rows) and _is_note(rows[len(rows) - 1 - n]):
+        n += 1
+    return n
+
+
+def open_table(path: str | Path, *, score: Score, sheet: str | None = None,
+               chunk_rows: int = CHUNK_ROWS) -> TableStream:
+    """Open a file for reading in chunks (see :class:`TableStream`).
 
     Parameters
     ----------
@@ -264,6 +439,46 @@ def read_table(path: str | Path, *, score: Score, sheet: str | None = None) -> R
         Counts the known column names in a row; the header is the best-scoring early row.
     sheet
         The workbook sheet to read (default: the first).
+    chunk_rows
+        At most this many data rows per chunk.
+
+    Raises
+    ------
+    InputError
+        For a missing, empty, unreadable or wrongly encoded file and one without a header row.
+    """
+    path = Path(path)
+    try:
+        with path.open("rb") as f:
+            head = f.read(512)
+            blank = not head.strip(b" \t\r\n\x00" + codecs.BOM_UTF8) and not f.read(_BLOCK).strip(b" \t\r\n\x00")
+    except FileNotFoundError:
+        raise _fail(path, str(path), "an existing file", "Check the path.") from None
+    except IsADirectoryError:
+        raise _fail(path, str(path), "a file, not a folder", "Name the files inside it.") from None
+    except OSError as exc:
+        raise _fail(path, f"{type(exc).__name__}: {exc.strerror}", "a readable file",
+                    "Check the path and its permissions.") from None
+    if blank:
+        raise _fail(path, "an empty file (0 data bytes)" if not head else "only blank lines",
+                    "an export with a header row and data rows", "Export the file again.")
+    lowered = head.lstrip(codecs.BOM_UTF8 + b" \t\r\n").lower()
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise _fail(path, "an old binary .xls workbook", "an XLSX workbook or a CSV export", _SAVE_AS)
+    if lowered.startswith((b"<html", b"<!doctype", b"<table", b"<?xml")):
+        raise _fail(path, "an HTML/XML page (often saved as .xls by web consoles)",
+                    "an XLSX workbook or a CSV export", _SAVE_AS)
+    if head.startswith(b"PK\x03\x04") or path.suffix.lower() in (".xlsx", ".xlsm"):
+        records, sheet_name, epoch = _open_xlsx(path, sheet)
+        return TableStream(path, records, score=score, format="xlsx", sheet=sheet_name, epoch=epoch,
+                           chunk_rows=chunk_rows)
+    records, encoding, delimiter = _open_text(path)
+    return TableStream(path, records, score=score, format="csv", encoding=encoding, delimiter=delimiter,
+                       chunk_rows=chunk_rows)
+
+
+def read_table(path: str | Path, *, score: Score, sheet: str | None = None) -> RawTable:
+    """Read a whole file into one :class:`RawTable` (:func:`open_table` reads it in chunks).
 
     Raises
     ------
@@ -271,59 +486,12 @@ def read_table(path: str | Path, *, score: Score, sheet: str | None = None) -> R
         For a missing, empty, truncated or unreadable file, one without a header row or
         without data rows, and rows with more cells than the header.
     """
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise _fail(path, str(path), "an existing file", "Check the path.") from None
-    except IsADirectoryError:
-        raise _fail(path, str(path), "a file, not a folder", "Name the files inside it.") from None
-    if not data.strip(b" \t\r\n\x00" + codecs.BOM_UTF8):
-        raise _fail(path, "an empty file (0 data bytes)" if not data else "only blank lines",
-                    "an export with a header row and data rows", "Export the file again.")
-    lowered = data[:512].lstrip(codecs.BOM_UTF8 + b" \t\r\n").lower()
-    if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise _fail(path, "an old binary .xls workbook", "an XLSX workbook or a CSV export", _SAVE_AS)
-    if lowered.startswith((b"<html", b"<!doctype", b"<table", b"<?xml")):
-        raise _fail(path, "an HTML/XML page (often saved as .xls by web consoles)",
-                    "an XLSX workbook or a CSV export", _SAVE_AS)
-    if data.startswith(b"PK\x03\x04") or path.suffix.lower() in (".xlsx", ".xlsm"):
-        rows, lines, sheet_name, epoch = _read_xlsx(path, sheet)
-        table = RawTable(path, [], 0, [], [], "xlsx", sheet=sheet_name, epoch=epoch)
-    else:
-        rows, lines, encoding, delimiter = _read_text(path, data)
-        table = RawTable(path, [], 0, [], [], "csv", encoding=encoding, delimiter=delimiter)
-    at = find_header(rows, score)
-    if at is None:
-        raise _fail(path, "no header row", "a header row of column names within the first lines",
-                    "Export the file with its column headers.")
-    header = [as_text(c) or "" for c in rows[at]]
-    while header and not header[-1]:
-        header.pop()
-    table.header, table.header_line = header, lines[at]
-    table.skipped = [lines[i] for i in range(at) if _filled(rows[i])]
-    body = [(line, row) for line, row in zip(lines[at + 1:], rows[at + 1:], strict=True) if _any_filled(row)]
-    while body and _is_note(body[-1][1]):
-        table.skipped.append(body.pop()[0])
-    problems = []
-    width = len(header)
-    for line, row in body:
-        if len(row) > width:
-            extra = [c for c in row[width:] if c is not None and (not isinstance(c, str) or c.strip())]
-            if extra:
-                problems.append(Problem(
-                    f"{path}, row {line}", as_text(extra[0]),
-                    f"at most {width} cells, like the header on line {table.header_line}",
-                    "A value probably contains an unquoted delimiter; quote it or export again."))
-            row = row[:width]
-        elif len(row) < width:
-            row = list(row) + [None] * (width - len(row))
-        table.rows.append(row)
-        table.lines.append(line)
-    if problems:
-        raise InputError(str(path), problems[:20])
-    if not table.rows:
-        raise _fail(path, f"no data rows below the header on line {table.header_line}",
-                    "at least one data row", "Export the file again with its data.")
-    table.skipped.sort()
+    stream = open_table(path, score=score, sheet=sheet)
+    table = stream._piece([], [])
+    for chunk in stream.chunks():
+        table.rows += chunk.rows
+        table.lines += chunk.lines
+    if stream.problems:
+        raise InputError(str(stream.path), stream.problems)
+    table.skipped = stream.skipped
     return table
