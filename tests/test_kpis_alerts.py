@@ -140,3 +140,16 @@ def test_messages_name_features_with_the_report_labels(wh, found: pd.DataFrame) 
     # the KPIs too: the engaged rate is 深度使用率 in the report, not another word
     engaged = zh.loc[zh["kpi"] == "engaged_rate", "message"]
     assert len(engaged) and engaged.str.contains("深度使用率").all()
+
+
+def test_behind_alerts_are_one_benjamini_hochberg_family(found: pd.DataFrame) -> None:
+    from wecom_eval.stats import benjamini_hochberg
+
+    behind = found.loc[(found["kind"] == "behind_path") & found["p_value"].notna()]
+    assert len(behind) >= 2
+    ref = benjamini_hochberg(behind["p_value"].to_numpy(), alpha=0.05)
+    assert behind["p_adjusted"].to_numpy() == pytest.approx(ref.p_adjusted)
+    assert ((behind["severity"] == "high") == (behind["p_adjusted"] <= 0.05)).all()
+    # registration is a count of everyone: no test, and its shortfall stays high
+    reg = found.loc[(found["kind"] == "behind_path") & (found["kpi"] == "registration")]
+    assert reg["p_value"].isna().all() and (reg["severity"] == "high").all()

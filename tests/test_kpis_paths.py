@@ -7,6 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 from kpis_tiny_fixture import tiny
+from scipy.stats import binom
 from statsmodels.stats.proportion import proportion_confint
 
 from wecom_eval import kpis
@@ -74,12 +75,19 @@ def test_company_scorecard(wh) -> None:  # noqa: ANN001
     # week 3 to date: mean of 5/14, 5/15, 5/16 ×3; n = 15 (15.4 registered a day, rounded);
     # 5 successes (0.3256 × 15.4 = 5.01)
     assert active["estimate"] == pytest.approx((5 / 14 + 5 / 15 + 3 * 5 / 16) / 5) and active["n"] == 15
-    lo, hi = proportion_confint(5, 15, alpha=0.10, method="wilson")
+    # the weekly confidence sequence: the tiny plan foresees 4 weekly looks, so week 3 spends
+    # alpha_3 = 0.05 / (4 + 1) = 0.01 on each side (a two-sided 98 % exact interval)
+    assert active["look"] == 3 and active["verdict_basis"] == "confidence_sequence:spending"
+    lo, hi = proportion_confint(5, 15, alpha=0.02, method="beta")
     assert (active["ci_low"], active["ci_high"]) == (pytest.approx(lo), pytest.approx(hi))
     assert active["path_value"] == pytest.approx(0.6 * smoothstep(20 / 21))
-    # the upper bound (0.55) is below today's path (0.596): behind, shown; the deadline is
-    # tomorrow, so the final target is not missed yet
-    assert active["path_verdict"] == "missed" and active["verdict"] == "not_yet_shown"
+    # a one-off 90 % interval would call it behind (upper bound 0.55 < path 0.596), but the
+    # sequence's upper bound (0.66) still reaches the path: the exact one-sided p
+    # P(Binomial(15, 0.596) <= 5) = 0.0363 becomes 0.0363 / (1/5) = 0.182 anytime;
+    # the deadline is tomorrow, so the final target is not missed yet
+    assert active["path_p_value"] == pytest.approx(5 * binom.cdf(5, 15, active["path_value"]))
+    assert 0.18 < active["path_p_value"] < 0.19
+    assert active["path_verdict"] == "not_yet_shown" and active["verdict"] == "not_yet_shown"
 
     engaged = rows[("engaged_rate", None)]
     assert engaged["estimate"] == pytest.approx(19 / 60) and engaged["n"] == 9  # 8.8 measured a day
@@ -120,3 +128,22 @@ def test_hidden_departments_keep_a_row_without_figures(wh) -> None:  # noqa: ANN
     # every row but customer management, which does not apply there (it describes nobody)
     assert legal["note"].str.startswith("hidden").sum() == len(legal) - 1
     assert legal.loc[("feature_penetration", "customer"), "note"] == "no eligible staff"
+
+
+def test_holm_verdicts_by_hand() -> None:
+    from wecom_eval.kpis.paths import holm_verdicts
+
+    # four claims: p = 0.01, 0.02, 0.04 and a row with no test (registration, a census).
+    # Holm at 0.05: sorted 0.01 x 3 = 0.03, 0.02 x 2 = 0.04, 0.04 x 1 = 0.04 (monotone):
+    # all three survive; with p = 0.03 instead of 0.02 the adjusted values are 0.03,
+    # 0.06, 0.06 and only the first claim stays.
+    frame = pd.DataFrame({"verdict": ["met", "missed", "met", "missed"],
+                          "pg": [0.01, 0.99, 0.04, float("nan")],
+                          "pl": [0.99, 0.02, 0.96, float("nan")]})
+    adjusted, verdicts = holm_verdicts(frame, verdict="verdict", p_greater="pg", p_less="pl")
+    assert adjusted.iloc[:3].tolist() == pytest.approx([0.03, 0.04, 0.04])
+    assert verdicts.tolist() == ["met", "missed", "met", "missed"]
+    frame.loc[1, "pl"] = 0.03
+    adjusted, verdicts = holm_verdicts(frame, verdict="verdict", p_greater="pg", p_less="pl")
+    assert adjusted.iloc[:3].tolist() == pytest.approx([0.03, 0.06, 0.06])
+    assert verdicts.tolist() == ["met", "not_yet_shown", "not_yet_shown", "missed"]

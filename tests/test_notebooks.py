@@ -29,8 +29,9 @@ NOTEBOOKS = REPO / "notebooks"
 SECRETS = {"WECOM_SECRET_APPROVAL": "corp-secret-3f9a1c77e2", "WECOM_WEBHOOK_KEY": "webhook-key-0b8d5e61aa",
            "WECOM_EVAL_SALT": "salt-for-pseudonyms-6c2e94d1"}
 AS_OF = "2026-05-25"
-# Tables about no one (targets, alerts that name groups at or above the floor, approval counts).
-ABOUT_NO_ONE = {"targets", "alerts", "efficiency_cells", "efficiency_methods"}
+# Tables about no one (targets, alerts that name groups at or above the floor, approval counts,
+# simulated probabilities of a verdict).
+ABOUT_NO_ONE = {"targets", "alerts", "efficiency_cells", "efficiency_methods", "power_met"}
 
 
 def notebook(report: str) -> nbformat.NotebookNode:
@@ -144,6 +145,13 @@ def test_kpis_json_has_the_five_targets_and_follows_the_schema(demo, report):
         assert target["target"] is not None
         if target["verdict"] != "not_measured" and target["id"] != "registration":
             assert target["ci_low"] <= target["estimate"] <= target["ci_high"]
+    # every verdict says what it rests on; the adoption targets are read every week
+    basis = {t: document["targets"][t]["verdict_basis"] for t in document["targets"]}
+    assert basis["registration"] in ("census", "none")
+    for t in ("daily_active", "feature_penetration"):
+        assert basis[t] == ("none" if document["targets"][t]["verdict"] == "not_measured"
+                            else "confidence_sequence:spending")
+    assert basis["pilot_efficiency"] in ("randomization:size_standardised", "randomization", "wild_bootstrap", "none")
 
 
 def test_no_secret_leaves_a_trace_in_any_output(demo):

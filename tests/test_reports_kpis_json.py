@@ -25,7 +25,7 @@ def meta():
         "report": "weekly", "as_of": "2026-05-25", "language": "zh",
         "period": {"start": "2026-05-18", "end": "2026-05-24", "complete": True, "label": "第12周"},
         "data_window": {"start": "2026-01-05", "end": "2026-05-24"},
-        "targets": {t: kpi(t) for t in TARGETS},
+        "targets": {t: kpi(t, verdict_basis="confidence_sequence:spending") for t in TARGETS},
         "kpis": [kpi("active_rate", group="总部/销售部", target=None, verdict=None, deadline=None)],
         "alerts": [{"kind": "behind_path", "subject": "总部/销售部", "message": "落后", "since": 3, "gap": -0.1}],
     }
@@ -46,6 +46,7 @@ def test_a_complete_document_follows_the_schema(tmp_path):
     lambda m: m["targets"]["registration"].update(verdict="passed"),
     lambda m: m["targets"]["registration"].update(verdict=None),
     lambda m: m["targets"]["registration"].update(target=None),
+    lambda m: m["targets"]["registration"].update(verdict_basis="Betting CS"),
     lambda m: m["kpis"][0].update(deadline="30 April"),
     lambda m: m["kpis"][0].update(secret="x"),
     lambda m: m["alerts"][0].pop("message"),

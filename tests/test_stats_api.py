@@ -11,6 +11,7 @@ FUNCTIONS = {
     "did", "event_study", "welch_log", "mann_whitney_hl", "ratio_of_medians_bootstrap",
     "proportion_vs_target", "mean_vs_target", "cronbach_alpha", "top2box", "compare_waves",
     "holm", "benjamini_hochberg", "did_power", "variance_components", "confidence_sequence",
+    "spent_alpha",
 }
 
 

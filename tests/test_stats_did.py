@@ -241,8 +241,18 @@ def test_auto_chooses_a_few_cluster_valid_method_and_reports_cr1_beside() -> Non
     df = panel(8, n_dept=12, n_treated=3, effect=-0.36)
     r = stats.did(df, outcome="hours", treated="pilot", post="post", cluster="dept",
                   transform="log")
-    assert r.inference == "randomization" and r.n_draws == 220 and r.enumerated
+    assert r.inference == "randomization_sized" and r.n_draws == 220 and r.enumerated
+    assert "Ferman & Pinto" in r.method
     assert r.n_clusters == 12 and r.n_treated_clusters == 3
+    # the choice depends on the design only: the reports' alpha = 0.10 gets the same method
+    for a in (0.01, 0.10):
+        other = stats.did(df, outcome="hours", treated="pilot", post="post", cluster="dept",
+                          transform="log", alpha=a)
+        assert other.inference == r.inference and other.p_value == r.p_value
+    # with week effects the 2 x 2 changes are not defined: plain randomization inference
+    fe = stats.did(df.assign(week=df["post"]), outcome="hours", treated="pilot", post="post",
+                   cluster="dept", transform="log", fe=["week"])
+    assert fe.inference == "randomization"
     assert r.cr1_std_error == pytest.approx(r.std_error)
     assert r.cr1_ci_low < r.estimate < r.cr1_ci_high
     one = stats.did(panel(9, n_dept=12, n_treated=1), outcome="hours", treated="pilot",
@@ -362,4 +372,43 @@ def test_demo_organisation_recovers_the_planted_pilot_effect(plan: object) -> No
     true_effect = truth["true"]["pilot_log_effect"]
     assert r.ci_low < true_effect < r.ci_high
     assert abs(r.estimate - true_effect) < 0.3
-    assert r.inference in ("randomization", "wild")
+    assert r.inference in ("randomization_sized", "randomization", "wild")
+
+
+def test_size_standardised_randomization_by_hand() -> None:
+    # Ferman & Pinto (2019): each department's before-after change Delta_g has variance
+    # A + s2_w (1/n_0 + 1/n_1); standardise, then permute which departments are treated.
+    # Worked here from the department means directly, independently of did()'s cells.
+    rng = np.random.default_rng(3)
+    sizes = [40, 30, 20, 10, 8, 6, 5]
+    rows = []
+    for g, m in enumerate(sizes):
+        shift = rng.normal(0, 0.3)
+        for post in (0, 1):
+            for v in rng.normal(shift * post - 0.4 * post * (g < 2), 0.7, m):
+                rows.append((g, int(g < 2), post, v))
+    df = pd.DataFrame(rows, columns=["dept", "pilot", "post", "y"])
+    r = stats.did(df, outcome="y", treated="pilot", post="post", cluster="dept",
+                  inference="randomization_sized", target_effect=-0.1)
+    means = df.groupby(["dept", "post"])["y"].mean().unstack()
+    counts = df.groupby(["dept", "post"]).size().unstack()
+    delta = (means[1] - means[0]).to_numpy()
+    h = (1 / counts[0] + 1 / counts[1]).to_numpy()
+    s2w = df.groupby(["dept", "post"])["y"].var(ddof=1).mul(counts.stack() - 1).sum() / (len(df) - 14)
+    v = max(np.var(delta, ddof=1) - s2w * h.mean(), 0.0) + s2w * h
+    z = (delta - np.sum(delta / v) / np.sum(1 / v)) / np.sqrt(v)
+    from itertools import combinations
+    stats_all = [abs(z[list(c)].mean() - np.delete(z, list(c)).mean()) for c in combinations(range(7), 2)]
+    actual = abs(z[:2].mean() - z[2:].mean())
+    assert r.n_draws == 21 and r.p_value == pytest.approx(np.mean(np.array(stats_all) >= actual * (1 - 1e-10)))
+    assert r.ci_low < r.estimate < r.ci_high
+    # the target test is one-sided from the same test: below the target, half the two-sided p
+    assert 0 < r.target_p_value <= 1
+
+
+def test_constant_outcome_gives_a_result_that_says_why() -> None:
+    rows = [(d, d < 3, p, 5.0) for d in range(12) for p in (0, 1) for _ in range(4)]
+    df = pd.DataFrame(rows, columns=["dept", "pilot", "post", "hours"])
+    r = stats.did(df, outcome="hours", treated="pilot", post="post", cluster="dept", transform="log")
+    assert r.estimate == 0.0 and math.isnan(r.p_value) and math.isnan(r.ci_low)
+    assert "constant" in r.warnings[0] and r.inference == "none"

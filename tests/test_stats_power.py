@@ -44,7 +44,7 @@ def test_power_is_alpha_without_effect_and_grows_with_it() -> None:
     curve = pw.curve.set_index("effect")["power"]
     assert curve.loc[0.0] <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / 600)
     assert curve.is_monotonic_increasing
-    assert pw.inference == "randomization"
+    assert pw.inference == "randomization_sized"  # what did() picks for this design
     assert pw.ci_low <= pw.estimate <= pw.ci_high
     # the minimum detectable effect is where the curve crosses 80 %
     below = curve[curve.index < pw.mde - 0.03]
@@ -91,3 +91,42 @@ def test_misuse() -> None:
         stats.did_power(n_treated=3, effect=30, **kw)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="one per department"):
         stats.did_power(n_treated=3, **{**kw, "staff": [10, 20]})  # type: ignore[arg-type]
+
+
+def test_shock_variance_by_hand() -> None:
+    from wecom_eval.stats.power import shock_variance
+
+    # one week before, one after: Var(x2 - x1) = 2 sigma^2 (1 - rho)
+    assert shock_variance(1, 1, 0.3, 0.6) == pytest.approx(2 * 0.09 * 0.4)
+    # measured semivariogram gamma_1 = 0.05: Var(x2 - x1) = 2 gamma_1 whatever the AR(1) says
+    assert shock_variance(1, 1, 0.3, 0.6, [0.05]) == pytest.approx(0.1)
+    # two and two, independent: sigma^2 (1/2 + 1/2)
+    assert shock_variance(2, 2, 0.3, 0.0) == pytest.approx(0.09)
+
+
+def test_variance_components_measure_persistence() -> None:
+    from wecom_eval.stats._simulate import ar1
+
+    rng = np.random.default_rng(4)
+    G, W, m = 300, 8, 40
+    e = ar1(rng, (G, W), 0.3, 0.7)
+    d = np.repeat(np.arange(G), W * m)
+    w = np.tile(np.repeat(np.arange(W), m), G)
+    df = pd.DataFrame({"dept": d, "week": w,
+                       "hours": np.exp(3 + rng.normal(0, 0.4, G)[d] + e[d, w] + rng.normal(0, 0.9, d.size))})
+    vc = stats.variance_components(df, outcome="hours", department="dept", week="week")
+    assert vc.rho == pytest.approx(0.7, abs=0.08) and vc.sigma_ar == pytest.approx(0.3, abs=0.04)
+    # the semivariogram at lag k is sigma^2 (1 - rho^k)
+    assert vc.semivariogram[0] == pytest.approx(0.09 * 0.3, abs=0.006)
+
+
+def test_probability_of_met_at_the_target_is_at_most_alpha() -> None:
+    pw = stats.did_power(n_departments=12, n_treated=3, staff=25, approvals_per_staff_week=2,
+                         weeks_pre=4, weeks_post=4, n_sim=1000, max_weeks=20)
+    met = pw.met.set_index("gain")
+    # a true gain equal to the 30 % target is called met at most 5 % of the time (+ 3 MC SEs)
+    assert met.loc[0.3, "p_met"] <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / 1000)
+    assert math.isnan(met.loc[0.3, "weeks_for_target_power"])  # never 80 %
+    assert met.loc[0.4, "p_met"] < met.loc[0.5, "p_met"]
+    weeks = met.loc[0.5, "weeks_for_target_power"]
+    assert 1 <= weeks <= 20 or math.isnan(weeks)

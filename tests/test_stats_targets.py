@@ -112,3 +112,25 @@ def test_misuse() -> None:
         stats.proportion_vs_target(0, 0, target=0.5)
     with pytest.raises(ValueError, match="at least 2"):
         stats.mean_vs_target([4.0], target=4.5)
+
+
+def test_mean_vs_target_clustered_by_department_matches_statsmodels() -> None:
+    # Reference: statsmodels OLS of the score on a constant, cov_type="cluster" by
+    # department, use_t=True (CR1 with G/(G-1)(n-1)/(n-k), k = 1, t with G - 1 df).
+    import pandas as pd
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(8)
+    dept = np.repeat(np.arange(9), rng.integers(5, 30, 9))
+    scores = np.clip(np.round(4.2 + rng.normal(0, 0.4, 9)[dept] + rng.normal(0, 0.8, dept.size)), 1, 5)
+    r = stats.mean_vs_target(scores, target=4.5, clusters=dept, n_boot=199)
+    ref = sm.OLS(scores, np.ones_like(scores)).fit(cov_type="cluster", cov_kwds={"groups": dept}, use_t=True)
+    lo, hi = ref.conf_int(alpha=0.10)[0]
+    assert (r.ci_low, r.ci_high) == (pytest.approx(lo, rel=1e-9), pytest.approx(hi, rel=1e-9))
+    assert r.n_clusters == 9 and "clustered" in r.method
+    # design effect: clustered variance over s^2 / n
+    assert r.design_effect == pytest.approx(ref.bse[0] ** 2 / (scores.var(ddof=1) / scores.size), rel=1e-9)
+    assert r.design_effect > 1  # department moods make answers alike
+    one = stats.mean_vs_target(scores, target=4.5, clusters=np.zeros(scores.size), n_boot=199)
+    assert np.isnan(one.ci_low) and one.verdict == "not_yet_shown" and "one department" in one.warnings[0]
+    pd.testing.assert_series_equal(pd.Series([r.estimate]), pd.Series([scores.mean()]))

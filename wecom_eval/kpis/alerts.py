@@ -7,8 +7,11 @@ Each alert says what, where, by how much and since when (DESIGN §6):
     or of a department below its target path (:mod:`wecom_eval.kpis.paths`) this week.
     ``gap`` is figure − path; ``since_week`` is the first week of the unbroken run of weeks
     behind that ends now (read at each rollout week's end). ``severity`` is ``high`` when
-    the shortfall is shown (the upper confidence bound is below the path — always so for
-    registration, which is a count), ``low`` when it could still be noise.
+    the shortfall is shown — always so for registration, which is a count; for the sampled
+    rates when the upper bound of the weekly confidence sequence is below the path *and*
+    the alert survives Benjamini-Hochberg at 5 % across the report's family of behind-path
+    alerts (``p_value`` raw anytime, ``p_adjusted`` adjusted) —, ``low`` when it could still
+    be noise (with 30 departments on their paths, about 15 are below by chance every week).
 ``registration_stragglers``
     Employees not registered ``grace_days`` or more after their department went live (or
     they were hired): a count per department and company-wide. The names are in the
@@ -40,13 +43,13 @@ import pandas as pd
 
 from wecom_eval import privacy
 from wecom_eval.kpis._base import COMPANY, By, Context, Source, as_date, finish, keys_of, week_ends
-from wecom_eval.kpis.paths import Align, Shape, first_days, judge, path_value
+from wecom_eval.kpis.paths import Align, Shape, first_days, judge, look_of, path_value, planned_looks
 from wecom_eval.plan import RolloutPlan
 from wecom_eval.workcal import WorkCalendar
 
 Language = Literal["zh", "en"]
 COLUMNS = ["kind", "severity", "level", "department_id", "group", "kpi", "feature", "week", "value", "expected",
-           "gap", "since_week", "since_date", "count", "message"]
+           "gap", "since_week", "since_date", "count", "message", "p_value", "p_adjusted"]
 MESSAGES = {
     "zh": {
         "behind_path": "{group}{what}为 {value:.1%}，低于目标路径 {expected:.1%}（差 {gap_pp:.1f} 个百分点），"
@@ -128,10 +131,33 @@ def _behind(series: list[dict[str, Any]], *, kpi: str, level: str, census: bool,
     while k > 0 and flags[k - 1]:
         k -= 1
     last = points[-1]
-    shown = judge(successes=last["successes"], n=last["n"], value=last["path"], census=census, alpha=alpha)
+    shown = judge(successes=last["successes"], n=last["n"], value=last["path"], census=census, alpha=alpha,
+                  look=look_of(plan, last["date"]), planned_looks=planned_looks(plan))
     return {"value": last["estimate"], "expected": last["path"], "gap": last["estimate"] - last["path"],
             "week": last["week"], "since_week": points[k]["week"], "since_date": points[k]["week_start"],
-            "severity": "high" if shown["verdict"] == "missed" else "low", "count": int(round(last["n"]))}
+            "severity": "high" if shown["verdict"] == "missed" else "low", "count": int(round(last["n"])),
+            "p_value": shown["p_less"]}
+
+
+def _adjust_behind(out: pd.DataFrame, *, alpha: float) -> pd.DataFrame:
+    """Benjamini-Hochberg over the report's behind-path alerts that rest on a sample.
+
+    The family is every ``behind_path`` alert with a p-value (registration counts the whole
+    roster and has none: its shortfall is a fact). ``p_value`` is the anytime p-value of
+    "at or above the path" from the weekly confidence sequence; an alert is ``high`` only
+    when its adjusted p-value is at most ``alpha``, otherwise ``low`` (below the path, but
+    within what chance gives across this many groups).
+    """
+    from wecom_eval.stats import benjamini_hochberg
+
+    out["p_value"] = out["p_value"].astype(float)
+    out["p_adjusted"] = math.nan
+    tested = (out["kind"] == "behind_path") & out["p_value"].notna()
+    if tested.any():
+        res = benjamini_hochberg(out.loc[tested, "p_value"].to_numpy(), alpha=alpha)
+        out.loc[tested, "p_adjusted"] = res.p_adjusted
+        out.loc[tested, "severity"] = np.where(res.reject, "high", "low")
+    return out
 
 
 def alerts(source: Source, plan: RolloutPlan, *, as_of: dt.date, align: Align = "go_live",
@@ -246,7 +272,7 @@ def alerts(source: Source, plan: RolloutPlan, *, as_of: dt.date, align: Align = 
             rows.append(_alert("behind_path", found["severity"], level, dep_id, group, kpi=kpi, feature=feature,
                                week=found["week"], value=found["value"], expected=found["expected"],
                                gap=found["gap"], since_week=found["since_week"], since_date=found["since_date"],
-                               count=found["count"], message=message))
+                               count=found["count"], message=message, p_value=found["p_value"]))
 
         # week-over-week drop of the active rate (visible groups only)
         visible = act.loc[~act["suppressed"]]
@@ -323,7 +349,7 @@ def alerts(source: Source, plan: RolloutPlan, *, as_of: dt.date, align: Align = 
                            since_date=dt.date.fromisoformat(days[0]),
                            message=MESSAGES[language]["data_quality"].format(count=len(days), days=missing)))
 
-    out = pd.DataFrame(rows, columns=COLUMNS)
+    out = _adjust_behind(pd.DataFrame(rows, columns=COLUMNS), alpha=alpha)
     for col in ("department_id", "week", "since_week", "count"):
         out[col] = out[col].astype("Int64")
     for col in ("value", "expected", "gap"):

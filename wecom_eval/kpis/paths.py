@@ -25,9 +25,15 @@ company's path.
 Verdicts
 --------
 ``path_verdict`` compares today's figure with today's point on the path; ``verdict`` compares
-it with the final target. Both come from :func:`wecom_eval.stats.proportion_vs_target`
-(Wilson score bounds, one-sided at 1 − alpha): **met** when the lower bound clears the
-value, **missed** when the upper bound is below it, otherwise **not yet shown**. Before a
+it with the final target. The reports read them every week, so both come from the weekly
+confidence sequence: :func:`wecom_eval.stats.proportion_vs_target` with exact
+(Clopper-Pearson) bounds, each one-sided at ``alpha_k`` = :func:`wecom_eval.stats.spent_alpha`
+of the rollout week, which keeps the chance of *ever* a wrong "met" (or "missed") over all
+the weekly reports at ``alpha``. **met** when the lower bound clears the value, **missed**
+when the upper bound is below it, otherwise **not yet shown**; then, within one scorecard,
+the target verdicts form a family and the path verdicts another, each adjusted by Holm
+(a claim survives only when its Holm-adjusted anytime p-value is at most ``alpha``;
+``p_value``/``p_adjusted`` and ``path_p_value``/``path_p_adjusted`` show both). Before a
 deadline the final target cannot be missed yet: a figure short of it is *not yet shown*.
 Registration counts the whole roster, not a sample: its figure is exact, so its verdicts
 compare the count itself (met when it reaches the value, missed when it does not), with no
@@ -151,28 +157,85 @@ def first_days(ctx: Context, by: By, *, align: Align = "go_live") -> dict[Any, d
 
 # ---- verdicts ------------------------------------------------------------------------------
 
-def judge(*, successes: float, n: float, value: float, census: bool, alpha: float = 0.05) -> dict[str, Any]:
-    """One figure against one value: estimate, bounds, p-value, verdict, method.
+def planned_looks(plan: RolloutPlan) -> int:
+    """Weekly looks the plan foresees: the weeks up to the end of its last phase."""
+    return max(p.last_week for p in plan.phases)
+
+
+def look_of(plan: RolloutPlan, as_of: dt.date) -> int:
+    """The rollout week ``as_of`` falls in (1 in the first week and before the start)."""
+    return max(1, (as_of - plan.start_date).days // 7 + 1)
+
+
+def judge(*, successes: float, n: float, value: float, census: bool, alpha: float = 0.05,
+          look: int | None = None, planned_looks: int = 12) -> dict[str, Any]:
+    """One figure against one value: estimate, bounds, p-values, verdict, method, verdict basis.
 
     ``census`` figures (registration) are exact counts: no interval, verdict by the count.
     Others go through :func:`wecom_eval.stats.proportion_vs_target` with ``successes`` and
-    ``n`` rounded to whole people.
+    ``n`` rounded to whole people. With ``look`` (the rollout week) the bounds are those of
+    the weekly confidence sequence (:func:`wecom_eval.stats.spent_alpha`): exact
+    Clopper-Pearson bounds, each one-sided at ``alpha_k``, so that reading the verdict every
+    week keeps the chance of ever a wrong "met" (or ever a wrong "missed") at ``alpha``;
+    ``p_greater``/``p_less`` are the anytime p-values of "the value is not reached" / "the
+    value is reached", comparable with ``alpha`` (and ready for Holm). Without ``look``:
+    the one-off Wilson interval at ``alpha``.
     """
     if n is None or not n > 0 or successes is None or (isinstance(successes, float) and math.isnan(successes)):
         return {"estimate": math.nan, "ci_low": math.nan, "ci_high": math.nan, "p_value": math.nan,
-                "verdict": None, "method": None, "n": 0}
+                "p_greater": math.nan, "p_less": math.nan, "verdict": None, "method": None, "n": 0,
+                "verdict_basis": None}
     if census:
         est = successes / n
         verdict = "met" if est >= value - EPS else "missed"
-        return {"estimate": est, "ci_low": est, "ci_high": est, "p_value": math.nan, "verdict": verdict,
-                "method": "census count", "n": int(round(n))}
+        return {"estimate": est, "ci_low": est, "ci_high": est, "p_value": math.nan, "p_greater": math.nan,
+                "p_less": math.nan, "verdict": verdict, "method": "census count", "n": int(round(n)),
+                "verdict_basis": "census"}
     from wecom_eval.stats import proportion_vs_target
+    from wecom_eval.stats.sequential import anytime_p_value, spent_alpha
 
     n_int = max(int(round(n)), 1)
     s_int = min(max(int(round(successes)), 0), n_int)
-    r = proportion_vs_target(s_int, n_int, target=min(max(value, 0.0), 1.0), alpha=alpha)
+    value = min(max(value, 0.0), 1.0)
+    a_look = alpha if look is None else spent_alpha(look, alpha=alpha, planned_looks=planned_looks)
+    # the sequence spends a small alpha_k at each look, deep in the tails where the score
+    # test's normal approximation is too liberal: there the exact (Clopper-Pearson) bounds
+    method: Literal["wilson", "exact"] = "wilson" if look is None else "exact"
+    r = proportion_vs_target(s_int, n_int, target=value, alpha=a_look, method=method)
+    p_less = proportion_vs_target(s_int, n_int, target=value, alpha=a_look, alternative="less",
+                                  method=method).p_value
+    if look is None:
+        p_g, p_l, basis = r.p_value, p_less, "fixed_sample"
+    else:
+        p_g, p_l = (anytime_p_value(p, look, planned_looks=planned_looks) for p in (r.p_value, p_less))
+        basis = "confidence_sequence:spending"
     return {"estimate": r.estimate, "ci_low": r.ci_low, "ci_high": r.ci_high, "p_value": r.p_value,
-            "verdict": r.verdict, "method": r.method, "n": n_int}
+            "p_greater": p_g, "p_less": p_l, "verdict": r.verdict, "method": r.method, "n": n_int,
+            "verdict_basis": basis}
+
+
+def holm_verdicts(frame: pd.DataFrame, *, verdict: str, p_greater: str, p_less: str,
+                  alpha: float = 0.05) -> tuple[pd.Series, pd.Series]:
+    """Holm over a report's family of verdicts: the adjusted p-values and the verdicts they allow.
+
+    Each row claims "met" (a floor reached: ``p_greater`` small) or "missed" (``p_less``
+    small) or nothing; the row's p-value is the smaller of the two, the family is every row
+    with one (census rows have none and keep their verdict). A row keeps "met"/"missed"
+    only when its Holm-adjusted p-value is at most ``alpha``; otherwise it becomes
+    "not_yet_shown". Rows without a verdict keep theirs.
+    """
+    from wecom_eval.stats import holm
+
+    p = pd.concat([frame[p_greater], frame[p_less]], axis=1).astype(float).min(axis=1, skipna=False)
+    adjusted = pd.Series(math.nan, index=frame.index)
+    out = frame[verdict].copy()
+    ok = p.notna()
+    if ok.any():
+        res = holm(p[ok].to_numpy(), alpha=alpha)
+        adjusted[ok] = res.p_adjusted
+        claims = frame[verdict].isin(["met", "missed"]) & ok
+        out[claims & (adjusted > alpha)] = "not_yet_shown"
+    return adjusted, out
 
 
 def _figures(ctx: Context, as_of: dt.date, by: By) -> pd.DataFrame:
@@ -263,6 +326,7 @@ def scorecard(source: Source, plan: RolloutPlan, *, as_of: dt.date, by: By = "co
     keys = keys_of(by)
     figures = _figures(ctx, as_of, by)
     starts = first_days(ctx, by, align=align)
+    looks = {"look": look_of(plan, as_of), "planned_looks": planned_looks(plan)}
     rows = []
     for rec in figures.to_dict("records"):
         kpi = rec["kpi"]
@@ -287,16 +351,20 @@ def scorecard(source: Source, plan: RolloutPlan, *, as_of: dt.date, by: By = "co
             ok = est is not None and not (isinstance(est, float) and math.isnan(est))
             n = float(rec["n"]) if ok and rec["n"] is not None and not pd.isna(rec["n"]) else 0.0
             result = judge(successes=float(rec["successes"]) if ok else math.nan, n=n, value=target.target,
-                           census=census, alpha=alpha)
+                           census=census, alpha=alpha, **looks)
             if ok and census:
                 result["estimate"] = result["ci_low"] = result["ci_high"] = float(est)
             elif ok:
                 result["estimate"] = float(est)
             path_result = judge(successes=float(rec["successes"]) if ok else math.nan, n=n, value=pv,
-                                census=census, alpha=alpha) if ok and as_of >= first else {"verdict": None}
+                                census=census, alpha=alpha, **looks) if ok and as_of >= first else {"verdict": None}
             row["path_verdict"] = path_result["verdict"]
-            if result["verdict"] == "missed" and as_of < deadline:
-                result["verdict"] = "not_yet_shown"
+            row["_path_pg"], row["_path_pl"] = path_result.get("p_greater", math.nan), path_result.get("p_less",
+                                                                                                    math.nan)
+            if as_of < deadline:  # the final target cannot be missed before its deadline
+                result["p_less"] = math.nan
+                if result["verdict"] == "missed":
+                    result["verdict"] = "not_yet_shown"
             if not ok and not codes:
                 codes = ["no_data"]
             if as_of < first:
@@ -304,6 +372,7 @@ def scorecard(source: Source, plan: RolloutPlan, *, as_of: dt.date, by: By = "co
         row.setdefault("path_verdict", None)
         row.update({"estimate": result["estimate"], "n": result["n"], "ci_low": result["ci_low"],
                     "ci_high": result["ci_high"], "method": result["method"], "verdict": result["verdict"],
+                    "verdict_basis": result["verdict_basis"], "_pg": result["p_greater"], "_pl": result["p_less"],
                     "note": "; ".join(NOTES[c].format(floor=privacy.floor(plan), path_start=first)
                                       for c in codes) or None,
                     "note_codes": ",".join(codes) or None})
@@ -313,10 +382,18 @@ def scorecard(source: Source, plan: RolloutPlan, *, as_of: dt.date, by: By = "co
     out = pd.DataFrame(rows, columns=[*keys, "kpi", "feature", "period", "estimate", "n", "ci_low", "ci_high",
                                       "method", "target", "deadline", "days_to_deadline", "path_start",
                                       "path_value", "gap_to_path", "path_verdict", "verdict", "note",
-                                      "note_codes"])
+                                      "note_codes", "verdict_basis", "_pg", "_pl", "_path_pg", "_path_pl"])
+    out["p_value"] = out[["_pg", "_pl"]].astype(float).min(axis=1, skipna=False)
+    out["p_adjusted"], out["verdict"] = holm_verdicts(out, verdict="verdict", p_greater="_pg", p_less="_pl",
+                                                      alpha=alpha)
+    out["path_p_value"] = out[["_path_pg", "_path_pl"]].astype(float).min(axis=1, skipna=False)
+    out["path_p_adjusted"], out["path_verdict"] = holm_verdicts(out, verdict="path_verdict", p_greater="_path_pg",
+                                                                p_less="_path_pl", alpha=alpha)
+    out["look"] = looks["look"]
+    out = out.drop(columns=["_pg", "_pl", "_path_pg", "_path_pl"])
     notes = ctx.notes()
     return finish(out, notes=notes, definition=__doc__.split("Verdicts\n--------\n", 1)[1].strip())
 
 
-__all__ = ["KPIS", "NOTES", "judge", "path_deadline", "path_share", "path_value", "scorecard", "target_of",
-           "target_path"]
+__all__ = ["KPIS", "NOTES", "holm_verdicts", "judge", "look_of", "path_deadline", "path_share", "path_value",
+           "planned_looks", "scorecard", "target_of", "target_path"]

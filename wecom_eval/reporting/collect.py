@@ -401,6 +401,8 @@ class Report:
             confidence = jsonable(record.get("confidence")) or 0.95
             levels.add(confidence)
             row = self._kpi_row(str(record["kpi"]), group=None, label=None, confidence=confidence, **fields)
+            basis = record.get("verdict_basis")
+            row["verdict_basis"] = basis if isinstance(basis, str) and basis else "fixed_sample"
             self._collected.targets[row["id"]] = row
             rows.append({"kpi": row["id"], "target": format_kpi_value(row["target"], row["unit"]),
                          "deadline": row["deadline"] or SUPPRESSED_TEXT,

@@ -119,13 +119,18 @@ def pilot_did(records: pd.DataFrame, plan: RolloutPlan, *, outcome: str = "hours
     """The pilot's effect on log turnaround by difference-in-differences (launch design).
 
     Returns the :class:`~wecom_eval.stats.DidResult` (``alpha`` = 0.10: its interval ends
-    are one-sided 95 % bounds) and the :class:`LaunchDesign` it used.
+    are one-sided 95 % bounds) and the :class:`LaunchDesign` it used. The result's
+    ``p_value`` tests "no effect"; its ``target_p_value`` tests the target itself, "the gain
+    is at most the plan's target" (one-sided): the verdict is "met" exactly when that is
+    at most 0.05.
     """
     from wecom_eval import stats
 
     sample, design = launch_sample(records, plan)
+    target = math.log1p(-plan.targets.pilot_efficiency.target)  # "the gain is at most the target"
     result = stats.did(sample, outcome=outcome, treated="treated", post="post", cluster="department_id",
-                       transform="log", inference=inference, n_boot=n_boot, alpha=2 * ALPHA, seed=seed)
+                       transform="log", inference=inference, n_boot=n_boot, alpha=2 * ALPHA, seed=seed,
+                       target_effect=target)
     return result, design
 
 
@@ -171,7 +176,15 @@ def efficiency_row(result: Any, plan: RolloutPlan, *, design: LaunchDesign | Non
     return {"kpi": "pilot_efficiency", "target": target, "deadline": None, "estimate": gain, "ci_low": low,
             "ci_high": high, "verdict": verdict_for_gain(low, high, target), "unit": "share",
             "n": int(result.n_obs), "method": method, "confidence": 1 - 2 * ALPHA,
-            "note": _caveats(result, language)}
+            "verdict_basis": verdict_basis(result), "p_value": result.p_value,
+            "target_p_value": result.target_p_value, "note": _caveats(result, language)}
+
+
+def verdict_basis(result: Any) -> str:
+    """``kpis.json``'s ``verdict_basis`` of a DiD verdict: the inference behind the bound."""
+    return {"randomization": "randomization", "randomization_sized": "randomization:size_standardised",
+            "wild": "wild_bootstrap", "cluster": "cluster_robust_t",
+            "classical": "classical_t"}.get(result.inference, "none")
 
 
 def _caveats(result: Any, language: str) -> str | None:
@@ -189,6 +202,7 @@ def _caveats(result: Any, language: str) -> str | None:
 def did_table(results: dict[str, Any]) -> pd.DataFrame:
     """One row per outcome (calendar / working hours): change, interval, p-value, method.
 
+    ``p_value`` tests "no effect", ``target_p_value`` "the gain is at most the target".
     ``method`` is the inference's short code (``randomization``, ``wild``, ``cluster``,
     ``classical``); ``draws`` the assignments or bootstrap draws behind it (``enumerated``
     when every one was used); the cluster-robust t p-value stands beside it.
@@ -196,7 +210,8 @@ def did_table(results: dict[str, Any]) -> pd.DataFrame:
     rows = []
     for label, r in results.items():
         rows.append({"outcome": label, "change": r.relative_change, "ci_low": r.relative_ci_low,
-                     "ci_high": r.relative_ci_high, "p_value": r.p_value, "method": r.inference,
+                     "ci_high": r.relative_ci_high, "p_value": r.p_value, "target_p_value": r.target_p_value,
+                     "method": r.inference,
                      "draws": r.n_draws, "enumerated": r.enumerated, "cr1_p_value": r.cr1_p_value,
                      "departments": r.n_clusters, "records": r.n_obs})
     return pd.DataFrame(rows)
@@ -232,5 +247,6 @@ __all__ = [
     "pilot_did",
     "staggered_event_study",
     "turnaround_records",
+    "verdict_basis",
     "verdict_for_gain",
 ]

@@ -73,8 +73,9 @@ class PromotionReviewParams(ReportParams):
 class DeepeningReviewParams(ReportParams):
     """End of the deepening phase: all five targets, the pilot's efficiency, satisfaction."""
 
-    inference: Literal["auto", "wild", "randomization", "cluster"] = Field(
-        default="auto", description="inference for the pilot effect: auto, wild, randomization or cluster")
+    inference: Literal["auto", "wild", "randomization", "randomization_sized", "cluster"] = Field(
+        default="auto",
+        description="inference for the pilot effect: auto, wild, randomization, randomization_sized or cluster")
 
 
 class QuarterlyParams(ReportParams):

@@ -105,7 +105,8 @@ def satisfaction_row(warehouse: Warehouse, plan: RolloutPlan, *, last_day: dt.da
     row: dict[str, Any] = {"kpi": "satisfaction", "target": target, "deadline": None, "unit": "score",
                            "confidence": 1 - 2 * ALPHA}
     scores = item_scores(warehouse, chosen) if chosen else pd.DataFrame(columns=["item", "score"])
-    overall = scores.loc[scores["item"] == OVERALL_ITEM, "score"].astype(float)
+    overall_rows = scores.loc[scores["item"] == OVERALL_ITEM]
+    overall = overall_rows["score"].astype(float)
     if len(overall) < 2:
         if language == "zh":
             note = "尚无满意度调查" if chosen is None else f"{chosen} 轮没有总体满意度题（{OVERALL_ITEM}）的答案"
@@ -113,11 +114,18 @@ def satisfaction_row(warehouse: Warehouse, plan: RolloutPlan, *, last_day: dt.da
             note = "no satisfaction survey yet" if chosen is None else \
                 f"wave {chosen} has no answers to the overall item {OVERALL_ITEM!r}"
         return {**row, "estimate": None, "ci_low": None, "ci_high": None, "verdict": "not_measured", "n": len(overall),
-                "method": None, "note": note}
-    result = stats.mean_vs_target(overall.to_numpy(), target=target, alpha=ALPHA, n_boot=n_boot, seed=seed)
-    method = f"单样本 t 检验，{chosen} 轮" if language == "zh" else f"one-sample t, wave {chosen}"
+                "method": None, "note": note, "verdict_basis": "none"}
+    departments = overall_rows["department_id"].astype(object).where(overall_rows["department_id"].notna(), "?")
+    result = stats.mean_vs_target(overall.to_numpy(), target=target, alpha=ALPHA, n_boot=n_boot, seed=seed,
+                                  clusters=departments.to_numpy())
+    deff = "—" if math.isnan(result.design_effect) else f"{result.design_effect:.2f}"
+    method = (f"单样本 t 检验（按部门聚类，{result.n_clusters} 个部门，设计效应 {deff}），{chosen} 轮"
+              if language == "zh" else
+              f"one-sample t clustered by department ({result.n_clusters} departments, design effect {deff}), "
+              f"wave {chosen}")
     return {**row, "estimate": result.estimate, "ci_low": result.ci_low, "ci_high": result.ci_high,
             "verdict": result.verdict, "n": int(result.n), "method": method,
+            "verdict_basis": "fixed_sample:clustered_t", "n_clusters": result.n_clusters, "design_effect": deff,
             "note": "; ".join(result.warnings) or None}
 
 

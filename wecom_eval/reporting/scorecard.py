@@ -11,7 +11,13 @@ Every report opens with this scorecard and writes it to ``kpis.json``. The rows 
 * ``pilot_efficiency`` — :func:`wecom_eval.reporting.efficiency.pilot_did`.
 
 Interval ends are one-sided 95 % bounds (a two-sided 90 % interval), as the verdict rule
-of :mod:`wecom_eval.stats.targets` reads them.
+of :mod:`wecom_eval.stats.targets` reads them — except for the adoption rows, which the
+reports read every week: their bounds and verdicts are those of the weekly confidence
+sequence (:func:`wecom_eval.stats.sequential.spent_alpha`), wider than a one-off interval so
+that the chance of *ever* a wrong "met" (or "missed") over all weekly reports stays at 5 %.
+``verdict_basis`` says which: ``confidence_sequence:spending``, ``census`` (registration
+counts the whole roster), ``fixed_sample:clustered_t`` (satisfaction, one survey wave, clustered by department),
+``randomization`` / ``wild_bootstrap`` (the pilot DiD), ``none`` (not measured).
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from wecom_eval.plan import RolloutPlan
 from wecom_eval.warehouse import Warehouse
 
 COLUMNS = ["kpi", "target", "deadline", "estimate", "ci_low", "ci_high", "confidence", "verdict", "unit", "n",
-           "method", "note"]
+           "method", "note", "verdict_basis"]
 CONFIDENCE = 0.90
 
 
@@ -66,13 +72,13 @@ def _share_row(kpi: str, rec: pd.Series | None, plan: RolloutPlan, *, target_nam
     if rec is None or _nan_to_none(rec.get("estimate")) is None:
         window = plan.targets.feature_penetration.window_days
         return {**base, "estimate": None, "ci_low": None, "ci_high": None, "verdict": "not_measured", "n": None,
-                "method": None, "note": reason(unmeasured, language, days=window)}
+                "method": None, "note": reason(unmeasured, language, days=window), "verdict_basis": "none"}
     census = rec.get("method") == "census count"  # registration counts the whole roster: exact, no interval
     return {**base, "estimate": float(rec["estimate"]), "ci_low": None if census else _nan_to_none(rec["ci_low"]),
             "ci_high": None if census else _nan_to_none(rec["ci_high"]), "verdict": rec["verdict"] or "not_measured",
             "n": None if pd.isna(rec["n"]) else int(rec["n"]),
             "method": _method(_nan_to_none(rec["method"]), language),
-            "note": kpi_note(rec, plan, language)}
+            "note": kpi_note(rec, plan, language), "verdict_basis": _nan_to_none(rec.get("verdict_basis")) or "none"}
 
 
 def _method(method: str | None, language: str) -> str | None:
@@ -134,7 +140,7 @@ def efficiency_target(warehouse: Warehouse, plan: RolloutPlan, *, last_day: dt.d
     except ValueError:  # no pilot record after go-live yet, too few departments …
         why = "no_approvals" if records.empty else "not_estimable"
         return {**base, "estimate": None, "ci_low": None, "ci_high": None, "verdict": "not_measured", "n": None,
-                "method": None, "note": reason(why, language)}
+                "method": None, "note": reason(why, language), "verdict_basis": "none"}
     return {**efficiency.efficiency_row(result, plan, design=design, language=language), "confidence": CONFIDENCE}
 
 

@@ -258,7 +258,7 @@ def alert_table(report: Report, *, limit: int = 20) -> pd.DataFrame:
     found = kpis.alerts(report.warehouse, report.plan, as_of=report.period.end, language=language)
     found = found.head(limit)
     return found.rename(columns={"group": "subject", "since_week": "since"})[
-        ["kind", "severity", "subject", "message", "gap", "since"]].reset_index(drop=True)
+        ["kind", "severity", "subject", "message", "gap", "since", "p_value", "p_adjusted"]].reset_index(drop=True)
 
 
 def points_table(report: Report) -> pd.DataFrame:
@@ -327,6 +327,10 @@ def pilot_status(report: Report) -> pd.DataFrame:
         .reset_index(drop=True)
 
 
+#: The longest after-period the launch review searches for 80 % probability of "met".
+MAX_WEEKS = 26
+
+
 def power(report: Report) -> tuple[Any, str, Figure | None]:
     """Power and minimum detectable effect of the planned pilot comparison, a sentence and the curve.
 
@@ -356,10 +360,11 @@ def power(report: Report) -> tuple[Any, str, Figure | None]:
                              staff=per_dep["staff"].astype(int).tolist(),
                              approvals_per_staff_week=rate, weeks_pre=weeks_pre, weeks_post=weeks_post,
                              components=comps, effect=params.assumed_gain, pilots=pilots,
-                             n_sim=params.power_simulations, seed=params.seed)
+                             n_sim=params.power_simulations, seed=params.seed,
+                             target=report.plan.targets.pilot_efficiency.target, max_weeks=MAX_WEEKS)
     sentence = v(report, "power_sentence", departments=result.n_departments, treated=result.n_treated,
                  pre=weeks_pre, post=weeks_post, effect=result.effect, power=result.estimate, n_sim=result.n_sim,
-                 mde=result.mde, inference=result.inference)
+                 mde=result.mde, inference=text.lookup("methods", result.inference, report.language))
     curve = result.curve
     effect_col = "effect" if "effect" in curve else curve.columns[0]
     power_col = "power" if "power" in curve else curve.columns[1]
@@ -371,6 +376,15 @@ def power(report: Report) -> tuple[Any, str, Figure | None]:
                               ylabel=v(report, "power"), target_label="80%")
     fig.axes[0].xaxis.set_major_formatter(figures.PercentFormatter(xmax=1.0, decimals=0))
     return result, sentence, fig
+
+
+def show_met_probability(report: Report, result: Any) -> None:
+    """The table of P(the efficiency verdict says met) by true gain, from :func:`power`'s result."""
+    if result is None or result.met.empty:
+        return
+    target = report.plan.targets.pilot_efficiency.target
+    report.show_table(result.met, "power_met", title=v(report, "power_met_title"), people=None,
+                      note=v(report, "power_met_note", target=target, rho=result.rho, max_weeks=MAX_WEEKS))
 
 
 # ---- efficiency ----------------------------------------------------------------------------
@@ -410,7 +424,8 @@ def efficiency_evidence(report: Report) -> dict[str, Any]:
     row = efficiency.efficiency_row(cal, report.plan, design=design, language=report.language)
     out["row"] = row
     out["sentence"] = v(report, "efficiency_sentence", gain=row["estimate"], low=row["ci_low"], high=row["ci_high"],
-                        p=f"{row['confidence']:.0%}", target=row["target"],
+                        p=f"{row['confidence']:.0%}", target=row["target"], p_zero=row["p_value"],
+                        p_target=row["target_p_value"],
                         verdict=text.verdict_label(row["verdict"], report.language))
     sample, _ = efficiency.launch_sample(records, report.plan)
     cells = efficiency.cell_means(sample)
@@ -470,7 +485,8 @@ def survey(report: Report) -> dict[str, Any]:
         out["sentence"] = v(report, "satisfaction_sentence", wave=wave, mean=row["estimate"], low=row["ci_low"],
                             high=row["ci_high"], p=f"{row['confidence']:.0%}", n=row["n"],
                             top2=float(overall["top2"].iloc[0]), target=row["target"],
-                            verdict=text.verdict_label(row["verdict"], report.language))
+                            verdict=text.verdict_label(row["verdict"], report.language),
+                            departments=row.get("n_clusters", 0), deff=row.get("design_effect", "—"))
     else:
         out["sentence"] = v(report, "no_satisfaction")
     labels = text.strings()["views"]["likert_labels"][report.language]
@@ -670,6 +686,7 @@ __all__ = [
     "points_table",
     "power",
     "reconciliation",
+    "show_met_probability",
     "registration_trend_figure",
     "support_table",
     "survey",

@@ -22,6 +22,7 @@ with few departments, and provides the other comparisons the reports need:
 ``did_power``                  power and minimum detectable effect of the pilot design
 ``variance_components``        department / department-week / within SDs for planning
 ``confidence_sequence``        always-valid weekly intervals for a proportion
+``spent_alpha``                the error rate a weekly verdict may spend at each look
 =============================  ==============================================================
 
 Every function takes tidy inputs, raises ``ValueError`` for misuse and returns a small
@@ -47,7 +48,7 @@ from .did import did
 from .event_study import event_study
 from .multiple import benjamini_hochberg, holm
 from .power import did_power, variance_components
-from .sequential import confidence_sequence
+from .sequential import confidence_sequence, spent_alpha
 from .survey import compare_waves, cronbach_alpha, top2box
 from .targets import mean_vs_target, proportion_vs_target
 from .two_sample import mann_whitney_hl, ratio_of_medians_bootstrap, welch_log
@@ -76,6 +77,7 @@ __all__ = [
     "mean_vs_target",
     "proportion_vs_target",
     "ratio_of_medians_bootstrap",
+    "spent_alpha",
     "top2box",
     "variance_components",
     "welch_log",

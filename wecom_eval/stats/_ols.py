@@ -138,6 +138,7 @@ class WLSFit:
         self.Minv = np.linalg.inv(xtwx)
         self.beta = self.Minv @ (X.T @ (w * ybar))
         self.resid = ybar - X @ self.beta
+        self.ss_within = float(ss_within)
         self.rss = float(ss_within + (w * self.resid) @ self.resid)
         self.df_resid = self.n_obs - self.k
         self.cluster = cluster

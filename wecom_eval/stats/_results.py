@@ -77,6 +77,9 @@ class DidResult(_Result):
     cr1_ci_high: float
     cr1_p_value: float
     warnings: list[str] = field(default_factory=list)
+    #: The ``target_effect`` tested one-sidedly (NaN when none) and its p-value.
+    target_effect: float = math.nan
+    target_p_value: float = math.nan
 
     @property
     def efficiency_gain(self) -> float:
@@ -115,6 +118,8 @@ class EventStudyResult(_Result):
     outcome: str
     transform: str
     warnings: list[str] = field(default_factory=list)
+    #: The CR1 F test's p-value (over-rejects with few clusters; shown beside the flag's).
+    pretrend_f_p_value: float = math.nan
 
     def to_frame(self) -> pd.DataFrame:
         """Return ``effects``: one row per relative period, with the pre-trend flag beside."""
@@ -167,6 +172,9 @@ class TargetResult(_Result):
     boot_ci_high: float = math.nan
     exact_p_value: float = math.nan
     warnings: list[str] = field(default_factory=list)
+    #: With clusters: how many, and the design effect (clustered over simple-random variance).
+    n_clusters: int = 0
+    design_effect: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -272,6 +280,11 @@ class PowerResult(_Result):
     n_treated: int
     curve: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
+    #: Probability that the verdict says "met" by true gain (see :func:`did_power`).
+    met: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: The shock model simulated: AR(1) lag-1 correlation and standard deviation.
+    rho: float = 0.0
+    sigma_shock: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -286,6 +299,12 @@ class VarianceComponents(_Result):
     n_weeks: int
     n_obs: int
     warnings: list[str] = field(default_factory=list)
+    #: Department-week shocks as a stationary AR(1): standard deviation and lag-1 correlation
+    #: (from the semivariogram; ``rho = 0`` means independent from week to week).
+    sigma_ar: float = math.nan
+    rho: float = 0.0
+    #: Measured semivariogram of the department-week shocks at lags 1, 2, ... weeks.
+    semivariogram: list[float] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

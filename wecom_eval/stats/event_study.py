@@ -100,8 +100,9 @@ def event_study(
         ``effects`` (one row per event time: ``event_time, period, estimate, std_error,
         ci_low, ci_high, p_value, relative_change, relative_ci_low, relative_ci_high,
         n_obs, n_units``), the overall effect after go-live (``estimate`` ...), and
-        ``pretrend_stat`` (F), ``pretrend_df``, ``pretrend_p_value``,
-        ``pretrend_wild_p_value`` and ``pretrend_rejects``.
+        ``pretrend_stat`` (F), ``pretrend_df``, ``pretrend_p_value`` (the wild bootstrap
+        Wald test that decides the flag, also ``pretrend_wild_p_value``),
+        ``pretrend_f_p_value`` (CR1 F) and ``pretrend_rejects``.
 
     Raises
     ------
@@ -124,10 +125,11 @@ def event_study(
     :math:`y_{it} = \alpha_i + \lambda_t + \sum_{e=-L}^{-1}\gamma_e 1[t - G_i = e] + u_{it}`
     and test :math:`\gamma_{-L} = \dots = \gamma_{-1} = 0`; the :math:`\gamma_e` are the
     pre-period points of the event-study plot (relative to weeks before ``-leads``). The
-    flag uses the CR1 Wald test, :math:`F = W/q` on :math:`(q, G-1)` degrees of freedom,
-    which errs towards flagging with few clusters (a missed pre-trend costs more than a
-    second look); with ``inference="wild"`` the bootstrap Wald p-value, which is
-    conservative with few clusters, is reported beside it as ``pretrend_wild_p_value``.
+    flag uses the restricted wild cluster bootstrap of the CR1 Wald statistic (WCR, the
+    same weights as the effects; Roodman et al. 2019), whose size holds with few clusters
+    (``benchmarks/sim_stats.py``: 12 departments under parallel trends); the CR1
+    :math:`F = W/q` on :math:`(q, G-1)` degrees of freedom, which over-rejects with few
+    clusters, is reported beside it (``pretrend_stat``, ``pretrend_f_p_value``).
 
     References
     ----------
@@ -276,7 +278,7 @@ def event_study(
 
     # -- pre-trends on the untreated observations ----------------------------------------
     pre_rows: list[dict[str, float | int | str]] = []
-    stat, q, p_pre, p_pre_wild = math.nan, 0, math.nan, math.nan
+    stat, q, p_pre, p_pre_wild, p_pre_f = math.nan, 0, math.nan, math.nan, math.nan
     untreated = ~treated_obs
     rel = tv - ft
     lead_labels: list[tuple[float, ...]] = [
@@ -298,9 +300,9 @@ def event_study(
             diff = R @ pre_fit.beta
             wald = float(diff @ np.linalg.solve(R @ pre_fit.vcov_cr1() @ R.T, diff))
             stat = wald / q
-            p_pre = float(sps.f.sf(stat, q, G - 1))
-            if inference == "wild":
-                p_pre_wild = wild_wald_test(pre_fit, R, np.zeros(q), V)[1]
+            p_pre_f = float(sps.f.sf(stat, q, G - 1))
+            p_pre_wild = wild_wald_test(pre_fit, R, np.zeros(q), V)[1]
+            p_pre = p_pre_wild
             for j, lab in enumerate(pre_cols):
                 c = np.zeros(pre_fit.k)
                 c[pre_fit.k - q + j] = 1.0
@@ -349,6 +351,7 @@ def event_study(
         pretrend_p_value=float(p_pre),
         pretrend_rejects=rejects,
         pretrend_wild_p_value=float(p_pre_wild),
+        pretrend_f_p_value=float(p_pre_f),
         inference=inference,
         method=f"extended two-way fixed effects (not-yet-live controls); {how}",
         alpha=alpha,

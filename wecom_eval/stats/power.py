@@ -125,12 +125,89 @@ def variance_components(
             warnings.append(f"the {name} component is estimated below zero and set to 0")
     if D < 6 or W < 4:
         warnings.append(f"{D} departments and {W} weeks: the components are rough")
+    grid_mean = np.full((D, W), np.nan)
+    grid_n = np.zeros((D, W))
+    grid_mean[d_codes[f], w_codes[f]] = cells.ybar
+    grid_n[d_codes[f], w_codes[f]] = cells.w
+    sigma_ar, rho, gammas = _persistence(grid_mean, grid_n, s2_within)
+    if W < 3:
+        warnings.append("fewer than 3 baseline weeks: persistence from week to week cannot be "
+                        "estimated and is taken as none (power may be overstated)")
     return VarianceComponents(
         sigma_department=math.sqrt(max(s2_d, 0.0)),
         sigma_department_week=math.sqrt(max(s2_dw, 0.0)),
         sigma_within=math.sqrt(s2_within), mean=float(y.mean()), n_departments=D,
-        n_weeks=W, n_obs=int(y.size), warnings=warnings,
+        n_weeks=W, n_obs=int(y.size), warnings=warnings, sigma_ar=sigma_ar, rho=rho,
+        semivariogram=gammas,
     )
+
+
+def _persistence(means: np.ndarray, counts: np.ndarray, s2_within: float) -> tuple[float, float, list[float]]:
+    r"""Standard deviation and lag-1 correlation of AR(1) department-week shocks, and the semivariogram.
+
+    From the semivariogram of the department-week means centred on each week's mean (which
+    removes week shocks; differencing removes department levels):
+    :math:`\hat\gamma_k = \overline{\tfrac{G_t}{G_t-1}\tfrac12 (r_{g,t+k}-r_{g,t})^2}
+    - \overline{\tfrac12\sigma^2_w(1/m_{g,t}+1/m_{g,t+k})}`, fitted by weighted least
+    squares to :math:`\sigma^2(1-\rho^k)` over a grid of :math:`\rho \in [0, 0.98]`
+    (:math:`\rho = 0`: independent shocks).
+    """
+    G, W = means.shape
+    if W < 2 or G < 2:
+        return math.nan, 0.0, []
+    centred = means - np.nanmean(means, axis=0, keepdims=True)
+    present = np.sum(~np.isnan(means), axis=0)  # departments seen in each week
+    factor = np.where(present > 1, present / np.maximum(present - 1, 1), np.nan)[None, :]
+    inv = np.where(counts > 0, 1.0 / np.maximum(counts, 1), np.nan)
+    gam, npairs = [], []
+    for k in range(1, W):
+        d = centred[:, k:] - centred[:, :-k]
+        scale = 0.5 * (factor[:, k:] + factor[:, :-k])
+        noise = s2_within * (inv[:, k:] + inv[:, :-k])
+        ok = ~np.isnan(d) & ~np.isnan(noise) & ~np.isnan(scale + d)
+        if ok.sum() == 0:  # no department spans this many weeks
+            break
+        gam.append(0.5 * float(np.mean((scale * d * d)[ok])) - 0.5 * float(np.mean(noise[ok])))
+        npairs.append(float(ok.sum()))
+    if not gam:
+        return math.nan, 0.0, []
+    g_k, n_k = np.array(gam), np.array(npairs)
+    lags = np.arange(1, g_k.size + 1)
+    best = (math.inf, 0.0, 0.0)
+    for rho in np.linspace(0.0, 0.98, 99) if g_k.size >= 2 else [0.0]:
+        f = 1.0 - rho**lags
+        s2 = max(float(np.sum(n_k * g_k * f) / np.sum(n_k * f * f)), 0.0)
+        sse = float(np.sum(n_k * (g_k - s2 * f) ** 2))
+        if sse < best[0] - 1e-15:
+            best = (sse, s2, float(rho))
+    return math.sqrt(best[1]), best[2], [float(g) for g in g_k]
+
+
+def shock_variance(weeks_pre: int, weeks_post: int, sigma: float, rho: float,
+                   semivariogram: Sequence[float] = ()) -> float:
+    r"""Variance of (mean after − mean before) of stationary AR(1) shocks with SD ``sigma``.
+
+    With a measured ``semivariogram`` (:math:`\gamma_k` for lags 1, 2, ...) the variance is
+    :math:`-c'\Gamma c`, :math:`\Gamma_{st} = \gamma_{|s-t|}`, using the measured values
+    where they exist and the AR(1) :math:`\sigma^2(1-\rho^k)` beyond (it is linear in the
+    :math:`\gamma_k`, so unbiased ones give an unbiased variance), truncated at 0.
+
+    >>> round(shock_variance(4, 4, 0.2, 0.0), 6)  # independent: sigma^2 (1/4 + 1/4)
+    0.02
+    >>> round(shock_variance(4, 4, 0.2, 0.5), 4)  # half carried over to the next week
+    0.0325
+    """
+    T = weeks_pre + weeks_post
+    c = np.r_[np.full(weeks_pre, -1.0 / weeks_pre), np.full(weeks_post, 1.0 / weeks_post)]
+    lag = np.abs(np.subtract.outer(np.arange(T), np.arange(T)))
+    if len(semivariogram) == 0:
+        return float(sigma * sigma * c @ (rho**lag) @ c)
+    shape = 1.0 - rho ** np.arange(T, dtype=float)
+    gamma = sigma * sigma * shape
+    known = min(len(semivariogram), T - 1)
+    gamma[1 : known + 1] = np.asarray(semivariogram, dtype=float)[:known]
+    gamma[0] = 0.0
+    return max(float(-(c @ gamma[lag] @ c)), 0.0)
 
 
 def did_power(
@@ -143,16 +220,21 @@ def did_power(
     weeks_post: int,
     sigma_department_week: float = 0.15,
     sigma_within: float = 0.9,
+    rho: float = 0.0,
     components: VarianceComponents | None = None,
     effect: float = 0.30,
     alpha: float = 0.05,
     target_power: float = 0.8,
-    inference: Literal["auto", "randomization", "cluster"] = "auto",
+    inference: Literal["auto", "randomization", "randomization_sized", "cluster"] = "auto",
     pilots: Sequence[int] | None = None,
     n_sim: int = 1000,
     seed: int = 0,
+    target: float = 0.30,
+    met_gains: Sequence[float] = (0.30, 0.40, 0.50),
+    met_alpha: float = 0.05,
+    max_weeks: int = 52,
 ) -> PowerResult:
-    r"""Power and minimum detectable effect of the pilot DiD, by vectorised simulation.
+    r"""Power, minimum detectable effect and the chance of a "met" verdict, by vectorised simulation.
 
     Parameters
     ----------
@@ -164,47 +246,59 @@ def did_power(
         Approvals each staff member starts per week.
     weeks_pre, weeks_post : int
         Weeks observed before and after go-live.
-    sigma_department_week, sigma_within : float
-        Standard deviations (log scale) of department-week shocks and of single
-        approvals around their department-week mean; ``components`` (from
-        :func:`variance_components`) overrides both.
+    sigma_department_week, sigma_within, rho : float
+        Standard deviation (log scale) of department-week shocks, their lag-1 correlation
+        from week to week (a stationary AR(1); 0 = independent), and the standard deviation
+        of single approvals around their department-week mean; ``components`` (from
+        :func:`variance_components`) overrides all three.
     effect : float
         Relative reduction in turnaround to evaluate (0.30 = 30 % faster).
     alpha : float
-        Level of the two-sided test.
+        Level of the two-sided test of "no effect".
     target_power : float
         Power that defines the minimum detectable effect.
-    inference : {"auto", "randomization", "cluster"}
-        The test whose power is simulated; ``auto`` follows :func:`did` (randomization
-        inference when at least ``2/alpha`` assignments exist, else CR1 with a warning
-        that it is optimistic).
+    inference : {"auto", "randomization", "randomization_sized", "cluster"}
+        The test whose power is simulated; ``auto`` follows :func:`did` on the plain 2 x 2
+        design (``randomization_sized`` when at least 40 assignments exist, else CR1 with a
+        warning that it is optimistic).
     pilots : sequence of int, optional
         Indices of the pilot departments in ``staff`` (default: the first ``n_treated``).
     n_sim : int
         Simulated rollouts.
     seed : int
         Random seed (the same noise is reused across effect sizes).
+    target, met_gains, met_alpha, max_weeks
+        The efficiency target (0.30), the true gains at which to give the probability that
+        the verdict says "met" (its one-sided ``1 - met_alpha`` bound on the gain clears
+        ``target``, as the reports decide), and the longest after-period searched for the
+        weeks that give that probability ``target_power``.
 
     Returns
     -------
     PowerResult
-        ``estimate`` (power at ``effect``) with a Monte-Carlo Wilson interval, ``mde``, and
-        ``curve`` (power by effect size).
+        ``estimate`` (power at ``effect``) with a Monte-Carlo Wilson interval, ``mde``,
+        ``curve`` (power by effect size) and ``met``: one row per gain in ``met_gains`` with
+        ``gain``, ``p_met`` (at ``weeks_post``) and ``weeks_for_target_power`` (after-weeks
+        needed for ``p_met >= target_power``; NaN when not reached within ``max_weeks``).
 
     Notes
     -----
     Department levels and common week shocks cancel in the difference-in-differences, so
-    each simulated rollout draws, per department and week, the mean log turnaround
-    :math:`c_{gt} + \bar\varepsilon_{gt}` with :math:`c_{gt} \sim N(0, \sigma^2_c)` and
-    :math:`\bar\varepsilon_{gt} \sim N(0, \sigma^2_\varepsilon/m_g)`, :math:`m_g` the
-    department's weekly approvals, and adds :math:`\log(1 - \text{effect})` to the pilots'
-    weeks after go-live. The DiD estimate and its CR1 t statistic then depend only on each
-    department's before-after change :math:`\Delta_g` and :math:`m_g`:
-    :math:`\hat\beta = \bar\Delta_T - \bar\Delta_C` (weighted by :math:`m_g`), with scores
-    :math:`\pm (m_g/M_{T|C})(\Delta_g - \bar\Delta_{T|C})`. These are exactly the
-    quantities :func:`did` computes on approval-level data, so the simulated test is the
-    one the report will run. Randomization p-values are computed for every rollout and
-    every assignment at once (a matrix product).
+    each simulated rollout draws each department's before-after change of mean log
+    turnaround, :math:`\Delta_g = s_g + e_g + \log(1-r)\,T_g` with the shock part
+    :math:`s_g \sim N(0, c'\Sigma c)` — :math:`\Sigma_{st} = \sigma^2_c\rho^{|s-t|}`
+    the AR(1) covariance of the department's weekly shocks and :math:`c` the contrast
+    "mean after minus mean before" (:func:`shock_variance`): shocks that persist from week
+    to week do not average out over the weeks, which is why treating them as independent
+    overstates power — and the sampling part
+    :math:`e_g \sim N(0, \sigma^2_\varepsilon(1/n_{g,0} + 1/n_{g,1}))`. The test is then
+    run on these changes exactly as :func:`did` runs it on approval-level data:
+    ``randomization_sized`` standardises them (:func:`wecom_eval.stats.did.sized_statistics`),
+    ``randomization`` uses the CR1 t (:func:`ri_t_statistics`); p-values come for every
+    rollout and every assignment at once (a matrix product). "Met" at a true gain
+    :math:`g` is the test of :math:`\beta_0 = \log(1-\text{target})` rejecting at
+    ``2 * met_alpha`` two-sided with the estimate beyond it, i.e. the one-sided bound
+    clearing the target: at :math:`g` = target it happens at most ``met_alpha`` of the time.
 
     Examples
     --------
@@ -215,7 +309,10 @@ def did_power(
     ...                      approvals_per_staff_week=2, weeks_pre=4, weeks_post=4,
     ...                      n_sim=400)
     >>> pw.inference, bool(pw.estimate > 0.8), bool(0.1 < pw.mde < 0.3)
-    ('randomization', True, True)
+    ('randomization_sized', True, True)
+    >>> met = pw.met.set_index("gain")["p_met"]
+    >>> bool(met[0.3] <= 0.08), bool(met[0.3] < met[0.4] < met[0.5])
+    (True, True)
     """
     G = check_count(n_departments, "n_departments", 2)
     G1 = check_count(n_treated, "n_treated", 1)
@@ -226,7 +323,8 @@ def did_power(
     weeks_post = check_count(weeks_post, "weeks_post", 1)
     n_sim = check_count(n_sim, "n_sim", 50)
     alpha = check_alpha(alpha)
-    check_choice(inference, "inference", ("auto", "randomization", "cluster"))
+    met_alpha = check_alpha(met_alpha, "met_alpha")
+    check_choice(inference, "inference", ("auto", "randomization", "randomization_sized", "cluster"))
     if not 0.0 <= effect < 1.0:
         raise ValueError(f"effect is a relative reduction in [0, 1) (0.3 = 30 % faster); got "
                          f"{effect!r}")
@@ -234,14 +332,20 @@ def did_power(
         raise ValueError(f"target_power must be in (0, 1); got {target_power!r}")
     if approvals_per_staff_week <= 0:
         raise ValueError("approvals_per_staff_week must be positive")
+    if not 0.0 <= rho < 1.0:
+        raise ValueError(f"rho is a lag-1 correlation in [0, 1); got {rho!r}")
     staff_arr = np.broadcast_to(np.asarray(staff, dtype=float), (G,)).copy() if np.ndim(
         staff) == 0 else np.asarray(staff, dtype=float)
     if staff_arr.size != G or np.any(staff_arr < 1):
         raise ValueError(f"staff must be one positive number or {G} of them (one per "
                          f"department); got {np.asarray(staff).tolist()}")
+    gammas: Sequence[float] = ()
     if components is not None:
-        sigma_department_week = components.sigma_department_week
+        sigma_department_week = (components.sigma_ar if math.isfinite(components.sigma_ar)
+                                 else components.sigma_department_week)
+        rho = components.rho
         sigma_within = components.sigma_within
+        gammas = components.semivariogram
     m = np.maximum(1.0, np.round(staff_arr * approvals_per_staff_week))
     pilot_idx = list(range(G1)) if pilots is None else [int(i) for i in pilots]
     if len(set(pilot_idx)) != G1 or not all(0 <= i < G for i in pilot_idx):
@@ -252,25 +356,19 @@ def did_power(
 
     n_assign = math.comb(G, G1)
     if inference == "auto":
-        inference = "randomization" if n_assign * alpha >= 2 else "cluster"
+        inference = "randomization_sized" if n_assign >= 40 else "cluster"
         if inference == "cluster":
             warnings.append(
                 f"only {n_assign} possible pilot assignments: the report would use the wild "
                 "bootstrap; CR1 power shown here is optimistic (CR1 over-rejects)"
             )
-    if inference == "randomization" and n_assign * alpha < 1:
+    if inference.startswith("randomization") and n_assign * alpha < 1:
         raise ValueError(f"randomization inference with {G1} of {G} cannot reject at "
                          f"alpha={alpha}")
     rng = np.random.default_rng(seed)
-    # before-after change of each department's mean (log scale), without effect
-    c = rng.normal(0.0, sigma_department_week, size=(n_sim, G, weeks_pre + weeks_post))
-    eps = rng.normal(size=(n_sim, G, weeks_pre + weeks_post)) * (sigma_within / np.sqrt(m))[
-        None, :, None]
-    cell = c + eps
-    delta0 = cell[:, :, weeks_pre:].mean(axis=2) - cell[:, :, :weeks_pre].mean(axis=2)
-    n_obs = float(m.sum() * (weeks_pre + weeks_post))
-    cfac = G / (G - 1) * (n_obs - 1) / (n_obs - 4)
-    if inference == "randomization":
+    z_shock = rng.normal(size=(n_sim, G))
+    z_noise = rng.normal(size=(n_sim, G))
+    if inference.startswith("randomization"):
         if n_assign <= _MAX_ASSIGNMENTS:
             A = np.zeros((n_assign, G))
             for i, idx in enumerate(combinations(range(G), G1)):
@@ -287,15 +385,41 @@ def did_power(
         A = actual[None, :]
         actual_row = 0
 
-    def power_at(r: float) -> float:
-        delta = delta0 + math.log1p(-r) * actual[None, :]
-        t = ri_t_statistics(delta, m, A, cfac)
-        if inference == "randomization":
-            t_act = np.abs(t[:, actual_row])[:, None]
-            p = np.mean(np.abs(t) >= t_act * (1 - 1e-10), axis=1)
+    def changes(post_weeks: int) -> tuple[np.ndarray, np.ndarray]:
+        """Before-after changes without effect (n_sim x G) and 1/n_0 + 1/n_1 per department."""
+        h = 1.0 / (m * weeks_pre) + 1.0 / (m * post_weeks)
+        v = shock_variance(weeks_pre, post_weeks, sigma_department_week, rho, gammas)
+        return z_shock * math.sqrt(v) + z_noise * np.sqrt(sigma_within**2 * h)[None, :], h
+
+    def p_values(delta: np.ndarray, h: np.ndarray, post_weeks: int) -> tuple[np.ndarray, np.ndarray]:
+        """Two-sided p-value of "no effect" per rollout and the sign of the actual statistic."""
+        if inference == "randomization_sized":
+            from .did import sized_statistics
+
+            C = A / G1 - (1.0 - A) / (G - G1)
+            t = sized_statistics(delta, h, sigma_within**2, C)
         else:
-            p = 2 * sps.t.sf(np.abs(t[:, 0]), G - 1)
+            n_obs = float(m.sum() * (weeks_pre + post_weeks))
+            cfac = G / (G - 1) * (n_obs - 1) / (n_obs - 4)
+            t = ri_t_statistics(delta, m, A, cfac)
+        t_act = t[:, actual_row]
+        if inference.startswith("randomization"):
+            p = np.mean(np.abs(t) >= np.abs(t_act)[:, None] * (1 - 1e-10), axis=1)
+        else:
+            p = 2 * sps.t.sf(np.abs(t_act), G - 1)
+        return p, np.sign(t_act)
+
+    delta0, h0 = changes(weeks_post)
+
+    def power_at(r: float) -> float:
+        p, _ = p_values(delta0 + math.log1p(-r) * actual[None, :], h0, weeks_post)
         return float(np.mean(p <= alpha))
+
+    def met_at(gain: float, post_weeks: int, base: tuple[np.ndarray, np.ndarray] | None = None) -> float:
+        delta, h = base if base is not None else changes(post_weeks)
+        shift = math.log1p(-gain) - math.log1p(-target)  # the test of beta0 = log(1 - target)
+        p, sign = p_values(delta + shift * actual[None, :], h, post_weeks)
+        return float(np.mean((p <= 2 * met_alpha) & (sign < 0)))
 
     pw = power_at(effect)
     lo, hi = wilson_bounds(int(round(pw * n_sim)), n_sim, 0.025)
@@ -305,10 +429,22 @@ def did_power(
     if not math.isfinite(mde):
         warnings.append(f"even a 95 % reduction is detected less than {target_power:.0%} of "
                         "the time: the design cannot show the target")
+    met_rows = []
+    for gain in met_gains:
+        p_met = met_at(float(gain), weeks_post, (delta0, h0))
+        weeks_needed = math.nan
+        if gain > target:
+            for wk in range(1, max_weeks + 1):
+                if met_at(float(gain), wk) >= target_power:
+                    weeks_needed = float(wk)
+                    break
+        met_rows.append({"gain": float(gain), "p_met": p_met, "weeks_for_target_power": weeks_needed})
     return PowerResult(
         estimate=pw, ci_low=lo, ci_high=hi, p_value=math.nan, alpha=alpha, effect=effect,
         mde=mde, target_power=target_power, n_sim=n_sim, inference=inference,
         n_departments=G, n_treated=G1, curve=curve, warnings=warnings,
+        met=pd.DataFrame(met_rows, columns=["gain", "p_met", "weeks_for_target_power"]),
+        rho=rho, sigma_shock=sigma_department_week,
     )
 
 

@@ -232,3 +232,83 @@ def naive_alarm(successes: np.ndarray, n: np.ndarray, truth: float, alpha: float
             return True
     return False
 
+
+
+def spent_alpha(look: int, *, alpha: float = 0.05, planned_looks: int = 12) -> float:
+    r"""The error rate a weekly verdict may spend at ``look`` so that all looks together keep ``alpha``.
+
+    The reports read each adoption KPI every week and decide met / not yet shown / missed
+    from that week's figure. Reading a fixed-sample bound every week lets the chance of
+    *ever* a wrong verdict grow with the number of looks (about half of twelve-week
+    rollouts at a true rate on the target). Bounds at ``spent_alpha`` keep it at ``alpha``.
+
+    Parameters
+    ----------
+    look : int
+        The look, counted from 1 (the rollout week); values below 1 count as 1.
+    alpha : float
+        The chance, over all looks, of ever a wrong bound on one side.
+    planned_looks : int
+        Looks the plan foresees (its weeks); later looks get geometrically less.
+
+    Returns
+    -------
+    float
+        :math:`\alpha_k`, the one-sided error rate of look ``k``'s bound.
+
+    Notes
+    -----
+    :math:`\alpha_k = \alpha/(K+1)` for the planned looks :math:`k \le K` and
+    :math:`\alpha_k = \alpha\,2^{-(k-K)}/(K+1)` after them, so
+    :math:`\sum_{k\ge1}\alpha_k = \alpha` however long the reports go on. A bound at
+    :math:`\alpha_k` each week is a time-uniform confidence sequence for the sequence of
+    weekly rates: by the union bound the chance that any look's bound is on the wrong side
+    of its week's true rate is at most :math:`\alpha`, whatever the dependence between
+    weeks.
+
+    Why not :func:`confidence_sequence` (betting or normal mixture)? Those pool every week
+    since the start into one running estimate: they cover the *average* rate since the
+    start and assume each week is a fresh independent sample. An adoption rate rises week
+    by week (the pooled average lags the current rate, so it would call a target missed
+    that is met) and the weekly figures re-measure the same people (not independent).
+    The union bound needs neither assumption; its price is a wider bound (a one-sided
+    z of 2.66 instead of 1.64 for ``alpha = 0.05`` and 12 planned looks).
+
+    References
+    ----------
+    Howard, Ramdas, McAuliffe & Sekhon (2021), Time-uniform, nonparametric, nonasymptotic
+    confidence sequences, Annals of Statistics 49:1055-1080 (the definition; the union
+    bound is their baseline construction).
+
+    Examples
+    --------
+    >>> round(spent_alpha(3, alpha=0.05, planned_looks=12), 5)
+    0.00385
+    >>> round(spent_alpha(14, alpha=0.05, planned_looks=12), 5)
+    0.00096
+    >>> round(sum(spent_alpha(k, planned_looks=12) for k in range(1, 200)), 12)
+    0.05
+    """
+    return check_alpha(alpha) * _spent_share(look, planned_looks)
+
+
+def _spent_share(look: int, planned_looks: int) -> float:
+    if planned_looks < 1:
+        raise ValueError(f"planned_looks must be 1 or more, got {planned_looks}")
+    k = max(int(look), 1)
+    share = 1.0 / (planned_looks + 1)
+    return share * 0.5 ** (k - planned_looks) if k > planned_looks else share
+
+
+def anytime_p_value(p_value: float, look: int, *, planned_looks: int = 12) -> float:
+    """A look's fixed-sample p-value made valid over all looks: ``min(1, p / (alpha_k / alpha))``.
+
+    It is at most ``alpha`` exactly when the look's bound at :func:`spent_alpha` clears
+    the value tested, for every ``alpha``; it can enter Holm or Benjamini-Hochberg.
+
+    >>> anytime_p_value(0.001, 3, planned_looks=12)
+    0.013
+    """
+    if p_value is None or math.isnan(p_value):
+        return math.nan
+    return min(1.0, float(p_value) / _spent_share(look, planned_looks))

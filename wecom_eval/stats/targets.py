@@ -26,6 +26,7 @@ import math
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 from scipy import stats as sps
 
 from ._checks import check_alpha, check_choice, check_count, finite_array
@@ -181,6 +182,7 @@ def mean_vs_target(
     alpha: float = 0.05,
     n_boot: int = 9999,
     seed: int = 0,
+    clusters: np.ndarray | list[object] | None = None,
 ) -> TargetResult:
     r"""A mean (such as satisfaction on a 1-5 scale) against its target.
 
@@ -198,13 +200,20 @@ def mean_vs_target(
         Bootstrap replicates for the BCa bounds reported beside the t bounds.
     seed : int
         Random seed.
+    clusters : array-like, optional
+        One label per value (the respondent's department): answers within a department
+        share its mood, so they are not independent. The t bounds and test then use the
+        cluster-robust (CR1) standard error of the mean with ``G - 1`` degrees of freedom,
+        and ``design_effect`` is its variance over the simple-random one. With a single
+        department the interval cannot be estimated: NaN bounds, a warning says why.
 
     Returns
     -------
     TargetResult
         ``estimate`` (mean), one-sided t bounds ``ci_low``/``ci_high``, one-sided t-test
         ``p_value``, BCa bootstrap bounds ``boot_ci_low``/``boot_ci_high`` and the verdict
-        (from the t bounds; a warning says when the bootstrap bound would disagree).
+        (from the t bounds; a warning says when the bootstrap bound would disagree);
+        with ``clusters`` also ``n_clusters`` and ``design_effect``.
 
     Notes
     -----
@@ -230,23 +239,48 @@ def mean_vs_target(
     alpha = check_alpha(alpha)
     check_choice(alternative, "alternative", ("greater", "less"))
     n_boot = check_count(n_boot, "n_boot", 99)
-    x = finite_array(values, "values", min_size=2)
+    raw = np.asarray(values, dtype=float).ravel()
+    labels = None if clusters is None else pd.Series(np.asarray(clusters, dtype=object).ravel())
+    if labels is not None and labels.size != raw.size:
+        raise ValueError(f"clusters needs one label per value; got {labels.size} for {raw.size} values")
+    if labels is not None:
+        keep = ~np.isnan(raw) & labels.notna().to_numpy()
+        raw, labels = raw[keep], labels[keep]
+    x = finite_array(raw, "values", min_size=2)
     target = float(target)
     warnings: list[str] = []
     n = x.size
     mean = float(x.mean())
     se = float(x.std(ddof=1) / math.sqrt(n))
-    q = float(sps.t.ppf(1 - alpha, n - 1))
+    df = n - 1
+    n_clusters, deff = 0, math.nan
+    if labels is not None:
+        codes = pd.factorize(labels)[0]
+        n_clusters = int(codes.max()) + 1
+        if n_clusters < 2:
+            warnings.append("every answer comes from one department: the spread between "
+                            "departments cannot be estimated, so no interval is given")
+            se, df = math.nan, 0
+        else:
+            sums = np.bincount(codes, weights=x - mean)
+            se_c = math.sqrt(n_clusters / (n_clusters - 1) * float(sums @ sums)) / n
+            deff = (se_c / se) ** 2 if se > 0 else math.nan
+            se, df = se_c, n_clusters - 1
+            if n_clusters < 10:
+                warnings.append(f"only {n_clusters} departments: the clustered interval is wide")
+    q = float(sps.t.ppf(1 - alpha, df)) if df > 0 else math.nan
     lo, hi = mean - q * se, mean + q * se
-    if se > 0:
+    if math.isnan(se):
+        p = math.nan
+    elif se > 0:
         t = (mean - target) / se
-        p = float(sps.t.sf(t, n - 1) if alternative == "greater" else sps.t.cdf(t, n - 1))
+        p = float(sps.t.sf(t, df) if alternative == "greater" else sps.t.cdf(t, df))
     else:
         p = 0.0 if (mean > target if alternative == "greater" else mean < target) else 1.0
         warnings.append("all values are equal: the interval has zero width")
     blo, bhi = _bca_mean_bounds(x, alpha, n_boot, np.random.default_rng(seed))
-    verdict = _verdict(lo, hi, target, alternative)
-    if _verdict(blo, bhi, target, alternative) != verdict:
+    verdict = _verdict(lo, hi, target, alternative) if not math.isnan(se) else "not_yet_shown"
+    if labels is None and _verdict(blo, bhi, target, alternative) != verdict:
         warnings.append(
             "the bootstrap bounds give a different verdict than the t bounds: the data are "
             "skewed or few; read the verdict with care"
@@ -256,7 +290,9 @@ def mean_vs_target(
     return TargetResult(
         estimate=mean, ci_low=lo, ci_high=hi, p_value=p, alpha=alpha,
         confidence=1 - 2 * alpha, target=target, alternative=alternative, verdict=verdict,
-        method="one-sample t", n=n, boot_ci_low=blo, boot_ci_high=bhi, warnings=warnings,
+        method="one-sample t" if labels is None else f"one-sample t, clustered by department ({n_clusters})",
+        n=n, boot_ci_low=blo, boot_ci_high=bhi, warnings=warnings, n_clusters=n_clusters,
+        design_effect=deff,
     )
 
 
