@@ -33,9 +33,10 @@ lab: setup
 	@test -f data/warehouse.duckdb || $(VENV)/bin/wecom-eval demo --no-reports
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
+# every benchmark, then one table (benchmarks/README.md); BENCH_ARGS=--quick for smaller sizes
 bench: setup
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
-	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+	$(PY) benchmarks/run_all.py $(BENCH_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check wecom_eval tests benchmarks

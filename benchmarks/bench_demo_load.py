@@ -1,86 +1,68 @@
-"""Benchmark: generate the demo organisation and load it into a fresh warehouse.
+"""Benchmark: generate the demo organisation and load it, as the command line does it.
 
-    python benchmarks/bench_demo_load.py --employees 100000 --weeks-baseline 0 --weeks-rollout 52
+    python benchmarks/bench_demo_load.py                       # 100,000 employees × 52 weeks
+    python benchmarks/bench_demo_load.py --quick               # 20,000 employees, 2 rounds
+    python benchmarks/bench_demo_load.py --employees 1000000 --rounds 1 --warmup 0
 
-Prints wall time for generation and for the load (one transaction, with validation), the
-rows per table, the warehouse's size, and the peak resident memory of this process
-(``resource.getrusage(RUSAGE_SELF).ru_maxrss``). Target on a 2-core machine for one year of
-100,000 employees (about 36 million member-days): under 60 s and under 2 GB.
-This is not a timed test; record the figures you measure in the issue note.
+Each run is the plain command ``wecom-eval --home DIR demo --employees N --baseline-weeks 0
+--rollout-weeks 52 --no-reports`` in a fresh home, with the command line's own defaults (no
+DuckDB memory setting of the benchmark's: ``WECOM_EVAL_DUCKDB_MEMORY`` is removed from the
+environment), timed as a whole process with its peak resident memory from GNU time. One
+warm-up run, then ``--rounds`` counted runs. Goals (issue 18): at 100,000 employees under
+2 GB peak; at 1,000,000 employees a load under 10 minutes and 4 GB.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import platform
-import resource
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _harness as h  # noqa: E402
 
-def peak_mb() -> float:
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return rss / 1024 / 1024 if sys.platform == "darwin" else rss / 1024  # bytes on macOS, KiB on Linux
+CLI = [sys.executable, "-m", "wecom_eval.cli"]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--employees", type=int, default=100_000)
-    parser.add_argument("--weeks-baseline", type=int, default=0)
-    parser.add_argument("--weeks-rollout", type=int, default=52)
-    parser.add_argument("--seed", type=int, default=20260302)
-    parser.add_argument("--memory", default="1GB",
-                        help="DuckDB memory limit (sets WECOM_EVAL_DUCKDB_MEMORY; '' for DuckDB's default)")
-    parser.add_argument("--home", help="build here (default: a temporary folder, removed afterwards)")
-    parser.add_argument("--generate-only", action="store_true", help="skip the load")
+    parser.add_argument("--weeks", type=int, default=52, help="rollout weeks (no baseline weeks)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--quick", action="store_true", help="20,000 employees, 2 rounds")
+    parser.add_argument("--keep", help="leave the last home here (for a report benchmark to use)")
+    parser.add_argument("--json", help="write the table here (for run_all.py)")
     args = parser.parse_args(argv)
-    if args.memory:
-        os.environ["WECOM_EVAL_DUCKDB_MEMORY"] = args.memory
+    if args.quick:
+        args.employees, args.rounds = min(args.employees, 20_000), min(args.rounds, 2)
+    for name in [k for k in os.environ if k.startswith("WECOM_EVAL_DUCKDB")]:
+        del os.environ[name]  # the command line's defaults, not the benchmark's
+    root = Path(tempfile.mkdtemp(prefix="bench-demo-load-"))
+    command = ["demo", "--employees", str(args.employees), "--baseline-weeks", "0",
+               "--rollout-weeks", str(args.weeks), "--no-reports"]
+    print(f"wecom-eval {' '.join(command)}; load average {os.getloadavg()[0]:.1f}", flush=True)
 
-    from wecom_eval.demo import DemoConfig, build_demo, generate
-    from wecom_eval.home import Home
-    from wecom_eval.plan import load_plan
-
-    root = Path(args.home) if args.home else Path(tempfile.mkdtemp(prefix="wecom-eval-bench-"))
-    home = Home.from_env(root)
-    plan = load_plan(home.plan)
-    config = DemoConfig(employees=args.employees, seed=args.seed, baseline_weeks=args.weeks_baseline,
-                        rollout_weeks=args.weeks_rollout)
-    print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, DuckDB memory limit "
-          f"{os.environ.get('WECOM_EVAL_DUCKDB_MEMORY') or 'default'}; home {root}")
-    t0 = time.perf_counter()
-    last = [0.0]
-
-    def say(message: str) -> None:
-        now = time.perf_counter() - t0
-        if "staged" not in message or now - last[0] > 5:
-            last[0] = now
-            print(f"  [{now:6.1f} s, peak {peak_mb():,.0f} MB] {message}", flush=True)
+    def once() -> h.Sample:
+        home = root / "home"
+        shutil.rmtree(home, ignore_errors=True)
+        return h.run([*CLI, "--home", str(home), *command])
 
     try:
-        if args.generate_only:
-            demo = generate(config, plan, progress=say)
-            t_generate = time.perf_counter() - t0
-            t1 = time.perf_counter()
-            rows = sum(chunk.num_rows for chunk in demo.member_days_chunks())
-            print(f"generate: {t_generate:.1f} s; member_days drawn again without loading: {rows:,} rows "
-                  f"in {time.perf_counter() - t1:.1f} s; peak memory {peak_mb():,.0f} MB")
-            return 0
-        summary = build_demo(home, config, plan, progress=say)
-        total = time.perf_counter() - t0
-        print("rows per table:")
-        for name, n in summary.counts.items():
-            print(f"  {name:<20} {n:>14,}")
-        print(f"warehouse file: {home.warehouse.stat().st_size / 1024 / 1024:,.0f} MB")
-        print(f"generate {summary.seconds_generate:.1f} s, load {summary.seconds_load:.1f} s, "
-              f"TOTAL {total:.1f} s; peak memory (ru_maxrss) {peak_mb():,.0f} MB")
+        samples = h.alternate({"demo --no-reports": once}, rounds=args.rounds, warmup=args.warmup)["demo --no-reports"]
+        size = (root / "home" / "data" / "warehouse.duckdb").stat().st_size / 1024 / 1024
+        if args.keep:
+            shutil.rmtree(args.keep, ignore_errors=True)
+            shutil.move(str(root / "home"), args.keep)
     finally:
-        if not args.home:
-            shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(root, ignore_errors=True)
+    goal = "< 2 GB" if args.employees <= 100_000 else "< 10 min, < 4 GB"
+    line = h.Line(f"generate + load {args.employees // 1000:,}k × {args.weeks} w (`wecom-eval demo --no-reports`, "
+                  "CLI defaults)", h.cell(samples), goal=goal)
+    h.emit("bench_demo_load", [line], args.json, notes=[f"warehouse file {size:,.0f} MiB"])
     return 0
 
 

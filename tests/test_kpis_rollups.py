@@ -84,3 +84,39 @@ def test_loading_unrelated_tables_keeps_them_fresh(tmp_path: Path) -> None:
     wh.load("tickets", tickets, source="support desk")
     assert kpis.rollup_info(wh, plan).fresh  # type: ignore[union-attr]
     wh.close()
+
+
+def _rollup_tables(wh: Warehouse) -> dict[str, pd.DataFrame]:
+    return {"days": wh.query("SELECT * FROM kpi_department_days ORDER BY department_id, date"),
+            "weeks": wh.query("SELECT * FROM kpi_department_weeks ORDER BY department_id, week_start")}
+
+
+def test_loading_more_days_refreshes_only_their_rows_and_equals_a_full_rebuild(tmp_path: Path) -> None:
+    plan = tiny.plan(1)
+    tables = tiny.frames()
+    days = tables["member_days"]
+    later = days["date"].astype(str) >= "2026-02-26"  # the last three days come in a second load
+    tables["member_days"] = days[~later]
+    wh = tiny.load(tmp_path / "w.duckdb", tables)
+    first = kpis.refresh_rollups(wh, plan)
+    assert first.refreshed_days is None and first.last_day == D("2026-02-25")
+    wh.load("member_days", days[later], source="the next export")
+    # and a correction of an earlier day: u04 was inactive on 02-12
+    wh.load("member_days", pd.DataFrame([{"date": "2026-02-12", "userid": "u04", "active": "true",
+                                          "minutes": "40", "source": "admin_export"}]), source="correction")
+    info = kpis.refresh_rollups(wh, plan)
+    assert info.fresh and info.last_day == END
+    assert info.refreshed_days == 4  # 02-12, 02-26, 02-27, 02-28: not the other 16 days
+    incremental = _rollup_tables(wh)
+    weekly = kpis.weekly_activity(wh, plan, start=START, end=END, by="department")
+    assert weekly.attrs["from_rollups"]
+    rebuilt = kpis.refresh_rollups(wh, plan, force=True)
+    assert rebuilt.refreshed_days is None
+    assert (rebuilt.department_days, rebuilt.department_weeks) == (info.department_days, info.department_weeks)
+    for name, frame in _rollup_tables(wh).items():
+        pd.testing.assert_frame_equal(incremental[name], frame, obj=name)
+    pd.testing.assert_frame_equal(kpis.weekly_activity(wh, plan, start=START, end=END, by="department"), weekly)
+    # a change to the members rebuilds everything
+    wh.load("members", tables["members"].head(1).assign(status="2"), source="status change")
+    assert kpis.refresh_rollups(wh, plan).refreshed_days is None
+    wh.close()

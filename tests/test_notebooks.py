@@ -29,9 +29,9 @@ NOTEBOOKS = REPO / "notebooks"
 SECRETS = {"WECOM_SECRET_APPROVAL": "corp-secret-3f9a1c77e2", "WECOM_WEBHOOK_KEY": "webhook-key-0b8d5e61aa",
            "WECOM_EVAL_SALT": "salt-for-pseudonyms-6c2e94d1"}
 AS_OF = "2026-05-25"
-# Tables about no one (targets, alerts that name groups at or above the floor, approval counts,
-# simulated probabilities of a verdict).
-ABOUT_NO_ONE = {"targets", "alerts", "efficiency_cells", "efficiency_methods", "power_met"}
+# Tables about no one (targets and their company forecasts, alerts that name groups at or above the floor,
+# approval counts, simulated probabilities of a verdict).
+ABOUT_NO_ONE = {"targets", "forecasts", "alerts", "efficiency_cells", "efficiency_methods", "power_met"}
 
 
 def notebook(report: str) -> nbformat.NotebookNode:
@@ -119,6 +119,8 @@ def test_a_report_in_english_is_in_english(demo):
         assert words in html
     for words in ("五项目标", "指标定义", "数据范围", "预警（", "最佳部门", "判定规则"):
         assert words not in html
+    # the best department: score and lower bound side by side, and why the bound ranks
+    assert "The ranking reads the lower bound, not the score" in html
     assert '<html lang="en">' in html
     wb = openpyxl.load_workbook(demo["results"]["monthly"].folder / "tables.xlsx")
     assert wb.sheetnames[0] == "Contents"
@@ -174,7 +176,7 @@ def test_no_table_describes_fewer_people_than_the_floor(demo, report):
     floor = demo["plan"].privacy.min_group_size
     wb = openpyxl.load_workbook(folder / "tables.xlsx")
     language = manifest["parameters"]["language"]
-    titles = {ws.title: ws for ws in wb}
+    titles = sheets_by_table(wb, manifest, language)
     assert manifest["tables"], "a report with no table"
     for table in manifest["tables"]:
         people = table["people"]
@@ -185,7 +187,7 @@ def test_no_table_describes_fewer_people_than_the_floor(demo, report):
         if isinstance(people, int):
             assert people >= floor, table
             continue
-        ws = titles[table["name"][:31]]
+        ws = titles[table["name"]]
         header, rows = _cells(ws, 3)  # title, note, headings (tables.write_workbook's layout)
         keys = {text.column_label(k, language) for k in set(KEY_COLUMNS) | set(table["keys"]) | set(table["within"])}
         column = header.index(text.column_label(people, language))
@@ -197,6 +199,14 @@ def test_no_table_describes_fewer_people_than_the_floor(demo, report):
             else:
                 assert count == 0 and all(v in ("—", None) for h, v in zip(header, row, strict=True) if h not in keys) \
                     or count >= floor, (table["name"], row)
+
+
+def sheets_by_table(wb, manifest, language):
+    """Each table's worksheet: sheets are named in the report's language (``tables.sheet_label``)."""
+    from wecom_eval.reporting.tables import sheet_label, sheet_names
+
+    sheets = sheet_names([sheet_label(t["name"], t["title"], language) for t in manifest["tables"]])
+    return {t["name"]: wb[sheet] for t, sheet in zip(manifest["tables"], sheets, strict=True)}
 
 
 @pytest.mark.parametrize("report", list(REPORTS))
@@ -212,7 +222,7 @@ def test_no_hidden_cell_can_be_worked_out_by_subtraction(demo, report):
     for table in manifest["tables"]:
         if not isinstance(table["people"], str):
             continue
-        header, rows = _cells(wb[table["name"][:31]], 3)
+        header, rows = _cells(sheets_by_table(wb, manifest, language)[table["name"]], 3)
         column = header.index(text.column_label(table["people"], language))
         parts = [header.index(text.column_label(w, language)) for w in table["within"]]
         siblings: dict[tuple, list[tuple]] = {}
@@ -268,3 +278,44 @@ def test_quarterly_deck_has_the_scorecard_with_traffic_lights(demo):
             assert shape.left + shape.width <= deck.slide_width and shape.top + shape.height <= deck.slide_height
 
 
+
+
+@pytest.mark.parametrize("report", ["weekly", "monthly", "promotion-review"])
+def test_every_figure_an_alert_or_a_sentence_quotes_equals_its_table(demo, report):
+    """An alert about the company quotes the scorecard's figure; one about a department, the department
+    table's; the forecast sentence quotes kpis.json's forecast (one period, one source)."""
+    import re
+
+    from wecom_eval.reporting.tables import format_kpi_value
+
+    folder = demo["results"][report].folder
+    document = json.loads((folder / "kpis.json").read_text(encoding="utf-8"))
+    lang, targets = document["language"], document["targets"]
+    quoted = re.compile(r"(?:为|is) ([\d.]+%)")
+    departments = {}
+    if report == "weekly":
+        ws = openpyxl.load_workbook(folder / "tables.xlsx")["各部门注册率"]
+        heads = [c.value for c in ws[3]]
+        departments = {row[0]: row[heads.index("当前值")] for row in ws.iter_rows(min_row=4, values_only=True)}
+    checked = 0
+    for alert in document["alerts"]:
+        if alert["kind"] != "behind_path":
+            continue
+        for tid in ("registration", "daily_active"):
+            label = text.lookup("targets", tid, lang)
+            found = quoted.search(alert["message"].split(label, 1)[1]) if label in alert["message"] else None
+            if found is None:
+                continue
+            if "/" not in alert["subject"]:  # the company: the scorecard's figure
+                assert found.group(1) == format_kpi_value(targets[tid]["estimate"], "share"), alert["message"]
+                checked += 1
+            elif tid == "registration" and alert["subject"] in departments:
+                assert found.group(1) == f"{departments[alert['subject']]:.1%}", alert["message"]
+                checked += 1
+    assert checked > 0 or not document["alerts"]
+    forecast = targets["feature_penetration"].get("forecast")
+    if report == "weekly" and forecast:
+        html = (folder / "report.html").read_text(encoding="utf-8")
+        assert f"达到 {format_kpi_value(forecast['at_deadline'], 'share')}" in html
+        assert f"{format_kpi_value(forecast['pi_low'], 'share')} – {format_kpi_value(forecast['pi_high'], 'share')}" \
+            in html

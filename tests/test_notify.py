@@ -392,3 +392,81 @@ def test_end_to_end_after_a_real_weekly_run(tmp_path, env, capsys):
         line = target_line(messages[0]["content"], k["label"])
         assert text.verdict_label(k["verdict"], on_disk["language"]) in line
         assert format_kpi_value(k["estimate"], k["unit"]) in line
+
+
+# ---- file messages ------------------------------------------------------------------------------
+
+def write_files(run: Path, *, deck: bool = False) -> dict[str, bytes]:
+    made = {"tables.xlsx": b"PK\x03\x04 workbook bytes " + bytes(range(256)) * 4}
+    if deck:
+        made["deck.pptx"] = b"PK\x03\x04 deck bytes " + bytes(range(200))
+    for name, data in made.items():
+        (run / name).write_bytes(data)
+    return made
+
+
+def test_files_follow_the_summary_as_the_robots_own_uploads(tmp_path, env, capsys):
+    key = new_key()
+    doc = document()
+    doc["report"] = "quarterly"
+    run = write_run(tmp_path, doc)
+    made = write_files(run, deck=True)
+    with serve(key) as fake:
+        env.setenv("WECOM_API_BASE", fake.base_url)
+        env.setenv(notify.ENV_KEY, key)
+        assert cli.main(["notify", "--run", str(run), "--files"]) == 0
+        messages = fake.webhook_messages
+        stats = fake.stats()
+    out = capsys.readouterr().out
+    assert "posted 3 of 3: markdown" in out and "file quarterly-2026-04-13-tables.xlsx" in out
+    assert [m["msgtype"] for m in messages] == ["markdown", "file", "file"]  # the summary first
+    assert messages[0]["received_at"] <= messages[1]["received_at"] <= messages[2]["received_at"]
+    for message, name in zip(messages[1:], ("tables.xlsx", "deck.pptx"), strict=True):
+        assert message["file"]["filename"] == f"quarterly-2026-04-13-{name}"
+        assert message["file"]["size"] == len(made[name])
+        assert message["file"]["sha256"] == hashlib.sha256(made[name]).hexdigest()  # the bytes arrived whole
+    assert stats["by_path"]["webhook/upload_media"] == 2
+    assert key not in out
+
+
+def test_a_weekly_run_sends_its_workbook_only_and_dry_run_uploads_nothing(tmp_path, env, capsys):
+    run = write_run(tmp_path, document())
+    write_files(run, deck=False)
+    result = notify.build_messages(run, files=True)
+    assert [m.msgtype for m in result.messages] == ["markdown", "file"]
+    # 20 bytes of header text + 4 × 256 = 1,044 bytes, against 20 MB = 20,971,520
+    assert result.messages[1].describe() == "file weekly-2026-04-13-tables.xlsx, 1,044 of 20,971,520 bytes"
+    assert cli.main(["notify", "--run", str(run), "--files", "--dry-run"]) == 0
+    assert "message 2 of 2: file weekly-2026-04-13-tables.xlsx" in capsys.readouterr().out
+
+
+def test_a_file_wecom_would_refuse_exits_2_before_anything_is_sent(tmp_path, env, capsys):
+    key = new_key()
+    run = write_run(tmp_path, document())
+    (run / "tables.xlsx").write_bytes(b"PK")  # 2 bytes: the robot takes more than 5
+    with serve(key) as fake:
+        env.setenv("WECOM_API_BASE", fake.base_url)
+        env.setenv(notify.ENV_KEY, key)
+        assert cli.main(["notify", "--run", str(run), "--files"]) == 2
+        assert fake.webhook_messages == [] and fake.stats()["requests"] == 0
+    err = capsys.readouterr().err
+    assert "tables.xlsx" in err and "2 bytes" in err and "Traceback" not in err
+
+
+def test_the_fake_refuses_empty_uploads_foreign_media_and_unknown_keys(env):
+    key, other = new_key(), new_key()
+    with FakeWecom(wecom_org(), corp_id="wwnotify00001", webhook_keys=[key, other]) as fake:
+        url = f"{fake.base_url}/cgi-bin/webhook/upload_media"
+        empty = httpx.post(url, params={"key": "wrong", "type": "file"}, files={"media": ("a.xlsx", b"12345")})
+        assert empty.json()["errcode"] == 44001  # the file is checked before the key
+        wrong = httpx.post(url, params={"key": "wrong", "type": "file"}, files={"media": ("a.xlsx", b"123456")})
+        assert wrong.json()["errcode"] == 93000
+        ok = httpx.post(url, params={"key": key, "type": "file"}, files={"media": ("a.xlsx", b"123456")}).json()
+        assert ok["errcode"] == 0 and ok["type"] == "file" and isinstance(ok["created_at"], str)
+        send = f"{fake.base_url}/cgi-bin/webhook/send"
+        body = {"msgtype": "file", "file": {"media_id": ok["media_id"]}}
+        foreign = httpx.post(send, params={"key": other}, json=body)
+        assert foreign.json()["errcode"] == 40007  # a media id works only for the robot that uploaded it
+        own = httpx.post(send, params={"key": key}, json=body)
+        assert own.json()["errcode"] == 0
+        assert [m["file"]["filename"] for m in fake.webhook_messages] == ["a.xlsx"]

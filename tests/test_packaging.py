@@ -48,3 +48,19 @@ def test_console_script_is_installed():
     assert out.returncode == 0
     for command in ("demo", "fake-server", "fetch", "init", "ingest", "run", "notify", "check"):
         assert command in out.stdout
+
+
+def test_a_command_imports_only_its_own_module() -> None:
+    from wecom_eval.cli import _command_named
+
+    assert _command_named(["--home", "/tmp/h", "-v", "run", "weekly", "--as-of", "2026-03-09"]) == "run"
+    assert _command_named(["fake-server", "--help"]) == "fake-server"
+    assert _command_named(["--help"]) is None and _command_named(["-h", "run"]) is None
+    assert _command_named(["no-such-command"]) is None  # the full parser says what exists
+
+
+def test_importing_the_package_loads_no_heavy_library():
+    code = ("import sys, wecom_eval, wecom_eval.reporting; "
+            "print(sorted(m for m in ('pandas', 'duckdb', 'matplotlib') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -79,3 +79,67 @@ def test_missing_font_is_a_clear_error(monkeypatch):
             figures.cjk_font()
     finally:
         figures.cjk_font.cache_clear()
+
+
+def test_every_line_has_a_legend_entry_and_the_forecast_fan_reaches_the_deadline():
+    figures.use_theme()
+    data = pd.DataFrame({"week": [1, 2, 3], "rate": [0.1, 0.3, 0.45]})
+    path = pd.DataFrame({"week": [1, 2, 3], "target": [0.2, 0.5, 0.8]})
+    forecast = {"x0": 3.0, "y0": 0.45, "x1": 30 / 7, "y1": 0.62, "low": 0.55, "high": 0.7, "level": 0.8}
+    fig = figures.trend_chart(data, x="week", y="rate", target=path, title="注册率", label="实际",
+                              target_label="目标路径", forecast=forecast, forecast_label="预测（80%预测区间）")
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["实际", "目标路径", "预测（80%预测区间）"]
+    forecast_line = next(line for line in ax.get_lines() if line.get_label() == "预测（80%预测区间）")
+    assert list(forecast_line.get_xdata()) == [3.0, 30 / 7]
+    assert [tick for tick in ax.get_xticks() if 1 <= tick <= 4] == [1, 2, 3, 4]  # whole weeks only
+    # the alt text states the message: the latest week against the target path
+    assert fig.get_label() == "注册率：实际第3周45.0%，低于目标路径（80.0%）。"
+    _render(fig)
+
+
+
+def test_the_estimate_chart_legend_sits_beside_the_points():
+    figures.use_theme()
+    data = pd.DataFrame({"label": ["审批", "文档协作", "客户管理", "考勤"], "est": [0.5, 0.6, 0.7, 0.95],
+                         "lo": [0.45, 0.55, 0.65, 0.9], "hi": [0.55, 0.65, 0.75, 0.99],
+                         "verdict": ["not_yet_shown", "not_yet_shown", "not_yet_shown", "met"]})
+    fig = figures.estimate_chart(data, label="label", estimate="est", low="lo", high="hi", target=0.8,
+                                 title="核心功能渗透率", target_label="目标", verdict="verdict",
+                                 verdict_labels={"met": "达成", "not_yet_shown": "尚未证实"})
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["目标", "尚未证实", "达成"]  # every colour named
+    points = next(c for c in ax.collections if len(c.get_offsets()) == 4).get_offsets()
+    for x, y in ax.transData.transform(points):
+        assert not legend.contains(x, y)
+    assert fig.get_label() == "核心功能渗透率：最低为审批 50.0%，目标80.0%。"  # the weakest row against the target
+
+
+def test_branch_lines_are_named_at_their_ends_with_a_caption_for_those_left_out():
+    figures.use_theme()
+    data = pd.DataFrame({"week": [3, 4, 5, 4, 5], "rate": [0.2, 0.5, 0.7, 0.1, 0.4],
+                         "branch": ["华东分公司"] * 3 + ["华北分公司"] * 2})
+    fig = figures.trend_chart(data, x="week", y="rate", hue="branch", title="注册率", end_labels=True,
+                              caption="未画出：西南分公司（尚未上线）。")
+    ax = fig.axes[0]
+    names = {t.get_text(): t.xy for t in ax.texts}
+    assert names == {"华东分公司": (5, 0.7), "华北分公司": (5, 0.4)}
+    assert "未画出：西南分公司（尚未上线）。" in [t.get_text() for t in fig.texts]
+    _render(fig)
+
+
+def test_branch_names_ending_at_one_value_do_not_overlap():
+    figures.use_theme()
+    names = ["华东分公司", "华北分公司", "华南分公司", "总部", "西南分公司"]
+    data = pd.DataFrame({"week": [7, 8] * 5, "rate": [0.9, 0.97] * 5, "branch": [n for n in names for _ in (1, 2)]})
+    fig = figures.trend_chart(data, x="week", y="rate", hue="branch", title="注册率", end_labels=True)
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    boxes = [t.get_window_extent() for t in ax.texts]
+    assert len(boxes) == 5
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    top = ax.transData.transform((0, ax.get_ylim()[1]))[1]
+    assert all(b.y1 <= top + 1 for b in boxes)  # none pushed above the axes

@@ -47,12 +47,13 @@ def test_a_run_publishes_every_output(minimal_run):
     assert manifest["status"] == "succeeded" and manifest["kernel"] == "wecom-eval"
     assert manifest["parameters"]["as_of"] == "2026-05-25"
     assert manifest["versions"]["papermill"] and manifest["duration_seconds"] > 0
+    assert manifest["started"].endswith("+08:00")  # the plan's time zone (Asia/Shanghai), not the machine's
     assert [t["name"] for t in manifest["tables"]] == ["targets", "registration_by_department"]
     kpis = json.loads((folder / "kpis.json").read_text(encoding="utf-8"))
     assert kpis["targets"]["daily_active"]["verdict"] == "met"
     assert kpis["kpis"][0]["group"] == "总部/销售部"
     wb = openpyxl.load_workbook(folder / "tables.xlsx")
-    assert wb.sheetnames == ["目录", "targets", "registration_by_department"]
+    assert wb.sheetnames == ["目录", "五项目标", "各部门注册率"]  # named in the report's language
     assert (home.reports / INDEX).exists()
     assert "weekly/2026-05-25/report.html" in (home.reports / INDEX).read_text(encoding="utf-8")
 
@@ -71,7 +72,7 @@ def test_the_html_has_no_code_and_reads_in_one_language(minimal_run):
 
 def test_privacy_floor_applies_to_shown_tables(minimal_run):
     wb = openpyxl.load_workbook(minimal_run.folder / "tables.xlsx")
-    ws = wb["registration_by_department"]
+    ws = wb["各部门注册率"]
     rows = {r[0]: r[1:] for r in ws.iter_rows(min_row=4, values_only=True)}
     assert rows["总部/法务部"] == ("—", "—", "—")  # three people: hidden
     assert rows["总部/销售部"][0] == 120

@@ -22,8 +22,8 @@ def test_workbook_is_safe_and_keeps_numbers(tmp_path):
     path = T.write_workbook(tmp_path / "tables.xlsx", [T.SheetTable("registration", "注册率", presented, "=note")],
                             language="zh", heading="@heading")
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["目录", "registration"]
-    ws = wb["registration"]
+    assert wb.sheetnames == ["目录", "注册率"]  # no "sheets" entry: the sheet takes the table's title
+    ws = wb["注册率"]
     assert ws["A1"].value == "注册率" and ws["A2"].value == "=note" and ws["A2"].quotePrefix  # title, then the note
     header = [c.value for c in ws[3]]
     assert header == ["部门", "员工数", "注册率", "日期"]
@@ -71,3 +71,19 @@ def test_kpi_values_format_by_unit():
     assert T.format_kpi_value(4.1234, "score") == "4.12"
     assert T.format_interval(0.1, None, "share") == "—"
     assert T.format_interval(0.1, 0.2, "share") == "10.0% – 20.0%"
+
+
+def test_a_verdict_has_one_colour_in_the_html_the_workbook_and_the_charts(tmp_path):
+    from wecom_eval.reporting import figures
+
+    frame = pd.DataFrame({"kpi": ["registration", "daily_active"], "estimate": [0.9, 0.5],
+                          "verdict": ["missed", "not_yet_shown"]})
+    presented = T.present(frame, "zh", formats={"estimate": "pct"})
+    html = T.styled(presented).to_html()
+    assert "background-color: #c62828" in html and "background-color: #f2a900" in html
+    path = T.write_workbook(tmp_path / "t.xlsx", [T.SheetTable("targets", "五项目标", presented)], language="zh")
+    ws = openpyxl.load_workbook(path)["五项目标"]  # sheets carry the report language's name
+    fills = {ws.cell(row=r, column=3).value: ws.cell(row=r, column=3).fill.fgColor.rgb for r in (4, 5)}
+    assert fills == {"未达成": "FFC62828", "尚未证实": "FFF2A900"}
+    assert isinstance(ws.cell(row=4, column=2).value, float) and ws.cell(row=4, column=2).number_format == "0.0%"
+    assert figures.VERDICT_COLOURS is T.VERDICT_COLOURS

@@ -206,3 +206,39 @@ def test_load_log_records_each_load(home):
         log = wh.load_log()
     assert json.loads(log[["table_name", "source", "inserted"]].to_json(orient="records")) == [
         {"table_name": "departments", "source": "roster.csv", "inserted": 3}]
+
+
+def test_a_warehouse_file_of_the_old_layout_is_read_as_it_is_and_migrated_by_the_first_writer(tmp_path: Path) -> None:
+    import duckdb
+
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))  # member_days as a plain table with text userids, as files were written
+    con.execute(TABLES["member_days"].ddl())
+    con.execute("INSERT INTO member_days VALUES ('2026-03-02', 'zhang', true, 45, 'admin_export'), "
+                "('2026-03-02', 'li', false, NULL, 'admin_export'), ('2026-03-03', 'zhang', true, 5, 'api')")
+    con.close()
+    rows = "SELECT date, userid, active, minutes, source FROM member_days ORDER BY date, userid"
+    old = duckdb.connect(str(path), read_only=True).execute(rows).fetchall()
+
+    reader = Warehouse(path, read_only=True)  # no write: temporary views under the new names
+    assert reader.con.execute(rows).fetchall() == old
+    assert reader.query("SELECT count(*) AS n FROM member_activity")["n"].iloc[0] == 3
+    reader.close()
+
+    wh = Warehouse(path)
+    kinds = dict(wh.con.execute("SELECT table_name, table_type FROM information_schema.tables").fetchall())
+    assert kinds["member_days"] == "VIEW" and kinds["member_activity"] == "BASE TABLE"
+    assert wh.con.execute(rows).fetchall() == old
+    # keys in userid order (li 1, zhang 2); a new member gets the next key
+    assert wh.con.execute("SELECT userid, member_key FROM member_keys ORDER BY member_key").fetchall() == [
+        ("li", 1), ("zhang", 2)]
+    result = wh.load("member_days", pd.DataFrame({"date": ["2026-03-03", "2026-03-04"], "userid": ["zhang", "wang"],
+                                                  "active": [True, True], "minutes": [50, 30], "source": ["api"] * 2}),
+                     source="more")
+    assert (result.inserted, result.updated) == (1, 1)  # zhang on 03-03 corrected, wang new
+    assert wh.con.execute("SELECT member_key FROM member_keys WHERE userid = 'wang'").fetchall() == [(3,)]
+    assert wh.count("member_days") == 4
+    wh.close()
+    again = Warehouse(path)  # already migrated: opens as it is
+    assert again.con.execute(rows).fetchall()[-1][1:] == ("wang", True, 30, "api")
+    again.close()

@@ -20,7 +20,9 @@ from wecom_eval.errors import WecomEvalError
 COMMANDS = ("demo", "fake_server", "fetch", "init", "ingest", "run", "notify", "check")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``command`` (the subcommand named on the command line) only that
+    subcommand's module is imported, so that a command starts without loading the others."""
     parser = argparse.ArgumentParser(
         prog="wecom-eval",
         description="Evaluation workbook for a WeCom (企业微信) rollout.",
@@ -30,12 +32,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
-        importlib.import_module(f"wecom_eval.commands.{name}").register(sub)
+        if command is None or name == command.replace("-", "_"):
+            importlib.import_module(f"wecom_eval.commands.{name}").register(sub)
     return parser
 
 
+def _command_named(argv: Sequence[str]) -> str | None:
+    """The subcommand in ``argv`` when it is a known one (else None: build the full parser)."""
+    rest = list(argv)
+    while rest and rest[0].startswith("-"):
+        option = rest.pop(0)
+        if option == "--home" and rest:
+            rest.pop(0)
+    if rest and rest[0].replace("-", "_") in COMMANDS and not {"-h", "--help"} & set(argv[:len(argv) - len(rest)]):
+        return rest[0]
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_command_named(argv))
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,

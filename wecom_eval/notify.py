@@ -50,7 +50,7 @@ from wecom_eval.reporting import text
 from wecom_eval.reporting.collect import TARGET_IDS
 from wecom_eval.reporting.safe_text import chart_label, robot_markdown
 from wecom_eval.reporting.tables import format_interval, format_kpi_value
-from wecom_eval.wecom.client import MARKDOWN_MAX_BYTES, WecomClient
+from wecom_eval.wecom.client import FILE_MAX_BYTES, FILE_MIN_BYTES, MARKDOWN_MAX_BYTES, WecomClient
 from wecom_eval.wecom.credentials import DEFAULT_BASE, ENV_BASE, Credentials
 from wecom_eval.wecom.errors import WecomApiError
 from wecom_eval.wecom.redact import install_log_redaction, redact, register_secret
@@ -62,6 +62,7 @@ ENV_REPORTS_URL = "WECOM_EVAL_REPORTS_URL"
 WEBHOOK_KEY_INVALID = 93000  # reference §10.1: bad or removed robot key
 IMAGE_MAX_BYTES = 2 * 1024 * 1024  # reference §10.1: image ≤ 2 MB before base64, JPG or PNG
 DEFAULT_MAX_ALERTS = 5  # alerts listed in the summary, most urgent first
+ATTACHMENTS = ("tables.xlsx", "deck.pptx")  # the run's files a group gets with files=True (the deck: quarterly)
 NOTE_MAX_CHARS = 60  # a target's note is cut to this many characters
 MIN_LINE_BYTES = 60  # fit_markdown shortens no line below this before it drops lines
 VERDICT_FONT: dict[str, str] = {"met": "info", "missed": "warning", "not_yet_shown": "comment",
@@ -495,21 +496,31 @@ async def send_image(client: WecomClient, key: str, image: bytes) -> dict[str, A
     return await client.webhook_post(key, image_body(image))
 
 
+async def send_file(client: WecomClient, key: str, path: Path, *, filename: str) -> dict[str, Any]:
+    """Upload a file to the robot and post it as a file message (the media id is the robot's own)."""
+    media_id = await client.webhook_upload(key, filename=filename, content=path.read_bytes())
+    return await client.webhook_post(key, {"msgtype": "file", "file": {"media_id": media_id}})
+
+
 # ---- messages and sending ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Message:
     """One ``webhook/send`` message: its type, the exact JSON body, and its size in bytes.
 
-    ``size`` is the markdown's UTF-8 bytes, or the image's bytes before base64.
+    ``size`` is the markdown's UTF-8 bytes, the image's bytes before base64, or the file's
+    bytes. A ``file`` message carries the ``path`` it uploads first (``webhook/upload_media``)
+    and the ``filename`` the group sees; its body gets the ``media_id`` when it is sent.
     """
 
-    msgtype: Literal["markdown", "image"]
+    msgtype: Literal["markdown", "image", "file"]
     body: dict[str, Any]
     size: int
+    path: Path | None = None
+    filename: str | None = None
 
     @property
     def limit(self) -> int:
-        return MARKDOWN_MAX_BYTES if self.msgtype == "markdown" else IMAGE_MAX_BYTES
+        return {"markdown": MARKDOWN_MAX_BYTES, "image": IMAGE_MAX_BYTES}.get(self.msgtype, FILE_MAX_BYTES)
 
     @property
     def content(self) -> str | None:
@@ -520,6 +531,8 @@ class Message:
         """One line: type, size against the limit (and md5 for an image)."""
         if self.msgtype == "markdown":
             return f"markdown, {self.size:,} of {self.limit:,} bytes"
+        if self.msgtype == "file":
+            return f"file {self.filename}, {self.size:,} of {self.limit:,} bytes"
         image = self.body["image"]
         return (f"image (scorecard PNG), {self.size:,} of {self.limit:,} bytes, md5 {image['md5']}, "
                 f"base64 {len(image['base64']):,} characters (not shown)")
@@ -559,9 +572,29 @@ class NotifyResult:
         return "\n".join(out)
 
 
+def file_message(path: Path, *, report: str, as_of: str) -> Message:
+    """A file message for one of a run's files, checked against the robot's size limits.
+
+    Raises :class:`InputError` (exit 2, nothing sent) for a file WeCom would refuse.
+    """
+    size = path.stat().st_size
+    if not FILE_MIN_BYTES <= size <= FILE_MAX_BYTES:
+        raise InputError(str(path), [Problem("size", f"{size:,} bytes",
+                                             f"more than 5 bytes and at most {FILE_MAX_BYTES:,} (20 MB)",
+                                             "A group robot cannot send this file: leave out --files and share "
+                                             "the report's link instead.")])
+    return Message("file", {"msgtype": "file", "file": {"media_id": None}}, size, path=path,
+                   filename=f"{report}-{as_of}-{path.name}")
+
+
 def build_messages(run_dir: str | os.PathLike[str], *, image: bool = False, language: str | None = None,
-                   link_base: str | None = None, max_alerts: int | None = DEFAULT_MAX_ALERTS) -> NotifyResult:
-    """The messages for one run, checked and fitted, without sending anything (a dry run's result)."""
+                   link_base: str | None = None, max_alerts: int | None = DEFAULT_MAX_ALERTS,
+                   files: bool = False) -> NotifyResult:
+    """The messages for one run, checked and fitted, without sending anything (a dry run's result).
+
+    The summary comes first, then the scorecard image (``image``), then the run's
+    ``tables.xlsx`` and, where there is one, ``deck.pptx`` as file messages (``files``).
+    """
     run = read_run(run_dir)
     full = _compose(run, language=language, link_base=link_base, max_alerts=max_alerts)
     lang = language or run.kpis["language"]
@@ -583,6 +616,9 @@ def build_messages(run_dir: str | os.PathLike[str], *, image: bool = False, lang
             warnings.append(f"no scorecard image: {exc}")
         else:
             messages.append(Message("image", image_body(png), len(png)))
+    if files:
+        messages.extend(file_message(run.folder / name, report=run.report, as_of=run.as_of)
+                        for name in ATTACHMENTS if (run.folder / name).is_file())
     return NotifyResult(run.folder, run.report, run.as_of, tuple(messages), dry_run=True, alerts=alerts,
                         alerts_listed=listed, warnings=tuple(warnings))
 
@@ -622,13 +658,13 @@ async def notify_runs_async(run_dirs: Iterable[str | os.PathLike[str]], *, key: 
                             client: WecomClient | None = None, image: bool = False, dry_run: bool = False,
                             language: str | None = None, link_base: str | None = None,
                             max_alerts: int | None = DEFAULT_MAX_ALERTS,
-                            base_url: str | None = None) -> list[NotifyResult]:
+                            base_url: str | None = None, files: bool = False) -> list[NotifyResult]:
     """:func:`notify_runs` for code already inside an event loop."""
     install_log_redaction(["wecom_eval.notify"])
     if key:
         register_secret(key)
-    built = [build_messages(d, image=image, language=language, link_base=link_base, max_alerts=max_alerts)
-             for d in run_dirs]  # every run is read and checked before anything is sent
+    built = [build_messages(d, image=image, language=language, link_base=link_base, max_alerts=max_alerts,
+                            files=files) for d in run_dirs]  # every run is read and checked before anything is sent
     for result in built:
         for warning in result.warnings:
             log.warning("%s %s: %s", result.report, result.as_of, warning)
@@ -647,6 +683,8 @@ async def notify_runs_async(run_dirs: Iterable[str | os.PathLike[str]], *, key: 
                 for message in result.messages:
                     if message.msgtype == "markdown":
                         await client.webhook_send(key, markdown=message.content)
+                    elif message.msgtype == "file" and message.path is not None:
+                        await send_file(client, key, message.path, filename=message.filename or message.path.name)
                     else:
                         await send_image(client, key, base64.b64decode(message.body["image"]["base64"]))
                     posted += 1
@@ -666,7 +704,7 @@ async def notify_runs_async(run_dirs: Iterable[str | os.PathLike[str]], *, key: 
 def notify_runs(run_dirs: Iterable[str | os.PathLike[str]], *, key: str | None, client: WecomClient | None = None,
                 image: bool = False, dry_run: bool = False, language: str | None = None,
                 link_base: str | None = None, max_alerts: int | None = DEFAULT_MAX_ALERTS,
-                base_url: str | None = None) -> list[NotifyResult]:
+                base_url: str | None = None, files: bool = False) -> list[NotifyResult]:
     """Post the summaries of several runs to one group robot, in order, within its 20 a minute.
 
     Every run folder is read and checked first, so a bad one stops the batch before any
@@ -685,6 +723,9 @@ def notify_runs(run_dirs: Iterable[str | os.PathLike[str]], *, key: str | None, 
         one for ``base_url`` (default ``$WECOM_API_BASE``, else WeCom).
     image
         Also post the scorecard as an image (skipped, with a warning, when it cannot be drawn).
+    files
+        Also send the run's ``tables.xlsx`` (and the quarterly ``deck.pptx``) as file messages,
+        after the summary: each is uploaded (``webhook/upload_media``) and then posted.
     dry_run
         Compose and check, send nothing, need no key.
     language, link_base, max_alerts
@@ -700,7 +741,7 @@ def notify_runs(run_dirs: Iterable[str | os.PathLike[str]], *, key: str | None, 
     """
     return asyncio.run(notify_runs_async(run_dirs, key=key, client=client, image=image, dry_run=dry_run,
                                          language=language, link_base=link_base, max_alerts=max_alerts,
-                                         base_url=base_url))
+                                         base_url=base_url, files=files))
 
 
 def notify_run(run_dir: str | os.PathLike[str], *, key: str | None, client: WecomClient | None = None,
@@ -722,6 +763,7 @@ __all__ = [
     "Run",
     "build_messages",
     "cut_utf8",
+    "file_message",
     "fit_markdown",
     "image_body",
     "notify_run",
@@ -730,6 +772,7 @@ __all__ = [
     "read_run",
     "report_location",
     "scorecard_png",
+    "send_file",
     "send_image",
     "summary_markdown",
     "webhook_key_from_env",

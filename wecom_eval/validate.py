@@ -147,7 +147,7 @@ def _quote(value: object) -> str:
 
 
 def check_staged(con: duckdb.DuckDBPyConnection, table: Table, stage: str, *, source: str,
-                 target_has_rows: Callable[[str], bool]) -> int:
+                 target_has_rows: Callable[[str], bool], colliding: int | None = None) -> int:
     """Check rows staged in ``stage`` (the table's columns plus ``_row``) against the rules.
 
     ``target_has_rows(name)`` says whether a referenced table holds rows; a reference to an
@@ -155,7 +155,8 @@ def check_staged(con: duckdb.DuckDBPyConnection, table: Table, stage: str, *, so
 
     Returns the number of keys that occur more than once (all of them exact duplicates,
     since conflicting ones are refused), so that the caller can skip de-duplication when
-    there are none.
+    there are none. ``colliding``, when the caller knows it more cheaply, is the number of
+    rows whose key an earlier row already has (0: no duplicate keys).
 
     Notes
     -----
@@ -210,7 +211,8 @@ def check_staged(con: duckdb.DuckDBPyConnection, table: Table, stage: str, *, so
     key = ", ".join(table.key)
     dupkeys = f"{stage}_dupkeys"
     # No two rows share a key hash (the usual case, one cheap pass): no key is duplicated.
-    colliding = int(con.execute(f"SELECT count(*) - count(DISTINCT hash({key})) FROM {stage}").fetchall()[0][0])
+    if colliding is None:
+        colliding = int(con.execute(f"SELECT count(*) - count(DISTINCT hash({key})) FROM {stage}").fetchall()[0][0])
     n_dup = 0
     if colliding:
         con.execute(

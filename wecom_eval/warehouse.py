@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -27,6 +27,12 @@ from wecom_eval.validate import DEFAULT_TZ, ROW, check_staged, coerce_frame
 
 MEMORY_ENV = "WECOM_EVAL_DUCKDB_MEMORY"  # e.g. "1GB"; DuckDB spills to disk beyond it
 THREADS_ENV = "WECOM_EVAL_DUCKDB_THREADS"
+# member_days is stored with integer member keys: the fold over tens of millions of
+# member-days joins on integers instead of text. ``member_days`` itself is a view with the
+# canonical columns; loads go through :meth:`Warehouse.load` as for every table.
+MEMBER_DAYS_STORE = "member_activity"
+MEMBER_KEYS = "member_keys"  # userid <-> member_key (1, 2, 3, … in order of first load)
+CHANGED_DAYS = "_member_days_changed"  # days whose member-day rows changed since the rollups were refreshed
 
 DEFAULT_MEMORY_SHARE = 4  # DuckDB may use a quarter of the machine's memory …
 DEFAULT_MEMORY_MAX = 1 << 30  # … but at most 1 GiB by default (beyond it, it spills to disk)
@@ -101,21 +107,34 @@ class Warehouse:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.con = duckdb.connect(str(self.path), read_only=read_only, config=duckdb_config(self.path.parent))
         self.con.execute(f"SET TimeZone = '{tz}'")
+        # no progress bar on a terminal during a long fold or migration (in Jupyter without
+        # ipywidgets DuckDB refuses the setting, and draws no bar anyway)
+        with suppress(duckdb.Error):
+            self.con.execute("SET enable_progress_bar = false")
         if not read_only:
             self._create()
+        elif _old_member_days(self.con):
+            _member_days_views(self.con, temporary=True)  # read an unmigrated file as it is
 
     # ---- schema --------------------------------------------------------------------
     def _create(self) -> None:
         existing = {r[0] for r in self.con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+        old = _old_member_days(self.con)
         for name in LOAD_ORDER:
-            self.con.execute(TABLES[name].ddl())
+            if name != "member_days":  # stored as member_activity (below)
+                self.con.execute(TABLES[name].ddl())
         if "members" in existing:
             self._migrate()
         self.con.execute(
             "CREATE TABLE IF NOT EXISTS _loads (loaded_at TIMESTAMPTZ DEFAULT now(), table_name VARCHAR,"
             " source VARCHAR, received BIGINT, inserted BIGINT, updated BIGINT, unchanged BIGINT)"
         )
+        self.con.execute(f"CREATE TABLE IF NOT EXISTS {CHANGED_DAYS} (date DATE)")
+        if old:
+            migrate_member_days(self.con)
+        else:
+            _member_days_views(self.con, temporary=False)
 
     def _migrate(self) -> None:
         """Bring a warehouse written by an earlier version up to the schema (columns added since).
@@ -161,7 +180,8 @@ class Warehouse:
 
     def count(self, name: str) -> int:
         table(name)
-        return int(self.con.execute(f"SELECT count(*) FROM {name}").fetchone()[0])  # type: ignore[index]
+        stored = MEMBER_DAYS_STORE if name == "member_days" else name  # the view would join every row
+        return int(self.con.execute(f"SELECT count(*) FROM {stored}").fetchone()[0])  # type: ignore[index]
 
     def counts(self) -> dict[str, int]:
         return {name: self.count(name) for name in LOAD_ORDER}
@@ -228,12 +248,19 @@ class Warehouse:
         def make_stage() -> None:
             self.con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} ({cols}, {ROW} BIGINT)")
 
+        keyed = t.name == "member_days"
+        target = MEMBER_DAYS_STORE if keyed else t.name
+        # the rows of a direct stage in load order, with the canonical columns
+        direct_rows = (f"SELECT {names.replace('userid', 'k.userid')}, a.rowid - (SELECT min(rowid) FROM {target}) + 1 "
+                       f"AS {ROW} FROM {target} a JOIN {MEMBER_KEYS} k ON k.member_key = a.member_key" if keyed else
+                       f"SELECT {names}, rowid - (SELECT min(rowid) FROM {t.name}) + 1 AS {ROW} FROM {t.name}")
+        keys = _MemberKeys(self.con) if keyed and direct else None
+
         def leave_direct() -> None:
             make_stage()
             if offset:
-                self.con.execute(f"INSERT INTO {stage} SELECT {names}, rowid - (SELECT min(rowid) FROM {t.name}) + 1 "
-                                 f"FROM {t.name} ORDER BY rowid")
-                self.con.execute(f"DELETE FROM {t.name}")
+                self.con.execute(f"INSERT INTO {stage} SELECT * FROM ({direct_rows}) ORDER BY {ROW}")
+                self.con.execute(f"DELETE FROM {target}")
 
         if not direct:
             make_stage()
@@ -265,14 +292,18 @@ class Warehouse:
             # A relation, not register(): a registered object stays alive until the transaction ends.
             rel = self.con.from_arrow(data) if isinstance(data, pa.Table) else self.con.from_df(data)
             if direct:
-                rel.select(select).insert_into(t.name)
+                if keys is not None:
+                    del rel
+                    rel = self.con.from_arrow(keys.encode(data))
+                    rel.select(select.replace("CAST(userid AS VARCHAR)", "member_key")).insert_into(target)
+                else:
+                    rel.select(select).insert_into(t.name)
             else:
                 rel.select(f"{stage_select}, {ROW}").insert_into(stage)
             del rel
             say(f"{t.name}: staged {offset:,} rows")
         if direct:
-            self.con.execute(f"CREATE OR REPLACE TEMP VIEW {stage} AS SELECT {names}, "
-                             f"rowid - (SELECT min(rowid) FROM {t.name}) + 1 AS {ROW} FROM {t.name}")
+            self.con.execute(f"CREATE OR REPLACE TEMP VIEW {stage} AS {direct_rows}")
         return stage, direct
 
     def _has_rows(self, name: str) -> bool:
@@ -280,18 +311,26 @@ class Warehouse:
 
     def _load_one(self, t: Table, rows: Rows, source: str, say: Progress) -> LoadResult:
         stage, direct = self._stage(t, rows, source, say, direct=not self._has_rows(t.name))
-        duplicated_keys = check_staged(self.con, t, stage, source=source, target_has_rows=self._has_rows)
+        keyed = t.name == "member_days"
+        if keyed and direct:
+            duplicated_keys = self._check_keyed(t, stage, source)
+        else:
+            duplicated_keys = check_staged(self.con, t, stage, source=source, target_has_rows=self._has_rows)
+        target = MEMBER_DAYS_STORE if keyed else t.name
         cols = ", ".join(t.column_names)
+        key_cols = [("member_key" if k == "userid" else k) for k in t.key] if keyed else list(t.key)
         if direct:
             # The rows are already in the (previously empty) table; exact duplicates collapse to
             # the first occurrence (conflicting ones were refused above).
             self.con.execute(f"DROP VIEW {stage}")
             if duplicated_keys:
-                key = ", ".join(t.key)
+                key = ", ".join(key_cols)
                 self.con.execute(
-                    f"DELETE FROM {t.name} WHERE rowid IN (SELECT rowid FROM (SELECT rowid, row_number() OVER "
-                    f"(PARTITION BY {key} ORDER BY rowid) AS n FROM {t.name}) WHERE n > 1)")
-            received = self.con.execute(f"SELECT count(*) FROM {t.name}").fetchall()[0][0]
+                    f"DELETE FROM {target} WHERE rowid IN (SELECT rowid FROM (SELECT rowid, row_number() OVER "
+                    f"(PARTITION BY {key} ORDER BY rowid) AS n FROM {target}) WHERE n > 1)")
+            received = self.con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0]
+            if keyed:
+                self.con.execute(f"INSERT INTO {CHANGED_DAYS} SELECT DISTINCT date FROM {target}")
             result = LoadResult(t.name, source, int(received), int(received), 0, 0)
             say(str(result))
             return result
@@ -300,29 +339,81 @@ class Warehouse:
             self.con.execute(f"CREATE OR REPLACE TEMP TABLE {stage}_u AS SELECT DISTINCT {cols} FROM {stage}")
             self.con.execute(f"DROP TABLE {stage}")
             stage = f"{stage}_u"
+        if keyed:
+            # new userids get the next keys; then the stage speaks in keys like the stored table
+            self.con.execute(
+                f"INSERT INTO {MEMBER_KEYS} SELECT (SELECT COALESCE(max(member_key), 0) FROM {MEMBER_KEYS}) "
+                f"+ row_number() OVER (ORDER BY userid), userid FROM (SELECT DISTINCT userid FROM {stage} s "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {MEMBER_KEYS} k WHERE k.userid = s.userid))")
+            store_cols = cols.replace("userid", "member_key")
+            keyed_cols = cols.replace("userid", "k.member_key")
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {stage}_k AS SELECT {keyed_cols} "
+                             f"FROM {stage} s JOIN {MEMBER_KEYS} k ON k.userid = s.userid")
+            self.con.execute(f"DROP TABLE {stage}")
+            stage, cols = f"{stage}_k", store_cols
+            self.con.execute(f"INSERT INTO {CHANGED_DAYS} SELECT DISTINCT date FROM {stage}")
         received = self.con.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]  # type: ignore[index]
-        key_match = " AND ".join(f"s.{k} = t.{k}" for k in t.key)
+        key_match = " AND ".join(f"s.{k} = t.{k}" for k in key_cols)
+        if keyed:
+            # member days are stored in date order: a literal range of the stage's days lets
+            # DuckDB skip the blocks of every other day when it looks for rows to replace
+            lo, hi = self.con.execute(f"SELECT min(date), max(date) FROM {stage}").fetchone()  # type: ignore[misc]
+            if lo is not None:
+                key_match += f" AND t.date BETWEEN DATE '{lo.isoformat()}' AND DATE '{hi.isoformat()}'"
         kept = [c.name for c in t.columns if c.keep]
-        if kept and self._has_rows(t.name):  # a null from this load keeps what is stored (filled in after loads)
-            stage_key = " AND ".join(f"{stage}.{k} = t.{k}" for k in t.key)
+        if kept and self._has_rows(target):  # a null from this load keeps what is stored (filled in after loads)
+            stage_key = " AND ".join(f"{stage}.{k} = t.{k}" for k in key_cols)
             for c in kept:
-                self.con.execute(f"UPDATE {stage} SET {c} = t.{c} FROM {t.name} t WHERE {stage_key} "
+                self.con.execute(f"UPDATE {stage} SET {c} = t.{c} FROM {target} t WHERE {stage_key} "
                                  f"AND {stage}.{c} IS NULL AND t.{c} IS NOT NULL")
-        if self._has_rows(t.name):
-            same = " AND ".join(f"s.{c} IS NOT DISTINCT FROM t.{c}" for c in t.column_names if c not in t.key)
+        if self._has_rows(target):
+            same = " AND ".join(f"s.{c} IS NOT DISTINCT FROM t.{c}" for c in cols.split(", ") if c not in key_cols)
             matched, unchanged = self.con.execute(
                 f"SELECT count(*), count(*) FILTER (WHERE {same or 'TRUE'}) FROM {stage} s "
-                f"JOIN {t.name} t ON {key_match}").fetchone()  # type: ignore[misc]
+                f"JOIN {target} t ON {key_match}").fetchone()  # type: ignore[misc]
             if matched:
-                self.con.execute(f"DELETE FROM {t.name} t USING {stage} s WHERE {key_match}")
+                self.con.execute(f"DELETE FROM {target} t USING {stage} s WHERE {key_match}")
         else:
             matched = unchanged = 0
-        self.con.execute(f"INSERT INTO {t.name} SELECT {cols} FROM {stage}")
+        self.con.execute(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {stage}")
         self.con.execute(f"DROP TABLE {stage}")
         result = LoadResult(t.name, source, int(received), int(received - matched),
                             int(matched - unchanged), int(unchanged))
         say(str(result))
         return result
+
+    def _check_keyed(self, t: Table, stage: str, source: str) -> int:
+        """:func:`check_staged` for member days appended straight to the stored table.
+
+        The checks run on the member keys, without joining tens of millions of rows back to
+        their userids: the keys stand one-to-one for the userids (so duplicate keys are the
+        same), and a key is known to ``members`` when its userid is. Only when a check fails
+        do they run again on the userids, for messages that name them.
+        """
+        keys_stage, members_by_key = f"{stage}_keys", "_members_by_key"
+        cols = ", ".join("member_key AS userid" if c == "userid" else c for c in t.column_names)
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {keys_stage} AS SELECT {cols}, rowid - "
+                         f"(SELECT min(rowid) FROM {MEMBER_DAYS_STORE}) + 1 AS {ROW} FROM {MEMBER_DAYS_STORE}")
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {members_by_key} AS SELECT k.member_key FROM {MEMBER_KEYS} k "
+                         "WHERE EXISTS (SELECT 1 FROM members m WHERE m.userid = k.userid)")
+        by_key = replace(t, references=tuple(replace(r, target=members_by_key, target_columns=("member_key",))
+                                             for r in t.references))
+        # duplicate (date, member_key) pairs: per day, rows beyond the distinct keys (a bitmap of
+        # the keys, not a hash table of tens of millions of pairs)
+        top = self.con.execute(f"SELECT COALESCE(max(member_key), 1) FROM {MEMBER_KEYS}").fetchall()[0][0]
+        colliding = self.con.execute(f"SELECT COALESCE(sum(n) - sum(bit_count(b)), 0) FROM (SELECT count(*) AS n, "
+                                     f"bitstring_agg(member_key, 1, {int(top)}) AS b FROM {MEMBER_DAYS_STORE} "
+                                     "GROUP BY date)").fetchall()[0][0]
+        try:
+            return check_staged(self.con, by_key, keys_stage, source=source, colliding=int(colliding),
+                                target_has_rows=lambda name: (
+                                    self._has_rows("members") if name == members_by_key else self._has_rows(name)))
+        except InputError:
+            check_staged(self.con, t, stage, source=source, target_has_rows=self._has_rows)
+            raise
+        finally:
+            self.con.execute(f"DROP VIEW IF EXISTS {keys_stage}")
+            self.con.execute(f"DROP VIEW IF EXISTS {members_by_key}")
 
     def load_log(self) -> pd.DataFrame:
         return self.query("SELECT * FROM _loads ORDER BY loaded_at")
@@ -341,6 +432,84 @@ def _within_ranges(t: Table, chunk: pa.Table) -> bool:
         if (c.min is not None and low.as_py() < c.min) or (c.max is not None and high.as_py() > c.max):
             return False
     return True
+
+
+# ---- member_days with integer keys ------------------------------------------------------------
+
+def _store_ddl(name: str) -> str:
+    """member_days' columns with ``member_key INTEGER`` in place of the userid."""
+    cols = ", ".join(f"{'member_key INTEGER' if c.name == 'userid' else c.name + ' ' + c.sql_type}"
+                     f"{'' if c.nullable else ' NOT NULL'}" for c in TABLES["member_days"].columns)
+    return f"CREATE TABLE IF NOT EXISTS {name} ({cols})"
+
+
+def _old_member_days(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the file holds member_days as a plain table (the layout before integer keys)."""
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' "
+                            "AND table_name = 'member_days' AND table_type = 'BASE TABLE'").fetchall()[0][0])
+
+
+def _member_days_views(con: duckdb.DuckDBPyConnection, *, temporary: bool) -> None:
+    """The stored table, the key dictionary and the canonical view (or, for a read-only file
+    in the old layout, temporary views with the new names over the old table)."""
+    if temporary:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {MEMBER_KEYS} AS SELECT CAST(row_number() OVER (ORDER BY userid) "
+                    "AS INTEGER) AS member_key, userid FROM (SELECT DISTINCT userid FROM main.member_days)")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {MEMBER_DAYS_STORE} AS SELECT d.date, k.member_key, d.active, "
+                    f"d.minutes, d.source FROM main.member_days d JOIN {MEMBER_KEYS} k ON k.userid = d.userid")
+        return
+    con.execute(f"CREATE TABLE IF NOT EXISTS {MEMBER_KEYS} (member_key INTEGER NOT NULL, userid VARCHAR NOT NULL)")
+    con.execute(_store_ddl(MEMBER_DAYS_STORE))
+    con.execute(f"CREATE VIEW IF NOT EXISTS member_days AS SELECT a.date, k.userid, a.active, a.minutes, a.source "
+                f"FROM {MEMBER_DAYS_STORE} a JOIN {MEMBER_KEYS} k ON k.member_key = a.member_key")
+
+
+def migrate_member_days(con: duckdb.DuckDBPyConnection) -> None:
+    """Move a member_days table of the old layout (text userids) to integer member keys, in one
+    transaction: the same rows, read through the ``member_days`` view."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"CREATE TABLE {MEMBER_KEYS} AS SELECT CAST(row_number() OVER (ORDER BY userid) AS INTEGER) "
+                    "AS member_key, userid FROM (SELECT DISTINCT userid FROM member_days)")
+        con.execute(_store_ddl(MEMBER_DAYS_STORE))
+        con.execute(f"INSERT INTO {MEMBER_DAYS_STORE} SELECT d.date, k.member_key, d.active, d.minutes, d.source "
+                    f"FROM member_days d JOIN {MEMBER_KEYS} k ON k.userid = d.userid")
+        con.execute(f"INSERT INTO {CHANGED_DAYS} SELECT DISTINCT date FROM {MEMBER_DAYS_STORE}")
+        con.execute("DROP TABLE member_days")
+        _member_days_views(con, temporary=False)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+class _MemberKeys:
+    """The userid -> member_key dictionary during one load (new userids are added as met)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.known = con.sql(f"SELECT userid FROM {MEMBER_KEYS} ORDER BY member_key").to_arrow_table()["userid"]
+        self.known = self.known.combine_chunks().cast(pa.string())
+
+    def encode(self, chunk: pa.Table) -> pa.Table:
+        """``chunk`` with its userid column replaced by member_key (key = position in the dictionary + 1)."""
+        import pyarrow.compute as pc
+
+        userids = chunk.column("userid").combine_chunks()
+        if pa.types.is_dictionary(userids.type):
+            userids = userids.dictionary_decode()
+        userids = userids.cast(pa.string())
+        index = pc.index_in(userids, value_set=self.known)
+        if index.null_count:
+            new = pc.unique(userids.filter(pc.is_null(index)))
+            first = len(self.known) + 1
+            self.con.from_arrow(pa.table({
+                "member_key": pa.array(np.arange(first, first + len(new), dtype=np.int32)),
+                "userid": new})).insert_into(MEMBER_KEYS)
+            self.known = pa.concat_arrays([self.known, new])
+            index = pc.index_in(userids, value_set=self.known)
+        keys = pc.add(index.cast(pa.int32()), pa.scalar(1, pa.int32()))
+        return chunk.set_column(chunk.column_names.index("userid"), "member_key", keys)
 
 
 @contextmanager

@@ -31,9 +31,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--employees", type=int, default=_DEFAULTS.employees,
                    help=f"employees on the roster (default {_DEFAULTS.employees:,})")
     p.add_argument("--seed", type=int, default=_DEFAULTS.seed, help=f"random seed (default {_DEFAULTS.seed})")
-    p.add_argument("--weeks-baseline", type=int, default=_DEFAULTS.baseline_weeks,
+    # the same size options as `wecom-eval fake-server` (the --weeks-… spellings are kept)
+    p.add_argument("--baseline-weeks", "--weeks-baseline", dest="weeks_baseline", type=int,
+                   default=_DEFAULTS.baseline_weeks,
                    help=f"weeks of data before the rollout starts (default {_DEFAULTS.baseline_weeks})")
-    p.add_argument("--weeks-rollout", type=int, default=_DEFAULTS.rollout_weeks,
+    p.add_argument("--rollout-weeks", "--weeks-rollout", dest="weeks_rollout", type=int,
+                   default=_DEFAULTS.rollout_weeks,
                    help=f"weeks of data from the rollout's start (default {_DEFAULTS.rollout_weeks})")
     p.add_argument("--plan", help="the rollout plan (default: params/rollout.yaml under the home)")
     p.add_argument("--no-reports", action="store_true", help="build and load only; run no report")
@@ -42,8 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def config_from_args(args: argparse.Namespace) -> DemoConfig:
     """The :class:`DemoConfig` the options ask for; bad values raise :class:`InputError`."""
-    options = {"employees": "--employees", "seed": "--seed", "baseline_weeks": "--weeks-baseline",
-               "rollout_weeks": "--weeks-rollout"}
+    options = {"employees": "--employees", "seed": "--seed", "baseline_weeks": "--baseline-weeks",
+               "rollout_weeks": "--rollout-weeks"}
     values = {"employees": args.employees, "seed": args.seed, "baseline_weeks": args.weeks_baseline,
               "rollout_weeks": args.weeks_rollout}
     try:

@@ -3,8 +3,9 @@
 One markdown message (at most 4096 bytes; a longer summary lists fewer alerts and says how
 many it left out) with the five targets, their verdicts, the top alerts and where the full
 report lives (``$WECOM_EVAL_REPORTS_URL`` + the report's path when set, else its path);
-with ``--image`` also the scorecard as a PNG. At most 20 messages a minute per robot: more
-wait their turn.
+with ``--image`` also the scorecard as a PNG; with ``--files`` also the run's ``tables.xlsx``
+(and the quarterly ``deck.pptx``) as file messages after the summary (uploaded to the robot
+first; at most 20 MB each). At most 20 messages a minute per robot: more wait their turn.
 
 The robot's key comes only from the environment: ``WECOM_WEBHOOK_KEY`` (the key, or the
 whole webhook URL). ``WECOM_API_BASE`` points elsewhere than WeCom (the fake server).
@@ -33,6 +34,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--dry-run", dest="dry_run", action="store_true",
                    help="print exactly what would be sent; send nothing (no key needed)")
     p.add_argument("--image", action="store_true", help="also post the scorecard as an image")
+    p.add_argument("--files", action="store_true",
+                   help="also send the run's tables.xlsx (and the quarterly deck.pptx) as file messages")
     p.add_argument("--language", choices=("zh", "en"), help="summary language (default: the report's)")
     p.set_defaults(func=run)
 
@@ -57,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
             "In the group: 群设置 → 消息推送 (群机器人) → the robot → copy its webhook URL; put the URL or its "
             f"key= value in {ENV_KEY} (an environment file of mode 0600, never a command-line argument). "
             "Or use --dry-run to see the message without sending it.")])
-    results = notify_runs(run_dirs, key=key, image=args.image, dry_run=args.dry_run, language=args.language)
+    results = notify_runs(run_dirs, key=key, image=args.image, dry_run=args.dry_run, language=args.language,
+                          files=args.files)
     for result in results:
         for warning in result.warnings:
             print(f"warning: {result.report} {result.as_of}: {warning}", file=sys.stderr)

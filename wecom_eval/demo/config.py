@@ -42,6 +42,9 @@ class DemoConfig(BaseModel):
     early_adopter_share: float = Field(default=0.04, ge=0, le=1,
                                        description="non-pilot members who register before their go-live")
     disabled_share: float = Field(default=0.003, ge=0, le=0.1)
+    registration_pace: float = Field(default=1.0, gt=0, le=10,
+                                     description="multiplies every department's registration delay after go-live "
+                                                 "(2 = twice as slow; varied by the forecast calibration)")
 
     # ---- feature events ----------------------------------------------------------
     feature_grain: Literal["auto", "day", "week"] = Field(

@@ -264,6 +264,8 @@ def build_org(config: DemoConfig, plan: RolloutPlan, rng: np.random.Generator) -
     d_n = len(dept_ids)
     mu = np.where(dept_pilot, 2.0 + rng.gamma(2.0, 0.75, size=d_n), 3.0 + rng.gamma(2.0, 2.5, size=d_n))
     scale = 1.5 + rng.gamma(2.0, 0.75, size=d_n)
+    if config.registration_pace != 1.0:  # the default leaves the random stream and the data unchanged
+        mu, scale = mu * config.registration_pace, scale * config.registration_pace
     g = dept_go_live[mem_dept]
     joined_late = mem_hire > g
     avail = np.maximum(g, np.maximum(mem_hire, 0))

@@ -14,7 +14,11 @@ endpoints as ``qyapi.weixin.qq.com``, with the real validation:
   (see :mod:`~wecom_eval.fakeserver.routes`);
 * ``webhook/send?key=…``: 93000 for an unknown key, 40058 over the byte limits, 45009 over
   20 messages a minute; accepted messages are kept (:attr:`FakeWecom.webhook_messages`,
-  or ``GET /_fake/webhook/messages``).
+  or ``GET /_fake/webhook/messages``); a ``file`` message needs a ``media_id`` the same robot
+  uploaded (40007 otherwise) and is kept with the file's name, size and SHA-256;
+* ``webhook/upload_media?key=…&type=file``: multipart with the file in the field ``media``;
+  44001 for a missing or empty file (5 bytes or fewer, checked before the key), 40006 over
+  20 MB, 93000 for an unknown key, 40004 for a type other than file or voice.
 
 Faults are injected by :class:`~wecom_eval.fakeserver.faults.Faults`. ``GET /_fake/stats``
 returns the counters. Use it as a context manager::
@@ -26,6 +30,9 @@ returns the counters. Use it as a context manager::
 from __future__ import annotations
 
 import contextlib
+import email.parser
+import email.policy
+import hashlib
 import json
 import logging
 import secrets as secrets_module
@@ -50,6 +57,7 @@ log = logging.getLogger("wecom_eval.fakeserver")
 
 TOKEN_TTL = 7200  # reference §3: expires_in, normally 7200
 MARKDOWN_MAX_BYTES = 4096
+FILE_MIN_BYTES, FILE_MAX_BYTES = 6, 20 * 1024 * 1024  # reference §10.2: more than 5 bytes, at most 20 MB
 TEXT_MAX_BYTES = 2048
 WEBHOOK_TYPES = ("text", "markdown", "markdown_v2", "image", "news", "file", "voice", "template_card")
 CONTACT_DETAILS = ("department/list", "user/list")  # refused to contact-sync from a new IP (48009)
@@ -57,6 +65,7 @@ _MESSAGES = {
     -1: "system busy", 41001: "access_token missing", 41002: "corpid missing", 41004: "corpsecret missing",
     40001: "invalid credential, access_token is invalid or not latest", 40013: "invalid corpid",
     40014: "invalid access_token", 42001: "access_token expired", 45009: "api freq out of limit",
+    44001: "empty media data", 40006: "invalid meida size", 40004: "invalid media type", 40007: "invalid media_id",
     48002: "api forbidden", 48009: "api forbidden: contact sync assistant may not read contact details from a new ip",
     60020: "not allow to access from your ip", 93000: "invalid webhook url", 40008: "invalid message type",
 }
@@ -141,6 +150,7 @@ class FakeWecom:
         self.outcomes: Counter[str] = Counter()
         self.issued_tokens: list[str] = []
         self._webhook_messages: list[dict[str, Any]] = []
+        self._media: dict[str, dict[str, Any]] = {}  # media_id → the uploaded file and its robot
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -222,7 +232,8 @@ class FakeWecom:
         return 42001 if stable_int(self.faults.seed, value) % 2 else 40014
 
     # ---- one request ------------------------------------------------------------------------------
-    def dispatch(self, method: str, path: str, query_string: str, raw: bytes, ip: str) -> Reply:
+    def dispatch(self, method: str, path: str, query_string: str, raw: bytes, ip: str,
+                 content_type: str = "") -> Reply:
         """Answer one HTTP request (called by the handler threads)."""
         if path.startswith("/_fake/"):
             return self._admin(path)
@@ -232,7 +243,7 @@ class FakeWecom:
         query = {k: v[-1] for k, v in parse_qs(query_string, keep_blank_values=True).items()}
         body: dict[str, Any] = {}
         bad_json = False
-        if raw.strip():
+        if raw.strip() and not content_type.startswith("multipart/"):
             try:
                 parsed = json.loads(raw)
                 body = parsed if isinstance(parsed, dict) else {}
@@ -240,7 +251,7 @@ class FakeWecom:
             except ValueError:
                 bad_json = True
         route = ROUTES.get(name)
-        if route is None and name not in ("gettoken", "webhook/send"):
+        if route is None and name not in ("gettoken", "webhook/send", "webhook/upload_media"):
             return Reply(404, b"<html>404 Not Found</html>", "text/html")
         with self._lock:
             self.requests[name] += 1
@@ -260,6 +271,8 @@ class FakeWecom:
         try:
             if name == "gettoken":
                 payload = self._gettoken(query, ip)
+            elif name == "webhook/upload_media":
+                payload = self._upload(query, content_type, raw)
             elif name == "webhook/send" or route is None:
                 payload = self._webhook(query, body)
             else:
@@ -275,7 +288,7 @@ class FakeWecom:
         return self._json({"errcode": 0, "errmsg": "ok", **payload}, delay)
 
     def _draw_fault(self, name: str, query: dict[str, str], body: dict[str, Any]) -> tuple[str | None, bool]:
-        if not (self.faults.failing or self.faults.slow) or (name == "webhook/send" and not self.fault_webhook):
+        if not (self.faults.failing or self.faults.slow) or (name.startswith("webhook/") and not self.fault_webhook):
             return None, False
         key = "|".join((name, json.dumps({k: v for k, v in query.items() if k != "access_token"}, sort_keys=True),
                         json.dumps(body, sort_keys=True, ensure_ascii=False)))
@@ -368,11 +381,37 @@ class FakeWecom:
             if len(content.encode("utf-8")) > limit:
                 raise ApiError(40058, f"{msgtype}.content exceed max length {limit}. Invalid input invalid "
                                "Request Parameter")
+        file = None
+        if msgtype == "file":
+            media_id = (body.get("file") or {}).get("media_id") if isinstance(body.get("file"), dict) else None
+            with self._lock:
+                file = self._media.get(str(media_id))
+            if file is None or file["key_index"] != self.webhook_keys.index(key):
+                raise ApiError(40007, _MESSAGES[40007])  # unknown, or uploaded by another robot
         with self._lock:
             self._rate_limit("webhook/send", key)
             self._webhook_messages.append({"key_index": self.webhook_keys.index(key), "msgtype": msgtype,
-                                           "content": content, "body": body, "received_at": time.time()})
+                                           "content": content, "body": body, "received_at": time.time(),
+                                           **({"file": file} if file else {})})
         return {}
+
+    def _upload(self, query: dict[str, str], content_type: str, raw: bytes) -> dict[str, Any]:
+        filename, data = _multipart_file(content_type, raw, "media")
+        if data is None or len(data) < FILE_MIN_BYTES:  # the file is checked before the key
+            raise ApiError(44001, _MESSAGES[44001])
+        if len(data) > FILE_MAX_BYTES:
+            raise ApiError(40006, _MESSAGES[40006])
+        key = query.get("key", "")
+        if key not in self.webhook_keys:
+            raise ApiError(93000, _MESSAGES[93000])
+        kind = query.get("type", "")
+        if kind not in ("file", "voice"):
+            raise ApiError(40004, _MESSAGES[40004])
+        with self._lock:
+            media_id = "3" + secrets_module.token_urlsafe(30)
+            self._media[media_id] = {"key_index": self.webhook_keys.index(key), "filename": filename,
+                                     "size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "type": kind}
+        return {"type": kind, "media_id": media_id, "created_at": str(int(time.time()))}
 
     def _admin(self, path: str) -> Reply:
         if path == "/_fake/webhook/messages":
@@ -398,6 +437,19 @@ class FakeWecom:
                      delay=delay)
 
 
+def _multipart_file(content_type: str, raw: bytes, field: str) -> tuple[str | None, bytes | None]:
+    """The file name and bytes of one field of a multipart/form-data body (None, None when absent)."""
+    if not content_type.startswith("multipart/form-data"):
+        return None, None
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw)
+    for part in message.iter_parts():
+        if part.get_param("name", header="content-disposition") == field:
+            payload = part.get_payload(decode=True)
+            return part.get_filename(), payload if isinstance(payload, bytes) else None
+    return None, None
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a keep-alive connection never holds up shutdown
     request_queue_size = 128  # a client opening many connections at once is not refused
@@ -417,7 +469,8 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length > 0 else b""
         parts = urlsplit(self.path)
         fake = self.server.fake  # type: ignore[attr-defined]  # set on _Server
-        reply = fake.dispatch(method, parts.path, parts.query, raw, self.client_address[0])
+        reply = fake.dispatch(method, parts.path, parts.query, raw, self.client_address[0],
+                              self.headers.get("Content-Type") or "")
         if reply.delay > 0:
             time.sleep(reply.delay)
         if reply.drop:  # close without an answer: the client sees a dropped connection

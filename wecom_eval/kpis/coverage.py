@@ -25,6 +25,7 @@ import pandas as pd
 
 from wecom_eval.kpis._base import Context, Source, has_rows, one, run
 from wecom_eval.plan import RolloutPlan
+from wecom_eval.warehouse import MEMBER_DAYS_STORE
 from wecom_eval.workcal import WorkCalendar
 
 NO_MEMBERS = "not measured: no member source (WeCom members with their activation)"
@@ -93,17 +94,18 @@ def source_coverage(source: Source, plan: RolloutPlan, *, end: dt.date,
     rows = []
     for name in sources or SOURCES:
         table, day, where = SOURCES[name]
+        stored = MEMBER_DAYS_STORE if table == "member_days" else table  # the same rows without the view's join
         cond = f"{day} <= $end" + (f" AND {where}" if where else "")
         if day:
-            first, last, n = one(ctx.con, f"SELECT MIN({day}), MAX({day}), COUNT(*) FROM {table} "
+            first, last, n = one(ctx.con, f"SELECT MIN({day}), MAX({day}), COUNT(*) FROM {stored} "
                                           f"WHERE {cond.replace('$end', '?')}", [end])
         else:  # a headcount, not dated events
-            first, last, n = None, None, one(ctx.con, f"SELECT COUNT(*) FROM {table}")[0]
+            first, last, n = None, None, one(ctx.con, f"SELECT COUNT(*) FROM {stored}")[0]
         missing: list[dt.date] | None = None
         if name in DAILY:
             missing = []
             if n and first is not None and last is not None:
-                days = run(ctx.con, f"SELECT DISTINCT {day} AS day FROM {table} WHERE {cond}", {"end": end})
+                days = run(ctx.con, f"SELECT DISTINCT {day} AS day FROM {stored} WHERE {cond}", {"end": end})
                 have = set(days["day"])
                 missing = [d for d in ctx.cal.working_days(first, last) if d not in have]
         stamp = loaded.get(table)

@@ -194,24 +194,30 @@ LEFT JOIN act a ON a.userid = n.userid
 
 # ---- activity --------------------------------------------------------------------------------
 
-# The registered members whose span overlaps $start..$end, with an integer key: the one
-# join on the (text) userid below is the expensive step, everything after it works on integers.
+# The registered members whose span overlaps $start..$end, with their integer member key
+# (member-days are stored with it: every join below on the tens of millions of member-days is
+# on integers). A member with no member-day yet has no key and no activity.
 SPANS = f"""
-SELECT s.userid, s.department_id, s.reg_from, s.reg_to, ROW_NUMBER() OVER (ORDER BY s.userid) AS member_key
+SELECT s.userid, s.department_id, s.reg_from, s.reg_to, k.member_key
 FROM ({MEMBER_SPANS}) s
+LEFT JOIN member_keys k ON k.userid = s.userid
 WHERE s.reg_from <= $end AND COALESCE(s.reg_to, {FAR_FUTURE}) >= $start
 """
 
 # One row per department and calendar day of $start..$end (reads the relation `spans`):
 # registered members, members with a member-day row, active, engaged, and members whose
-# minutes are measured. The join on the (text) userid is the costly step: one pass.
+# minutes are measured. ``spans`` may hold members outside $start..$end (an incremental
+# refresh of some days reads the spans of all of them): only overlapping ones are counted.
 DEPARTMENT_DAYS = f"""
-WITH changes AS (
+WITH overlapping AS (
+  SELECT * FROM spans WHERE reg_from <= $end AND COALESCE(reg_to, {FAR_FUTURE}) >= $start
+),
+changes AS (
   SELECT department_id, CASE WHEN reg_from < $start THEN $start ELSE reg_from END AS date, 1 AS delta
-  FROM spans
+  FROM overlapping
   UNION ALL
   SELECT department_id, CAST(reg_to + INTERVAL '1' DAY AS DATE) AS date, -1 AS delta
-  FROM spans WHERE reg_to < $end
+  FROM overlapping WHERE reg_to < $end
 ),
 change_days AS (
   SELECT department_id, date, SUM(delta) AS delta FROM changes GROUP BY department_id, date
@@ -235,8 +241,8 @@ by_source AS (
          SUM(CASE WHEN md.active AND md.minutes >= $min_minutes THEN 1 ELSE 0 END) AS engaged,
          COUNT(md.minutes) AS minutes_known,
          SUM(CASE WHEN NOT md.active AND md.minutes IS NULL THEN 1 ELSE 0 END) AS inactive_unknown
-  FROM member_days md
-  JOIN spans s ON s.userid = md.userid
+  FROM member_activity md
+  JOIN spans s ON s.member_key = md.member_key
   WHERE md.date BETWEEN $start AND $end
     AND md.date >= s.reg_from AND md.date <= COALESCE(s.reg_to, {FAR_FUTURE})
   GROUP BY s.department_id, md.date, md.source
@@ -265,16 +271,32 @@ LEFT JOIN activity a ON a.department_id = r.department_id AND a.date = r.date
 """
 
 # Distinct members active on at least one day of each week (any day, working or not), among
-# members registered that day; weeks clipped to $start..$end (reads `spans`; the integer
-# member_key keeps the distinct count cheap).
+# members registered that day; weeks clipped to $start..$end (reads `spans`). Rather than
+# group tens of millions of member-days by member and week, each member's active weeks are
+# folded into 64-bit words (bit i of word w: week 64·w + i of the range), one group per
+# member and 64 weeks, and the words are unfolded against the weeks. (BIT_OR and the shifts
+# are in DuckDB, Spark SQL and Trino under these or close names: see docs/scaling.md.)
 DEPARTMENT_WEEKS = f"""
-SELECT s.department_id, c.week_start, CAST(COUNT(DISTINCT s.member_key) AS BIGINT) AS active_users
-FROM member_days md
-JOIN spans s ON s.userid = md.userid
-JOIN kpi_calendar c ON c.date = md.date
-WHERE md.active AND md.date BETWEEN $start AND $end
-  AND md.date >= s.reg_from AND md.date <= COALESCE(s.reg_to, {FAR_FUTURE})
-GROUP BY s.department_id, c.week_start
+WITH weeks AS (
+  SELECT week_start, week - (SELECT MIN(week) FROM kpi_calendar WHERE date BETWEEN $start AND $end) AS idx
+  FROM kpi_calendar WHERE date BETWEEN $start AND $end GROUP BY week_start, week
+),
+words AS (
+  SELECT s.department_id, md.member_key, w.idx // 64 AS word,
+         BIT_OR(CAST(1 AS UBIGINT) << CAST(w.idx % 64 AS INTEGER)) AS bits
+  FROM member_activity md
+  JOIN spans s ON s.member_key = md.member_key
+  JOIN kpi_calendar c ON c.date = md.date
+  JOIN weeks w ON w.week_start = c.week_start
+  WHERE md.active AND md.date BETWEEN $start AND $end
+    AND md.date >= s.reg_from AND md.date <= COALESCE(s.reg_to, {FAR_FUTURE})
+  GROUP BY s.department_id, md.member_key, w.idx // 64
+)
+SELECT b.department_id, w.week_start, CAST(COUNT(*) AS BIGINT) AS active_users
+FROM words b
+JOIN weeks w ON w.idx // 64 = b.word
+WHERE (b.bits >> CAST(w.idx % 64 AS INTEGER)) & CAST(1 AS UBIGINT) = CAST(1 AS UBIGINT)
+GROUP BY b.department_id, w.week_start
 """
 
 # Members registered on at least one day of each (clipped) week, by department.

@@ -205,9 +205,9 @@ class Report:
     def data_window(self) -> tuple[dt.date | None, dt.date | None]:
         """The first and the last day of activity data this report can use (none after ``last_day``)."""
         row: Any = self.warehouse.query(
-            "SELECT least((SELECT min(date) FROM member_days), (SELECT min(started_at)::DATE FROM process_records),"
+            "SELECT least((SELECT min(date) FROM member_activity), (SELECT min(started_at)::DATE FROM process_records),"
             " (SELECT min(ts)::DATE FROM feature_events)) AS first,"
-            " greatest((SELECT max(date) FROM member_days WHERE date <= $last),"
+            " greatest((SELECT max(date) FROM member_activity WHERE date <= $last),"
             " (SELECT max(started_at)::DATE FROM process_records WHERE started_at::DATE <= $last),"
             " (SELECT max(ts)::DATE FROM feature_events WHERE ts::DATE <= $last)) AS last",
             {"last": self.last_day}).iloc[0]
@@ -315,9 +315,10 @@ class Report:
         png = png_bytes(fig)
         width = int(fig.get_figwidth() * 96)
         plt.close(fig)
-        _display_png(png, width=width)
         axes_title = next((fig.axes[0].get_title(loc=loc) for loc in ("left", "center", "right")
                            if fig.axes and fig.axes[0].get_title(loc=loc)), "")
+        # The alt text states the chart's message (figures put it in the figure's label), else its title.
+        _display_png(png, width=width, alt=fig.get_label() or title or axes_title)
         record = {"name": name, "title": title or axes_title,
                   "file": f"figures/{name}.png", "deck": deck, "note": note}
         self._replace(self._collected.figures, record)
@@ -416,6 +417,19 @@ class Report:
             if level else ""
         self.show_table(pd.DataFrame(rows), "targets", title=title or text.t("deck_scorecard", self.language),
                         people=None, labels={"interval": text.t("interval", self.language, p=p).strip()}, note=note)
+
+    def record_forecasts(self, found: dict[str, dict[str, Any]]) -> None:
+        """Attach each target's forecast to its ``kpis.json`` entry (call after :meth:`show_targets`).
+
+        ``found`` is ``{target_id: {"forecast": {...} or None, "reason": str or None}}`` as
+        :func:`wecom_eval.kpis.forecast.target_forecasts` gives it.
+        """
+        for target_id, item in found.items():
+            if target_id not in self._collected.targets:
+                raise ValueError(f"no target {target_id!r} recorded yet; call show_targets first")
+            self._collected.targets[target_id]["forecast"] = jsonable(item["forecast"])
+            self._collected.targets[target_id]["forecast_note"] = item["reason"]
+        self._save()
 
     def record_alerts(self, frame: pd.DataFrame) -> None:
         """Record alerts (``kind``, ``subject``, ``message``, optionally ``since`` and ``gap``)."""
@@ -524,10 +538,16 @@ def _display_note(markdown: str, *, small: bool = False) -> None:
     display(HTML(notes_html(markdown, small=small)))
 
 
-def _display_png(png: bytes, *, width: int) -> None:
-    from IPython.display import Image, display
+def _display_png(png: bytes, *, width: int, alt: str = "") -> None:
+    """The PNG as an ``<img>`` with its alt text (nbconvert gives a bare image output a
+    placeholder "No description has been provided")."""
+    import base64
+    import html
 
-    display(Image(data=png, format="png", width=width))
+    from IPython.display import HTML, display
+
+    data = base64.b64encode(png).decode("ascii")
+    display(HTML(f'<img src="data:image/png;base64,{data}" width="{width}" alt="{html.escape(alt, quote=True)}">'))
 
 
 def open_report(report: str, **values: Any) -> Report:

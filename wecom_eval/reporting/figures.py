@@ -32,6 +32,7 @@ from matplotlib import font_manager
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
+from wecom_eval.reporting import tables
 from wecom_eval.reporting.safe_text import chart_label
 
 # CJK families in order of preference (simplified Chinese first).
@@ -49,8 +50,7 @@ INSTALL_HINT = ("Install a CJK font, e.g. `apt-get install fonts-wqy-microhei` (
 
 PALETTE: tuple[str, ...] = ("#1f5fa8", "#e0742b", "#2f9e6e", "#c23b4a", "#7b5ea7",
                             "#8c6d46", "#d16ba5", "#6f7b86", "#b3a22f", "#2aa3b8")
-VERDICT_COLOURS: dict[str, str] = {"met": "#2e7d32", "not_yet_shown": "#f2a900",
-                                   "missed": "#c62828", "not_measured": "#9e9e9e"}
+VERDICT_COLOURS = tables.VERDICT_COLOURS  # the tables', the deck's and the charts' one palette
 TARGET_COLOUR = "#c62828"
 # Likert 1..5: two reds, a neutral grey, two blues (colour-blind safe diverging).
 LIKERT_COLOURS: tuple[str, ...] = ("#b2182b", "#ef8a62", "#d9d9d9", "#67a9cf", "#2166ac")
@@ -156,6 +156,52 @@ def png_bytes(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
+def _value_text(value: float, percent: bool) -> str:
+    return f"{value:.1%}" if percent else f"{value:.2f}"
+
+
+def trend_message(data: pd.DataFrame, *, x: str, y: str, hue: str | None, target: pd.DataFrame | None,
+                  target_x: str | None, target_y: str, title: str, percent: bool, language: str,
+                  label: str | None = None, target_label: str = "目标", xlabel: str = "") -> str:
+    """What a trend chart says, for its alt text: each line's latest value against the target path.
+
+    Whole-number ``x`` reads as rollout weeks; any other ``x`` (an effect size) is named by ``xlabel``.
+
+    >>> d = pd.DataFrame({"week": [1, 2], "rate": [0.4, 0.973]})
+    >>> trend_message(d, x="week", y="rate", hue=None, target=pd.DataFrame({"week": [2], "target": [1.0]}),
+    ...               target_x=None, target_y="target", title="注册率", percent=True, language="zh", label="注册率")
+    '注册率：注册率第2周97.3%，低于目标（100.0%）。'
+    """
+    parts = []
+    groups = [(label or "", data)] if hue is None else list(data.groupby(hue, sort=False))
+    path = target.sort_values(target_x or x) if target is not None and len(target) else None
+    for name, part in groups:
+        part = part.dropna(subset=[y]).sort_values(x)
+        if not len(part):
+            continue
+        last_x, last_y = part[x].iloc[-1], float(part[y].iloc[-1])
+        whole = float(last_x).is_integer()
+        goal = None
+        if path is not None:
+            at = path.loc[path[target_x or x] <= last_x]
+            goal = float(at[target_y].iloc[-1]) if len(at) else None
+        value = _value_text(last_y, percent)
+        if language == "zh":
+            text_ = f"{name}第{int(last_x)}周{value}" if whole else f"{name}在{xlabel} {last_x:.2g} 时为{value}"
+            if goal is not None:
+                text_ += f"，{'低于' if last_y < goal else '达到'}{target_label}（{_value_text(goal, percent)}）"
+        else:
+            text_ = f"{name} in week {int(last_x)}: {value}" if whole else f"{name} at {xlabel} {last_x:.2g}: {value}"
+            if goal is not None:
+                text_ += f", {'below' if last_y < goal else 'at or above'} the {target_label.lower()} " \
+                         f"({_value_text(goal, percent)})"
+        parts.append(text_)
+    sep = "；" if language == "zh" else "; "
+    end = "。" if language == "zh" else "."
+    head = f"{title}：" if language == "zh" else f"{title}: "
+    return head + sep.join(parts) + end if parts else title
+
+
 def _percent_axis(ax: Any, axis: str = "y") -> None:
     fmt = PercentFormatter(xmax=1.0, decimals=0)
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
@@ -174,7 +220,10 @@ def _empty(fig: Figure, ax: Any, title: str, message: str) -> Figure:
 def trend_chart(data: pd.DataFrame, *, x: str, y: str, low: str | None = None, high: str | None = None,
                 hue: str | None = None, target: pd.DataFrame | None = None, target_x: str | None = None,
                 target_y: str = "target", title: str = "", xlabel: str = "", ylabel: str = "",
-                target_label: str = "target", percent: bool = True, empty_text: str = "no data") -> Figure:
+                target_label: str = "target", percent: bool = True, label: str | None = None,
+                forecast: dict[str, float] | None = None, forecast_label: str = "forecast",
+                language: str = "zh", end_labels: bool = False, caption: str = "",
+                empty_text: str = "no data") -> Figure:
     """A KPI over time: a line per group, its interval as a band, the target path dashed.
 
     Copes with any number of points: none (``empty_text`` in place of the axes), one (an
@@ -190,17 +239,32 @@ def trend_chart(data: pd.DataFrame, *, x: str, y: str, low: str | None = None, h
         The target path: ``target_x`` (default ``x``) and ``target_y`` columns.
     percent
         Format the y axis as percentages (values are shares in [0, 1]).
+    label
+        Legend label of the line when there is no ``hue`` (every line has a legend entry).
+    forecast
+        A projection drawn from ``(x0, y0)`` to ``(x1, y1)`` (dotted, in the line's colour) with
+        its prediction interval ``low``–``high`` at ``x1`` as a fan and an error bar.
+    end_labels
+        Name each ``hue`` line at its last point (branches), as well as in the legend.
+    caption
+        A line of text under the chart (e.g. which groups are not drawn and why).
+    language
+        Language of the alt text (:func:`trend_message`), kept as the figure's label
+        (``fig.get_label()``) for ``report.show_figure``.
     """
     fig, ax = new_figure()
     data = data.dropna(subset=[y]) if len(data) else data
     if data.empty:  # nothing measured yet: say so, no empty axes to misread as 0
         return _empty(fig, ax, title, empty_text)
     groups = [(None, data)] if hue is None else list(data.groupby(hue, sort=False))
+    ends: list[tuple[float, float, str, Any]] = []
     colours = sns.color_palette(list(PALETTE), n_colors=max(len(groups), 1))
     for (name, part), colour in zip(groups, colours, strict=True):
         part = part.sort_values(x)
         ax.plot(part[x], part[y], marker="o", markersize=4, color=colour,
-                label=None if name is None else chart_label(name), linewidth=2)
+                label=(None if name is None else chart_label(name)) if hue else label, linewidth=2)
+        if end_labels and hue is not None and len(part):
+            ends.append((float(part[x].iloc[-1]), float(part[y].iloc[-1]), chart_label(str(name)), colour))
         if low is not None and high is not None:
             if len(part) == 1:  # a band needs two points: one week gets an error bar
                 ax.errorbar(part[x], part[y], yerr=[part[y] - part[low].astype(float),
@@ -218,10 +282,20 @@ def trend_chart(data: pd.DataFrame, *, x: str, y: str, low: str | None = None, h
         if len(path) == 1 and whole:  # a line needs two points: one week's target is a short level dash
             px, py = np.array([px[0] - 0.35, px[0] + 0.35]), np.array([py[0], py[0]])
         ax.plot(px, py, linestyle="--", color=TARGET_COLOUR, linewidth=1.6, label=target_label)
+    if forecast is not None:
+        colour = colours[0]
+        ax.plot([forecast["x0"], forecast["x1"]], [forecast["y0"], forecast["y1"]], linestyle=":", color=colour,
+                linewidth=2, marker="D", markevery=[1], markersize=5, label=forecast_label)
+        ax.fill_between([forecast["x0"], forecast["x1"]], [forecast["y0"], forecast["low"]],
+                        [forecast["y0"], forecast["high"]], color=colour, alpha=0.12, linewidth=0)
+        ax.errorbar([forecast["x1"]], [forecast["y1"]], yerr=[[forecast["y1"] - forecast["low"]],
+                                                             [forecast["high"] - forecast["y1"]]],
+                    color=colour, capsize=4, linewidth=1.2)
     if whole and xs is not None:  # rollout weeks: whole-number ticks, and room around one or two weeks
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        if xs.max() - xs.min() < 3:
-            ax.set_xlim(xs.min() - 0.6, xs.max() + 0.6)
+        right = max(float(xs.max()), forecast["x1"] if forecast is not None else float(xs.max()))
+        if right - xs.min() < 3:
+            ax.set_xlim(xs.min() - 0.6, right + 0.6)
     if percent:
         _percent_axis(ax)
         top = np.nanmax([1.0, np.nanmax(data[high]) if high else 0.0])
@@ -229,20 +303,49 @@ def trend_chart(data: pd.DataFrame, *, x: str, y: str, low: str | None = None, h
     ax.set_title(chart_label(title, max_chars=TITLE_CHARS))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    if hue is not None or target is not None:
+    if hue is not None or target is not None or label is not None or forecast is not None:
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    if ends:
+        _label_line_ends(ax, ends)
+    if caption:
+        fig.text(0.01, 0.0, caption, ha="left", va="top", fontsize=9, color="#555555", wrap=True)
     fig.tight_layout()
+    fig.set_label(trend_message(data, x=x, y=y, hue=hue, target=target, target_x=target_x, target_y=target_y,
+                                title=title, percent=percent, language=language, label=label,
+                                target_label=target_label, xlabel=xlabel))
     return fig
+
+
+def _label_line_ends(ax: Any, ends: list[tuple[float, float, str, Any]]) -> None:
+    """Name each line just right of its last point, nudging names apart so that none overlaps."""
+    lo_y, hi_y = ax.get_ylim()
+    gap = 0.05 * (hi_y - lo_y)
+    ordered = sorted(ends, key=lambda e: e[1])
+    placed: list[float] = []
+    for _x, y_end, _name, _colour in ordered:
+        placed.append(max(y_end, placed[-1] + gap) if placed else y_end)
+    excess = placed[-1] - (hi_y - gap / 2) if placed else 0.0
+    if excess > 0:  # pushed above the axes: move the stack down, keeping the gaps
+        placed = [y - excess for y in placed]
+    for (x_end, y_end, name, colour), y_text in zip(ordered, placed, strict=True):
+        ax.annotate(name, (x_end, y_end), xytext=(x_end, y_text), textcoords="data", color=colour, fontsize=9,
+                    va="center", ha="left", annotation_clip=False)
+    lo_x, hi_x = ax.get_xlim()
+    ax.set_xlim(lo_x, hi_x + 0.14 * (hi_x - lo_x))  # room for the names at the line ends
+    for text_ in ax.texts[-len(ends):]:
+        text_.set_x(text_.get_position()[0] + 0.015 * (hi_x - lo_x))
 
 
 def estimate_chart(data: pd.DataFrame, *, label: str, estimate: str, low: str, high: str,
                    target: float | None = None, verdict: str | None = None, title: str = "",
                    xlabel: str = "", target_label: str = "target", percent: bool = True,
+                   language: str = "zh", verdict_labels: dict[str, str] | None = None,
                    empty_text: str = "no data") -> Figure:
     """Estimates with their intervals, one row per ``label``, and a target line (``empty_text`` without any).
 
     With ``verdict`` (a column of met / not_yet_shown / missed / not_measured) each dot is
-    coloured by its verdict.
+    coloured by its verdict (:data:`VERDICT_COLOURS`, the same colours as the tables and the
+    deck), and ``verdict_labels`` names those colours in the legend.
     """
     rows = data.dropna(subset=[estimate]).reset_index(drop=True)
     height = max(2.2, 0.38 * len(rows) + 1.2)
@@ -260,13 +363,26 @@ def estimate_chart(data: pd.DataFrame, *, label: str, estimate: str, low: str, h
     ax.set_yticks(ys, [chart_label(v) for v in rows[label]])
     if target is not None:
         ax.axvline(target, linestyle="--", color=TARGET_COLOUR, linewidth=1.5, label=target_label)
-        ax.legend(loc="lower right")
+    if verdict and verdict_labels:
+        for key in dict.fromkeys(str(v) for v in rows[verdict]):
+            ax.scatter([], [], color=VERDICT_COLOURS.get(key, PALETTE[0]), s=45, label=verdict_labels.get(key, key))
+    if target is not None or (verdict and verdict_labels):
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))  # beside the plot: it never covers a point
     if percent:
         _percent_axis(ax, "x")
     ax.set_title(chart_label(title, max_chars=TITLE_CHARS))
     ax.set_xlabel(xlabel)
     ax.grid(axis="y", visible=False)
     fig.tight_layout()
+    if len(rows):
+        lowest = int(np.argmin(est))
+        name, value = str(rows[label].iloc[lowest]), _value_text(float(est[lowest]), percent)
+        goal = "" if target is None else _value_text(float(target), percent)
+        if language == "zh":
+            message = f"{title}：最低为{name} {value}" + (f"，目标{goal}" if goal else "") + "。"
+        else:
+            message = f"{title}: lowest {name} at {value}" + (f", target {goal}" if goal else "") + "."
+        fig.set_label(message)
     return fig
 
 

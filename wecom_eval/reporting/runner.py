@@ -114,6 +114,13 @@ class Job:
     minutes: int = 30
     window_days: int = 28
     extra_env: dict[str, str] = field(default_factory=dict)
+    timezone: str = "Asia/Shanghai"  # the plan's: every time a run writes is in it
+
+    def now(self) -> dt.datetime:
+        """Now, in the plan's time zone."""
+        from zoneinfo import ZoneInfo
+
+        return dt.datetime.now(ZoneInfo(self.timezone))
     plan: dict[str, str] = field(default_factory=dict)  # the plan file in force and its sha256
 
 
@@ -153,7 +160,7 @@ def _job(report: str, params: ReportParams, *, home: Home, notebooks: Path, cell
                plan=plan_file,
                cell_timeout=float(cell_timeout), salt_env=plan.privacy.salt_env,
                minutes=plan.targets.daily_active.min_daily_minutes,
-               window_days=plan.targets.feature_penetration.window_days)
+               window_days=plan.targets.feature_penetration.window_days, timezone=plan.timezone)
 
 
 def _check_timeout(cell_timeout: float) -> None:
@@ -437,7 +444,7 @@ def execute(job: Job) -> RunResult:
     staging.mkdir(parents=True)
     executed = staging / f"{job.report}.ipynb"
     os.environ.update({RUN_DIR_ENV: str(staging), HOME_ENV: str(home.root), **job.extra_env})
-    started = dt.datetime.now().astimezone()
+    started = job.now()
     clock = time.perf_counter()
     error: str | None = None
     outputs: list[str] = []
@@ -461,7 +468,7 @@ def execute(job: Job) -> RunResult:
     shutil.rmtree(staging / COLLECTED, ignore_errors=True)
     if error is None:
         (staging / KERNEL_LOG).unlink(missing_ok=True)
-    finished = dt.datetime.now().astimezone()
+    finished = job.now()
     status = "failed" if error else "succeeded"
     manifest.write(manifest.build(
         report=job.report, as_of=as_of, params=job.params, status=status, started=started, finished=finished,
@@ -524,7 +531,7 @@ def publish(run_dir: Path, job: Job) -> list[str]:
     meta = collect.read_meta(run_dir)
     language = meta["language"]
     export.export_html(run_dir / f"{job.report}.ipynb", meta, run_dir / "report.html",
-                       minutes=job.minutes, window_days=job.window_days)
+                       minutes=job.minutes, window_days=job.window_days, generated=job.now())
     sheets = [tables.SheetTable(t["name"], t["title"],
                                 tables.present(collect.read_table(run_dir, t), language, formats=t["formats"],
                                                labels=t["labels"]), t.get("note", ""))
@@ -536,7 +543,7 @@ def publish(run_dir: Path, job: Job) -> list[str]:
     if meta["params"].get("deck"):
         from wecom_eval.reporting import deck
 
-        deck.write_deck(run_dir, meta, run_dir / "deck.pptx")
+        deck.write_deck(run_dir, meta, run_dir / "deck.pptx", minutes=job.minutes, window_days=job.window_days)
         outputs.append("deck.pptx")
     return outputs + ["manifest.json", f"{job.report}.ipynb"]
 

@@ -162,8 +162,10 @@ def five_targets(warehouse: Warehouse, plan: RolloutPlan, *, last_day: dt.date, 
 
 
 def for_report(report: Any, **options: Any) -> pd.DataFrame:
-    """:func:`five_targets` for an open report (its warehouse, plan, last day and draws)."""
-    return five_targets(report.warehouse, report.plan, last_day=report.last_day, n_boot=report.params.n_boot,
+    """:func:`five_targets` for an open report, as of the end of the report's own period (a
+    monthly review's month, a weekly report's week), so that its scorecard and its alerts
+    describe the same days."""
+    return five_targets(report.warehouse, report.plan, last_day=report.period.end, n_boot=report.params.n_boot,
                         seed=report.params.seed, language=report.language, **options)
 
 

@@ -40,7 +40,18 @@ EXCEL_FORMATS: dict[str, str] = {
 }
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 VERDICT_CODES: tuple[str, ...] = ("met", "not_yet_shown", "missed", "not_measured")
-VERDICT_CSS = {"met": "#2e7d32", "not_yet_shown": "#b07d00", "missed": "#c62828", "not_measured": "#777777"}
+# One colour per verdict for every output: table cells (HTML and xlsx), charts and the deck's lights.
+VERDICT_COLOURS: dict[str, str] = {"met": "#2e7d32", "not_yet_shown": "#f2a900", "missed": "#c62828",
+                                   "not_measured": "#9e9e9e"}
+VERDICT_TEXT = {"not_yet_shown": "#1a1a1a"}  # dark text on amber; white on the others
+
+
+def verdict_css(code: str | None) -> str:
+    """The CSS of a verdict cell: a badge in the verdict's colour (nothing for a non-verdict)."""
+    if code not in VERDICT_COLOURS:
+        return ""
+    return (f"background-color: {VERDICT_COLOURS[code]}; color: {VERDICT_TEXT.get(code, '#ffffff')}; "
+            "font-weight: 600;")
 
 
 def format_kpi_value(value: float | None, unit: str, *, signed: bool = False) -> str:
@@ -159,8 +170,7 @@ def styled(presented: Presented, *, caption: str | None = None) -> Styler:
     styler = styler.set_table_styles([{"selector": "th", "props": "text-align: left;"}])
     if presented.verdict_column is not None and presented.verdicts:
         codes = presented.verdicts
-        styler = styler.map(lambda v: f"color: {VERDICT_CSS.get(codes.get(v, ''), 'inherit')}; font-weight: 600;",
-                            subset=[presented.verdict_column])
+        styler = styler.map(lambda v: verdict_css(codes.get(v)), subset=[presented.verdict_column])
     styler = styler.format_index(safe_text.html, axis="columns")
     styler = styler.set_table_attributes('class="wecom-table"')
     if caption:
@@ -181,6 +191,13 @@ def sheet_names(names: Sequence[str]) -> list[str]:
             k += 1
         out.append(candidate)
     return out
+
+
+def sheet_label(name: str, title: str, language: str) -> str:
+    """A table's sheet name in the report's language: its ``sheets`` entry, else its title.
+    (:func:`sheet_names` then makes the names valid and unique.)"""
+    found = text.lookup("sheets", name, language)
+    return found if found != name else (title or name)
 
 
 def _excel_value(value: Any) -> Any:
@@ -222,10 +239,11 @@ def write_workbook(path: str | Path, tables: Sequence[SheetTable], *, language: 
                    heading: str = "") -> Path:
     """Write ``tables`` to ``path`` (``tables.xlsx``): a contents sheet, then one sheet each.
 
-    Each table's sheet has its title in row 1, its note (or nothing) in row 2, the headings
-    in row 3 and the rows below. Numbers stay numbers (with a number format); text is a typed
-    string made inert by :func:`.safe_text.xlsx` (quote-prefixed when it starts like a
-    formula); hidden (suppressed) cells are shown as ``—``.
+    Sheets are named in the report's language (:func:`sheet_label`). Each table's sheet has
+    its title in row 1, its note (or nothing) in row 2, the headings in row 3 and the rows
+    below. Numbers stay numbers (with a number format); text is a typed string made inert by
+    :func:`.safe_text.xlsx` (quote-prefixed when it starts like a formula); hidden
+    (suppressed) cells are shown as ``—``.
     """
     path = Path(path)
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
@@ -244,9 +262,11 @@ def write_workbook(path: str | Path, tables: Sequence[SheetTable], *, language: 
             return content
 
         hidden_fmt = wb.add_format({"align": "center", "font_color": "#888888"})
+        verdict_fmts = {code: wb.add_format({"bg_color": colour, "font_color": VERDICT_TEXT.get(code, "#ffffff"),
+                                             "bold": True}) for code, colour in VERDICT_COLOURS.items()}
         num_fmts = {k: wb.add_format({"num_format": v}) for k, v in EXCEL_FORMATS.items()}
         dt_fmt = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
-        names = sheet_names([t.name for t in tables])
+        names = sheet_names([sheet_label(t.name, t.title, language) for t in tables])
         contents = wb.add_worksheet(sheet_names([text.t("tables_sheet_contents", language)])[0])
         write_text(contents, 0, 0, heading, "title")
         write_text(contents, 2, 0, text.t("table_name", language), "bold")
@@ -281,6 +301,9 @@ def write_workbook(path: str | Path, tables: Sequence[SheetTable], *, language: 
                         ws.write_datetime(i, j, value, dt_fmt if (value.hour or value.minute) else num_fmts["date"])
                     elif isinstance(value, dt.date):
                         ws.write_datetime(i, j, dt.datetime.combine(value, dt.time()), num_fmts["date"])
+                    elif column == table.presented.verdict_column and table.presented.verdicts \
+                            and table.presented.verdicts.get(value) in verdict_fmts:
+                        ws.write_string(i, j, value, verdict_fmts[table.presented.verdicts[value]])
                     else:
                         value = write_text(ws, i, j, value)
                     widths[j] = max(widths[j], min(_width(value if value is not None else SUPPRESSED), 60))
@@ -293,12 +316,15 @@ def write_workbook(path: str | Path, tables: Sequence[SheetTable], *, language: 
 
 
 __all__ = [
+    "VERDICT_COLOURS",
     "format_interval",
     "format_kpi_value",
     "Presented",
     "SheetTable",
     "present",
+    "sheet_label",
     "sheet_names",
     "styled",
+    "verdict_css",
     "write_workbook",
 ]

@@ -118,17 +118,26 @@ def _path_at(report: Report, kpi: str, days: list[dt.date]) -> pd.Series:
     return pd.Series([kpis.path_value(report.plan, kpi, d) for d in days])
 
 
-def registration_trend_figure(report: Report, *, weeks: int = 12) -> Figure:
-    """Company registration at each week's end with the target path."""
+def registration_trend_figure(report: Report, *, weeks: int = 12,
+                              forecast: dict[str, float] | None = None) -> Figure:
+    """Company registration at each week's end with the target path, and the forecast to the deadline
+    when given (:func:`wecom_eval.reporting.forecasts.overlay`)."""
     start = _trend_start(report, weeks)
     trend = kpis.registration_trend(report.warehouse, report.plan, start=start, end=report.period.end,
                                     by="company")
     trend = trend.dropna(subset=["registration_rate"])
     path = pd.DataFrame({"week": trend["week"].to_numpy(),
                          "target": _path_at(report, "registration", list(trend["as_of"])).to_numpy()})
+    band = v(report, "forecast_band", p=f"{forecast['level']:.0%}") if forecast else ""
+    if forecast:  # the path runs on to the deadline the forecast aims at
+        deadline = kpis.paths.path_deadline(report.plan, "registration")
+        path = pd.concat([path, pd.DataFrame({"week": [forecast["x1"]], "target": [
+            kpis.path_value(report.plan, "registration", deadline)]})], ignore_index=True)
     return figures.trend_chart(trend.astype({"week": int}), x="week", y="registration_rate", target=path,
                                title=v(report, "registration_trend"), xlabel=v(report, "rollout_week"),
-                               target_label=v(report, "target_path"), empty_text=v(report, "chart_not_measured"))
+                               target_label=v(report, "target_path"), label=v(report, "actual"),
+                               forecast=forecast, forecast_label=band, language=report.language,
+                               empty_text=v(report, "chart_not_measured"))
 
 
 def registration_basis_note(report: Report, day: dt.date | None = None) -> str:
@@ -183,7 +192,8 @@ def activity_trend_figure(report: Report, *, weeks: int = 12) -> Figure:
                          "target": _path_at(report, "engaged_rate", week_ends).to_numpy()})
     return figures.trend_chart(data, x="week", y="rate", low="ci_low", high="ci_high", hue="series", target=path,
                                title=v(report, "activity_trend"), xlabel=v(report, "rollout_week"),
-                               target_label=v(report, "target_path"), empty_text=v(report, "chart_not_measured"))
+                               target_label=v(report, "target_path"), language=report.language,
+                               empty_text=v(report, "chart_not_measured"))
 
 
 def department_status(report: Report, kpi: str) -> pd.DataFrame:
@@ -237,7 +247,10 @@ def feature_figure(report: Report, status: pd.DataFrame) -> Figure:
     return figures.estimate_chart(labelled, label="label", estimate="estimate", low="ci_low", high="ci_high",
                                   target=report.plan.targets.feature_penetration.target, verdict="verdict",
                                   title=v(report, "penetration_by_feature", days=days),
-                                  target_label=v(report, "target_line"), empty_text=v(report, "chart_not_measured"))
+                                  target_label=v(report, "target_line"), language=report.language,
+                                  verdict_labels={k: text.verdict_label(k, report.language) for k in
+                                                  ("met", "not_yet_shown", "missed", "not_measured")},
+                                  empty_text=v(report, "chart_not_measured"))
 
 
 def feature_gaps(report: Report) -> pd.DataFrame:
@@ -536,6 +549,7 @@ def best_department(report: Report, *, top: int = 10) -> dict[str, Any]:
     sentence = v(report, "best_sentence", month=report.period.label(report.language), winner=winner["department"],
                  score=winner["score"], low=winner["score_low"], runner=winner.get("runner_up") or "—",
                  runner_score=winner.get("runner_up_score") or math.nan,
+                 runner_low=winner.get("runner_up_score_low") or math.nan,
                  clear=v(report, "best_clear" if winner.get("clear") else "best_not_clear"))
     evidence = result.evidence.rename(columns={"component": "kpi"})
     evidence["kpi"] = evidence["kpi"].map(lambda c: text.column_label(c, report.language))
@@ -638,25 +652,39 @@ def lagging(report: Report, *, top: int = 10) -> pd.DataFrame:
 
 
 def branch_trend_figure(report: Report, kpi: str = "registration") -> Figure:
-    """A KPI by branch at each week's end since the start, with the company's target path."""
+    """One KPI (registration or the engaged rate) by branch at each week's end, from each branch's
+    go-live week on, with the company's target path; each line is named at its end, and a branch
+    with nothing to draw is named in the caption with the reason."""
     end = report.period.end
+    minutes = report.plan.targets.daily_active.min_daily_minutes
     if kpi == "registration":
         trend = kpis.registration_trend(report.warehouse, report.plan, start=report.plan.start_date, end=end,
                                         by="branch").rename(columns={"registration_rate": "rate"})
-        title = v(report, "registration_trend")
+        title = v(report, "branch_registration_trend")
         path_kpi = "registration"
     else:
         trend = kpis.weekly_activity(report.warehouse, report.plan, start=report.plan.start_date, end=end,
                                      by="branch").rename(columns={"engaged_rate": "rate"})
         trend = trend.loc[trend["working_days"] > 0]
-        title = v(report, "activity_trend")
+        title = v(report, "branch_engaged_trend", minutes=minutes)
         path_kpi = "engaged_rate"
+    from wecom_eval.kpis._base import Context
+
+    live = kpis.paths.first_days(Context.of(report.warehouse, report.plan), "branch")
+    all_branches = [str(b) for b in trend["branch"].dropna().unique()]
+    trend = trend.loc[[report.plan.week_start(int(w)) >= live.get(b, report.plan.start_date)
+                       for b, w in zip(trend["branch"], trend["week"], strict=True)]]
+    left_out = [b for b in all_branches if b not in set(trend.dropna(subset=["rate"])["branch"].astype(str))]
     trend = trend.dropna(subset=["rate"]).astype({"week": int})
     weeks = sorted(trend["week"].unique())
     ends = [report.plan.week_start(int(w)) + dt.timedelta(days=6) for w in weeks]
     path = pd.DataFrame({"week": weeks, "target": _path_at(report, path_kpi, ends).to_numpy()})
+    reason = v(report, "left_out_not_measured" if kpi != "registration" else "left_out_not_live")
+    caption = v(report, "branches_left_out", names="、".join(left_out) if report.language == "zh"
+                else ", ".join(left_out), reason=reason) if left_out else ""
     return figures.trend_chart(trend, x="week", y="rate", hue="branch", target=path, title=title,
                                xlabel=v(report, "rollout_week"), target_label=v(report, "target_path"),
+                               language=report.language, end_labels=True, caption=caption,
                                empty_text=v(report, "chart_not_measured"))
 
 

@@ -45,6 +45,7 @@ log = logging.getLogger("wecom_eval.wecom")
 
 MARKDOWN_MAX_BYTES = 4096  # reference §10.1
 TEXT_MAX_BYTES = 2048
+FILE_MIN_BYTES, FILE_MAX_BYTES = 6, 20 * 1024 * 1024  # reference §10.2: a robot file is more than 5 bytes, ≤20 MB
 
 
 @dataclass(frozen=True)
@@ -271,9 +272,25 @@ class WecomClient:
         register_secret(key)
         return await self._call(ENDPOINTS["webhook/send"], params=None, body=body, key=key)
 
+    async def webhook_upload(self, key: str, *, filename: str, content: bytes, media_type: str = "file") -> str:
+        """Upload a file for a group robot's file message (``webhook/upload_media``); return its
+        ``media_id`` (valid 3 days, for this robot only). WeCom takes more than 5 bytes and at most
+        20 MB; a file outside that raises ``ValueError`` before anything is sent."""
+        if not key:
+            raise ValueError("a webhook key is required")
+        if not FILE_MIN_BYTES <= len(content) <= FILE_MAX_BYTES:
+            raise ValueError(f"{filename} is {len(content):,} bytes; a robot's file must be more than 5 bytes "
+                             f"and at most {FILE_MAX_BYTES:,} (20 MB)")
+        register_secret(key)
+        files = {"media": (filename, content, "application/octet-stream")}
+        data = await self._call(ENDPOINTS["webhook/upload_media"], params={"type": media_type}, body=None, key=key,
+                                files=files)
+        return str(data["media_id"])
+
     # ---- the retry loop ------------------------------------------------------------------
     async def _call(self, ep: Endpoint, *, params: Mapping[str, Any] | None, body: Mapping[str, Any] | None,
-                    app: str | None = None, key: str | None = None) -> dict[str, Any]:
+                    app: str | None = None, key: str | None = None,
+                    files: Mapping[str, Any] | None = None) -> dict[str, Any]:
         failures = 0
         refreshed = False
         while True:
@@ -285,7 +302,7 @@ class WecomClient:
             if key is not None:
                 query["key"] = key
             try:
-                data = await self._send(ep, query, body, limiter_key=key or "")
+                data = await self._send(ep, query, body, limiter_key=key or "", files=files)
             except _Transient as exc:
                 if not (ep.idempotent or exc.unsent):
                     raise SourceError(f"{ep.path}: {exc.reason}; not resent, because WeCom may have received "
@@ -357,7 +374,7 @@ class WecomClient:
         return found
 
     async def _send(self, ep: Endpoint, query: dict[str, Any], body: Mapping[str, Any] | None, *,
-                    limiter_key: str) -> dict[str, Any]:
+                    limiter_key: str, files: Mapping[str, Any] | None = None) -> dict[str, Any]:
         http = self.http_client(ep)
         limiter = self._limiter(ep, limiter_key)
         # Order matters: wait for the endpoint's own turn and window first, so that a
@@ -365,17 +382,19 @@ class WecomClient:
         async with self._endpoint_slot(ep):
             if limiter is None:
                 async with self._in_flight:
-                    return await self._exchange(http, ep, query, body)
+                    return await self._exchange(http, ep, query, body, files)
             async with limiter.slot(), self._in_flight:
-                return await self._exchange(http, ep, query, body)
+                return await self._exchange(http, ep, query, body, files)
 
     async def _exchange(self, http: httpx.AsyncClient, ep: Endpoint, query: dict[str, Any],
-                        body: Mapping[str, Any] | None) -> dict[str, Any]:
+                        body: Mapping[str, Any] | None, files: Mapping[str, Any] | None = None) -> dict[str, Any]:
         self.stats.requests[ep.path] += 1
         started = self._clock()
         try:
             if ep.method == "GET":
                 response = await http.get(ep.path, params=query)
+            elif files is not None:
+                response = await http.post(ep.path, params=query, files=dict(files))
             else:
                 response = await http.post(ep.path, params=query, json=dict(body or {}))
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
@@ -483,4 +502,5 @@ def _errcode(data: Mapping[str, Any]) -> int:
         return -1  # a garbled errcode: treat as "system busy" and retry
 
 
-__all__ = ["ClientSettings", "ClientStats", "MARKDOWN_MAX_BYTES", "TEXT_MAX_BYTES", "WecomClient"]
+__all__ = ["ClientSettings", "ClientStats", "FILE_MAX_BYTES", "FILE_MIN_BYTES", "MARKDOWN_MAX_BYTES", "TEXT_MAX_BYTES",
+           "WecomClient"]

@@ -60,6 +60,8 @@ ENDPOINTS: dict[str, Endpoint] = {e.path: e for e in (
              paginated=True),
     # group robot (§10): 20 messages a minute per robot; a resent message would be posted twice
     Endpoint("webhook/send", "POST", None, per_minute=20, idempotent=False, concurrency=1),
+    # a file for a file message (§10.2): an upload sent twice only leaves an unused media_id
+    Endpoint("webhook/upload_media", "POST", None, per_minute=20, concurrency=1),
 )}
 
 
