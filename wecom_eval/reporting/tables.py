@@ -275,8 +275,7 @@ def write_workbook(path: str | Path, tables: Sequence[SheetTable], *, language: 
     try:
         styles: dict[str, dict[str, Any]] = {
             "text": {}, "bold": {"bold": True}, "title": {"bold": True, "font_size": 13},
-            "head": {"bold": True, "bg_color": "#e8eef7", "border": 1, "text_wrap": True, "valign": "top"},
-            "link": {"font_color": "#0563c1", "underline": 1}}
+            "head": {"bold": True, "bg_color": "#e8eef7", "border": 1, "text_wrap": True, "valign": "top"}}
         plain = {k: wb.add_format(v) for k, v in styles.items()}
         # The same looks with Excel's quote prefix, for text that starts like a formula.
         quoted = {k: wb.add_format({**v, "quote_prefix": True}) for k, v in styles.items()}
@@ -299,9 +298,8 @@ def write_workbook(path: str | Path, tables: Sequence[SheetTable], *, language: 
         contents.set_column(0, 0, 34)
         contents.set_column(1, 1, 60)
         for i, (sheet, table) in enumerate(zip(names, tables, strict=True), start=3):
-            # A sheet name can be a title from data: its link text is made inert like any text.
-            shown, quote = safe_text.xlsx(sheet)
-            contents.write_url(i, 0, f"internal:'{sheet}'!A1", (quoted if quote else plain)["link"], string=shown)
+            shown, quote = safe_text.xlsx(sheet)  # a sheet named after a title from data stays inert too
+            contents.write_url(i, 0, f"internal:'{sheet}'!A1", (quoted if quote else plain)["text"], string=shown)
             write_text(contents, i, 1, table.title)
         for sheet, table in zip(names, tables, strict=True):
             ws = wb.add_worksheet(sheet)
