@@ -143,3 +143,16 @@ def test_branch_names_ending_at_one_value_do_not_overlap():
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
     top = ax.transData.transform((0, ax.get_ylim()[1]))[1]
     assert all(b.y1 <= top + 1 for b in boxes)  # none pushed above the axes
+
+
+def test_event_study_chart_names_estimate_interval_and_reference_beside_the_plot():
+    figures.use_theme()
+    effects = pd.DataFrame({"event_time": [-2, -1, 0, 1, 2], "estimate": [0.01, -0.02, -0.2, -0.3, -0.35],
+                            "ci_low": [-0.1, -0.12, -0.3, -0.42, -0.5], "ci_high": [0.12, 0.08, -0.1, -0.18, -0.2]})
+    fig = figures.event_study_chart(effects, title="办理时长变化", legend=("估计变化", "90% 置信区间", "上线 / 无变化"))
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["估计变化", "90% 置信区间", "上线 / 无变化"]
+    legend = ax.get_legend().get_window_extent()
+    for x, y in ax.transData.transform(effects[["event_time", "estimate"]].to_numpy(dtype=float)):
+        assert not legend.contains(x, y)  # the legend covers no estimate

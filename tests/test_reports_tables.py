@@ -87,3 +87,22 @@ def test_a_verdict_has_one_colour_in_the_html_the_workbook_and_the_charts(tmp_pa
     assert fills == {"未达成": "FFC62828", "尚未证实": "FFF2A900"}
     assert isinstance(ws.cell(row=4, column=2).value, float) and ws.cell(row=4, column=2).number_format == "0.0%"
     assert figures.VERDICT_COLOURS is T.VERDICT_COLOURS
+
+
+def test_rows_mixing_shares_and_scores_are_numbers_with_each_rows_format(tmp_path):
+    # A targets-like table: one row a share (97.3 %), one a 1–5 score (4.21); the format
+    # travels in its own column, which is not shown.
+    df = pd.DataFrame({"kpi": ["registration", "satisfaction"], "target": [1.0, 4.0],
+                       "estimate": [0.973, 4.213], "value_format": ["pct", "num2"]})
+    presented = T.present(df, "zh", row_formats={"target": "value_format", "estimate": "value_format"})
+    assert len(presented.frame.columns) == 3  # the format column is not shown
+    path = T.write_workbook(tmp_path / "t.xlsx", [T.SheetTable("targets", "目标", presented)],
+                                 language="zh")
+    ws = openpyxl.load_workbook(path).worksheets[1]
+    cells = [[ws.cell(row=r, column=c) for c in (2, 3)] for r in (4, 5)]  # rows below the headings
+    assert [[c.value for c in row] for row in cells] == [[1.0, 0.973], [4.0, 4.213]]
+    assert all(c.data_type == "n" for row in cells for c in row)
+    assert [[c.number_format for c in row] for row in cells] == [["0.0%", "0.0%"], ["0.00", "0.00"]]
+    html = T.styled(presented).to_html()
+    assert "97.3%" in html and "100.0%" in html and "4.21" in html and "4.00" in html
+    assert "421.3%" not in html and "0.97<" not in html

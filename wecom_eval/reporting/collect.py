@@ -233,7 +233,8 @@ class Report:
 
     def show_table(self, frame: pd.DataFrame | None, name: str, *, title: str, people: str | int | None,
                    keys: Sequence[str] = (), within: Sequence[str] = (), formats: Mapping[str, str] | None = None,
-                   labels: Mapping[str, str] | None = None, note: str = "") -> None:
+                   labels: Mapping[str, str] | None = None, note: str = "",
+                   row_formats: Mapping[str, str] | None = None) -> None:
         """Display ``frame`` as a formatted table and record it for ``tables.xlsx``.
 
         Parameters
@@ -255,6 +256,8 @@ class Report:
             to one total (``week`` in a long department × week table).
         formats, labels
             Display formats and headings by column, overriding ``strings.yaml``.
+        row_formats
+            Value column → the column holding each row's format (rows mixing shares and scores).
         note
             A sentence shown under the table (and above it in the workbook).
 
@@ -286,13 +289,13 @@ class Report:
         if hidden:
             floor_note = text.t("suppressed_note", self.language, n=self.floor)
             note = f"{note} {floor_note}" if note else floor_note
-        presented = tables.present(shown, self.language, formats=formats, labels=labels)
+        presented = tables.present(shown, self.language, formats=formats, labels=labels, row_formats=row_formats)
         _display(tables.styled(presented, caption=title))
         if note:
             _display_note(note, small=True)
         record = {"name": name, "title": title, "people": jsonable(people), "floor": self.floor,
                   "keys": list(keys), "within": list(within), "formats": dict(formats or {}),
-                  "labels": dict(labels or {}),
+                  "labels": dict(labels or {}), "row_formats": dict(row_formats or {}),
                   "note": note, "hidden_rows": hidden, "rows": int(len(shown)), "file": f"tables/{name}.parquet"}
         self._replace(self._collected.tables, record)
         if self.run_dir is not None:
@@ -386,9 +389,10 @@ class Report:
 
         ``scorecard`` has one row per target with the columns ``kpi`` (one of
         :data:`TARGET_IDS`), ``target``, ``deadline``, ``estimate``, ``ci_low``, ``ci_high``,
-        ``verdict``, ``unit`` (``share`` or ``score``), and optionally ``n``, ``method``, ``note``.
+        ``verdict``, ``unit`` (``share`` or ``score``), and optionally ``n``, ``method``, ``note``
+        and ``change`` (from the previous period's end, shown as its own column).
         """
-        from wecom_eval.reporting.tables import format_interval, format_kpi_value
+        from wecom_eval.reporting.tables import CHANGE_FORMATS, UNIT_FORMATS, format_interval
 
         missing = [k for k in TARGET_IDS if k not in set(scorecard["kpi"])]
         if missing:
@@ -405,10 +409,13 @@ class Report:
             basis = record.get("verdict_basis")
             row["verdict_basis"] = basis if isinstance(basis, str) and basis else "fixed_sample"
             self._collected.targets[row["id"]] = row
-            rows.append({"kpi": row["id"], "target": format_kpi_value(row["target"], row["unit"]),
-                         "deadline": row["deadline"] or SUPPRESSED_TEXT,
-                         "estimate": format_kpi_value(row["estimate"], row["unit"]),
+            # Numbers stay numbers (the workbook's cells are numeric); each row has its unit's format.
+            rows.append({"kpi": row["id"], "target": row["target"], "deadline": row["deadline"] or SUPPRESSED_TEXT,
+                         "estimate": row["estimate"], "value_format": UNIT_FORMATS.get(row["unit"], "num1"),
                          "interval": format_interval(row["ci_low"], row["ci_high"], row["unit"]),
+                         **({"change": jsonable(record.get("change")),
+                             "change_format": CHANGE_FORMATS.get(row["unit"], "num2_signed")}
+                            if "change" in scorecard.columns else {}),
                          "verdict": row["verdict"]})
         self.define(*TARGET_IDS)
         level = levels.pop() if len(levels) == 1 else None
@@ -416,7 +423,10 @@ class Report:
         note = text.t("interval_note", self.language, p=p, q=f"{1 - (1 - level) / 2:.1%}".replace(".0%", "%")) \
             if level else ""
         self.show_table(pd.DataFrame(rows), "targets", title=title or text.t("deck_scorecard", self.language),
-                        people=None, labels={"interval": text.t("interval", self.language, p=p).strip()}, note=note)
+                        people=None, labels={"interval": text.t("interval", self.language, p=p).strip(),
+                                             "change": text.t("change_from_last_month", self.language)}, note=note,
+                        row_formats={"target": "value_format", "estimate": "value_format",
+                                     **({"change": "change_format"} if "change" in scorecard.columns else {})})
 
     def record_forecasts(self, found: dict[str, dict[str, Any]]) -> None:
         """Attach each target's forecast to its ``kpis.json`` entry (call after :meth:`show_targets`).

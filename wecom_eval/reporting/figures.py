@@ -430,20 +430,28 @@ def likert_chart(counts: pd.DataFrame, *, item: str = "item", score: str = "scor
 
 def event_study_chart(effects: pd.DataFrame, *, x: str = "event_time", estimate: str = "estimate",
                       low: str = "ci_low", high: str = "ci_high", title: str = "", xlabel: str = "",
-                      ylabel: str = "", percent: bool = True) -> Figure:
-    """Effects by weeks since go-live with intervals; go-live marked, zero line drawn."""
+                      ylabel: str = "", percent: bool = True,
+                      legend: tuple[str, str, str] = ("estimate", "interval", "go-live / no change")) -> Figure:
+    """Effects by weeks since go-live with intervals; go-live marked, zero line drawn.
+
+    ``legend`` names the estimate line, its interval band and the reference lines (zero, go-live),
+    in the report's language; the legend sits beside the plot so it covers no point.
+    """
     rows = effects.sort_values(x)
     fig, ax = new_figure()
-    ax.axhline(0, color="#444444", linewidth=1)
+    ax.axhline(0, color="#444444", linewidth=1, label=chart_label(legend[2]))
     ax.axvline(-0.5, color="#999999", linestyle=":", linewidth=1.2)
     ax.fill_between(rows[x], rows[low].astype(float), rows[high].astype(float), color=PALETTE[0], alpha=0.15,
-                    linewidth=0)
-    ax.plot(rows[x], rows[estimate], marker="o", color=PALETTE[0], linewidth=2)
+                    linewidth=0, label=chart_label(legend[1]))
+    ax.plot(rows[x], rows[estimate], marker="o", color=PALETTE[0], linewidth=2, label=chart_label(legend[0]))
     if percent:
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:+.0%}"))
     ax.set_title(chart_label(title, max_chars=TITLE_CHARS))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
+    handles, labels = ax.get_legend_handles_labels()
+    order = [2, 1, 0]  # estimate, interval, reference
+    ax.legend([handles[i] for i in order], [labels[i] for i in order], loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     return fig
 

@@ -534,7 +534,8 @@ def publish(run_dir: Path, job: Job) -> list[str]:
                        minutes=job.minutes, window_days=job.window_days, generated=job.now())
     sheets = [tables.SheetTable(t["name"], t["title"],
                                 tables.present(collect.read_table(run_dir, t), language, formats=t["formats"],
-                                               labels=t["labels"]), t.get("note", ""))
+                                               labels=t["labels"], row_formats=t.get("row_formats")),
+                                t.get("note", ""))
               for t in meta["tables"]]
     heading = f"{text.report_title(job.report, language)} · {(meta.get('period') or {}).get('label', '')}"
     tables.write_workbook(run_dir / "tables.xlsx", sheets, language=language, heading=heading)

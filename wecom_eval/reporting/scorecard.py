@@ -161,12 +161,32 @@ def five_targets(warehouse: Warehouse, plan: RolloutPlan, *, last_day: dt.date, 
     return frame.reindex(columns=COLUMNS)
 
 
+def with_change(frame: pd.DataFrame, warehouse: Warehouse, plan: RolloutPlan, *, since: dt.date,
+                language: str = "en") -> pd.DataFrame:
+    """``frame`` with a ``change`` column: each adoption target's change since the day ``since``
+    (:func:`wecom_eval.kpis.change.change_from_previous`); ``None`` for the survey and pilot
+    targets and when ``since`` is before the rollout."""
+    from wecom_eval.kpis.change import change_from_previous
+
+    previous = None if since < plan.start_date else adoption_rows(warehouse, plan, last_day=since, language=language)
+    change = change_from_previous(frame.to_dict("records"), previous)
+    out = frame.copy()
+    out["change"] = [change[str(k)] for k in out["kpi"]]
+    return out
+
+
 def for_report(report: Any, **options: Any) -> pd.DataFrame:
     """:func:`five_targets` for an open report, as of the end of the report's own period (a
     monthly review's month, a weekly report's week), so that its scorecard and its alerts
-    describe the same days."""
-    return five_targets(report.warehouse, report.plan, last_day=report.period.end, n_boot=report.params.n_boot,
-                        seed=report.params.seed, language=report.language, **options)
+    describe the same days. The monthly review's scorecard also has the ``change`` from the
+    previous month's end (:func:`with_change`)."""
+    frame = five_targets(report.warehouse, report.plan, last_day=report.period.end, n_boot=report.params.n_boot,
+                         seed=report.params.seed, language=report.language, **options)
+    if report.name == "monthly":
+        frame = with_change(frame, report.warehouse, report.plan,
+                            since=report.period.start - dt.timedelta(days=1), language=report.language)
+    return frame
 
 
-__all__ = ["COLUMNS", "adoption_rows", "efficiency_target", "five_targets", "for_report", "kpi_note", "reason"]
+__all__ = ["COLUMNS", "adoption_rows", "efficiency_target", "five_targets", "for_report", "kpi_note", "reason",
+           "with_change"]

@@ -36,8 +36,11 @@ VALUE_GROUPS: dict[str, str] = {"feature": "features", "verdict": "verdicts", "p
                                  "period": "cells", "item": "items", "scale": "items", "method": "methods"}
 EXCEL_FORMATS: dict[str, str] = {
     "pct": "0.0%", "pct_signed": "+0.0%;-0.0%;0.0%", "int": "#,##0", "num1": "0.0",
-    "num2": "0.00", "num3": "0.000", "date": "yyyy-mm-dd", "hours": "0.0",
+    "num2": "0.00", "num2_signed": "+0.00;-0.00;0.00", "num3": "0.000", "date": "yyyy-mm-dd", "hours": "0.0",
 }
+# The display format of a KPI value by its unit (as :func:`format_kpi_value` writes it).
+UNIT_FORMATS: dict[str, str] = {"share": "pct", "relative_change": "pct", "score": "num2"}
+CHANGE_FORMATS: dict[str, str] = {"share": "pct_signed", "relative_change": "pct_signed", "score": "num2_signed"}
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 VERDICT_CODES: tuple[str, ...] = ("met", "not_yet_shown", "missed", "not_measured")
 # One colour per verdict for every output: table cells (HTML and xlsx), charts and the deck's lights.
@@ -94,6 +97,8 @@ def _fmt_value(value: Any, fmt: str | None) -> str:
         return f"{value:,.1f}"
     if fmt == "num3" and isinstance(value, (int, float, np.number)):
         return f"{value:.3f}" if value >= 0.001 else f"{value:.1e}"
+    if fmt == "num2_signed" and isinstance(value, (int, float, np.number)):
+        return f"{value:+.2f}"
     if isinstance(value, (float, np.floating)):
         return f"{value:,.2f}"
     if isinstance(value, (pd.Timestamp, dt.datetime)):
@@ -114,10 +119,17 @@ class Presented:
     formats: dict[str, str | None]
     verdict_column: str | None = None
     verdicts: dict[str, str] | None = None
+    # Per-cell formats by heading (one per row, None = the column's format): rows mixing units.
+    cell_formats: dict[str, list[str | None]] | None = None
+
+    def format_of(self, label: str, row: int) -> str | None:
+        """The format of one cell: its own (:attr:`cell_formats`) or its column's."""
+        own = (self.cell_formats or {}).get(label)
+        return (own[row] if own is not None else None) or self.formats.get(label)
 
 
 def present(df: pd.DataFrame, language: str, *, formats: Mapping[str, str] | None = None,
-            labels: Mapping[str, str] | None = None) -> Presented:
+            labels: Mapping[str, str] | None = None, row_formats: Mapping[str, str] | None = None) -> Presented:
     """Translate codes and headings of ``df`` for ``language``; never changes ``df``.
 
     Parameters
@@ -129,8 +141,15 @@ def present(df: pd.DataFrame, language: str, *, formats: Mapping[str, str] | Non
         in ``strings.yaml``.
     labels
         Headings by column overriding the defaults.
+    row_formats
+        Value column → a column of ``df`` holding each row's format (for tables whose rows
+        mix shares and scores); that format column is not shown.
     """
+    row_formats = dict(row_formats or {})
     out = df.reset_index(drop=True).copy()
+    per_row = {column: [v if isinstance(v, str) else None for v in out[source]]
+               for column, source in row_formats.items()}
+    out = out.drop(columns=sorted(set(row_formats.values()) & set(out.columns)))
     for column, group in VALUE_GROUPS.items():
         if column in out.columns:
             out[column] = out[column].map(
@@ -147,7 +166,8 @@ def present(df: pd.DataFrame, language: str, *, formats: Mapping[str, str] | Non
         fmt_by_label[label] = formats.get(column) or text.column_format(str(column))
     verdicts = {text.verdict_label(v, language): v for v in VERDICT_CODES}
     return Presented(out.rename(columns=renamed), fmt_by_label,
-                     renamed.get("verdict") if "verdict" in renamed else None, verdicts)
+                     renamed.get("verdict") if "verdict" in renamed else None, verdicts,
+                     {renamed[c]: formats_ for c, formats_ in per_row.items()} or None)
 
 
 def _formatter(fmt: str | None) -> Any:
@@ -162,6 +182,10 @@ def styled(presented: Presented, *, caption: str | None = None) -> Styler:
     frame = presented.frame
     styler = frame.style.hide(axis="index")
     styler = styler.format({c: _formatter(presented.formats.get(c)) for c in frame.columns})
+    for label, own in (presented.cell_formats or {}).items():
+        for fmt in set(own) - {None}:
+            rows = [i for i, f in enumerate(own) if f == fmt]
+            styler = styler.format(_formatter(fmt), subset=pd.IndexSlice[rows, [label]])
     numeric: list[Any] = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])
                           and not pd.api.types.is_bool_dtype(frame[c])]
     others: list[Any] = [c for c in frame.columns if c not in numeric]
@@ -291,7 +315,7 @@ def write_workbook(path: str | Path, tables: Sequence[SheetTable], *, language: 
             for i, record in enumerate(frame.itertuples(index=False), start=row0 + 1):
                 for j, (column, raw) in enumerate(zip(frame.columns, record, strict=True)):
                     value = _excel_value(raw)
-                    fmt_name = table.presented.formats.get(column)
+                    fmt_name = table.presented.format_of(column, i - row0 - 1)
                     if value is None:
                         ws.write_string(i, j, SUPPRESSED, hidden_fmt)
                     elif isinstance(value, bool):
@@ -317,6 +341,8 @@ def write_workbook(path: str | Path, tables: Sequence[SheetTable], *, language: 
 
 
 __all__ = [
+    "CHANGE_FORMATS",
+    "UNIT_FORMATS",
     "VERDICT_COLOURS",
     "format_interval",
     "format_kpi_value",

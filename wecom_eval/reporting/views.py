@@ -170,7 +170,8 @@ def _wilson(rate: pd.Series, n: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def activity_trend(report: Report, *, weeks: int = 12) -> pd.DataFrame:
-    """Company weekly active and engaged rates with their intervals (long: one row per week and rate)."""
+    """Company weekly active and engaged rates with their intervals (long: one row per week and rate;
+    ``measure`` is ``active_rate`` or ``engaged_rate``, ``series`` its label)."""
     start = _trend_start(report, weeks)
     weekly = kpis.weekly_activity(report.warehouse, report.plan, start=start, end=report.period.end, by="company")
     weekly = weekly.loc[weekly["working_days"] > 0]
@@ -179,19 +180,28 @@ def activity_trend(report: Report, *, weeks: int = 12) -> pd.DataFrame:
     for rate, n, label in (("active_rate", "registered_mean", v(report, "active_rate")),
                            ("engaged_rate", "measured_mean", v(report, "engaged_rate", minutes=minutes))):
         lo, hi = _wilson(weekly[rate], weekly[n])
-        parts.append(pd.DataFrame({"week": weekly["week"].astype(int).to_numpy(), "series": label,
+        parts.append(pd.DataFrame({"week": weekly["week"].astype(int).to_numpy(), "measure": rate, "series": label,
                                    "rate": weekly[rate].astype(float).to_numpy(), "ci_low": lo, "ci_high": hi}))
     return pd.concat(parts, ignore_index=True)
 
 
-def activity_trend_figure(report: Report, *, weeks: int = 12) -> Figure:
-    """Weekly active and engaged rates with intervals and the daily-active target path."""
+def activity_trend_figure(report: Report, *, weeks: int = 12, measure: str = "engaged_rate") -> Figure:
+    """One measure per chart: the weekly engaged rate (the daily-active target's measure) with its
+    interval and target path, or (``measure="active_rate"``) the weekly active rate, which has no
+    target of its own and so no path."""
+    if measure not in ("engaged_rate", "active_rate"):
+        raise ValueError(f"measure must be 'engaged_rate' or 'active_rate', got {measure!r}")
     data = activity_trend(report, weeks=weeks)
-    week_ends = [report.plan.week_start(int(w)) + dt.timedelta(days=6) for w in sorted(data["week"].unique())]
-    path = pd.DataFrame({"week": sorted(data["week"].unique()),
-                         "target": _path_at(report, "engaged_rate", week_ends).to_numpy()})
-    return figures.trend_chart(data, x="week", y="rate", low="ci_low", high="ci_high", hue="series", target=path,
-                               title=v(report, "activity_trend"), xlabel=v(report, "rollout_week"),
+    data = data.loc[data["measure"] == measure]
+    path = None
+    if measure == "engaged_rate":
+        week_ends = [report.plan.week_start(int(w)) + dt.timedelta(days=6) for w in sorted(data["week"].unique())]
+        path = pd.DataFrame({"week": sorted(data["week"].unique()),
+                             "target": _path_at(report, "engaged_rate", week_ends).to_numpy()})
+    minutes = report.plan.targets.daily_active.min_daily_minutes
+    return figures.trend_chart(data, x="week", y="rate", low="ci_low", high="ci_high", target=path,
+                               title=v(report, f"{measure}_trend", minutes=minutes),
+                               xlabel=v(report, "rollout_week"), label=v(report, "actual"),
                                target_label=v(report, "target_path"), language=report.language,
                                empty_text=v(report, "chart_not_measured"))
 
@@ -460,7 +470,10 @@ def efficiency_evidence(report: Report) -> dict[str, Any]:
         out["event_figure"] = figures.event_study_chart(effects, estimate="change", low="low", high="high",
                                                         title=v(report, "event_study"),
                                                         xlabel=v(report, "weeks_since_go_live"),
-                                                        ylabel=v(report, "change_in_turnaround"))
+                                                        ylabel=v(report, "change_in_turnaround"),
+                                                        legend=(v(report, "event_estimate"),
+                                                                v(report, "event_interval"),
+                                                                v(report, "event_reference")))
         key = "pretrend_flag" if es.pretrend_rejects else "pretrend_ok"
         out["pretrend"] = v(report, key, p=es.pretrend_p_value)
     except ValueError:
