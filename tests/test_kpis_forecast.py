@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -11,7 +13,7 @@ import pytest
 from scipy.integrate import solve_ivp
 
 from wecom_eval.kpis import forecast as fc
-from wecom_eval.reporting import kpis_json
+from wecom_eval.reporting import forecasts, kpis_json
 
 
 def test_bass_share_solves_the_bass_equation():
@@ -117,6 +119,18 @@ def test_no_forecast_once_the_deadline_has_passed(wh, plan):
     assert "has passed" in found["registration"]["reason"]
 
 
+def test_a_chinese_report_says_why_there_is_no_forecast_in_chinese(wh, plan):
+    as_of = plan.deadline(plan.targets.registration.deadline_day) + dt.timedelta(days=2)
+    frame = fc.forecast(wh, plan, as_of=as_of, draws=200)
+    registration = frame.loc[frame["target_id"] == "registration"].iloc[0].to_dict()
+    zh = forecasts.reason_text(SimpleNamespace(language="zh"), registration)  # type: ignore[arg-type]
+    assert zh.startswith("截止日") and "已过" in zh and not re.search("[A-Za-z]", zh)
+    early = fc.forecast(wh, plan, as_of=plan.start_date + dt.timedelta(days=8), draws=200).iloc[0].to_dict()
+    assert forecasts.reason_text(SimpleNamespace(language="zh"), early) == \
+        f"数据不足：目前只有{early['weeks']}周的数据，预测至少需要{fc.MIN_WEEKS}周"
+    assert forecasts.reason_text(SimpleNamespace(language="en"), early) == early["reason"]
+
+
 def test_forecasts_follow_the_kpis_json_schema():
     frame = pd.DataFrame([
         {"target_id": "registration", "feature": None, "department_id": None, "at_deadline": 0.9, "pi_low": 0.85,
@@ -154,14 +168,10 @@ def test_a_department_going_live_after_the_deadline_stays_where_it_is():
 
 
 def test_a_report_with_no_forecast_yet_says_why_for_each_target(wh, plan):
-    from types import SimpleNamespace
-
-    from wecom_eval.reporting import forecasts
-
     frame = fc.forecast(wh, plan, as_of=plan.start_date + dt.timedelta(days=8), draws=200)
     assert "weight" not in frame  # no forecast was made: no simulated column at all
     report = SimpleNamespace(language="zh")
     shown = forecasts.table(report, frame)
     assert list(shown["kpi"]) == ["注册率", "日活跃率（达到时长要求）", "核心功能渗透率"]
-    assert shown["at_deadline"].isna().all() and shown["note"].str.contains("too little data").all()
+    assert shown["at_deadline"].isna().all() and shown["note"].str.startswith("数据不足：").all()  # in the report's language
     assert forecasts.sentences(report, frame).count("暂无预测") == 3

@@ -482,20 +482,25 @@ def forecast(source: Source, plan: RolloutPlan, *, as_of: dt.date, level: float 
                     "deadline": deadline, "level": level, "model": MODEL}
             hist, units = series.get(name, (pd.DataFrame(), pd.DataFrame()))
             weekly = _company_weekly(hist, units) if len(hist) else pd.Series(dtype=float)
-            reason = _no_forecast(weekly, last_day, deadline, plan)
-            if reason:
-                rows.append({**base, "now": float(weekly.iloc[-1]) if len(weekly) else None, "reason": reason})
+            why = _no_forecast(weekly, last_day, deadline, plan)
+            if why:
+                code, reason = why
+                rows.append({**base, "now": float(weekly.iloc[-1]) if len(weekly) else None, "reason": reason,
+                             "reason_code": code, "weeks": len(weekly)})
                 continue
             rows.extend(_rows(plan, base, hist, units, weekly, cal=calendar, last_day=last_day, level=level,
                               draws=draws, seed=seed, departments=departments, horizon_days=horizon_days))
     return pd.DataFrame(rows)
 
 
-def _no_forecast(weekly: pd.Series, last_day: dt.date, deadline: dt.date, plan: RolloutPlan) -> str | None:
+def _no_forecast(weekly: pd.Series, last_day: dt.date, deadline: dt.date,
+                 plan: RolloutPlan) -> tuple[str, str] | None:
+    """Why no forecast is made, as ``(code, English reason)``; reports say the code in their language."""
     if last_day >= deadline:
-        return f"the deadline {deadline} has passed: the verdict gives the figure on it"
+        return "deadline_passed", f"the deadline {deadline} has passed: the verdict gives the figure on it"
     if len(weekly) < MIN_WEEKS:
-        return f"too little data: {len(weekly)} weekly figure(s) so far, a forecast needs {MIN_WEEKS}"
+        return "too_little_data", (f"too little data: {len(weekly)} weekly figure(s) so far, "
+                                   f"a forecast needs {MIN_WEEKS}")
     return None
 
 

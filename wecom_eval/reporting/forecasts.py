@@ -92,10 +92,20 @@ def table(report: Report, frame: pd.DataFrame) -> pd.DataFrame:
             "reach_date": (_date_text(rec.get("reach_date"), report.language) if made else "—"),
             "needed": needed_text(report, rec) if made else "—",
             "naive_at_deadline": rec.get("naive_at_deadline") if made else None,
-            "note": None if made else rec["reason"],
+            "note": None if made else reason_text(report, rec),
         })
     return pd.DataFrame(rows, columns=["kpi", "deadline", "target", "now", "at_deadline", "forecast_interval",
                                        "reach_date", "needed", "naive_at_deadline", "note"])
+
+
+def reason_text(report: Report, rec: dict[str, Any]) -> str:
+    """Why a target has no forecast, in the report's language (the English reason for unknown codes)."""
+    code = rec.get("reason_code")
+    if not isinstance(code, str):
+        return str(rec["reason"])
+    return text.lookup("reasons", f"forecast_{code}", report.language,
+                       deadline=_date_text(rec["deadline"], report.language), weeks=int(rec.get("weeks") or 0),
+                       needed=fc.MIN_WEEKS)
 
 
 def sentences(report: Report, frame: pd.DataFrame) -> str:
@@ -104,7 +114,7 @@ def sentences(report: Report, frame: pd.DataFrame) -> str:
     for rec in _company(frame):
         kpi = text.lookup("targets", rec["target_id"], report.language)
         if rec.get("reason") is not None and not pd.isna(rec.get("reason")):
-            lines.append("- " + _v(report, "forecast_none", kpi=kpi, reason=rec["reason"]))
+            lines.append("- " + _v(report, "forecast_none", kpi=kpi, reason=reason_text(report, rec)))
             continue
         if rec["now"] >= rec["target"]:
             reach = _v(report, "forecast_reached")
