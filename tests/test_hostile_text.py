@@ -29,7 +29,7 @@ from html_tree import content_security_policy, parse
 from pptx import Presentation
 
 from wecom_eval import notify
-from wecom_eval.reporting import runner, safe_text
+from wecom_eval.reporting import runner, safe_text, tables
 
 pytestmark = pytest.mark.slow
 
@@ -120,7 +120,7 @@ def test_report_pages_show_hostile_text_only_as_text(hostile_home, report):
 def test_quarterly_shows_hostile_comments_and_question_as_text(hostile_home):
     folder = hostile_home["results"]["quarterly"].folder
     text = _check_html((folder / "report.html").read_text(encoding="utf-8"))
-    comments = openpyxl.load_workbook(folder / "tables.xlsx")["comments"]
+    comments = openpyxl.load_workbook(folder / "tables.xlsx")[tables.sheet_label("comments", "", "zh")]
     shown = list(comments.iter_rows(min_row=4, values_only=True))
     assert len(shown) == 8  # satisfaction.comments' limit, in an order of its own (the demo's own comments too)
     hostile = [(q, a) for q, a in shown if q == safe_text.clean(QUESTION)]

@@ -22,12 +22,15 @@ def _share_se(p: float, n: float) -> float:
 # Components worked out by hand (weights 0.4 / 0.4 / 0.2):
 # active rate = mean over February's working days with registered members (see
 # test_kpis_activity for each day), n = mean registered members;
-# penetration = Σ users / Σ eligible over the features that apply, on 02-28, n = headcount;
+# penetration = Σ users / Σ eligible over the features that apply and are measured (have
+# events in the 28 days to 02-28: approval and customer; docs and attendance have none, so
+# they are not measured, not 0), n = headcount: 销售部 approval 1/6 + customer 1/6 = 2/12,
+# 行政部 approval 2/4 (customer does not apply), 华东 approval 2/5 + customer 2/5 = 4/10;
 # feedback = (mean overall score − 1) / 4, se = s / √n / 4.
-SALES = {"active_rate": (173 / 330, 56 / 11), "feature_penetration": (2 / 24, 6),
+SALES = {"active_rate": (173 / 330, 56 / 11), "feature_penetration": (2 / 12, 6),
          "feedback": (0.9, sqrt(0.3) / sqrt(5) / 4)}   # 5,4,5,4,5 → 4.6; s² = 0.3
-ADMIN = {"active_rate": (49 / 132, 37 / 11), "feature_penetration": (2 / 12, 4), "feedback": (1.0, 0.0)}  # 5, 5
-EAST = {"active_rate": (0.27, 4.6), "feature_penetration": (4 / 20, 5),
+ADMIN = {"active_rate": (49 / 132, 37 / 11), "feature_penetration": (2 / 4, 4), "feedback": (1.0, 0.0)}  # 5, 5
+EAST = {"active_rate": (0.27, 4.6), "feature_penetration": (4 / 10, 5),
         "feedback": (0.75, sqrt(0.5) / sqrt(5) / 4)}   # 4,4,3,4,5 → 4.0; s² = 0.5
 
 
@@ -47,19 +50,19 @@ def test_ranking_on_lower_bounds_with_evidence(wh) -> None:  # noqa: ANN001
         score, low = _expected(parts)
         assert ranking.loc[name, "score"] == pytest.approx(score)
         assert ranking.loc[name, "score_low"] == pytest.approx(low)
-    # 销售部 0.423 (low 0.258) beats 行政部 0.415 (low 0.203) and 华东 0.338 (low 0.156)
+    # 行政部 0.548 (low 0.310) beats 销售部 0.456 (low 0.279) and 华东 0.418 (low 0.218)
     ranks = ranking["rank"].dropna().astype(int).to_dict()
-    assert ranks == {"总部/销售部": 1, "总部/行政部": 2, "华东分公司/销售部": 3}
+    assert ranks == {"总部/行政部": 1, "总部/销售部": 2, "华东分公司/销售部": 3}
     assert not ranking.loc["总部/法务部", "ranked"]
     assert ranking.loc["总部/法务部", "reason"] == "feedback: no data"
     winner = result.winner
-    assert winner is not None and winner["department"] == "总部/销售部"
-    assert winner["runner_up"] == "总部/行政部" and winner["survey_wave"] == "W1"
-    assert winner["margin"] == pytest.approx(_expected(SALES)[1] - _expected(ADMIN)[1])
-    assert winner["clear"] is False  # 0.258 does not beat 行政部's score 0.415: a win on the bound only
+    assert winner is not None and winner["department"] == "总部/行政部"
+    assert winner["runner_up"] == "总部/销售部" and winner["survey_wave"] == "W1"
+    assert winner["margin"] == pytest.approx(_expected(ADMIN)[1] - _expected(SALES)[1])
+    assert winner["clear"] is False  # 0.310 does not beat 销售部's score 0.456: a win on the bound only
     evidence = result.evidence.set_index("component")
-    assert evidence.loc["feedback", "estimate"] == pytest.approx(0.9) and evidence.loc["feedback", "n"] == 5
-    assert evidence["contribution"].sum() == pytest.approx(_expected(SALES)[0])
+    assert evidence.loc["feedback", "estimate"] == pytest.approx(1.0) and evidence.loc["feedback", "n"] == 2
+    assert evidence["contribution"].sum() == pytest.approx(_expected(ADMIN)[0])
     assert result.weights == {"active_rate": 0.4, "feature_penetration": 0.4, "feedback": 0.2}
 
 
@@ -75,10 +78,15 @@ def test_a_small_team_cannot_win_on_a_perfect_score(wh) -> None:  # noqa: ANN001
     assert "only one department could be ranked this month" in result.notes
 
 
-def test_no_survey_yet_rescales_the_weights(wh) -> None:  # noqa: ANN001
+def test_components_without_data_are_left_out_not_zero(wh) -> None:  # noqa: ANN001
+    # January: no survey wave, no activity row and no feature event in the window. Each component
+    # is left out (never a 0 that ranks someone last); with none measured nobody is ranked.
     result = kpis.best_department(wh, tiny.plan(1), month="2026-01")
-    assert result.weights == {"active_rate": 0.5, "feature_penetration": 0.5, "feedback": 0.0}
+    assert result.weights == {"active_rate": 0.0, "feature_penetration": 0.0, "feedback": 0.0}
+    assert result.winner is None and result.ranking.empty
     assert any("no survey wave" in n for n in result.notes)
+    assert any(n.startswith("active_rate: no data this month") for n in result.notes)
+    assert any("none of the score's components was measured" in n for n in result.notes)
 
 
 def test_month_must_be_a_month(wh) -> None:  # noqa: ANN001

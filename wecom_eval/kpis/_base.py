@@ -4,7 +4,8 @@ The KPI SQL (in :mod:`wecom_eval.kpis.queries`) reads the canonical tables plus 
 relations built here from the plan and the calendar and handed to the engine for one query:
 
 * ``kpi_calendar(date, is_working, week, week_start)`` — one row per day of the query's
-  range: China's working days (:class:`~wecom_eval.workcal.WorkCalendar`) and rollout weeks;
+  range: China's working days (:class:`~wecom_eval.workcal.WorkCalendar`) and rollout weeks
+  (for the activity KPIs also ``covered``: the activity source has a row that day);
 * ``kpi_departments(department_id, department, name, branch, is_pilot, go_live_date)`` —
   the department tree with each department's pilot flag and go-live date from the plan;
 * ``kpi_eligibility(department_id, feature)`` — which department each core feature applies to.
@@ -241,6 +242,18 @@ class Context:
 
     def calendar(self, start: dt.date, end: dt.date) -> pd.DataFrame:
         return calendar_frame(self.cal, start, end)
+
+    def activity_calendar(self, start: dt.date, end: dt.date) -> pd.DataFrame:
+        """``kpi_calendar`` with ``covered``: whether the activity source has any row that day.
+
+        A day without a single member-day row is missing data (an export not loaded yet, a
+        gap), not a day on which nobody was active: the activity rates leave it out.
+        """
+        frame = calendar_frame(self.cal, start, end)
+        days = run(self.con, "SELECT DISTINCT date FROM member_days WHERE date BETWEEN $start AND $end",
+                   {"start": start, "end": end})
+        frame["covered"] = frame["date"].isin(set(days["date"]))
+        return frame
 
     def has_roster(self) -> bool:
         return has_rows(self.con, "employees")

@@ -53,10 +53,10 @@ def daily_activity_raw(ctx: Context, *, start: dt.date, end: dt.date, by: By = "
     parts = {k: v for k, v in sources.parts.items() if k != "department_weeks"}
     sql = q.render(q.DAILY_ACTIVITY, **parts, select=sel, group=grp)
     frame = run(ctx.con, sql, _params(ctx, start, end),
-                {"kpi_calendar": ctx.calendar(start, end), "kpi_departments": ctx.departments()})
+                {"kpi_calendar": ctx.activity_calendar(start, end), "kpi_departments": ctx.departments()})
     for col in ("registered", "with_row", "active", "engaged", "measured"):
         frame[col] = frame[col].astype("int64")
-    frame["active_rate"] = _ratio(frame["active"], frame["registered"])
+    frame["active_rate"] = _ratio(frame["active"], frame["registered"]).where(frame["covered"].astype(bool))
     frame["engaged_rate"] = _ratio(frame["engaged"], frame["measured"])
     frame["engaged_measured"] = frame["measured"] > 0
     frame["minutes_coverage"] = _ratio(frame["measured"], frame["registered"])
@@ -83,7 +83,7 @@ def weekly_activity_raw(ctx: Context, *, start: dt.date, end: dt.date, by: By = 
         join_users=f"AND u.{join_key} = reg.{join_key}" if join_key else "",
     )
     frame = run(ctx.con, sql, _params(ctx, start, end),
-                {"kpi_calendar": ctx.calendar(start, end), "kpi_departments": ctx.departments()})
+                {"kpi_calendar": ctx.activity_calendar(start, end), "kpi_departments": ctx.departments()})
     frame["working_days"] = frame["working_days"].astype("int64")
     # measured or not is only a question in a week with working days (a holiday week has no rate at all)
     frame["engaged_measured"] = pd.array(

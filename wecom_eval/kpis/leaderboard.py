@@ -24,8 +24,10 @@ with the plan's ``best_department.weights`` and three components, each a share i
 team cannot win on noise. A department is **not ranked** when any component it needs falls
 under the privacy floor (fewer than ``min_group_size`` registered members, staff or
 respondents — or hidden so that such a group cannot be worked out), or has no data. A
-component that no department has (no survey yet) is dropped and the other weights are
-rescaled to sum to 1; the result says so.
+component that no department has (no survey yet, no activity rows in the month, no feature
+events in the window) is dropped and the other weights are rescaled to sum to 1; the result
+says so. A day the activity source does not cover at all is left out, not counted as 0 %;
+with no component measured nobody is ranked (``winner`` None).
 """
 
 from __future__ import annotations
@@ -82,7 +84,9 @@ def _active(ctx: Context, first: dt.date, last: dt.date) -> pd.DataFrame:
     from wecom_eval.kpis.activity import daily_activity_raw
 
     daily = daily_activity_raw(ctx, start=first, end=last, by="department")
-    work = daily.loc[daily["is_working"] & (daily["registered"] > 0)]
+    # a day the activity source does not cover (no row for anyone) is missing data, not a day of 0 %
+    covered = daily.groupby("date")["with_row"].transform("sum") > 0
+    work = daily.loc[daily["is_working"] & (daily["registered"] > 0) & covered]
     if work.empty:
         return pd.DataFrame(columns=[*KEYS, "estimate", "n", "size"])
     g = work.groupby(KEYS, as_index=False).agg(estimate=("active_rate", "mean"), n=("registered", "mean"),
@@ -94,6 +98,7 @@ def _penetration(ctx: Context, last: dt.date) -> pd.DataFrame:
     from wecom_eval.kpis.penetration import penetration_raw
 
     pen = penetration_raw(ctx, as_of=[last], by="department")
+    pen = pen.loc[pen["users"].notna()]  # a feature without events in the window is not measured, not 0
     g = pen.groupby(KEYS, as_index=False).agg(users=("users", "sum"), eligible=("eligible", "sum"),
                                               n=("headcount", "max"))
     g = g.loc[g["eligible"] > 0]
@@ -169,12 +174,22 @@ def best_department(source: Source, plan: RolloutPlan, *, month: str | dt.date, 
     parts["feedback"] = fb
     notes += fb_notes
     weights = {k: float(plan.best_department.weights.get(k, 0.0)) for k in COMPONENTS}  # type: ignore[call-overload]
+    if sum(weights.values()) <= 0:
+        raise ValueError("every component has weight 0 in best_department.weights: nothing to rank on")
     if fb.empty and weights["feedback"] > 0:
         notes.append("no survey wave by the month's end: feedback is left out and the other weights rescaled")
         weights["feedback"] = 0.0
+    for name in ("active_rate", "feature_penetration"):
+        if parts[name].empty and weights[name] > 0:
+            notes.append(f"{name}: no data this month: left out and the other weights rescaled")
+            weights[name] = 0.0
     total = sum(weights.values())
-    if total <= 0:
-        raise ValueError("every component with a weight is missing: nothing to rank on")
+    if total <= 0:  # no component measured: nobody is ranked
+        notes.append("no department could be ranked this month: none of the score's components was measured")
+        ranking = pd.DataFrame(columns=[*KEYS, "ranked", "reason", "score", "score_se", "score_low", "rank"])
+        evidence = pd.DataFrame(columns=["component", "weight", "estimate", "n", "se", "ci_low", "ci_high",
+                                         "contribution"])
+        return BestDepartment(label, first, last, weights, ranking, None, evidence, list(dict.fromkeys(notes)))
     weights = {k: v / total for k, v in weights.items()}
     used = [k for k in COMPONENTS if weights[k] > 0]
 

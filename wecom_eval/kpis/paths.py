@@ -64,6 +64,13 @@ _TARGET_OF = {"registration": "registration", "active_rate": "daily_active", "en
 EPS = 1e-12
 NO_DAYS = "no working day in the week so far"
 NOT_MEASURED = "not measured: the source gives no minutes of use"
+# Each note of a scorecard row by its code (the ``note_codes`` column); reports show the
+# same codes in their own language (``kpi_notes`` in reporting/strings.yaml).
+NOTES: dict[str, str] = {
+    "hidden": "hidden: fewer than {floor} people (or hidden so that a small group cannot be worked out)",
+    "no_days": NO_DAYS, "no_minutes": NOT_MEASURED, "no_eligible": "no eligible staff", "no_data": "no data",
+    "not_live": "path starts {path_start} (not live yet)",
+}
 
 
 def target_of(plan: RolloutPlan, kpi: str) -> ShareTarget:
@@ -232,7 +239,10 @@ def holm_verdicts(frame: pd.DataFrame, *, verdict: str, p_greater: str, p_less: 
 
 
 def _figures(ctx: Context, as_of: dt.date, by: By) -> pd.DataFrame:
-    """Today's figure per group and KPI, protected, as (keys, kpi, feature, estimate, successes, n, note)."""
+    """Today's figure per group and KPI, protected, as (keys, kpi, feature, estimate, successes, n, note).
+
+    ``note`` is a code of :data:`NOTES` or None.
+    """
     from wecom_eval.kpis.activity import weekly_activity_raw
     from wecom_eval.kpis.penetration import penetration_raw
     from wecom_eval.kpis.registration import registration_raw
@@ -258,14 +268,14 @@ def _figures(ctx: Context, as_of: dt.date, by: By) -> pd.DataFrame:
     parts.append(pd.DataFrame({
         **{k: act[k] for k in keys}, "kpi": "active_rate", "feature": None, "estimate": act["active_rate"],
         "successes": act["active_rate"] * act["registered_mean"], "n": act["registered_mean"],
-        "suppressed": act["suppressed"], "note": [NO_DAYS if d else None for d in no_days],
+        "suppressed": act["suppressed"], "note": ["no_days" if d else None for d in no_days],
         "period": period}))
     unmeasured = (~act["engaged_measured"].fillna(True).astype(bool)).to_numpy(dtype=bool)
     parts.append(pd.DataFrame({
         **{k: act[k] for k in keys}, "kpi": "engaged_rate", "feature": None, "estimate": act["engaged_rate"],
         "successes": act["engaged_rate"] * act["measured_mean"], "n": act["measured_mean"],
         "suppressed": act["suppressed"],
-        "note": [NO_DAYS if d else NOT_MEASURED if u else None for d, u in zip(no_days, unmeasured, strict=True)],
+        "note": ["no_days" if d else "no_minutes" if u else None for d, u in zip(no_days, unmeasured, strict=True)],
         "period": period}))
 
     pen = penetration_raw(ctx, as_of=[as_of], by=by)
@@ -275,7 +285,7 @@ def _figures(ctx: Context, as_of: dt.date, by: By) -> pd.DataFrame:
         **{k: pen[k] for k in keys}, "kpi": "feature_penetration", "feature": pen["feature"],
         "estimate": pen["penetration"], "successes": pen["users"], "n": pen["eligible"],
         "suppressed": pen["suppressed"],
-        "note": ["no eligible staff" if e == 0 else None for e in pen["eligible"].fillna(-1)],
+        "note": ["no_eligible" if e == 0 else None for e in pen["eligible"].fillna(-1)],
         "period": f"{window} days to {as_of}"}))
     return pd.concat([p for p in parts if len(p)], ignore_index=True)
 
@@ -306,7 +316,8 @@ def scorecard(source: Source, plan: RolloutPlan, *, as_of: dt.date, by: By = "co
         ``feature_penetration``), ``feature``, ``period`` (what the figure covers),
         ``estimate``, ``n`` (people), ``ci_low``, ``ci_high``, ``method``, ``target``,
         ``deadline``, ``days_to_deadline``, ``path_start``, ``path_value`` (today's point on the
-        path), ``gap_to_path`` (estimate − path value), ``path_verdict``, ``verdict``, ``note``.
+        path), ``gap_to_path`` (estimate − path value), ``path_verdict``, ``verdict``, ``note``
+        (English) and ``note_codes`` (its :data:`NOTES` codes, comma-separated, for reports).
         Groups hidden by the privacy floor keep their row with every figure blank and the
         note "hidden: fewer than … people".
     """
@@ -330,12 +341,11 @@ def scorecard(source: Source, plan: RolloutPlan, *, as_of: dt.date, by: By = "co
                     "deadline": deadline, "days_to_deadline": (deadline - as_of).days, "path_start": first,
                     "path_value": pv})
         census = kpi == "registration"
-        note = rec["note"] if isinstance(rec["note"], str) else None
+        codes = [rec["note"]] if isinstance(rec["note"], str) else []
         row["feature"] = rec["feature"] if isinstance(rec["feature"], str) else None
         if rec["suppressed"]:
             result = judge(successes=math.nan, n=0, value=pv, census=census)
-            note = (f"hidden: fewer than {privacy.floor(plan)} people "
-                    "(or hidden so that a small group cannot be worked out)")
+            codes = ["hidden"]
         else:
             est = rec["estimate"]
             ok = est is not None and not (isinstance(est, float) and math.isnan(est))
@@ -355,22 +365,24 @@ def scorecard(source: Source, plan: RolloutPlan, *, as_of: dt.date, by: By = "co
                 result["p_less"] = math.nan
                 if result["verdict"] == "missed":
                     result["verdict"] = "not_yet_shown"
-            if not ok and note is None:
-                note = "no data"
+            if not ok and not codes:
+                codes = ["no_data"]
             if as_of < first:
-                note = (note + "; " if note else "") + f"path starts {first} (not live yet)"
+                codes.append("not_live")
         row.setdefault("path_verdict", None)
         row.update({"estimate": result["estimate"], "n": result["n"], "ci_low": result["ci_low"],
                     "ci_high": result["ci_high"], "method": result["method"], "verdict": result["verdict"],
                     "verdict_basis": result["verdict_basis"], "_pg": result["p_greater"], "_pl": result["p_less"],
-                    "note": note})
+                    "note": "; ".join(NOTES[c].format(floor=privacy.floor(plan), path_start=first)
+                                      for c in codes) or None,
+                    "note_codes": ",".join(codes) or None})
         est = row["estimate"]
         row["gap_to_path"] = est - pv if est is not None and not math.isnan(est) else math.nan
         rows.append(row)
     out = pd.DataFrame(rows, columns=[*keys, "kpi", "feature", "period", "estimate", "n", "ci_low", "ci_high",
                                       "method", "target", "deadline", "days_to_deadline", "path_start",
                                       "path_value", "gap_to_path", "path_verdict", "verdict", "note",
-                                      "verdict_basis", "_pg", "_pl", "_path_pg", "_path_pl"])
+                                      "note_codes", "verdict_basis", "_pg", "_pl", "_path_pg", "_path_pl"])
     out["p_value"] = out[["_pg", "_pl"]].astype(float).min(axis=1, skipna=False)
     out["p_adjusted"], out["verdict"] = holm_verdicts(out, verdict="verdict", p_greater="_pg", p_less="_pl",
                                                       alpha=alpha)
@@ -383,5 +395,5 @@ def scorecard(source: Source, plan: RolloutPlan, *, as_of: dt.date, by: By = "co
     return finish(out, notes=notes, definition=__doc__.split("Verdicts\n--------\n", 1)[1].strip())
 
 
-__all__ = ["KPIS", "holm_verdicts", "judge", "look_of", "path_deadline", "path_share", "path_value", "planned_looks",
-           "scorecard", "target_of", "target_path"]
+__all__ = ["KPIS", "NOTES", "holm_verdicts", "judge", "look_of", "path_deadline", "path_share", "path_value",
+           "planned_looks", "scorecard", "target_of", "target_path"]

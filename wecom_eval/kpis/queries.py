@@ -314,14 +314,14 @@ GROUP BY s.department_id, w.week_start
 # Registered, active, engaged and measured members per day and department (or branch, or
 # company), from the department-day figures `dd`; shared by the daily and weekly statements.
 DAILY_SUMS = """
-SELECT {select} dd.date, c.week, c.is_working,
+SELECT {select} dd.date, c.week, c.is_working, c.covered,
        SUM(dd.registered) AS registered, SUM(dd.with_row) AS with_row, SUM(dd.active) AS active,
        SUM(dd.engaged) AS engaged, SUM(dd.measured) AS measured
 FROM dd
 JOIN kpi_calendar c ON c.date = dd.date
 JOIN kpi_departments dep ON dep.department_id = dd.department_id
 WHERE dd.date BETWEEN $start AND $end
-GROUP BY {group} dd.date, c.week, c.is_working
+GROUP BY {group} dd.date, c.week, c.is_working, c.covered
 """
 
 DAILY_ACTIVITY = """
@@ -342,14 +342,15 @@ weeks AS (
 daily AS (""" + DAILY_SUMS + """),
 weekly AS (
   SELECT {keys} week,
-         SUM(CASE WHEN is_working AND registered > 0 THEN 1 ELSE 0 END) AS days_with_members,
-         AVG(CASE WHEN is_working AND registered > 0 THEN CAST(active AS DOUBLE) / registered END) AS active_rate,
+         SUM(CASE WHEN is_working AND covered AND registered > 0 THEN 1 ELSE 0 END) AS days_with_members,
+         AVG(CASE WHEN is_working AND covered AND registered > 0 THEN CAST(active AS DOUBLE) / registered END)
+           AS active_rate,
          AVG(CASE WHEN is_working AND measured > 0 THEN CAST(engaged AS DOUBLE) / measured END) AS engaged_rate,
          SUM(CASE WHEN is_working AND measured > 0 THEN 1 ELSE 0 END) AS engaged_days_measured,
-         AVG(CASE WHEN is_working AND registered > 0 THEN CAST(measured AS DOUBLE) / registered END)
+         AVG(CASE WHEN is_working AND covered AND registered > 0 THEN CAST(measured AS DOUBLE) / registered END)
            AS minutes_coverage,
          AVG(CASE WHEN is_working THEN CAST(registered AS DOUBLE) END) AS registered_mean,
-         AVG(CASE WHEN is_working THEN CAST(active AS DOUBLE) END) AS active_mean,
+         AVG(CASE WHEN is_working AND covered THEN CAST(active AS DOUBLE) END) AS active_mean,
          AVG(CASE WHEN is_working AND measured > 0 THEN CAST(measured AS DOUBLE) END) AS measured_mean,
          AVG(CASE WHEN is_working AND measured > 0 THEN CAST(engaged AS DOUBLE) END) AS engaged_mean,
          SUM(with_row) AS member_day_rows

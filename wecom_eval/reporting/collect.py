@@ -231,7 +231,7 @@ class Report:
         if not _NAME.match(name):
             raise ValueError(f"{kind} name {name!r} must be snake_case (a–z, 0–9, _; at most 63 characters)")
 
-    def show_table(self, frame: pd.DataFrame, name: str, *, title: str, people: str | int | None,
+    def show_table(self, frame: pd.DataFrame | None, name: str, *, title: str, people: str | int | None,
                    keys: Sequence[str] = (), within: Sequence[str] = (), formats: Mapping[str, str] | None = None,
                    labels: Mapping[str, str] | None = None, note: str = "") -> None:
         """Display ``frame`` as a formatted table and record it for ``tables.xlsx``.
@@ -239,7 +239,8 @@ class Report:
         Parameters
         ----------
         frame
-            A tidy frame (snake_case columns); not changed.
+            A tidy frame (snake_case columns); not changed. None (a figure not measured,
+            its reason said in a sentence beside it) shows nothing.
         name
             A snake_case name, unique in the report (its sheet in ``tables.xlsx``).
         title
@@ -262,6 +263,8 @@ class Report:
         from wecom_eval.reporting import tables
 
         self._check_name(name, "table")
+        if frame is None:
+            return
         if frame.empty:  # nothing to show (no alerts, no survey yet): say so, record nothing
             _display_note(f"*{title}：{text.t('no_rows', self.language)}*" if self.language == "zh"
                           else f"*{title}: {text.t('no_rows', self.language)}*")

@@ -207,7 +207,7 @@ def efficiency_row(result: Any, plan: RolloutPlan, *, design: LaunchDesign | Non
            "ci_high": high, "verdict": verdict_for_gain(low, high, target), "unit": "share",
            "n": int(result.n_obs), "method": method, "confidence": 1 - 2 * ALPHA,
            "verdict_basis": verdict_basis(result), "p_value": result.p_value,
-           "target_p_value": result.target_p_value, "note": "; ".join(result.warnings) or None,
+           "target_p_value": result.target_p_value, "note": _caveats(result, language),
            "spent_alpha": ALPHA, "p_value_anytime": result.p_value, "target_p_value_anytime": result.target_p_value}
     if look is None:
         return row
@@ -225,6 +225,18 @@ def verdict_basis(result: Any) -> str:
     return {"randomization": "randomization", "randomization_sized": "randomization:size_standardised",
             "wild": "wild_bootstrap", "cluster": "cluster_robust_t",
             "classical": "classical_t"}.get(result.inference, "none")
+
+
+def _caveats(result: Any, language: str) -> str | None:
+    """The estimate's statistical warnings: as written in English, one caveat from strings.yaml otherwise."""
+    from wecom_eval.reporting import text
+
+    if not result.warnings:
+        return None
+    if language == "en":
+        return "; ".join(result.warnings)
+    return text.lookup("reasons", "stat_caveats", language, clusters=result.n_clusters,
+                       treated=result.n_treated_clusters)
 
 
 def did_table(results: dict[str, Any]) -> pd.DataFrame:

@@ -54,6 +54,19 @@ def reason(key: str, language: str, **fields: object) -> str:
     return text.lookup("reasons", key, language, **fields)
 
 
+def kpi_note(rec: pd.Series, plan: RolloutPlan, language: str) -> str | None:
+    """A KPI scorecard row's note in the report's language, from its codes (``kpi_notes`` in strings.yaml)."""
+    from wecom_eval import privacy
+    from wecom_eval.reporting import text
+
+    codes = _nan_to_none(rec.get("note_codes"))
+    if not codes:
+        return None
+    parts = [text.lookup("kpi_notes", code, language, floor=privacy.floor(plan), path_start=rec.get("path_start"))
+             for code in str(codes).split(",")]
+    return ("；" if language == "zh" else "; ").join(parts)
+
+
 def _share_row(kpi: str, rec: pd.Series | None, plan: RolloutPlan, *, target_name: str,
                language: str = "en", unmeasured: str = "no_data") -> dict[str, Any]:
     target = getattr(plan.targets, target_name)
@@ -68,7 +81,7 @@ def _share_row(kpi: str, rec: pd.Series | None, plan: RolloutPlan, *, target_nam
             "ci_high": None if census else _nan_to_none(rec["ci_high"]), "verdict": rec["verdict"] or "not_measured",
             "n": None if pd.isna(rec["n"]) else int(rec["n"]),
             "method": _method(_nan_to_none(rec["method"]), language),
-            "note": _nan_to_none(rec.get("note")), "verdict_basis": _nan_to_none(rec.get("verdict_basis")) or "none"}
+            "note": kpi_note(rec, plan, language), "verdict_basis": _nan_to_none(rec.get("verdict_basis")) or "none"}
 
 
 def _method(method: str | None, language: str) -> str | None:
@@ -168,4 +181,5 @@ def for_report(report: Any, **options: Any) -> pd.DataFrame:
                         seed=report.params.seed, language=report.language, **options)
 
 
-__all__ = ["COLUMNS", "READ_ONCE", "adoption_rows", "efficiency_target", "five_targets", "for_report", "reason"]
+__all__ = ["COLUMNS", "READ_ONCE", "adoption_rows", "efficiency_target", "five_targets", "for_report", "kpi_note",
+           "reason"]

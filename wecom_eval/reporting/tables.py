@@ -274,7 +274,8 @@ def write_workbook(path: str | Path, tables: Sequence[SheetTable], *, language: 
         contents.set_column(0, 0, 34)
         contents.set_column(1, 1, 60)
         for i, (sheet, table) in enumerate(zip(names, tables, strict=True), start=3):
-            contents.write_url(i, 0, f"internal:'{sheet}'!A1", string=sheet)
+            shown, quote = safe_text.xlsx(sheet)  # a sheet named after a title from data stays inert too
+            contents.write_url(i, 0, f"internal:'{sheet}'!A1", (quoted if quote else plain)["text"], string=shown)
             write_text(contents, i, 1, table.title)
         for sheet, table in zip(names, tables, strict=True):
             ws = wb.add_worksheet(sheet)

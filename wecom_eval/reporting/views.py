@@ -332,6 +332,9 @@ def pilot_status(report: Report) -> pd.DataFrame:
     deps = report.warehouse.query("SELECT department_id, path FROM departments")
     pilots = report.plan.resolve_pilots(deps.itertuples(index=False, name=None))
     rows = sc.loc[sc["department_id"].isin(pilots) & sc["kpi"].isin(["registration", "active_rate", "engaged_rate"])]
+    rows = _not_measured(rows.copy(), "n")  # no count and no path verdict for a figure not measured
+    rows["path_verdict"] = rows["path_verdict"].astype(object).where(rows["verdict"] != "not_measured",
+                                                                     "not_measured")
     rows = _hide_blank_rows(rows, "n", ["department", "department_id", "kpi"])
     return rows[["department", "kpi", "n", "estimate", "ci_low", "ci_high", "path_value", "path_verdict"]] \
         .reset_index(drop=True)
@@ -412,13 +415,16 @@ def efficiency_evidence(report: Report) -> dict[str, Any]:
     Returns a dict with ``sentence`` (markdown), ``cells`` (geometric-mean turnaround per
     pilot/control × before/after cell), ``methods`` (calendar and working hours; the
     chosen inference beside CR1), ``event_figure`` and ``pretrend`` (a sentence, flagged when
-    the pre-trend test rejects), ``case`` (the case-study sentence).
+    the pre-trend test rejects), ``case`` (the case-study sentence). Every key is always
+    there: when the records allow no estimate the sentence says "not measured" and why, the
+    other sentences point to it, and the tables and the figure are None (shown as nothing).
     """
     from wecom_eval.reporting import efficiency
 
     records = efficiency.turnaround_records(report.warehouse, report.plan, end=report.period.end)
     inference = getattr(report.params, "inference", "auto")
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {"sentence": "", "cells": None, "methods": None, "event_figure": None, "pretrend": "",
+                           "case": ""}
     try:
         cal, design = efficiency.pilot_did(records, report.plan, inference=inference, n_boot=report.params.n_boot,
                                            seed=report.params.seed)
@@ -426,6 +432,7 @@ def efficiency_evidence(report: Report) -> dict[str, Any]:
                                        n_boot=report.params.n_boot, seed=report.params.seed)
     except ValueError:
         out["sentence"] = v(report, "efficiency_not_estimable", reason=_why_not(report, records))
+        out["pretrend"] = out["case"] = v(report, "efficiency_see_above")
         return out
     from wecom_eval.kpis.paths import look_of, planned_looks
     from wecom_eval.reporting.scorecard import READ_ONCE
@@ -466,8 +473,10 @@ def efficiency_evidence(report: Report) -> dict[str, Any]:
         key = "pretrend_flag" if es.pretrend_rejects else "pretrend_ok"
         out["pretrend"] = v(report, key, p=es.pretrend_p_value)
     except ValueError:
-        out["pretrend"] = v(report, "efficiency_not_estimable", reason=_why_not(report, records))
+        out["pretrend"] = v(report, "event_study_not_estimable", reason=_why_not(report, records))
     med: Any = sample.groupby(["treated", "post"])["hours"].agg(["median", "size"])
+    if len(med) < 4:  # a cell without records: no case to tell
+        return out
     out["case"] = v(report, "case_sentence", before=med.loc[(1, 0), "median"], after=med.loc[(1, 1), "median"],
                     n_before=int(med.loc[(1, 0), "size"]), n_after=int(med.loc[(1, 1), "size"]),
                     c_before=med.loc[(0, 0), "median"], c_after=med.loc[(0, 1), "median"])
@@ -531,7 +540,9 @@ def best_department(report: Report, *, top: int = 10) -> dict[str, Any]:
     result = kpis.best_department(report.warehouse, report.plan, month=month)
     ranking = result.ranking.loc[result.ranking["ranked"].astype(bool)].head(top)
     wanted = ["rank", "department", "n", "active_rate", "feature_penetration", "feedback", "score", "score_low"]
-    ranking = ranking.assign(n=ranking["feature_penetration_n"])
+    size = next((f"{c}_n" for c in ("feature_penetration", "active_rate", "feedback")
+                 if f"{c}_n" in ranking.columns), None)  # the headcount when penetration is measured
+    ranking = ranking.assign(n=ranking[size] if size else np.nan)
     figure = None
     if len(ranking):
         drawn = ranking.assign(score_high=2 * ranking["score"] - ranking["score_low"])  # symmetric interval
@@ -593,16 +604,22 @@ def registration_deadline(report: Report) -> dt.date:
 
 
 def deadline_status(report: Report) -> pd.DataFrame:
-    """Registration and engaged rate on their deadlines (or today, when the deadline is later)."""
+    """Registration and engaged rate on their deadlines (or today, when the deadline is later).
+
+    The rows are the scorecard's target rows on that day, so a figure whose source is absent
+    says ``not_measured`` with its reason (``note``), as in the five targets.
+    """
+    from wecom_eval.reporting import scorecard
+
     rows = []
-    for kpi, target_name in (("registration", "registration"), ("engaged_rate", "daily_active")):
-        target = getattr(report.plan.targets, target_name)
-        day = min(report.plan.deadline(target.deadline_day), report.period.end)
-        sc = kpis.scorecard(report.warehouse, report.plan, as_of=day, by="company")
-        rec = sc.loc[sc["kpi"] == kpi].iloc[0]
-        rows.append({"kpi": target_name, "date": day, "deadline": report.plan.deadline(target.deadline_day),
-                     "n": rec["n"], "estimate": rec["estimate"], "ci_low": rec["ci_low"], "ci_high": rec["ci_high"],
-                     "target": target.target, "verdict": rec["verdict"]})
+    for target_name in ("registration", "daily_active"):
+        deadline = report.plan.deadline(getattr(report.plan.targets, target_name).deadline_day)
+        day = min(deadline, report.period.end)
+        found = scorecard.adoption_rows(report.warehouse, report.plan, last_day=day, language=report.language)
+        rec = next(r for r in found if r["kpi"] == target_name)
+        rows.append({"kpi": target_name, "date": day, "deadline": deadline, "n": rec["n"], "estimate": rec["estimate"],
+                     "ci_low": rec["ci_low"], "ci_high": rec["ci_high"], "target": rec["target"],
+                     "verdict": rec["verdict"], "note": rec["note"]})
     return pd.DataFrame(rows)
 
 
