@@ -173,5 +173,6 @@ def test_a_report_with_no_forecast_yet_says_why_for_each_target(wh, plan):
     report = SimpleNamespace(language="zh")
     shown = forecasts.table(report, frame)
     assert list(shown["kpi"]) == ["注册率", "日活跃率（达到时长要求）", "核心功能渗透率"]
-    assert shown["at_deadline"].isna().all() and shown["note"].str.startswith("数据不足：").all()  # in the report's language
+    # the reason is said in the report's language
+    assert shown["at_deadline"].isna().all() and shown["note"].str.startswith("数据不足：").all()
     assert forecasts.sentences(report, frame).count("暂无预测") == 3

@@ -153,7 +153,11 @@ def test_kpis_json_has_the_five_targets_and_follows_the_schema(demo, report):
     for t in ("daily_active", "feature_penetration"):
         assert basis[t] == ("none" if document["targets"][t]["verdict"] == "not_measured"
                             else "confidence_sequence:spending")
-    assert basis["pilot_efficiency"] in ("randomization:size_standardised", "randomization", "wild_bootstrap", "none")
+    # the efficiency verdict spends alpha over the weekly looks in every report but the one read once
+    inference = basis["pilot_efficiency"].removesuffix("+spent_alpha")
+    assert inference in ("randomization:size_standardised", "randomization", "wild_bootstrap", "none")
+    spends = basis["pilot_efficiency"].endswith("+spent_alpha")
+    assert spends == (report != "deepening-review" and inference != "none")
 
 
 def test_no_secret_leaves_a_trace_in_any_output(demo):
@@ -248,6 +252,7 @@ def test_deepening_review_agrees_with_the_generators_truth(demo):
     assert effect["ci_low"] < effect["estimate"] < effect["ci_high"]
     html = (demo["results"]["deepening-review"].folder / "report.html").read_text(encoding="utf-8")
     assert f"{effect['estimate']:.0%}" in html
+    assert "判定用一次性的单侧 0.05 水平" in html or "one-off one-sided 0.05 level" in html  # says which level
     satisfaction = document["targets"]["satisfaction"]
     wave = max((w for w, v in truth["satisfaction"].items() if v["kind"] == "satisfaction"),
                key=lambda w: truth["satisfaction"][w]["closes"])

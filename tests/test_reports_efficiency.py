@@ -51,3 +51,33 @@ def test_pilot_effect_equals_the_truth_and_its_interval_holds_the_planted_effect
 def test_working_hours_are_never_zero(demo):
     _plan, _truth, records = demo
     assert (records["working_hours"] > 0).all() and (records["hours"] > 0).all()
+
+
+def test_recurring_reports_spend_alpha_over_looks_where_a_one_off_verdict_says_met(plan):
+    """Worked by hand: a 40 % gain whose one-sided 95 % bound (32 %) clears the 30 % target, so
+    the one-off verdict says met; its target p-value 0.02 > 0.05 / 13 = 0.003846 (alpha spent at
+    each of the plan's 12 planned looks, stats.spent_alpha), so read weekly it is not yet shown."""
+    from types import SimpleNamespace
+
+    from wecom_eval.kpis.paths import planned_looks
+
+    assert planned_looks(plan) == 12 and plan.targets.pilot_efficiency.target == pytest.approx(0.30)
+    result = SimpleNamespace(relative_change=-0.40, relative_ci_low=-0.50, relative_ci_high=-0.32, n_obs=800,
+                             p_value=0.001, target_p_value=0.02, inference="randomization_sized", warnings=[],
+                             enumerated=True, n_draws=220, n_clusters=12, n_treated_clusters=3)
+    once = efficiency.efficiency_row(result, plan)
+    assert (once["verdict"], once["verdict_basis"]) == ("met", "randomization:size_standardised")
+    weekly = efficiency.efficiency_row(result, plan, look=3, planned_looks=12)
+    assert weekly["verdict"] == "not_yet_shown"
+    assert weekly["verdict_basis"] == "randomization:size_standardised+spent_alpha"
+    assert weekly["spent_alpha"] == pytest.approx(0.05 / 13, rel=1e-12)
+    assert weekly["target_p_value_anytime"] == pytest.approx(0.02 * 13) and weekly["p_value_anytime"] == 0.013
+    assert (weekly["ci_low"], weekly["ci_high"]) == (once["ci_low"], once["ci_high"])  # the week's interval stays
+    # met once the target p-value is below the spent alpha; missed when the other side's is (1 - p)
+    assert efficiency.efficiency_row(SimpleNamespace(**{**vars(result), "target_p_value": 0.0038}), plan,
+                                     look=3)["verdict"] == "met"
+    assert efficiency.efficiency_row(SimpleNamespace(**{**vars(result), "target_p_value": 0.9962}), plan,
+                                     look=3)["verdict"] == "missed"
+    # after the 12 planned looks the share halves each week: look 14 spends 0.05 / 13 / 4 = 0.000962
+    late = efficiency.efficiency_row(SimpleNamespace(**{**vars(result), "target_p_value": 0.0038}), plan, look=14)
+    assert late["spent_alpha"] == pytest.approx(0.05 / 52) and late["verdict"] == "not_yet_shown"

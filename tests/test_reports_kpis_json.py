@@ -41,7 +41,14 @@ def test_a_complete_document_follows_the_schema(tmp_path):
     assert set(document["targets"]) == set(TARGETS)
 
 
+def test_a_verdict_basis_may_say_it_spends_alpha_over_looks(tmp_path):
+    document = meta()
+    document["targets"]["pilot_efficiency"]["verdict_basis"] = "randomization:size_standardised+spent_alpha"
+    assert kpis_json.problems(kpis_json.write(document, tmp_path / "kpis.json")) == []
+
+
 @pytest.mark.parametrize("break_it", [
+    lambda m: m["targets"]["pilot_efficiency"].update(verdict_basis="randomization+spent"),
     lambda m: m["targets"].pop("satisfaction"),
     lambda m: m["targets"]["registration"].update(verdict="passed"),
     lambda m: m["targets"]["registration"].update(verdict=None),

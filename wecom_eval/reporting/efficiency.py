@@ -166,22 +166,62 @@ def method_text(result: Any, language: str, *, design: LaunchDesign | None = Non
     return out
 
 
+def spent_gain_verdict(target_p_value: float, alpha_look: float) -> str:
+    """met / not_yet_shown / missed from the target test's one-sided p-value at one look's spent alpha.
+
+    ``target_p_value`` is the p-value of "the gain is at most the target": met when it is at
+    most ``alpha_look``; missed when that of the other side, "the gain is at least the
+    target" (``1 - target_p_value``), is. Each side then errs at ``alpha_look`` at this look.
+
+    >>> spent_gain_verdict(0.004, 0.05 / 13), spent_gain_verdict(0.003, 0.05 / 13), spent_gain_verdict(0.998, 0.05 / 13)
+    ('not_yet_shown', 'met', 'missed')
+    """
+    if target_p_value is None or math.isnan(target_p_value):
+        return "not_measured"
+    if target_p_value <= alpha_look:
+        return "met"
+    return "missed" if 1.0 - target_p_value <= alpha_look else "not_yet_shown"
+
+
 def efficiency_row(result: Any, plan: RolloutPlan, *, design: LaunchDesign | None = None,
-                   language: str = "en") -> dict[str, Any]:
-    """The scorecard row of the efficiency target from a :class:`DidResult`."""
+                   language: str = "en", look: int | None = None, planned_looks: int = 12) -> dict[str, Any]:
+    """The scorecard row of the efficiency target from a :class:`DidResult`.
+
+    Without ``look`` (a report read once, the deepening review): the verdict follows the
+    one-off one-sided 95 % bounds (:func:`verdict_for_gain`). With ``look`` (the rollout week
+    of a report that recurs): the verdict compares the target test's one-sided p-value with
+    the error rate spent at that look, :func:`wecom_eval.stats.spent_alpha` (``alpha`` 0.05
+    each side), so that reading it every week keeps the chance of *ever* a wrong "met" (or
+    "missed") at 5 % (union bound over looks, as the adoption targets). ``p_value_anytime``
+    and ``target_p_value_anytime`` are then the two p-values made comparable with 0.05 over
+    all looks (:func:`wecom_eval.stats.sequential.anytime_p_value`); the interval shown stays
+    the week's one-off 90 % interval.
+    """
+    from wecom_eval.stats.sequential import anytime_p_value, spent_alpha
+
     target = plan.targets.pilot_efficiency.target
     gain = -result.relative_change
     low, high = -result.relative_ci_high, -result.relative_ci_low
     method = method_text(result, language, design=design)
-    return {"kpi": "pilot_efficiency", "target": target, "deadline": None, "estimate": gain, "ci_low": low,
-            "ci_high": high, "verdict": verdict_for_gain(low, high, target), "unit": "share",
-            "n": int(result.n_obs), "method": method, "confidence": 1 - 2 * ALPHA,
-            "verdict_basis": verdict_basis(result), "p_value": result.p_value,
-            "target_p_value": result.target_p_value, "note": _caveats(result, language)}
+    row = {"kpi": "pilot_efficiency", "target": target, "deadline": None, "estimate": gain, "ci_low": low,
+           "ci_high": high, "verdict": verdict_for_gain(low, high, target), "unit": "share",
+           "n": int(result.n_obs), "method": method, "confidence": 1 - 2 * ALPHA,
+           "verdict_basis": verdict_basis(result), "p_value": result.p_value,
+           "target_p_value": result.target_p_value, "note": _caveats(result, language),
+           "spent_alpha": ALPHA, "p_value_anytime": result.p_value, "target_p_value_anytime": result.target_p_value}
+    if look is None:
+        return row
+    a_look = spent_alpha(look, alpha=ALPHA, planned_looks=planned_looks)
+    row.update(verdict=spent_gain_verdict(result.target_p_value, a_look),
+               verdict_basis=verdict_basis(result) + "+spent_alpha", spent_alpha=a_look,
+               p_value_anytime=anytime_p_value(result.p_value, look, planned_looks=planned_looks),
+               target_p_value_anytime=anytime_p_value(result.target_p_value, look, planned_looks=planned_looks))
+    return row
 
 
 def verdict_basis(result: Any) -> str:
-    """``kpis.json``'s ``verdict_basis`` of a DiD verdict: the inference behind the bound."""
+    """``kpis.json``'s ``verdict_basis`` of a DiD verdict: the inference behind the bound
+    (``+spent_alpha`` is added when a recurring report spends alpha over its looks)."""
     return {"randomization": "randomization", "randomization_sized": "randomization:size_standardised",
             "wild": "wild_bootstrap", "cluster": "cluster_robust_t",
             "classical": "classical_t"}.get(result.inference, "none")
@@ -245,6 +285,7 @@ __all__ = [
     "launch_sample",
     "method_text",
     "pilot_did",
+    "spent_gain_verdict",
     "staggered_event_study",
     "turnaround_records",
     "verdict_basis",

@@ -17,7 +17,8 @@ sequence (:func:`wecom_eval.stats.sequential.spent_alpha`), wider than a one-off
 that the chance of *ever* a wrong "met" (or "missed") over all weekly reports stays at 5 %.
 ``verdict_basis`` says which: ``confidence_sequence:spending``, ``census`` (registration
 counts the whole roster), ``fixed_sample:clustered_t`` (satisfaction, one survey wave, clustered by department),
-``randomization`` / ``wild_bootstrap`` (the pilot DiD), ``none`` (not measured).
+``randomization`` / ``wild_bootstrap`` (the pilot DiD; with ``+spent_alpha`` in the reports that
+recur, whose efficiency verdict spends alpha over the weekly looks too), ``none`` (not measured).
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from wecom_eval.warehouse import Warehouse
 COLUMNS = ["kpi", "target", "deadline", "estimate", "ci_low", "ci_high", "confidence", "verdict", "unit", "n",
            "method", "note", "verdict_basis"]
 CONFIDENCE = 0.90
+# reports read once, at their phase's end: their efficiency verdict keeps the one-off level
+READ_ONCE = frozenset({"deepening-review"})
 
 
 def _nan_to_none(value: Any) -> Any:
@@ -128,8 +131,13 @@ def adoption_rows(warehouse: Warehouse, plan: RolloutPlan, *, last_day: dt.date,
 
 
 def efficiency_target(warehouse: Warehouse, plan: RolloutPlan, *, last_day: dt.date, n_boot: int, seed: int,
-                      inference: str = "auto", language: str = "en") -> dict[str, Any]:
-    """The pilot-efficiency row (``not_measured`` until the pilots have records after go-live)."""
+                      inference: str = "auto", language: str = "en", recurring: bool = True) -> dict[str, Any]:
+    """The pilot-efficiency row (``not_measured`` until the pilots have records after go-live).
+
+    ``recurring`` reports spend alpha over the plan's weekly looks (the look is the rollout
+    week of ``last_day``); a report read once (the deepening review) keeps the one-off level.
+    """
+    from wecom_eval.kpis.paths import look_of, planned_looks
     from wecom_eval.reporting import efficiency
 
     base = {"kpi": "pilot_efficiency", "target": plan.targets.pilot_efficiency.target, "deadline": None,
@@ -141,14 +149,17 @@ def efficiency_target(warehouse: Warehouse, plan: RolloutPlan, *, last_day: dt.d
         why = "no_approvals" if records.empty else "not_estimable"
         return {**base, "estimate": None, "ci_low": None, "ci_high": None, "verdict": "not_measured", "n": None,
                 "method": None, "note": reason(why, language), "verdict_basis": "none"}
-    return {**efficiency.efficiency_row(result, plan, design=design, language=language), "confidence": CONFIDENCE}
+    looks = {"look": look_of(plan, last_day), "planned_looks": planned_looks(plan)} if recurring else {}
+    return {**efficiency.efficiency_row(result, plan, design=design, language=language, **looks),
+            "confidence": CONFIDENCE}
 
 
 def five_targets(warehouse: Warehouse, plan: RolloutPlan, *, last_day: dt.date, n_boot: int = 9999, seed: int = 0,
-                 inference: str = "auto", wave: str = "", language: str = "en") -> pd.DataFrame:
+                 inference: str = "auto", wave: str = "", language: str = "en", recurring: bool = True) -> pd.DataFrame:
     """One row per target of the plan, in the plan's order, ready for ``report.show_targets``.
 
-    ``language`` is that of the ``method`` and ``note`` texts.
+    ``language`` is that of the ``method`` and ``note`` texts; ``recurring`` see
+    :func:`efficiency_target`.
     """
     from wecom_eval.reporting.satisfaction import satisfaction_row
 
@@ -156,7 +167,7 @@ def five_targets(warehouse: Warehouse, plan: RolloutPlan, *, last_day: dt.date, 
     rows.append(satisfaction_row(warehouse, plan, last_day=last_day, n_boot=n_boot, seed=seed, wave=wave,
                                  language=language))
     rows.append(efficiency_target(warehouse, plan, last_day=last_day, n_boot=n_boot, seed=seed, inference=inference,
-                                  language=language))
+                                  language=language, recurring=recurring))
     frame = pd.DataFrame(rows)
     return frame.reindex(columns=COLUMNS)
 
@@ -178,8 +189,10 @@ def with_change(frame: pd.DataFrame, warehouse: Warehouse, plan: RolloutPlan, *,
 def for_report(report: Any, **options: Any) -> pd.DataFrame:
     """:func:`five_targets` for an open report, as of the end of the report's own period (a
     monthly review's month, a weekly report's week), so that its scorecard and its alerts
-    describe the same days. The monthly review's scorecard also has the ``change`` from the
-    previous month's end (:func:`with_change`)."""
+    describe the same days. Every report but the deepening review recurs (see :data:`READ_ONCE`).
+    The monthly review's scorecard also has the ``change`` from the previous month's end
+    (:func:`with_change`)."""
+    options.setdefault("recurring", report.name not in READ_ONCE)
     frame = five_targets(report.warehouse, report.plan, last_day=report.period.end, n_boot=report.params.n_boot,
                          seed=report.params.seed, language=report.language, **options)
     if report.name == "monthly":
@@ -188,5 +201,5 @@ def for_report(report: Any, **options: Any) -> pd.DataFrame:
     return frame
 
 
-__all__ = ["COLUMNS", "adoption_rows", "efficiency_target", "five_targets", "for_report", "kpi_note", "reason",
-           "with_change"]
+__all__ = ["COLUMNS", "READ_ONCE", "adoption_rows", "efficiency_target", "five_targets", "for_report", "kpi_note",
+           "reason", "with_change"]

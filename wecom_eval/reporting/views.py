@@ -444,12 +444,21 @@ def efficiency_evidence(report: Report) -> dict[str, Any]:
         out["sentence"] = v(report, "efficiency_not_estimable", reason=_why_not(report, records))
         out["pretrend"] = out["case"] = v(report, "efficiency_see_above")
         return out
-    row = efficiency.efficiency_row(cal, report.plan, design=design, language=report.language)
+    from wecom_eval.kpis.paths import look_of, planned_looks
+    from wecom_eval.reporting.scorecard import READ_ONCE
+
+    recurring = report.name not in READ_ONCE
+    looks = {"look": look_of(report.plan, report.period.end), "planned_looks": planned_looks(report.plan)} \
+        if recurring else {}
+    row = efficiency.efficiency_row(cal, report.plan, design=design, language=report.language, **looks)
     out["row"] = row
     out["sentence"] = v(report, "efficiency_sentence", gain=row["estimate"], low=row["ci_low"], high=row["ci_high"],
                         p=f"{row['confidence']:.0%}", target=row["target"], p_zero=row["p_value"],
                         p_target=row["target_p_value"],
                         verdict=text.verdict_label(row["verdict"], report.language))
+    out["sentence"] += " " + (v(report, "efficiency_spent", look=looks["look"], alpha=row["spent_alpha"],
+                                p_zero=row["p_value_anytime"], p_target=row["target_p_value_anytime"])
+                              if recurring else v(report, "efficiency_once"))
     sample, _ = efficiency.launch_sample(records, report.plan)
     cells = efficiency.cell_means(sample)
     cells["group"] = np.where(cells["treated"] == 1, "pilot", "control")
