@@ -13,6 +13,7 @@ import logging
 import sys
 from pathlib import Path
 
+from wecom_eval.commands import date_option
 from wecom_eval.errors import InputError, Problem
 from wecom_eval.fetch import DEFAULT_SOURCES, SOURCES, fetch, parse_sources
 from wecom_eval.home import Home
@@ -37,13 +38,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--checkpoint-seconds", type=float, default=2.0,
                    help="commit finished parts at least this often (default: %(default)s)")
     p.set_defaults(func=run)
-
-
-def _day(value: str, option: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InputError("fetch", [Problem(option, value, "a date as YYYY-MM-DD")]) from None
 
 
 class _Progress:
@@ -73,8 +67,9 @@ class _Progress:
 def run(args: argparse.Namespace) -> int:
     if args.concurrency < 1:
         raise InputError("fetch", [Problem("--concurrency", args.concurrency, "1 or more")])
-    since = _day(args.since, "--since")
-    until = _day(args.until, "--until") if args.until else dt.datetime.now(CST).date() - dt.timedelta(days=1)
+    since = date_option(args.since, "--since", source="fetch")
+    yesterday = dt.datetime.now(CST).date() - dt.timedelta(days=1)
+    until = date_option(args.until, "--until", source="fetch") if args.until else yesterday
     if not getattr(args, "verbose", False):
         for name in ("httpx", "httpcore"):  # one line per request is noise; warnings still show
             logging.getLogger(name).setLevel(logging.WARNING)

@@ -18,6 +18,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from wecom_eval.commands import date_option
 from wecom_eval.errors import InputError, Problem
 from wecom_eval.home import REPO_PARAMS, Home
 from wecom_eval.plan import parse_plan
@@ -115,17 +116,10 @@ def init_plan(home: Home, *, start: dt.date, pilots: Sequence[str], others_week:
     return target
 
 
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InputError("the company plan", [Problem("--start", value, "a date YYYY-MM-DD",
-                                                     "Write the rollout's first day as YYYY-MM-DD.")]) from None
-
-
 def run(args: argparse.Namespace) -> int:
     home = Home.from_env()
-    start = _date(args.start)
+    start = date_option(args.start, "--start", source="the company plan",
+                        fix="Write the rollout's first day as YYYY-MM-DD.")
     pilots = [p.strip() for p in re.split(r"[,，、]", args.pilots) if p.strip()]
     if not pilots:
         raise InputError("the company plan", [Problem("--pilots", args.pilots, "at least one department")])

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from wecom_eval.asof import check_as_of
 from wecom_eval.checks import check
+from wecom_eval.commands import date_option
 from wecom_eval.errors import InputError, Problem
 from wecom_eval.home import Home
 from wecom_eval.reporting.params import REPORTS, report_model
@@ -72,11 +73,7 @@ def _date(value: str | None, *, required: bool) -> dt.date | None:
             raise InputError("options", [Problem("--as-of", None, "a date YYYY-MM-DD",
                                                         "Say which day the report is made, e.g. --as-of 2026-05-25.")])
         return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InputError("options", [Problem("--as-of", value, "a date YYYY-MM-DD",
-                                                    "Write the date as YYYY-MM-DD.")]) from None
+    return date_option(value, "--as-of", source="options")
 
 
 def run(args: argparse.Namespace) -> int:
