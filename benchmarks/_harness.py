@@ -25,6 +25,7 @@ from pathlib import Path
 
 TIME = "/usr/bin/time"  # GNU time: the peak memory of the command alone
 
+
 @dataclass(frozen=True)
 class Sample:
     wall: float  # seconds, the whole process
@@ -60,8 +61,9 @@ def say_work(seconds: float, **extra: object) -> None:
     print(json.dumps({"work_seconds": seconds, **extra}), flush=True)
 
 
-def run(cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: str | Path | None = None,
-        quiet: bool = True) -> Sample:
+def run(
+    cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: str | Path | None = None, quiet: bool = True
+) -> Sample:
     """Run ``cmd`` as its own process; raise SystemExit with its output when it fails.
 
     The peak memory is GNU time's ``%M`` (``ru_maxrss`` of the process and the children it
@@ -73,8 +75,13 @@ def run(cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: str | 
         out, err, peak_file = Path(tmp) / "out", Path(tmp) / "err", Path(tmp) / "peak"
         with out.open("w") as o, err.open("w") as e:
             t0 = time.perf_counter()
-            code = subprocess.call([TIME, "-f", "%M", "-o", str(peak_file), *cmd], stdout=o, stderr=e,
-                                   env={**os.environ, **(env or {})}, cwd=cwd)
+            code = subprocess.call(
+                [TIME, "-f", "%M", "-o", str(peak_file), *cmd],
+                stdout=o,
+                stderr=e,
+                env={**os.environ, **(env or {})},
+                cwd=cwd,
+            )
             wall = time.perf_counter() - t0
         stdout, stderr = out.read_text(), err.read_text()
         peak_kib = float(peak_file.read_text().strip().splitlines()[-1])
@@ -99,8 +106,13 @@ def peak_mb() -> float:
     return rss / 1024 / 1024 if sys.platform == "darwin" else rss / 1024
 
 
-def alternate(contenders: Mapping[str, Callable[[], Sample]], *, rounds: int = 3, warmup: int = 1,
-              log: Callable[[str], None] = print) -> dict[str, list[Sample]]:
+def alternate(
+    contenders: Mapping[str, Callable[[], Sample]],
+    *,
+    rounds: int = 3,
+    warmup: int = 1,
+    log: Callable[[str], None] = print,
+) -> dict[str, list[Sample]]:
     """Warm-up round(s), then ``rounds`` counted rounds; the order flips every round."""
     names = list(contenders)
     samples: dict[str, list[Sample]] = {n: [] for n in names}
@@ -112,8 +124,10 @@ def alternate(contenders: Mapping[str, Callable[[], Sample]], *, rounds: int = 3
             if counted:
                 samples[name].append(s)
             work = f", work {s.work:.2f} s" if s.work is not None else ""
-            log(f"  {'round ' + str(i - warmup + 1) if counted else 'warm-up'}: {name}: {s.wall:.2f} s{work}, "
-                f"{s.peak_mb:,.0f} MiB")
+            log(
+                f"  {'round ' + str(i - warmup + 1) if counted else 'warm-up'}: {name}: {s.wall:.2f} s{work}, "
+                f"{s.peak_mb:,.0f} MiB"
+            )
     return samples
 
 
@@ -162,15 +176,38 @@ def table(lines: Sequence[Line]) -> str:
 def emit(name: str, lines: Sequence[Line], json_path: str | None, *, notes: Sequence[str] = ()) -> None:
     """Print the table (with the machine's load) and write it for ``run_all.py``."""
     load = os.getloadavg()
-    notes = [*notes, f"load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
-                     f"(1/5/15 min) on {os.cpu_count()} CPUs"]
+    notes = [
+        *notes,
+        f"load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min) on {os.cpu_count()} CPUs",
+    ]
     print(f"\n{name}\n\n{table(lines)}\n")
     for note in notes:
         print(f"- {note}")
     if json_path:
-        Path(json_path).write_text(json.dumps({"name": name, "lines": [asdict(ln) for ln in lines],
-                                               "notes": list(notes)}, ensure_ascii=False, indent=1))
+        Path(json_path).write_text(
+            json.dumps(
+                {"name": name, "lines": [asdict(ln) for ln in lines], "notes": list(notes)},
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
 
 
-__all__ = ["Line", "Sample", "Stat", "alternate", "cell", "emit", "mib", "peak", "peak_mb", "ratio", "run",
-           "say_work", "stat", "table", "walls", "works"]
+__all__ = [
+    "Line",
+    "Sample",
+    "Stat",
+    "alternate",
+    "cell",
+    "emit",
+    "mib",
+    "peak",
+    "peak_mb",
+    "ratio",
+    "run",
+    "say_work",
+    "stat",
+    "table",
+    "walls",
+    "works",
+]

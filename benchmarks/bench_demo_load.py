@@ -42,8 +42,16 @@ def main(argv: list[str] | None = None) -> int:
     for name in [k for k in os.environ if k.startswith("WECOM_EVAL_DUCKDB")]:
         del os.environ[name]  # the command line's defaults, not the benchmark's
     root = Path(tempfile.mkdtemp(prefix="bench-demo-load-"))
-    command = ["demo", "--employees", str(args.employees), "--baseline-weeks", "0",
-               "--rollout-weeks", str(args.weeks), "--no-reports"]
+    command = [
+        "demo",
+        "--employees",
+        str(args.employees),
+        "--baseline-weeks",
+        "0",
+        "--rollout-weeks",
+        str(args.weeks),
+        "--no-reports",
+    ]
     print(f"wecom-eval {' '.join(command)}; load average {os.getloadavg()[0]:.1f}", flush=True)
 
     def once() -> h.Sample:
@@ -60,8 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(root, ignore_errors=True)
     goal = "< 2 GB" if args.employees <= 100_000 else "< 10 min, < 4 GB"
-    line = h.Line(f"generate + load {args.employees // 1000:,}k × {args.weeks} w (`wecom-eval demo --no-reports`, "
-                  "CLI defaults)", h.cell(samples), goal=goal)
+    line = h.Line(
+        f"generate + load {args.employees // 1000:,}k × {args.weeks} w (`wecom-eval demo --no-reports`, CLI defaults)",
+        h.cell(samples),
+        goal=goal,
+    )
     h.emit("bench_demo_load", [line], args.json, notes=[f"warehouse file {size:,.0f} MiB"])
     return 0
 

@@ -56,11 +56,33 @@ SOURCES = ("contacts", "approvals", "checkin", "customer")
 
 def start_server(args: argparse.Namespace, folder: Path) -> tuple[subprocess.Popen[str], str, Path]:
     env_file = folder / "fake-wecom.env"
-    cmd = [sys.executable, "-m", "wecom_eval.cli", "fake-server", "--employees", str(args.employees),
-           "--seed", str(args.seed), "--baseline-weeks", "0", "--rollout-weeks", str(args.weeks),
-           "--faults", f"latency_ms={args.latency_ms}", "--minute", str(args.minute), "--env-file", str(env_file)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                            env={**os.environ, "WECOM_EVAL_HOME": str(folder)})
+    cmd = [
+        sys.executable,
+        "-m",
+        "wecom_eval.cli",
+        "fake-server",
+        "--employees",
+        str(args.employees),
+        "--seed",
+        str(args.seed),
+        "--baseline-weeks",
+        "0",
+        "--rollout-weeks",
+        str(args.weeks),
+        "--faults",
+        f"latency_ms={args.latency_ms}",
+        "--minute",
+        str(args.minute),
+        "--env-file",
+        str(env_file),
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "WECOM_EVAL_HOME": str(folder)},
+    )
     assert proc.stdout is not None
     url = proc.stdout.readline().strip()
     if not url.startswith("http"):
@@ -108,9 +130,15 @@ def child_client(args: argparse.Namespace) -> None:
     until = since + dt.timedelta(weeks=args.weeks) - dt.timedelta(days=1)
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-fetch-") as tmp:
-        report = fetch(since=since, until=until, home=Home.from_env(tmp), sources=SOURCES,
-                       settings=ClientSettings(concurrency=args.concurrency, limit_period=args.minute),
-                       credentials=Credentials.from_env(env_file=Path(args.env_file), environ={}), plan=plan)
+        report = fetch(
+            since=since,
+            until=until,
+            home=Home.from_env(tmp),
+            sources=SOURCES,
+            settings=ClientSettings(concurrency=args.concurrency, limit_period=args.minute),
+            credentials=Credentials.from_env(env_file=Path(args.env_file), environ={}),
+            plan=plan,
+        )
     seconds = time.perf_counter() - t0
     Path(args.log).write_text(json.dumps(sent))
     say_work(seconds, calls=len(sent), retries=report.retries)
@@ -165,25 +193,40 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     rounds = min(args.rounds, 2) if args.quick else args.rounds
     latency = args.latency_ms / 1000.0
-    print(f"bench_fetch: {args.employees:,} employees, {args.weeks} weeks, {args.latency_ms:g} ms latency per "
-          f"call, rate-limit minute {args.minute:g} s, load average {os.getloadavg()[0]:.1f}", flush=True)
+    print(
+        f"bench_fetch: {args.employees:,} employees, {args.weeks} weeks, {args.latency_ms:g} ms latency per "
+        f"call, rate-limit minute {args.minute:g} s, load average {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory(prefix="bench-fake-") as folder:
         proc, url, env_file = start_server(args, Path(folder))
         log = Path(folder) / "requests.json"
-        common = ["--weeks", str(args.weeks), "--minute", str(args.minute), "--log", str(log),
-                  "--env-file", str(env_file), "--url", url]
+        common = [
+            "--weeks",
+            str(args.weeks),
+            "--minute",
+            str(args.minute),
+            "--log",
+            str(log),
+            "--env-file",
+            str(env_file),
+            "--url",
+            url,
+        ]
         calls: Counter[str] = Counter()
 
         def contender(which: str):  # noqa: ANN202
             def go() -> Sample:
                 time.sleep(args.minute)  # the server's rate-limit windows empty between runs
                 before = by_path(url)
-                sample = run([sys.executable, __file__, "--child", which, "--concurrency", str(args.concurrency),
-                              *common])
+                sample = run(
+                    [sys.executable, __file__, "--child", which, "--concurrency", str(args.concurrency), *common]
+                )
                 if which == "client":
                     calls.clear()
                     calls.update(by_path(url) - before)
                 return sample
+
             return go
 
         try:
@@ -196,18 +239,35 @@ def main(argv: list[str] | None = None) -> int:
     real_bound, real_which = rate_bound(calls, 60.0, latency)
     client = walls(samples["client"]).median
     lines = [
-        Line(f"API pull, {sum(calls.values()):,} calls, {args.latency_ms:g} ms each, {args.minute:g} s minute",
-             cell(samples["client"]), f"sequential plain httpx {cell(samples['plain httpx'])}",
-             ratio(samples["plain httpx"], samples["client"]), "≥ 5×"),
+        Line(
+            f"API pull, {sum(calls.values()):,} calls, {args.latency_ms:g} ms each, {args.minute:g} s minute",
+            cell(samples["client"]),
+            f"sequential plain httpx {cell(samples['plain httpx'])}",
+            ratio(samples["plain httpx"], samples["client"]),
+            "≥ 5×",
+        ),
     ]
     if bound > 1.0:  # below that the limits do not bind at this size
-        lines.append(Line("same pull beside the rate-limit bound", f"{client:.1f} s whole",
-                          f"bound {bound:.1f} s (set by {which})", f"{client / bound:.2f}× the bound", "≤ 1.5×"))
-    emit("bench_fetch", lines, args.json, notes=[
-        f"calls per endpoint: {dict(calls.most_common())}",
-        f"at WeCom's real limits (60 s) the bound is {real_bound / 60:.1f} min (set by {real_which})",
-        f"retries by the client: {samples['client'][-1].info.get('retries')}; 45009 waits of the plain loop: "
-        f"{samples['plain httpx'][-1].info.get('waits')}"])
+        lines.append(
+            Line(
+                "same pull beside the rate-limit bound",
+                f"{client:.1f} s whole",
+                f"bound {bound:.1f} s (set by {which})",
+                f"{client / bound:.2f}× the bound",
+                "≤ 1.5×",
+            )
+        )
+    emit(
+        "bench_fetch",
+        lines,
+        args.json,
+        notes=[
+            f"calls per endpoint: {dict(calls.most_common())}",
+            f"at WeCom's real limits (60 s) the bound is {real_bound / 60:.1f} min (set by {real_which})",
+            f"retries by the client: {samples['client'][-1].info.get('retries')}; 45009 waits of the plain loop: "
+            f"{samples['plain httpx'][-1].info.get('waits')}",
+        ],
+    )
     return 0
 
 

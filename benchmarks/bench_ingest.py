@@ -56,8 +56,10 @@ DEVICES = ("Windows", "Mac", "iPhone", "Android")
 def write_export(path: Path, *, users: int, days: int, seed: int) -> int:
     """The export file; returns its number of data rows."""
     rng = random.Random(seed)
-    people = [(f"user{u:06d}", rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN),
-               rng.choice(DEPARTMENTS)) for u in range(users)]
+    people = [
+        (f"user{u:06d}", rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN), rng.choice(DEPARTMENTS))
+        for u in range(users)
+    ]
     rows = 0
     with path.open("w", encoding="gb18030", newline="") as out:
         out.write(f"成员活跃度统计 {START} 至 {START + dt.timedelta(days=days - 1)}\r\n")
@@ -68,8 +70,10 @@ def write_export(path: Path, *, users: int, days: int, seed: int) -> int:
             for userid, name, dept in people:
                 minutes = int(rng.expovariate(1 / 40)) if rng.random() < 0.7 else 0
                 seen = f"{day} {rng.randrange(8, 20):02d}:{rng.randrange(60):02d}:{rng.randrange(60):02d}"
-                lines.append(f"{day},{userid},{name},{dept},{'是' if minutes else '否'},{minutes},{seen},"
-                             f"{rng.choice(DEVICES)}\r\n")
+                lines.append(
+                    f"{day},{userid},{name},{dept},{'是' if minutes else '否'},{minutes},{seen},"
+                    f"{rng.choice(DEVICES)}\r\n"
+                )
             out.write("".join(lines))
             rows += len(lines)
     return rows
@@ -93,11 +97,15 @@ def timed(command: list[str], env: dict[str, str]) -> Run:
 
 def summary(label: str, runs: list[Run]) -> str:
     def fmt(values: list[float], unit: str, digits: int) -> str:
-        return (f"{statistics.median(values):7.{digits}f} {unit} (min {min(values):.{digits}f}, "
-                f"max {max(values):.{digits}f})")
+        return (
+            f"{statistics.median(values):7.{digits}f} {unit} (min {min(values):.{digits}f}, "
+            f"max {max(values):.{digits}f})"
+        )
 
-    return (f"{label:<34} wall {fmt([r[0] for r in runs], 's', 1)}   CPU {fmt([r[1] for r in runs], 's', 1)}   "
-            f"peak {fmt([r[2] for r in runs], 'MB', 0)}")
+    return (
+        f"{label:<34} wall {fmt([r[0] for r in runs], 's', 1)}   CPU {fmt([r[1] for r in runs], 's', 1)}   "
+        f"peak {fmt([r[2] for r in runs], 'MB', 0)}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,11 +115,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="counted runs after one warm-up (default 3)")
     parser.add_argument("--seed", type=int, default=20261205)
     parser.add_argument("--file", help="reuse this export instead of writing one")
-    parser.add_argument("--baseline", metavar="DIR",
-                        help="a source tree of earlier code (e.g. `git archive c16daf3 | tar -x -C DIR`), run "
-                             "alternately with this one through PYTHONPATH, from a folder outside the repository")
-    parser.add_argument("--this", metavar="DIR", help="run this source tree (through PYTHONPATH) rather than the "
-                        "installed package, e.g. a snapshot of the working tree while it is being edited")
+    parser.add_argument(
+        "--baseline",
+        metavar="DIR",
+        help="a source tree of earlier code (e.g. `git archive c16daf3 | tar -x -C DIR`), run "
+        "alternately with this one through PYTHONPATH, from a folder outside the repository",
+    )
+    parser.add_argument(
+        "--this",
+        metavar="DIR",
+        help="run this source tree (through PYTHONPATH) rather than the "
+        "installed package, e.g. a snapshot of the working tree while it is being edited",
+    )
     parser.add_argument("--fresh-only", action="store_true", help="time the ingest into a fresh home only")
     args = parser.parse_args(argv)
 
@@ -137,15 +152,24 @@ def main(argv: list[str] | None = None) -> int:
                 second = None if args.fresh_only else timed(command, {**base, "WECOM_EVAL_HOME": str(home)})
                 shutil.rmtree(home)
                 label = " (warm-up)" if i == 0 else ""
-                print(f"  {name}, round {i}{label}: ingest {first[0]:.1f} s wall, {first[1]:.1f} s CPU, "
-                      f"{first[2]:.0f} MB" + (f"; no-op re-ingest {second[0]:.1f} s, {second[1]:.1f} s CPU, "
-                                              f"{second[2]:.0f} MB" if second else ""), flush=True)
+                print(
+                    f"  {name}, round {i}{label}: ingest {first[0]:.1f} s wall, {first[1]:.1f} s CPU, "
+                    f"{first[2]:.0f} MB"
+                    + (
+                        f"; no-op re-ingest {second[0]:.1f} s, {second[1]:.1f} s CPU, {second[2]:.0f} MB"
+                        if second
+                        else ""
+                    ),
+                    flush=True,
+                )
                 if i:
                     fresh[name].append(first)
                     if second:
                         again[name].append(second)
-        print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; median of {args.runs} runs after a "
-              "warm-up, whole processes:")
+        print(
+            f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; median of {args.runs} runs after a "
+            "warm-up, whole processes:"
+        )
         for name in contenders:
             print(summary(f"ingest, fresh home ({name})", fresh[name]))
             if again[name]:

@@ -70,6 +70,7 @@ def bench_plan(start: dt.date):  # noqa: ANN201 - RolloutPlan, imported lazily
 
 # ---- data --------------------------------------------------------------------------------
 
+
 def generate(folder: Path, *, employees: int, weeks: int, seed: int) -> dict[str, object]:
     """Write the Parquet files and load the warehouse through its loader; return a description."""
     import pyarrow as pa
@@ -109,21 +110,40 @@ def generate(folder: Path, *, employees: int, weeks: int, seed: int) -> dict[str
         return (np.datetime64(START) + idx.astype("timedelta64[D]")).astype("datetime64[D]")
 
     tables = {
-        "departments": pa.table({
-            "department_id": dept_ids, "name": [p.split("/")[1] for p in paths],
-            "parent_id": pa.nulls(n_dept, pa.int64()), "path": paths, "is_pilot": np.zeros(n_dept, bool),
-            "go_live_date": pa.array(np.full(n_dept, START), pa.date32())}),
-        "employees": pa.table({
-            "employee_id": emp_ids, "name": emp_ids, "department_id": dept_ids[mem_dept],
-            "hire_date": pa.array(dates(np.where(hire < 0, -400, hire)), pa.date32()),
-            "leave_date": pa.array(dates(np.minimum(leave, n_days)), pa.date32(), mask=leave >= 10**6),
-            "branch": [p.split("/")[0] for p in np.asarray(paths, dtype=object)[mem_dept]],
-            "role": pa.nulls(employees, pa.string())}),
-        "members": pa.table({
-            "userid": userids, "employee_id": emp_ids, "department_id": dept_ids[mem_dept],
-            "status": np.where(act >= 10**6, 4, np.where(leave < 10**6, 5, 1)).astype(np.int8),
-            "activated_at": pa.array((dates(act_day).astype("datetime64[s]") + np.timedelta64(3600, "s"))
-                                     .astype(np.int64), pa.timestamp("s", tz="UTC"), mask=act >= 10**6)}),
+        "departments": pa.table(
+            {
+                "department_id": dept_ids,
+                "name": [p.split("/")[1] for p in paths],
+                "parent_id": pa.nulls(n_dept, pa.int64()),
+                "path": paths,
+                "is_pilot": np.zeros(n_dept, bool),
+                "go_live_date": pa.array(np.full(n_dept, START), pa.date32()),
+            }
+        ),
+        "employees": pa.table(
+            {
+                "employee_id": emp_ids,
+                "name": emp_ids,
+                "department_id": dept_ids[mem_dept],
+                "hire_date": pa.array(dates(np.where(hire < 0, -400, hire)), pa.date32()),
+                "leave_date": pa.array(dates(np.minimum(leave, n_days)), pa.date32(), mask=leave >= 10**6),
+                "branch": [p.split("/")[0] for p in np.asarray(paths, dtype=object)[mem_dept]],
+                "role": pa.nulls(employees, pa.string()),
+            }
+        ),
+        "members": pa.table(
+            {
+                "userid": userids,
+                "employee_id": emp_ids,
+                "department_id": dept_ids[mem_dept],
+                "status": np.where(act >= 10**6, 4, np.where(leave < 10**6, 5, 1)).astype(np.int8),
+                "activated_at": pa.array(
+                    (dates(act_day).astype("datetime64[s]") + np.timedelta64(3600, "s")).astype(np.int64),
+                    pa.timestamp("s", tz="UTC"),
+                    mask=act >= 10**6,
+                ),
+            }
+        ),
     }
     for name, t in tables.items():
         pq.write_table(t, folder / f"{name}.parquet")
@@ -135,13 +155,15 @@ def generate(folder: Path, *, employees: int, weeks: int, seed: int) -> dict[str
         base = np.where(working[d], 0.9, -2.2).astype(np.float32)[:, None] + propensity[None, :]
         active = registered & (rng.random((len(d), employees), dtype=np.float32) < 1 / (1 + np.exp(-base)))
         minutes = np.where(active, np.clip(rng.lognormal(3.6, 0.6, (len(d), employees)), 1, 720), 0)
-        return pa.table({
-            "date": pa.array(np.repeat(dates(d), employees), pa.date32()),
-            "userid": pa.concat_arrays([uid] * len(d)),
-            "active": active.ravel(),
-            "minutes": pa.array(minutes.astype(np.int16).ravel(), pa.int16(), mask=np.tile(~measured, len(d))),
-            "source": pa.concat_arrays([src] * len(d)),
-        })
+        return pa.table(
+            {
+                "date": pa.array(np.repeat(dates(d), employees), pa.date32()),
+                "userid": pa.concat_arrays([uid] * len(d)),
+                "active": active.ravel(),
+                "minutes": pa.array(minutes.astype(np.int16).ravel(), pa.int16(), mask=np.tile(~measured, len(d))),
+                "source": pa.concat_arrays([src] * len(d)),
+            }
+        )
 
     rows = [0]
 
@@ -165,13 +187,21 @@ def generate(folder: Path, *, employees: int, weeks: int, seed: int) -> dict[str
     kpis.refresh_rollups(wh, plan)
     wh.con.execute("CHECKPOINT")
     wh.close()
-    info = {"employees": employees, "weeks": weeks, "seed": seed, "member_days": rows[0], "departments": n_dept,
-            "start": START.isoformat(), "end": (START + dt.timedelta(days=n_days - 1)).isoformat()}
+    info = {
+        "employees": employees,
+        "weeks": weeks,
+        "seed": seed,
+        "member_days": rows[0],
+        "departments": n_dept,
+        "start": START.isoformat(),
+        "end": (START + dt.timedelta(days=n_days - 1)).isoformat(),
+    }
     (folder / "info.json").write_text(json.dumps(info, indent=1))
     return info
 
 
 # ---- contenders (each runs in its own process) -------------------------------------------
+
 
 def run_pandas(folder: Path, out: Path) -> None:
     """The analyst's version: read the files, ISO week, groupby — nothing else."""
@@ -183,8 +213,7 @@ def run_pandas(folder: Path, out: Path) -> None:
     iso = pd.to_datetime(md["date"]).dt.isocalendar()
     md["week"] = iso["year"] * 100 + iso["week"]
     md["engaged"] = md["active"] & (md["minutes"] >= MIN_MINUTES)
-    weekly = md.groupby(["department_id", "week"]).agg(active_rate=("active", "mean"),
-                                                        engaged_rate=("engaged", "mean"))
+    weekly = md.groupby(["department_id", "week"]).agg(active_rate=("active", "mean"), engaged_rate=("engaged", "mean"))
     users = md[md["active"]].groupby(["department_id", "week"])["userid"].nunique().rename("weekly_active_users")
     weekly.join(users).reset_index().to_parquet(out)
 
@@ -279,18 +308,23 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.employees, args.rounds = min(args.employees, 20_000), min(args.rounds, 2)
 
-    folder = Path(args.data) if args.data else Path(tempfile.gettempdir()) / (
-        f"wecom-eval-bench-kpis-v2-{args.employees}-{args.weeks}-{args.seed}")
-    print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; "
-          f"data in {folder}", flush=True)
+    folder = (
+        Path(args.data)
+        if args.data
+        else Path(tempfile.gettempdir()) / (f"wecom-eval-bench-kpis-v2-{args.employees}-{args.weeks}-{args.seed}")
+    )
+    print(
+        f"python {platform.python_version()}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; "
+        f"data in {folder}",
+        flush=True,
+    )
     if args.regenerate or not (folder / "info.json").exists():
         t0 = time.perf_counter()
         info = generate(folder, employees=args.employees, weeks=args.weeks, seed=args.seed)
         print(f"generated and loaded {info['member_days']:,} member-days in {time.perf_counter() - t0:.1f} s")
     else:
         info = json.loads((folder / "info.json").read_text())
-    print(f"{info['member_days']:,} member-days ({info['employees']:,} employees × {info['weeks']} weeks)",
-          flush=True)
+    print(f"{info['member_days']:,} member-days ({info['employees']:,} employees × {info['weeks']} weeks)", flush=True)
 
     def contender(stage: str):  # noqa: ANN202
         out = folder / f"result-{stage}.parquet"
@@ -299,6 +333,7 @@ def main(argv: list[str] | None = None) -> int:
             if stage == "add_day":  # a fresh copy with fresh rollups, not timed
                 shutil.copy(folder / "warehouse.duckdb", out.with_suffix(".duckdb"))
             return h.run([sys.executable, __file__, "--child", stage, "--data", str(folder), "--out", str(out)])
+
         return go
 
     stages = ("pandas", "fold", "duckdb_sql", "report", "build", "add_day")
@@ -306,25 +341,55 @@ def main(argv: list[str] | None = None) -> int:
     (folder / "result-add_day.duckdb").unlink(missing_ok=True)
     same = agree(folder / "result-fold.parquet", folder / "result-report.parquet")
     base, size = samples["pandas"], f"{info['employees'] // 1000:,}k × {info['weeks']} w"
-    both = [h.Sample(b.wall + r.wall, (b.work or 0) + (r.work or 0), max(b.peak_mb, r.peak_mb))
-            for b, r in zip(samples["build"], samples["report"], strict=True)]
-    lines = [
-        h.Line(f"weekly KPIs read from the rollups (a report), {size}", h.cell(samples["report"]),
-               f"pandas groupby {h.cell(base)}", h.ratio(base, samples["report"])),
-        h.Line(f"weekly KPIs folded from raw member-days, {size}", h.cell(samples["fold"]),
-               f"pandas groupby {h.cell(base)}", h.ratio(base, samples["fold"]), "≥ 5×"),
-        h.Line("same fold beside one DuckDB statement over Parquet", h.cell(samples["fold"]),
-               f"DuckDB SQL {h.cell(samples['duckdb_sql'])}", h.ratio(samples["duckdb_sql"], samples["fold"])),
-        h.Line("build the rollups, then report (two processes)", h.cell(both), "pandas groupby",
-               h.ratio(base, both), "≥ 5×"),
-        h.Line("add one day of activity (load + incremental refresh)", h.cell(samples["add_day"]),
-               f"full rebuild {h.cell(samples['build'])}", h.ratio(samples["build"], samples["add_day"]),
-               "< 2 s"),
+    both = [
+        h.Sample(b.wall + r.wall, (b.work or 0) + (r.work or 0), max(b.peak_mb, r.peak_mb))
+        for b, r in zip(samples["build"], samples["report"], strict=True)
     ]
-    h.emit("bench_kpis", lines, args.json, notes=[
-        f"{info['member_days']:,} member-days; {args.rounds} counted rounds after a warm-up, contenders alternated",
-        f"fold and report results {'agree' if same else 'DIFFER'} (counts exactly, rates to 1e-12); "
-        "the pandas and DuckDB-SQL baselines compute a simpler aggregate (no registration spans, all days, ISO weeks)"])
+    lines = [
+        h.Line(
+            f"weekly KPIs read from the rollups (a report), {size}",
+            h.cell(samples["report"]),
+            f"pandas groupby {h.cell(base)}",
+            h.ratio(base, samples["report"]),
+        ),
+        h.Line(
+            f"weekly KPIs folded from raw member-days, {size}",
+            h.cell(samples["fold"]),
+            f"pandas groupby {h.cell(base)}",
+            h.ratio(base, samples["fold"]),
+            "≥ 5×",
+        ),
+        h.Line(
+            "same fold beside one DuckDB statement over Parquet",
+            h.cell(samples["fold"]),
+            f"DuckDB SQL {h.cell(samples['duckdb_sql'])}",
+            h.ratio(samples["duckdb_sql"], samples["fold"]),
+        ),
+        h.Line(
+            "build the rollups, then report (two processes)",
+            h.cell(both),
+            "pandas groupby",
+            h.ratio(base, both),
+            "≥ 5×",
+        ),
+        h.Line(
+            "add one day of activity (load + incremental refresh)",
+            h.cell(samples["add_day"]),
+            f"full rebuild {h.cell(samples['build'])}",
+            h.ratio(samples["build"], samples["add_day"]),
+            "< 2 s",
+        ),
+    ]
+    h.emit(
+        "bench_kpis",
+        lines,
+        args.json,
+        notes=[
+            f"{info['member_days']:,} member-days; {args.rounds} counted rounds after a warm-up, contenders alternated",
+            f"fold and report results {'agree' if same else 'DIFFER'} (counts exactly, rates to 1e-12); "
+            "the pandas and DuckDB-SQL baselines compute a simpler aggregate (no registration spans, all days, ISO weeks)",
+        ],
+    )
     return 0 if same else 1
 
 

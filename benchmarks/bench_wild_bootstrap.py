@@ -32,8 +32,13 @@ def make_data(seed: int, n: int = 100_000, G: int = 40, G1: int = 12) -> pd.Data
     dept = rng.integers(0, G, n)
     post = rng.integers(0, 2, n)
     pilot = (dept < G1).astype(int)
-    log_h = (np.log(24) + rng.normal(0, 0.4, G)[dept] + rng.normal(0, 0.1, (G, 2))[dept, post]
-             + rng.normal(0, 0.9, n) + np.log(0.95) * pilot * post)
+    log_h = (
+        np.log(24)
+        + rng.normal(0, 0.4, G)[dept]
+        + rng.normal(0, 0.1, (G, 2))[dept, post]
+        + rng.normal(0, 0.9, n)
+        + np.log(0.95) * pilot * post
+    )
     return pd.DataFrame({"dept": dept, "post": post, "pilot": pilot, "hours": np.exp(log_h)})
 
 
@@ -43,8 +48,18 @@ def child(which: str, draws: int, seed: int) -> None:
         from wecom_eval import stats
 
         t0 = time.perf_counter()
-        res = stats.did(df, outcome="hours", treated="pilot", post="post", cluster="dept", transform="log",
-                        inference="wild", weights="rademacher", n_boot=draws, seed=seed)
+        res = stats.did(
+            df,
+            outcome="hours",
+            treated="pilot",
+            post="post",
+            cluster="dept",
+            transform="log",
+            inference="wild",
+            weights="rademacher",
+            n_boot=draws,
+            seed=seed,
+        )
         h.say_work(time.perf_counter() - t0, p=res.p_value)
         return
     import statsmodels.api as sm
@@ -55,8 +70,9 @@ def child(which: str, draws: int, seed: int) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         t0 = time.perf_counter()
-        out = wildboottest(model, param="D", cluster=df["dept"].to_numpy(), B=draws, weights_type="rademacher",
-                           seed=seed, show=False)
+        out = wildboottest(
+            model, param="D", cluster=df["dept"].to_numpy(), B=draws, weights_type="rademacher", seed=seed, show=False
+        )
     h.say_work(time.perf_counter() - t0, p=float(out["p-value"].iloc[0]))
 
 
@@ -80,19 +96,29 @@ def main(argv: list[str] | None = None) -> int:
     rounds = min(args.rounds, 2) if args.quick else args.rounds
 
     def side(which: str):  # noqa: ANN202
-        return lambda: h.run([sys.executable, __file__, "--child", which, "--draws", str(args.draws),
-                              "--seed", str(args.seed)])
+        return lambda: h.run(
+            [sys.executable, __file__, "--child", which, "--draws", str(args.draws), "--seed", str(args.seed)]
+        )
 
     samples = h.alternate({"ours": side("ours"), "wildboottest": side("wildboottest")}, rounds=rounds)
     p_values = {name: float(runs[-1].info["p"]) for name, runs in samples.items()}  # type: ignore[arg-type]
-    se = math.sqrt(max(p_values.get("wildboottest", 0.5) * (1 - p_values.get("wildboottest", 0.5)), 1e-12)
-                   / args.draws)
-    line = h.Line(f"wild cluster bootstrap, {args.draws:,} draws, first call in a fresh process",
-                  h.cell(samples["ours"]), f"wildboottest {h.cell(samples['wildboottest'])}",
-                  h.ratio(samples["wildboottest"], samples["ours"]), "≥ 5× (work)")
-    h.emit("bench_wild_bootstrap", [line], args.json, notes=[
-        f"p-values: ours {p_values.get('ours', math.nan):.4f}, wildboottest "
-        f"{p_values.get('wildboottest', math.nan):.4f} (Monte Carlo s.e. about {se:.4f})"])
+    se = math.sqrt(max(p_values.get("wildboottest", 0.5) * (1 - p_values.get("wildboottest", 0.5)), 1e-12) / args.draws)
+    line = h.Line(
+        f"wild cluster bootstrap, {args.draws:,} draws, first call in a fresh process",
+        h.cell(samples["ours"]),
+        f"wildboottest {h.cell(samples['wildboottest'])}",
+        h.ratio(samples["wildboottest"], samples["ours"]),
+        "≥ 5× (work)",
+    )
+    h.emit(
+        "bench_wild_bootstrap",
+        [line],
+        args.json,
+        notes=[
+            f"p-values: ours {p_values.get('ours', math.nan):.4f}, wildboottest "
+            f"{p_values.get('wildboottest', math.nan):.4f} (Monte Carlo s.e. about {se:.4f})"
+        ],
+    )
     return 0
 
 

@@ -54,8 +54,9 @@ COVER = (0.75, 0.85)
 def plan_for(go_live_week: int) -> RolloutPlan:
     data = yaml.safe_load((ROOT / "params" / "rollout.yaml").read_text(encoding="utf-8"))
     data["departments"]["others_go_live_week"] = go_live_week
-    data["departments"]["go_live_week_by_path"] = {k: max(v, go_live_week)
-                                                   for k, v in data["departments"]["go_live_week_by_path"].items()}
+    data["departments"]["go_live_week_by_path"] = {
+        k: max(v, go_live_week) for k, v in data["departments"]["go_live_week_by_path"].items()
+    }
     return parse_plan(data)
 
 
@@ -63,8 +64,12 @@ def realised(truth: dict[str, Any], plan: RolloutPlan) -> dict[str, float]:
     week = (plan.targets.daily_active.deadline_day - 1) // 7 + 1
     engaged = next(w["engaged_rate"] for w in truth["activity"]["weekly"] if w["week"] == week)
     features = {f: v["rate"] for f, v in truth["penetration"]["features"].items()}
-    return {"registration": truth["registration"]["company"]["rate"], "daily_active": engaged,
-            "feature_penetration": min(features.values()), **{f"penetration_{f}": r for f, r in features.items()}}
+    return {
+        "registration": truth["registration"]["company"]["rate"],
+        "daily_active": engaged,
+        "feature_penetration": min(features.values()),
+        **{f"penetration_{f}": r for f, r in features.items()},
+    }
 
 
 def one_rollout(seed: int) -> list[dict[str, Any]]:
@@ -73,8 +78,9 @@ def one_rollout(seed: int) -> list[dict[str, Any]]:
     pace = float(np.exp(rng.uniform(math.log(0.5), math.log(2.0))))
     go_live = int(rng.integers(2, 5))
     plan = plan_for(go_live)
-    config = DemoConfig(seed=seed, employees=employees, registration_pace=pace, baseline_weeks=1, rollout_weeks=13,
-                        survey_weeks=(4,))
+    config = DemoConfig(
+        seed=seed, employees=employees, registration_pace=pace, baseline_weeks=1, rollout_weeks=13, survey_weeks=(4,)
+    )
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         home = Home.from_env(folder)
@@ -84,8 +90,7 @@ def one_rollout(seed: int) -> list[dict[str, Any]]:
         with open_reader(home) as wh:
             for week in WEEKS:
                 as_of = plan.week_start(week + 1)
-                frame = forecast(wh, plan, as_of=as_of, draws=600, seed=seed,
-                                 departments=False, horizon_days=0)
+                frame = forecast(wh, plan, as_of=as_of, draws=600, seed=seed, departments=False, horizon_days=0)
                 company = frame.loc[frame["department_id"].isna()]
                 for rec in company.to_dict("records"):
                     key = rec["target_id"] if pd.isna(rec["feature"]) else f"penetration_{rec['feature']}"
@@ -93,25 +98,46 @@ def one_rollout(seed: int) -> list[dict[str, Any]]:
                 pen = company.loc[company["target_id"] == "feature_penetration"].dropna(subset=["at_deadline"])
                 if len(pen):
                     weakest = pen.sort_values("at_deadline").iloc[0].to_dict()
-                    rows.append(_score(seed, week, "feature_penetration", weakest, real["feature_penetration"],
-                                       employees, pace, go_live))
+                    rows.append(
+                        _score(
+                            seed,
+                            week,
+                            "feature_penetration",
+                            weakest,
+                            real["feature_penetration"],
+                            employees,
+                            pace,
+                            go_live,
+                        )
+                    )
     return rows
 
 
-def _score(seed: int, week: int, key: str, rec: dict[str, Any], value: float, employees: int, pace: float,
-           go_live: int) -> dict[str, Any]:
+def _score(
+    seed: int, week: int, key: str, rec: dict[str, Any], value: float, employees: int, pace: float, go_live: int
+) -> dict[str, Any]:
     if rec.get("reason") or rec.get("at_deadline") is None or pd.isna(rec.get("at_deadline")):
         return {"seed": seed, "week": week, "target": key, "made": False}
     alpha = 1 - LEVEL
-    return {"seed": seed, "week": week, "target": key, "made": True, "employees": employees, "pace": pace,
-            "go_live": go_live, "realised": value,
-            "at_deadline": rec["at_deadline"], "pi_low": rec["pi_low"], "pi_high": rec["pi_high"],
-            "model_cover": rec["pi_low"] <= value <= rec["pi_high"],
-            "model_score": interval_score(rec["pi_low"], rec["pi_high"], value, alpha=alpha),
-            "model_error": rec["at_deadline"] - value,
-            "naive_cover": rec["naive_low"] <= value <= rec["naive_high"],
-            "naive_score": interval_score(rec["naive_low"], rec["naive_high"], value, alpha=alpha),
-            "naive_error": rec["naive_at_deadline"] - value}
+    return {
+        "seed": seed,
+        "week": week,
+        "target": key,
+        "made": True,
+        "employees": employees,
+        "pace": pace,
+        "go_live": go_live,
+        "realised": value,
+        "at_deadline": rec["at_deadline"],
+        "pi_low": rec["pi_low"],
+        "pi_high": rec["pi_high"],
+        "model_cover": rec["pi_low"] <= value <= rec["pi_high"],
+        "model_score": interval_score(rec["pi_low"], rec["pi_high"], value, alpha=alpha),
+        "model_error": rec["at_deadline"] - value,
+        "naive_cover": rec["naive_low"] <= value <= rec["naive_high"],
+        "naive_score": interval_score(rec["naive_low"], rec["naive_high"], value, alpha=alpha),
+        "naive_error": rec["naive_at_deadline"] - value,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -128,19 +154,30 @@ def main(argv: list[str] | None = None) -> int:
         for i, found in enumerate(pool.map(one_rollout, seeds), 1):
             rows.extend(found)
             if i % 20 == 0:
-                print(f"  {i}/{args.rollouts} rollouts, {time.monotonic() - started:.0f} s", file=sys.stderr,
-                      flush=True)
+                print(
+                    f"  {i}/{args.rollouts} rollouts, {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True
+                )
     scored = pd.DataFrame(rows)
     if args.csv:
         scored.to_csv(args.csv, index=False)
     made = scored.loc[scored["made"].astype(bool)]
-    table = made.groupby(["target", "week"]).agg(
-        n=("seed", "size"), model_cover=("model_cover", "mean"), naive_cover=("naive_cover", "mean"),
-        model_score=("model_score", "mean"), naive_score=("naive_score", "mean"),
-        model_mae=("model_error", lambda e: float(np.mean(np.abs(e)))),
-        naive_mae=("naive_error", lambda e: float(np.mean(np.abs(e))))).reset_index()
-    print(f"{args.rollouts} rollouts (seeds {args.first_seed}-{args.first_seed + args.rollouts - 1}), "
-          f"{LEVEL:.0%} intervals, {time.monotonic() - started:.0f} s")
+    table = (
+        made.groupby(["target", "week"])
+        .agg(
+            n=("seed", "size"),
+            model_cover=("model_cover", "mean"),
+            naive_cover=("naive_cover", "mean"),
+            model_score=("model_score", "mean"),
+            naive_score=("naive_score", "mean"),
+            model_mae=("model_error", lambda e: float(np.mean(np.abs(e)))),
+            naive_mae=("naive_error", lambda e: float(np.mean(np.abs(e)))),
+        )
+        .reset_index()
+    )
+    print(
+        f"{args.rollouts} rollouts (seeds {args.first_seed}-{args.first_seed + args.rollouts - 1}), "
+        f"{LEVEL:.0%} intervals, {time.monotonic() - started:.0f} s"
+    )
     with pd.option_context("display.width", 160, "display.float_format", "{:.3f}".format):
         print(table.to_string(index=False))
     main_rows = table.loc[table["target"].isin(["registration", "daily_active", "feature_penetration"])]

@@ -46,8 +46,9 @@ def main(argv: list[str] | None = None) -> int:
                 code = subprocess.call([sys.executable, str(HERE / f"{name}.py")])
                 lines.append(h.Line(f"{name}: its own output above" if code == 0 else f"{name}: FAILED", "—"))
                 continue
-            code = subprocess.call([sys.executable, str(HERE / f"{name}.py"), "--json", str(out),
-                                    *(["--quick"] if args.quick else [])])
+            code = subprocess.call(
+                [sys.executable, str(HERE / f"{name}.py"), "--json", str(out), *(["--quick"] if args.quick else [])]
+            )
             if code != 0 or not out.exists():
                 lines.append(h.Line(f"{name}: FAILED (exit {code})", "—"))
                 continue
@@ -55,8 +56,10 @@ def main(argv: list[str] | None = None) -> int:
             lines += [h.Line(**ln) for ln in found["lines"]]
             notes += [f"{name}: {n}" for n in found["notes"]]
     load = os.getloadavg()
-    print(f"\n== all benchmarks ({time.perf_counter() - started:.0f} s; load average now {load[0]:.1f} / "
-          f"{load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} CPUs)\n")
+    print(
+        f"\n== all benchmarks ({time.perf_counter() - started:.0f} s; load average now {load[0]:.1f} / "
+        f"{load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} CPUs)\n"
+    )
     print(h.table(lines))
     print()
     for note in notes:

@@ -10,10 +10,10 @@ BIG = "长" * 10_000  # a 10 kB answer
 
 CORPUS: dict[str, str] = {
     "HX01": "<script>alert('HX01')</script>",
-    "HX02": '<img src=x onerror="alert(\'HX02\')">',
+    "HX02": "<img src=x onerror=\"alert('HX02')\">",
     "HX03": "[HX03 点我](javascript:alert(3))",
     "HX04": "<a href=\"javascript:alert('HX04')\">HX04</a>",
-    "HX05": "<@all> HX05 **紧急** <font color=\"warning\">HX05</font>",
+    "HX05": '<@all> HX05 **紧急** <font color="warning">HX05</font>',
     "HX06": '=HYPERLINK("http://x","HX06")',
     "HX07": "+1 HX07",
     "HX08": "-1 HX08",

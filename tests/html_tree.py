@@ -42,5 +42,11 @@ def parse(page: str) -> tuple[list[Element], str]:
 def content_security_policy(page: str) -> str | None:
     """The policy of the page's ``<meta http-equiv="Content-Security-Policy">``, if any."""
     elements, _ = parse(page)
-    return next((e.attr("content") for e in elements
-                 if e.tag == "meta" and (e.attr("http-equiv") or "").lower() == "content-security-policy"), None)
+    return next(
+        (
+            e.attr("content")
+            for e in elements
+            if e.tag == "meta" and (e.attr("http-equiv") or "").lower() == "content-security-policy"
+        ),
+        None,
+    )

@@ -23,16 +23,16 @@ def loaded(home: Home, tmp_path: Path) -> Home:
     return home
 
 
-def test_a_day_before_the_plan_starts_is_refused_before_anything_runs(loaded: Home,
-                                                                      capsys: pytest.CaptureFixture[str]):
+def test_a_day_before_the_plan_starts_is_refused_before_anything_runs(loaded: Home, capsys: pytest.CaptureFixture[str]):
     assert main(["run", "weekly", "--as-of", "2026-03-01"]) == 2
     err = capsys.readouterr().err
     assert "--as-of: got '2026-03-01'; expected a day from 2026-03-02 (the plan's start) to 2026-04-17" in err
     assert not loaded.reports.exists()  # no run folder, nothing published
 
 
-def test_more_than_a_week_after_the_last_loaded_day_is_refused_unless_allowed(loaded: Home,
-                                                                              capsys: pytest.CaptureFixture[str]):
+def test_more_than_a_week_after_the_last_loaded_day_is_refused_unless_allowed(
+    loaded: Home, capsys: pytest.CaptureFixture[str]
+):
     # last day 2026-04-10 + 7 days = 2026-04-17 is the last valid day; 2026-04-18 is stale.
     check_as_of(loaded, dt.date(2026, 4, 17))
     check_as_of(loaded, dt.date(2026, 3, 2))

@@ -73,6 +73,7 @@ def visible_text(path: Path) -> str:
 
 # ---- init ------------------------------------------------------------------------------------
 
+
 def test_init_needs_a_roster_and_names_the_closest_departments(home: Home, capsys: pytest.CaptureFixture[str]):
     assert _init() == 2
     assert "wecom-eval ingest roster" in capsys.readouterr().err
@@ -103,6 +104,7 @@ def test_init_needs_a_roster_and_names_the_closest_departments(home: Home, capsy
 
 # ---- the parameter overlay -------------------------------------------------------------------
 
+
 def test_home_params_overlay_file_by_file(home: Home, capsys: pytest.CaptureFixture[str]):
     own = home.own_params
     (own / "mappings").mkdir(parents=True)
@@ -131,6 +133,7 @@ def test_home_params_overlay_file_by_file(home: Home, capsys: pytest.CaptureFixt
 
 # ---- the plan is applied at report time --------------------------------------------------------
 
+
 def test_a_plan_edited_after_ingest_is_used_by_the_next_computation(home: Home):
     from wecom_eval import kpis
     from wecom_eval.kpis._base import departments_frame
@@ -144,8 +147,9 @@ def test_a_plan_edited_after_ingest_is_used_by_the_next_computation(home: Home):
     def frame() -> dict[str, tuple[bool, dt.date]]:
         with open_reader(home) as wh:
             deps = departments_frame(wh.con, load_plan(plan_file))
-        return {d: (bool(p), g) for d, p, g in zip(deps["department"], deps["is_pilot"], deps["go_live_date"],
-                                                     strict=True)}
+        return {
+            d: (bool(p), g) for d, p, g in zip(deps["department"], deps["is_pilot"], deps["go_live_date"], strict=True)
+        }
 
     first = frame()
     assert first["总部/行政部"] == (True, dt.date(2026, 11, 2))  # week 1
@@ -179,8 +183,7 @@ def test_a_day_without_any_activity_row_is_left_out_not_zero(home: Home):
     plan = load_plan(home.own_params / "rollout.yaml")
     with open_reader(home) as wh:
         daily = kpis.daily_activity(wh, plan, start=dt.date(2026, 11, 9), end=dt.date(2026, 11, 13), by="company")
-        weekly = kpis.weekly_activity(wh, plan, start=dt.date(2026, 11, 9), end=dt.date(2026, 11, 15),
-                                      by="company")
+        weekly = kpis.weekly_activity(wh, plan, start=dt.date(2026, 11, 9), end=dt.date(2026, 11, 15), by="company")
     # Active on a working day when k mod 4 ≠ 0: of 1…50 that is 50 − 12 = 38, less the three
     # non-activated 10, 30, 50 (20 and 40 are multiples of 4) → 35 of the 45 registered.
     rates = dict(zip(daily["date"], daily["active_rate"], strict=True))
@@ -194,6 +197,7 @@ def test_a_day_without_any_activity_row_is_left_out_not_zero(home: Home):
 
 
 # ---- the scenario: a new user's first weekly report --------------------------------------------
+
 
 def test_roster_and_activity_to_a_first_honest_weekly_report(home: Home, capsys: pytest.CaptureFixture[str]):
     assert cli("ingest", "roster", str(FIXTURES / "roster.csv")) == 0
@@ -282,18 +286,28 @@ def _readable(path: Path, *, expect_not_measured: bool) -> None:
 # its phase's end: launch-review 2026-11-16, promotion-review 2026-12-28, the others 2027-01-25.
 
 ALL_AS_OF = "2027-01-25"
-RUN_AS_OF = {"launch-review": "2026-11-16", "promotion-review": "2026-12-28", "weekly": ALL_AS_OF,
-             "monthly": ALL_AS_OF, "deepening-review": ALL_AS_OF, "quarterly": ALL_AS_OF}
+RUN_AS_OF = {
+    "launch-review": "2026-11-16",
+    "promotion-review": "2026-12-28",
+    "weekly": ALL_AS_OF,
+    "monthly": ALL_AS_OF,
+    "deepening-review": ALL_AS_OF,
+    "quarterly": ALL_AS_OF,
+}
 ROSTER = ("roster", [str(FIXTURES / "roster.csv")])  # the HR export: no activation columns
 MEMBERS = ("members", [str(FIXTURES / "members_2026-11-04.csv"), str(FIXTURES / "members_2026-11-09.csv")])
 COMBINATIONS: dict[str, list[tuple[str, list[str]]]] = {
     "roster-only": [ROSTER],
     "roster+activity": [ROSTER, ("activity", ACTIVITY)],
     "+members": [ROSTER, ("activity", ACTIVITY), MEMBERS],
-    "+approvals+checkins": [ROSTER, ("activity", ACTIVITY), MEMBERS,
-                            ("legacy-approvals", [str(FIXTURES / "legacy-approvals.csv")]),
-                            ("approvals", [str(FIXTURES / "approvals.csv")]),
-                            ("checkins", [str(FIXTURES / "checkins.csv")])],
+    "+approvals+checkins": [
+        ROSTER,
+        ("activity", ACTIVITY),
+        MEMBERS,
+        ("legacy-approvals", [str(FIXTURES / "legacy-approvals.csv")]),
+        ("approvals", [str(FIXTURES / "approvals.csv")]),
+        ("checkins", [str(FIXTURES / "checkins.csv")]),
+    ],
 }
 
 
@@ -310,16 +324,18 @@ class Company:
         def refuse(constant: str) -> None:
             raise AssertionError(f"{report}: kpis.json holds {constant}")
 
-        doc: dict[str, Any] = json.loads((self.folder(report) / "kpis.json").read_text(encoding="utf-8"),
-                                         parse_constant=refuse)
+        doc: dict[str, Any] = json.loads(
+            (self.folder(report) / "kpis.json").read_text(encoding="utf-8"), parse_constant=refuse
+        )
         return doc
 
 
 def _fast_params(home: Home) -> None:
     home.own_params.mkdir(parents=True, exist_ok=True)
     for params in ("launch-review", "quarterly"):  # fewer draws and simulated rollouts keep this quick
-        (home.own_params / f"{params}.yaml").write_text("n_boot: 199\n" + (
-            "power_simulations: 60\n" if params == "launch-review" else ""), encoding="utf-8")
+        (home.own_params / f"{params}.yaml").write_text(
+            "n_boot: 199\n" + ("power_simulations: 60\n" if params == "launch-review" else ""), encoding="utf-8"
+        )
 
 
 def _build(root: Path, combination: str, reports: list[str]) -> Iterator[Company]:
@@ -332,8 +348,11 @@ def _build(root: Path, combination: str, reports: list[str]) -> Iterator[Company
                 assert _init() == 0
         _fast_params(home)
         # the phase reviews' days are weeks after the last export: reporting on old data, knowingly
-        code = cli("run", "--all", "--as-of", ALL_AS_OF, "--allow-stale") if len(reports) == 6 else max(
-            cli("run", r, "--as-of", RUN_AS_OF[r], "--allow-stale") for r in reports)
+        code = (
+            cli("run", "--all", "--as-of", ALL_AS_OF, "--allow-stale")
+            if len(reports) == 6
+            else max(cli("run", r, "--as-of", RUN_AS_OF[r], "--allow-stale") for r in reports)
+        )
         yield Company(combination, home, code)
 
 
@@ -343,8 +362,10 @@ def company(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 
 
 NOT_MEASURED_REASONS = {  # the start of each reason, from strings.yaml (reasons)
-    "no_members": "没有企业微信成员的激活数据", "no_activity": "本期没有已注册成员的活跃度数据",
-    "no_feature_events": "近28天没有核心功能的使用数据", "no_survey": "尚无满意度调查",
+    "no_members": "没有企业微信成员的激活数据",
+    "no_activity": "本期没有已注册成员的活跃度数据",
+    "no_feature_events": "近28天没有核心功能的使用数据",
+    "no_survey": "尚无满意度调查",
     "no_approvals": "缺少试点部门上线前后的审批记录",
 }
 

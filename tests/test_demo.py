@@ -51,6 +51,7 @@ def test_config_refuses_unknown_keys_and_bad_values():
 
 # ---- determinism ------------------------------------------------------------------------
 
+
 def test_same_seed_same_organisation_other_seed_another(plan, small, days):
     again = generate(SMALL, plan)
     for name in small.tables:
@@ -73,6 +74,7 @@ def test_chunks_are_weeks_with_canonical_types(small, days):
 
 
 # ---- validity and integrity -------------------------------------------------------------
+
 
 def test_every_table_passes_validation_and_loads(home, plan):
     config = DemoConfig(employees=300, baseline_weeks=2, rollout_weeks=5)
@@ -116,7 +118,8 @@ def test_references_hold_and_the_reconciliation_has_something_to_find(small, day
     moved = joined[joined["department_id_m"] != joined["department_id_e"]]
     assert sorted(moved["userid"]) == anomalies["department_mismatch"] and len(moved) >= 2
     assert anomalies["stragglers"] and set(anomalies["stragglers"]) <= set(
-        members.loc[members["activated_at"].isna(), "userid"])
+        members.loc[members["activated_at"].isna(), "userid"]
+    )
     window_end = _day(small.truth["window"]["end"])
     leavers = employees["leave_date"].notna() & (employees["leave_date"] <= window_end)
     joiners = employees["hire_date"] >= _day(small.truth["window"]["start"])
@@ -140,6 +143,7 @@ def test_structure_has_branches_uneven_departments_and_a_tiny_one(small):
 
 
 # ---- the plan is honoured ---------------------------------------------------------------
+
 
 def test_pilots_and_go_live_weeks_follow_the_plan(plan, small):
     deps = small.tables["departments"]
@@ -175,6 +179,7 @@ def test_pilots_and_go_live_weeks_follow_the_plan(plan, small):
 
 # ---- the data agree with their own truth, exactly ----------------------------------------
 
+
 def test_registration_agrees_with_the_truth(small):
     truth = small.truth["registration"]
     d = pd.Timestamp(truth["as_of"])
@@ -199,8 +204,9 @@ def test_daily_active_and_engaged_rates_agree_with_the_truth(plan, small, days):
     frame["registered"] = (frame["act"] <= frame["date"]) & (frame["leave"].isna() | (frame["date"] <= frame["leave"]))
     frame["measured"] = frame["minutes"].notna()
     frame["engaged"] = frame["active"] & (frame["minutes"] >= truth["min_daily_minutes"])
-    per_day = frame.groupby("date").agg(registered=("registered", "sum"), active=("active", "sum"),
-                                        engaged=("engaged", "sum"))
+    per_day = frame.groupby("date").agg(
+        registered=("registered", "sum"), active=("active", "sum"), engaged=("engaged", "sum")
+    )
     measured = frame[frame["registered"] & frame["measured"]].groupby("date").size()
     assert not (frame["active"] & ~frame["registered"]).any()
     cal = WorkCalendar(plan)
@@ -234,8 +240,11 @@ def test_penetration_agrees_with_the_truth(plan, small):
     names = deps.set_index("department_id")["path"]
     for feature, row in truth["features"].items():
         allowed = plan.eligible_names(feature)
-        eligible = on if allowed is None else on[on["department_id"].map(names).map(
-            lambda p, a=allowed: any(part in a for part in p.split("/")))]
+        eligible = (
+            on
+            if allowed is None
+            else on[on["department_id"].map(names).map(lambda p, a=allowed: any(part in a for part in p.split("/")))]
+        )
         users = set(recent.loc[recent["feature"] == feature, "userid"].map(emp_of).dropna())
         assert (row["eligible"], row["users"]) == (len(eligible), int(eligible["employee_id"].isin(users).sum()))
 
@@ -286,8 +295,25 @@ def test_turnaround_truth_is_what_the_records_show(small):
 
 
 def test_the_cli_builds_the_demo_and_refuses_bad_options(home, capsys):
-    assert cli_main(["--home", str(home.root), "demo", "--employees", "200", "--weeks-baseline", "1",
-                     "--weeks-rollout", "3", "--seed", "5", "--no-reports"]) == 0
+    assert (
+        cli_main(
+            [
+                "--home",
+                str(home.root),
+                "demo",
+                "--employees",
+                "200",
+                "--weeks-baseline",
+                "1",
+                "--weeks-rollout",
+                "3",
+                "--seed",
+                "5",
+                "--no-reports",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr()
     assert "Demo organisation loaded" in out.out and "member_days" in out.out
     assert "organisation:" in out.err  # progress lines
@@ -297,6 +323,7 @@ def test_the_cli_builds_the_demo_and_refuses_bad_options(home, capsys):
 
 
 # ---- at a large size the statistics recover the truth ------------------------------------
+
 
 def test_a_large_organisation_recovers_the_planted_effects(plan):
     config = DemoConfig(employees=20_000, baseline_weeks=8, rollout_weeks=12, seed=11)
@@ -339,27 +366,56 @@ def test_a_large_organisation_recovers_the_planted_effects(plan):
 # A load of Arrow chunks into an empty table appends straight into it and checks it there;
 # these tests pin that its messages and results are those of the staged path.
 
+
 def _members_loaded(wh) -> None:
-    wh.load_many({
-        "departments": pd.DataFrame({"department_id": [1], "name": ["示例集团"], "parent_id": [None],
-                                     "path": ["示例集团"], "is_pilot": [False], "go_live_date": [None]}),
-        "employees": pd.DataFrame({"employee_id": ["E1"], "name": ["张三"], "department_id": [1],
-                                   "hire_date": ["2020-01-01"], "leave_date": [None], "branch": ["总部"],
-                                   "role": [None]}),
-        "members": pd.DataFrame({"userid": ["u1", "u2", "u3"], "employee_id": ["E1", None, None],
-                                 "department_id": [1, 1, 1], "status": [1, 1, 4], "activated_at": [None] * 3}),
-    }, source="t")
+    wh.load_many(
+        {
+            "departments": pd.DataFrame(
+                {
+                    "department_id": [1],
+                    "name": ["示例集团"],
+                    "parent_id": [None],
+                    "path": ["示例集团"],
+                    "is_pilot": [False],
+                    "go_live_date": [None],
+                }
+            ),
+            "employees": pd.DataFrame(
+                {
+                    "employee_id": ["E1"],
+                    "name": ["张三"],
+                    "department_id": [1],
+                    "hire_date": ["2020-01-01"],
+                    "leave_date": [None],
+                    "branch": ["总部"],
+                    "role": [None],
+                }
+            ),
+            "members": pd.DataFrame(
+                {
+                    "userid": ["u1", "u2", "u3"],
+                    "employee_id": ["E1", None, None],
+                    "department_id": [1, 1, 1],
+                    "status": [1, 1, 4],
+                    "activated_at": [None] * 3,
+                }
+            ),
+        },
+        source="t",
+    )
 
 
 def _days(start: int, userids: list[str], *, minutes: int | None = 10) -> pa.Table:
     n = len(userids)
-    return pa.table({
-        "date": pa.array(np.full(n, 20_500 + start, dtype=np.int32), type=pa.date32()),
-        "userid": pa.array(userids, type=pa.string()),
-        "active": pa.array(np.ones(n, dtype=bool)),
-        "minutes": pa.array([minutes] * n, type=pa.int16()),
-        "source": pa.array(["t"] * n),
-    })
+    return pa.table(
+        {
+            "date": pa.array(np.full(n, 20_500 + start, dtype=np.int32), type=pa.date32()),
+            "userid": pa.array(userids, type=pa.string()),
+            "active": pa.array(np.ones(n, dtype=bool)),
+            "minutes": pa.array([minutes] * n, type=pa.int16()),
+            "source": pa.array(["t"] * n),
+        }
+    )
 
 
 def test_direct_loads_report_the_same_rows_as_staged_ones(home):
@@ -383,8 +439,12 @@ def test_direct_loads_report_the_same_rows_as_staged_ones(home):
             (_days(0, ["u1", "u2"]), _days(1, ["u1", "u2"], minutes=2000)),
             (_days(0, ["u1", "u2"]), _days(1, ["u1", None])),  # type: ignore[list-item]
         ]
-        expected = [r"rows 2, 5: got 'date=.*userid=u2'", r"row 4, column userid: got 'u9'",
-                    r"row 3, column minutes: got 2000", r"row 4, column userid: got None"]
+        expected = [
+            r"rows 2, 5: got 'date=.*userid=u2'",
+            r"row 4, column userid: got 'u9'",
+            r"row 3, column minutes: got 2000",
+            r"row 4, column userid: got None",
+        ]
         for chunks, message in zip(bad, expected, strict=True):
             with pytest.raises(InputError, match=message):
                 wh.load("member_days", iter(chunks), source="t")
@@ -404,8 +464,10 @@ def test_another_demo_replaces_the_previous_one_but_real_data_is_never_touched(h
     from wecom_eval.warehouse import open_writer
 
     with open_writer(home) as wh:
-        wh.con.execute("INSERT INTO _loads (table_name, source, received, inserted, updated, unchanged) "
-                       "VALUES ('employees', 'roster.csv', 1, 1, 0, 0)")
+        wh.con.execute(
+            "INSERT INTO _loads (table_name, source, received, inserted, updated, unchanged) "
+            "VALUES ('employees', 'roster.csv', 1, 1, 0, 0)"
+        )
     with pytest.raises(InputError, match="another home"):
         build_demo(home, small_config, plan)
     with open_reader(home) as wh:

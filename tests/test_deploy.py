@@ -23,9 +23,13 @@ SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
 needs_systemd = pytest.mark.skipif(SYSTEMD_ANALYZE is None, reason="systemd-analyze is not installed")
 
 # crontab(5): minute 0-59, hour 0-23, day of month 1-31, month 1-12 (or jan-dec), day of week 0-7 (or sun-sat).
-FIELDS = (("minute", 0, 59, ()), ("hour", 0, 23, ()), ("day of month", 1, 31, ()),
-          ("month", 1, 12, ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")),
-          ("day of week", 0, 7, ("sun", "mon", "tue", "wed", "thu", "fri", "sat")))
+FIELDS = (
+    ("minute", 0, 59, ()),
+    ("hour", 0, 23, ()),
+    ("day of month", 1, 31, ()),
+    ("month", 1, 12, ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")),
+    ("day of week", 0, 7, ("sun", "mon", "tue", "wed", "thu", "fri", "sat")),
+)
 _NICKNAMES = {"@reboot", "@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
 _ENV_LINE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\s*=")
 
@@ -75,8 +79,11 @@ def check_cron_line(line: str) -> str:
 
 
 def cron_entries(path: Path) -> list[str]:
-    return [line for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip() and not line.lstrip().startswith("#") and not _ENV_LINE.match(line)]
+    return [
+        line
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.lstrip().startswith("#") and not _ENV_LINE.match(line)
+    ]
 
 
 def unit(path: Path) -> configparser.ConfigParser:
@@ -87,20 +94,37 @@ def unit(path: Path) -> configparser.ConfigParser:
 
 
 # ---- the crontab ---------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("line", [
-    "30 7 * * * true", "*/15 8-18 * * 1-5 true", "0 0 1,15 jan-jun mon true", "0 23 * * 0,7 true",
-    "@daily true", "5 4 * * sun echo 50\\% done",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "30 7 * * * true",
+        "*/15 8-18 * * 1-5 true",
+        "0 0 1,15 jan-jun mon true",
+        "0 23 * * 0,7 true",
+        "@daily true",
+        "5 4 * * sun echo 50\\% done",
+    ],
+)
 def test_the_cron_validator_accepts_valid_entries(line):
     check_cron_line(line)
 
 
-@pytest.mark.parametrize("line,problem", [
-    ("60 7 * * * true", "outside 0-59"), ("30 24 * * * true", "outside 0-23"), ("0 0 0 * * true", "outside 1-31"),
-    ("0 0 * 13 * true", "outside 1-12"), ("0 0 * * 8 true", "outside 0-7"), ("*/0 * * * * true", "positive"),
-    ("0 18-8 * * * true", "backwards"), ("0 7 * * * date +%F", "unescaped %"), ("0 7 * * true", "five time fields"),
-    ("0 7 * * funday true", "not a number"), ("5/10 * * * * true", "needs * or a range"),
-])
+@pytest.mark.parametrize(
+    "line,problem",
+    [
+        ("60 7 * * * true", "outside 0-59"),
+        ("30 24 * * * true", "outside 0-23"),
+        ("0 0 0 * * true", "outside 1-31"),
+        ("0 0 * 13 * true", "outside 1-12"),
+        ("0 0 * * 8 true", "outside 0-7"),
+        ("*/0 * * * * true", "positive"),
+        ("0 18-8 * * * true", "backwards"),
+        ("0 7 * * * date +%F", "unescaped %"),
+        ("0 7 * * true", "five time fields"),
+        ("0 7 * * funday true", "not a number"),
+        ("5/10 * * * * true", "needs * or a range"),
+    ],
+)
 def test_the_cron_validator_refuses_invalid_entries(line, problem):
     with pytest.raises(ValueError, match=re.escape(problem)):
         check_cron_line(line)
@@ -138,8 +162,14 @@ def test_the_timer_starts_the_service_that_runs_what_cron_runs():
 @needs_systemd
 def test_the_timers_calendar_is_0730_china_time_every_day():
     on_calendar = unit(DEPLOY / "wecom-eval.timer")["Timer"]["OnCalendar"]
-    done = subprocess.run([SYSTEMD_ANALYZE, "calendar", "--iterations=7", on_calendar], capture_output=True,
-                          text=True, timeout=30, env={"TZ": "UTC", "PATH": "/usr/bin:/bin"}, check=False)
+    done = subprocess.run(
+        [SYSTEMD_ANALYZE, "calendar", "--iterations=7", on_calendar],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"TZ": "UTC", "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     elapses = re.findall(r"(?:Next elapse|Iter\. #\d+): \w{3} (\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) UTC", done.stdout)
     assert len(elapses) == 7  # seven days in a row, weekends included (a 调休 Saturday can be due)
@@ -148,14 +178,20 @@ def test_the_timers_calendar_is_0730_china_time_every_day():
 
 @needs_systemd
 def test_systemd_analyze_refuses_a_bad_calendar():  # so the test above can fail
-    done = subprocess.run([SYSTEMD_ANALYZE, "calendar", "*-*-* 25:30:00"], capture_output=True, text=True,
-                          timeout=30, check=False)
+    done = subprocess.run(
+        [SYSTEMD_ANALYZE, "calendar", "*-*-* 25:30:00"], capture_output=True, text=True, timeout=30, check=False
+    )
     assert done.returncode != 0
 
 
 def _verify(folder: Path, *names: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([SYSTEMD_ANALYZE, "verify", "--man=no", *(str(folder / n) for n in names)],
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [SYSTEMD_ANALYZE, "verify", "--man=no", *(str(folder / n) for n in names)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 @needs_systemd
@@ -166,12 +202,15 @@ def test_systemd_analyze_verifies_the_units(tmp_path):
         pytest.skip("the wecom-eval console script is not installed in this environment")
     for name in ("wecom-eval.service", "wecom-eval.timer"):
         content = (DEPLOY / name).read_text(encoding="utf-8")
-        (tmp_path / name).write_text(content.replace("/opt/wecom-eval/.venv/bin/wecom-eval", str(here)),
-                                     encoding="utf-8")
+        (tmp_path / name).write_text(
+            content.replace("/opt/wecom-eval/.venv/bin/wecom-eval", str(here)), encoding="utf-8"
+        )
     bad = tmp_path / "bad"
     bad.mkdir()
-    (bad / "wecom-eval.timer").write_text((tmp_path / "wecom-eval.timer").read_text(encoding="utf-8")
-                                          .replace("Persistent=", "Persistant="), encoding="utf-8")
+    (bad / "wecom-eval.timer").write_text(
+        (tmp_path / "wecom-eval.timer").read_text(encoding="utf-8").replace("Persistent=", "Persistant="),
+        encoding="utf-8",
+    )
     shutil.copy(tmp_path / "wecom-eval.service", bad / "wecom-eval.service")
     done = _verify(tmp_path, "wecom-eval.service", "wecom-eval.timer")
     if done.returncode != 0 and "wecom-eval" not in done.stderr:

@@ -22,9 +22,13 @@ from wecom_eval.errors import InputError
 from wecom_eval.fakeserver import FakeOrg, FakeWecom, Faults
 
 FIXTURES = Path(__file__).parent / "fixtures" / "wecom"
-SECRETS = {"CONTACTS": "fx-contacts-secret-01", "APPROVAL": "fx-approval-secret-02",
-           "CHECKIN": "fx-checkin-secret-03", "CUSTOMER": "fx-customer-secret-04",
-           "SECURITY": "fx-security-secret-05"}
+SECRETS = {
+    "CONTACTS": "fx-contacts-secret-01",
+    "APPROVAL": "fx-approval-secret-02",
+    "CHECKIN": "fx-checkin-secret-03",
+    "CUSTOMER": "fx-customer-secret-04",
+    "SECURITY": "fx-security-secret-05",
+}
 ROBOT = "fx-robot-key-0123456789"
 
 
@@ -53,8 +57,9 @@ class Speaker:
     def token(self, app: str) -> str:
         for _ in range(5):  # faults are transient: a few tries always get through
             try:
-                answer = self.http.get("gettoken", params={"corpid": self.fake.corp_id,
-                                                           "corpsecret": self.fake.secrets[app]})
+                answer = self.http.get(
+                    "gettoken", params={"corpid": self.fake.corp_id, "corpsecret": self.fake.secrets[app]}
+                )
             except httpx.RemoteProtocolError:
                 self.http.close()
                 self.http = httpx.Client(base_url=f"{self.fake.base_url}/cgi-bin/", timeout=10)
@@ -127,7 +132,13 @@ def test_departments_and_members_have_the_real_shapes(speak):
     token = speak.token("CONTACTS")
     departments = speak.get("department/list", access_token=token)["department"]
     assert [(d["id"], d["name"], d["parentid"]) for d in departments] == [
-        (1, "示例科技", 0), (2, "总部", 1), (3, "行政部", 2), (4, "销售部", 2), (5, "华东分公司", 1), (6, "销售部", 5)]
+        (1, "示例科技", 0),
+        (2, "总部", 1),
+        (3, "行政部", 2),
+        (4, "销售部", 2),
+        (5, "华东分公司", 1),
+        (6, "销售部", 5),
+    ]
     assert set(departments[0]) == {"id", "name", "name_en", "department_leader", "parentid", "order"}
     sub = speak.get("department/list", access_token=token, id=2)["department"]
     assert [d["id"] for d in sub] == [2, 3, 4]  # the department and its descendants
@@ -142,8 +153,7 @@ def test_departments_and_members_have_the_real_shapes(speak):
     assert speak.get("user/list", access_token=token, department_id=99)["errcode"] == 60123
     pages, cursor = [], ""
     while True:
-        page = speak.post("user/list_id", {"limit": 3, **({"cursor": cursor} if cursor else {})},
-                          access_token=token)
+        page = speak.post("user/list_id", {"limit": 3, **({"cursor": cursor} if cursor else {})}, access_token=token)
         pages.append(page["dept_user"])
         cursor = page["next_cursor"]
         if not cursor:
@@ -161,8 +171,10 @@ def test_active_stat_counts_active_members_for_recent_days_only(speak):
     assert today["errcode"] == 40058
     with FakeWecom(FakeOrg(small_org(), now=ts("2026-03-05 10:00:00")), secrets=SECRETS) as earlier:
         speaker = Speaker(earlier)
-        counts = [speaker.post("user/get_active_stat", {"date": f"2026-03-0{d}"}, app="CONTACTS")["active_cnt"]
-                  for d in (2, 3, 4)]
+        counts = [
+            speaker.post("user/get_active_stat", {"date": f"2026-03-0{d}"}, app="CONTACTS")["active_cnt"]
+            for d in (2, 3, 4)
+        ]
         assert counts == [2, 2, 1]
 
 
@@ -176,9 +188,15 @@ def test_approval_detail_reproduces_the_reference_sample_turnaround(speak):
     assert info["sp_status"] == 2 and info["applyer"] == {"userid": "wangwu", "partyid": "4"}
 
 
-@pytest.mark.parametrize("sp_no,status,decided", [("SP-0001", 2, "2026-03-03 14:00:00"),
-                                                  ("SP-0003", 3, "2026-03-05 17:30:00"),
-                                                  ("SP-0004", 1, None), ("SP-0005", 4, None)])
+@pytest.mark.parametrize(
+    "sp_no,status,decided",
+    [
+        ("SP-0001", 2, "2026-03-03 14:00:00"),
+        ("SP-0003", 3, "2026-03-05 17:30:00"),
+        ("SP-0004", 1, None),
+        ("SP-0005", 4, None),
+    ],
+)
 def test_approval_statuses_and_sptime_follow_the_record(speak, sp_no: str, status: int, decided: str | None):
     info = speak.post("oa/getapprovaldetail", {"sp_no": sp_no}, app="APPROVAL")["info"]
     times = [d["sptime"] for node in info["sp_record"] for d in node["details"]]
@@ -203,13 +221,23 @@ def test_approval_numbers_page_on_new_cursor_and_respect_the_31_day_limit(speak)
     assert pages >= 3
     ints = speak.post("oa/getapprovalinfo", {"starttime": start, "endtime": end}, access_token=token)
     assert ints["sp_no_list"] == numbers  # times as ints are accepted too
-    too_long = speak.post("oa/getapprovalinfo", {"starttime": start, "endtime": start + 31 * 86400 + 1},
-                          access_token=token)
+    too_long = speak.post(
+        "oa/getapprovalinfo", {"starttime": start, "endtime": start + 31 * 86400 + 1}, access_token=token
+    )
     assert too_long["errcode"] == 301025 and "invalid starttime or endtime" in too_long["errmsg"]
-    mine = speak.post("oa/getapprovalinfo", {"starttime": start, "endtime": end,
-                                             "filters": [{"key": "creator", "value": "wangwu"},
-                                                         {"key": "sp_status", "value": "2"},
-                                                         {"key": "sp_status", "value": "3"}]}, access_token=token)
+    mine = speak.post(
+        "oa/getapprovalinfo",
+        {
+            "starttime": start,
+            "endtime": end,
+            "filters": [
+                {"key": "creator", "value": "wangwu"},
+                {"key": "sp_status", "value": "2"},
+                {"key": "sp_status", "value": "3"},
+            ],
+        },
+        access_token=token,
+    )
     assert mine["sp_no_list"] == ["SP-0002", "SP-0003"]  # different keys AND, same key OR
     as_get = speak.http.get("oa/getapprovalinfo", params={"access_token": token, "starttime": start}).json()
     assert as_get["errcode"] == 301025 and as_get["errmsg"].startswith("Warning: wrong json format.")
@@ -218,8 +246,12 @@ def test_approval_numbers_page_on_new_cursor_and_respect_the_31_day_limit(speak)
 # ---- attendance -----------------------------------------------------------------------------------
 def test_checkin_data_serves_punches_whole_days_and_missed_clock_outs(speak):
     token = speak.token("CHECKIN")
-    body = {"opencheckindatatype": 3, "useridlist": ["zhangsan", "lisi"],
-            "starttime": ts("2026-03-02 12:00:00"), "endtime": ts("2026-03-02 13:00:00")}  # one hour asked
+    body = {
+        "opencheckindatatype": 3,
+        "useridlist": ["zhangsan", "lisi"],
+        "starttime": ts("2026-03-02 12:00:00"),
+        "endtime": ts("2026-03-02 13:00:00"),
+    }  # one hour asked
     rows = speak.post("checkin/getcheckindata", body, access_token=token)["checkindata"]
     got = [(r["userid"], r["checkin_type"], r["exception_type"], r["checkin_time"]) for r in rows]
     assert got == [  # the whole day comes back (reference §7.1)
@@ -230,19 +262,31 @@ def test_checkin_data_serves_punches_whole_days_and_missed_clock_outs(speak):
     ]
     assert rows[0]["location_title"] and rows[3]["location_title"] == ""
     month = {**body, "starttime": ts("2026-03-01 00:00:00")}
-    assert speak.post("checkin/getcheckindata", {**month, "endtime": month["starttime"] + 31 * 86400 - 1},
-                      access_token=token)["errcode"] == 301024
-    assert speak.post("checkin/getcheckindata", {**body, "useridlist": [f"u{i}" for i in range(101)]},
-                      access_token=token)["errcode"] == 301023
+    assert (
+        speak.post(
+            "checkin/getcheckindata", {**month, "endtime": month["starttime"] + 31 * 86400 - 1}, access_token=token
+        )["errcode"]
+        == 301024
+    )
+    assert (
+        speak.post("checkin/getcheckindata", {**body, "useridlist": [f"u{i}" for i in range(101)]}, access_token=token)[
+            "errcode"
+        ]
+        == 301023
+    )
     assert speak.post("checkin/getcheckindata", {**body, "useridlist": []}, access_token=token)["errcode"] == 301023
 
 
 def test_checkin_day_data_summarises_each_member_day(speak):
     day = ts("2026-03-02 00:00:00")
-    answer = speak.post("checkin/getcheckin_daydata", {"starttime": day, "endtime": day + 86400,
-                                                       "useridlist": ["zhangsan", "lisi"]}, app="CHECKIN")
-    summary = {(d["base_info"]["acctid"], d["base_info"]["date"]): d["summary_info"]["checkin_count"]
-               for d in answer["datas"]}
+    answer = speak.post(
+        "checkin/getcheckin_daydata",
+        {"starttime": day, "endtime": day + 86400, "useridlist": ["zhangsan", "lisi"]},
+        app="CHECKIN",
+    )
+    summary = {
+        (d["base_info"]["acctid"], d["base_info"]["date"]): d["summary_info"]["checkin_count"] for d in answer["datas"]
+    }
     assert summary == {("zhangsan", day): 2, ("zhangsan", day + 86400): 2, ("lisi", day): 1, ("lisi", day + 86400): 0}
     lisi = next(d for d in answer["datas"] if d["base_info"]["acctid"] == "lisi" and d["base_info"]["date"] == day)
     assert {e["exception"] for e in lisi["exception_infos"]} == {1, 3}  # late, and a missed punch
@@ -255,20 +299,27 @@ def test_behavior_data_sums_the_members_given_together(speak):
     body = {"start_time": day, "end_time": day + 2 * 86400}
 
     def first_day(users: list[str]) -> dict[str, Any]:
-        return speak.post("externalcontact/get_user_behavior_data", {**body, "userid": users},
-                          access_token=token)["behavior_data"][0]
+        return speak.post("externalcontact/get_user_behavior_data", {**body, "userid": users}, access_token=token)[
+            "behavior_data"
+        ][0]
 
     wangwu, qianqi, both = first_day(["wangwu"]), first_day(["qianqi"]), first_day(["wangwu", "qianqi"])
     assert (wangwu["chat_cnt"], wangwu["message_cnt"]) == (2, 5)
     assert (qianqi["chat_cnt"], qianqi["message_cnt"]) == (1, 4)
     assert (both["chat_cnt"], both["message_cnt"]) == (3, 9)  # summed, not per member (reference §9.3)
-    rows = speak.post("externalcontact/get_user_behavior_data", {**body, "userid": ["wangwu"]},
-                      access_token=token)["behavior_data"]
+    rows = speak.post("externalcontact/get_user_behavior_data", {**body, "userid": ["wangwu"]}, access_token=token)[
+        "behavior_data"
+    ]
     assert [r["stat_time"] for r in rows] == [day, day + 86400, day + 2 * 86400]  # inclusive range
     assert "reply_percentage" in rows[0] and "reply_percentage" not in rows[1]  # only on days with chats
-    assert speak.post("externalcontact/get_user_behavior_data", {**body, "end_time": day + 30 * 86400,
-                                                                 "userid": ["wangwu"]},
-                      access_token=token)["errcode"] == 40058  # 31 days
+    assert (
+        speak.post(
+            "externalcontact/get_user_behavior_data",
+            {**body, "end_time": day + 30 * 86400, "userid": ["wangwu"]},
+            access_token=token,
+        )["errcode"]
+        == 40058
+    )  # 31 days
     assert speak.post("externalcontact/get_user_behavior_data", body, access_token=token)["errcode"] == 40058
     followers = speak.get("externalcontact/get_follow_user_list", access_token=token)["follow_user"]
     # 客户联系 is configured for whole departments: 4 and 6 served customers; members who are not
@@ -283,19 +334,33 @@ def test_member_oper_log_pages_on_has_more_within_its_limits(speak):
     body = {"start_time": start, "end_time": start + 7 * 86400 - 1, "limit": 1}
     records, cursor = [], ""
     while True:
-        page = speak.post("security/member_oper_log/list", {**body, **({"cursor": cursor} if cursor else {})},
-                          access_token=token)
+        page = speak.post(
+            "security/member_oper_log/list", {**body, **({"cursor": cursor} if cursor else {})}, access_token=token
+        )
         records += page["record_list"]
         if not page["has_more"]:
             break
         cursor = page["next_cursor"]
-    days = sorted({(pd.Timestamp(r["time"], unit="s", tz="UTC").tz_convert("Asia/Shanghai").date().isoformat(),
-                    r["userid"]) for r in records})
-    assert days == [("2026-03-02", "lisi"), ("2026-03-02", "zhangsan"), ("2026-03-03", "wangwu"),
-                    ("2026-03-03", "zhangsan"), ("2026-03-04", "qianqi")]  # the active member-days
+    days = sorted(
+        {
+            (pd.Timestamp(r["time"], unit="s", tz="UTC").tz_convert("Asia/Shanghai").date().isoformat(), r["userid"])
+            for r in records
+        }
+    )
+    assert days == [
+        ("2026-03-02", "lisi"),
+        ("2026-03-02", "zhangsan"),
+        ("2026-03-03", "wangwu"),
+        ("2026-03-03", "zhangsan"),
+        ("2026-03-04", "qianqi"),
+    ]  # the active member-days
     assert set(records[0]) == {"time", "userid", "oper_type", "detail_info", "ip"}
-    assert speak.post("security/member_oper_log/list", {**body, "end_time": start + 8 * 86400},
-                      access_token=token)["errcode"] == 40058  # over 7 days
+    assert (
+        speak.post("security/member_oper_log/list", {**body, "end_time": start + 8 * 86400}, access_token=token)[
+            "errcode"
+        ]
+        == 40058
+    )  # over 7 days
     assert speak.post("security/member_oper_log/list", {**body, "limit": 401}, access_token=token)["errcode"] == 40058
 
 
@@ -311,8 +376,10 @@ def test_webhook_records_what_it_is_sent_and_applies_its_limits(server, speak):
     assert speak.post("webhook/send", text, key="wrong-key")["errcode"] == 93000
     too_long = speak.post("webhook/send", {"msgtype": "markdown", "markdown": {"content": "a" * 4097}}, key=ROBOT)
     assert too_long["errcode"] == 40058 and "exceed max length 4096" in too_long["errmsg"]
-    answers = [speak.post("webhook/send", {"msgtype": "text", "text": {"content": f"#{i}"}}, key=ROBOT)["errcode"]
-               for i in range(20)]
+    answers = [
+        speak.post("webhook/send", {"msgtype": "text", "text": {"content": f"#{i}"}}, key=ROBOT)["errcode"]
+        for i in range(20)
+    ]
     assert answers == [0] * 19 + [45009]  # 20 a minute per robot, the first message included
     assert len(server.webhook_messages) == 20
 
@@ -323,8 +390,12 @@ def test_documented_rate_limits_are_enforced_per_endpoint(server, speak):
     body = {"starttime": day, "endtime": day, "useridlist": ["zhangsan"]}
     codes = [speak.post("checkin/getcheckin_daydata", body, access_token=token)["errcode"] for _ in range(101)]
     assert codes == [0] * 100 + [45009]  # 100 a minute (reference §2.2)
-    assert speak.post("checkin/getcheckindata", {**body, "opencheckindatatype": 3, "endtime": day + 10},
-                      access_token=token)["errcode"] == 0  # another endpoint's budget
+    assert (
+        speak.post(
+            "checkin/getcheckindata", {**body, "opencheckindatatype": 3, "endtime": day + 10}, access_token=token
+        )["errcode"]
+        == 0
+    )  # another endpoint's budget
 
 
 # ---- faults --------------------------------------------------------------------------------------------------
@@ -335,8 +406,9 @@ def _outcomes(spec: str, requests: int = 120) -> list[object]:
         out: list[object] = []
         for i in range(requests):
             try:
-                response = speaker.http.post("oa/getapprovaldetail", params={"access_token": token},
-                                             json={"sp_no": f"SP-000{1 + i % 5}"})
+                response = speaker.http.post(
+                    "oa/getapprovaldetail", params={"access_token": token}, json={"sp_no": f"SP-000{1 + i % 5}"}
+                )
                 out.append(response.json()["errcode"] if response.status_code == 200 else response.status_code)
             except httpx.RemoteProtocolError:
                 out.append("dropped")
@@ -356,7 +428,7 @@ def test_faults_are_seeded_shared_as_configured_and_transient():
     for i, o in enumerate(first):
         by_request.setdefault(i % 5, []).append(o)
     for seq in by_request.values():  # never more than max_run faults in a row for one request
-        assert all(any(o == 0 for o in seq[k:k + 3]) for k in range(len(seq) - 2))
+        assert all(any(o == 0 for o in seq[k : k + 3]) for k in range(len(seq) - 2))
     assert _outcomes("busy=0.1,freq=0.05,http502=0.05,drop=0.05,seed=12") != first
 
 
@@ -409,8 +481,11 @@ def test_org_accepts_arrow_chunks_and_objects_with_tables():
             return [pa.Table.from_pandas(frame.iloc[:3]), pa.Table.from_pandas(frame.iloc[3:])]
 
     org = FakeOrg(Demo())
-    assert org.summary() == FakeOrg(tables).summary() == {
-        "departments": 6, "members": 8, "approvals": 7, "punches": 7, "customer_user_days": 3, "oper_records": 6}
+    assert (
+        org.summary()
+        == FakeOrg(tables).summary()
+        == {"departments": 6, "members": 8, "approvals": 7, "punches": 7, "customer_user_days": 3, "oper_records": 6}
+    )
     # "now": 10:00 the day after the last data (2026-04-03)
     assert org.now == ts("2026-04-04 10:00:00")
 
@@ -419,10 +494,28 @@ def test_org_accepts_arrow_chunks_and_objects_with_tables():
 def test_fake_server_command_prints_its_url_and_stops_on_sigterm(tmp_path: Path):
     env_file = tmp_path / "fake.env"
     env = {**os.environ, "WECOM_EVAL_HOME": str(tmp_path)}
-    proc = subprocess.Popen([sys.executable, "-m", "wecom_eval.cli", "fake-server", "--employees", "150",
-                             "--baseline-weeks", "1", "--rollout-weeks", "2", "--faults", "latency_ms=1",
-                             "--env-file", str(env_file)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "wecom_eval.cli",
+            "fake-server",
+            "--employees",
+            "150",
+            "--baseline-weeks",
+            "1",
+            "--rollout-weeks",
+            "2",
+            "--faults",
+            "latency_ms=1",
+            "--env-file",
+            str(env_file),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         url = proc.stdout.readline().strip()  # synchronise on the line it prints, not on a sleep
         assert url.startswith("http://127.0.0.1:")
@@ -430,8 +523,10 @@ def test_fake_server_command_prints_its_url_and_stops_on_sigterm(tmp_path: Path)
         assert stats["requests"] == 0
         values = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
         assert values["WECOM_API_BASE"] == url and oct(env_file.stat().st_mode & 0o777) == "0o600"
-        answer = httpx.get(f"{url}/cgi-bin/gettoken", params={"corpid": values["WECOM_CORP_ID"],
-                                                               "corpsecret": values["WECOM_SECRET_CONTACTS"]}).json()
+        answer = httpx.get(
+            f"{url}/cgi-bin/gettoken",
+            params={"corpid": values["WECOM_CORP_ID"], "corpsecret": values["WECOM_SECRET_CONTACTS"]},
+        ).json()
         assert answer["errcode"] == 0
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -68,14 +68,23 @@ def expected(demo, since: dt.date = SINCE, until: dt.date = UNTIL) -> dict[str, 
 
     def per_day(feature: str) -> pd.DataFrame:
         part = ev[ev["feature"] == feature]
-        return (part.groupby(["userid", "date"]).agg(count=("count", "sum"), ts=("ts", "min")).reset_index()
-                .sort_values(["userid", "date"], ignore_index=True))
+        return (
+            part.groupby(["userid", "date"])
+            .agg(count=("count", "sum"), ts=("ts", "min"))
+            .reset_index()
+            .sort_values(["userid", "date"], ignore_index=True)
+        )
 
     days = demo.member_days_frame()
     days = days[days["active"] & pd.to_datetime(days["date"]).dt.date.between(since, until)]
-    return {"departments": t["departments"], "members": t["members"], "approvals": pr,
-            "attendance": per_day("attendance"), "customer": per_day("customer"),
-            "member_days": sorted(zip(pd.to_datetime(days["date"]).dt.date, days["userid"], strict=True))}
+    return {
+        "departments": t["departments"],
+        "members": t["members"],
+        "approvals": pr,
+        "attendance": per_day("attendance"),
+        "customer": per_day("customer"),
+        "member_days": sorted(zip(pd.to_datetime(days["date"]).dt.date, days["userid"], strict=True)),
+    }
 
 
 def assert_loaded_exactly(home: Home, want: dict[str, pd.DataFrame]) -> None:
@@ -83,8 +92,10 @@ def assert_loaded_exactly(home: Home, want: dict[str, pd.DataFrame]) -> None:
         deps = wh.frame("departments")
         cols = ["department_id", "name", "parent_id", "path", "is_pilot"]
         assert deps[cols].astype(str).values.tolist() == want["departments"][cols].astype(str).values.tolist()
-        assert (pd.to_datetime(deps["go_live_date"]).dt.date.tolist()
-                == pd.to_datetime(want["departments"]["go_live_date"]).dt.date.tolist())
+        assert (
+            pd.to_datetime(deps["go_live_date"]).dt.date.tolist()
+            == pd.to_datetime(want["departments"]["go_live_date"]).dt.date.tolist()
+        )
 
         members = wh.frame("members")
         cols = ["userid", "department_id", "status"]
@@ -104,28 +115,31 @@ def assert_loaded_exactly(home: Home, want: dict[str, pd.DataFrame]) -> None:
         assert got["finished_at"][~decided].isna().all()  # pending or withdrawn: nobody decided
 
         for feature in ("attendance", "customer"):
-            events = wh.query(f"SELECT userid, ts, count FROM feature_events WHERE feature = '{feature}' "
-                              "ORDER BY userid, ts")
+            events = wh.query(
+                f"SELECT userid, ts, count FROM feature_events WHERE feature = '{feature}' ORDER BY userid, ts"
+            )
             events["date"] = _cst_dates(events["ts"])
             assert not events.duplicated(["userid", "date"]).any()
             want_f = want[feature]
-            assert events[["userid", "date", "count"]].values.tolist() == \
-                want_f[["userid", "date", "count"]].values.tolist()
+            assert (
+                events[["userid", "date", "count"]].values.tolist()
+                == want_f[["userid", "date", "count"]].values.tolist()
+            )
             if feature == "attendance":  # the first punch of the day is the first use
                 assert (events["ts"].to_numpy() == want_f["ts"].to_numpy()).all()
 
         applicants = wh.query("SELECT count(*) AS n FROM feature_events WHERE event_id LIKE 'wecom-approval:%:apply'")
         assert int(applicants["n"].iloc[0]) == int(approvals["userid"].notna().sum())
 
-        days = wh.query("SELECT date, userid FROM member_days WHERE source = ? ORDER BY date, userid",
-                        [ACTIVITY_SOURCE])
+        days = wh.query(
+            "SELECT date, userid FROM member_days WHERE source = ? ORDER BY date, userid", [ACTIVITY_SOURCE]
+        )
         assert list(zip(pd.to_datetime(days["date"]).dt.date, days["userid"], strict=True)) == want["member_days"]
 
 
 def test_fetch_loads_exactly_what_the_fake_served(home, demo, plan):
     with FakeWecom(demo) as server:
-        report = fetch(since=SINCE, until=UNTIL, home=home, credentials=server.credentials(), settings=FAST,
-                       plan=plan)
+        report = fetch(since=SINCE, until=UNTIL, home=home, credentials=server.credentials(), settings=FAST, plan=plan)
         served = server.stats()
     assert_loaded_exactly(home, expected(demo))
     assert report.stubs == 0 and report.calls == served["requests"]
@@ -149,8 +163,7 @@ def test_fetch_loads_exactly_what_the_fake_served(home, demo, plan):
 def test_faults_and_a_token_expiring_mid_pagination_lose_and_duplicate_nothing(home, demo, plan):
     faults = "busy=0.1,freq=0.05,http502=0.05,drop=0.05,slow=0.05,slow_ms=30,expire_at_page=1,seed=3"
     with FakeWecom(demo, faults=faults) as server:
-        report = fetch(since=SINCE, until=UNTIL, home=home, credentials=server.credentials(), settings=FAST,
-                       plan=plan)
+        report = fetch(since=SINCE, until=UNTIL, home=home, credentials=server.credentials(), settings=FAST, plan=plan)
         served = server.stats()
     assert served["failed_share"] >= 0.2, served  # at least a fifth of all calls failed
     assert served["outcomes"]["token expiry injected"] == 1 and report.refreshes >= 1
@@ -173,8 +186,20 @@ def test_a_fetch_killed_half_way_resumes_without_loss_or_duplicates(tmp_path: Pa
     home = tmp_path / "home"
     with FakeWecom(demo, faults="latency_ms=15,busy=0.05,seed=5") as server:
         env = {**os.environ, **server.environ(), "WECOM_EVAL_HOME": str(home)}
-        cmd = [sys.executable, "-m", "wecom_eval.cli", "fetch", "--since", str(SINCE), "--until", str(UNTIL),
-               "--concurrency", "2", "--checkpoint-seconds", "0"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "wecom_eval.cli",
+            "fetch",
+            "--since",
+            str(SINCE),
+            "--until",
+            str(UNTIL),
+            "--concurrency",
+            "2",
+            "--checkpoint-seconds",
+            "0",
+        ]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         progress = []
         assert proc.stderr is not None
@@ -195,8 +220,7 @@ def test_a_fetch_killed_half_way_resumes_without_loss_or_duplicates(tmp_path: Pa
     assert_loaded_exactly(Home.from_env(home), expected(demo))
 
 
-def test_no_secret_or_token_reaches_logs_raw_files_or_the_warehouse(tmp_path: Path, demo, monkeypatch, caplog,
-                                                                     capsys):
+def test_no_secret_or_token_reaches_logs_raw_files_or_the_warehouse(tmp_path: Path, demo, monkeypatch, caplog, capsys):
     home = tmp_path / "home"
     env_file = tmp_path / "credentials.env"  # outside the home: it holds the secrets on purpose
     monkeypatch.setenv("WECOM_EVAL_HOME", str(home))
@@ -223,13 +247,17 @@ def test_no_secret_or_token_reaches_logs_raw_files_or_the_warehouse(tmp_path: Pa
     assert leaks == []
 
 
-@pytest.mark.parametrize("problem,code,words", [
-    ("wrong secret", 40001, ["WECOM_SECRET_CONTACTS", "Secret"]),
-    ("wrong corp id", 40013, ["WECOM_CORP_ID", "企业ID"]),
-    ("untrusted IP", 60020, ["企业可信IP", "from ip: 127.0.0.1"]),
-])
-def test_fatal_errors_exit_3_with_what_to_change_and_no_traceback(tmp_path: Path, monkeypatch, capsys, demo,
-                                                                   problem: str, code: int, words: list[str]):
+@pytest.mark.parametrize(
+    "problem,code,words",
+    [
+        ("wrong secret", 40001, ["WECOM_SECRET_CONTACTS", "Secret"]),
+        ("wrong corp id", 40013, ["WECOM_CORP_ID", "企业ID"]),
+        ("untrusted IP", 60020, ["企业可信IP", "from ip: 127.0.0.1"]),
+    ],
+)
+def test_fatal_errors_exit_3_with_what_to_change_and_no_traceback(
+    tmp_path: Path, monkeypatch, capsys, demo, problem: str, code: int, words: list[str]
+):
     monkeypatch.setenv("WECOM_EVAL_HOME", str(tmp_path / "home"))
     trusted = {"192.0.2.1"} if problem == "untrusted IP" else None
     with FakeWecom(demo, trusted_ips=trusted) as server:
@@ -266,11 +294,24 @@ def test_missing_secrets_and_a_bad_window_exit_2(tmp_path: Path, monkeypatch, ca
 def test_fetch_keeps_what_the_warehouse_knows_better(home, plan):
     org = small_org()
     with open_writer(home) as wh:  # the roster and an activity export came first
-        wh.load_many({"departments": org["departments"], "employees": org["employees"], "members": org["members"],
-                      "member_days": org["member_days"]}, source="test")
+        wh.load_many(
+            {
+                "departments": org["departments"],
+                "employees": org["employees"],
+                "members": org["members"],
+                "member_days": org["member_days"],
+            },
+            source="test",
+        )
     with FakeWecom(org) as server:
-        report = fetch(since=dt.date(2026, 3, 2), until=dt.date(2026, 3, 8), home=home,
-                       credentials=server.credentials(), settings=FAST, plan=plan)
+        report = fetch(
+            since=dt.date(2026, 3, 2),
+            until=dt.date(2026, 3, 8),
+            home=home,
+            credentials=server.credentials(),
+            settings=FAST,
+            plan=plan,
+        )
     assert report.stubs == 0
     with open_reader(home) as wh:
         members = wh.frame("members").set_index("userid")
@@ -288,13 +329,31 @@ def test_fetch_keeps_what_the_warehouse_knows_better(home, plan):
 
 def test_userids_missing_from_contacts_are_recorded_as_members_who_left(home, plan):
     org = small_org()
-    ghost = pd.DataFrame([{"record_id": "SP-0099", "process": "approval", "department_id": 4, "userid": "ghost",
-                           "started_at": "2026-03-05 09:00:00", "finished_at": "2026-03-05 12:00:00",
-                           "status": "approved", "system": "wecom"}])
+    ghost = pd.DataFrame(
+        [
+            {
+                "record_id": "SP-0099",
+                "process": "approval",
+                "department_id": 4,
+                "userid": "ghost",
+                "started_at": "2026-03-05 09:00:00",
+                "finished_at": "2026-03-05 12:00:00",
+                "status": "approved",
+                "system": "wecom",
+            }
+        ]
+    )
     org["process_records"] = pd.concat([org["process_records"], ghost], ignore_index=True)
     with FakeWecom(org) as server:
-        report = fetch(since=dt.date(2026, 3, 2), until=dt.date(2026, 3, 8), home=home,
-                       credentials=server.credentials(), settings=FAST, plan=plan, sources=["contacts", "approvals"])
+        report = fetch(
+            since=dt.date(2026, 3, 2),
+            until=dt.date(2026, 3, 8),
+            home=home,
+            credentials=server.credentials(),
+            settings=FAST,
+            plan=plan,
+            sources=["contacts", "approvals"],
+        )
     assert report.stubs == 1 and "status 5" in str(report)
     with open_reader(home) as wh:
         ghost_row = wh.query("SELECT department_id, status FROM members WHERE userid = 'ghost'")
@@ -303,11 +362,22 @@ def test_userids_missing_from_contacts_are_recorded_as_members_who_left(home, pl
 
 # ---- mapping, with hand-worked values -------------------------------------------------------------------
 def test_approval_turnaround_is_apply_time_to_the_last_sptime():
-    info = {"sp_no": "202406030001", "sp_status": 2, "apply_time": 1717380900,
-            "applyer": {"userid": "zhaoqiang", "partyid": "3"},
-            "sp_record": [{"sp_status": 2, "details": [{"approver": {"userid": "wangli"}, "sptime": 1717396800}]},
-                          {"sp_status": 2, "details": [{"approver": {"userid": "chenjing"}, "sptime": 1717463100},
-                                                       {"approver": {"userid": "later"}, "sptime": 0}]}]}
+    info = {
+        "sp_no": "202406030001",
+        "sp_status": 2,
+        "apply_time": 1717380900,
+        "applyer": {"userid": "zhaoqiang", "partyid": "3"},
+        "sp_record": [
+            {"sp_status": 2, "details": [{"approver": {"userid": "wangli"}, "sptime": 1717396800}]},
+            {
+                "sp_status": 2,
+                "details": [
+                    {"approver": {"userid": "chenjing"}, "sptime": 1717463100},
+                    {"approver": {"userid": "later"}, "sptime": 0},
+                ],
+            },
+        ],
+    }
     assert decision_time(info) == 1717463100  # reference §8.2 sample: turnaround 82,200 s
     records, events = map_approvals([info])
     row = records.iloc[0]
@@ -321,30 +391,45 @@ def test_approval_turnaround_is_apply_time_to_the_last_sptime():
 def test_missed_punches_are_not_uses_but_late_ones_are():
     day = Window(dt.date(2026, 3, 2), dt.date(2026, 3, 2))
     start = day.start
-    rows = [{"userid": "a", "checkin_time": start + 9 * 3600 + 600, "exception_type": "时间异常"},
-            {"userid": "a", "checkin_time": start + 18 * 3600, "exception_type": "未打卡"},
-            {"userid": "b", "checkin_time": start + 8 * 3600, "exception_type": "时间异常;地点异常"},
-            {"userid": "b", "checkin_time": start + 17 * 3600, "exception_type": "地点异常;未打卡"},
-            {"userid": "b", "checkin_time": start + 86400 + 8 * 3600, "exception_type": ""}]  # the next day
+    rows = [
+        {"userid": "a", "checkin_time": start + 9 * 3600 + 600, "exception_type": "时间异常"},
+        {"userid": "a", "checkin_time": start + 18 * 3600, "exception_type": "未打卡"},
+        {"userid": "b", "checkin_time": start + 8 * 3600, "exception_type": "时间异常;地点异常"},
+        {"userid": "b", "checkin_time": start + 17 * 3600, "exception_type": "地点异常;未打卡"},
+        {"userid": "b", "checkin_time": start + 86400 + 8 * 3600, "exception_type": ""},
+    ]  # the next day
     events = map_checkins(rows, day)
-    assert events[["event_id", "count"]].values.tolist() == [["wecom-attendance:a:2026-03-02", 1],
-                                                            ["wecom-attendance:b:2026-03-02", 1]]
+    assert events[["event_id", "count"]].values.tolist() == [
+        ["wecom-attendance:a:2026-03-02", 1],
+        ["wecom-attendance:b:2026-03-02", 1],
+    ]
 
 
 def test_customer_days_count_messages_requests_and_new_customers():
     w = Window(dt.date(2026, 3, 2), dt.date(2026, 3, 3))
-    rows = [{"stat_time": w.start, "message_cnt": 5, "new_apply_cnt": 1, "new_contact_cnt": 2, "chat_cnt": 2},
-            {"stat_time": w.start + 86400, "message_cnt": 0, "new_apply_cnt": 0, "new_contact_cnt": 0}]
+    rows = [
+        {"stat_time": w.start, "message_cnt": 5, "new_apply_cnt": 1, "new_contact_cnt": 2, "chat_cnt": 2},
+        {"stat_time": w.start + 86400, "message_cnt": 0, "new_apply_cnt": 0, "new_contact_cnt": 0},
+    ]
     events = map_behavior("wangwu", rows, w)
     assert events[["event_id", "count"]].values.tolist() == [["wecom-customer:wangwu:2026-03-02", 8]]
 
 
 def test_department_paths_follow_the_workbooks_convention():
-    rows = [{"id": 1, "name": "示例集团", "parentid": 0}, {"id": 2, "name": "总部", "parentid": 1},
-            {"id": 3, "name": "华东分公司", "parentid": 1}, {"id": 7, "name": "销售部", "parentid": 3},
-            {"id": 9, "name": "一组", "parentid": 7}]
-    assert department_paths(rows) == {1: "示例集团", 2: "总部", 3: "华东分公司", 7: "华东分公司/销售部",
-                                      9: "华东分公司/销售部/一组"}
+    rows = [
+        {"id": 1, "name": "示例集团", "parentid": 0},
+        {"id": 2, "name": "总部", "parentid": 1},
+        {"id": 3, "name": "华东分公司", "parentid": 1},
+        {"id": 7, "name": "销售部", "parentid": 3},
+        {"id": 9, "name": "一组", "parentid": 7},
+    ]
+    assert department_paths(rows) == {
+        1: "示例集团",
+        2: "总部",
+        3: "华东分公司",
+        7: "华东分公司/销售部",
+        9: "华东分公司/销售部/一组",
+    }
 
 
 def test_fetch_refuses_a_window_that_is_not_over(home, plan):
@@ -354,12 +439,14 @@ def test_fetch_refuses_a_window_that_is_not_over(home, plan):
 
 # ---- registration dates from fetches (issue 16 item 2) ----------------------------------------
 
+
 def _fetch_on(home: Home, demo, plan, day: dt.date) -> None:
     """Fetch SINCE..UNTIL with the server's clock and the fetch's day at 10:00 CST on ``day``."""
     now = int(pd.Timestamp(f"{day} 10:00", tz="Asia/Shanghai").timestamp())
     with FakeWecom(FakeOrg(demo, now=now)) as server:
-        fetch(since=SINCE, until=UNTIL, home=home, credentials=server.credentials(), settings=FAST, plan=plan,
-              today=day)
+        fetch(
+            since=SINCE, until=UNTIL, home=home, credentials=server.credentials(), settings=FAST, plan=plan, today=day
+        )
 
 
 def _registration(home: Home, plan, day: dt.date) -> dict[str, int]:
@@ -393,11 +480,13 @@ def test_two_fetches_of_a_window_before_and_after_the_deadline_date_registration
 
     # Each member's date is no later than its first active day in the window.
     days = demo.member_days_frame()
-    first_day = (days[days["active"]].assign(date=lambda f: pd.to_datetime(f["date"]).dt.date)
-                 .groupby("userid")["date"].min())
+    first_day = (
+        days[days["active"]].assign(date=lambda f: pd.to_datetime(f["date"]).dt.date).groupby("userid")["date"].min()
+    )
     with open_reader(after) as wh:
-        dated = wh.query("SELECT userid, CAST(activated_at AS DATE) AS d, activation_basis FROM members "
-                         "WHERE status <> 4").set_index("userid")
+        dated = wh.query(
+            "SELECT userid, CAST(activated_at AS DATE) AS d, activation_basis FROM members WHERE status <> 4"
+        ).set_index("userid")
     by_activity = dated[dated["activation_basis"] == "first_activity"]
     assert len(by_activity) == got_after["first_activity"]
     assert all(pd.Timestamp(by_activity.loc[u, "d"]).date() <= first_day.get(u, dt.date.max) for u in by_activity.index)

@@ -50,8 +50,14 @@ def _write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
 
 
 def _ingest(home: Path, env: dict[str, str], *args: str) -> None:
-    done = subprocess.run([sys.executable, "-m", "wecom_eval.cli", "ingest", *args], env=env, cwd=home,
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "wecom_eval.cli", "ingest", *args],
+        env=env,
+        cwd=home,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -61,34 +67,71 @@ def hostile_home(tmp_path_factory):
     (root / "params" / "mappings").mkdir(parents=True)
     shutil.copy(REPO / "params" / "rollout.yaml", root / "params" / "rollout.yaml")
     (root / "params" / "mappings" / "survey-tool.yaml").write_text(
-        f'kinds: [survey]\nsurvey:\n  text: ["{QUESTION}"]\n', encoding="utf-8")
+        f'kinds: [survey]\nsurvey:\n  text: ["{QUESTION}"]\n', encoding="utf-8"
+    )
     files = root / "exports"
     files.mkdir()
     depts = {m: "总部/" + department(s) for m, s in CORPUS.items()}
-    roster = [[f"E9{k:02d}{i:03d}", CORPUS[m], depts[m], "2024-01-08", f"hx{k:02d}_{i}", "已激活", "2026-03-02 09:00"]
-              for k, m in enumerate(MARKERS) for i in range(PER_DEPARTMENT)]
+    roster = [
+        [f"E9{k:02d}{i:03d}", CORPUS[m], depts[m], "2024-01-08", f"hx{k:02d}_{i}", "已激活", "2026-03-02 09:00"]
+        for k, m in enumerate(MARKERS)
+        for i in range(PER_DEPARTMENT)
+    ]
     _write_csv(files / "roster.csv", ["工号", "姓名", "部门", "入职日期", "账号", "激活状态", "激活时间"], roster)
-    survey = [[f"hx-{k}-{i}", "2026-Q2", "2026-05-20 10:00", depts[m], "4", "4", "4", "4", "4",
-               CORPUS[m] if i == 0 else "", CORPUS[m]]
-              for k, m in enumerate(MARKERS) for i in range(PER_DEPARTMENT)]
-    _write_csv(files / "survey.csv", ["答卷编号", "批次", "提交时间", "部门", "overall", "ease_1", "ease_2", "ease_3",
-                                      "ease_4", QUESTION, "最希望优化的流程（多选）"], survey)
-    tickets = [[f"HX-{k:03d}", "2026-05-11 09:00", "2026-05-11 09:20", "2026-05-11 11:00", CORPUS[m]]
-               for k, m in enumerate(MARKERS)]
+    survey = [
+        [
+            f"hx-{k}-{i}",
+            "2026-Q2",
+            "2026-05-20 10:00",
+            depts[m],
+            "4",
+            "4",
+            "4",
+            "4",
+            "4",
+            CORPUS[m] if i == 0 else "",
+            CORPUS[m],
+        ]
+        for k, m in enumerate(MARKERS)
+        for i in range(PER_DEPARTMENT)
+    ]
+    _write_csv(
+        files / "survey.csv",
+        [
+            "答卷编号",
+            "批次",
+            "提交时间",
+            "部门",
+            "overall",
+            "ease_1",
+            "ease_2",
+            "ease_3",
+            "ease_4",
+            QUESTION,
+            "最希望优化的流程（多选）",
+        ],
+        survey,
+    )
+    tickets = [
+        [f"HX-{k:03d}", "2026-05-11 09:00", "2026-05-11 09:20", "2026-05-11 11:00", CORPUS[m]]
+        for k, m in enumerate(MARKERS)
+    ]
     _write_csv(files / "tickets.csv", ["工单号", "创建时间", "首次响应时间", "解决时间", "分类"], tickets)
     with demo_home(root, SALT) as (home, _plan):
         env = dict(os.environ)
         _ingest(root, env, "roster", str(files / "roster.csv"))
         _ingest(root, env, "survey", str(files / "survey.csv"))
         _ingest(root, env, "tickets", str(files / "tickets.csv"))
-        results = runner.run_all(home, as_of=AS_OF, reports=list(REPORTS), overrides={"n_boot": 199},
-                                 cell_timeout=300, progress=None)
+        results = runner.run_all(
+            home, as_of=AS_OF, reports=list(REPORTS), overrides={"n_boot": 199}, cell_timeout=300, progress=None
+        )
     failed = {r.report: r.error for r in results if not r.ok}
     assert not failed
     return {"home": home, "results": {r.report: r for r in results}}
 
 
 # ---- HTML --------------------------------------------------------------------------------------
+
 
 def _check_html(page: str, *, links_allowed: bool = False) -> str:
     """Every element of ``page`` is the page's own; returns the page's text."""
@@ -138,6 +181,7 @@ def test_index_is_inert(hostile_home):
 
 # ---- xlsx ------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("report", REPORTS)
 def test_workbook_cells_are_never_formulas(hostile_home, report):
     wb = openpyxl.load_workbook(hostile_home["results"][report].folder / "tables.xlsx")
@@ -155,6 +199,7 @@ def test_workbook_cells_are_never_formulas(hostile_home, report):
 
 
 # ---- pptx -------------------------------------------------------------------------------------------
+
 
 def test_deck_has_no_link_and_no_hidden_characters(hostile_home):
     deck = Presentation(str(hostile_home["results"]["quarterly"].folder / "deck.pptx"))
@@ -175,6 +220,7 @@ def test_deck_has_no_link_and_no_hidden_characters(hostile_home):
 
 
 # ---- the robot's markdown ------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("report", REPORTS)
 def test_robot_markdown_has_no_injected_mention_link_or_tag(hostile_home, report):

@@ -34,10 +34,15 @@ def test_ignored_survey_headers_are_no_field_of_the_survey():
 
 def test_the_issue_s_examples_are_aliases():
     table = packaged_aliases()
-    expected = {"name": ["姓名", "Name"], "userid": ["账号", "帐号", "UserID", "userid"],
-                "department": ["部门", "所属部门", "Department"], "date": ["日期", "Date"],
-                "active": ["是否活跃", "活跃"], "minutes": ["使用时长(分钟)", "在线时长"],
-                "member_status": ["激活状态", "账号状态"]}
+    expected = {
+        "name": ["姓名", "Name"],
+        "userid": ["账号", "帐号", "UserID", "userid"],
+        "department": ["部门", "所属部门", "Department"],
+        "date": ["日期", "Date"],
+        "active": ["是否活跃", "活跃"],
+        "minutes": ["使用时长(分钟)", "在线时长"],
+        "member_status": ["激活状态", "账号状态"],
+    }
     for name, headers in expected.items():
         for header in headers:
             match = match_headers([header], [name], table, kind="roster")
@@ -46,8 +51,12 @@ def test_the_issue_s_examples_are_aliases():
 
 def test_headers_are_matched_by_name_whatever_their_order_or_spelling():
     table = packaged_aliases()
-    match = match_headers(["是否活跃", "  User_ID ", "备注", "使用时长（小时）", "DATE"],
-                          ["date", "userid", "active", "minutes"], table, kind="activity")
+    match = match_headers(
+        ["是否活跃", "  User_ID ", "备注", "使用时长（小时）", "DATE"],
+        ["date", "userid", "active", "minutes"],
+        table,
+        kind="activity",
+    )
     assert match.columns == {"active": 0, "userid": 1, "minutes": 3, "date": 4}
     assert match.units == {"minutes": "hours"}
     assert match.unmatched == [(2, "备注")]

@@ -32,8 +32,9 @@ def test_an_unknown_kind_is_a_usage_error(capsys: pytest.CaptureFixture[str]):
     assert exit_.value.code == 2 and "invalid choice: 'payroll'" in capsys.readouterr().err
 
 
-def test_every_example_file_loads_in_order(home: Home, monkeypatch: pytest.MonkeyPatch,
-                                           capsys: pytest.CaptureFixture[str]):
+def test_every_example_file_loads_in_order(
+    home: Home, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
     monkeypatch.setenv("WECOM_EVAL_SALT", "example-salt-0123456789")
     for name, spec in KINDS.items():
         assert main(["ingest", name, str(REPO / spec.example)]) == 0, capsys.readouterr().err
@@ -41,11 +42,30 @@ def test_every_example_file_loads_in_order(home: Home, monkeypatch: pytest.Monke
     assert "employees: 8 rows" in out and "survey_choices: 8 rows" in out and "tickets: 3 rows" in out
     with open_reader(home) as wh:
         counts = wh.counts()
-    assert {t: counts[t] for t in ("employees", "members", "member_status", "member_days", "feature_events",
-                                   "survey_responses", "process_records", "training_attendance", "tickets")} == {
-        "employees": 8, "members": 9, "member_status": 9, "member_days": 6,
+    assert {
+        t: counts[t]
+        for t in (
+            "employees",
+            "members",
+            "member_status",
+            "member_days",
+            "feature_events",
+            "survey_responses",
+            "process_records",
+            "training_attendance",
+            "tickets",
+        )
+    } == {
+        "employees": 8,
+        "members": 9,
+        "member_status": 9,
+        "member_days": 6,
         "feature_events": 8,  # 4 approvals, 2 member-days with punches, 2 with customer contacts
-        "survey_responses": 4, "process_records": 5 + 4, "training_attendance": 4, "tickets": 3}
+        "survey_responses": 4,
+        "process_records": 5 + 4,
+        "training_attendance": 4,
+        "tickets": 3,
+    }
 
 
 def test_missing_file_exits_2_without_traceback(home: Home, capsys: pytest.CaptureFixture[str]):

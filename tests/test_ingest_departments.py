@@ -13,10 +13,16 @@ from wecom_eval.plan import RolloutPlan
 
 @pytest.fixture
 def existing() -> pd.DataFrame:
-    return pd.DataFrame({"department_id": [1, 2, 7, 8, 15], "name": ["示例集团", "总部", "行政部", "销售部", "销售部"],
-                         "parent_id": [None, 1, 2, 2, 3], "path": ["示例集团", "总部", "总部/行政部", "总部/销售部",
-                                                                   "华东分公司/销售部"],
-                         "is_pilot": [False] * 5, "go_live_date": [None] * 5})
+    return pd.DataFrame(
+        {
+            "department_id": [1, 2, 7, 8, 15],
+            "name": ["示例集团", "总部", "行政部", "销售部", "销售部"],
+            "parent_id": [None, 1, 2, 2, 3],
+            "path": ["示例集团", "总部", "总部/行政部", "总部/销售部", "华东分公司/销售部"],
+            "is_pilot": [False] * 5,
+            "go_live_date": [None] * 5,
+        }
+    )
 
 
 def test_derived_ids_are_stable_big_and_documented():

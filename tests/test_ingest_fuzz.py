@@ -47,14 +47,18 @@ from wecom_eval.warehouse import open_reader
 
 LONG = os.environ.get("WECOM_EVAL_FUZZ") == "long"
 EXAMPLES = int(os.environ.get("WECOM_EVAL_FUZZ_EXAMPLES", "3000")) if LONG else 10
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=not LONG, print_blob=True,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                       HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=not LONG,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+)
 SALT = "fuzz-salt-0123456789abcdef"
 ALIASES = packaged_aliases()
-ROSTER = ("工号,姓名,部门,入职日期,账号,激活状态\n"
-          + "".join(f"{1000 + i},员工{i},总部/{['销售部', '财务部'][i % 2]},2025-06-01,user{i},已激活\n"
-                    for i in range(6)))
+ROSTER = "工号,姓名,部门,入职日期,账号,激活状态\n" + "".join(
+    f"{1000 + i},员工{i},总部/{['销售部', '财务部'][i % 2]},2025-06-01,user{i},已激活\n" for i in range(6)
+)
 
 
 # ---- cells, headers, files -------------------------------------------------------------------
@@ -68,46 +72,103 @@ DATE_TEXT = st.one_of(
     st.builds(lambda d: d.strftime("%Y%m%d"), DATES),
     st.builds(lambda d, h, m: f"{d.isoformat()} {h}:{m:02d}", DATES, st.integers(0, 30), st.integers(0, 70)),
     st.builds(lambda d: d.strftime("%d %b %Y"), DATES),
-    st.sampled_from(["2026-02-30", "2026-13-01", "0000-00-00", "46083", "46083.375", "2958466", "2026-03-02T08:00Z",
-                     "2026-03-02 下午2:05", "2026-03-02 25:00", "2026-03-02+08:00"]),
+    st.sampled_from(
+        [
+            "2026-02-30",
+            "2026-13-01",
+            "0000-00-00",
+            "46083",
+            "46083.375",
+            "2958466",
+            "2026-03-02T08:00Z",
+            "2026-03-02 下午2:05",
+            "2026-03-02 25:00",
+            "2026-03-02+08:00",
+        ]
+    ),
 )
-WORDS = st.sampled_from(["是", "否", "活跃", "Y", "n", "已激活", "未激活", "已禁用", "已退出", "已通过", "已驳回",
-                         "审批中", "非常满意", "满意", "一般", "5分", "★★★", "B. 满意", "2小时30分", "150分钟", "1:30",
-                         "2.5小时", "2h30m", "-", "无", "N/A", "合计", "注：导出", "总部/销售部", "总部", "销售部",
-                         "user1", "user2", "1001", "2026-Q1"])
+WORDS = st.sampled_from(
+    [
+        "是",
+        "否",
+        "活跃",
+        "Y",
+        "n",
+        "已激活",
+        "未激活",
+        "已禁用",
+        "已退出",
+        "已通过",
+        "已驳回",
+        "审批中",
+        "非常满意",
+        "满意",
+        "一般",
+        "5分",
+        "★★★",
+        "B. 满意",
+        "2小时30分",
+        "150分钟",
+        "1:30",
+        "2.5小时",
+        "2h30m",
+        "-",
+        "无",
+        "N/A",
+        "合计",
+        "注：导出",
+        "总部/销售部",
+        "总部",
+        "销售部",
+        "user1",
+        "user2",
+        "1001",
+        "2026-Q1",
+    ]
+)
 CELLS = st.one_of(
-    st.just(""), WORDS, DATE_TEXT,
+    st.just(""),
+    WORDS,
+    DATE_TEXT,
     st.integers(-10, 2000).map(str),
     st.integers(-(10**30), 10**30).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
     st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12),
     st.text("张王李赵销售部总部审批文档满意是否", max_size=8),
     st.text("\x00\x01\x07\t\n\r\x0b\x1b\x7f\"',;|=+-@ ", max_size=6),
-    st.sampled_from(["=1+1", "=HYPERLINK(\"http://x\")", "+1", "@SUM(A1)", "x" * 5000]),
+    st.sampled_from(["=1+1", '=HYPERLINK("http://x")', "+1", "@SUM(A1)", "x" * 5000]),
 )
 FIELDS = sorted(ALIASES.fields)
 
 
 # Well-formed values per parser, so that many files load and the load path is fuzzed too.
 IN_WINDOW = st.dates(dt.date(2026, 3, 2), dt.date(2026, 11, 30))
-GOOD_DATES = st.one_of(st.builds(lambda d: d.isoformat(), IN_WINDOW),
-                       st.builds(lambda d: f"{d.year}/{d.month}/{d.day}", IN_WINDOW),
-                       st.builds(lambda d: f"{d.year}年{d.month}月{d.day}日", IN_WINDOW))
+GOOD_DATES = st.one_of(
+    st.builds(lambda d: d.isoformat(), IN_WINDOW),
+    st.builds(lambda d: f"{d.year}/{d.month}/{d.day}", IN_WINDOW),
+    st.builds(lambda d: f"{d.year}年{d.month}月{d.day}日", IN_WINDOW),
+)
 GOOD = {
-    "text": st.one_of(st.sampled_from([f"user{i}" for i in range(8)]), st.text("张王李赵伟芳abc123", min_size=1,
-                                                                                 max_size=6)),
+    "text": st.one_of(
+        st.sampled_from([f"user{i}" for i in range(8)]), st.text("张王李赵伟芳abc123", min_size=1, max_size=6)
+    ),
     "int": st.integers(1, 99).map(str),
     "date": GOOD_DATES,
-    "timestamp": st.one_of(GOOD_DATES, st.builds(lambda d, h: f"{d.isoformat()} {h:02d}:30", IN_WINDOW,
-                                                 st.integers(0, 23))),
+    "timestamp": st.one_of(
+        GOOD_DATES, st.builds(lambda d, h: f"{d.isoformat()} {h:02d}:30", IN_WINDOW, st.integers(0, 23))
+    ),
     "minutes": st.one_of(st.integers(0, 1440).map(str), st.sampled_from(["2小时30分", "150分钟", "1:30", "45"])),
     "bool": st.sampled_from(["是", "否", "Y", "N"]),
     "member_status": st.sampled_from(["已激活", "未激活", "已禁用", "已退出"]),
     "approval_status": st.sampled_from(["已通过", "已驳回", "审批中", "已撤回"]),
 }
-SPECIAL = {"department": st.sampled_from(["总部/销售部", "总部/财务部", "总部/新部门", "销售部"]),
-           "wave": st.just("2026-Q1"), "hire_date": st.just("2025-06-01"), "leave_date": st.just(""),
-           "userid": st.sampled_from([f"user{i}" for i in range(8)])}
+SPECIAL = {
+    "department": st.sampled_from(["总部/销售部", "总部/财务部", "总部/新部门", "销售部"]),
+    "wave": st.just("2026-Q1"),
+    "hire_date": st.just("2025-06-01"),
+    "leave_date": st.just(""),
+    "userid": st.sampled_from([f"user{i}" for i in range(8)]),
+}
 
 
 @st.composite
@@ -122,9 +183,15 @@ def headers(draw: st.DrawFn, kind: str) -> tuple[list[str], list[st.SearchStrate
         header.append(draw(st.sampled_from(ALIASES.aliases(f.name) or (f.name,))))
         columns.append(SPECIAL.get(f.name, GOOD[f.parser]))
     for _ in range(draw(st.sampled_from([0, 0, 1, 2]))):  # other columns: survey questions, unknown or another kind's
-        header.append(draw(st.one_of(st.sampled_from(["问题1 满意度", "您对企业微信满意吗", "多选 功能", "备注"]),
-                                     st.sampled_from(FIELDS).map(lambda n: (ALIASES.aliases(n) or (n,))[0]),
-                                     CELLS)))
+        header.append(
+            draw(
+                st.one_of(
+                    st.sampled_from(["问题1 满意度", "您对企业微信满意吗", "多选 功能", "备注"]),
+                    st.sampled_from(FIELDS).map(lambda n: (ALIASES.aliases(n) or (n,))[0]),
+                    CELLS,
+                )
+            )
+        )
         columns.append(st.one_of(st.sampled_from(["非常满意", "满意", "3", "审批、文档"]), CELLS))
     return header, columns
 
@@ -138,7 +205,7 @@ def tables(draw: st.DrawFn) -> tuple[str, list[str], list[list[str]]]:
     for _ in range(draw(st.integers(0, 25))):
         row = [draw(CELLS) if draw(st.integers(0, 99)) < noise else draw(c) for c in columns]
         if noise and draw(st.integers(0, 9)) == 0:  # a ragged row
-            row = row[:draw(st.integers(0, len(row)))] + draw(st.lists(CELLS, max_size=2))
+            row = row[: draw(st.integers(0, len(row)))] + draw(st.lists(CELLS, max_size=2))
         rows.append(row)
     return kind, header, rows
 
@@ -147,8 +214,13 @@ def csv_bytes(draw: st.DrawFn, header: list[str], rows: list[list[str]]) -> byte
     delimiter = draw(st.sampled_from([",", "\t", ";", "|"]))
     out = io.StringIO()
     if draw(st.booleans()):
-        out.write(draw(st.sampled_from(["成员活跃度统计 2026-03-02 至 2026-03-08\n", "sep=;\n", "sep=,\n",
-                                        "\n\n", '"标题",,,\n'])))
+        out.write(
+            draw(
+                st.sampled_from(
+                    ["成员活跃度统计 2026-03-02 至 2026-03-08\n", "sep=;\n", "sep=,\n", "\n\n", '"标题",,,\n']
+                )
+            )
+        )
     if draw(st.integers(0, 4)):
         writer = csv.writer(out, delimiter=delimiter, lineterminator=draw(st.sampled_from(["\n", "\r\n"])))
         writer.writerow(header)
@@ -158,8 +230,25 @@ def csv_bytes(draw: st.DrawFn, header: list[str], rows: list[list[str]]) -> byte
     if draw(st.booleans()):
         out.write(draw(st.sampled_from(["注：数据来自管理后台\n", "合计,,,\n", "\n"])))
     text = out.getvalue()
-    encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "gb18030", "gbk",
-                                     "utf-8", "gb18030", "big5", "shift_jis", "cp1252", "latin-1"]))
+    encoding = draw(
+        st.sampled_from(
+            [
+                "utf-8",
+                "utf-8-sig",
+                "utf-16",
+                "utf-16-le",
+                "utf-16-be",
+                "gb18030",
+                "gbk",
+                "utf-8",
+                "gb18030",
+                "big5",
+                "shift_jis",
+                "cp1252",
+                "latin-1",
+            ]
+        )
+    )
     return text.encode(encoding, errors="replace")
 
 
@@ -195,11 +284,12 @@ def files(draw: st.DrawFn) -> tuple[str, str, bytes]:
     fmt = draw(st.sampled_from(["csv", "csv", "xlsx"]))
     data = csv_bytes(draw, header, rows) if fmt == "csv" else xlsx_bytes(draw, header, rows)
     if draw(st.integers(0, 9)) == 0:  # cut short, as an interrupted download; the cut is drawn as a share
-        data = data[:len(data) * draw(st.integers(0, 1000)) // 1000]  # (a workbook's length varies with its save time)
+        data = data[: len(data) * draw(st.integers(0, 1000)) // 1000]  # (a workbook's length varies with its save time)
     return kind, fmt, data
 
 
 # ---- the properties ----------------------------------------------------------------------
+
 
 def score(row: list[object]) -> int:
     return sum(1 for c in row if isinstance(c, str) and c.strip() in {"日期", "账号", "工号", "姓名"})
@@ -225,8 +315,10 @@ def state(home: Home) -> dict[str, object]:
     if not home.warehouse.exists():
         return {"raw": raw}
     with open_reader(home) as wh:
-        tables = {t: tuple(wh.con.execute(f"SELECT count(*), sum(hash({t})) FROM {t}").fetchone())  # type: ignore[arg-type]
-                  for t in LOAD_ORDER}
+        tables = {
+            t: tuple(wh.con.execute(f"SELECT count(*), sum(hash({t})) FROM {t}").fetchone())  # type: ignore[arg-type]
+            for t in LOAD_ORDER
+        }
         loads = wh.con.execute("SELECT count(*) FROM _loads").fetchone()[0]  # type: ignore[index]
     return {"raw": raw, "tables": tables, "loads": loads}
 
@@ -254,10 +346,14 @@ def tally(outcome: str) -> None:
 
 @FUZZ
 @given(case=files(), seeded_home=st.booleans(), wave=st.booleans())
-@example(case=("activity", "csv", "日期,账号,使用时长\n2026-03-02,user1,30\n2026-03-02,user2,0\n".encode("gb18030")),
-         seeded_home=True, wave=False)  # one that loads, whatever the short run draws
-def test_any_file_loads_whole_or_changes_nothing(case: tuple[str, str, bytes], seeded_home: bool, wave: bool,
-                                                 seeded: Path):
+@example(
+    case=("activity", "csv", "日期,账号,使用时长\n2026-03-02,user1,30\n2026-03-02,user2,0\n".encode("gb18030")),
+    seeded_home=True,
+    wave=False,
+)  # one that loads, whatever the short run draws
+def test_any_file_loads_whole_or_changes_nothing(
+    case: tuple[str, str, bytes], seeded_home: bool, wave: bool, seeded: Path
+):
     kind, fmt, data = case
     with tempfile.TemporaryDirectory(prefix="wecom-eval-fuzz-") as tmp:
         root = Path(tmp) / "home"
@@ -283,8 +379,11 @@ def test_any_file_loads_whole_or_changes_nothing(case: tuple[str, str, bytes], s
             tally("loaded")
             assert len(after["raw"]) >= len(before["raw"])  # type: ignore[arg-type]
             with open_reader(home) as wh:  # this load's lines in the load log: table → rows new
-                new = dict(wh.con.execute(f"SELECT table_name, inserted FROM _loads WHERE rowid >= "
-                                          f"{before.get('loads', 0)}").fetchall())
+                new = dict(
+                    wh.con.execute(
+                        f"SELECT table_name, inserted FROM _loads WHERE rowid >= {before.get('loads', 0)}"
+                    ).fetchall()
+                )
             assert new, "exit 0 without a load"
             old = before.get("tables") or {t: (0, None) for t in LOAD_ORDER}
             for t in LOAD_ORDER:
@@ -316,8 +415,10 @@ def test_any_file_is_read_or_refused_with_an_input_error(case: tuple[str, str, b
 def test_zz_report_how_many_files_were_tried(capsys: pytest.CaptureFixture[str]):
     # Runs after the property (file order); prints the tally with -s.
     with capsys.disabled():
-        print(f"\nfuzzed reader: {COUNT['read'] + COUNT['unreadable']} files, {COUNT['read']} read, "
-              f"{COUNT['unreadable']} refused with an input error; fuzzed ingest: "
-              f"{COUNT['loaded'] + COUNT['refused']} files, "
-              f"{COUNT['loaded']} loaded (exit 0), {COUNT['refused']} refused (exit 2); no other outcome")
+        print(
+            f"\nfuzzed reader: {COUNT['read'] + COUNT['unreadable']} files, {COUNT['read']} read, "
+            f"{COUNT['unreadable']} refused with an input error; fuzzed ingest: "
+            f"{COUNT['loaded'] + COUNT['refused']} files, "
+            f"{COUNT['loaded']} loaded (exit 0), {COUNT['refused']} refused (exit 2); no other outcome"
+        )
     assert COUNT["loaded"] + COUNT["refused"] == 0 or COUNT["loaded"] >= 1  # the explicit example loads

@@ -50,8 +50,12 @@ def test_training_without_a_session_id_names_it_by_course_and_day(home: Home, tm
 
 
 def test_tickets_with_durations_instead_of_times(home: Home, tmp_path: Path):
-    rows = _load(home, tmp_path, "tickets", "工单号,创建时间,响应时长,解决时长,分类\n"
-                                            "T1,2026-03-02 09:00,15分钟,2小时,账号\nT2,2026-03-02 10:00,,,其他\n")
+    rows = _load(
+        home,
+        tmp_path,
+        "tickets",
+        "工单号,创建时间,响应时长,解决时长,分类\nT1,2026-03-02 09:00,15分钟,2小时,账号\nT2,2026-03-02 10:00,,,其他\n",
+    )
     t1 = rows.set_index("ticket_id").loc["T1"]
     tz = "Asia/Shanghai"
     assert t1["first_response_at"] == pd.Timestamp("2026-03-02 09:15", tz=tz)
@@ -60,10 +64,19 @@ def test_tickets_with_durations_instead_of_times(home: Home, tmp_path: Path):
 
 
 def test_legacy_approvals_by_department_id_and_a_process_column(home: Home, tmp_path: Path):
-    rows = _load(home, tmp_path, "legacy-approvals", "单号,部门ID,流程类别,提交时间,完成时间,状态\n"
-                 "X1,7,customer_followup,2026-01-05 09:00,2026-01-05 12:00,已完成\n")
+    rows = _load(
+        home,
+        tmp_path,
+        "legacy-approvals",
+        "单号,部门ID,流程类别,提交时间,完成时间,状态\n"
+        "X1,7,customer_followup,2026-01-05 09:00,2026-01-05 12:00,已完成\n",
+    )
     assert rows.iloc[0][["department_id", "process", "status", "system"]].tolist() == [
-        7, "customer_followup", "approved", "legacy"]
+        7,
+        "customer_followup",
+        "approved",
+        "legacy",
+    ]
 
 
 def test_roster_member_columns_need_the_account(home: Home, tmp_path: Path):
@@ -73,8 +86,13 @@ def test_roster_member_columns_need_the_account(home: Home, tmp_path: Path):
 
 
 def test_roster_rows_without_an_account_load_employees_only(home: Home, tmp_path: Path):
-    _load(home, tmp_path, "roster", "工号,姓名,部门,入职日期,账号,激活状态\nE1,甲,总部/行政部,2020-01-01,jia,已激活\n"
-                                   "E2,乙,总部/行政部,2020-01-01,,\n")
+    _load(
+        home,
+        tmp_path,
+        "roster",
+        "工号,姓名,部门,入职日期,账号,激活状态\nE1,甲,总部/行政部,2020-01-01,jia,已激活\n"
+        "E2,乙,总部/行政部,2020-01-01,,\n",
+    )
     with open_reader(home) as wh:
         assert wh.count("employees") == 2 and wh.count("members") == 1
 

@@ -33,13 +33,16 @@ def _home_with_mapping(tmp_path: Path, text: str) -> Home:
 
 def test_a_company_export_loads_after_adding_a_mapping_file_and_no_code(tmp_path: Path):
     export = tmp_path / "hr.csv"
-    export.write_text("人员代码,人员名称,组织,到岗时间,企微号,状况\nP01,周杰,总部/行政部,2020-01-06,zhoujie,冻结\n",
-                      encoding="utf-8")
+    export.write_text(
+        "人员代码,人员名称,组织,到岗时间,企微号,状况\nP01,周杰,总部/行政部,2020-01-06,zhoujie,冻结\n", encoding="utf-8"
+    )
     bare = Home.from_env(tmp_path / "bare")
     with pytest.raises(InputError) as err:
         ingest("roster", [export], home=bare)
     assert "no column for employee_id" in str(err.value) and "Headers found: 人员代码" in str(err.value)
-    home = _home_with_mapping(tmp_path / "acme", """
+    home = _home_with_mapping(
+        tmp_path / "acme",
+        """
 kinds: [roster]
 columns:
   employee_id: [人员代码]
@@ -50,7 +53,8 @@ columns:
   member_status: [状况]
 values:
   member_status: {冻结: 2}
-""")
+""",
+    )
     report = ingest("roster", [export], home=home)
     assert report.results["members"].inserted == 1
     assert "acme.yaml" in str(report)
@@ -62,15 +66,18 @@ def test_mapping_aliases_win_over_packaged_ones(tmp_path: Path):
     assert mappings.aliases.overrides["hire_date"] == ("状态",)
 
 
-@pytest.mark.parametrize(("text", "fragment"), [
-    ("columns:\n  emp_no: [工号]\n", "unknown field(s) emp_no"),
-    ("kinds: [payroll]\n", "kinds.0"),
-    ("values:\n  member_status: {冻结: 3}\n", "1, 2, 4 or 5"),
-    ("values:\n  likert: {很好: 7}\n", "1 to 5"),
-    ("colums:\n  name: [x]\n", "colums"),
-    ("columns: [unclosed\n", "valid YAML"),
-    ("- a list\n", "a mapping of keys"),
-])
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("columns:\n  emp_no: [工号]\n", "unknown field(s) emp_no"),
+        ("kinds: [payroll]\n", "kinds.0"),
+        ("values:\n  member_status: {冻结: 3}\n", "1, 2, 4 or 5"),
+        ("values:\n  likert: {很好: 7}\n", "1 to 5"),
+        ("colums:\n  name: [x]\n", "colums"),
+        ("columns: [unclosed\n", "valid YAML"),
+        ("- a list\n", "a mapping of keys"),
+    ],
+)
 def test_bad_mapping_files_name_the_file_and_key(text: str, fragment: str, tmp_path: Path):
     home = _home_with_mapping(tmp_path, text)
     with pytest.raises(InputError) as err:
@@ -80,14 +87,17 @@ def test_bad_mapping_files_name_the_file_and_key(text: str, fragment: str, tmp_p
 
 
 def test_survey_roles_and_item_names_from_a_mapping(tmp_path: Path):
-    home = _home_with_mapping(tmp_path, """
+    home = _home_with_mapping(
+        tmp_path,
+        """
 survey:
   multi_select: ["最常用的功能"]
   text: ["每天用多久"]
   items: {"1、整体满意度": overall}
 department:
   strip_prefix: [示例集团]
-""")
+""",
+    )
     m = load_mappings(home.own_params / "mappings", kind="survey")
     assert m.survey_role("最常用的功能") == "multi_select" and m.survey_role("每天用多久") == "text"
     assert m.survey_role("其他") is None

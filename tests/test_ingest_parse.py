@@ -26,12 +26,29 @@ from wecom_eval.ingest.parse import (
 D = dt.date(2026, 11, 3)
 
 
-@pytest.mark.parametrize("value", [
-    "2026-11-03", "2026/11/3", "2026.11.03", "2026年11月3日", "2026 年 11 月 3 日", "20261103",
-    "2026-11-03 09:30", "2026/11/3 9:30:15", "2026年11月3日 上午9:30", "2026-11-03T09:30:00+08:00",
-    "３ Nov 2026".replace("３", "3"), "Nov 3, 2026", "3-Nov-2026",
-    46329, 46329.375, "46329", dt.datetime(2026, 11, 3, 9, 30), dt.date(2026, 11, 3),
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-11-03",
+        "2026/11/3",
+        "2026.11.03",
+        "2026年11月3日",
+        "2026 年 11 月 3 日",
+        "20261103",
+        "2026-11-03 09:30",
+        "2026/11/3 9:30:15",
+        "2026年11月3日 上午9:30",
+        "2026-11-03T09:30:00+08:00",
+        "３ Nov 2026".replace("３", "3"),
+        "Nov 3, 2026",
+        "3-Nov-2026",
+        46329,
+        46329.375,
+        "46329",
+        dt.datetime(2026, 11, 3, 9, 30),
+        dt.date(2026, 11, 3),
+    ],
+)
 def test_dates_in_every_export_style(value: object):
     # Excel serial 46329: days since 1899-12-30 (Excel's 1900 system), i.e. 2026-11-03.
     assert parse_date(value) == D
@@ -46,10 +63,18 @@ def test_excel_1904_serials_use_their_epoch():
     assert parse_date(46329 - 1462, epoch=EXCEL_1904) == D
 
 
-@pytest.mark.parametrize(("value", "hint"), [
-    ("03/11/2026", "year first"), ("2026-02-30", "does not exist"), ("明天", "a date"), ("=TODAY()", "a date"),
-    (True, "a date"), (0, "a date"), ("2026-11-03 25:00", "time of day"),
-])
+@pytest.mark.parametrize(
+    ("value", "hint"),
+    [
+        ("03/11/2026", "year first"),
+        ("2026-02-30", "does not exist"),
+        ("明天", "a date"),
+        ("=TODAY()", "a date"),
+        (True, "a date"),
+        (0, "a date"),
+        ("2026-11-03 25:00", "time of day"),
+    ],
+)
 def test_bad_dates_say_what_is_expected(value: object, hint: str):
     with pytest.raises(CellError) as err:
         parse_date(value)
@@ -66,11 +91,28 @@ def test_timestamps_are_local_unless_they_say_otherwise():
     assert parse_timestamp("2026-03-02").hour == 0
 
 
-@pytest.mark.parametrize(("value", "minutes"), [
-    ("2小时30分", 150), ("2小时30分钟", 150), ("150分钟", 150), ("150分", 150), ("1:30", 90), ("01:30:30", 91),
-    ("45", 45), (45, 45), (45.4, 45), ("2.5小时", 150), ("2h30m", 150), ("2 h 30 min", 150), ("90s", 2),
-    ("30秒", 1), (dt.timedelta(minutes=75), 75), (dt.time(1, 15), 75), ("0", 0),
-])
+@pytest.mark.parametrize(
+    ("value", "minutes"),
+    [
+        ("2小时30分", 150),
+        ("2小时30分钟", 150),
+        ("150分钟", 150),
+        ("150分", 150),
+        ("1:30", 90),
+        ("01:30:30", 91),
+        ("45", 45),
+        (45, 45),
+        (45.4, 45),
+        ("2.5小时", 150),
+        ("2h30m", 150),
+        ("2 h 30 min", 150),
+        ("90s", 2),
+        ("30秒", 1),
+        (dt.timedelta(minutes=75), 75),
+        (dt.time(1, 15), 75),
+        ("0", 0),
+    ],
+)
 def test_durations_in_minutes(value: object, minutes: int):
     assert parse_minutes(value) == minutes
 
@@ -89,7 +131,18 @@ def test_bad_durations(value: object):
 
 def test_yes_no_words():
     assert [parse_bool(v) for v in ("是", "否", "活跃", "不活跃", "Y", "n", "TRUE", "0", "√", "×", True)] == [
-        True, False, True, False, True, False, True, False, True, False, True]
+        True,
+        False,
+        True,
+        False,
+        True,
+        False,
+        True,
+        False,
+        True,
+        False,
+        True,
+    ]
     assert parse_bool("登录过", extra={"登录过": True})
     with pytest.raises(CellError):
         parse_bool("也许")
@@ -118,7 +171,13 @@ def test_member_status_texts_map_to_wecom_codes():
 
 def test_approval_status_texts():
     assert [parse_approval_status(v) for v in ("已通过", "同意", "已驳回", "审批中", "已撤回", "Approved")] == [
-        "approved", "approved", "rejected", "pending", "withdrawn", "approved"]
+        "approved",
+        "approved",
+        "rejected",
+        "pending",
+        "withdrawn",
+        "approved",
+    ]
 
 
 def test_whole_numbers():

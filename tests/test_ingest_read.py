@@ -21,15 +21,18 @@ def score(row: list[object]) -> int:
 TEXT = "成员活跃度统计 2026-11-01 至 2026-11-07\n日期,账号,是否活跃\n2026-11-01,张三,是\n"
 
 
-@pytest.mark.parametrize(("encoding", "data", "name"), [
-    ("utf-8-sig", codecs.BOM_UTF8 + TEXT.encode("utf-8"), "UTF-8 with BOM"),
-    ("utf-8", TEXT.encode("utf-8"), "UTF-8"),
-    ("utf-16", TEXT.encode("utf-16"), "UTF-16 with BOM"),
-    ("utf-16-le", TEXT.encode("utf-16-le"), "UTF-16 LE without BOM"),
-    ("utf-16-be", TEXT.encode("utf-16-be"), "UTF-16 BE without BOM"),
-    ("gb18030", TEXT.encode("gb18030"), "GB18030"),
-    ("gb18030", TEXT.encode("gbk"), "GBK"),
-])
+@pytest.mark.parametrize(
+    ("encoding", "data", "name"),
+    [
+        ("utf-8-sig", codecs.BOM_UTF8 + TEXT.encode("utf-8"), "UTF-8 with BOM"),
+        ("utf-8", TEXT.encode("utf-8"), "UTF-8"),
+        ("utf-16", TEXT.encode("utf-16"), "UTF-16 with BOM"),
+        ("utf-16-le", TEXT.encode("utf-16-le"), "UTF-16 LE without BOM"),
+        ("utf-16-be", TEXT.encode("utf-16-be"), "UTF-16 BE without BOM"),
+        ("gb18030", TEXT.encode("gb18030"), "GB18030"),
+        ("gb18030", TEXT.encode("gbk"), "GBK"),
+    ],
+)
 def test_encodings_are_recognised(encoding: str, data: bytes, name: str):
     assert detect_encoding(data) == encoding, name
     assert data.decode(encoding) == TEXT
@@ -73,8 +76,11 @@ def test_an_excel_sep_hint_line_wins(tmp_path: Path):
 
 def test_title_and_note_rows_are_skipped_and_line_numbers_are_the_files(tmp_path: Path):
     path = tmp_path / "x.csv"
-    path.write_text('成员活跃度统计 2026-11-01 至 2026-11-07,,\n\n日期,账号,是否活跃\n2026-11-01,"多行\n备注",是\n'
-                    "\n2026-11-02,b,否\n合计,2,\n注：数据来自管理后台,,\n", encoding="utf-8")
+    path.write_text(
+        '成员活跃度统计 2026-11-01 至 2026-11-07,,\n\n日期,账号,是否活跃\n2026-11-01,"多行\n备注",是\n'
+        "\n2026-11-02,b,否\n合计,2,\n注：数据来自管理后台,,\n",
+        encoding="utf-8",
+    )
     table = read_table(path, score=score)
     assert table.header_line == 3
     assert table.lines == [4, 7]  # the quoted value spans lines 4–5; line 6 is blank
@@ -116,15 +122,18 @@ def test_a_named_sheet_and_a_missing_one(tmp_path: Path):
     assert "a sheet of this workbook: Sheet, 数据" in str(err.value)
 
 
-@pytest.mark.parametrize(("content", "fragment"), [
-    (b"", "an empty file"),
-    (b"\r\n\r\n", "only blank lines"),
-    (b"\xd0\xcf\x11\xe0" + b"\x00" * 64, "old binary .xls"),
-    (b"<html><table><tr><td>x</td></tr></table></html>", "HTML/XML page"),
-    ("日期,账号\n".encode(), "no data rows below the header on line 1"),
-    ("日期,账号\n2026-11-01,a,extra\n".encode(), "at most 2 cells"),
-    (b'\xef\xbb\xbf"unclosed,quote\n', "no header row"),
-])
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (b"", "an empty file"),
+        (b"\r\n\r\n", "only blank lines"),
+        (b"\xd0\xcf\x11\xe0" + b"\x00" * 64, "old binary .xls"),
+        (b"<html><table><tr><td>x</td></tr></table></html>", "HTML/XML page"),
+        ("日期,账号\n".encode(), "no data rows below the header on line 1"),
+        ("日期,账号\n2026-11-01,a,extra\n".encode(), "at most 2 cells"),
+        (b'\xef\xbb\xbf"unclosed,quote\n', "no header row"),
+    ],
+)
 def test_broken_files_are_refused_with_a_reason(content: bytes, fragment: str, tmp_path: Path):
     path = tmp_path / "x.csv"
     path.write_bytes(content)

@@ -36,13 +36,18 @@ def counts(home: Home) -> dict[str, int]:
 
 # ---- numbers: every range is checked before any cast ---------------------------------------
 
-@pytest.mark.parametrize(("minutes", "expected"), [
-    ("40000", "expected a value from 0 to 1440"),  # above SMALLINT's 32,767: was a ConversionException
-    ("1441", "expected a value from 0 to 1440"),
-    ("999999999999999999999999", "a duration of at most 1e+15 minutes"),  # was an OverflowError in pandas
-])
-def test_minutes_out_of_range_exit_2_and_change_nothing(minutes: str, expected: str, home: Home, tmp_path: Path,
-                                                        capsys: pytest.CaptureFixture[str]):
+
+@pytest.mark.parametrize(
+    ("minutes", "expected"),
+    [
+        ("40000", "expected a value from 0 to 1440"),  # above SMALLINT's 32,767: was a ConversionException
+        ("1441", "expected a value from 0 to 1440"),
+        ("999999999999999999999999", "a duration of at most 1e+15 minutes"),  # was an OverflowError in pandas
+    ],
+)
+def test_minutes_out_of_range_exit_2_and_change_nothing(
+    minutes: str, expected: str, home: Home, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
     main(["ingest", "activity", str(write(tmp_path / "ok.csv", HEADER + "2026-03-02,a,是,30\n"))])
     before = counts(home)
     bad = write(tmp_path / "bad.csv", HEADER + f"2026-03-02,b,是,30\n2026-03-03,b,是,{minutes}\n")
@@ -63,9 +68,15 @@ def test_a_huge_department_id_is_a_cell_problem(home: Home, tmp_path: Path, caps
 def test_the_warehouse_checks_a_range_before_storing_into_a_narrow_type(home: Home):
     # Arrow chunks into an empty table take the direct path; an out-of-range value must
     # fall back to the checked stage rather than fail DuckDB's cast to SMALLINT.
-    chunk = pa.table({"date": pa.array([dt.date(2026, 3, 2)] * 2), "userid": ["a", "b"],
-                      "active": [True, True], "minutes": pa.array([30, 40000], pa.int64()),
-                      "source": ["api", "api"]})
+    chunk = pa.table(
+        {
+            "date": pa.array([dt.date(2026, 3, 2)] * 2),
+            "userid": ["a", "b"],
+            "active": [True, True],
+            "minutes": pa.array([30, 40000], pa.int64()),
+            "source": ["api", "api"],
+        }
+    )
     with open_writer(home) as wh, pytest.raises(InputError) as err:
         wh.load("member_days", [chunk], source="test")
     assert "row 2, column minutes: got 40000; expected a value from 0 to 1440" in str(err.value)
@@ -76,19 +87,25 @@ def test_the_warehouse_checks_a_range_before_storing_into_a_narrow_type(home: Ho
 
 TRADITIONAL = "員工編號,姓名,部門,入職日期\n" + "".join(
     f"{1000 + i},{'張王李陳林黃'[i % 6]}{'偉華麗強軍靜'[i % 5]},{['總部/銷售部', '華東分公司/財務部'][i % 2]},"
-    "2026-01-05\n" for i in range(30))
+    "2026-01-05\n"
+    for i in range(30)
+)
 JAPANESE = "社員番号,氏名,部署,入社日\n" + "".join(
     f"{1000 + i},{['山田', '佐藤', '鈴木'][i % 3]}{['太郎', '花子'][i % 2]},{['営業部', '総務部'][i % 2]},2026-01-05\n"
-    for i in range(30))
+    for i in range(30)
+)
 
 
-@pytest.mark.parametrize(("text", "encoding", "named", "iconv"), [
-    (TRADITIONAL, "big5", "text in Big5 (Traditional Chinese", "iconv -f BIG5 -t UTF-8"),
-    (JAPANESE, "shift_jis", "text in Shift-JIS (Japanese)", "iconv -f SHIFT-JIS -t UTF-8"),
-])
+@pytest.mark.parametrize(
+    ("text", "encoding", "named", "iconv"),
+    [
+        (TRADITIONAL, "big5", "text in Big5 (Traditional Chinese", "iconv -f BIG5 -t UTF-8"),
+        (JAPANESE, "shift_jis", "text in Shift-JIS (Japanese)", "iconv -f SHIFT-JIS -t UTF-8"),
+    ],
+)
 def test_a_file_in_another_encoding_is_named_not_read_as_mojibake(
-        text: str, encoding: str, named: str, iconv: str, home: Home, tmp_path: Path,
-        capsys: pytest.CaptureFixture[str]):
+    text: str, encoding: str, named: str, iconv: str, home: Home, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
     data = text.encode(encoding)
     assert data.decode("gb18030")  # the trap: GB18030 "decodes" it into nonsense headers
     path = tmp_path / "roster.csv"
@@ -104,8 +121,10 @@ def test_gb18030_exports_are_not_mistaken_for_another_encoding():
     # 200 small rosters of common simplified names: the detector must leave every one to GB18030.
     given = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂"
     for n in range(1, 201):
-        rows = "".join(f"{i},{'王李张刘陈杨黄赵吴周'[(n + i) % 10]}{given[(n * i) % len(given)]},总部/销售部,"
-                       f"2026-01-05\n" for i in range(n % 17 + 1))
+        rows = "".join(
+            f"{i},{'王李张刘陈杨黄赵吴周'[(n + i) % 10]}{given[(n * i) % len(given)]},总部/销售部,2026-01-05\n"
+            for i in range(n % 17 + 1)
+        )
         assert identify_encoding(("工号,姓名,部门,入职日期\n" + rows).encode("gb18030")) is None, n
 
 
@@ -118,6 +137,7 @@ def test_undecodable_bytes_say_what_the_detector_found(tmp_path: Path):
 
 
 # ---- dates after the day of the load -------------------------------------------------------
+
 
 def test_activity_dated_after_the_day_of_the_load_is_refused(home: Home, tmp_path: Path):
     # The load runs on 2026-04-01; with one day's margin for time zones 2026-04-02 is accepted,
@@ -143,8 +163,10 @@ def test_hire_dates_may_lie_ahead(home: Home, tmp_path: Path):
 
 # ---- streaming: chunks change nothing but memory -------------------------------------------
 
-NOTED = ("成员活跃度统计\n" + HEADER + "2026-03-02,a,是,30\n2026-03-02,b,否,0\n注：这一行在数据中间\n"
-         "2026-03-03,a,是,45\n\n2026-03-03,b,是,5\n注：导出自管理后台\n合计,,,80\n")
+NOTED = (
+    "成员活跃度统计\n" + HEADER + "2026-03-02,a,是,30\n2026-03-02,b,否,0\n注：这一行在数据中间\n"
+    "2026-03-03,a,是,45\n\n2026-03-03,b,是,5\n注：导出自管理后台\n合计,,,80\n"
+)
 
 
 @pytest.mark.parametrize("chunk_rows", [1, 2, 3, 100])
@@ -164,7 +186,8 @@ def test_chunks_hold_the_same_rows_lines_and_skipped_notes(chunk_rows: int, tmp_
 
 
 def test_ingest_in_small_chunks_loads_the_same_and_a_bad_last_row_loads_nothing(
-        home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     rows = "".join(f"2026-03-{d:02d},user{u},是,{(d * u) % 90}\n" for d in range(2, 9) for u in range(5))
     good = write(tmp_path / "good.csv", HEADER + rows)
     monkeypatch.setattr(pipeline, "CHUNK_ROWS", 4)
@@ -173,7 +196,8 @@ def test_ingest_in_small_chunks_loads_the_same_and_a_bad_last_row_loads_nothing(
     assert "35 data rows" in str(report)
     with open_reader(home) as wh:
         assert wh.con.execute("SELECT sum(minutes) FROM member_days").fetchone()[0] == sum(
-            (d * u) % 90 for d in range(2, 9) for u in range(5))
+            (d * u) % 90 for d in range(2, 9) for u in range(5)
+        )
     bad = write(tmp_path / "bad.csv", HEADER + rows.replace("2026-03-02", "2026-03-09") + "2026-03-10,x,是,2000\n")
     with pytest.raises(InputError) as err:
         ingest("activity", [bad], home=home)
@@ -183,8 +207,8 @@ def test_ingest_in_small_chunks_loads_the_same_and_a_bad_last_row_loads_nothing(
 
 # ---- DuckDB's memory --------------------------------------------------------------------------
 
-def test_duckdb_memory_is_bounded_by_default_and_spills_under_the_home(home: Home,
-                                                                        monkeypatch: pytest.MonkeyPatch):
+
+def test_duckdb_memory_is_bounded_by_default_and_spills_under_the_home(home: Home, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv(MEMORY_ENV, raising=False)
     config = duckdb_config(home.data)
     mib = int(config["memory_limit"].removesuffix("MiB"))

@@ -62,12 +62,24 @@ def export(demo, folder: Path) -> dict[str, list[Path]]:  # noqa: ANN001 - a Dem
 
     # roster: GB18030, a title row, 年月日 dates, the department by path with its id and parent id
     e = t["employees"]
-    rows: list[list[object]] = [["员工花名册", "", "", "", "", "", "", "", ""],
-                                ["工号", "姓名", "部门", "部门ID", "上级部门ID", "分公司", "职务", "入职日期",
-                                 "离职日期"]]
+    rows: list[list[object]] = [
+        ["员工花名册", "", "", "", "", "", "", "", ""],
+        ["工号", "姓名", "部门", "部门ID", "上级部门ID", "分公司", "职务", "入职日期", "离职日期"],
+    ]
     for r in e.itertuples(index=False):
-        rows.append([r.employee_id, r.name, paths[r.department_id], r.department_id, parents[r.department_id],
-                     r.branch, r.role, _day(r.hire_date), "" if pd.isna(r.leave_date) else _day(r.leave_date)])
+        rows.append(
+            [
+                r.employee_id,
+                r.name,
+                paths[r.department_id],
+                r.department_id,
+                parents[r.department_id],
+                r.branch,
+                r.role,
+                _day(r.hire_date),
+                "" if pd.isna(r.leave_date) else _day(r.leave_date),
+            ]
+        )
     (folder / "roster.csv").write_bytes(_csv(rows).encode("gb18030"))
     out["roster"] = [folder / "roster.csv"]
 
@@ -80,12 +92,27 @@ def export(demo, folder: Path) -> dict[str, list[Path]]:  # noqa: ANN001 - a Dem
     ws.merge_cells("A1:E1")
     ws.append(["日期", "账号", "是否活跃", "使用时长", "数据来源"])
     for r in md[first_week].itertuples(index=False):
-        ws.append([(pd.Timestamp(r.date).date() - EXCEL_DAY0).days, r.userid, "是" if r.active else "否",
-                   _duration(r.minutes), r.source])
+        ws.append(
+            [
+                (pd.Timestamp(r.date).date() - EXCEL_DAY0).days,
+                r.userid,
+                "是" if r.active else "否",
+                _duration(r.minutes),
+                r.source,
+            ]
+        )
     wb.save(folder / "activity-week1.xlsx")
     rest = [["Date", "UserID", "Active", "Minutes", "Source"]]
-    rest += [[pd.Timestamp(r.date).strftime("%Y/%m/%d"), r.userid, "Y" if r.active else "N",
-              "" if pd.isna(r.minutes) else int(r.minutes), r.source] for r in md[~first_week].itertuples(index=False)]
+    rest += [
+        [
+            pd.Timestamp(r.date).strftime("%Y/%m/%d"),
+            r.userid,
+            "Y" if r.active else "N",
+            "" if pd.isna(r.minutes) else int(r.minutes),
+            r.source,
+        ]
+        for r in md[~first_week].itertuples(index=False)
+    ]
     (folder / "activity-rest.txt").write_bytes(_csv(rest, sep="\t").encode("utf-16"))
     out["activity"] = [folder / "activity-week1.xlsx", folder / "activity-rest.txt"]
 
@@ -94,17 +121,25 @@ def export(demo, folder: Path) -> dict[str, list[Path]]:  # noqa: ANN001 - a Dem
     out["survey"] = []
     for n, (wave, resp) in enumerate(t["survey_responses"].groupby("wave", sort=True)):
         items = t["survey_items"][t["survey_items"]["wave"] == wave].pivot(
-            index="respondent_id", columns="item", values="score")
+            index="respondent_id", columns="item", values="score"
+        )
         choices = t["survey_choices"][t["survey_choices"]["wave"] == wave]
         texts = t["survey_text"][t["survey_text"]["wave"] == wave]
         questions = sorted(choices["question"].unique())
         text_questions = sorted(texts["question"].unique())
-        header = (["答卷编号", "批次", "提交时间", "部门", *items.columns]
-                  + [f"{q}（多选）" for q in questions] + list(text_questions))
+        header = (
+            ["答卷编号", "批次", "提交时间", "部门", *items.columns]
+            + [f"{q}（多选）" for q in questions]
+            + list(text_questions)
+        )
         rows = [header]
         for r in resp.itertuples(index=False):
-            row: list[object] = [userid_of[r.respondent_id], wave, pd.Timestamp(r.submitted_on).strftime("%Y/%m/%d"),
-                                 paths[r.department_id]]
+            row: list[object] = [
+                userid_of[r.respondent_id],
+                wave,
+                pd.Timestamp(r.submitted_on).strftime("%Y/%m/%d"),
+                paths[r.department_id],
+            ]
             for item in items.columns:
                 score = items.loc[r.respondent_id, item] if r.respondent_id in items.index else pd.NA
                 row.append("" if pd.isna(score) else (LIKERT_TEXT[int(score)] if item == "overall" else int(score)))
@@ -127,8 +162,17 @@ def export(demo, folder: Path) -> dict[str, list[Path]]:  # noqa: ANN001 - a Dem
     # legacy approvals: GBK, Chinese status texts, department by path
     p = t["process_records"][t["process_records"]["system"] == "legacy"]
     rows = [["审批编号", "申请人账号", "申请部门", "提交时间", "完成时间", "审批状态"]]
-    rows += [[r.record_id, "" if pd.isna(r.userid) else r.userid, paths[r.department_id], _clock(r.started_at),
-              _clock(r.finished_at), STATUS_TEXT[r.status]] for r in p.itertuples(index=False)]
+    rows += [
+        [
+            r.record_id,
+            "" if pd.isna(r.userid) else r.userid,
+            paths[r.department_id],
+            _clock(r.started_at),
+            _clock(r.finished_at),
+            STATUS_TEXT[r.status],
+        ]
+        for r in p.itertuples(index=False)
+    ]
     (folder / "legacy.csv").write_bytes(_csv(rows).encode("gbk"))
     out["legacy-approvals"] = [folder / "legacy.csv"]
 
@@ -139,9 +183,18 @@ def export(demo, folder: Path) -> dict[str, list[Path]]:  # noqa: ANN001 - a Dem
 
     tk = t["tickets"]
     rows = [["Ticket ID", "Created", "First Response", "Resolved", "Category"]]
-    rows += [[r.ticket_id, pd.Timestamp(r.created_at).isoformat(), "" if pd.isna(r.first_response_at)
-              else pd.Timestamp(r.first_response_at).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
-              _clock(r.resolved_at), r.category] for r in tk.itertuples(index=False)]
+    rows += [
+        [
+            r.ticket_id,
+            pd.Timestamp(r.created_at).isoformat(),
+            ""
+            if pd.isna(r.first_response_at)
+            else pd.Timestamp(r.first_response_at).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
+            _clock(r.resolved_at),
+            r.category,
+        ]
+        for r in tk.itertuples(index=False)
+    ]
     (folder / "tickets.csv").write_bytes(b"\xef\xbb\xbf" + _csv(rows).encode("utf-8"))
     out["tickets"] = [folder / "tickets.csv"]
     return out
@@ -187,8 +240,19 @@ def round_trip(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     return demo, loaded
 
 
-@pytest.mark.parametrize("table", ["employees", "member_days", "survey_responses", "survey_items",
-                                   "survey_choices", "survey_text", "training_attendance", "tickets"])
+@pytest.mark.parametrize(
+    "table",
+    [
+        "employees",
+        "member_days",
+        "survey_responses",
+        "survey_items",
+        "survey_choices",
+        "survey_text",
+        "training_attendance",
+        "tickets",
+    ],
+)
 def test_round_trip_gives_the_same_table(round_trip, table: str):  # noqa: ANN001
     demo, loaded = round_trip
     expected = demo.member_days_frame() if table == "member_days" else demo.tables[table]
@@ -201,8 +265,9 @@ def test_round_trip_gives_the_legacy_process_records(round_trip):  # noqa: ANN00
     records = demo.tables["process_records"]
     expected = records[records["system"] == "legacy"]
     assert len(expected) > 0
-    pd.testing.assert_frame_equal(canonical("process_records", loaded["process_records"]),
-                                  canonical("process_records", expected))
+    pd.testing.assert_frame_equal(
+        canonical("process_records", loaded["process_records"]), canonical("process_records", expected)
+    )
 
 
 def test_round_trip_gives_the_departments_below_the_company_root(round_trip):  # noqa: ANN001
@@ -212,6 +277,5 @@ def test_round_trip_gives_the_departments_below_the_company_root(round_trip):  #
     expected = demo.tables["departments"]
     expected = expected[expected["parent_id"].notna()].copy()
     expected.loc[expected["path"].str.count("/") == 0, "parent_id"] = pd.NA
-    pd.testing.assert_frame_equal(canonical("departments", loaded["departments"]),
-                                  canonical("departments", expected))
+    pd.testing.assert_frame_equal(canonical("departments", loaded["departments"]), canonical("departments", expected))
     assert np.array_equal(np.sort(loaded["departments"]["department_id"]), np.arange(2, 2 + len(expected)))

@@ -31,8 +31,9 @@ def test_the_demo_and_ingest_give_one_respondent_the_same_pseudonym():
 
 
 @pytest.mark.parametrize(("value", "got"), [(None, "unset"), ("", "unset"), ("short", "5 characters")])
-def test_a_missing_or_weak_salt_is_refused(value: str | None, got: str, plan: RolloutPlan,
-                                            monkeypatch: pytest.MonkeyPatch):
+def test_a_missing_or_weak_salt_is_refused(
+    value: str | None, got: str, plan: RolloutPlan, monkeypatch: pytest.MonkeyPatch
+):
     if value is None:
         monkeypatch.delenv("WECOM_EVAL_SALT", raising=False)
     else:
@@ -43,8 +44,9 @@ def test_a_missing_or_weak_salt_is_refused(value: str | None, got: str, plan: Ro
     assert f"environment variable WECOM_EVAL_SALT: got {got!r}" in str(err.value)
 
 
-def test_the_salt_never_appears_in_the_report_or_the_warehouse(home: Home, tmp_path: Path,
-                                                               monkeypatch: pytest.MonkeyPatch):
+def test_the_salt_never_appears_in_the_report_or_the_warehouse(
+    home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     monkeypatch.setenv("WECOM_EVAL_SALT", SALT)
     path = tmp_path / "s.csv"
     path.write_text("账号,Q1\nzhangsan,5\n", encoding="utf-8")
@@ -72,13 +74,18 @@ def _survey(home: Home, tmp_path: Path, text: str, **kwargs: object) -> dict:
 
 def test_questions_are_classified_by_their_answers(home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("WECOM_EVAL_SALT", SALT)
-    got = _survey(home, tmp_path, (
-        "编号,批次,满意度,推荐,每天用多久,常用功能（多选）,备注\n"
-        "1,w1,非常满意,5,30,审批、文档,好\n"
-        "2,w1,满意,4,45,文档,\n"
-        "3,w1,一般,,60,,慢\n"
-        "4,w1,不满意,2,90,审批,\n"
-        "5,w1,非常不满意,1,20,考勤,\n"))
+    got = _survey(
+        home,
+        tmp_path,
+        (
+            "编号,批次,满意度,推荐,每天用多久,常用功能（多选）,备注\n"
+            "1,w1,非常满意,5,30,审批、文档,好\n"
+            "2,w1,满意,4,45,文档,\n"
+            "3,w1,一般,,60,,慢\n"
+            "4,w1,不满意,2,90,审批,\n"
+            "5,w1,非常不满意,1,20,考勤,\n"
+        ),
+    )
     assert set(got["survey_items"]["item"]) == {"满意度", "推荐"}  # 每天用多久 (30–90) is text, not a score
     assert got["survey_items"]["score"].isna().sum() == 1  # the blank 推荐 of respondent 3: skipped item
     assert sorted(got["survey_choices"]["choice"]) == ["审批", "审批", "文档", "文档", "考勤"]
@@ -106,8 +113,9 @@ def test_a_survey_needs_a_wave(home: Home, tmp_path: Path, monkeypatch: pytest.M
     assert "the survey wave: --wave NAME, or a 批次 (wave) column" in str(err.value)
 
 
-def test_a_respondent_answering_twice_differently_is_refused(home: Home, tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch):
+def test_a_respondent_answering_twice_differently_is_refused(
+    home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     monkeypatch.setenv("WECOM_EVAL_SALT", SALT)
     path = tmp_path / "s.csv"
     path.write_text("编号,Q1\n7,5\n8,4\n7,3\n", encoding="utf-8")

@@ -29,9 +29,12 @@ WECOM = FIXTURES / "wecom"
 ROSTER = FIXTURES / "good" / "roster_gb18030_title.csv"
 MEMBERS_0310 = WECOM / "members_2026-03-10_gb18030_title.csv"
 MEMBERS_0324 = WECOM / "成员列表_2026年3月24日.xlsx"
-EXPORTS = [("members", [MEMBERS_0310, MEMBERS_0324]), ("approvals", [WECOM / "approvals_utf8bom_title.csv"]),
-           ("checkins", [WECOM / "checkins_with_location.xlsx"]),
-           ("customer-contacts", [WECOM / "customer_contacts_gbk.csv"])]
+EXPORTS = [
+    ("members", [MEMBERS_0310, MEMBERS_0324]),
+    ("approvals", [WECOM / "approvals_utf8bom_title.csv"]),
+    ("checkins", [WECOM / "checkins_with_location.xlsx"]),
+    ("customer-contacts", [WECOM / "customer_contacts_gbk.csv"]),
+]
 CST = "Asia/Shanghai"
 
 
@@ -60,7 +63,9 @@ def test_members_exports_are_snapshots_joined_to_the_roster(loaded):
     assert len(snaps) == 2 * 9  # eight on the roster and one contractor, in each export
     chen = snaps[snaps["userid"] == "chenjing"]
     assert [(str(d.date()), s) for d, s in zip(chen["observed_on"], chen["status"], strict=True)] == [
-        ("2026-03-10", 4), ("2026-03-24", 1)]  # 未激活 on the 10th, 已激活 on the 24th
+        ("2026-03-10", 4),
+        ("2026-03-24", 1),
+    ]  # 未激活 on the 10th, 已激活 on the 24th
     # Joined by account (the roster's 企业微信账号); the contractor is listed as not on the roster.
     assert members.loc["wangjie", "employee_id"] == "E1002" and pd.isna(members.loc["zhoujie", "employee_id"])
     assert "joined to the roster by account 8; not on the roster: 1 — zhoujie (周杰)" in reports["members"]
@@ -75,8 +80,9 @@ def test_the_approval_export_gives_wecom_records_and_approval_use(loaded):
     home, _reports = loaded
     with open_reader(home) as wh:
         records = wh.query("SELECT * FROM process_records ORDER BY record_id").set_index("record_id")
-        events = wh.query("SELECT event_id, userid, ts FROM feature_events WHERE feature = 'approval' "
-                          "ORDER BY event_id")
+        events = wh.query(
+            "SELECT event_id, userid, ts FROM feature_events WHERE feature = 'approval' ORDER BY event_id"
+        )
         depts = dict(wh.query("SELECT path, department_id FROM departments").values.tolist())
     assert list(records.index) == ["202603090001", "202603090002", "202603100003", "202603170004"]
     assert set(records["system"]) == {"wecom"} and set(records["process"]) == {"approval"}
@@ -85,8 +91,9 @@ def test_the_approval_export_gives_wecom_records_and_approval_use(loaded):
     assert records.loc["202603100003", "userid"] == "wangjie"
     assert records.loc["202603100003", "department_id"] == depts["总部/行政部"]
     assert pd.isna(records.loc["202603100003", "finished_at"])
-    assert records.loc["202603090002", "finished_at"] - records.loc["202603090002", "started_at"] == \
-        pd.Timedelta(hours=19, minutes=25)  # 2026/3/9 14:05 → 2026/3/10 9:30
+    assert records.loc["202603090002", "finished_at"] - records.loc["202603090002", "started_at"] == pd.Timedelta(
+        hours=19, minutes=25
+    )  # 2026/3/9 14:05 → 2026/3/10 9:30
     assert events["event_id"].tolist() == [f"wecom-approval:{r}:apply" for r in records.index]  # a fetch's ids
     assert events["userid"].tolist() == ["zhangwei", "lina", "wangjie", "chenjing"]
 
@@ -94,8 +101,10 @@ def test_the_approval_export_gives_wecom_records_and_approval_use(loaded):
 def test_checkins_and_customer_contacts_are_uses_per_member_and_day(loaded):
     home, _reports = loaded
     with open_reader(home) as wh:
-        events = wh.query("SELECT event_id, userid, feature, ts, count FROM feature_events "
-                          "WHERE feature IN ('attendance', 'customer') ORDER BY event_id")
+        events = wh.query(
+            "SELECT event_id, userid, feature, ts, count FROM feature_events "
+            "WHERE feature IN ('attendance', 'customer') ORDER BY event_id"
+        )
     got = [(e, u, f, t, c) for e, u, f, t, c in events.itertuples(index=False)]
     assert got == [
         # two punches on the 9th, the first at 08:52; 王㛃's 未打卡 is not a use
@@ -150,16 +159,22 @@ def test_a_members_export_without_a_date_is_refused_until_given_one(home: Home, 
 
 def test_members_join_by_account_then_employee_number_then_mobile(home: Home, tmp_path: Path):
     roster = tmp_path / "roster.csv"
-    roster.write_text("工号,姓名,部门,入职日期,手机\n"
-                      "E1,张三,总部/行政部,2020-01-01,13800000001\n"
-                      "E2,李四,总部/行政部,2020-01-01,13800000002\n"
-                      "E3,王五,总部/行政部,2020-01-01,138 0000 0003\n", encoding="utf-8")
+    roster.write_text(
+        "工号,姓名,部门,入职日期,手机\n"
+        "E1,张三,总部/行政部,2020-01-01,13800000001\n"
+        "E2,李四,总部/行政部,2020-01-01,13800000002\n"
+        "E3,王五,总部/行政部,2020-01-01,138 0000 0003\n",
+        encoding="utf-8",
+    )
     contacts = tmp_path / "members_2026-03-05.csv"
-    contacts.write_text("姓名,账号,工号,部门,手机,激活状态\n"
-                        "张三,E1,,总部/行政部,,已激活\n"  # the account is the employee id
-                        "李四,lisi,E2,总部/行政部,,已激活\n"  # by 工号
-                        "王五,wangwu,,总部/行政部,+86 138-0000-0003,未激活\n"  # by mobile
-                        "访客,guest,E9,总部/行政部,13900000000,已激活\n", encoding="utf-8")  # no one
+    contacts.write_text(
+        "姓名,账号,工号,部门,手机,激活状态\n"
+        "张三,E1,,总部/行政部,,已激活\n"  # the account is the employee id
+        "李四,lisi,E2,总部/行政部,,已激活\n"  # by 工号
+        "王五,wangwu,,总部/行政部,+86 138-0000-0003,未激活\n"  # by mobile
+        "访客,guest,E9,总部/行政部,13900000000,已激活\n",
+        encoding="utf-8",
+    )  # no one
     ingest("roster", [roster], home=home)
     report = str(ingest("members", [contacts], home=home))
     assert "joined to the roster by account 1, 工号 1, mobile 1; not on the roster: 1 — guest (访客)" in report
@@ -171,9 +186,12 @@ def test_members_join_by_account_then_employee_number_then_mobile(home: Home, tm
 def test_an_applicant_no_one_can_be_found_is_refused_naming_the_row(home: Home, tmp_path: Path):
     ingest("roster", [ROSTER], home=home)
     bad = tmp_path / "approvals.csv"
-    bad.write_text("审批编号,申请人,申请人部门,提交时间,审批状态\n"
-                   "SP1,张伟,总部/行政部,2026-03-09 09:00,已通过\n"
-                   "SP2,路人甲,总部/行政部,2026-03-09 10:00,已通过\n", encoding="utf-8")
+    bad.write_text(
+        "审批编号,申请人,申请人部门,提交时间,审批状态\n"
+        "SP1,张伟,总部/行政部,2026-03-09 09:00,已通过\n"
+        "SP2,路人甲,总部/行政部,2026-03-09 10:00,已通过\n",
+        encoding="utf-8",
+    )
     before = tables(home)
     with pytest.raises(InputError) as caught:
         ingest("approvals", [bad], home=home)
@@ -185,8 +203,11 @@ def test_an_applicant_no_one_can_be_found_is_refused_naming_the_row(home: Home, 
 def test_a_count_out_of_range_is_refused_naming_the_cell(home: Home, tmp_path: Path):
     ingest("roster", [ROSTER], home=home)
     bad = tmp_path / "customers.csv"
-    bad.write_text("日期,账号,聊天总数,新增客户数\n2026-03-09,lina,12,1\n2026-03-09,zhangwei,-3,0\n"
-                   "2026-03-10,lina,99999999999,0\n", encoding="utf-8")
+    bad.write_text(
+        "日期,账号,聊天总数,新增客户数\n2026-03-09,lina,12,1\n2026-03-09,zhangwei,-3,0\n"
+        "2026-03-10,lina,99999999999,0\n",
+        encoding="utf-8",
+    )
     before = tables(home)
     with pytest.raises(InputError) as caught:
         ingest("customer-contacts", [bad], home=home)

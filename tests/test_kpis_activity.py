@@ -21,7 +21,6 @@ D = dt.date.fromisoformat
 START, END = D("2026-02-09"), D("2026-03-01")
 
 
-
 @pytest.fixture(scope="module")
 def weekly(wh) -> pd.DataFrame:  # noqa: ANN001
     return kpis.weekly_activity(wh, tiny.plan(1), start=START, end=END, by="department")
@@ -36,6 +35,7 @@ def mean(*values: F) -> float:
 
 
 # ---- by department --------------------------------------------------------------------------
+
 
 def test_week_with_an_adjusted_working_saturday(weekly: pd.DataFrame) -> None:
     sales = _row(weekly, "总部/销售部", 1)
@@ -100,6 +100,7 @@ def test_a_department_without_data_is_inactive_and_flagged_by_its_row_count(week
 
 
 # ---- company-wide and by branch ---------------------------------------------------------------
+
 
 def test_company_weekly_is_the_mean_of_company_daily_rates(wh) -> None:  # noqa: ANN001
     company = kpis.weekly_activity(wh, tiny.plan(1), start=START, end=END, by="company").set_index("week")

@@ -17,7 +17,6 @@ from wecom_eval import kpis
 D = dt.date.fromisoformat
 
 
-
 @pytest.fixture(scope="module")
 def found(wh) -> pd.DataFrame:  # noqa: ANN001
     return kpis.alerts(wh, tiny.plan(1), as_of=D("2026-02-28"), language="en")
@@ -91,8 +90,13 @@ def test_hidden_departments_get_no_kpi_alert(wh) -> None:  # noqa: ANN001
 def test_sudden_drop_and_data_drop(tmp_path: Path) -> None:
     tables = tiny.frames()
     # week 4 (03-02 … 03-06 so far): only u01, u03 and u06 send rows, all inactive
-    extra = pd.DataFrame([{"date": f"2026-03-0{d}", "userid": u, "active": "false", "minutes": "0",
-                           "source": "admin_export"} for d in range(2, 7) for u in ("u01", "u03", "u06")])
+    extra = pd.DataFrame(
+        [
+            {"date": f"2026-03-0{d}", "userid": u, "active": "false", "minutes": "0", "source": "admin_export"}
+            for d in range(2, 7)
+            for u in ("u01", "u03", "u06")
+        ]
+    )
     tables["member_days"] = pd.concat([tables["member_days"], extra], ignore_index=True)
     wh = tiny.load(tmp_path / "w.duckdb", tables)
     out = kpis.alerts(wh, tiny.plan(1), as_of=D("2026-03-06"), language="en")
@@ -125,9 +129,15 @@ def test_messages_name_features_with_the_report_labels(wh, found: pd.DataFrame) 
     assert cust_zh["message"].startswith("全公司 核心功能渗透率（客户管理）为 27.3%")  # 3 of 11
     cust_en = _one(found, kind="behind_path", kpi="feature_penetration", feature="customer", level="company")
     assert cust_en["message"].startswith("全公司: Core-feature penetration (customer management) is 27.3%")
-    labels = {"zh": {"approval": "审批", "docs": "文档协作", "customer": "客户管理", "attendance": "考勤"},
-              "en": {"approval": "approval", "docs": "document collaboration", "customer": "customer management",
-                     "attendance": "attendance"}}
+    labels = {
+        "zh": {"approval": "审批", "docs": "文档协作", "customer": "客户管理", "attendance": "考勤"},
+        "en": {
+            "approval": "approval",
+            "docs": "document collaboration",
+            "customer": "customer management",
+            "attendance": "attendance",
+        },
+    }
     for language, frame in (("zh", zh), ("en", found)):
         features = frame.loc[frame["feature"].notna()]
         assert set(features["feature"]) == {"approval", "customer"}  # the two measured features are behind

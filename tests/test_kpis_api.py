@@ -15,8 +15,9 @@ def test_all_names_exist_and_are_documented() -> None:
     for name in kpis.__all__:
         obj = getattr(kpis, name)
         assert inspect.getdoc(obj), f"{name} has no docstring"
-    public = {n for n, v in vars(kpis).items()
-              if not n.startswith("_") and (inspect.isfunction(v) or inspect.isclass(v))}
+    public = {
+        n for n, v in vars(kpis).items() if not n.startswith("_") and (inspect.isfunction(v) or inspect.isclass(v))
+    }
     assert public <= set(kpis.__all__)
 
 

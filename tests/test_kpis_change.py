@@ -13,10 +13,18 @@ from wecom_eval.reporting import scorecard
 
 
 def test_change_is_now_minus_then_and_not_measured_when_either_is_missing():
-    now = [{"kpi": "registration", "estimate": 0.64}, {"kpi": "daily_active", "estimate": None},
-           {"kpi": "satisfaction", "estimate": 4.25}, {"kpi": "pilot_efficiency", "estimate": float("nan")}]
-    then = [{"kpi": "registration", "estimate": 0.612}, {"kpi": "daily_active", "estimate": 0.5},
-            {"kpi": "satisfaction", "estimate": 4.5}, {"kpi": "pilot_efficiency", "estimate": 0.2}]
+    now = [
+        {"kpi": "registration", "estimate": 0.64},
+        {"kpi": "daily_active", "estimate": None},
+        {"kpi": "satisfaction", "estimate": 4.25},
+        {"kpi": "pilot_efficiency", "estimate": float("nan")},
+    ]
+    then = [
+        {"kpi": "registration", "estimate": 0.612},
+        {"kpi": "daily_active", "estimate": 0.5},
+        {"kpi": "satisfaction", "estimate": 4.5},
+        {"kpi": "pilot_efficiency", "estimate": 0.2},
+    ]
     change = change_from_previous(now, then)
     assert change["registration"] == pytest.approx(0.028)  # 0.640 − 0.612: +2.8 points
     assert change["satisfaction"] == pytest.approx(-0.25)  # 4.25 − 4.50

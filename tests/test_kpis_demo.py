@@ -62,8 +62,10 @@ def test_weekly_activity_matches_the_truth(demo: Any) -> None:  # noqa: ANN401
         mine = by_dep.loc[by_dep["department_id"] == int(dep_id)].set_index("week")
         for want in weeks:
             if want["active_rate"] is None:
-                assert want["week"] not in mine.index or mine.loc[want["week"], "active_rate"] != mine.loc[
-                    want["week"], "active_rate"]  # NaN
+                assert (
+                    want["week"] not in mine.index
+                    or mine.loc[want["week"], "active_rate"] != mine.loc[want["week"], "active_rate"]
+                )  # NaN
                 continue
             assert mine.loc[want["week"], "active_rate"] == pytest.approx(want["active_rate"], abs=1e-12)
             if want["engaged_rate"] is None:
@@ -86,8 +88,10 @@ def test_not_measured_departments_match_the_truth(demo: Any) -> None:  # noqa: A
 def test_daily_activity_matches_the_truth(demo: Any) -> None:  # noqa: ANN401
     wh, truth, plan = demo
     daily = kpis.daily_activity(wh, plan, start=plan.start_date, end=D(truth["window"]["end"]), by="company")
-    got = {r["date"].isoformat(): (r["registered"], r["active"], r["measured"], r["engaged"])
-           for r in daily.to_dict("records")}
+    got = {
+        r["date"].isoformat(): (r["registered"], r["active"], r["measured"], r["engaged"])
+        for r in daily.to_dict("records")
+    }
     for want in truth["activity"]["daily"]:
         assert got[want["date"]] == (want["registered"], want["active"], want["registered_measured"], want["engaged"])
 
@@ -114,9 +118,11 @@ def test_support_and_reconciliation_match_the_truth(demo: Any) -> None:  # noqa:
     support = kpis.it_support(wh, plan, start=D(truth["window"]["start"]), end=end + dt.timedelta(days=30))
     assert support["tickets"].sum() == truth["tickets"]["n"]
     assert support["answered_within_1h"].sum() / support["tickets"].sum() == pytest.approx(
-        truth["tickets"]["answered_within_1h"])
+        truth["tickets"]["answered_within_1h"]
+    )
     assert support["resolved_within_4h"].sum() / support["tickets"].sum() == pytest.approx(
-        truth["tickets"]["resolved_within_4h"])
+        truth["tickets"]["resolved_within_4h"]
+    )
     anomalies = truth["anomalies"]
     recon = kpis.reconcile(wh, plan, as_of=end)
     assert sorted(recon.lists["members_without_employee"]["userid"]) == sorted(anomalies["shared_accounts"])

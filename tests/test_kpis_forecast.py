@@ -61,8 +61,9 @@ def test_a_finished_curve_is_projected_where_it_is():
 
 
 def test_the_company_is_the_weighted_mean_of_its_departments():
-    history = pd.DataFrame({"unit": [1, 1, 2, 2], "day": [7, 14, 7, 14], "value": [0.5, 0.9, 0.1, 0.2],
-                            "n": [100.0, 100.0, 300.0, 300.0]})
+    history = pd.DataFrame(
+        {"unit": [1, 1, 2, 2], "day": [7, 14, 7, 14], "value": [0.5, 0.9, 0.1, 0.2], "n": [100.0, 100.0, 300.0, 300.0]}
+    )
     units = pd.DataFrame({"unit": [1, 2], "go_live_day": [1, 1], "weight": [100.0, 300.0]})
     proj = fc.project(history, units, kpi="registration", last_day=14, until_day=40, draws=500, seed=3)
     np.testing.assert_allclose(proj.company, 0.25 * proj.units[1] + 0.75 * proj.units[2])
@@ -71,8 +72,14 @@ def test_the_company_is_the_weighted_mean_of_its_departments():
 def test_a_department_not_live_yet_takes_the_company_wide_curve():
     # Department 1 live from day 1 and nearly done; department 2 goes live on day 22 and has only
     # its early adopters: it is projected to climb by day 60, with a wide interval.
-    history = pd.DataFrame({"unit": [1, 1, 2, 2], "day": [7, 14, 7, 14], "value": [0.6, 0.95, 0.02, 0.02],
-                            "n": [200.0, 200.0, 200.0, 200.0]})
+    history = pd.DataFrame(
+        {
+            "unit": [1, 1, 2, 2],
+            "day": [7, 14, 7, 14],
+            "value": [0.6, 0.95, 0.02, 0.02],
+            "n": [200.0, 200.0, 200.0, 200.0],
+        }
+    )
     units = pd.DataFrame({"unit": [1, 2], "go_live_day": [1, 22], "weight": [200.0, 200.0]})
     proj = fc.project(history, units, kpi="registration", last_day=14, until_day=80, seed=4)
     late = proj.units[2][:, np.searchsorted(proj.days, 60)]
@@ -103,6 +110,7 @@ def test_summarise_reads_the_reach_day_and_what_it_takes():
 
 # ---- from the warehouse ----------------------------------------------------------------------
 
+
 def test_a_forecast_needs_two_weeks_of_data(wh, plan):
     frame = fc.forecast(wh, plan, as_of=plan.start_date + dt.timedelta(days=8), draws=200)
     assert frame["reason"].notna().all()
@@ -126,44 +134,104 @@ def test_a_chinese_report_says_why_there_is_no_forecast_in_chinese(wh, plan):
     zh = forecasts.reason_text(SimpleNamespace(language="zh"), registration)  # type: ignore[arg-type]
     assert zh.startswith("截止日") and "已过" in zh and not re.search("[A-Za-z]", zh)
     early = fc.forecast(wh, plan, as_of=plan.start_date + dt.timedelta(days=8), draws=200).iloc[0].to_dict()
-    assert forecasts.reason_text(SimpleNamespace(language="zh"), early) == \
-        f"数据不足：目前只有{early['weeks']}周的数据，预测至少需要{fc.MIN_WEEKS}周"
+    assert (
+        forecasts.reason_text(SimpleNamespace(language="zh"), early)
+        == f"数据不足：目前只有{early['weeks']}周的数据，预测至少需要{fc.MIN_WEEKS}周"
+    )
     assert forecasts.reason_text(SimpleNamespace(language="en"), early) == early["reason"]
 
 
 def test_forecasts_follow_the_kpis_json_schema():
-    frame = pd.DataFrame([
-        {"target_id": "registration", "feature": None, "department_id": None, "at_deadline": 0.9, "pi_low": 0.85,
-         "pi_high": 0.95, "level": 0.8, "reach_date": dt.date(2026, 4, 2), "needed_per_week": 0.05, "reason": None},
-        {"target_id": "feature_penetration", "feature": "docs", "department_id": None, "at_deadline": 0.7,
-         "pi_low": 0.6, "pi_high": 0.8, "level": 0.8, "reach_date": None, "needed_per_week": 0.02, "reason": None},
-        {"target_id": "feature_penetration", "feature": "approval", "department_id": None, "at_deadline": 0.6,
-         "pi_low": 0.5, "pi_high": 0.7, "level": 0.8, "reach_date": None, "needed_per_week": 0.03, "reason": None},
-    ])
+    frame = pd.DataFrame(
+        [
+            {
+                "target_id": "registration",
+                "feature": None,
+                "department_id": None,
+                "at_deadline": 0.9,
+                "pi_low": 0.85,
+                "pi_high": 0.95,
+                "level": 0.8,
+                "reach_date": dt.date(2026, 4, 2),
+                "needed_per_week": 0.05,
+                "reason": None,
+            },
+            {
+                "target_id": "feature_penetration",
+                "feature": "docs",
+                "department_id": None,
+                "at_deadline": 0.7,
+                "pi_low": 0.6,
+                "pi_high": 0.8,
+                "level": 0.8,
+                "reach_date": None,
+                "needed_per_week": 0.02,
+                "reason": None,
+            },
+            {
+                "target_id": "feature_penetration",
+                "feature": "approval",
+                "department_id": None,
+                "at_deadline": 0.6,
+                "pi_low": 0.5,
+                "pi_high": 0.7,
+                "level": 0.8,
+                "reach_date": None,
+                "needed_per_week": 0.03,
+                "reason": None,
+            },
+        ]
+    )
     found = fc.target_forecasts(frame)
     assert found["feature_penetration"]["forecast"]["feature"] == "approval"  # the weakest feature
     assert found["registration"]["forecast"]["reach_date"] == "2026-04-02"
     assert found["daily_active"] == {"forecast": None, "reason": "no data"}
-    base = {"label": "x", "group": None, "unit": "share", "estimate": 0.5, "ci_low": None, "ci_high": None,
-            "confidence": None, "target": 1.0, "deadline": "2026-03-31", "verdict": "not_yet_shown", "n": 10,
-            "method": None, "note": None}
-    targets = {t: {**base, "id": t, "forecast": found[t]["forecast"], "forecast_note": found[t]["reason"]}
-               for t in fc.TARGETS}
+    base = {
+        "label": "x",
+        "group": None,
+        "unit": "share",
+        "estimate": 0.5,
+        "ci_low": None,
+        "ci_high": None,
+        "confidence": None,
+        "target": 1.0,
+        "deadline": "2026-03-31",
+        "verdict": "not_yet_shown",
+        "n": 10,
+        "method": None,
+        "note": None,
+    }
+    targets = {
+        t: {**base, "id": t, "forecast": found[t]["forecast"], "forecast_note": found[t]["reason"]} for t in fc.TARGETS
+    }
     targets.update({t: {**base, "id": t} for t in ("satisfaction", "pilot_efficiency")})
-    document = kpis_json.build({"report": "weekly", "as_of": "2026-03-23", "language": "zh",
-                                "period": {"start": "2026-03-16", "end": "2026-03-22", "complete": True,
-                                           "label": "w3"}, "targets": targets})
+    document = kpis_json.build(
+        {
+            "report": "weekly",
+            "as_of": "2026-03-23",
+            "language": "zh",
+            "period": {"start": "2026-03-16", "end": "2026-03-22", "complete": True, "label": "w3"},
+            "targets": targets,
+        }
+    )
     assert kpis_json.problems(document) == []
     document["targets"]["registration"]["forecast"]["pi_high"] = 1.2
     assert any("pi_high" in p for p in kpis_json.problems(document))
 
 
 def test_a_department_going_live_after_the_deadline_stays_where_it_is():
-    history = pd.DataFrame({"unit": [1, 1, 2, 2], "day": [7, 14, 7, 14], "value": [0.5, 0.9, 0.03, 0.04],
-                            "n": [100.0, 100.0, 100.0, 100.0]})
+    history = pd.DataFrame(
+        {
+            "unit": [1, 1, 2, 2],
+            "day": [7, 14, 7, 14],
+            "value": [0.5, 0.9, 0.03, 0.04],
+            "n": [100.0, 100.0, 100.0, 100.0],
+        }
+    )
     units = pd.DataFrame({"unit": [1, 2], "go_live_day": [1, 36], "weight": [100.0, 100.0]})
-    proj = fc.project(history, units, kpi="registration", last_day=14, until_day=30, working=np.ones(36, bool),
-                      seed=6)  # the horizon ends before department 2 goes live: its clock still reaches day 36
+    proj = fc.project(
+        history, units, kpi="registration", last_day=14, until_day=30, working=np.ones(36, bool), seed=6
+    )  # the horizon ends before department 2 goes live: its clock still reaches day 36
     assert np.median(proj.units[2][:, -1]) == pytest.approx(0.04, abs=0.01)
 
 

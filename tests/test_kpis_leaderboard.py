@@ -14,7 +14,6 @@ from wecom_eval import kpis
 Z = norm.ppf(0.95)
 
 
-
 def _share_se(p: float, n: float) -> float:
     return sqrt(p * (1 - p) / n)
 
@@ -27,19 +26,27 @@ def _share_se(p: float, n: float) -> float:
 # they are not measured, not 0), n = headcount: 销售部 approval 1/6 + customer 1/6 = 2/12,
 # 行政部 approval 2/4 (customer does not apply), 华东 approval 2/5 + customer 2/5 = 4/10;
 # feedback = (mean overall score − 1) / 4, se = s / √n / 4.
-SALES = {"active_rate": (173 / 330, 56 / 11), "feature_penetration": (2 / 12, 6),
-         "feedback": (0.9, sqrt(0.3) / sqrt(5) / 4)}   # 5,4,5,4,5 → 4.6; s² = 0.3
+SALES = {
+    "active_rate": (173 / 330, 56 / 11),
+    "feature_penetration": (2 / 12, 6),
+    "feedback": (0.9, sqrt(0.3) / sqrt(5) / 4),
+}  # 5,4,5,4,5 → 4.6; s² = 0.3
 ADMIN = {"active_rate": (49 / 132, 37 / 11), "feature_penetration": (2 / 4, 4), "feedback": (1.0, 0.0)}  # 5, 5
-EAST = {"active_rate": (0.27, 4.6), "feature_penetration": (4 / 10, 5),
-        "feedback": (0.75, sqrt(0.5) / sqrt(5) / 4)}   # 4,4,3,4,5 → 4.0; s² = 0.5
+EAST = {
+    "active_rate": (0.27, 4.6),
+    "feature_penetration": (4 / 10, 5),
+    "feedback": (0.75, sqrt(0.5) / sqrt(5) / 4),
+}  # 4,4,3,4,5 → 4.0; s² = 0.5
 
 
 def _expected(parts: dict) -> tuple[float, float]:
     w = {"active_rate": 0.4, "feature_penetration": 0.4, "feedback": 0.2}
     score = sum(w[k] * v[0] for k, v in parts.items())
-    se = sqrt((w["active_rate"] * _share_se(*parts["active_rate"])) ** 2
-              + (w["feature_penetration"] * _share_se(*parts["feature_penetration"])) ** 2
-              + (w["feedback"] * parts["feedback"][1]) ** 2)
+    se = sqrt(
+        (w["active_rate"] * _share_se(*parts["active_rate"])) ** 2
+        + (w["feature_penetration"] * _share_se(*parts["feature_penetration"])) ** 2
+        + (w["feedback"] * parts["feedback"][1]) ** 2
+    )
     return score, score - Z * se
 
 
@@ -101,10 +108,12 @@ def test_ranking_shows_the_standard_error_it_ranks_on(wh) -> None:  # noqa: ANN0
     ranking = result.ranking.set_index("department")
     assert list(result.ranking.columns[:3]) == ["department_id", "department", "ranked"]
     assert {"score", "score_se", "score_low", "active_rate_se", "feature_penetration_se", "feedback_se"} <= set(
-        result.ranking.columns)
+        result.ranking.columns
+    )
     for name, parts in (("总部/销售部", SALES), ("总部/行政部", ADMIN), ("华东分公司/销售部", EAST)):
         score, low = _expected(parts)
         assert ranking.loc[name, "score_se"] == pytest.approx((score - low) / Z)  # se = (score − low) / z
-        assert ranking.loc[name, "score_low"] == pytest.approx(ranking.loc[name, "score"] - Z * ranking.loc[
-            name, "score_se"])
+        assert ranking.loc[name, "score_low"] == pytest.approx(
+            ranking.loc[name, "score"] - Z * ranking.loc[name, "score_se"]
+        )
     assert ranking.loc[~ranking["ranked"], "score_se"].isna().all()  # no figures for the unranked

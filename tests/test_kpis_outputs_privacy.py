@@ -30,11 +30,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory, plan: RolloutPlan) -> Any:  #
     wh.close()
 
 
-def check(out: pd.DataFrame, raw: pd.DataFrame, *, size: str, keys: list[str], within: list[str],
-          floor: int) -> int:
+def check(out: pd.DataFrame, raw: pd.DataFrame, *, size: str, keys: list[str], within: list[str], floor: int) -> int:
     """Assert the two guarantees; return how many cells were hidden."""
-    merged = out[[*keys, *within, "suppressed"]].merge(raw[[*keys, *within, size]], on=[*keys, *within],
-                                                       validate="one_to_one")
+    merged = out[[*keys, *within, "suppressed"]].merge(
+        raw[[*keys, *within, size]], on=[*keys, *within], validate="one_to_one"
+    )
     visible = merged.loc[~merged["suppressed"]]
     assert ((visible[size] == 0) | (visible[size] >= floor)).all(), visible.loc[visible[size] < floor]
     for _, part in merged.groupby(within) if within else [((), merged)]:
@@ -51,15 +51,32 @@ def test_registration_activity_and_penetration_breakdowns(demo: Any) -> None:  #
     ctx = Context.of(wh, plan)
     as_of = plan.start_date + dt.timedelta(days=27)
     keys = ["department_id"]
-    hidden = check(kpis.registration_rate(wh, plan, as_of=as_of), registration_raw(ctx, as_of=[as_of]),
-                   size="employees", keys=keys, within=["as_of"], floor=floor)
+    hidden = check(
+        kpis.registration_rate(wh, plan, as_of=as_of),
+        registration_raw(ctx, as_of=[as_of]),
+        size="employees",
+        keys=keys,
+        within=["as_of"],
+        floor=floor,
+    )
     assert hidden >= 2  # the three-person department and its complement
-    hidden = check(kpis.weekly_activity(wh, plan, start=plan.start_date, end=as_of),
-                   weekly_activity_raw(ctx, start=plan.start_date, end=as_of), size="registered_week",
-                   keys=keys, within=["week"], floor=floor)
+    hidden = check(
+        kpis.weekly_activity(wh, plan, start=plan.start_date, end=as_of),
+        weekly_activity_raw(ctx, start=plan.start_date, end=as_of),
+        size="registered_week",
+        keys=keys,
+        within=["week"],
+        floor=floor,
+    )
     assert hidden >= 2
-    check(kpis.feature_penetration(wh, plan, as_of=as_of), penetration_raw(ctx, as_of=[as_of]).drop(
-        columns=["headcount"]), size="eligible", keys=keys, within=["feature", "as_of"], floor=floor)
+    check(
+        kpis.feature_penetration(wh, plan, as_of=as_of),
+        penetration_raw(ctx, as_of=[as_of]).drop(columns=["headcount"]),
+        size="eligible",
+        keys=keys,
+        within=["feature", "as_of"],
+        floor=floor,
+    )
 
 
 def test_hidden_rows_carry_no_figures_at_all(demo: Any) -> None:  # noqa: ANN401
@@ -73,8 +90,22 @@ def test_hidden_rows_carry_no_figures_at_all(demo: Any) -> None:  # noqa: ANN401
         kpis.points_by_department(wh, plan, end=as_of),
         kpis.reconcile(wh, plan, as_of=as_of).by_department,
     ]
-    labels = {"department_id", "department", "as_of", "week", "week_start", "week_end", "working_days", "date",
-              "is_working", "feature", "window_days", "applies", "suppressed", "suppression"}
+    labels = {
+        "department_id",
+        "department",
+        "as_of",
+        "week",
+        "week_start",
+        "week_end",
+        "working_days",
+        "date",
+        "is_working",
+        "feature",
+        "window_days",
+        "applies",
+        "suppressed",
+        "suppression",
+    }
     for frame in frames:
         assert frame["suppressed"].any()
         figures = [c for c in frame.columns if c not in labels]

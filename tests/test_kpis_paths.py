@@ -16,12 +16,12 @@ from wecom_eval.kpis.paths import judge, path_deadline
 D = dt.date.fromisoformat
 
 
-
 def smoothstep(x: float) -> float:
     return 3 * x**2 - 2 * x**3
 
 
 # ---- the path ---------------------------------------------------------------------------------
+
 
 def test_path_shapes() -> None:
     assert kpis.path_share(15, 30) == 0.5 and kpis.path_share(15, 30, shape="linear") == 0.5
@@ -41,7 +41,8 @@ def test_path_counts_days_from_the_first_day_included() -> None:
     assert path_deadline(plan, "active_rate") == D("2026-03-01")
     # a department live from 02-23 gets the same 14 days from there
     assert kpis.path_value(plan, "registration", D("2026-02-28"), first_day=D("2026-02-23")) == pytest.approx(
-        smoothstep(6 / 14))
+        smoothstep(6 / 14)
+    )
     frame = kpis.target_path(plan, "feature_penetration", start=D("2026-02-09"), end=D("2026-03-10"))
     assert frame["path"].iloc[-1] == 0.8 and frame["deadline"].iloc[0] == D("2026-03-08")
     assert frame["path"].is_monotonic_increasing
@@ -60,10 +61,10 @@ def test_judge_census_and_sample() -> None:
 
 # ---- the scorecard ---------------------------------------------------------------------------
 
+
 def test_company_scorecard(wh) -> None:  # noqa: ANN001
     card = kpis.scorecard(wh, tiny.plan(1), as_of=D("2026-02-28"), by="company")
-    rows = {(r["kpi"], r["feature"] if isinstance(r["feature"], str) else None): r
-            for r in card.to_dict("records")}
+    rows = {(r["kpi"], r["feature"] if isinstance(r["feature"], str) else None): r for r in card.to_dict("records")}
     reg = rows[("registration", None)]
     # 15 of 17 registered; the deadline (02-22) has passed, the path is at 100 %: missed, exactly
     assert reg["estimate"] == pytest.approx(15 / 17) and reg["n"] == 17
@@ -137,9 +138,13 @@ def test_holm_verdicts_by_hand() -> None:
     # Holm at 0.05: sorted 0.01 x 3 = 0.03, 0.02 x 2 = 0.04, 0.04 x 1 = 0.04 (monotone):
     # all three survive; with p = 0.03 instead of 0.02 the adjusted values are 0.03,
     # 0.06, 0.06 and only the first claim stays.
-    frame = pd.DataFrame({"verdict": ["met", "missed", "met", "missed"],
-                          "pg": [0.01, 0.99, 0.04, float("nan")],
-                          "pl": [0.99, 0.02, 0.96, float("nan")]})
+    frame = pd.DataFrame(
+        {
+            "verdict": ["met", "missed", "met", "missed"],
+            "pg": [0.01, 0.99, 0.04, float("nan")],
+            "pl": [0.99, 0.02, 0.96, float("nan")],
+        }
+    )
     adjusted, verdicts = holm_verdicts(frame, verdict="verdict", p_greater="pg", p_less="pl")
     assert adjusted.iloc[:3].tolist() == pytest.approx([0.03, 0.04, 0.04])
     assert verdicts.tolist() == ["met", "missed", "met", "missed"]

@@ -18,7 +18,6 @@ from wecom_eval.plan import FeatureScope
 D = dt.date.fromisoformat
 
 
-
 def _cells(frame: pd.DataFrame, key: str) -> dict:
     return {(r[key], r["feature"]): (r["eligible"], r["users"]) for r in frame.to_dict("records")}
 
@@ -52,8 +51,9 @@ def test_by_department_and_not_applicable(wh) -> None:  # noqa: ANN001
 
 
 def test_window_moves_with_the_day(wh) -> None:  # noqa: ANN001
-    out = kpis.feature_penetration(wh, tiny.plan(1), as_of=[D("2026-02-21"), D("2026-02-28")], by="company",
-                                   features=["approval"])
+    out = kpis.feature_penetration(
+        wh, tiny.plan(1), as_of=[D("2026-02-21"), D("2026-02-28")], by="company", features=["approval"]
+    )
     got = dict(zip(out["as_of"], zip(out["eligible"], out["users"], strict=True), strict=True))
     # 02-15 … 02-21: only A8 (02-21 23:30 local, E31); 16 on the roster (E06 not yet hired)
     assert got[D("2026-02-21")] == (16, 1)
@@ -70,8 +70,9 @@ def test_feature_with_no_eligible_staff_is_undefined_not_zero(wh) -> None:  # no
 
 
 def test_trend_by_week(wh) -> None:  # noqa: ANN001
-    out = kpis.penetration_trend(wh, tiny.plan(1), start=D("2026-02-09"), end=D("2026-02-28"), by="company",
-                                 features=["approval"])
+    out = kpis.penetration_trend(
+        wh, tiny.plan(1), start=D("2026-02-09"), end=D("2026-02-28"), by="company", features=["approval"]
+    )
     # week ends 02-15 (window 02-09 … 02-15: E03's A1 and A2 → 1 of 16), 02-22 (A8, A9 → 2 of 16),
     # and the as-of day 02-28 (5 of 17)
     assert out["week"].tolist() == [1, 2, 3]
@@ -98,11 +99,14 @@ def test_several_days_at_once_equal_each_day_alone(wh, window: int) -> None:  # 
     # must agree with asking day by day, whether the windows overlap (20) or leave gaps (1, 3)
     days = [D("2026-02-12"), D("2026-02-21"), D("2026-02-22"), D("2026-02-26"), D("2026-02-28")]
     together = kpis.feature_penetration(wh, tiny.plan(1), as_of=days, by="department", window_days=window)
-    alone = pd.concat([kpis.feature_penetration(wh, tiny.plan(1), as_of=d, by="department", window_days=window)
-                       for d in days], ignore_index=True)
+    alone = pd.concat(
+        [kpis.feature_penetration(wh, tiny.plan(1), as_of=d, by="department", window_days=window) for d in days],
+        ignore_index=True,
+    )
     cols = ["department_id", "feature", "as_of", "eligible", "users"]
-    pd.testing.assert_frame_equal(together[cols].sort_values(cols, ignore_index=True),
-                                  alone[cols].sort_values(cols, ignore_index=True))
+    pd.testing.assert_frame_equal(
+        together[cols].sort_values(cols, ignore_index=True), alone[cols].sort_values(cols, ignore_index=True)
+    )
     company = kpis.feature_penetration(wh, tiny.plan(1), as_of=days, by="company", window_days=window)
     approval = company.loc[company["feature"] == "approval"].set_index("as_of")["users"].to_dict()
     if window == 1:

@@ -20,7 +20,6 @@ from wecom_eval.plan import Points
 D = dt.date.fromisoformat
 
 
-
 @pytest.fixture(scope="module")
 def ledger(wh):  # noqa: ANN001, ANN201
     return kpis.points_ledger(wh, tiny.plan(1), end=D("2026-03-01"))
@@ -33,7 +32,11 @@ def test_ledger_is_restricted_and_traceable(ledger) -> None:  # noqa: ANN001
     # training by session/userid
     e01 = ledger.loc[ledger["employee_id"] == "E01"]
     assert e01[["week", "action", "event_id", "points_awarded"]].values.tolist() == [
-        [1, "register", "u01", 20], [1, "training", "T1/u01", 10], [3, "approval", "A3", 2], [3, "customer", "C1", 1]]
+        [1, "register", "u01", 20],
+        [1, "training", "T1/u01", 10],
+        [3, "approval", "A3", 2],
+        [3, "customer", "C1", 1],
+    ]
 
 
 def test_weekly_cap_cuts_the_event_that_crosses_it(ledger) -> None:  # noqa: ANN001
@@ -58,8 +61,10 @@ def test_what_earns_nothing(ledger) -> None:  # noqa: ANN001
 
 def test_totals_by_department_and_week(wh) -> None:  # noqa: ANN001
     out = kpis.points_by_department(wh, tiny.plan(1), end=D("2026-03-01"))
-    got = {(r["department"], r["week"]): (r["employees"], r["earners"], r["points"], r["points_over_cap"])
-           for r in out.to_dict("records")}
+    got = {
+        (r["department"], r["week"]): (r["employees"], r["earners"], r["points"], r["points_over_cap"])
+        for r in out.to_dict("records")
+    }
     # week 1, 销售部: E01 30, E02 20, E03 30 (8 over the cap), E04 20; 5 on the roster on 02-15
     assert got[("总部/销售部", 1)] == (5, 4, 100, 8)
     # 行政部: E11 20 + 10, E12 20, E13 20, E15 20 (registered 02-09, left 02-12); the employees are
@@ -94,15 +99,59 @@ def _with_leaver_and_joiner(path: Path):  # noqa: ANN202
     tables = tiny.frames()
     members = tables["members"]
     members.loc[members["userid"] == "u15", "status"] = "1"
-    tables["members"] = pd.concat([members, pd.DataFrame([{
-        "userid": "u07", "employee_id": "E07", "department_id": "12", "status": "1",
-        "activated_at": "2026-02-13T18:00:00+08:00"}])], ignore_index=True)
-    tables["employees"] = pd.concat([tables["employees"], pd.DataFrame([{
-        "employee_id": "E07", "name": "孔七", "department_id": "12", "hire_date": "2026-02-16", "leave_date": "",
-        "branch": "总部", "role": "专员"}])], ignore_index=True)
-    tables["feature_events"] = pd.concat([tables["feature_events"], pd.DataFrame([{
-        "event_id": "X1", "userid": "u15", "feature": "approval", "ts": "2026-02-13T10:00:00+08:00",
-        "count": "1"}])], ignore_index=True)
+    tables["members"] = pd.concat(
+        [
+            members,
+            pd.DataFrame(
+                [
+                    {
+                        "userid": "u07",
+                        "employee_id": "E07",
+                        "department_id": "12",
+                        "status": "1",
+                        "activated_at": "2026-02-13T18:00:00+08:00",
+                    }
+                ]
+            ),
+        ],
+        ignore_index=True,
+    )
+    tables["employees"] = pd.concat(
+        [
+            tables["employees"],
+            pd.DataFrame(
+                [
+                    {
+                        "employee_id": "E07",
+                        "name": "孔七",
+                        "department_id": "12",
+                        "hire_date": "2026-02-16",
+                        "leave_date": "",
+                        "branch": "总部",
+                        "role": "专员",
+                    }
+                ]
+            ),
+        ],
+        ignore_index=True,
+    )
+    tables["feature_events"] = pd.concat(
+        [
+            tables["feature_events"],
+            pd.DataFrame(
+                [
+                    {
+                        "event_id": "X1",
+                        "userid": "u15",
+                        "feature": "approval",
+                        "ts": "2026-02-13T10:00:00+08:00",
+                        "count": "1",
+                    }
+                ]
+            ),
+        ],
+        ignore_index=True,
+    )
     return tiny.load(path, tables)
 
 

@@ -13,15 +13,14 @@ from wecom_eval import kpis, privacy
 D = dt.date.fromisoformat
 
 
-
 def test_counts_and_restricted_lists(wh) -> None:  # noqa: ANN001
     r = kpis.reconcile(wh, tiny.plan(1), as_of=D("2026-02-27"))
     counts = dict(zip(r.summary["check"], r.summary["count"], strict=True))
     assert counts == {
-        "employees_without_member": 1,         # E14
-        "members_without_employee": 1,         # shared1
-        "department_mismatch": 1,              # E13 in 行政部, u13 in 销售部
-        "leavers_still_active": 0,             # E15 left, u15 is status 5
+        "employees_without_member": 1,  # E14
+        "members_without_employee": 1,  # shared1
+        "department_mismatch": 1,  # E13 in 行政部, u13 in 销售部
+        "leavers_still_active": 0,  # E15 left, u15 is status 5
         "disabled_or_left_while_employed": 1,  # u35 disabled, E35 still employed
         "duplicate_members": 0,
         "inconsistent_status": 0,
@@ -40,8 +39,12 @@ def test_by_department(wh) -> None:  # noqa: ANN001
     r = kpis.reconcile(wh, tiny.plan(1), as_of=D("2026-02-27"))
     admin = r.by_department.set_index("department").loc["总部/行政部"]
     # roster E11–E14 (E15 gone); WeCom accounts there: u11, u12, shared1 (u15 is 'left')
-    assert (admin["employees"], admin["members"], admin["employees_without_member"],
-            admin["department_mismatch"]) == (4, 3, 1, 1)
+    assert (admin["employees"], admin["members"], admin["employees_without_member"], admin["department_mismatch"]) == (
+        4,
+        3,
+        1,
+        1,
+    )
     hidden = kpis.reconcile(wh, tiny.plan(5), as_of=D("2026-02-27")).by_department.set_index("department")
     assert hidden.loc["总部/法务部", "suppressed"] and hidden["employees"].isna().sum() >= 2
 

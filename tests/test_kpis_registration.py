@@ -16,14 +16,14 @@ from wecom_eval import kpis, privacy
 D = dt.date.fromisoformat
 
 
-
 def _by(frame, key):  # noqa: ANN001, ANN202
     return {(r[key], r["as_of"]): (r["employees"], r["registered"]) for r in frame.to_dict("records")}
 
 
 def test_company_rate_counts_joiners_leavers_and_branches(wh) -> None:  # noqa: ANN001
-    out = kpis.registration_rate(wh, tiny.plan(1), as_of=[D("2026-02-13"), D("2026-02-23"), D("2026-02-27")],
-                                 by="company")
+    out = kpis.registration_rate(
+        wh, tiny.plan(1), as_of=[D("2026-02-13"), D("2026-02-23"), D("2026-02-27")], by="company"
+    )
     got = {r["as_of"]: (r["employees"], r["registered"]) for r in out.to_dict("records")}
     # 02-13: on the roster 5 (销售部 E01–E05; E06 is hired 02-24) + 4 (行政部: E15's last day was
     # 02-12) + 2 (法务部) + 5 (华东, a branch) = 16; registered E01–E04, E11–E13 = 7.
@@ -48,7 +48,9 @@ def test_by_department_uses_the_roster_department(wh) -> None:  # noqa: ANN001
 def test_by_branch(wh) -> None:  # noqa: ANN001
     out = kpis.registration_rate(wh, tiny.plan(1), as_of=D("2026-02-27"), by="branch")
     assert {r["branch"]: (r["employees"], r["registered"]) for r in out.to_dict("records")} == {
-        "总部": (12, 10), "华东分公司": (5, 5)}
+        "总部": (12, 10),
+        "华东分公司": (5, 5),
+    }
 
 
 def test_small_departments_are_hidden(wh) -> None:  # noqa: ANN001

@@ -43,8 +43,9 @@ def test_a_new_load_makes_them_stale_and_readers_fold_on_the_fly(tmp_path: Path)
     wh = tiny.load(tmp_path / "w.duckdb")
     kpis.refresh_rollups(wh, plan)
     before = kpis.weekly_activity(wh, plan, start=START, end=END, by="company")
-    more = pd.DataFrame([{"date": "2026-02-12", "userid": "u04", "active": "true", "minutes": "40",
-                          "source": "admin_export"}])  # u04 was inactive on 02-12 (registered 02-11)
+    more = pd.DataFrame(
+        [{"date": "2026-02-12", "userid": "u04", "active": "true", "minutes": "40", "source": "admin_export"}]
+    )  # u04 was inactive on 02-12 (registered 02-11)
     wh.load("member_days", more, source="correction")
     assert not kpis.rollup_info(wh, plan).fresh  # type: ignore[union-attr]
     after = kpis.weekly_activity(wh, plan, start=START, end=END, by="company")
@@ -54,8 +55,13 @@ def test_a_new_load_makes_them_stale_and_readers_fold_on_the_fly(tmp_path: Path)
     assert week1 == pytest.approx(1 / 54)
     # a plan with another minimum of minutes needs other rollups too
     kpis.refresh_rollups(wh, plan)
-    stricter = plan.model_copy(update={"targets": plan.targets.model_copy(update={
-        "daily_active": plan.targets.daily_active.model_copy(update={"min_daily_minutes": 40})})})
+    stricter = plan.model_copy(
+        update={
+            "targets": plan.targets.model_copy(
+                update={"daily_active": plan.targets.daily_active.model_copy(update={"min_daily_minutes": 40})}
+            )
+        }
+    )
     assert not kpis.rollup_info(wh, stricter).fresh  # type: ignore[union-attr]
     drop_rollups(wh)
     assert kpis.rollup_info(wh, plan) is None
@@ -70,8 +76,7 @@ def test_ranges_the_rollups_do_not_cover_are_folded_on_the_fly(tmp_path: Path) -
     assert not beyond.attrs["from_rollups"]
     inside = kpis.weekly_activity(wh, plan, start=START, end=END, by="company")
     # 03-01 is a Sunday without rows: the same figures either way
-    pd.testing.assert_frame_equal(beyond.drop(columns=["week_end"]), inside.drop(columns=["week_end"]),
-                                  check_like=True)
+    pd.testing.assert_frame_equal(beyond.drop(columns=["week_end"]), inside.drop(columns=["week_end"]), check_like=True)
     wh.close()
 
 
@@ -87,8 +92,10 @@ def test_loading_unrelated_tables_keeps_them_fresh(tmp_path: Path) -> None:
 
 
 def _rollup_tables(wh: Warehouse) -> dict[str, pd.DataFrame]:
-    return {"days": wh.query("SELECT * FROM kpi_department_days ORDER BY department_id, date"),
-            "weeks": wh.query("SELECT * FROM kpi_department_weeks ORDER BY department_id, week_start")}
+    return {
+        "days": wh.query("SELECT * FROM kpi_department_days ORDER BY department_id, date"),
+        "weeks": wh.query("SELECT * FROM kpi_department_weeks ORDER BY department_id, week_start"),
+    }
 
 
 def test_loading_more_days_refreshes_only_their_rows_and_equals_a_full_rebuild(tmp_path: Path) -> None:
@@ -102,8 +109,13 @@ def test_loading_more_days_refreshes_only_their_rows_and_equals_a_full_rebuild(t
     assert first.refreshed_days is None and first.last_day == D("2026-02-25")
     wh.load("member_days", days[later], source="the next export")
     # and a correction of an earlier day: u04 was inactive on 02-12
-    wh.load("member_days", pd.DataFrame([{"date": "2026-02-12", "userid": "u04", "active": "true",
-                                          "minutes": "40", "source": "admin_export"}]), source="correction")
+    wh.load(
+        "member_days",
+        pd.DataFrame(
+            [{"date": "2026-02-12", "userid": "u04", "active": "true", "minutes": "40", "source": "admin_export"}]
+        ),
+        source="correction",
+    )
     info = kpis.refresh_rollups(wh, plan)
     assert info.fresh and info.last_day == END
     assert info.refreshed_days == 4  # 02-12, 02-26, 02-27, 02-28: not the other 16 days

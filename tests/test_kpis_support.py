@@ -13,7 +13,6 @@ from wecom_eval import kpis
 D = dt.date.fromisoformat
 
 
-
 def test_calendar_hours(wh) -> None:  # noqa: ANN001
     out = kpis.it_support(wh, tiny.plan(1), start=D("2026-02-09"), end=D("2026-03-01")).set_index("week")
     # week 1: T4 answered after 20 min, resolved after 5 h → 1/1 and 0/1
@@ -25,8 +24,9 @@ def test_calendar_hours(wh) -> None:  # noqa: ANN001
 
 
 def test_working_hours(wh) -> None:  # noqa: ANN001
-    out = kpis.it_support(wh, tiny.plan(1), start=D("2026-02-09"), end=D("2026-03-01"),
-                          clock="working").set_index("week")
+    out = kpis.it_support(wh, tiny.plan(1), start=D("2026-02-09"), end=D("2026-03-01"), clock="working").set_index(
+        "week"
+    )
     # T2 counted from 17:30 to 18:00 (the day ends at 18:00): 0.5 working hours to the answer
     # and to the resolution at 09:00 the next working day → within both
     assert out.loc[3, "answered_within_1h"] == 2 and out.loc[3, "resolved_within_4h"] == 2

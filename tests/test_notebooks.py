@@ -26,8 +26,11 @@ from wecom_eval.reporting.params import REPORTS, parameters_cell
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
-SECRETS = {"WECOM_SECRET_APPROVAL": "corp-secret-3f9a1c77e2", "WECOM_WEBHOOK_KEY": "webhook-key-0b8d5e61aa",
-           "WECOM_EVAL_SALT": "salt-for-pseudonyms-6c2e94d1"}
+SECRETS = {
+    "WECOM_SECRET_APPROVAL": "corp-secret-3f9a1c77e2",
+    "WECOM_WEBHOOK_KEY": "webhook-key-0b8d5e61aa",
+    "WECOM_EVAL_SALT": "salt-for-pseudonyms-6c2e94d1",
+}
 AS_OF = "2026-05-25"
 # Tables about no one (targets and their company forecasts, alerts that name groups at or above the floor,
 # approval counts, simulated probabilities of a verdict).
@@ -39,6 +42,7 @@ def notebook(report: str) -> nbformat.NotebookNode:
 
 
 # ---- the committed notebooks -----------------------------------------------------------------
+
 
 @pytest.mark.parametrize("report", list(REPORTS))
 def test_notebook_is_committed_without_outputs(report):
@@ -73,6 +77,7 @@ def test_notebook_reads_like_a_report(report):
 
 
 # ---- every report on a small demo organisation -------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
@@ -114,8 +119,15 @@ def test_html_has_sections_figures_and_no_code(demo, report):
 
 def test_a_report_in_english_is_in_english(demo):
     html = (demo["results"]["monthly"].folder / "report.html").read_text(encoding="utf-8")
-    for words in ("The five targets", "KPI definitions", "Data window", "Best department", "Month over month",
-                  "Alerts", "Verdicts"):
+    for words in (
+        "The five targets",
+        "KPI definitions",
+        "Data window",
+        "Best department",
+        "Month over month",
+        "Alerts",
+        "Verdicts",
+    ):
         assert words in html
     for words in ("五项目标", "指标定义", "数据范围", "预警（", "最佳部门", "判定规则"):
         assert words not in html
@@ -130,9 +142,8 @@ def test_the_index_lists_every_run_newest_first(demo):
     reports = demo["home"].reports
     index = (reports / "index.html").read_text(encoding="utf-8")
     manifests = [json.loads(p.read_text(encoding="utf-8")) for p in reports.glob("*/*/manifest.json")]
-    newest_first = sorted(manifests, key=lambda m: (m["started"], m["finished"], m["as_of"], m["report"]),
-                          reverse=True)
-    positions = [index.index(f'{m["report"]}/{m["as_of"]}/report.html') for m in newest_first]
+    newest_first = sorted(manifests, key=lambda m: (m["started"], m["finished"], m["as_of"], m["report"]), reverse=True)
+    positions = [index.index(f"{m['report']}/{m['as_of']}/report.html") for m in newest_first]
     assert positions == sorted(positions) and len(positions) == len(REPORTS)
 
 
@@ -140,8 +151,13 @@ def test_the_index_lists_every_run_newest_first(demo):
 def test_kpis_json_has_the_five_targets_and_follows_the_schema(demo, report):
     document = json.loads((demo["results"][report].folder / "kpis.json").read_text(encoding="utf-8"))
     assert kpis_json.problems(document) == []
-    assert list(document["targets"]) == ["registration", "daily_active", "feature_penetration", "satisfaction",
-                                         "pilot_efficiency"]
+    assert list(document["targets"]) == [
+        "registration",
+        "daily_active",
+        "feature_penetration",
+        "satisfaction",
+        "pilot_efficiency",
+    ]
     for target in document["targets"].values():
         assert target["verdict"] in ("met", "not_yet_shown", "missed", "not_measured")
         assert target["target"] is not None
@@ -151,8 +167,9 @@ def test_kpis_json_has_the_five_targets_and_follows_the_schema(demo, report):
     basis = {t: document["targets"][t]["verdict_basis"] for t in document["targets"]}
     assert basis["registration"] in ("census", "none")
     for t in ("daily_active", "feature_penetration"):
-        assert basis[t] == ("none" if document["targets"][t]["verdict"] == "not_measured"
-                            else "confidence_sequence:spending")
+        assert basis[t] == (
+            "none" if document["targets"][t]["verdict"] == "not_measured" else "confidence_sequence:spending"
+        )
     # the efficiency verdict spends alpha over the weekly looks in every report but the one read once
     inference = basis["pilot_efficiency"].removesuffix("+spent_alpha")
     assert inference in ("randomization:size_standardised", "randomization", "wild_bootstrap", "none")
@@ -201,8 +218,11 @@ def test_no_table_describes_fewer_people_than_the_floor(demo, report):
                 described = [v for h, v in zip(header, row, strict=True) if h not in keys and v not in ("—", None)]
                 assert not described, (table["name"], row)
             else:
-                assert count == 0 and all(v in ("—", None) for h, v in zip(header, row, strict=True) if h not in keys) \
-                    or count >= floor, (table["name"], row)
+                assert (
+                    count == 0
+                    and all(v in ("—", None) for h, v in zip(header, row, strict=True) if h not in keys)
+                    or count >= floor
+                ), (table["name"], row)
 
 
 def sheets_by_table(wb, manifest, language):
@@ -236,8 +256,9 @@ def test_no_hidden_cell_can_be_worked_out_by_subtraction(demo, report):
             hidden = [r for r in members if r[column] in ("—", None)]
             shown = sum(r[column] for r in members if r[column] not in ("—", None))
             tried += 1
-            assert len(hidden) != 1, (f"{table['name']} {part}: {hidden[0][0]} = published total − {shown} "
-                                      "(the shown rows)")
+            assert len(hidden) != 1, (
+                f"{table['name']} {part}: {hidden[0][0]} = published total − {shown} (the shown rows)"
+            )
     assert tried or report == "deepening-review"  # its tables describe the pilot cells by their own counts
 
 
@@ -254,8 +275,10 @@ def test_deepening_review_agrees_with_the_generators_truth(demo):
     assert f"{effect['estimate']:.0%}" in html
     assert "判定用一次性的单侧 0.05 水平" in html or "one-off one-sided 0.05 level" in html  # says which level
     satisfaction = document["targets"]["satisfaction"]
-    wave = max((w for w, v in truth["satisfaction"].items() if v["kind"] == "satisfaction"),
-               key=lambda w: truth["satisfaction"][w]["closes"])
+    wave = max(
+        (w for w, v in truth["satisfaction"].items() if v["kind"] == "satisfaction"),
+        key=lambda w: truth["satisfaction"][w]["closes"],
+    )
     assert satisfaction["estimate"] == pytest.approx(truth["satisfaction"][wave]["mean_overall"], rel=1e-12)
 
 
@@ -281,8 +304,6 @@ def test_quarterly_deck_has_the_scorecard_with_traffic_lights(demo):
     for slide in slides:
         for shape in slide.shapes:
             assert shape.left + shape.width <= deck.slide_width and shape.top + shape.height <= deck.slide_height
-
-
 
 
 @pytest.mark.parametrize("report", ["weekly", "monthly", "promotion-review"])
@@ -322,5 +343,7 @@ def test_every_figure_an_alert_or_a_sentence_quotes_equals_its_table(demo, repor
     if report == "weekly" and forecast:
         html = (folder / "report.html").read_text(encoding="utf-8")
         assert f"达到 {format_kpi_value(forecast['at_deadline'], 'share')}" in html
-        assert f"{format_kpi_value(forecast['pi_low'], 'share')} – {format_kpi_value(forecast['pi_high'], 'share')}" \
+        assert (
+            f"{format_kpi_value(forecast['pi_low'], 'share')} – {format_kpi_value(forecast['pi_high'], 'share')}"
             in html
+        )

@@ -35,37 +35,102 @@ WECOM_FIXTURES = Path(__file__).parent / "fixtures" / "wecom"
 TARGETS = ("registration", "daily_active", "feature_penetration", "satisfaction", "pilot_efficiency")
 # A weekly run's five targets, one of each verdict and unit, shaped as the weekly notebook writes them.
 TARGET_ROWS: dict[str, dict[str, Any]] = {
-    "registration": {"label": "注册率", "unit": "share", "estimate": 0.8661971830985915, "ci_low": None,
-                     "ci_high": None, "confidence": None, "target": 1.0, "deadline": "2026-03-31",
-                     "verdict": "missed", "n": 284, "method": "全员计数（精确值）", "note": None},
-    "daily_active": {"label": "日活跃率（达到时长要求）", "unit": "share", "estimate": 0.62, "ci_low": 0.605,
-                     "ci_high": 0.635, "confidence": 0.9, "target": 0.6, "deadline": "2026-04-30", "verdict": "met",
-                     "n": 2300, "method": "Wilson 区间", "note": None},
-    "feature_penetration": {"label": "核心功能渗透率", "unit": "share", "estimate": 0.5316901408450704,
-                            "ci_low": 0.48291658138484755, "ci_high": 0.5798656019770239, "confidence": 0.9,
-                            "target": 0.8, "deadline": "2026-05-30", "verdict": "not_yet_shown", "n": 284,
-                            "method": "Wilson 区间", "note": "最弱功能：审批；审批 53.2%, 文档协作 53.9%"},
-    "satisfaction": {"label": "满意度", "unit": "score", "estimate": 3.7851239669421486,
-                     "ci_low": 3.6459084056823516, "ci_high": 3.9243395282019455, "confidence": 0.9, "target": 4.5,
-                     "deadline": None, "verdict": "missed", "n": 121, "method": "单样本 t 检验", "note": None},
-    "pilot_efficiency": {"label": "试点效率提升", "unit": "share", "estimate": None, "ci_low": None, "ci_high": None,
-                         "confidence": None, "target": 0.3, "deadline": None, "verdict": "not_measured", "n": None,
-                         "method": None, "note": "not estimable yet: no pilot record after go-live"},
+    "registration": {
+        "label": "注册率",
+        "unit": "share",
+        "estimate": 0.8661971830985915,
+        "ci_low": None,
+        "ci_high": None,
+        "confidence": None,
+        "target": 1.0,
+        "deadline": "2026-03-31",
+        "verdict": "missed",
+        "n": 284,
+        "method": "全员计数（精确值）",
+        "note": None,
+    },
+    "daily_active": {
+        "label": "日活跃率（达到时长要求）",
+        "unit": "share",
+        "estimate": 0.62,
+        "ci_low": 0.605,
+        "ci_high": 0.635,
+        "confidence": 0.9,
+        "target": 0.6,
+        "deadline": "2026-04-30",
+        "verdict": "met",
+        "n": 2300,
+        "method": "Wilson 区间",
+        "note": None,
+    },
+    "feature_penetration": {
+        "label": "核心功能渗透率",
+        "unit": "share",
+        "estimate": 0.5316901408450704,
+        "ci_low": 0.48291658138484755,
+        "ci_high": 0.5798656019770239,
+        "confidence": 0.9,
+        "target": 0.8,
+        "deadline": "2026-05-30",
+        "verdict": "not_yet_shown",
+        "n": 284,
+        "method": "Wilson 区间",
+        "note": "最弱功能：审批；审批 53.2%, 文档协作 53.9%",
+    },
+    "satisfaction": {
+        "label": "满意度",
+        "unit": "score",
+        "estimate": 3.7851239669421486,
+        "ci_low": 3.6459084056823516,
+        "ci_high": 3.9243395282019455,
+        "confidence": 0.9,
+        "target": 4.5,
+        "deadline": None,
+        "verdict": "missed",
+        "n": 121,
+        "method": "单样本 t 检验",
+        "note": None,
+    },
+    "pilot_efficiency": {
+        "label": "试点效率提升",
+        "unit": "share",
+        "estimate": None,
+        "ci_low": None,
+        "ci_high": None,
+        "confidence": None,
+        "target": 0.3,
+        "deadline": None,
+        "verdict": "not_measured",
+        "n": None,
+        "method": None,
+        "note": "not estimable yet: no pilot record after go-live",
+    },
 }
 
 
 def alert(i: int, *, message: str | None = None) -> dict[str, Any]:
-    return {"kind": "behind_path", "subject": f"总部/部门{i:02d}",
-            "message": message or f"总部/部门{i:02d}日活跃率为 40.0%，低于目标路径 55.0%"
-                                  "（差 15.0 个百分点），自第 3 周起落后",
-            "since": 3, "gap": -0.15}
+    return {
+        "kind": "behind_path",
+        "subject": f"总部/部门{i:02d}",
+        "message": message
+        or f"总部/部门{i:02d}日活跃率为 40.0%，低于目标路径 55.0%（差 15.0 个百分点），自第 3 周起落后",
+        "since": 3,
+        "gap": -0.15,
+    }
 
 
 def document(*, alerts: list[dict[str, Any]] | None = None, language: str = "zh") -> dict[str, Any]:
     doc = {
-        "schema": kpis_json.SCHEMA_ID, "report": "weekly", "as_of": "2026-04-13", "language": language,
-        "period": {"start": "2026-04-06", "end": "2026-04-12", "complete": True,
-                   "label": "推广第6周（2026-04-06 至 2026-04-12）"},
+        "schema": kpis_json.SCHEMA_ID,
+        "report": "weekly",
+        "as_of": "2026-04-13",
+        "language": language,
+        "period": {
+            "start": "2026-04-06",
+            "end": "2026-04-12",
+            "complete": True,
+            "label": "推广第6周（2026-04-06 至 2026-04-12）",
+        },
         "data_window": {"start": "2026-01-05", "end": "2026-04-12"},
         "targets": {t: {"id": t, "group": None, **copy.deepcopy(TARGET_ROWS[t])} for t in TARGETS},
         "kpis": [],
@@ -79,8 +144,12 @@ def write_run(root: Path, doc: dict[str, Any], *, status: str = "succeeded") -> 
     folder = root / "reports" / doc["report"] / doc["as_of"]
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "kpis.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
-    manifest = {"report": doc["report"], "as_of": doc["as_of"], "status": status,
-                "error": None if status == "succeeded" else "cell 7 raised KeyError: 'x'"}
+    manifest = {
+        "report": doc["report"],
+        "as_of": doc["as_of"],
+        "status": status,
+        "error": None if status == "succeeded" else "cell 7 raised KeyError: 'x'",
+    }
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     (folder / "report.html").write_text("<html></html>", encoding="utf-8")
     return folder
@@ -112,10 +181,14 @@ def test_summary_shows_each_target_with_estimate_interval_target_and_coloured_ve
     run = write_run(tmp_path, document())
     md = notify.summary_markdown(run)
     assert md.startswith("# 周报 · 推广第6周（2026-04-06 至 2026-04-12）\n")
-    assert target_line(md, "注册率") == \
-        '> <font color="warning">未达成</font> **注册率**：86.6%（目标 100.0%，截止 2026-03-31）'
-    assert ('<font color="info">达成</font> **日活跃率（达到时长要求）**：62.0%'
-            "（90% 区间 60.5% – 63.5%，目标 60.0%，截止 2026-04-30）") in md
+    assert (
+        target_line(md, "注册率")
+        == '> <font color="warning">未达成</font> **注册率**：86.6%（目标 100.0%，截止 2026-03-31）'
+    )
+    assert (
+        '<font color="info">达成</font> **日活跃率（达到时长要求）**：62.0%'
+        "（90% 区间 60.5% – 63.5%，目标 60.0%，截止 2026-04-30）"
+    ) in md
     assert '<font color="comment">尚未证实</font> **核心功能渗透率**：53.2%' in md and "最弱功能：审批" in md
     assert "**满意度**：3.79（90% 区间 3.65 – 3.92，目标 4.50）" in md
     assert '<font color="comment">未测量</font> **试点效率提升**：—' in md
@@ -130,8 +203,10 @@ def test_summary_in_english_links_to_the_published_report_when_a_base_url_is_set
     assert md.startswith("# Weekly report · 2026-04-06 – 2026-04-12\n")
     assert '<font color="info">met</font> **Daily active rate (with minimum minutes)**: 62.0% (90% interval' in md
     assert "**Alerts**: none" in md
-    assert md.endswith("Full report: [weekly/2026-04-13/report.html]"
-                       "(https://bi.example.com/wecom-reports/weekly/2026-04-13/report.html)")
+    assert md.endswith(
+        "Full report: [weekly/2026-04-13/report.html]"
+        "(https://bi.example.com/wecom-reports/weekly/2026-04-13/report.html)"
+    )
 
 
 def test_alerts_beyond_the_top_five_are_counted_not_listed(tmp_path, env):
@@ -144,7 +219,7 @@ def test_alerts_beyond_the_top_five_are_counted_not_listed(tmp_path, env):
 def test_free_text_cannot_break_the_markdown(tmp_path, env):
     run = write_run(tmp_path, document(alerts=[alert(1, message='<font color="info">假</font>\n第二行')]))
     md = notify.summary_markdown(run)
-    assert "- 总部/部门01：＜font color=\"info\"＞假＜/font＞ 第二行" in md
+    assert '- 总部/部门01：＜font color="info"＞假＜/font＞ 第二行' in md
 
 
 # ---- the 4096-byte limit --------------------------------------------------------------------------
@@ -226,8 +301,14 @@ class Robot:
 
 def client_on(robot: Robot, clock: FakeClock) -> WecomClient:
     settings = ClientSettings(backoff_base=0.5, backoff_max=8.0, jitter=0.0, max_retries=2)
-    return WecomClient(Credentials("", {}, "https://qyapi.example.invalid"), settings=settings,
-                       transport=httpx.MockTransport(robot), clock=clock, sleep=clock.sleep, rng=random.Random(3))
+    return WecomClient(
+        Credentials("", {}, "https://qyapi.example.invalid"),
+        settings=settings,
+        transport=httpx.MockTransport(robot),
+        clock=clock,
+        sleep=clock.sleep,
+        rng=random.Random(3),
+    )
 
 
 def test_the_21st_message_in_a_minute_waits_for_the_robots_window_instead_of_failing(tmp_path, env):
@@ -300,8 +381,10 @@ def test_dry_run_prints_exactly_the_message_and_needs_no_key(tmp_path, env, caps
     assert cli.main(["notify", "--run", "weekly/2026-04-13", "--dry-run"]) == 0  # under the home's reports/
     out = capsys.readouterr().out
     expected = notify.fit_markdown(notify.summary_markdown(run))
-    assert out == f"--- weekly 2026-04-13 · message 1 of 1: markdown, {len(expected.encode()):,} of 4,096 bytes ---\n" \
-                  f"{expected}\n"
+    assert (
+        out == f"--- weekly 2026-04-13 · message 1 of 1: markdown, {len(expected.encode()):,} of 4,096 bytes ---\n"
+        f"{expected}\n"
+    )
 
 
 def serve(key: str) -> FakeWecom:
@@ -395,6 +478,7 @@ def test_end_to_end_after_a_real_weekly_run(tmp_path, env, capsys):
 
 
 # ---- file messages ------------------------------------------------------------------------------
+
 
 def write_files(run: Path, *, deck: bool = False) -> dict[str, bytes]:
     made = {"tables.xlsx": b"PK\x03\x04 workbook bytes " + bytes(range(256)) * 4}

@@ -60,7 +60,9 @@ def test_a_command_imports_only_its_own_module() -> None:
 
 
 def test_importing_the_package_loads_no_heavy_library():
-    code = ("import sys, wecom_eval, wecom_eval.reporting; "
-            "print(sorted(m for m in ('pandas', 'duckdb', 'matplotlib') if m in sys.modules))")
+    code = (
+        "import sys, wecom_eval, wecom_eval.reporting; "
+        "print(sorted(m for m in ('pandas', 'duckdb', 'matplotlib') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

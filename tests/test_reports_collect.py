@@ -15,13 +15,20 @@ from wecom_eval.reporting import collect
 from wecom_eval.reporting.collect import Report, enforce_floor
 from wecom_eval.reporting.params import validate_params
 
-TARGETS = pd.DataFrame({
-    "kpi": ["registration", "daily_active", "feature_penetration", "satisfaction", "pilot_efficiency"],
-    "target": [1.0, 0.6, 0.8, 4.5, 0.3], "deadline": [dt.date(2026, 3, 31), None, None, None, None],
-    "estimate": [0.97, 0.62, 0.7, 4.1, 0.4], "ci_low": [None, 0.6, 0.68, 4.0, 0.31],
-    "ci_high": [None, 0.64, 0.72, 4.2, 0.5], "confidence": [0.9] * 5,
-    "verdict": ["missed", "met", "not_yet_shown", "missed", "met"],
-    "unit": ["share", "share", "share", "score", "share"], "n": [100, 90, 100, 80, 12]})
+TARGETS = pd.DataFrame(
+    {
+        "kpi": ["registration", "daily_active", "feature_penetration", "satisfaction", "pilot_efficiency"],
+        "target": [1.0, 0.6, 0.8, 4.5, 0.3],
+        "deadline": [dt.date(2026, 3, 31), None, None, None, None],
+        "estimate": [0.97, 0.62, 0.7, 4.1, 0.4],
+        "ci_low": [None, 0.6, 0.68, 4.0, 0.31],
+        "ci_high": [None, 0.64, 0.72, 4.2, 0.5],
+        "confidence": [0.9] * 5,
+        "verdict": ["missed", "met", "not_yet_shown", "missed", "met"],
+        "unit": ["share", "share", "share", "score", "share"],
+        "n": [100, 90, 100, 80, 12],
+    }
+)
 
 
 @pytest.fixture
@@ -43,8 +50,15 @@ def test_small_groups_and_a_complementary_sibling_are_hidden():
 
 
 def test_rows_a_kpi_function_already_hid_stay_hidden():
-    frame = pd.DataFrame({"department": ["a", "b", "c"], "n": [np.nan, 40, 30], "rate": [np.nan, 0.5, 0.7],
-                          "suppressed": [True, False, False], "suppression": ["small_group", None, None]})
+    frame = pd.DataFrame(
+        {
+            "department": ["a", "b", "c"],
+            "n": [np.nan, 40, 30],
+            "rate": [np.nan, 0.5, 0.7],
+            "suppressed": [True, False, False],
+            "suppression": ["small_group", None, None],
+        }
+    )
     out, hidden = enforce_floor(frame, people="n", floor=5)
     # a alone hidden would be the company total minus b and c: the smallest visible sibling (c) goes too
     assert hidden == 2 and "suppressed" not in out
@@ -54,14 +68,15 @@ def test_rows_a_kpi_function_already_hid_stay_hidden():
 def test_a_row_left_blank_before_is_protected_by_its_siblings():
     # a KPI function hid department a in every week of the month, so its monthly row arrives blank
     # without a flag (the monthly month-over-month table): it still needs a complementary cell
-    frame = pd.DataFrame({"department": ["a", "b", "c", "d"], "registered": [np.nan, 40, 12, 30],
-                          "change": [np.nan, 0.05, -0.02, 0.01]})
+    frame = pd.DataFrame(
+        {"department": ["a", "b", "c", "d"], "registered": [np.nan, 40, 12, 30], "change": [np.nan, 0.05, -0.02, 0.01]}
+    )
     out, hidden = enforce_floor(frame, people="registered", floor=5)
     assert hidden == 2 and out["change"].isna().tolist() == [True, False, True, False]
 
 
 def test_show_table_records_the_table_after_the_floor(report):
-    frame = pd.DataFrame({"department": ["a", "b", "c"], "employees": [2, 50, 60], "registration_rate": [1, .9, .8]})
+    frame = pd.DataFrame({"department": ["a", "b", "c"], "employees": [2, 50, 60], "registration_rate": [1, 0.9, 0.8]})
     report.show_table(frame, "registration", title="注册率", people="employees")
     meta = json.loads((report.run_dir / collect.COLLECTED / "meta.json").read_text(encoding="utf-8"))
     (table,) = meta["tables"]
@@ -127,4 +142,8 @@ def test_without_a_run_folder_a_report_only_displays(home):
 
 def test_jsonable_turns_missing_values_into_null():
     assert collect.jsonable({"a": np.nan, "b": pd.NA, "c": np.int64(3), "d": dt.date(2026, 1, 2)}) == {
-        "a": None, "b": None, "c": 3, "d": "2026-01-02"}
+        "a": None,
+        "b": None,
+        "c": 3,
+        "d": "2026-01-02",
+    }

@@ -14,9 +14,22 @@ from wecom_eval.reporting.figures import VERDICT_COLOURS  # noqa: E402
 
 
 def target(kpi: str, **fields) -> dict:
-    row = {"id": kpi, "label": kpi, "group": None, "unit": "share", "estimate": 0.5, "ci_low": 0.45, "ci_high": 0.55,
-           "confidence": 0.9, "target": 0.8, "deadline": "2026-05-30", "verdict": "not_yet_shown", "n": 200,
-           "method": None, "note": None}
+    row = {
+        "id": kpi,
+        "label": kpi,
+        "group": None,
+        "unit": "share",
+        "estimate": 0.5,
+        "ci_low": 0.45,
+        "ci_high": 0.55,
+        "confidence": 0.9,
+        "target": 0.8,
+        "deadline": "2026-05-30",
+        "verdict": "not_yet_shown",
+        "n": 200,
+        "method": None,
+        "note": None,
+    }
     return {**row, **fields}
 
 
@@ -28,16 +41,36 @@ def meta(tmp_path, *, alerts: int = 8) -> dict:
     fig.savefig(figures_dir / "trend.png")
     plt.close(fig)
     targets = {k: target(k) for k in TARGET_IDS}
-    targets["registration"] = target("registration", estimate=0.9, target=1.0, verdict="missed", n=250,
-                                     forecast={"at_deadline": 0.95, "pi_low": 0.93, "pi_high": 0.97, "level": 0.8,
-                                               "reach_date": None, "needed_per_week": 0.1, "model": "bass_pooled"})
+    targets["registration"] = target(
+        "registration",
+        estimate=0.9,
+        target=1.0,
+        verdict="missed",
+        n=250,
+        forecast={
+            "at_deadline": 0.95,
+            "pi_low": 0.93,
+            "pi_high": 0.97,
+            "level": 0.8,
+            "reach_date": None,
+            "needed_per_week": 0.1,
+            "model": "bass_pooled",
+        },
+    )
     targets["daily_active"] = target("daily_active", verdict="met")
-    return {"language": "zh", "as_of": "2026-06-01", "period": {"label": "2026年第二季度"},
-            "targets": targets,
-            "alerts": [{"kind": "behind_path", "subject": f"总部/部门{i}", "message": f"总部/部门{i}落后目标路径"}
-                       for i in range(alerts)],
-            "figures": [{"name": "trend", "title": "注册率趋势", "file": "figures/trend.png", "deck": True,
-                         "note": "说明"}]}
+    return {
+        "language": "zh",
+        "as_of": "2026-06-01",
+        "period": {"label": "2026年第二季度"},
+        "targets": targets,
+        "alerts": [
+            {"kind": "behind_path", "subject": f"总部/部门{i}", "message": f"总部/部门{i}落后目标路径"}
+            for i in range(alerts)
+        ],
+        "figures": [
+            {"name": "trend", "title": "注册率趋势", "file": "figures/trend.png", "deck": True, "note": "说明"}
+        ],
+    }
 
 
 def test_every_slide_has_its_title_in_the_title_placeholder(tmp_path):
@@ -47,8 +80,9 @@ def test_every_slide_has_its_title_in_the_title_placeholder(tmp_path):
     assert titles == ["企业微信推广季度总结", "五项目标记分卡", "试点效率", "预警与下一步", "注册率趋势"]
     for slide in prs.slides:
         assert slide.shapes.title.is_placeholder
-        assert not [s for s in slide.shapes if s.has_text_frame and not s.is_placeholder
-                    and s.text_frame.text in titles]  # no second, text-box copy of the title
+        assert not [
+            s for s in slide.shapes if s.has_text_frame and not s.is_placeholder and s.text_frame.text in titles
+        ]  # no second, text-box copy of the title
 
 
 def test_the_alerts_slide_lists_the_top_six_and_the_next_steps(tmp_path):
@@ -70,5 +104,8 @@ def test_speaker_notes_hold_the_definitions_and_the_lights_use_the_verdict_colou
     assert "注册率 = 当日在 HR 花名册上" in notes and "≥ 45 分钟" in notes and "**" not in notes
     assert "预警 =" in prs.slides[3].notes_slide.notes_text_frame.text
     fills = {str(s.fill.fore_color.rgb) for s in prs.slides[1].shapes if s.shape_type == 1 and s.width == s.height}
-    assert fills == {VERDICT_COLOURS["missed"].lstrip("#").upper(), VERDICT_COLOURS["met"].lstrip("#").upper(),
-                     VERDICT_COLOURS["not_yet_shown"].lstrip("#").upper()}
+    assert fills == {
+        VERDICT_COLOURS["missed"].lstrip("#").upper(),
+        VERDICT_COLOURS["met"].lstrip("#").upper(),
+        VERDICT_COLOURS["not_yet_shown"].lstrip("#").upper(),
+    }

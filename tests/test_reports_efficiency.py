@@ -31,8 +31,12 @@ def test_launch_sample_is_the_generators_launch_comparison(demo):
     launch = truth["efficiency"]["realised"]["launch_did"]
     sample, design = efficiency.launch_sample(records, plan)
     cells = efficiency.cell_means(sample).set_index(["treated", "post"])
-    for (treated, post), name in (((1, 0), "pilot_pre"), ((1, 1), "pilot_post"), ((0, 0), "control_pre"),
-                                  ((0, 1), "control_post")):
+    for (treated, post), name in (
+        ((1, 0), "pilot_pre"),
+        ((1, 1), "pilot_post"),
+        ((0, 0), "control_pre"),
+        ((0, 1), "control_post"),
+    ):
         assert cells.loc[(treated, post), "records"] == launch[name]["n"]
         assert cells.loc[(treated, post), "mean_log"] == pytest.approx(launch[name]["mean_log_hours"], rel=1e-12)
     assert [str(d) for d in design.after] == launch["post"]
@@ -62,9 +66,20 @@ def test_recurring_reports_spend_alpha_over_looks_where_a_one_off_verdict_says_m
     from wecom_eval.kpis.paths import planned_looks
 
     assert planned_looks(plan) == 12 and plan.targets.pilot_efficiency.target == pytest.approx(0.30)
-    result = SimpleNamespace(relative_change=-0.40, relative_ci_low=-0.50, relative_ci_high=-0.32, n_obs=800,
-                             p_value=0.001, target_p_value=0.02, inference="randomization_sized", warnings=[],
-                             enumerated=True, n_draws=220, n_clusters=12, n_treated_clusters=3)
+    result = SimpleNamespace(
+        relative_change=-0.40,
+        relative_ci_low=-0.50,
+        relative_ci_high=-0.32,
+        n_obs=800,
+        p_value=0.001,
+        target_p_value=0.02,
+        inference="randomization_sized",
+        warnings=[],
+        enumerated=True,
+        n_draws=220,
+        n_clusters=12,
+        n_treated_clusters=3,
+    )
     once = efficiency.efficiency_row(result, plan)
     assert (once["verdict"], once["verdict_basis"]) == ("met", "randomization:size_standardised")
     weekly = efficiency.efficiency_row(result, plan, look=3, planned_looks=12)
@@ -74,10 +89,18 @@ def test_recurring_reports_spend_alpha_over_looks_where_a_one_off_verdict_says_m
     assert weekly["target_p_value_anytime"] == pytest.approx(0.02 * 13) and weekly["p_value_anytime"] == 0.013
     assert (weekly["ci_low"], weekly["ci_high"]) == (once["ci_low"], once["ci_high"])  # the week's interval stays
     # met once the target p-value is below the spent alpha; missed when the other side's is (1 - p)
-    assert efficiency.efficiency_row(SimpleNamespace(**{**vars(result), "target_p_value": 0.0038}), plan,
-                                     look=3)["verdict"] == "met"
-    assert efficiency.efficiency_row(SimpleNamespace(**{**vars(result), "target_p_value": 0.9962}), plan,
-                                     look=3)["verdict"] == "missed"
+    assert (
+        efficiency.efficiency_row(SimpleNamespace(**{**vars(result), "target_p_value": 0.0038}), plan, look=3)[
+            "verdict"
+        ]
+        == "met"
+    )
+    assert (
+        efficiency.efficiency_row(SimpleNamespace(**{**vars(result), "target_p_value": 0.9962}), plan, look=3)[
+            "verdict"
+        ]
+        == "missed"
+    )
     # after the 12 planned looks the share halves each week: look 14 spends 0.05 / 13 / 4 = 0.000962
     late = efficiency.efficiency_row(SimpleNamespace(**{**vars(result), "target_p_value": 0.0038}), plan, look=14)
     assert late["spent_alpha"] == pytest.approx(0.05 / 52) and late["verdict"] == "not_yet_shown"

@@ -10,10 +10,16 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from wecom_eval.reporting import export
 
-META = {"report": "weekly", "language": "en", "as_of": "2026-05-25",
-        "params": {"as_of": "2026-05-25", "language": "en"},
-        "period": {"label": "rollout week 12"}, "data_window": {"start": "2026-01-05", "end": "2026-05-24"},
-        "calendar_note": "holidays for 2031 are not known <yet>", "definitions": ["registration", "pilot_efficiency"]}
+META = {
+    "report": "weekly",
+    "language": "en",
+    "as_of": "2026-05-25",
+    "params": {"as_of": "2026-05-25", "language": "en"},
+    "period": {"label": "rollout week 12"},
+    "data_window": {"start": "2026-01-05", "end": "2026-05-24"},
+    "calendar_note": "holidays for 2031 are not known <yet>",
+    "definitions": ["registration", "pilot_efficiency"],
+}
 
 
 def executed() -> nbformat.NotebookNode:
@@ -26,8 +32,10 @@ def executed() -> nbformat.NotebookNode:
     params = new_code_cell('as_of: str = "2026-05-25"')
     params.metadata["tags"] = ["parameters"]
     code = new_code_cell("secret_code_line = 1")
-    code.outputs = [new_output("stream", name="stderr", text="a warning"),
-                    new_output("display_data", data={"text/html": "<p>the table</p>"})]
+    code.outputs = [
+        new_output("stream", name="stderr", text="a warning"),
+        new_output("display_data", data={"text/html": "<p>the table</p>"}),
+    ]
     quiet = new_code_cell("x = 1")
     nb.cells = [title, params, zh, en, code, quiet]
     return nb

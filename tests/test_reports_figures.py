@@ -32,11 +32,28 @@ def _render(fig):
 
 def test_trend_chart_with_interval_band_and_target_path():
     figures.use_theme()
-    data = pd.DataFrame({"week": [1, 2, 3] * 2, "rate": [0.2, 0.4, 0.6, 0.1, 0.3, 0.5], "lo": 0.05, "hi": 0.7,
-                         "series": ["日活跃率"] * 3 + ["深度使用率"] * 3})
+    data = pd.DataFrame(
+        {
+            "week": [1, 2, 3] * 2,
+            "rate": [0.2, 0.4, 0.6, 0.1, 0.3, 0.5],
+            "lo": 0.05,
+            "hi": 0.7,
+            "series": ["日活跃率"] * 3 + ["深度使用率"] * 3,
+        }
+    )
     path = pd.DataFrame({"week": [1, 2, 3], "target": [0.1, 0.3, 0.6]})
-    fig = figures.trend_chart(data, x="week", y="rate", low="lo", high="hi", hue="series", target=path,
-                              title="日活跃率 − 目标路径", xlabel="推广周次", target_label="目标路径")
+    fig = figures.trend_chart(
+        data,
+        x="week",
+        y="rate",
+        low="lo",
+        high="hi",
+        hue="series",
+        target=path,
+        title="日活跃率 − 目标路径",
+        xlabel="推广周次",
+        target_label="目标路径",
+    )
     ax = fig.axes[0]
     assert len(ax.collections) == 2  # one interval band per series
     assert ax.lines[-1].get_linestyle() == "--"  # the target path
@@ -46,8 +63,9 @@ def test_trend_chart_with_interval_band_and_target_path():
 def test_likert_chart_diverges_around_neutral():
     figures.use_theme()
     answers = list(zip(range(1, 6), (1, 2, 4, 2, 1), strict=True))
-    counts = pd.DataFrame([(item, s, n) for item in ("总体满意度", "易用性") for s, n in answers],
-                          columns=["item", "score", "n"])
+    counts = pd.DataFrame(
+        [(item, s, n) for item in ("总体满意度", "易用性") for s, n in answers], columns=["item", "score", "n"]
+    )
     fig = figures.likert_chart(counts, labels=["非常不满意", "不满意", "一般", "满意", "非常满意"], title="分布")
     bars = fig.axes[0].patches
     # shares 0.1, 0.2, 0.4, 0.2, 0.1: the bars start at -(0.1 + 0.2 + 0.4/2) = -0.5, and the neutral
@@ -60,10 +78,18 @@ def test_likert_chart_diverges_around_neutral():
 
 def test_estimate_chart_colours_by_verdict_and_draws_the_target():
     figures.use_theme()
-    data = pd.DataFrame({"label": ["审批", "考勤"], "est": [0.7, 0.9], "lo": [0.65, 0.85], "hi": [0.75, 0.95],
-                         "verdict": ["not_yet_shown", "met"]})
-    fig = figures.estimate_chart(data, label="label", estimate="est", low="lo", high="hi", target=0.8,
-                                 verdict="verdict", title="渗透率")
+    data = pd.DataFrame(
+        {
+            "label": ["审批", "考勤"],
+            "est": [0.7, 0.9],
+            "lo": [0.65, 0.85],
+            "hi": [0.75, 0.95],
+            "verdict": ["not_yet_shown", "met"],
+        }
+    )
+    fig = figures.estimate_chart(
+        data, label="label", estimate="est", low="lo", high="hi", target=0.8, verdict="verdict", title="渗透率"
+    )
     colours = fig.axes[0].collections[-1].get_facecolors()
     assert np.allclose(colours[1][:3], [0x2E / 255, 0x7D / 255, 0x32 / 255])
     _render(fig)
@@ -86,8 +112,17 @@ def test_every_line_has_a_legend_entry_and_the_forecast_fan_reaches_the_deadline
     data = pd.DataFrame({"week": [1, 2, 3], "rate": [0.1, 0.3, 0.45]})
     path = pd.DataFrame({"week": [1, 2, 3], "target": [0.2, 0.5, 0.8]})
     forecast = {"x0": 3.0, "y0": 0.45, "x1": 30 / 7, "y1": 0.62, "low": 0.55, "high": 0.7, "level": 0.8}
-    fig = figures.trend_chart(data, x="week", y="rate", target=path, title="注册率", label="实际",
-                              target_label="目标路径", forecast=forecast, forecast_label="预测（80%预测区间）")
+    fig = figures.trend_chart(
+        data,
+        x="week",
+        y="rate",
+        target=path,
+        title="注册率",
+        label="实际",
+        target_label="目标路径",
+        forecast=forecast,
+        forecast_label="预测（80%预测区间）",
+    )
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == ["实际", "目标路径", "预测（80%预测区间）"]
@@ -99,15 +134,29 @@ def test_every_line_has_a_legend_entry_and_the_forecast_fan_reaches_the_deadline
     _render(fig)
 
 
-
 def test_the_estimate_chart_legend_sits_beside_the_points():
     figures.use_theme()
-    data = pd.DataFrame({"label": ["审批", "文档协作", "客户管理", "考勤"], "est": [0.5, 0.6, 0.7, 0.95],
-                         "lo": [0.45, 0.55, 0.65, 0.9], "hi": [0.55, 0.65, 0.75, 0.99],
-                         "verdict": ["not_yet_shown", "not_yet_shown", "not_yet_shown", "met"]})
-    fig = figures.estimate_chart(data, label="label", estimate="est", low="lo", high="hi", target=0.8,
-                                 title="核心功能渗透率", target_label="目标", verdict="verdict",
-                                 verdict_labels={"met": "达成", "not_yet_shown": "尚未证实"})
+    data = pd.DataFrame(
+        {
+            "label": ["审批", "文档协作", "客户管理", "考勤"],
+            "est": [0.5, 0.6, 0.7, 0.95],
+            "lo": [0.45, 0.55, 0.65, 0.9],
+            "hi": [0.55, 0.65, 0.75, 0.99],
+            "verdict": ["not_yet_shown", "not_yet_shown", "not_yet_shown", "met"],
+        }
+    )
+    fig = figures.estimate_chart(
+        data,
+        label="label",
+        estimate="est",
+        low="lo",
+        high="hi",
+        target=0.8,
+        title="核心功能渗透率",
+        target_label="目标",
+        verdict="verdict",
+        verdict_labels={"met": "达成", "not_yet_shown": "尚未证实"},
+    )
     ax = fig.axes[0]
     fig.canvas.draw()
     legend = ax.get_legend().get_window_extent()
@@ -120,10 +169,18 @@ def test_the_estimate_chart_legend_sits_beside_the_points():
 
 def test_branch_lines_are_named_at_their_ends_with_a_caption_for_those_left_out():
     figures.use_theme()
-    data = pd.DataFrame({"week": [3, 4, 5, 4, 5], "rate": [0.2, 0.5, 0.7, 0.1, 0.4],
-                         "branch": ["华东分公司"] * 3 + ["华北分公司"] * 2})
-    fig = figures.trend_chart(data, x="week", y="rate", hue="branch", title="注册率", end_labels=True,
-                              caption="未画出：西南分公司（尚未上线）。")
+    data = pd.DataFrame(
+        {"week": [3, 4, 5, 4, 5], "rate": [0.2, 0.5, 0.7, 0.1, 0.4], "branch": ["华东分公司"] * 3 + ["华北分公司"] * 2}
+    )
+    fig = figures.trend_chart(
+        data,
+        x="week",
+        y="rate",
+        hue="branch",
+        title="注册率",
+        end_labels=True,
+        caption="未画出：西南分公司（尚未上线）。",
+    )
     ax = fig.axes[0]
     names = {t.get_text(): t.xy for t in ax.texts}
     assert names == {"华东分公司": (5, 0.7), "华北分公司": (5, 0.4)}
@@ -140,15 +197,21 @@ def test_branch_names_ending_at_one_value_do_not_overlap():
     fig.canvas.draw()
     boxes = [t.get_window_extent() for t in ax.texts]
     assert len(boxes) == 5
-    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
     top = ax.transData.transform((0, ax.get_ylim()[1]))[1]
     assert all(b.y1 <= top + 1 for b in boxes)  # none pushed above the axes
 
 
 def test_event_study_chart_names_estimate_interval_and_reference_beside_the_plot():
     figures.use_theme()
-    effects = pd.DataFrame({"event_time": [-2, -1, 0, 1, 2], "estimate": [0.01, -0.02, -0.2, -0.3, -0.35],
-                            "ci_low": [-0.1, -0.12, -0.3, -0.42, -0.5], "ci_high": [0.12, 0.08, -0.1, -0.18, -0.2]})
+    effects = pd.DataFrame(
+        {
+            "event_time": [-2, -1, 0, 1, 2],
+            "estimate": [0.01, -0.02, -0.2, -0.3, -0.35],
+            "ci_low": [-0.1, -0.12, -0.3, -0.42, -0.5],
+            "ci_high": [0.12, 0.08, -0.1, -0.18, -0.2],
+        }
+    )
     fig = figures.event_study_chart(effects, title="办理时长变化", legend=("估计变化", "90% 置信区间", "上线 / 无变化"))
     ax = fig.axes[0]
     fig.canvas.draw()

@@ -10,8 +10,15 @@ from wecom_eval.reporting import index
 def write_run(root, report, as_of, started, status="succeeded", files=("report.html",)):
     folder = root / report / as_of
     folder.mkdir(parents=True)
-    manifest = {"report": report, "as_of": as_of, "status": status, "started": started, "finished": started,
-                "duration_seconds": 12.0, "notebook": f"{report}.ipynb"}
+    manifest = {
+        "report": report,
+        "as_of": as_of,
+        "status": status,
+        "started": started,
+        "finished": started,
+        "duration_seconds": 12.0,
+        "notebook": f"{report}.ipynb",
+    }
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     for name in files:
         (folder / name).write_text("x", encoding="utf-8")

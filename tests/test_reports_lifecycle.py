@@ -53,13 +53,23 @@ def home(tmp_path, monkeypatch):
     return Home.from_env()
 
 
-def start_run(home: Home, notebooks: str = "gated", *, lock_timeout: float = 1.0,
-              environ: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    env = {**os.environ, **(environ or {}), "WECOM_EVAL_NOTEBOOKS": str(FIXTURES / notebooks),
-           "WECOM_EVAL_LOCK_TIMEOUT": str(lock_timeout)}
-    return subprocess.Popen([sys.executable, "-m", "wecom_eval.cli", "run", "weekly", "--as-of", AS_OF,
-                             "--cell-timeout", "300"], env=env, cwd=home.root, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+def start_run(
+    home: Home, notebooks: str = "gated", *, lock_timeout: float = 1.0, environ: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    env = {
+        **os.environ,
+        **(environ or {}),
+        "WECOM_EVAL_NOTEBOOKS": str(FIXTURES / notebooks),
+        "WECOM_EVAL_LOCK_TIMEOUT": str(lock_timeout),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "wecom_eval.cli", "run", "weekly", "--as-of", AS_OF, "--cell-timeout", "300"],
+        env=env,
+        cwd=home.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def started(home: Home) -> list[int]:

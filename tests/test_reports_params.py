@@ -18,8 +18,14 @@ def _problems(exc: InputError) -> dict[str, P.Problem]:  # type: ignore[name-def
 
 
 def test_every_report_has_a_model_and_a_scheduled_parameter_file():
-    assert list(P.REPORTS) == ["launch-review", "weekly", "monthly", "promotion-review", "deepening-review",
-                               "quarterly"]
+    assert list(P.REPORTS) == [
+        "launch-review",
+        "weekly",
+        "monthly",
+        "promotion-review",
+        "deepening-review",
+        "quarterly",
+    ]
     for report in P.REPORTS:
         path = REPO / "params" / f"{report}.yaml"
         params = P.load_params(report, path=path, overrides={"as_of": "2026-05-25"})
@@ -45,14 +51,17 @@ def test_bad_choice_names_value_and_allowed_values():
         assert allowed in problem.expected
 
 
-@pytest.mark.parametrize(("name", "value", "expected"), [
-    ("n_boot", "999", "whole number"),        # text is not a number: no silent coercion
-    ("n_boot", 5, "≥ 99"),                     # out of range
-    ("deck", "yes", "true or false"),
-    ("as_of", "2026-02-30", "YYYY-MM-DD"),     # not a real date
-    ("as_of", "next monday", "YYYY-MM-DD"),
-    ("wave", 3, "text"),
-])
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("n_boot", "999", "whole number"),  # text is not a number: no silent coercion
+        ("n_boot", 5, "≥ 99"),  # out of range
+        ("deck", "yes", "true or false"),
+        ("as_of", "2026-02-30", "YYYY-MM-DD"),  # not a real date
+        ("as_of", "next monday", "YYYY-MM-DD"),
+        ("wave", 3, "text"),
+    ],
+)
 def test_wrong_types_are_errors(name, value, expected):
     values = {"as_of": "2026-05-25", name: value}
     with pytest.raises(InputError) as info:
@@ -90,8 +99,7 @@ def test_parameter_file_errors(tmp_path):
 def test_command_line_overrides_the_file_and_none_means_not_given(tmp_path):
     path = tmp_path / "weekly.yaml"
     path.write_text("language: en\nweeks_shown: 4\n", encoding="utf-8")
-    params = P.load_params("weekly", path=path, overrides={"as_of": "2026-05-25", "language": None,
-                                                           "weeks_shown": 6})
+    params = P.load_params("weekly", path=path, overrides={"as_of": "2026-05-25", "language": None, "weeks_shown": 6})
     assert (params.language, params.weeks_shown) == ("en", 6)
 
 
@@ -104,7 +112,7 @@ def test_parameters_cell_has_one_typed_line_per_parameter():
     lines = cell.splitlines()
     assert [line.split(":")[0] for line in lines] == list(P.QuarterlyParams.model_fields)
     assert lines[0].startswith('as_of: str = "2026-05-25"  # ')
-    assert 'deck: bool = True  # ' in cell
+    assert "deck: bool = True  # " in cell
     # every default validates: the notebook runs as committed
     values = {line.split(":")[0]: eval(line.split("=", 1)[1].split("  #")[0]) for line in lines}  # noqa: S307
     P.validate_params("quarterly", values)

@@ -33,16 +33,22 @@ def minimal_run(tmp_path_factory):
         mp.setenv("WECOM_EVAL_HOME", str(home.root))
         mp.setenv("WECOM_SECRET_TEST", SECRET)
         mp.setenv("WECOM_EVAL_SALT", SALT)
-        yield runner.run_report("weekly", as_of="2026-05-25", home=home, notebooks=FIXTURES / "minimal",
-                                cell_timeout=120)
+        yield runner.run_report(
+            "weekly", as_of="2026-05-25", home=home, notebooks=FIXTURES / "minimal", cell_timeout=120
+        )
 
 
 def test_a_run_publishes_every_output(minimal_run):
     home = Home.from_env(minimal_run.folder.parents[2])
     folder = home.reports / "weekly" / "2026-05-25"
     assert minimal_run.ok and minimal_run.folder == folder
-    assert sorted(p.name for p in folder.iterdir()) == ["kpis.json", "manifest.json", "report.html", "tables.xlsx",
-                                                         "weekly.ipynb"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "kpis.json",
+        "manifest.json",
+        "report.html",
+        "tables.xlsx",
+        "weekly.ipynb",
+    ]
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["status"] == "succeeded" and manifest["kernel"] == "wecom-eval"
     assert manifest["parameters"]["as_of"] == "2026-05-25"
@@ -93,8 +99,9 @@ def test_a_failing_notebook_exits_4_and_keeps_its_executed_copy(home, capsys, mo
     err = capsys.readouterr().err
     assert str(executed) in err and "this report fails on purpose" in err
     nb = nbformat.read(executed, as_version=4)
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-              if o.get("output_type") == "error"]
+    errors = [
+        o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"
+    ]
     assert errors and errors[0]["evalue"] == "this report fails on purpose"
     manifest = json.loads((executed.parent / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["status"] == "failed" and "RuntimeError" in manifest["error"]
@@ -162,12 +169,18 @@ def test_abandoned_staging_and_job_folders_of_killed_runs_are_removed(home, tmp_
     import subprocess
     import sys
 
-    gone = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
-                              text=True).stdout)
-    dead = [home.reports / "weekly" / f".2026-05-25.running-{gone}-abc",
-            home.reports / "monthly" / f".2026-05-01.running-{gone}-abc", home.data / ".jobs" / f"{gone}-x1y2"]
-    alive = [home.reports / "weekly" / f".2026-05-25.running-{os.getpid()}-def",
-             home.data / ".jobs" / f"{os.getpid()}-z3"]
+    gone = int(
+        subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout
+    )
+    dead = [
+        home.reports / "weekly" / f".2026-05-25.running-{gone}-abc",
+        home.reports / "monthly" / f".2026-05-01.running-{gone}-abc",
+        home.data / ".jobs" / f"{gone}-x1y2",
+    ]
+    alive = [
+        home.reports / "weekly" / f".2026-05-25.running-{os.getpid()}-def",
+        home.data / ".jobs" / f"{os.getpid()}-z3",
+    ]
     for folder in dead + alive:
         folder.mkdir(parents=True)
     assert sorted(runner.remove_abandoned(home)) == sorted(dead)

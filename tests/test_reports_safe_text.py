@@ -29,8 +29,13 @@ def test_clean_removes_controls_and_invisible_characters_and_cuts_long_text():
 
 
 def test_a_table_shows_hostile_cells_headings_and_caption_as_text():
-    frame = pd.DataFrame({"department": list(CORPUS.values()), "employees": range(20, 20 + len(CORPUS)),
-                          CORPUS["HX02"]: list(CORPUS.values())})
+    frame = pd.DataFrame(
+        {
+            "department": list(CORPUS.values()),
+            "employees": range(20, 20 + len(CORPUS)),
+            CORPUS["HX02"]: list(CORPUS.values()),
+        }
+    )
     page = tables.styled(tables.present(frame, "zh"), caption=CORPUS["HX01"]).to_html()
     elements, text = parse(page)
     assert {e.tag for e in elements} <= {"style", "table", "caption", "thead", "tbody", "tr", "th", "td"}
@@ -79,8 +84,14 @@ def test_robot_markdown_cannot_mention_link_or_format(marker):
 
 def test_figure_labels_from_data_render_without_mathtext():
     figures.use_theme()
-    data = pd.DataFrame({"label": [CORPUS["HX13"], "$\\frac{x$ 部", CORPUS["HX12"]], "estimate": [0.5, 0.6, 0.7],
-                         "low": [0.4, 0.5, 0.6], "high": [0.6, 0.7, 0.8]})
+    data = pd.DataFrame(
+        {
+            "label": [CORPUS["HX13"], "$\\frac{x$ 部", CORPUS["HX12"]],
+            "estimate": [0.5, 0.6, 0.7],
+            "low": [0.4, 0.5, 0.6],
+            "high": [0.6, 0.7, 0.8],
+        }
+    )
     fig = figures.estimate_chart(data, label="label", estimate="estimate", low="low", high="high")
     assert figures.png_bytes(fig).startswith(b"\x89PNG")  # unbalanced $ would make mathtext raise
     shown = [t.get_text() for t in fig.axes[0].get_yticklabels()]
@@ -91,9 +102,19 @@ def test_figure_labels_from_data_render_without_mathtext():
 def test_the_index_forbids_scripts_and_shows_manifest_text_as_text(tmp_path):
     folder = tmp_path / "weekly" / "2026-05-25"
     folder.mkdir(parents=True)
-    (folder / "manifest.json").write_text(json.dumps({
-        "report": CORPUS["HX02"], "as_of": CORPUS["HX01"], "status": CORPUS["HX04"], "started": "2026-05-25T08:00",
-        "duration_seconds": 3.0, "notebook": "weekly.ipynb"}), encoding="utf-8")
+    (folder / "manifest.json").write_text(
+        json.dumps(
+            {
+                "report": CORPUS["HX02"],
+                "as_of": CORPUS["HX01"],
+                "status": CORPUS["HX04"],
+                "started": "2026-05-25T08:00",
+                "duration_seconds": 3.0,
+                "notebook": "weekly.ipynb",
+            }
+        ),
+        encoding="utf-8",
+    )
     page = index.render(tmp_path)
     assert (content_security_policy(page) or "").startswith("default-src 'none'")
     elements, text = parse(page)

@@ -8,8 +8,15 @@ from wecom_eval.reporting import secrecy
 
 
 def test_secret_names():
-    for name in ("WECOM_SECRET_APPROVAL", "WECOM_CORP_ID", "WECOM_WEBHOOK_KEY", "WECOM_EVAL_SALT", "DB_PASSWORD",
-                 "OPENAI_API_KEY", "access_token"):
+    for name in (
+        "WECOM_SECRET_APPROVAL",
+        "WECOM_CORP_ID",
+        "WECOM_WEBHOOK_KEY",
+        "WECOM_EVAL_SALT",
+        "DB_PASSWORD",
+        "OPENAI_API_KEY",
+        "access_token",
+    ):
         assert secrecy.is_secret_name(name), name
     for name in ("WECOM_EVAL_HOME", "PATH", "HOME", "LANG", "WECOM_API_BASE"):
         assert not secrecy.is_secret_name(name), name
@@ -23,7 +30,8 @@ def test_kernel_environment_drops_secrets_but_keeps_what_it_is_told():
 
 def test_short_values_are_not_scanned_for():
     assert secrecy.secret_values({"WECOM_SECRET_X": "abc", "WECOM_SECRET_Y": "long-enough"}) == {
-        "WECOM_SECRET_Y": "long-enough"}
+        "WECOM_SECRET_Y": "long-enough"
+    }
 
 
 def test_scan_finds_secrets_in_text_json_escapes_and_zip_members(tmp_path):

@@ -12,15 +12,21 @@ from wecom_eval.reporting import tables as T
 
 
 def test_workbook_is_safe_and_keeps_numbers(tmp_path):
-    frame = pd.DataFrame({
-        "department": ["=HYPERLINK(\"http://evil\",\"x\")", "+cmd|' /C calc'!A0", "总部/销售部"],
-        "employees": [40, 12, np.nan],
-        "registration_rate": [0.9, 0.75, np.nan],
-        "date": [dt.date(2026, 5, 1), dt.date(2026, 5, 2), None],
-    })
+    frame = pd.DataFrame(
+        {
+            "department": ['=HYPERLINK("http://evil","x")', "+cmd|' /C calc'!A0", "总部/销售部"],
+            "employees": [40, 12, np.nan],
+            "registration_rate": [0.9, 0.75, np.nan],
+            "date": [dt.date(2026, 5, 1), dt.date(2026, 5, 2), None],
+        }
+    )
     presented = T.present(frame, "zh")
-    path = T.write_workbook(tmp_path / "tables.xlsx", [T.SheetTable("registration", "注册率", presented, "=note")],
-                            language="zh", heading="@heading")
+    path = T.write_workbook(
+        tmp_path / "tables.xlsx",
+        [T.SheetTable("registration", "注册率", presented, "=note")],
+        language="zh",
+        heading="@heading",
+    )
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == ["目录", "注册率"]  # no "sheets" entry: the sheet takes the table's title
     ws = wb["注册率"]
@@ -33,7 +39,7 @@ def test_workbook_is_safe_and_keeps_numbers(tmp_path):
             for cell in row:
                 assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
     # text that starts like a formula is a typed string with Excel's (invisible) quote prefix
-    assert ws["A4"].value == "=HYPERLINK(\"http://evil\",\"x\")" and ws["A4"].data_type == "s"
+    assert ws["A4"].value == '=HYPERLINK("http://evil","x")' and ws["A4"].data_type == "s"
     assert ws["A4"].quotePrefix and ws["A5"].value.startswith("+cmd") and ws["A5"].quotePrefix
     assert not ws["A6"].quotePrefix
     assert ws["B4"].value == 40 and ws["C4"].value == 0.9 and ws["C4"].number_format == "0.0%"
@@ -43,8 +49,9 @@ def test_workbook_is_safe_and_keeps_numbers(tmp_path):
 
 
 def test_present_translates_codes_and_headings():
-    frame = pd.DataFrame({"feature": ["approval", "docs"], "verdict": ["met", "not_yet_shown"],
-                          "penetration": [0.8, 0.5]})
+    frame = pd.DataFrame(
+        {"feature": ["approval", "docs"], "verdict": ["met", "not_yet_shown"], "penetration": [0.8, 0.5]}
+    )
     zh = T.present(frame, "zh").frame
     en = T.present(frame, "en").frame
     assert list(zh.columns) == ["功能", "判定", "渗透率"]
@@ -76,8 +83,9 @@ def test_kpi_values_format_by_unit():
 def test_a_verdict_has_one_colour_in_the_html_the_workbook_and_the_charts(tmp_path):
     from wecom_eval.reporting import figures
 
-    frame = pd.DataFrame({"kpi": ["registration", "daily_active"], "estimate": [0.9, 0.5],
-                          "verdict": ["missed", "not_yet_shown"]})
+    frame = pd.DataFrame(
+        {"kpi": ["registration", "daily_active"], "estimate": [0.9, 0.5], "verdict": ["missed", "not_yet_shown"]}
+    )
     presented = T.present(frame, "zh", formats={"estimate": "pct"})
     html = T.styled(presented).to_html()
     assert "background-color: #c62828" in html and "background-color: #f2a900" in html
@@ -92,12 +100,17 @@ def test_a_verdict_has_one_colour_in_the_html_the_workbook_and_the_charts(tmp_pa
 def test_rows_mixing_shares_and_scores_are_numbers_with_each_rows_format(tmp_path):
     # A targets-like table: one row a share (97.3 %), one a 1–5 score (4.21); the format
     # travels in its own column, which is not shown.
-    df = pd.DataFrame({"kpi": ["registration", "satisfaction"], "target": [1.0, 4.0],
-                       "estimate": [0.973, 4.213], "value_format": ["pct", "num2"]})
+    df = pd.DataFrame(
+        {
+            "kpi": ["registration", "satisfaction"],
+            "target": [1.0, 4.0],
+            "estimate": [0.973, 4.213],
+            "value_format": ["pct", "num2"],
+        }
+    )
     presented = T.present(df, "zh", row_formats={"target": "value_format", "estimate": "value_format"})
     assert len(presented.frame.columns) == 3  # the format column is not shown
-    path = T.write_workbook(tmp_path / "t.xlsx", [T.SheetTable("targets", "目标", presented)],
-                                 language="zh")
+    path = T.write_workbook(tmp_path / "t.xlsx", [T.SheetTable("targets", "目标", presented)], language="zh")
     ws = openpyxl.load_workbook(path).worksheets[1]
     cells = [[ws.cell(row=r, column=c) for c in (2, 3)] for r in (4, 5)]  # rows below the headings
     assert [[c.value for c in row] for row in cells] == [[1.0, 0.973], [4.0, 4.213]]

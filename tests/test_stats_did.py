@@ -30,8 +30,9 @@ def injury() -> pd.DataFrame:
     return pd.read_csv(FIXTURES / "injury_ky.csv")
 
 
-def panel(seed: int, *, n_dept: int = 8, n_treated: int = 3, weeks: int = 6,
-          effect: float = 0.0, per_cell: int = 15) -> pd.DataFrame:
+def panel(
+    seed: int, *, n_dept: int = 8, n_treated: int = 3, weeks: int = 6, effect: float = 0.0, per_cell: int = 15
+) -> pd.DataFrame:
     """Approvals by department and week; the first ``n_treated`` departments pilot."""
     rng = np.random.default_rng(seed)
     rows = []
@@ -67,8 +68,7 @@ def test_wooldridge_example_13_3_incinerator_classical(kielmc: pd.DataFrame) -> 
 
 def test_wooldridge_example_13_3_log_price(kielmc: pd.DataFrame) -> None:
     # Wooldridge (2020) Example 13.3, log(price) version: -.063 (.083).
-    r = stats.did(kielmc, outcome="price", treated="nearinc", post="y81", transform="log",
-                  inference="classical")
+    r = stats.did(kielmc, outcome="price", treated="nearinc", post="y81", transform="log", inference="classical")
     assert round(r.estimate, 3) == -0.063
     assert round(r.std_error, 3) == 0.083
     assert r.relative_change == pytest.approx(math.expm1(r.estimate))
@@ -79,8 +79,7 @@ def test_wooldridge_example_13_3_log_price(kielmc: pd.DataFrame) -> None:
 def test_wooldridge_example_13_4_injury_durations(injury: pd.DataFrame) -> None:
     # Wooldridge (2020) Example 13.4 (Meyer, Viscusi & Durbin): log(durat) on afchnge,
     # highearn, afchnge*highearn, Kentucky: .191 (.069), n = 5,626 — a log-duration DiD.
-    r = stats.did(injury, outcome="durat", treated="highearn", post="afchnge", transform="log",
-                  inference="classical")
+    r = stats.did(injury, outcome="durat", treated="highearn", post="afchnge", transform="log", inference="classical")
     assert round(r.estimate, 3) == 0.191
     assert round(r.std_error, 3) == 0.069
     assert r.n_obs == 5626
@@ -91,11 +90,9 @@ def test_cluster_robust_matches_statsmodels_and_fixest(kielmc: pd.DataFrame) -> 
     # statsmodels OLS(cov_type="cluster", use_t=True) clustered by cbd (34 clusters); the same
     # CR1 standard error is printed by R fixest::feols(rprice ~ nearinc*y81, cluster=~cbd):
     # 6621.818 (an rstudio-pubs replication of Example 13.3).
-    r = stats.did(kielmc, outcome="rprice", treated="nearinc", post="y81", cluster="cbd",
-                  inference="cluster")
+    r = stats.did(kielmc, outcome="rprice", treated="nearinc", post="y81", cluster="cbd", inference="cluster")
     groups = pd.factorize(kielmc["cbd"])[0]
-    m = smf.ols("rprice ~ nearinc * y81", kielmc).fit(
-        cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
+    m = smf.ols("rprice ~ nearinc * y81", kielmc).fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
     assert round(r.std_error, 3) == 6621.818
     assert r.std_error == pytest.approx(m.bse["nearinc:y81"], rel=1e-10)
     assert r.p_value == pytest.approx(m.pvalues["nearinc:y81"], rel=1e-8)
@@ -109,9 +106,19 @@ def test_fixed_effects_and_covariates_match_statsmodels() -> None:
     df = panel(1)
     # statsmodels with department and week dummies and a covariate, clustered by department
     m = smf.ols("np.log(hours) ~ pilot:post + C(dept) + C(week) + z", df).fit(
-        cov_type="cluster", cov_kwds={"groups": df["dept"]}, use_t=True)
-    r = stats.did(df, outcome="hours", treated="pilot", post="post", cluster="dept",
-                  transform="log", inference="cluster", fe=["dept", "week"], covariates=["z"])
+        cov_type="cluster", cov_kwds={"groups": df["dept"]}, use_t=True
+    )
+    r = stats.did(
+        df,
+        outcome="hours",
+        treated="pilot",
+        post="post",
+        cluster="dept",
+        transform="log",
+        inference="cluster",
+        fe=["dept", "week"],
+        covariates=["z"],
+    )
     assert r.estimate == pytest.approx(m.params["pilot:post"], rel=1e-9)
     assert r.std_error == pytest.approx(m.bse["pilot:post"], rel=1e-8)
     assert r.p_value == pytest.approx(m.pvalues["pilot:post"], rel=1e-7)
@@ -131,13 +138,21 @@ def test_wild_bootstrap_matches_wildboottest(kielmc: pd.DataFrame) -> None:
     # wildboottest (WCR, restricted, "11" bootstrap, Rademacher) on the same regression; both
     # p-values carry Monte-Carlo error (sd about 0.003 with 9,999 draws each).
     wb = pytest.importorskip("wildboottest.wildboottest")
-    X = pd.DataFrame({"const": 1.0, "nearinc": kielmc["nearinc"], "y81": kielmc["y81"],
-                      "D": kielmc["nearinc"] * kielmc["y81"]})
-    ref = wb.wildboottest(sm.OLS(kielmc["rprice"], X), param="D",
-                          cluster=pd.factorize(kielmc["cbd"])[0], B=9999,
-                          weights_type="rademacher", seed=3, show=False)
-    r = stats.did(kielmc, outcome="rprice", treated="nearinc", post="y81", cluster="cbd",
-                  inference="wild", weights="rademacher")
+    X = pd.DataFrame(
+        {"const": 1.0, "nearinc": kielmc["nearinc"], "y81": kielmc["y81"], "D": kielmc["nearinc"] * kielmc["y81"]}
+    )
+    ref = wb.wildboottest(
+        sm.OLS(kielmc["rprice"], X),
+        param="D",
+        cluster=pd.factorize(kielmc["cbd"])[0],
+        B=9999,
+        weights_type="rademacher",
+        seed=3,
+        show=False,
+    )
+    r = stats.did(
+        kielmc, outcome="rprice", treated="nearinc", post="y81", cluster="cbd", inference="wild", weights="rademacher"
+    )
     assert r.p_value == pytest.approx(float(ref["p-value"].iloc[0]), abs=0.015)
     assert r.std_error == pytest.approx(6621.817943, rel=1e-8)
     assert r.n_draws == 9999 and not r.enumerated
@@ -165,8 +180,17 @@ def test_wild_bootstrap_equals_brute_force_enumeration() -> None:
         v = np.asarray(signs)[g]
         t_star.append(_cr1_t(fitted + v * u, X, g, 3))
     p_ref = float(np.mean(np.abs(t_star) >= abs(t_obs) * (1 - 1e-10)))
-    r = stats.did(df, outcome="hours", treated="pilot", post="post", cluster="dept",
-                  transform="log", inference="wild", weights="rademacher", n_boot=999)
+    r = stats.did(
+        df,
+        outcome="hours",
+        treated="pilot",
+        post="post",
+        cluster="dept",
+        transform="log",
+        inference="wild",
+        weights="rademacher",
+        n_boot=999,
+    )
     assert r.enumerated and r.n_draws == 64
     assert r.p_value == pytest.approx(p_ref, abs=1e-12)
 
@@ -175,15 +199,31 @@ def test_wild_interval_is_the_test_inversion() -> None:
     # At each end of the interval the bootstrap p-value crosses alpha: testing the shifted
     # outcome y - b0 * D just inside the end gives p > alpha, just outside p <= alpha.
     df = panel(4, n_dept=10, n_treated=4, effect=-0.3)
-    base = stats.did(df, outcome="hours", treated="pilot", post="post", cluster="dept",
-                     transform="log", inference="wild", n_boot=1999)
+    base = stats.did(
+        df,
+        outcome="hours",
+        treated="pilot",
+        post="post",
+        cluster="dept",
+        transform="log",
+        inference="wild",
+        n_boot=1999,
+    )
     d = (df["pilot"] * df["post"]).to_numpy()
     width = base.ci_high - base.ci_low
     for end, inward in ((base.ci_low, 1.0), (base.ci_high, -1.0)):
         for shift, above in ((inward * 1e-4 * width, True), (-inward * 1e-4 * width, False)):
             moved = df.assign(hours=df["hours"] * np.exp(-(end + shift) * d))
-            p = stats.did(moved, outcome="hours", treated="pilot", post="post", cluster="dept",
-                          transform="log", inference="wild", n_boot=1999).p_value
+            p = stats.did(
+                moved,
+                outcome="hours",
+                treated="pilot",
+                post="post",
+                cluster="dept",
+                transform="log",
+                inference="wild",
+                n_boot=1999,
+            ).p_value
             assert (p > base.alpha) is above
 
 
@@ -202,35 +242,58 @@ def test_randomization_equals_brute_force_placebo_refits(fe: tuple[str, ...]) ->
     combos = list(itertools.combinations(range(8), 3))
     for combo in combos:
         tr = np.isin(g, combo).astype(float)
-        X = (np.column_stack([base, tr * post]) if fe
-             else np.column_stack([np.ones(len(df)), tr, post, tr * post]))
+        X = np.column_stack([base, tr * post]) if fe else np.column_stack([np.ones(len(df)), tr, post, tr * post])
         ts.append(abs(_cr1_t(y, X, g, X.shape[1] - 1)))
     actual = ts[combos.index((0, 1, 2))]
     p_ref = float(np.mean(np.array(ts) >= actual * (1 - 1e-10)))
-    r = stats.did(df, outcome="hours", treated="pilot", post="post", cluster="dept",
-                  transform="log", inference="randomization", fe=list(fe))
+    r = stats.did(
+        df,
+        outcome="hours",
+        treated="pilot",
+        post="post",
+        cluster="dept",
+        transform="log",
+        inference="randomization",
+        fe=list(fe),
+    )
     assert r.enumerated and r.n_draws == 56
     assert r.p_value == pytest.approx(p_ref, abs=1e-12)
 
 
 def test_randomization_interval_is_the_test_inversion() -> None:
     df = panel(6, n_dept=12, n_treated=3, effect=-0.35)
-    base = stats.did(df, outcome="hours", treated="pilot", post="post", cluster="dept",
-                     transform="log", inference="randomization")
+    base = stats.did(
+        df, outcome="hours", treated="pilot", post="post", cluster="dept", transform="log", inference="randomization"
+    )
     d = (df["pilot"] * df["post"]).to_numpy()
     width = base.ci_high - base.ci_low
     for end, inward in ((base.ci_low, 1.0), (base.ci_high, -1.0)):
         for shift, above in ((inward * 1e-4 * width, True), (-inward * 1e-4 * width, False)):
             moved = df.assign(hours=df["hours"] * np.exp(-(end + shift) * d))
-            p = stats.did(moved, outcome="hours", treated="pilot", post="post", cluster="dept",
-                          transform="log", inference="randomization").p_value
+            p = stats.did(
+                moved,
+                outcome="hours",
+                treated="pilot",
+                post="post",
+                cluster="dept",
+                transform="log",
+                inference="randomization",
+            ).p_value
             assert (p > base.alpha) is above
 
 
 def test_randomization_samples_assignments_when_there_are_many() -> None:
     df = panel(7, n_dept=16, n_treated=6, weeks=4, per_cell=5)  # C(16, 6) = 8008
-    r = stats.did(df, outcome="hours", treated="pilot", post="post", cluster="dept",
-                  transform="log", inference="randomization", n_boot=999)
+    r = stats.did(
+        df,
+        outcome="hours",
+        treated="pilot",
+        post="post",
+        cluster="dept",
+        transform="log",
+        inference="randomization",
+        n_boot=999,
+    )
     assert not r.enumerated and r.n_draws == 999
     assert any("random assignments" in w for w in r.warnings)
     assert 1 / 1000 <= r.p_value <= 1
@@ -239,36 +302,56 @@ def test_randomization_samples_assignments_when_there_are_many() -> None:
 # -- auto and the result ------------------------------------------------------------------
 def test_auto_chooses_a_few_cluster_valid_method_and_reports_cr1_beside() -> None:
     df = panel(8, n_dept=12, n_treated=3, effect=-0.36)
-    r = stats.did(df, outcome="hours", treated="pilot", post="post", cluster="dept",
-                  transform="log")
+    r = stats.did(df, outcome="hours", treated="pilot", post="post", cluster="dept", transform="log")
     assert r.inference == "randomization_sized" and r.n_draws == 220 and r.enumerated
     assert "Ferman & Pinto" in r.method
     assert r.n_clusters == 12 and r.n_treated_clusters == 3
     # the choice depends on the design only: the reports' alpha = 0.10 gets the same method
     for a in (0.01, 0.10):
-        other = stats.did(df, outcome="hours", treated="pilot", post="post", cluster="dept",
-                          transform="log", alpha=a)
+        other = stats.did(df, outcome="hours", treated="pilot", post="post", cluster="dept", transform="log", alpha=a)
         assert other.inference == r.inference and other.p_value == r.p_value
     # with week effects the 2 x 2 changes are not defined: plain randomization inference
-    fe = stats.did(df.assign(week=df["post"]), outcome="hours", treated="pilot", post="post",
-                   cluster="dept", transform="log", fe=["week"])
+    fe = stats.did(
+        df.assign(week=df["post"]),
+        outcome="hours",
+        treated="pilot",
+        post="post",
+        cluster="dept",
+        transform="log",
+        fe=["week"],
+    )
     assert fe.inference == "randomization"
     assert r.cr1_std_error == pytest.approx(r.std_error)
     assert r.cr1_ci_low < r.estimate < r.cr1_ci_high
-    one = stats.did(panel(9, n_dept=12, n_treated=1), outcome="hours", treated="pilot",
-                    post="post", cluster="dept", transform="log")
+    one = stats.did(
+        panel(9, n_dept=12, n_treated=1), outcome="hours", treated="pilot", post="post", cluster="dept", transform="log"
+    )
     assert one.inference == "wild"  # 12 assignments: randomization cannot reach p <= 0.05
     assert any("treated cluster" in w for w in one.warnings)
 
 
 def test_result_fields_and_frame() -> None:
-    r = stats.did(panel(10), outcome="hours", treated="pilot", post="post", cluster="dept",
-                  transform="log", inference="cluster")
+    r = stats.did(
+        panel(10), outcome="hours", treated="pilot", post="post", cluster="dept", transform="log", inference="cluster"
+    )
     frame = r.to_frame()
     assert len(frame) == 1
-    for col in ("estimate", "std_error", "ci_low", "ci_high", "p_value", "inference", "n_obs",
-                "n_clusters", "n_treated_clusters", "relative_change", "relative_ci_low",
-                "relative_ci_high", "cr1_p_value", "warnings"):
+    for col in (
+        "estimate",
+        "std_error",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "inference",
+        "n_obs",
+        "n_clusters",
+        "n_treated_clusters",
+        "relative_change",
+        "relative_ci_low",
+        "relative_ci_high",
+        "cr1_p_value",
+        "warnings",
+    ):
         assert col in frame.columns
     assert r.efficiency_gain == pytest.approx(-r.relative_change)
     assert any("over-rejects" in w for w in r.warnings)
@@ -277,8 +360,7 @@ def test_result_fields_and_frame() -> None:
 def test_input_frame_is_not_modified() -> None:
     df = panel(11)
     before = df.copy()
-    stats.did(df, outcome="hours", treated="pilot", post="post", cluster="dept",
-              transform="log", inference="cluster")
+    stats.did(df, outcome="hours", treated="pilot", post="post", cluster="dept", transform="log", inference="cluster")
     pd.testing.assert_frame_equal(df, before)
 
 
@@ -311,8 +393,7 @@ def test_log_of_non_positive_durations() -> None:
     df = panel(14)
     df.loc[df.index[5], "hours"] = 0.0
     with pytest.raises(ValueError, match=r"transform='log' needs positive values.*row 5"):
-        stats.did(df, outcome="hours", treated="pilot", post="post", cluster="dept",
-                  transform="log")
+        stats.did(df, outcome="hours", treated="pilot", post="post", cluster="dept", transform="log")
 
 
 def test_cluster_needed_for_few_cluster_inference() -> None:
@@ -323,11 +404,16 @@ def test_cluster_needed_for_few_cluster_inference() -> None:
 def test_too_few_clusters_for_wild_and_randomization() -> None:
     small = panel(16, n_dept=3, n_treated=1)
     with pytest.raises(ValueError, match="at least 4 clusters"):
-        stats.did(small, outcome="hours", treated="pilot", post="post", cluster="dept",
-                  inference="wild")
+        stats.did(small, outcome="hours", treated="pilot", post="post", cluster="dept", inference="wild")
     with pytest.raises(ValueError, match="can never be below"):
-        stats.did(panel(17, n_dept=6, n_treated=1), outcome="hours", treated="pilot",
-                  post="post", cluster="dept", inference="randomization")
+        stats.did(
+            panel(17, n_dept=6, n_treated=1),
+            outcome="hours",
+            treated="pilot",
+            post="post",
+            cluster="dept",
+            inference="randomization",
+        )
     with pytest.raises(ValueError, match="only 3 clusters"):
         stats.did(small, outcome="hours", treated="pilot", post="post", cluster="dept")
 
@@ -335,15 +421,13 @@ def test_too_few_clusters_for_wild_and_randomization() -> None:
 def test_effect_absorbed_by_fixed_effects() -> None:
     df = panel(18).assign(cell=lambda d: d["pilot"].astype(str) + d["post"].astype(str))
     with pytest.raises(ValueError, match="not identified"):
-        stats.did(df, outcome="hours", treated="pilot", post="post", cluster="dept",
-                  fe=["cell"], inference="cluster")
+        stats.did(df, outcome="hours", treated="pilot", post="post", cluster="dept", fe=["cell"], inference="cluster")
 
 
 def test_missing_values_are_dropped_with_a_warning() -> None:
     df = panel(19)
     df.loc[df.index[:3], "hours"] = np.nan
-    r = stats.did(df, outcome="hours", treated="pilot", post="post", cluster="dept",
-                  inference="cluster")
+    r = stats.did(df, outcome="hours", treated="pilot", post="post", cluster="dept", inference="cluster")
     assert r.n_obs == len(df) - 3
     assert "dropped 3 row(s)" in r.warnings[0]
 
@@ -363,11 +447,9 @@ def test_demo_organisation_recovers_the_planted_pilot_effect(plan: object) -> No
     d = done.merge(deps[["department_id", "is_pilot", "go_live_date"]], on="department_id")
     start = pd.Timestamp(truth["realised"]["launch_did"]["post"][0])
     end = pd.Timestamp(truth["realised"]["launch_did"]["post"][1]) + pd.Timedelta(days=1)
-    window = d[(d["day"] < end)
-               & (d["is_pilot"] | (pd.to_datetime(d["go_live_date"]) >= end))].copy()
+    window = d[(d["day"] < end) & (d["is_pilot"] | (pd.to_datetime(d["go_live_date"]) >= end))].copy()
     window["post"] = window["day"] >= start
-    r = stats.did(window, outcome="hours", treated="is_pilot", post="post",
-                  cluster="department_id", transform="log")
+    r = stats.did(window, outcome="hours", treated="is_pilot", post="post", cluster="department_id", transform="log")
     assert r.estimate == pytest.approx(truth["realised"]["launch_did"]["log_effect"], abs=1e-9)
     true_effect = truth["true"]["pilot_log_effect"]
     assert r.ci_low < true_effect < r.ci_high
@@ -388,8 +470,15 @@ def test_size_standardised_randomization_by_hand() -> None:
             for v in rng.normal(shift * post - 0.4 * post * (g < 2), 0.7, m):
                 rows.append((g, int(g < 2), post, v))
     df = pd.DataFrame(rows, columns=["dept", "pilot", "post", "y"])
-    r = stats.did(df, outcome="y", treated="pilot", post="post", cluster="dept",
-                  inference="randomization_sized", target_effect=-0.1)
+    r = stats.did(
+        df,
+        outcome="y",
+        treated="pilot",
+        post="post",
+        cluster="dept",
+        inference="randomization_sized",
+        target_effect=-0.1,
+    )
     means = df.groupby(["dept", "post"])["y"].mean().unstack()
     counts = df.groupby(["dept", "post"]).size().unstack()
     delta = (means[1] - means[0]).to_numpy()
@@ -398,6 +487,7 @@ def test_size_standardised_randomization_by_hand() -> None:
     v = max(np.var(delta, ddof=1) - s2w * h.mean(), 0.0) + s2w * h
     z = (delta - np.sum(delta / v) / np.sum(1 / v)) / np.sqrt(v)
     from itertools import combinations
+
     stats_all = [abs(z[list(c)].mean() - np.delete(z, list(c)).mean()) for c in combinations(range(7), 2)]
     actual = abs(z[:2].mean() - z[2:].mean())
     assert r.n_draws == 21 and r.p_value == pytest.approx(np.mean(np.array(stats_all) >= actual * (1 - 1e-10)))

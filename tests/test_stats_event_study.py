@@ -12,8 +12,15 @@ from wecom_eval import stats
 GO_LIVE = {0: 3, 1: 3, 2: 5, 3: 5, 4: 7, 5: 7, 6: 9, 7: 9, 8: np.nan, 9: np.nan}
 
 
-def staggered(seed: int, *, effect_by_e: float = 0.0, base_effect: float = np.log(0.7),
-              pretrend: float = 0.0, per_cell: int = 12, weeks: int = 10) -> pd.DataFrame:
+def staggered(
+    seed: int,
+    *,
+    effect_by_e: float = 0.0,
+    base_effect: float = np.log(0.7),
+    pretrend: float = 0.0,
+    per_cell: int = 12,
+    weeks: int = 10,
+) -> pd.DataFrame:
     """Ten departments going live in weeks 3, 5, 7, 9 (two never), approvals per week."""
     rng = np.random.default_rng(seed)
     rows = []
@@ -39,17 +46,18 @@ def test_effects_match_statsmodels_extended_twfe() -> None:
     df = staggered(1)
     df["ly"] = np.log(df["hours"])
     treated = df["go_live"].notna() & (df["week"] >= df["go_live"])
-    cells = sorted({(int(g), int(w)) for g, w in zip(df.loc[treated, "go_live"],
-                                                       df.loc[treated, "week"], strict=True)})
+    cells = sorted({(int(g), int(w)) for g, w in zip(df.loc[treated, "go_live"], df.loc[treated, "week"], strict=True)})
     names = []
     for g, w in cells:
         name = f"c{g}_{w}"
         df[name] = ((df["go_live"] == g) & (df["week"] == w)).astype(float)
         names.append(name)
     m = smf.ols("ly ~ C(dept) + C(week) + " + " + ".join(names), df).fit(
-        cov_type="cluster", cov_kwds={"groups": df["dept"]}, use_t=True)
-    res = stats.event_study(df, outcome="hours", unit="dept", time="week",
-                            first_treated="go_live", transform="log", inference="cluster")
+        cov_type="cluster", cov_kwds={"groups": df["dept"]}, use_t=True
+    )
+    res = stats.event_study(
+        df, outcome="hours", unit="dept", time="week", first_treated="go_live", transform="log", inference="cluster"
+    )
     post = res.effects[res.effects["period"] == "post"].set_index("event_time")
     counts = {nm: df[nm].sum() for nm in names}
     for e in post.index:
@@ -77,13 +85,21 @@ def test_pretrend_test_matches_statsmodels_on_untreated_rows() -> None:
         un[nm] = ((un["week"] - un["go_live"]) == e).astype(float)
         leads.append(nm)
     m = smf.ols("ly ~ C(dept) + C(week) + " + " + ".join(leads), un).fit(
-        cov_type="cluster", cov_kwds={"groups": un["dept"]}, use_t=True)
+        cov_type="cluster", cov_kwds={"groups": un["dept"]}, use_t=True
+    )
     b = m.params[leads].to_numpy()
     V = m.cov_params().loc[leads, leads].to_numpy()
     f_ref = float(b @ np.linalg.solve(V, b)) / 3
-    res = stats.event_study(df, outcome="hours", unit="dept", time="week",
-                            first_treated="go_live", transform="log", leads=3,
-                            inference="cluster")
+    res = stats.event_study(
+        df,
+        outcome="hours",
+        unit="dept",
+        time="week",
+        first_treated="go_live",
+        transform="log",
+        leads=3,
+        inference="cluster",
+    )
     assert res.pretrend_df == 3
     assert res.pretrend_stat == pytest.approx(f_ref, rel=1e-7)
     pre = res.effects[res.effects["period"] == "pre"].set_index("event_time")
@@ -94,8 +110,9 @@ def test_pretrend_test_matches_statsmodels_on_untreated_rows() -> None:
 def test_recovers_growing_effects_where_a_single_dummy_would_not() -> None:
     # Effects grow by 0.08 log points a week after go-live; each event time is recovered.
     df = staggered(3, effect_by_e=-0.08, per_cell=60)
-    res = stats.event_study(df, outcome="hours", unit="dept", time="week",
-                            first_treated="go_live", transform="log", n_boot=999)
+    res = stats.event_study(
+        df, outcome="hours", unit="dept", time="week", first_treated="go_live", transform="log", n_boot=999
+    )
     post = res.effects[res.effects["period"] == "post"].set_index("event_time")
     for e in range(0, 4):
         assert post.loc[e, "estimate"] == pytest.approx(np.log(0.7) - 0.08 * e, abs=0.12)
@@ -107,8 +124,9 @@ def test_pretrend_is_flagged() -> None:
     # the flag is the wild bootstrap Wald test (its size holds with few departments, where
     # the CR1 F over-rejects; sim_stats.py), so it needs a clearer drift than the F would
     df = staggered(5, pretrend=-0.3)
-    res = stats.event_study(df, outcome="hours", unit="dept", time="week",
-                            first_treated="go_live", transform="log", n_boot=999)
+    res = stats.event_study(
+        df, outcome="hours", unit="dept", time="week", first_treated="go_live", transform="log", n_boot=999
+    )
     assert res.pretrend_rejects
     assert any("pre-trend test rejects" in w for w in res.warnings)
     assert res.to_frame()["pretrend_rejects"].all()
@@ -117,11 +135,18 @@ def test_pretrend_is_flagged() -> None:
 
 
 def test_wild_intervals_and_frame() -> None:
-    res = stats.event_study(staggered(5), outcome="hours", unit="dept", time="week",
-                            first_treated="go_live", transform="log", leads=2, n_boot=999)
+    res = stats.event_study(
+        staggered(5),
+        outcome="hours",
+        unit="dept",
+        time="week",
+        first_treated="go_live",
+        transform="log",
+        leads=2,
+        n_boot=999,
+    )
     eff = res.effects
-    assert list(eff.columns[:7]) == ["event_time", "period", "estimate", "std_error", "ci_low",
-                                     "ci_high", "p_value"]
+    assert list(eff.columns[:7]) == ["event_time", "period", "estimate", "std_error", "ci_low", "ci_high", "p_value"]
     assert (eff["ci_low"] <= eff["estimate"]).all() and (eff["estimate"] <= eff["ci_high"]).all()
     assert eff["event_time"].min() == -2
     assert res.inference == "wild" and res.n_clusters == 10 and res.n_treated_clusters == 8
@@ -130,8 +155,9 @@ def test_wild_intervals_and_frame() -> None:
 def test_periods_with_everyone_live_are_dropped() -> None:
     df = staggered(6)
     df = df[df["go_live"].notna()]  # no never-live departments: week 9+ has no controls
-    res = stats.event_study(df, outcome="hours", unit="dept", time="week",
-                            first_treated="go_live", transform="log", inference="cluster")
+    res = stats.event_study(
+        df, outcome="hours", unit="dept", time="week", first_treated="go_live", transform="log", inference="cluster"
+    )
     assert any("dropped" in w and "every unit is live" in w for w in res.warnings)
     assert res.effects["event_time"].max() <= 5
 
@@ -141,13 +167,12 @@ def test_misuse() -> None:
     bad = df.copy()
     bad.loc[bad.index[0], "go_live"] = 4
     with pytest.raises(ValueError, match="same on every row"):
-        stats.event_study(bad, outcome="hours", unit="dept", time="week",
-                          first_treated="go_live")
+        stats.event_study(bad, outcome="hours", unit="dept", time="week", first_treated="go_live")
     with pytest.raises(ValueError, match="no unit goes live"):
-        stats.event_study(df.assign(go_live=np.nan), outcome="hours", unit="dept",
-                          time="week", first_treated="go_live")
+        stats.event_study(df.assign(go_live=np.nan), outcome="hours", unit="dept", time="week", first_treated="go_live")
     with pytest.raises(ValueError, match="whole periods"):
-        stats.event_study(df.assign(week=df["week"] + 0.5), outcome="hours", unit="dept",
-                          time="week", first_treated="go_live")
+        stats.event_study(
+            df.assign(week=df["week"] + 0.5), outcome="hours", unit="dept", time="week", first_treated="go_live"
+        )
     with pytest.raises(ValueError, match="first_treated='start' is not a column"):
         stats.event_study(df, outcome="hours", unit="dept", time="week", first_treated="start")

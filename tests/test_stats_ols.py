@@ -14,15 +14,13 @@ from wecom_eval.stats._ols import WildLinearTest, WLSFit, wild_wald_test, wild_w
 def _data(seed: int, G: int = 6, per: int = 20) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     g = np.repeat(np.arange(G), per)
-    X = np.column_stack([np.ones(g.size), rng.normal(size=g.size), rng.normal(size=g.size),
-                         (g % 2).astype(float)])
+    X = np.column_stack([np.ones(g.size), rng.normal(size=g.size), rng.normal(size=g.size), (g % 2).astype(float)])
     y = X @ np.array([1.0, 0.3, -0.2, 0.1]) + rng.normal(0, 0.5, G)[g] + rng.normal(size=g.size)
     return y, X, g
 
 
 def _fit(y: np.ndarray, X: np.ndarray, g: np.ndarray) -> WLSFit:
-    return WLSFit(X, np.ones(y.size), y, ss_within=0.0, n_obs=y.size, cluster=g,
-                  n_clusters=int(g.max()) + 1)
+    return WLSFit(X, np.ones(y.size), y, ss_within=0.0, n_obs=y.size, cluster=g, n_clusters=int(g.max()) + 1)
 
 
 def _restricted(y: np.ndarray, X: np.ndarray, R: np.ndarray, r: np.ndarray) -> np.ndarray:
@@ -48,8 +46,7 @@ def test_linear_combination_test_equals_brute_force() -> None:
 
     t_obs = t_of(y)
     t_star = [t_of(X @ b_r + np.asarray(s)[g] * u) for s in itertools.product([-1, 1], repeat=6)]
-    assert test.pvalue(0.1) == pytest.approx(
-        np.mean(np.abs(t_star) >= abs(t_obs) * (1 - 1e-10)), abs=1e-12)
+    assert test.pvalue(0.1) == pytest.approx(np.mean(np.abs(t_star) >= abs(t_obs) * (1 - 1e-10)), abs=1e-12)
 
 
 def test_wald_test_equals_brute_force() -> None:

@@ -25,11 +25,11 @@ def test_simulated_statistic_is_the_one_did_computes() -> None:
             y = rng.normal(rng.normal(0, 0.2), 0.8, m[g])
             rows += [(g, int(w >= weeks_pre), int(g < 3), v) for v in y]
     df = pd.DataFrame(rows, columns=["dept", "post", "pilot", "y"])
-    r = stats.did(df, outcome="y", treated="pilot", post="post", cluster="dept",
-                  inference="randomization")
+    r = stats.did(df, outcome="y", treated="pilot", post="post", cluster="dept", inference="randomization")
     means = df.groupby(["dept", "post"])["y"].mean().unstack()
     delta = (means[1] - means[0]).to_numpy()[None, :]
     from itertools import combinations
+
     A = np.array([[1.0 if g in c else 0.0 for g in range(G)] for c in combinations(range(G), 3)])
     n = len(df)
     t = ri_t_statistics(delta, m.astype(float), A, G / (G - 1) * (n - 1) / (n - 4))[0]
@@ -39,8 +39,9 @@ def test_simulated_statistic_is_the_one_did_computes() -> None:
 
 
 def test_power_is_alpha_without_effect_and_grows_with_it() -> None:
-    pw = stats.did_power(n_departments=12, n_treated=3, staff=25, approvals_per_staff_week=2,
-                         weeks_pre=4, weeks_post=4, n_sim=600)
+    pw = stats.did_power(
+        n_departments=12, n_treated=3, staff=25, approvals_per_staff_week=2, weeks_pre=4, weeks_post=4, n_sim=600
+    )
     curve = pw.curve.set_index("effect")["power"]
     assert curve.loc[0.0] <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / 600)
     assert curve.is_monotonic_increasing
@@ -53,16 +54,16 @@ def test_power_is_alpha_without_effect_and_grows_with_it() -> None:
 
 
 def test_more_noise_means_a_larger_mde() -> None:
-    kw = dict(n_departments=12, n_treated=3, staff=25, approvals_per_staff_week=2,
-              weeks_pre=4, weeks_post=4, n_sim=300)
+    kw = dict(n_departments=12, n_treated=3, staff=25, approvals_per_staff_week=2, weeks_pre=4, weeks_post=4, n_sim=300)
     quiet = stats.did_power(sigma_department_week=0.05, **kw)  # type: ignore[arg-type]
     noisy = stats.did_power(sigma_department_week=0.3, **kw)  # type: ignore[arg-type]
     assert quiet.mde < noisy.mde
 
 
 def test_one_pilot_department_warns() -> None:
-    pw = stats.did_power(n_departments=12, n_treated=1, staff=25, approvals_per_staff_week=2,
-                         weeks_pre=4, weeks_post=4, n_sim=200)
+    pw = stats.did_power(
+        n_departments=12, n_treated=1, staff=25, approvals_per_staff_week=2, weeks_pre=4, weeks_post=4, n_sim=200
+    )
     assert pw.inference == "cluster" and "optimistic" in pw.warnings[0]
 
 
@@ -71,15 +72,28 @@ def test_variance_components_recovers_the_simulated_sds() -> None:
     D, W, n = 30, 12, 40
     d = np.repeat(np.arange(D), W * n)
     w = np.tile(np.repeat(np.arange(W), n), D)
-    log_h = (3 + rng.normal(0, 0.4, D)[d] + rng.normal(0, 0.1, W)[w]
-             + rng.normal(0, 0.2, (D, W))[d, w] + rng.normal(0, 0.9, d.size))
+    log_h = (
+        3
+        + rng.normal(0, 0.4, D)[d]
+        + rng.normal(0, 0.1, W)[w]
+        + rng.normal(0, 0.2, (D, W))[d, w]
+        + rng.normal(0, 0.9, d.size)
+    )
     df = pd.DataFrame({"dept": d, "week": w, "hours": np.exp(log_h)})
     vc = stats.variance_components(df, outcome="hours", department="dept", week="week")
     assert vc.sigma_within == pytest.approx(0.9, abs=0.02)
     assert vc.sigma_department_week == pytest.approx(0.2, abs=0.04)
     assert vc.sigma_department == pytest.approx(0.4, abs=0.15)
-    pw = stats.did_power(n_departments=12, n_treated=3, staff=20, approvals_per_staff_week=2,
-                         weeks_pre=4, weeks_post=4, components=vc, n_sim=200)
+    pw = stats.did_power(
+        n_departments=12,
+        n_treated=3,
+        staff=20,
+        approvals_per_staff_week=2,
+        weeks_pre=4,
+        weeks_post=4,
+        components=vc,
+        n_sim=200,
+    )
     assert 0 < pw.mde < 1
 
 
@@ -112,8 +126,9 @@ def test_variance_components_measure_persistence() -> None:
     e = ar1(rng, (G, W), 0.3, 0.7)
     d = np.repeat(np.arange(G), W * m)
     w = np.tile(np.repeat(np.arange(W), m), G)
-    df = pd.DataFrame({"dept": d, "week": w,
-                       "hours": np.exp(3 + rng.normal(0, 0.4, G)[d] + e[d, w] + rng.normal(0, 0.9, d.size))})
+    df = pd.DataFrame(
+        {"dept": d, "week": w, "hours": np.exp(3 + rng.normal(0, 0.4, G)[d] + e[d, w] + rng.normal(0, 0.9, d.size))}
+    )
     vc = stats.variance_components(df, outcome="hours", department="dept", week="week")
     assert vc.rho == pytest.approx(0.7, abs=0.08) and vc.sigma_ar == pytest.approx(0.3, abs=0.04)
     # the semivariogram at lag k is sigma^2 (1 - rho^k)
@@ -121,8 +136,16 @@ def test_variance_components_measure_persistence() -> None:
 
 
 def test_probability_of_met_at_the_target_is_at_most_alpha() -> None:
-    pw = stats.did_power(n_departments=12, n_treated=3, staff=25, approvals_per_staff_week=2,
-                         weeks_pre=4, weeks_post=4, n_sim=1000, max_weeks=20)
+    pw = stats.did_power(
+        n_departments=12,
+        n_treated=3,
+        staff=25,
+        approvals_per_staff_week=2,
+        weeks_pre=4,
+        weeks_post=4,
+        n_sim=1000,
+        max_weeks=20,
+    )
     met = pw.met.set_index("gain")
     # a true gain equal to the 30 % target is called met at most 5 % of the time (+ 3 MC SEs)
     assert met.loc[0.3, "p_met"] <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / 1000)

@@ -23,8 +23,7 @@ def test_default_inference_keeps_its_level_where_cr1_does_not() -> None:
     default = cr1 = 0
     for _ in range(REPS):
         df = simulate_rollout(rng)  # 3 of 12 departments, no effect
-        r = stats.did(df, outcome="hours", treated="pilot", post="post", cluster="dept",
-                      transform="log")
+        r = stats.did(df, outcome="hours", treated="pilot", post="post", cluster="dept", transform="log")
         default += r.p_value <= 0.05
         cr1 += r.cr1_p_value <= 0.05
     assert 0.02 <= default / REPS <= 0.085
@@ -37,7 +36,6 @@ def test_default_intervals_cover_a_30_percent_reduction() -> None:
     covered = 0
     for _ in range(REPS):
         df = simulate_rollout(rng, reduction=0.30)
-        r = stats.did(df, outcome="hours", treated="pilot", post="post", cluster="dept",
-                      transform="log")
+        r = stats.did(df, outcome="hours", treated="pilot", post="post", cluster="dept", transform="log")
         covered += r.relative_ci_low <= -0.30 <= r.relative_ci_high
     assert 0.91 <= covered / REPS <= 0.99

@@ -14,8 +14,7 @@ from statsmodels.stats.proportion import (
 
 from wecom_eval import stats
 
-ITEMS = pd.DataFrame({"q1": [4, 5, 3, 4, 2, 5], "q2": [4, 4, 3, 5, 2, 5],
-                      "q3": [5, 5, 2, 4, 3, 4]})
+ITEMS = pd.DataFrame({"q1": [4, 5, 3, 4, 2, 5], "q2": [4, 4, 3, 5, 2, 5], "q3": [5, 5, 2, 4, 3, 4]})
 
 
 def test_cronbach_alpha_hand_computation() -> None:
@@ -31,8 +30,7 @@ def test_feldt_interval_and_test() -> None:
     # (scipy.stats.f.ppf), as documented for R cocron::cronbach.alpha.CI.
     rng = np.random.default_rng(0)
     true = rng.normal(size=(150, 1))
-    items = pd.DataFrame(np.round(3 + true + rng.normal(0, 0.8, (150, 5))),
-                         columns=list("abcde"))
+    items = pd.DataFrame(np.round(3 + true + rng.normal(0, 0.8, (150, 5))), columns=list("abcde"))
     r = stats.cronbach_alpha(items)
     f_hi, f_lo = sps.f.ppf(0.975, 149, 149 * 4), sps.f.ppf(0.025, 149, 149 * 4)
     assert r.ci_low == pytest.approx(1 - (1 - r.estimate) * f_hi, rel=1e-12)
@@ -94,9 +92,13 @@ def test_compare_waves_means_match_scipy_welch() -> None:
 
 
 def test_compare_waves_warns_about_a_panel() -> None:
-    df = pd.DataFrame({"wave": ["Q1"] * 40 + ["Q2"] * 40,
-                       "respondent_id": [f"r{i}" for i in range(40)] * 2,
-                       "score": [3, 4] * 20 + [4, 5] * 20})
+    df = pd.DataFrame(
+        {
+            "wave": ["Q1"] * 40 + ["Q2"] * 40,
+            "respondent_id": [f"r{i}" for i in range(40)] * 2,
+            "score": [3, 4] * 20 + [4, 5] * 20,
+        }
+    )
     r = stats.compare_waves(df, baseline="Q1", comparison="Q2")
     assert any("answered both waves" in w for w in r.warnings)
     with pytest.raises(ValueError, match="wave 'Q3' has no answers"):

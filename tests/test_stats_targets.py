@@ -26,11 +26,9 @@ def test_bounds_match_statsmodels(x: int, n: int) -> None:
     # statsmodels.stats.proportion.proportion_confint(..., alpha=2 * 0.05): the ends of the
     # two-sided 90 % interval are the one-sided 95 % bounds.
     w = stats.proportion_vs_target(x, n, target=0.5)
-    assert (w.ci_low, w.ci_high) == pytest.approx(
-        proportion_confint(x, n, alpha=0.1, method="wilson"), abs=1e-12)
+    assert (w.ci_low, w.ci_high) == pytest.approx(proportion_confint(x, n, alpha=0.1, method="wilson"), abs=1e-12)
     e = stats.proportion_vs_target(x, n, target=0.5, method="exact")
-    assert (e.ci_low, e.ci_high) == pytest.approx(
-        proportion_confint(x, n, alpha=0.1, method="beta"), abs=1e-10)
+    assert (e.ci_low, e.ci_high) == pytest.approx(proportion_confint(x, n, alpha=0.1, method="beta"), abs=1e-10)
 
 
 def test_p_values_match_scipy_binomtest_and_agree_with_the_verdict() -> None:
@@ -60,8 +58,7 @@ def test_verdicts_for_a_floor_and_a_ceiling() -> None:
     assert stats.proportion_vs_target(45, 100, target=0.6).verdict == "missed"
     # a ceiling: share of approvals over 4 hours must stay at most 20 %
     assert stats.proportion_vs_target(100, 1000, target=0.2, alternative="less").verdict == "met"
-    assert stats.proportion_vs_target(300, 1000, target=0.2,
-                                      alternative="less").verdict == "missed"
+    assert stats.proportion_vs_target(300, 1000, target=0.2, alternative="less").verdict == "missed"
 
 
 def test_a_full_registration_target_is_a_census_condition() -> None:
@@ -89,8 +86,9 @@ def test_bca_bounds_agree_with_scipy_bootstrap() -> None:
     rng = np.random.default_rng(2)
     x = rng.choice([1, 2, 3, 4, 5], size=200, p=[0.05, 0.05, 0.1, 0.3, 0.5]).astype(float)
     r = stats.mean_vs_target(x, target=4.5, n_boot=20_000)
-    ref = sps.bootstrap((x,), np.mean, method="BCa", confidence_level=0.90, n_resamples=20_000,
-                        random_state=3).confidence_interval
+    ref = sps.bootstrap(
+        (x,), np.mean, method="BCa", confidence_level=0.90, n_resamples=20_000, random_state=3
+    ).confidence_interval
     assert r.boot_ci_low == pytest.approx(ref.low, abs=0.015)
     assert r.boot_ci_high == pytest.approx(ref.high, abs=0.015)
 

@@ -35,13 +35,11 @@ def test_welch_log_matches_scipy() -> None:
 
 
 def test_mann_whitney_hl_matches_sas_npar1way() -> None:
-    r = stats.mann_whitney_hl(frame(A, B), value="v", group="g", baseline="old",
-                              comparison="new")
+    r = stats.mann_whitney_hl(frame(A, B), value="v", group="g", baseline="old", comparison="new")
     assert round(r.estimate, 4) == 0.56
     assert (round(r.ci_low, 4), round(r.ci_high, 4)) == (-0.37, 1.183)
     # p-value: scipy.stats.mannwhitneyu(A, B, method="asymptotic") (ties present)
-    assert r.p_value == pytest.approx(
-        sps.mannwhitneyu(A, B, alternative="two-sided", method="asymptotic").pvalue)
+    assert r.p_value == pytest.approx(sps.mannwhitneyu(A, B, alternative="two-sided", method="asymptotic").pvalue)
 
 
 def test_exact_u_distribution_matches_scipy_and_tables() -> None:
@@ -62,8 +60,7 @@ def test_exact_u_distribution_matches_scipy_and_tables() -> None:
 def test_exact_interval_uses_the_exact_critical_value() -> None:
     rng = np.random.default_rng(2)
     x, y = rng.normal(1, 1, 9), rng.normal(0, 1, 9)
-    r = stats.mann_whitney_hl(frame(x, y), value="v", group="g", baseline="old",
-                              comparison="new", method="exact")
+    r = stats.mann_whitney_hl(frame(x, y), value="v", group="g", baseline="old", comparison="new", method="exact")
     d = np.sort((x[:, None] - y[None, :]).ravel())
     # k = 17 + 1 from the table above: the 18th smallest and 18th largest differences
     assert (r.ci_low, r.ci_high) == (d[17], d[-18])
@@ -82,8 +79,7 @@ def test_large_sample_selection_equals_sorting() -> None:
 def test_hodges_lehmann_ratio_on_logs() -> None:
     rng = np.random.default_rng(4)
     x, y = rng.lognormal(2.0, 0.7, 300), rng.lognormal(2.4, 0.7, 300)
-    r = stats.mann_whitney_hl(frame(x, y), value="v", group="g", baseline="old",
-                              comparison="new", transform="log")
+    r = stats.mann_whitney_hl(frame(x, y), value="v", group="g", baseline="old", comparison="new", transform="log")
     ref = np.exp(np.median(np.log(x)[:, None] - np.log(y)[None, :]))
     assert r.estimate == pytest.approx(ref)
     assert r.ci_low < r.estimate < r.ci_high and r.measure == "hodges_lehmann_ratio"
@@ -104,8 +100,7 @@ def test_bootstrap_median_draws_have_the_resampling_distribution() -> None:
 def test_ratio_of_medians_interval() -> None:
     rng = np.random.default_rng(6)
     x, y = rng.lognormal(2.0, 1.0, 500), rng.lognormal(2.5, 1.0, 500)
-    r = stats.ratio_of_medians_bootstrap(frame(x, y), value="v", group="g", baseline="old",
-                                         comparison="new")
+    r = stats.ratio_of_medians_bootstrap(frame(x, y), value="v", group="g", baseline="old", comparison="new")
     assert r.estimate == pytest.approx(np.median(x) / np.median(y))
     assert r.ci_low < r.estimate < r.ci_high
     assert r.ci_low < np.exp(-0.5) < r.ci_high
@@ -117,10 +112,10 @@ def test_misuse() -> None:
     with pytest.raises(ValueError, match="baseline='legacy' is not a value"):
         stats.welch_log(df, value="v", group="g", baseline="legacy", comparison="new")
     with pytest.raises(ValueError, match="<= 0"):
-        stats.welch_log(frame([1.0, 0.0, 2.0], [1.0, 2.0]), value="v", group="g",
-                        baseline="old", comparison="new")
+        stats.welch_log(frame([1.0, 0.0, 2.0], [1.0, 2.0]), value="v", group="g", baseline="old", comparison="new")
     with pytest.raises(ValueError, match="at least 2"):
-        stats.ratio_of_medians_bootstrap(frame([1.0], [1.0, 2.0]), value="v", group="g",
-                                         baseline="old", comparison="new")
+        stats.ratio_of_medians_bootstrap(
+            frame([1.0], [1.0, 2.0]), value="v", group="g", baseline="old", comparison="new"
+        )
     with pytest.raises(ValueError, match="different groups"):
         stats.mann_whitney_hl(df, value="v", group="g", baseline="old", comparison="old")

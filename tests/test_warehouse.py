@@ -20,26 +20,30 @@ from wecom_eval.warehouse import Warehouse, open_reader, open_writer
 
 
 def departments() -> pd.DataFrame:
-    return pd.DataFrame({
-        "department_id": [1, 2, 3],
-        "name": ["示例集团", "总部", "行政部"],
-        "parent_id": [None, 1, 2],
-        "path": ["示例集团", "总部", "总部/行政部"],
-        "is_pilot": [False, False, True],
-        "go_live_date": [None, "2026-03-16", "2026-03-02"],
-    })
+    return pd.DataFrame(
+        {
+            "department_id": [1, 2, 3],
+            "name": ["示例集团", "总部", "行政部"],
+            "parent_id": [None, 1, 2],
+            "path": ["示例集团", "总部", "总部/行政部"],
+            "is_pilot": [False, False, True],
+            "go_live_date": [None, "2026-03-16", "2026-03-02"],
+        }
+    )
 
 
 def employees() -> pd.DataFrame:
-    return pd.DataFrame({
-        "employee_id": ["E1", "E2", "E3"],
-        "name": ["张三", "李四", "王五"],
-        "department_id": [3, 3, 2],
-        "hire_date": ["2020-01-06", "2024-05-01", "2026-03-10"],
-        "leave_date": [None, "2026-04-30", None],
-        "branch": ["总部"] * 3,
-        "role": ["专员", None, "经理"],
-    })
+    return pd.DataFrame(
+        {
+            "employee_id": ["E1", "E2", "E3"],
+            "name": ["张三", "李四", "王五"],
+            "department_id": [3, 3, 2],
+            "hire_date": ["2020-01-06", "2024-05-01", "2026-03-10"],
+            "leave_date": [None, "2026-04-30", None],
+            "branch": ["总部"] * 3,
+            "role": ["专员", None, "经理"],
+        }
+    )
 
 
 def snapshot(wh: Warehouse) -> dict[str, list]:
@@ -69,9 +73,25 @@ def test_a_newer_export_supersedes_by_key_and_counts_changes(home):
         wh.load_many({"departments": departments(), "employees": employees()}, source="t")
         newer = employees()
         newer.loc[2, "role"] = "总监"
-        newer = pd.concat([newer, pd.DataFrame([{"employee_id": "E4", "name": "赵六", "department_id": 2,
-                                                "hire_date": "2026-04-01", "leave_date": None,
-                                                "branch": "总部", "role": None}])], ignore_index=True)
+        newer = pd.concat(
+            [
+                newer,
+                pd.DataFrame(
+                    [
+                        {
+                            "employee_id": "E4",
+                            "name": "赵六",
+                            "department_id": 2,
+                            "hire_date": "2026-04-01",
+                            "leave_date": None,
+                            "branch": "总部",
+                            "role": None,
+                        }
+                    ]
+                ),
+            ],
+            ignore_index=True,
+        )
         result = wh.load("employees", newer, source="roster-2.csv")
         assert (result.inserted, result.updated, result.unchanged) == (1, 1, 2)
         got = wh.frame("employees")
@@ -80,8 +100,15 @@ def test_a_newer_export_supersedes_by_key_and_counts_changes(home):
 
 
 def test_timestamps_are_stored_in_shanghai_time(home):
-    rec = pd.DataFrame({"ticket_id": ["T1"], "created_at": ["2026-03-02 09:00"],
-                        "first_response_at": ["2026-03-02T01:30:00Z"], "resolved_at": [None], "category": [None]})
+    rec = pd.DataFrame(
+        {
+            "ticket_id": ["T1"],
+            "created_at": ["2026-03-02 09:00"],
+            "first_response_at": ["2026-03-02T01:30:00Z"],
+            "resolved_at": [None],
+            "category": [None],
+        }
+    )
     with open_writer(home) as wh:
         wh.load("tickets", rec, source="t")
         row = wh.query("SELECT epoch(created_at) AS c, epoch(first_response_at) AS f FROM tickets").iloc[0]
@@ -98,8 +125,7 @@ def test_a_bad_row_is_named_and_nothing_changes(home):
         bad.loc[1, "leave_date"] = "2019-01-01"  # leaves before being hired
         bad.loc[2, "department_id"] = 99  # no such department
         with pytest.raises(InputError) as info:
-            wh.load_many({"departments": departments().assign(name="改名"), "employees": bad},
-                         source="roster.csv")
+            wh.load_many({"departments": departments().assign(name="改名"), "employees": bad}, source="roster.csv")
         assert snapshot(wh) == before  # the departments in the same transaction were rolled back
     message = str(info.value)
     assert "roster.csv, row 2, column leave_date" in message and "not before hire_date" in message
@@ -187,8 +213,12 @@ def test_a_load_killed_half_way_leaves_the_warehouse_as_it_was(home, tmp_path: P
         before = snapshot(wh)
     script = tmp_path / "killed_load.py"
     script.write_text(KILLED_LOAD, encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
-                            env={**os.environ, "WECOM_EVAL_HOME": str(home.root)})
+    proc = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "WECOM_EVAL_HOME": str(home.root)},
+    )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "staged-some"  # the load is under way
     proc.send_signal(signal.SIGKILL)
@@ -205,7 +235,8 @@ def test_load_log_records_each_load(home):
         wh.load("departments", departments(), source="roster.csv")
         log = wh.load_log()
     assert json.loads(log[["table_name", "source", "inserted"]].to_json(orient="records")) == [
-        {"table_name": "departments", "source": "roster.csv", "inserted": 3}]
+        {"table_name": "departments", "source": "roster.csv", "inserted": 3}
+    ]
 
 
 def test_a_warehouse_file_of_the_old_layout_is_read_as_it_is_and_migrated_by_the_first_writer(tmp_path: Path) -> None:
@@ -214,8 +245,10 @@ def test_a_warehouse_file_of_the_old_layout_is_read_as_it_is_and_migrated_by_the
     path = tmp_path / "old.duckdb"
     con = duckdb.connect(str(path))  # member_days as a plain table with text userids, as files were written
     con.execute(TABLES["member_days"].ddl())
-    con.execute("INSERT INTO member_days VALUES ('2026-03-02', 'zhang', true, 45, 'admin_export'), "
-                "('2026-03-02', 'li', false, NULL, 'admin_export'), ('2026-03-03', 'zhang', true, 5, 'api')")
+    con.execute(
+        "INSERT INTO member_days VALUES ('2026-03-02', 'zhang', true, 45, 'admin_export'), "
+        "('2026-03-02', 'li', false, NULL, 'admin_export'), ('2026-03-03', 'zhang', true, 5, 'api')"
+    )
     con.close()
     rows = "SELECT date, userid, active, minutes, source FROM member_days ORDER BY date, userid"
     old = duckdb.connect(str(path), read_only=True).execute(rows).fetchall()
@@ -231,10 +264,22 @@ def test_a_warehouse_file_of_the_old_layout_is_read_as_it_is_and_migrated_by_the
     assert wh.con.execute(rows).fetchall() == old
     # keys in userid order (li 1, zhang 2); a new member gets the next key
     assert wh.con.execute("SELECT userid, member_key FROM member_keys ORDER BY member_key").fetchall() == [
-        ("li", 1), ("zhang", 2)]
-    result = wh.load("member_days", pd.DataFrame({"date": ["2026-03-03", "2026-03-04"], "userid": ["zhang", "wang"],
-                                                  "active": [True, True], "minutes": [50, 30], "source": ["api"] * 2}),
-                     source="more")
+        ("li", 1),
+        ("zhang", 2),
+    ]
+    result = wh.load(
+        "member_days",
+        pd.DataFrame(
+            {
+                "date": ["2026-03-03", "2026-03-04"],
+                "userid": ["zhang", "wang"],
+                "active": [True, True],
+                "minutes": [50, 30],
+                "source": ["api"] * 2,
+            }
+        ),
+        source="more",
+    )
     assert (result.inserted, result.updated) == (1, 1)  # zhang on 03-03 corrected, wang new
     assert wh.con.execute("SELECT member_key FROM member_keys WHERE userid = 'wang'").fetchall() == [(3,)]
     assert wh.count("member_days") == 4

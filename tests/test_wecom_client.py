@@ -41,8 +41,13 @@ from wecom_eval.wecom import (
 )
 from wecom_eval.wecom.redact import RedactingFilter
 
-SECRETS = {"APPROVAL": "approval-secret-Aa11", "CHECKIN": "checkin-secret-Bb22", "CONTACTS": "contacts-secret-Cc33",
-           "SECURITY": "security-secret-Dd44", "CUSTOMER": "customer-secret-Ee55"}
+SECRETS = {
+    "APPROVAL": "approval-secret-Aa11",
+    "CHECKIN": "checkin-secret-Bb22",
+    "CONTACTS": "contacts-secret-Cc33",
+    "SECURITY": "security-secret-Dd44",
+    "CUSTOMER": "customer-secret-Ee55",
+}
 
 
 Reply = int | dict | httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
@@ -85,8 +90,15 @@ class ScriptedWecom:
             return httpx.Response(200, json=reply)
         if path == "gettoken":
             self.tokens_issued += 1
-            return httpx.Response(200, json={"errcode": 0, "errmsg": "ok", "expires_in": self.expires_in,
-                                             "access_token": f"TOKEN-{self.tokens_issued:04d}-x"})
+            return httpx.Response(
+                200,
+                json={
+                    "errcode": 0,
+                    "errmsg": "ok",
+                    "expires_in": self.expires_in,
+                    "access_token": f"TOKEN-{self.tokens_issued:04d}-x",
+                },
+            )
         return httpx.Response(200, json={"errcode": 0, "errmsg": "ok", "echo": path})
 
 
@@ -97,11 +109,22 @@ def fast(**changes: Any) -> ClientSettings:
     return ClientSettings(**base)
 
 
-def client_for(script: ScriptedWecom, clock: FakeClock, *, settings: ClientSettings | None = None,
-               secrets: dict[str, str] | None = None) -> WecomClient:
+def client_for(
+    script: ScriptedWecom,
+    clock: FakeClock,
+    *,
+    settings: ClientSettings | None = None,
+    secrets: dict[str, str] | None = None,
+) -> WecomClient:
     creds = Credentials("wwcorp0001", secrets or SECRETS)
-    return WecomClient(creds, settings=settings or fast(), transport=httpx.MockTransport(script), clock=clock,
-                       sleep=clock.sleep, rng=random.Random(7))
+    return WecomClient(
+        creds,
+        settings=settings or fast(),
+        transport=httpx.MockTransport(script),
+        clock=clock,
+        sleep=clock.sleep,
+        rng=random.Random(7),
+    )
 
 
 def run(coro: Any) -> Any:
@@ -350,8 +373,15 @@ def test_fatal_errcodes_stop_at_once_with_meaning_and_fix(code: int):
     assert script.calls("oa/getapprovaldetail") == 1 and clock.sleeps == []
 
 
-@pytest.mark.parametrize("code,fix", [(40013, "WECOM_CORP_ID"), (40001, "WECOM_SECRET_APPROVAL"),
-                                      (60020, "企业可信IP"), (41004, "WECOM_SECRET_APPROVAL")])
+@pytest.mark.parametrize(
+    "code,fix",
+    [
+        (40013, "WECOM_CORP_ID"),
+        (40001, "WECOM_SECRET_APPROVAL"),
+        (60020, "企业可信IP"),
+        (41004, "WECOM_SECRET_APPROVAL"),
+    ],
+)
 def test_gettoken_configuration_errors_are_fatal(code: int, fix: str):
     clock = FakeClock()
     script = ScriptedWecom(clock)
@@ -375,8 +405,10 @@ def test_http_4xx_is_a_configuration_error_naming_the_base_url():
 def test_error_messages_never_carry_a_token_even_when_wecom_echoes_it():
     clock = FakeClock()
     script = ScriptedWecom(clock)
-    script.queue("oa/getapprovaldetail", lambda r: httpx.Response(200, json={
-        "errcode": 48002, "errmsg": f"api forbidden for {r.url}"}))
+    script.queue(
+        "oa/getapprovaldetail",
+        lambda r: httpx.Response(200, json={"errcode": 48002, "errmsg": f"api forbidden for {r.url}"}),
+    )
     with pytest.raises(WecomApiError) as caught:
         run(call_once(script, clock))
     assert "TOKEN-0001-x" not in str(caught.value) and "access_token=***" in str(caught.value)
@@ -395,10 +427,12 @@ def test_a_missing_secret_is_an_input_error_naming_the_variable():
 def test_approval_numbers_follow_new_cursor_until_it_is_absent():
     clock = FakeClock()
     script = ScriptedWecom(clock)
-    script.queue("oa/getapprovalinfo",
-                 {"errcode": 0, "errmsg": "ok", "sp_no_list": ["1", "2"], "new_next_cursor": "c1"},
-                 {"errcode": 0, "errmsg": "ok", "sp_no_list": ["3"], "new_next_cursor": "c2"},  # a short page
-                 {"errcode": 0, "errmsg": "ok", "sp_no_list": ["4"]})
+    script.queue(
+        "oa/getapprovalinfo",
+        {"errcode": 0, "errmsg": "ok", "sp_no_list": ["1", "2"], "new_next_cursor": "c1"},
+        {"errcode": 0, "errmsg": "ok", "sp_no_list": ["3"], "new_next_cursor": "c2"},  # a short page
+        {"errcode": 0, "errmsg": "ok", "sp_no_list": ["4"]},
+    )
     window = Window(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
 
     async def go() -> list[str]:
@@ -414,10 +448,12 @@ def test_approval_numbers_follow_new_cursor_until_it_is_absent():
 def test_a_token_expiring_mid_pagination_resumes_on_the_same_cursor():
     clock = FakeClock()
     script = ScriptedWecom(clock)
-    script.queue("oa/getapprovalinfo",
-                 {"errcode": 0, "errmsg": "ok", "sp_no_list": ["1"], "new_next_cursor": "c1"},
-                 42001,
-                 {"errcode": 0, "errmsg": "ok", "sp_no_list": ["2"]})
+    script.queue(
+        "oa/getapprovalinfo",
+        {"errcode": 0, "errmsg": "ok", "sp_no_list": ["1"], "new_next_cursor": "c1"},
+        42001,
+        {"errcode": 0, "errmsg": "ok", "sp_no_list": ["2"]},
+    )
     window = Window(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
 
     async def go() -> list[str]:
@@ -433,9 +469,11 @@ def test_oper_log_loops_on_has_more_not_on_page_length():
     clock = FakeClock()
     script = ScriptedWecom(clock)
     record = {"time": 1, "userid": "u1", "oper_type": 4, "detail_info": "", "ip": "10.0.0.1"}
-    script.queue("security/member_oper_log/list",
-                 {"errcode": 0, "errmsg": "ok", "has_more": True, "next_cursor": "n1", "record_list": [record]},
-                 {"errcode": 0, "errmsg": "ok", "has_more": False, "next_cursor": "", "record_list": [record] * 2})
+    script.queue(
+        "security/member_oper_log/list",
+        {"errcode": 0, "errmsg": "ok", "has_more": True, "next_cursor": "n1", "record_list": [record]},
+        {"errcode": 0, "errmsg": "ok", "has_more": False, "next_cursor": "", "record_list": [record] * 2},
+    )
 
     async def go() -> int:
         async with client_for(script, clock) as client:
@@ -570,8 +608,10 @@ def test_webhook_limit_is_per_robot_key():
             await client.webhook_send("robot-two-0123456789", text="other robot")
 
     run(go())
-    times = {k: [t for p, q, _b, t in script.requests if p == "webhook/send" and q["key"] == k]
-             for k in ("robot-one-0123456789", "robot-two-0123456789")}
+    times = {
+        k: [t for p, q, _b, t in script.requests if p == "webhook/send" and q["key"] == k]
+        for k in ("robot-one-0123456789", "robot-two-0123456789")
+    }
     assert _max_in_window(times["robot-one-0123456789"], 60.0) == 20
     assert times["robot-one-0123456789"][20] - times["robot-one-0123456789"][0] >= 60.0
     assert len(times["robot-two-0123456789"]) == 1
@@ -642,8 +682,11 @@ def test_user_lists_are_batched_to_100():
 # ---- credentials and redaction ------------------------------------------------------------------------------
 def test_credentials_come_from_the_environment_over_a_dotenv_file(tmp_path: Path):
     env_file = tmp_path / ".env"
-    env_file.write_text("# local\nexport WECOM_CORP_ID=ww-from-file\nWECOM_SECRET_APPROVAL='quoted secret 1'\n"
-                        "WECOM_SECRET_CHECKIN=plain-secret-22 # a comment\n", encoding="utf-8")
+    env_file.write_text(
+        "# local\nexport WECOM_CORP_ID=ww-from-file\nWECOM_SECRET_APPROVAL='quoted secret 1'\n"
+        "WECOM_SECRET_CHECKIN=plain-secret-22 # a comment\n",
+        encoding="utf-8",
+    )
     creds = Credentials.from_env(env_file=env_file, environ={"WECOM_CORP_ID": "ww-from-env"})
     assert creds.corp_id == "ww-from-env"
     assert creds.secrets == {"APPROVAL": "quoted secret 1", "CHECKIN": "plain-secret-22"}
@@ -665,9 +708,11 @@ def test_missing_corp_id_and_a_bad_dotenv_line_are_input_errors(tmp_path: Path):
 
 def test_redaction_masks_credential_parameters_and_every_known_secret():
     register_secret("KNOWN-secret-value-123")
-    text = ("GET https://qyapi.weixin.qq.com/cgi-bin/gettoken?corpid=ww1&corpsecret=abc123456 "
-            "POST /cgi-bin/webhook/send?key=robotkey99&debug=1 access_token=tok_987654 sort_key=fine "
-            "and the secret KNOWN-secret-value-123 in prose")
+    text = (
+        "GET https://qyapi.weixin.qq.com/cgi-bin/gettoken?corpid=ww1&corpsecret=abc123456 "
+        "POST /cgi-bin/webhook/send?key=robotkey99&debug=1 access_token=tok_987654 sort_key=fine "
+        "and the secret KNOWN-secret-value-123 in prose"
+    )
     clean = redact(text)
     for secret in ("abc123456", "robotkey99", "tok_987654", "KNOWN-secret-value-123"):
         assert secret not in clean
@@ -675,8 +720,15 @@ def test_redaction_masks_credential_parameters_and_every_known_secret():
 
 
 def test_log_records_are_redacted_message_args_and_traceback():
-    record = logging.LogRecord("httpx", logging.INFO, __file__, 1, 'HTTP Request: %s %s', ("POST",
-                               httpx.URL("http://x/cgi-bin/oa?access_token=SECRET-TOKEN-1")), None)
+    record = logging.LogRecord(
+        "httpx",
+        logging.INFO,
+        __file__,
+        1,
+        "HTTP Request: %s %s",
+        ("POST", httpx.URL("http://x/cgi-bin/oa?access_token=SECRET-TOKEN-1")),
+        None,
+    )
     assert RedactingFilter().filter(record)
     assert "SECRET-TOKEN-1" not in record.getMessage() and "access_token=***" in record.getMessage()
     try:

@@ -42,8 +42,7 @@ def test_utf8_with_a_byte_order_mark_is_fine(tmp_path: Path):
     assert load_plan(path).start_date.isoformat() == "2026-03-02"
 
 
-def test_the_command_line_exits_2_without_a_traceback(home: Home, tmp_path: Path,
-                                                     capsys: pytest.CaptureFixture[str]):
+def test_the_command_line_exits_2_without_a_traceback(home: Home, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     plan = tmp_path / "rollout.yaml"
     plan.write_bytes(PLAN.encode("gb18030"))
     data = tmp_path / "a.csv"

@@ -18,13 +18,17 @@ if typing.TYPE_CHECKING:
     from wecom_eval.warehouse import LoadResult, Warehouse, open_reader, open_writer
     from wecom_eval.workcal import WorkCalendar
 
-__getattr__ = _lazy.lazy_exports(__name__, {
-    "errors": ("InputError", "LockBusy", "NotebookError", "Problem", "SourceError", "WecomEvalError"),
-    "home": ("Home",),
-    "plan": ("RolloutPlan", "load_plan"),
-    "warehouse": ("LoadResult", "Warehouse", "open_reader", "open_writer"),
-    "workcal": ("WorkCalendar",),
-}, globals())
+__getattr__ = _lazy.lazy_exports(
+    __name__,
+    {
+        "errors": ("InputError", "LockBusy", "NotebookError", "Problem", "SourceError", "WecomEvalError"),
+        "home": ("Home",),
+        "plan": ("RolloutPlan", "load_plan"),
+        "warehouse": ("LoadResult", "Warehouse", "open_reader", "open_writer"),
+        "workcal": ("WorkCalendar",),
+    },
+    globals(),
+)
 
 __version__ = "0.1.0"
 

@@ -39,10 +39,27 @@ def check_as_of(home: Home, as_of: dt.date, *, allow_stale: bool = False) -> Non
     upper = f"{last + STALE_AFTER}" if last is not None else "any later day (no activity loaded yet)"
     valid = f"a day from {start} (the plan's start) to {upper}"
     if as_of < start:
-        raise InputError("options", [Problem("--as-of", as_of.isoformat(), valid,
-                                             "The rollout has not started on that day; pick a day in the range.")])
+        raise InputError(
+            "options",
+            [
+                Problem(
+                    "--as-of",
+                    as_of.isoformat(),
+                    valid,
+                    "The rollout has not started on that day; pick a day in the range.",
+                )
+            ],
+        )
     if last is not None and as_of > last + STALE_AFTER and not allow_stale:
-        raise InputError("options", [Problem(
-            "--as-of", as_of.isoformat(), f"{valid}, a week after the last day of activity loaded ({last})",
-            "Load the newer exports first (`wecom-eval ingest activity …` or `wecom-eval fetch`), pick a day in "
-            "the range, or pass --allow-stale to report on the old data anyway.")])
+        raise InputError(
+            "options",
+            [
+                Problem(
+                    "--as-of",
+                    as_of.isoformat(),
+                    f"{valid}, a week after the last day of activity loaded ({last})",
+                    "Load the newer exports first (`wecom-eval ingest activity …` or `wecom-eval fetch`), pick a day in "
+                    "the range, or pass --allow-stale to report on the old data anyway.",
+                )
+            ],
+        )

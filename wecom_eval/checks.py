@@ -37,8 +37,14 @@ def origin(path: Path) -> str:
     return "repository" if path.resolve().is_relative_to(REPO_PARAMS.resolve()) else "home"
 
 
-def check(home: Home, *, plan_path: str | Path | None = None, params_files: Sequence[str | Path] | None = None,
-          reports: Sequence[str] | None = None, data: bool = True) -> CheckResult:
+def check(
+    home: Home,
+    *,
+    plan_path: str | Path | None = None,
+    params_files: Sequence[str | Path] | None = None,
+    reports: Sequence[str] | None = None,
+    data: bool = True,
+) -> CheckResult:
     """Check the plan, parameter files (``params_files``, else those of ``reports``, else all) and data.
 
     Returns a :class:`CheckResult`; nothing raises for a problem the user can fix (a bad
@@ -54,8 +60,10 @@ def check(home: Home, *, plan_path: str | Path | None = None, params_files: Sequ
         out.problems += [Problem(f"{path}: {p.where}", p.value, p.expected, p.fix) for p in exc.problems]
         plan = None
     if plan is not None:
-        out.lines.append(f"{path} ({origin(path)}): plan OK — starts {plan.start_date}, {len(plan.phases)} phases, "
-                         f"ends {plan.end_date}, pilots {', '.join(map(str, plan.departments.pilot))}")
+        out.lines.append(
+            f"{path} ({origin(path)}): plan OK — starts {plan.start_date}, {len(plan.phases)} phases, "
+            f"ends {plan.end_date}, pilots {', '.join(map(str, plan.departments.pilot))}"
+        )
 
     if params_files is not None:
         files = [Path(f) for f in params_files]
@@ -64,8 +72,9 @@ def check(home: Home, *, plan_path: str | Path | None = None, params_files: Sequ
         files = [f for f in files if f.exists()]
     for file in files:
         if file.stem not in REPORTS:
-            out.problems.append(Problem(str(file), file.name, f"a file named <report>.yaml, report one of "
-                                        f"{', '.join(REPORTS)}"))
+            out.problems.append(
+                Problem(str(file), file.name, f"a file named <report>.yaml, report one of {', '.join(REPORTS)}")
+            )
             continue
         try:
             given = read_params_file(file)

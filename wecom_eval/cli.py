@@ -27,8 +27,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         prog="wecom-eval",
         description="Evaluation workbook for a WeCom (企业微信) rollout.",
     )
-    parser.add_argument("--home", help="where data/ and reports/ live (default: $WECOM_EVAL_HOME, "
-                        "else the repository root)")
+    parser.add_argument(
+        "--home", help="where data/ and reports/ live (default: $WECOM_EVAL_HOME, else the repository root)"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
@@ -44,7 +45,7 @@ def _command_named(argv: Sequence[str]) -> str | None:
         option = rest.pop(0)
         if option == "--home" and rest:
             rest.pop(0)
-    if rest and rest[0].replace("-", "_") in COMMANDS and not {"-h", "--help"} & set(argv[:len(argv) - len(rest)]):
+    if rest and rest[0].replace("-", "_") in COMMANDS and not {"-h", "--help"} & set(argv[: len(argv) - len(rest)]):
         return rest[0]
     return None
 

@@ -69,16 +69,36 @@ RAW_SOURCE = "wecom-api"  # raw landing folder and the warehouse's load source
 ACTIVITY_SOURCE = "api_oper_log"  # member_days.source for the operation-log signal
 SNAPSHOT_SOURCE = "wecom_api"  # member_status.source of a fetch's contacts
 SOURCES: dict[str, str] = {  # source → the app whose secret it needs
-    "contacts": "CONTACTS", "approvals": "APPROVAL", "checkin": "CHECKIN", "customer": "CUSTOMER",
-    "oper_log": "SECURITY", "active_stat": "CONTACTS",
+    "contacts": "CONTACTS",
+    "approvals": "APPROVAL",
+    "checkin": "CHECKIN",
+    "customer": "CUSTOMER",
+    "oper_log": "SECURITY",
+    "active_stat": "CONTACTS",
 }
 DEFAULT_SOURCES: tuple[str, ...] = ("contacts", "approvals", "checkin", "customer", "oper_log")
 # What a check-in row keeps: no location, Wi-Fi, device or notes (DESIGN §10).
-CHECKIN_KEEP = ("userid", "groupname", "groupid", "checkin_type", "exception_type", "checkin_time",
-                "sch_checkin_time", "schedule_id", "timeline_id")
+CHECKIN_KEEP = (
+    "userid",
+    "groupname",
+    "groupid",
+    "checkin_type",
+    "exception_type",
+    "checkin_time",
+    "sch_checkin_time",
+    "schedule_id",
+    "timeline_id",
+)
 MISSED_PUNCH = "未打卡"
-APPROVAL_STATUS = {1: "pending", 2: "approved", 3: "rejected", 4: "withdrawn", 6: "withdrawn", 7: "withdrawn",
-                   10: "approved"}  # reference §8.2: 6 通过后撤销, 7 已删除, 10 已支付
+APPROVAL_STATUS = {
+    1: "pending",
+    2: "approved",
+    3: "rejected",
+    4: "withdrawn",
+    6: "withdrawn",
+    7: "withdrawn",
+    10: "approved",
+}  # reference §8.2: 6 通过后撤销, 7 已删除, 10 已支付
 LOCK_TIMEOUT = 5.0
 
 ProgressFn = Callable[[int, int, str], None]  # (parts done, parts known, what just finished)
@@ -130,19 +150,31 @@ def map_departments(rows: list[dict[str, Any]], plan: RolloutPlan) -> pd.DataFra
     ids = set(paths)
     pilots = {r for r in plan.departments.pilot if isinstance(r, int) and r in ids}
     pilots |= {d for d, p in paths.items() if p in {r for r in plan.departments.pilot if isinstance(r, str)}}
-    unmatched = [r for r in plan.departments.pilot
-                 if not ((isinstance(r, int) and r in ids) or (isinstance(r, str) and r in paths.values()))]
+    unmatched = [
+        r
+        for r in plan.departments.pilot
+        if not ((isinstance(r, int) and r in ids) or (isinstance(r, str) and r in paths.values()))
+    ]
     if unmatched:
-        log.warning("the plan's pilot departments %s match no WeCom department; check params/rollout.yaml "
-                    "(wecom-eval check)", unmatched)
+        log.warning(
+            "the plan's pilot departments %s match no WeCom department; check params/rollout.yaml (wecom-eval check)",
+            unmatched,
+        )
     out = []
     for r in rows:
         d = int(r["id"])
         parent = int(r.get("parentid") or 0)
         pilot = d in pilots
-        out.append({"department_id": d, "name": str(r["name"]), "parent_id": parent if parent in ids else None,
-                    "path": paths[d], "is_pilot": pilot,
-                    "go_live_date": plan.week_start(plan.go_live_week(paths[d], d, is_pilot=pilot))})
+        out.append(
+            {
+                "department_id": d,
+                "name": str(r["name"]),
+                "parent_id": parent if parent in ids else None,
+                "path": paths[d],
+                "is_pilot": pilot,
+                "go_live_date": plan.week_start(plan.go_live_week(paths[d], d, is_pilot=pilot)),
+            }
+        )
     frame = pd.DataFrame(out, columns=["department_id", "name", "parent_id", "path", "is_pilot", "go_live_date"])
     frame["parent_id"] = frame["parent_id"].astype("Int64")
     return frame
@@ -157,10 +189,16 @@ def map_members(users: Iterable[dict[str, Any]]) -> pd.DataFrame:
             continue
         depts = u.get("department") or []
         dept = u.get("main_department") or (depts[0] if depts else None)
-        seen[userid] = {"userid": userid, "employee_id": None, "department_id": int(dept) if dept else None,
-                        "status": int(u.get("status") or 4), "activated_at": pd.NaT}
-    frame = pd.DataFrame(list(seen.values()), columns=["userid", "employee_id", "department_id", "status",
-                                                       "activated_at"])
+        seen[userid] = {
+            "userid": userid,
+            "employee_id": None,
+            "department_id": int(dept) if dept else None,
+            "status": int(u.get("status") or 4),
+            "activated_at": pd.NaT,
+        }
+    frame = pd.DataFrame(
+        list(seen.values()), columns=["userid", "employee_id", "department_id", "status", "activated_at"]
+    )
     frame["activated_at"] = pd.to_datetime(frame["activated_at"]).dt.tz_localize("Asia/Shanghai")
     return frame
 
@@ -183,9 +221,18 @@ def map_approvals(infos: Iterable[dict[str, Any]]) -> tuple[pd.DataFrame, pd.Dat
         apply_time = int(info["apply_time"])
         finished = decision_time(info) if code != 1 else None
         party = str(applyer.get("partyid") or "").strip()
-        records.append({"record_id": sp_no, "process": "approval", "department_id": int(party) if party.isdigit()
-                        else None, "userid": userid, "started_at": apply_time, "finished_at": finished,
-                        "status": APPROVAL_STATUS.get(code, "pending"), "system": "wecom"})
+        records.append(
+            {
+                "record_id": sp_no,
+                "process": "approval",
+                "department_id": int(party) if party.isdigit() else None,
+                "userid": userid,
+                "started_at": apply_time,
+                "finished_at": finished,
+                "status": APPROVAL_STATUS.get(code, "pending"),
+                "system": "wecom",
+            }
+        )
         if userid:
             events.append((f"wecom-approval:{sp_no}:apply", userid, "approval", apply_time, 1))
         for n, node in enumerate(info.get("sp_record") or []):
@@ -193,8 +240,10 @@ def map_approvals(infos: Iterable[dict[str, Any]]) -> tuple[pd.DataFrame, pd.Dat
                 who = str((d.get("approver") or {}).get("userid") or "")
                 if who and int(d.get("sptime") or 0) > 0:
                     events.append((f"wecom-approval:{sp_no}:{n}:{who}", who, "approval", int(d["sptime"]), 1))
-    frame = pd.DataFrame(records, columns=["record_id", "process", "department_id", "userid", "started_at",
-                                           "finished_at", "status", "system"])
+    frame = pd.DataFrame(
+        records,
+        columns=["record_id", "process", "department_id", "userid", "started_at", "finished_at", "status", "system"],
+    )
     frame["department_id"] = frame["department_id"].astype("Int64")
     frame["started_at"] = _ts(frame["started_at"].tolist())
     frame["finished_at"] = _ts(frame["finished_at"].astype(float).tolist())
@@ -209,8 +258,12 @@ def map_checkins(rows: Iterable[dict[str, Any]], window: Window) -> pd.DataFrame
         if MISSED_PUNCH in str(r.get("exception_type") or "").split(";") or not window.contains(when):
             continue
         days.setdefault((str(r["userid"]), day_of(when)), []).append(when)
-    return _events([(f"wecom-attendance:{u}:{d.isoformat()}", u, "attendance", min(t), len(t))
-                    for (u, d), t in sorted(days.items())])
+    return _events(
+        [
+            (f"wecom-attendance:{u}:{d.isoformat()}", u, "attendance", min(t), len(t))
+            for (u, d), t in sorted(days.items())
+        ]
+    )
 
 
 def _behavior_uses(userid: str, rows: Iterable[dict[str, Any]], window: Window) -> list[tuple[str, str, str, int, int]]:
@@ -230,8 +283,13 @@ def map_behavior(userid: str, rows: Iterable[dict[str, Any]], window: Window) ->
 
 def map_oper_log(records: Iterable[dict[str, Any]], window: Window) -> pd.DataFrame:
     """``member_days`` (active, minutes unknown) from member operation records."""
-    keys = sorted({(day_of(int(r["time"])), str(r["userid"])) for r in records
-                   if r.get("userid") and window.contains(int(r["time"]))})
+    keys = sorted(
+        {
+            (day_of(int(r["time"])), str(r["userid"]))
+            for r in records
+            if r.get("userid") and window.contains(int(r["time"]))
+        }
+    )
     frame = pd.DataFrame(keys, columns=["date", "userid"])
     frame["date"] = pd.to_datetime(frame["date"])
     frame["active"] = True
@@ -267,9 +325,17 @@ class Checkpoint:
             try:
                 self._done = dict(json.loads(path.read_text(encoding="utf-8")).get("done", {}))
             except (ValueError, AttributeError):
-                raise InputError("fetch checkpoint", [Problem(
-                    str(path), "(unreadable)", "the JSON this tool writes",
-                    "Delete the file and run the fetch again (all is fetched again; nothing duplicates).")]) from None
+                raise InputError(
+                    "fetch checkpoint",
+                    [
+                        Problem(
+                            str(path),
+                            "(unreadable)",
+                            "the JSON this tool writes",
+                            "Delete the file and run the fetch again (all is fetched again; nothing duplicates).",
+                        )
+                    ],
+                ) from None
 
     def done(self, unit: str) -> bool:
         return unit in self._done
@@ -335,23 +401,43 @@ class FetchReport:
         if not self.parts_done and not self.parts_skipped:
             return f"fetch {window}: nothing to fetch — WeCom has no records for {', '.join(self.sources)} in it"
         if not self.parts_done:
-            return (f"fetch {window}: nothing to do — every part was fetched before ({self.parts_skipped} parts; "
-                    "use --restart to fetch again)")
+            return (
+                f"fetch {window}: nothing to do — every part was fetched before ({self.parts_skipped} parts; "
+                "use --restart to fetch again)"
+            )
         rows = ", ".join(f"{t} {n:,}" for t, n in sorted(self.rows.items())) or "no rows"
-        text = (f"fetch {window}: {self.parts_done} parts fetched ({self.parts_skipped} done before) in "
-                f"{self.seconds:.1f} s; {self.calls:,} calls, {self.retries} retries, {self.refreshes} token "
-                f"refreshes; loaded {rows}")
+        text = (
+            f"fetch {window}: {self.parts_done} parts fetched ({self.parts_skipped} done before) in "
+            f"{self.seconds:.1f} s; {self.calls:,} calls, {self.retries} retries, {self.refreshes} token "
+            f"refreshes; loaded {rows}"
+        )
         if self.stubs:
-            text += (f"; {self.stubs} userids in events were not in contacts and were recorded as members who "
-                     "left (status 5)")
+            text += (
+                f"; {self.stubs} userids in events were not in contacts and were recorded as members who "
+                "left (status 5)"
+            )
         return text
 
 
 class _Fetcher:
-    def __init__(self, *, home: Home, window: Window, sources: tuple[str, ...], credentials: Credentials,
-                 settings: ClientSettings, plan: RolloutPlan, progress: ProgressFn | None, restart: bool,
-                 transport: httpx.AsyncBaseTransport | None, checkpoint_seconds: float,
-                 approval_chunk: int, customer_chunk: int, unit_concurrency: int, observed_on: dt.date) -> None:
+    def __init__(
+        self,
+        *,
+        home: Home,
+        window: Window,
+        sources: tuple[str, ...],
+        credentials: Credentials,
+        settings: ClientSettings,
+        plan: RolloutPlan,
+        progress: ProgressFn | None,
+        restart: bool,
+        transport: httpx.AsyncBaseTransport | None,
+        checkpoint_seconds: float,
+        approval_chunk: int,
+        customer_chunk: int,
+        unit_concurrency: int,
+        observed_on: dt.date,
+    ) -> None:
         self.home, self.window, self.sources = home, window, sources
         self.credentials, self.settings, self.plan = credentials, settings, plan
         self.progress = progress
@@ -413,8 +499,11 @@ class _Fetcher:
             if batch:
                 await asyncio.to_thread(self._load, batch)
             now_done = {b.id for b in batch}
-            finished = [g for g, units in self.groups.items()
-                        if not self.checkpoint.done(g) and all(u in now_done or self.checkpoint.done(u) for u in units)]
+            finished = [
+                g
+                for g, units in self.groups.items()
+                if not self.checkpoint.done(g) and all(u in now_done or self.checkpoint.done(u) for u in units)
+            ]
             if batch or finished:
                 self.checkpoint.mark([u.id for u in batch] + finished)
             for unit in batch:
@@ -447,9 +536,15 @@ class _Fetcher:
             # The API gives no activation time: the load keeps any stored one (activated_at is a
             # keep column) and the status is recorded as a snapshot of the fetch's day; the date
             # is derived from snapshots and first activity after the load (date_activations).
-            tables["member_status"] = pd.DataFrame({
-                "userid": members["userid"], "observed_on": pd.Timestamp(self.observed_on),
-                "source": SNAPSHOT_SOURCE, "status": members["status"], "activated_at": members["activated_at"]})
+            tables["member_status"] = pd.DataFrame(
+                {
+                    "userid": members["userid"],
+                    "observed_on": pd.Timestamp(self.observed_on),
+                    "source": SNAPSHOT_SOURCE,
+                    "status": members["status"],
+                    "activated_at": members["activated_at"],
+                }
+            )
         departments = tables.get("departments")
         dept_ids = set(wh.query("SELECT department_id FROM departments")["department_id"].astype(int))
         if departments is not None:
@@ -463,10 +558,12 @@ class _Fetcher:
         missing = sorted(used - known)
         if missing:
             self.report.stubs += len(missing)
-            log.warning("%d userids in events are not in WeCom contacts (members who left?); recorded as status 5",
-                        len(missing))
-            stubs = pd.DataFrame({"userid": missing, "employee_id": None, "department_id": root, "status": 5,
-                                  "activated_at": pd.NaT})
+            log.warning(
+                "%d userids in events are not in WeCom contacts (members who left?); recorded as status 5", len(missing)
+            )
+            stubs = pd.DataFrame(
+                {"userid": missing, "employee_id": None, "department_id": root, "status": 5, "activated_at": pd.NaT}
+            )
             stubs["activated_at"] = pd.to_datetime(stubs["activated_at"]).dt.tz_localize("Asia/Shanghai")
             members = stubs if members is None else pd.concat([members, stubs], ignore_index=True)
         if members is not None:
@@ -475,15 +572,20 @@ class _Fetcher:
         if records is not None and dept_ids:
             unknown = ~records["department_id"].isin(dept_ids)
             if unknown.any():
-                log.warning("%d approvals name a department WeCom contacts do not list; filed under the root "
-                            "department %s", int(unknown.sum()), root)
+                log.warning(
+                    "%d approvals name a department WeCom contacts do not list; filed under the root department %s",
+                    int(unknown.sum()),
+                    root,
+                )
                 records = records.copy()
                 records.loc[unknown, "department_id"] = root
                 tables["process_records"] = records
         days = tables.get("member_days")
         if days is not None and len(days):
-            richer = wh.query("SELECT date, userid FROM member_days WHERE source <> ? AND date BETWEEN ? AND ?",
-                              [ACTIVITY_SOURCE, days["date"].min().date(), days["date"].max().date()])
+            richer = wh.query(
+                "SELECT date, userid FROM member_days WHERE source <> ? AND date BETWEEN ? AND ?",
+                [ACTIVITY_SOURCE, days["date"].min().date(), days["date"].max().date()],
+            )
             if len(richer):
                 richer["date"] = pd.to_datetime(richer["date"])
                 keep = days.merge(richer.assign(_other=True), on=["date", "userid"], how="left")["_other"].isna()
@@ -507,9 +609,17 @@ class _Fetcher:
             try:
                 members = await self._contacts(api)
                 await self._flush()
-                jobs = [job for name, job in (("approvals", self._approvals), ("checkin", self._checkin),
-                                              ("customer", self._customer), ("oper_log", self._oper_log),
-                                              ("active_stat", self._active_stat)) if name in self.sources]
+                jobs = [
+                    job
+                    for name, job in (
+                        ("approvals", self._approvals),
+                        ("checkin", self._checkin),
+                        ("customer", self._customer),
+                        ("oper_log", self._oper_log),
+                        ("active_stat", self._active_stat),
+                    )
+                    if name in self.sources
+                ]
                 tasks = [asyncio.create_task(job(api, members)) for job in jobs]
                 try:
                     await asyncio.gather(*tasks)
@@ -559,9 +669,13 @@ class _Fetcher:
         tmp = self._members_file().with_suffix(".tmp")
         tmp.write_text(json.dumps(userids), encoding="utf-8")
         os.replace(tmp, self._members_file())
-        unit = Unit(unit_id, f"contacts: {len(rows)} departments, {len(userids)} members",
-                    f"contacts-{self.snapshot_time:%Y%m%dT%H%M%S}", pages,
-                    {"departments": map_departments(rows, self.plan), "members": members})
+        unit = Unit(
+            unit_id,
+            f"contacts: {len(rows)} departments, {len(userids)} members",
+            f"contacts-{self.snapshot_time:%Y%m%dT%H%M%S}",
+            pages,
+            {"departments": map_departments(rows, self.plan), "members": members},
+        )
         await asyncio.to_thread(self._land, unit)
         self.pending.append(unit)
         return userids
@@ -579,9 +693,17 @@ class _Fetcher:
 
     def _needs_members(self, members: list[str], source: str) -> None:
         if not members:
-            raise InputError(f"fetch {source}", [Problem(
-                "members", "none", "the members to ask about",
-                "Fetch contacts in the same run (add 'contacts' to --sources) or load members first.")])
+            raise InputError(
+                f"fetch {source}",
+                [
+                    Problem(
+                        "members",
+                        "none",
+                        "the members to ask about",
+                        "Fetch contacts in the same run (add 'contacts' to --sources) or load members first.",
+                    )
+                ],
+            )
 
     async def _approvals(self, api: WecomApi, members: list[str]) -> None:
         limit = asyncio.Semaphore(self.unit_concurrency)
@@ -594,8 +716,9 @@ class _Fetcher:
                 return
             listing = [page async for page in api.approval_numbers(w)]
             numbers = list(dict.fromkeys(n for p in listing for n in p.items("sp_no_list")))
-            await asyncio.to_thread(self._land, Unit("", "", f"approvals-list-{w.first}_{w.last}-{_digest(numbers)}",
-                                                     listing))
+            await asyncio.to_thread(
+                self._land, Unit("", "", f"approvals-list-{w.first}_{w.last}-{_digest(numbers)}", listing)
+            )
             chunks = list(batched(numbers, self.approval_chunk))
             ids = {f"approvals:{w}:{_digest(c)}": c for c in chunks}
             todo = self._group(group, list(ids))
@@ -604,9 +727,14 @@ class _Fetcher:
                 async def go() -> Unit:
                     pages = list(await asyncio.gather(*(api.approval_detail(sp) for sp in chunk)))
                     records, events = map_approvals(p.data.get("info") or {} for p in pages)
-                    return Unit(unit_id, f"approvals {w}: {len(chunk)} details",
-                                f"approvals-{w.first}_{w.last}-{unit_id[-12:]}", pages,
-                                {"process_records": records, "feature_events": events})
+                    return Unit(
+                        unit_id,
+                        f"approvals {w}: {len(chunk)} details",
+                        f"approvals-{w.first}_{w.last}-{unit_id[-12:]}",
+                        pages,
+                        {"process_records": records, "feature_events": events},
+                    )
+
                 return go
 
             await asyncio.gather(*(self._run_unit(u, work(ids[u], u), limit) for u in todo))
@@ -625,17 +753,23 @@ class _Fetcher:
                 continue
             batches = {f"checkin:{w}:{_digest(b)}": b for b in batched(members, 100)}
             for unit_id in self._group(group, list(batches)):
-                def work(users: list[str] = batches[unit_id], w: Window = w,
-                         unit_id: str = unit_id) -> Awaitable[Unit]:
+
+                def work(users: list[str] = batches[unit_id], w: Window = w, unit_id: str = unit_id) -> Awaitable[Unit]:
                     return self._checkin_unit(api, users, w, unit_id)
+
                 jobs.append(self._run_unit(unit_id, work, limit))
         await asyncio.gather(*jobs)
 
     async def _checkin_unit(self, api: WecomApi, users: list[str], w: Window, unit_id: str) -> Unit:
         page = await api.checkin_records(users, w)
         events = map_checkins(page.items("checkindata"), w)
-        return Unit(unit_id, f"checkin {w}: {len(users)} members", f"checkin-{w.first}_{w.last}-{unit_id[-12:]}",
-                    [_strip_checkin(page)], {"feature_events": events})
+        return Unit(
+            unit_id,
+            f"checkin {w}: {len(users)} members",
+            f"checkin-{w.first}_{w.last}-{unit_id[-12:]}",
+            [_strip_checkin(page)],
+            {"feature_events": events},
+        )
 
     async def _customer(self, api: WecomApi, members: list[str]) -> None:
         windows = split_days(self.window.first, self.window.last, 30)
@@ -652,18 +786,25 @@ class _Fetcher:
         for w in open_windows:
             groups = {f"customer:{w}:{_digest(g)}": g for g in batched(followers, self.customer_chunk)}
             for unit_id in self._group(f"customer:{w}", list(groups)):
-                def work(users: list[str] = groups[unit_id], w: Window = w,
-                         unit_id: str = unit_id) -> Awaitable[Unit]:
+
+                def work(users: list[str] = groups[unit_id], w: Window = w, unit_id: str = unit_id) -> Awaitable[Unit]:
                     return self._customer_unit(api, users, w, unit_id)
+
                 jobs.append(self._run_unit(unit_id, work, limit))
         await asyncio.gather(*jobs)
 
     async def _customer_unit(self, api: WecomApi, users: list[str], w: Window, unit_id: str) -> Unit:
         pages = list(await asyncio.gather(*(api.behavior(u, w) for u in users)))  # one member per call
-        events = _events([use for u, p in zip(users, pages, strict=True)
-                          for use in _behavior_uses(u, p.items("behavior_data"), w)])
-        return Unit(unit_id, f"customer {w}: {len(users)} members", f"customer-{w.first}_{w.last}-{unit_id[-12:]}",
-                    pages, {"feature_events": events})
+        events = _events(
+            [use for u, p in zip(users, pages, strict=True) for use in _behavior_uses(u, p.items("behavior_data"), w)]
+        )
+        return Unit(
+            unit_id,
+            f"customer {w}: {len(users)} members",
+            f"customer-{w.first}_{w.last}-{unit_id[-12:]}",
+            pages,
+            {"feature_events": events},
+        )
 
     async def _oper_log(self, api: WecomApi, members: list[str]) -> None:
         limit = asyncio.Semaphore(self.unit_concurrency)
@@ -671,11 +812,14 @@ class _Fetcher:
         for w in split_days(self.window.first, self.window.last, 7):
             unit_id = f"oper_log:{w}"
             for todo in self._group(unit_id, [unit_id]):
+
                 async def work(w: Window = w, unit_id: str = todo) -> Unit:
                     pages = [page async for page in api.oper_log(w)]
                     days = map_oper_log((r for p in pages for r in p.items("record_list")), w)
-                    return Unit(unit_id, f"operation log {w}", f"oper_log-{w.first}_{w.last}", pages,
-                                {"member_days": days})
+                    return Unit(
+                        unit_id, f"operation log {w}", f"oper_log-{w.first}_{w.last}", pages, {"member_days": days}
+                    )
+
                 jobs.append(self._run_unit(todo, work, limit))
         await asyncio.gather(*jobs)
 
@@ -685,10 +829,12 @@ class _Fetcher:
         for w in split_days(self.window.first, self.window.last, 7):
             unit_id = f"active_stat:{w}"
             for todo in self._group(unit_id, [unit_id]):
+
                 async def work(w: Window = w, unit_id: str = todo) -> Unit:
                     days = [w.first + dt.timedelta(days=k) for k in range(w.days)]
                     pages = list(await asyncio.gather(*(api.active_count(d) for d in days)))
                     return Unit(unit_id, f"active members {w}", f"active_stat-{w.first}_{w.last}", pages)
+
                 jobs.append(self._run_unit(todo, work, limit))
         await asyncio.gather(*jobs)
 
@@ -700,18 +846,39 @@ def parse_sources(text: str | Sequence[str] | None) -> tuple[str, ...]:
     names = [s.strip() for s in (text.split(",") if isinstance(text, str) else text) if s.strip()]
     bad = [n for n in names if n not in SOURCES]
     if bad or not names:
-        raise InputError("fetch --sources", [Problem("--sources", ",".join(bad) or text, f"names among "
-                                                      f"{', '.join(SOURCES)}", "Separate them with commas.")])
+        raise InputError(
+            "fetch --sources",
+            [
+                Problem(
+                    "--sources",
+                    ",".join(bad) or text,
+                    f"names among {', '.join(SOURCES)}",
+                    "Separate them with commas.",
+                )
+            ],
+        )
     return tuple(dict.fromkeys(names))
 
 
-def fetch(*, since: dt.date, until: dt.date, home: Home | None = None, sources: Sequence[str] | None = None,
-          credentials: Credentials | None = None, env_file: Path | None = None,
-          settings: ClientSettings | None = None, plan: RolloutPlan | None = None,
-          progress: ProgressFn | None = None, restart: bool = False,
-          transport: httpx.AsyncBaseTransport | None = None, checkpoint_seconds: float = 2.0,
-          approval_chunk: int = 100, customer_chunk: int = 50, unit_concurrency: int = 4,
-          today: dt.date | None = None) -> FetchReport:
+def fetch(
+    *,
+    since: dt.date,
+    until: dt.date,
+    home: Home | None = None,
+    sources: Sequence[str] | None = None,
+    credentials: Credentials | None = None,
+    env_file: Path | None = None,
+    settings: ClientSettings | None = None,
+    plan: RolloutPlan | None = None,
+    progress: ProgressFn | None = None,
+    restart: bool = False,
+    transport: httpx.AsyncBaseTransport | None = None,
+    checkpoint_seconds: float = 2.0,
+    approval_chunk: int = 100,
+    customer_chunk: int = 50,
+    unit_concurrency: int = 4,
+    today: dt.date | None = None,
+) -> FetchReport:
     """Pull ``since``..``until`` (whole CST days, both included) into raw landing and the warehouse.
 
     Parameters
@@ -759,8 +926,14 @@ def fetch(*, since: dt.date, until: dt.date, home: Home | None = None, sources: 
     if until < since:
         problems.append(Problem("--until", until.isoformat(), f"a day on or after --since ({since})"))
     if until >= today:
-        problems.append(Problem("--until", until.isoformat(), f"a day before today ({today})",
-                                "WeCom's statistics for today are not final; fetch up to yesterday."))
+        problems.append(
+            Problem(
+                "--until",
+                until.isoformat(),
+                f"a day before today ({today})",
+                "WeCom's statistics for today are not final; fetch up to yesterday.",
+            )
+        )
     if problems:
         raise InputError("fetch window", problems)
     install_log_redaction()
@@ -773,20 +946,49 @@ def fetch(*, since: dt.date, until: dt.date, home: Home | None = None, sources: 
     try:
         lock.acquire(timeout=LOCK_TIMEOUT)
     except Timeout:
-        raise LockBusy(f"another wecom-eval fetch is running for {home.root} (lock {lock_path}); let it finish, "
-                       "then run this one again") from None
+        raise LockBusy(
+            f"another wecom-eval fetch is running for {home.root} (lock {lock_path}); let it finish, "
+            "then run this one again"
+        ) from None
     try:
-        fetcher = _Fetcher(home=home, window=Window(since, until), sources=names, credentials=creds,
-                           settings=settings or ClientSettings(), plan=plan, progress=progress, restart=restart,
-                           transport=transport, checkpoint_seconds=checkpoint_seconds,
-                           approval_chunk=approval_chunk, customer_chunk=customer_chunk,
-                           unit_concurrency=unit_concurrency, observed_on=today)
+        fetcher = _Fetcher(
+            home=home,
+            window=Window(since, until),
+            sources=names,
+            credentials=creds,
+            settings=settings or ClientSettings(),
+            plan=plan,
+            progress=progress,
+            restart=restart,
+            transport=transport,
+            checkpoint_seconds=checkpoint_seconds,
+            approval_chunk=approval_chunk,
+            customer_chunk=customer_chunk,
+            unit_concurrency=unit_concurrency,
+            observed_on=today,
+        )
         log.info("fetch %s..%s from %s (sources: %s)", since, until, redact(creds.base_url), ", ".join(names))
         return asyncio.run(fetcher.run())
     finally:
         lock.release()
 
 
-__all__ = ["ACTIVITY_SOURCE", "Checkpoint", "DEFAULT_SOURCES", "FetchReport", "RAW_SOURCE", "SNAPSHOT_SOURCE",
-           "SOURCES", "decision_time", "department_paths", "fetch", "map_approvals", "map_behavior", "map_checkins",
-           "map_departments", "map_members", "map_oper_log", "parse_sources"]
+__all__ = [
+    "ACTIVITY_SOURCE",
+    "Checkpoint",
+    "DEFAULT_SOURCES",
+    "FetchReport",
+    "RAW_SOURCE",
+    "SNAPSHOT_SOURCE",
+    "SOURCES",
+    "decision_time",
+    "department_paths",
+    "fetch",
+    "map_approvals",
+    "map_behavior",
+    "map_checkins",
+    "map_departments",
+    "map_members",
+    "map_oper_log",
+    "parse_sources",
+]

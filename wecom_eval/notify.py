@@ -65,8 +65,12 @@ DEFAULT_MAX_ALERTS = 5  # alerts listed in the summary, most urgent first
 ATTACHMENTS = ("tables.xlsx", "deck.pptx")  # the run's files a group gets with files=True (the deck: quarterly)
 NOTE_MAX_CHARS = 60  # a target's note is cut to this many characters
 MIN_LINE_BYTES = 60  # fit_markdown shortens no line below this before it drops lines
-VERDICT_FONT: dict[str, str] = {"met": "info", "missed": "warning", "not_yet_shown": "comment",
-                                "not_measured": "comment"}
+VERDICT_FONT: dict[str, str] = {
+    "met": "info",
+    "missed": "warning",
+    "not_yet_shown": "comment",
+    "not_measured": "comment",
+}
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _JPEG_MAGIC = b"\xff\xd8\xff"
 _IMAGE_DPIS = (160, 110, 80)  # tried in turn until the PNG is within IMAGE_MAX_BYTES
@@ -76,19 +80,37 @@ Language = Literal["zh", "en"]
 # The summary's own words; report titles, target labels and verdicts come from reports/strings.yaml.
 _WORDS: dict[str, dict[str, str]] = {
     "zh": {
-        "as_of": "报告日期 {as_of}", "data": "数据 {start} 至 {end}", "data_to": "数据截至 {end}",
-        "incomplete": "（本期尚未结束）", "targets": "**五项目标**", "target": "目标 {value}",
-        "deadline": "，截止 {deadline}", "interval": "{p} 区间 {interval}",
+        "as_of": "报告日期 {as_of}",
+        "data": "数据 {start} 至 {end}",
+        "data_to": "数据截至 {end}",
+        "incomplete": "（本期尚未结束）",
+        "targets": "**五项目标**",
+        "target": "目标 {value}",
+        "deadline": "，截止 {deadline}",
+        "interval": "{p} 区间 {interval}",
         "alerts": "**提醒**（共 {n} 条，最紧急的在前）",
-        "no_alerts": "**提醒**：无", "full": "完整报告：{where}", "more": "…另有 {n} 条提醒，见完整报告",
-        "sep": "，", "colon": "：", "legend": "红色虚线：目标；灰线：{p} 区间；圆点颜色：判定",
+        "no_alerts": "**提醒**：无",
+        "full": "完整报告：{where}",
+        "more": "…另有 {n} 条提醒，见完整报告",
+        "sep": "，",
+        "colon": "：",
+        "legend": "红色虚线：目标；灰线：{p} 区间；圆点颜色：判定",
     },
     "en": {
-        "as_of": "as of {as_of}", "data": "data {start} to {end}", "data_to": "data to {end}",
-        "incomplete": " (period not over yet)", "targets": "**The five targets**", "target": "target {value}",
-        "deadline": " by {deadline}", "interval": "{p} interval {interval}",
-        "alerts": "**Alerts** ({n}, most urgent first)", "no_alerts": "**Alerts**: none",
-        "full": "Full report: {where}", "more": "… {n} more {alerts} in the full report", "sep": ", ", "colon": ": ",
+        "as_of": "as of {as_of}",
+        "data": "data {start} to {end}",
+        "data_to": "data to {end}",
+        "incomplete": " (period not over yet)",
+        "targets": "**The five targets**",
+        "target": "target {value}",
+        "deadline": " by {deadline}",
+        "interval": "{p} interval {interval}",
+        "alerts": "**Alerts** ({n}, most urgent first)",
+        "no_alerts": "**Alerts**: none",
+        "full": "Full report: {where}",
+        "more": "… {n} more {alerts} in the full report",
+        "sep": ", ",
+        "colon": ": ",
         "legend": "red dashes: target; grey line: {p} interval; dot colour: verdict",
     },
 }
@@ -130,22 +152,47 @@ def read_run(run_dir: str | os.PathLike[str]) -> Run:
     folder = Path(run_dir)
     subject = f"run folder {folder}"
     if not folder.is_dir():
-        raise InputError(subject, [Problem("--run", str(folder), "a run folder reports/<report>/<as_of>",
-                                           "Give the folder a `wecom-eval run` wrote, e.g. "
-                                           "reports/weekly/2026-04-13.")])
+        raise InputError(
+            subject,
+            [
+                Problem(
+                    "--run",
+                    str(folder),
+                    "a run folder reports/<report>/<as_of>",
+                    "Give the folder a `wecom-eval run` wrote, e.g. reports/weekly/2026-04-13.",
+                )
+            ],
+        )
     manifest = _read_json(folder / "manifest.json", subject, required=False)
     if manifest is not None and manifest.get("status") == "failed":
-        raise InputError(subject, [Problem(
-            str(folder / "manifest.json"), "status: failed", "a run that succeeded",
-            f"The run failed ({manifest.get('error') or 'see its executed notebook'}); there is no summary to "
-            f"post. Fix the cause, rerun it (wecom-eval run {manifest.get('report', '<report>')} --as-of "
-            f"{manifest.get('as_of', '<date>')}), then notify again.")])
+        raise InputError(
+            subject,
+            [
+                Problem(
+                    str(folder / "manifest.json"),
+                    "status: failed",
+                    "a run that succeeded",
+                    f"The run failed ({manifest.get('error') or 'see its executed notebook'}); there is no summary to "
+                    f"post. Fix the cause, rerun it (wecom-eval run {manifest.get('report', '<report>')} --as-of "
+                    f"{manifest.get('as_of', '<date>')}), then notify again.",
+                )
+            ],
+        )
     kpis = _read_json(folder / "kpis.json", subject, required=True) or {}
     found = kpis_json.problems(kpis)
     if found:
-        raise InputError(subject, [Problem(str(folder / "kpis.json"), p, "a document following kpis.schema.json",
-                                           "The run was written by another version of wecom-eval, or edited: "
-                                           "rerun the report.") for p in found[:20]])
+        raise InputError(
+            subject,
+            [
+                Problem(
+                    str(folder / "kpis.json"),
+                    p,
+                    "a document following kpis.schema.json",
+                    "The run was written by another version of wecom-eval, or edited: rerun the report.",
+                )
+                for p in found[:20]
+            ],
+        )
     return Run(folder, kpis, manifest)
 
 
@@ -153,17 +200,33 @@ def _read_json(path: Path, subject: str, *, required: bool) -> dict[str, Any] | 
     if not path.is_file():
         if not required:
             return None
-        raise InputError(subject, [Problem(str(path), "(missing)", f"the run's {path.name}",
-                                           "Run the report first (wecom-eval run REPORT --as-of DATE) and give "
-                                           "its folder.")])
+        raise InputError(
+            subject,
+            [
+                Problem(
+                    str(path),
+                    "(missing)",
+                    f"the run's {path.name}",
+                    "Run the report first (wecom-eval run REPORT --as-of DATE) and give its folder.",
+                )
+            ],
+        )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise InputError(subject, [Problem(str(path), type(exc).__name__, "readable UTF-8 JSON",
-                                           "Rerun the report to write the file again.")]) from None
+        raise InputError(
+            subject,
+            [
+                Problem(
+                    str(path), type(exc).__name__, "readable UTF-8 JSON", "Rerun the report to write the file again."
+                )
+            ],
+        ) from None
     if not isinstance(data, dict):
-        raise InputError(subject, [Problem(str(path), type(data).__name__, "a JSON object",
-                                           "Rerun the report to write the file again.")])
+        raise InputError(
+            subject,
+            [Problem(str(path), type(data).__name__, "a JSON object", "Rerun the report to write the file again.")],
+        )
     return data
 
 
@@ -175,13 +238,16 @@ def _cut_chars(value: str, limit: int) -> str:
 def _target_line(kpi: Mapping[str, Any], *, language: str, same_language: bool) -> str:
     w = _WORDS[language]
     kid = str(kpi["id"])
-    label = (robot_markdown(kpi["label"]) if same_language and kpi.get("label")
-             else text.lookup("targets", kid, language))
+    label = (
+        robot_markdown(kpi["label"]) if same_language and kpi.get("label") else text.lookup("targets", kid, language)
+    )
     unit = str(kpi.get("unit") or "share")
     verdict = kpi.get("verdict") or "not_measured"
     verdict_text = text.verdict_label(verdict, language)
-    head = (f'<font color="{VERDICT_FONT.get(verdict, "comment")}">{verdict_text}</font> **{label}**'
-            f'{w["colon"]}{format_kpi_value(kpi.get("estimate"), unit)}')
+    head = (
+        f'<font color="{VERDICT_FONT.get(verdict, "comment")}">{verdict_text}</font> **{label}**'
+        f"{w['colon']}{format_kpi_value(kpi.get('estimate'), unit)}"
+    )
     details = []
     if kpi.get("estimate") is not None and kpi.get("ci_low") is not None and kpi.get("ci_high") is not None:
         confidence = kpi.get("confidence")
@@ -212,14 +278,20 @@ def report_location(run_dir: str | os.PathLike[str], *, link_base: str | None = 
     folder = Path(run_dir)
     base = os.environ.get(ENV_REPORTS_URL, "") if link_base is None else link_base
     if base.strip():
-        relative = "/".join(quote(part) for part in (folder.resolve().parent.name, folder.resolve().name,
-                                                     "report.html"))
+        relative = "/".join(
+            quote(part) for part in (folder.resolve().parent.name, folder.resolve().name, "report.html")
+        )
         return f"{base.strip().rstrip('/')}/{relative}"
     return str((folder / "report.html").resolve())
 
 
-def summary_markdown(run_dir: str | os.PathLike[str], *, language: str | None = None,
-                     link_base: str | None = None, max_alerts: int | None = DEFAULT_MAX_ALERTS) -> str:
+def summary_markdown(
+    run_dir: str | os.PathLike[str],
+    *,
+    language: str | None = None,
+    link_base: str | None = None,
+    max_alerts: int | None = DEFAULT_MAX_ALERTS,
+) -> str:
     """The run's summary as WeCom markdown (before :func:`fit_markdown`; see the module notes).
 
     Parameters
@@ -257,8 +329,11 @@ def _compose(run: Run, *, language: str | None, link_base: str | None, max_alert
     label = robot_markdown(period["label"]) if same else f"{period['start']} – {period['end']}"
     lines = [f"# {title} · {label}{'' if period['complete'] else w['incomplete']}"]
     window = doc["data_window"]
-    data = (w["data"].format(start=window["start"], end=window["end"]) if window.get("start")
-            else w["data_to"].format(end=window["end"]))
+    data = (
+        w["data"].format(start=window["start"], end=window["end"])
+        if window.get("start")
+        else w["data_to"].format(end=window["end"])
+    )
     lines.append(f'<font color="comment">{w["as_of"].format(as_of=doc["as_of"])} · {data}</font>')
     lines += ["", w["targets"]]
     for kid in TARGET_IDS:
@@ -269,7 +344,7 @@ def _compose(run: Run, *, language: str | None, link_base: str | None, max_alert
         lines.append(w["no_alerts"])
     else:
         lines.append(w["alerts"].format(n=len(alerts)))
-        shown = alerts if max_alerts is None else alerts[:max(max_alerts, 0)]
+        shown = alerts if max_alerts is None else alerts[: max(max_alerts, 0)]
         for alert in shown:
             message = alert.get("message") or text.lookup("kinds", str(alert.get("kind")), doc["language"])
             subject = alert.get("subject")
@@ -402,8 +477,7 @@ def _shorten_lines(lines: list[str], limit: int) -> list[str]:
 
 
 # ---- the scorecard image ---------------------------------------------------------------------------
-def scorecard_png(kpis: Mapping[str, Any], *, language: str | None = None,
-                  max_bytes: int = IMAGE_MAX_BYTES) -> bytes:
+def scorecard_png(kpis: Mapping[str, Any], *, language: str | None = None, max_bytes: int = IMAGE_MAX_BYTES) -> bytes:
     """The five targets as a PNG: per target its interval, estimate (coloured by verdict) and target.
 
     Drawn with the package's figure theme (:func:`wecom_eval.reporting.figures.use_theme`);
@@ -433,12 +507,21 @@ def scorecard_png(kpis: Mapping[str, Any], *, language: str | None = None,
         unit = str(k.get("unit") or "share")
         verdict = k.get("verdict") or "not_measured"
         colour = figures.VERDICT_COLOURS.get(verdict, figures.VERDICT_COLOURS["not_measured"])
-        label = (chart_label(k["label"], max_chars=60) if same and k.get("label")
-                 else text.lookup("targets", kid, language))
-        values = [v for v in (k.get("estimate"), k.get("ci_low"), k.get("ci_high"), k.get("target"))
-                  if isinstance(v, (int, float)) and math.isfinite(v)]
-        low, high = (1.0, 5.0) if unit == "score" else (0.0, 1.0) if unit == "share" else (
-            min(values, default=0.0), max(values, default=1.0))
+        label = (
+            chart_label(k["label"], max_chars=60) if same and k.get("label") else text.lookup("targets", kid, language)
+        )
+        values = [
+            v
+            for v in (k.get("estimate"), k.get("ci_low"), k.get("ci_high"), k.get("target"))
+            if isinstance(v, (int, float)) and math.isfinite(v)
+        ]
+        low, high = (
+            (1.0, 5.0)
+            if unit == "score"
+            else (0.0, 1.0)
+            if unit == "share"
+            else (min(values, default=0.0), max(values, default=1.0))
+        )
         low, high = min([low, *values]), max([high, *values])
         pad = 0.04 * (high - low or 1.0)
         ax.set_xlim(low - pad, high + pad)
@@ -453,8 +536,16 @@ def scorecard_png(kpis: Mapping[str, Any], *, language: str | None = None,
             ax.scatter([k["estimate"]], [0], color=colour, s=90, zorder=3)
         shown = format_kpi_value(k.get("estimate"), unit)
         ax.set_title(f"{label}  {shown}", loc="left", fontsize=11)
-        ax.text(1.0, 1.08, text.verdict_label(verdict, language), transform=ax.transAxes, ha="right",
-                va="bottom", color=colour, fontsize=11)
+        ax.text(
+            1.0,
+            1.08,
+            text.verdict_label(verdict, language),
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            color=colour,
+            fontsize=11,
+        )
         if unit in ("share", "relative_change"):
             ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
     period = kpis["period"]["label"] if same else f"{kpis['period']['start']} – {kpis['period']['end']}"
@@ -462,16 +553,24 @@ def scorecard_png(kpis: Mapping[str, Any], *, language: str | None = None,
     levels = {k.get("confidence") for k in kpis["targets"].values() if k.get("confidence")}
     level = f"{levels.pop():.0%}" if len(levels) == 1 else ""
     fig.tight_layout(rect=(0, 0.04, 1, 1))
-    fig.text(0.01, 0.005, _WORDS[language]["legend"].format(p=level).replace("  ", " "), fontsize=9,
-             color="#555555", ha="left", va="bottom")
+    fig.text(
+        0.01,
+        0.005,
+        _WORDS[language]["legend"].format(p=level).replace("  ", " "),
+        fontsize=9,
+        color="#555555",
+        ha="left",
+        va="bottom",
+    )
     for dpi in _IMAGE_DPIS:
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
         data = buf.getvalue()
         if len(data) <= max_bytes:
             return data
-    raise ValueError(f"the scorecard PNG is {len(data):,} bytes even at {_IMAGE_DPIS[-1]} dpi; WeCom accepts at "
-                     f"most {max_bytes:,}")
+    raise ValueError(
+        f"the scorecard PNG is {len(data):,} bytes even at {_IMAGE_DPIS[-1]} dpi; WeCom accepts at most {max_bytes:,}"
+    )
 
 
 def image_body(image: bytes) -> dict[str, Any]:
@@ -485,10 +584,13 @@ def image_body(image: bytes) -> dict[str, Any]:
     if not (image.startswith(_PNG_MAGIC) or image.startswith(_JPEG_MAGIC)):
         raise ValueError("a group robot accepts only PNG or JPEG images")
     if len(image) > IMAGE_MAX_BYTES:
-        raise ValueError(f"the image is {len(image):,} bytes; WeCom accepts at most {IMAGE_MAX_BYTES:,} "
-                         "(before base64)")
-    return {"msgtype": "image", "image": {"base64": base64.b64encode(image).decode("ascii"),
-                                          "md5": hashlib.md5(image).hexdigest()}}  # noqa: S324 (WeCom's checksum)
+        raise ValueError(
+            f"the image is {len(image):,} bytes; WeCom accepts at most {IMAGE_MAX_BYTES:,} (before base64)"
+        )
+    return {
+        "msgtype": "image",
+        "image": {"base64": base64.b64encode(image).decode("ascii"), "md5": hashlib.md5(image).hexdigest()},
+    }  # noqa: S324 (WeCom's checksum)
 
 
 async def send_image(client: WecomClient, key: str, image: bytes) -> dict[str, Any]:
@@ -534,8 +636,10 @@ class Message:
         if self.msgtype == "file":
             return f"file {self.filename}, {self.size:,} of {self.limit:,} bytes"
         image = self.body["image"]
-        return (f"image (scorecard PNG), {self.size:,} of {self.limit:,} bytes, md5 {image['md5']}, "
-                f"base64 {len(image['base64']):,} characters (not shown)")
+        return (
+            f"image (scorecard PNG), {self.size:,} of {self.limit:,} bytes, md5 {image['md5']}, "
+            f"base64 {len(image['base64']):,} characters (not shown)"
+        )
 
 
 @dataclass(frozen=True)
@@ -579,17 +683,35 @@ def file_message(path: Path, *, report: str, as_of: str) -> Message:
     """
     size = path.stat().st_size
     if not FILE_MIN_BYTES <= size <= FILE_MAX_BYTES:
-        raise InputError(str(path), [Problem("size", f"{size:,} bytes",
-                                             f"more than 5 bytes and at most {FILE_MAX_BYTES:,} (20 MB)",
-                                             "A group robot cannot send this file: leave out --files and share "
-                                             "the report's link instead.")])
-    return Message("file", {"msgtype": "file", "file": {"media_id": None}}, size, path=path,
-                   filename=f"{report}-{as_of}-{path.name}")
+        raise InputError(
+            str(path),
+            [
+                Problem(
+                    "size",
+                    f"{size:,} bytes",
+                    f"more than 5 bytes and at most {FILE_MAX_BYTES:,} (20 MB)",
+                    "A group robot cannot send this file: leave out --files and share the report's link instead.",
+                )
+            ],
+        )
+    return Message(
+        "file",
+        {"msgtype": "file", "file": {"media_id": None}},
+        size,
+        path=path,
+        filename=f"{report}-{as_of}-{path.name}",
+    )
 
 
-def build_messages(run_dir: str | os.PathLike[str], *, image: bool = False, language: str | None = None,
-                   link_base: str | None = None, max_alerts: int | None = DEFAULT_MAX_ALERTS,
-                   files: bool = False) -> NotifyResult:
+def build_messages(
+    run_dir: str | os.PathLike[str],
+    *,
+    image: bool = False,
+    language: str | None = None,
+    link_base: str | None = None,
+    max_alerts: int | None = DEFAULT_MAX_ALERTS,
+    files: bool = False,
+) -> NotifyResult:
     """The messages for one run, checked and fitted, without sending anything (a dry run's result).
 
     The summary comes first, then the scorecard image (``image``), then the run's
@@ -601,12 +723,13 @@ def build_messages(run_dir: str | os.PathLike[str], *, image: bool = False, lang
     markdown = fit_markdown(full, MARKDOWN_MAX_BYTES, language=lang)
     alerts = len(run.kpis.get("alerts") or [])
     listed = sum(1 for line in markdown.split("\n") if _ITEM.match(line))
-    messages = [Message("markdown", {"msgtype": "markdown", "markdown": {"content": markdown}},
-                        _bytes(markdown))]
+    messages = [Message("markdown", {"msgtype": "markdown", "markdown": {"content": markdown}}, _bytes(markdown))]
     warnings: list[str] = []
     if markdown != full:
-        warnings.append(f"the summary was {_bytes(full):,} bytes; shortened to {_bytes(markdown):,} "
-                        f"({alerts - listed} of {alerts} alerts not listed)")
+        warnings.append(
+            f"the summary was {_bytes(full):,} bytes; shortened to {_bytes(markdown):,} "
+            f"({alerts - listed} of {alerts} alerts not listed)"
+        )
     if image:
         from wecom_eval.reporting.figures import FontMissing
 
@@ -617,10 +740,21 @@ def build_messages(run_dir: str | os.PathLike[str], *, image: bool = False, lang
         else:
             messages.append(Message("image", image_body(png), len(png)))
     if files:
-        messages.extend(file_message(run.folder / name, report=run.report, as_of=run.as_of)
-                        for name in ATTACHMENTS if (run.folder / name).is_file())
-    return NotifyResult(run.folder, run.report, run.as_of, tuple(messages), dry_run=True, alerts=alerts,
-                        alerts_listed=listed, warnings=tuple(warnings))
+        messages.extend(
+            file_message(run.folder / name, report=run.report, as_of=run.as_of)
+            for name in ATTACHMENTS
+            if (run.folder / name).is_file()
+        )
+    return NotifyResult(
+        run.folder,
+        run.report,
+        run.as_of,
+        tuple(messages),
+        dry_run=True,
+        alerts=alerts,
+        alerts_listed=listed,
+        warnings=tuple(warnings),
+    )
 
 
 class NotifyError(SourceError):
@@ -654,17 +788,27 @@ def webhook_key_from_env(environ: Mapping[str, str] | None = None) -> str | None
     return value
 
 
-async def notify_runs_async(run_dirs: Iterable[str | os.PathLike[str]], *, key: str | None,
-                            client: WecomClient | None = None, image: bool = False, dry_run: bool = False,
-                            language: str | None = None, link_base: str | None = None,
-                            max_alerts: int | None = DEFAULT_MAX_ALERTS,
-                            base_url: str | None = None, files: bool = False) -> list[NotifyResult]:
+async def notify_runs_async(
+    run_dirs: Iterable[str | os.PathLike[str]],
+    *,
+    key: str | None,
+    client: WecomClient | None = None,
+    image: bool = False,
+    dry_run: bool = False,
+    language: str | None = None,
+    link_base: str | None = None,
+    max_alerts: int | None = DEFAULT_MAX_ALERTS,
+    base_url: str | None = None,
+    files: bool = False,
+) -> list[NotifyResult]:
     """:func:`notify_runs` for code already inside an event loop."""
     install_log_redaction(["wecom_eval.notify"])
     if key:
         register_secret(key)
-    built = [build_messages(d, image=image, language=language, link_base=link_base, max_alerts=max_alerts,
-                            files=files) for d in run_dirs]  # every run is read and checked before anything is sent
+    built = [
+        build_messages(d, image=image, language=language, link_base=link_base, max_alerts=max_alerts, files=files)
+        for d in run_dirs
+    ]  # every run is read and checked before anything is sent
     for result in built:
         for warning in result.warnings:
             log.warning("%s %s: %s", result.report, result.as_of, warning)
@@ -673,7 +817,7 @@ async def notify_runs_async(run_dirs: Iterable[str | os.PathLike[str]], *, key: 
     if not key:
         raise ValueError(f"a webhook key is required to post (set {ENV_KEY}); use dry_run=True to only compose")
     if client is None:
-        base = (base_url or os.environ.get(ENV_BASE, "").strip() or DEFAULT_BASE)
+        base = base_url or os.environ.get(ENV_BASE, "").strip() or DEFAULT_BASE
         client = WecomClient(Credentials("", {}, base))
     done: list[NotifyResult] = []
     async with client:
@@ -692,19 +836,34 @@ async def notify_runs_async(run_dirs: Iterable[str | os.PathLike[str]], *, key: 
             except WecomEvalError as exc:
                 partial = replace(result, posted=posted, dry_run=False)
                 before = [*done, partial] if posted else done
-                hint = (f" The key comes from {ENV_KEY}: set it to the key of a robot in the group."
-                        if isinstance(exc, WecomApiError) and exc.errcode == WEBHOOK_KEY_INVALID else "")
-                what = ("Posted before the failure: " + "; ".join(r.summary() for r in before) + "."
-                        if before else "Nothing was posted.")
+                hint = (
+                    f" The key comes from {ENV_KEY}: set it to the key of a robot in the group."
+                    if isinstance(exc, WecomApiError) and exc.errcode == WEBHOOK_KEY_INVALID
+                    else ""
+                )
+                what = (
+                    "Posted before the failure: " + "; ".join(r.summary() for r in before) + "."
+                    if before
+                    else "Nothing was posted."
+                )
                 raise NotifyError(redact(f"{exc}{hint} {what}"), posted=before) from None
             done.append(replace(result, posted=posted, dry_run=False))
     return done
 
 
-def notify_runs(run_dirs: Iterable[str | os.PathLike[str]], *, key: str | None, client: WecomClient | None = None,
-                image: bool = False, dry_run: bool = False, language: str | None = None,
-                link_base: str | None = None, max_alerts: int | None = DEFAULT_MAX_ALERTS,
-                base_url: str | None = None, files: bool = False) -> list[NotifyResult]:
+def notify_runs(
+    run_dirs: Iterable[str | os.PathLike[str]],
+    *,
+    key: str | None,
+    client: WecomClient | None = None,
+    image: bool = False,
+    dry_run: bool = False,
+    language: str | None = None,
+    link_base: str | None = None,
+    max_alerts: int | None = DEFAULT_MAX_ALERTS,
+    base_url: str | None = None,
+    files: bool = False,
+) -> list[NotifyResult]:
     """Post the summaries of several runs to one group robot, in order, within its 20 a minute.
 
     Every run folder is read and checked first, so a bad one stops the batch before any
@@ -739,17 +898,36 @@ def notify_runs(run_dirs: Iterable[str | os.PathLike[str]], *, key: str | None, 
         WeCom refused a message or could not be reached after the retries (exit 3); the
         message says what was posted before.
     """
-    return asyncio.run(notify_runs_async(run_dirs, key=key, client=client, image=image, dry_run=dry_run,
-                                         language=language, link_base=link_base, max_alerts=max_alerts,
-                                         base_url=base_url, files=files))
+    return asyncio.run(
+        notify_runs_async(
+            run_dirs,
+            key=key,
+            client=client,
+            image=image,
+            dry_run=dry_run,
+            language=language,
+            link_base=link_base,
+            max_alerts=max_alerts,
+            base_url=base_url,
+            files=files,
+        )
+    )
 
 
-def notify_run(run_dir: str | os.PathLike[str], *, key: str | None, client: WecomClient | None = None,
-               image: bool = False, dry_run: bool = False, language: str | None = None,
-               link_base: str | None = None) -> NotifyResult:
+def notify_run(
+    run_dir: str | os.PathLike[str],
+    *,
+    key: str | None,
+    client: WecomClient | None = None,
+    image: bool = False,
+    dry_run: bool = False,
+    language: str | None = None,
+    link_base: str | None = None,
+) -> NotifyResult:
     """Post one run's summary (and optionally its scorecard image); see :func:`notify_runs`."""
-    return notify_runs([run_dir], key=key, client=client, image=image, dry_run=dry_run, language=language,
-                       link_base=link_base)[0]
+    return notify_runs(
+        [run_dir], key=key, client=client, image=image, dry_run=dry_run, language=language, link_base=link_base
+    )[0]
 
 
 __all__ = [

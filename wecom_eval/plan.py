@@ -274,8 +274,12 @@ def parse_plan(data: Mapping[str, Any], *, source: str = "rollout plan") -> Roll
         target: ShareTarget = getattr(plan.targets, name)
         if plan.deadline(target.deadline_day) <= plan.start_date:
             problems.append(
-                Problem(f"targets.{name}.deadline_day", target.deadline_day, "a deadline after the start date",
-                        "Count days from start_date; day 30 is the end of the first month.")
+                Problem(
+                    f"targets.{name}.deadline_day",
+                    target.deadline_day,
+                    "a deadline after the start date",
+                    "Count days from start_date; day 30 is the end of the first month.",
+                )
             )
     if problems:
         raise InputError(source, problems)

@@ -40,6 +40,7 @@ Reason = Literal["small_group", "complementary"]
 
 # ---- suppression ------------------------------------------------------------------------
 
+
 def suppress(
     frame: pd.DataFrame,
     *,
@@ -136,7 +137,9 @@ def suppress(
         keys = [*within, *spec]
         groups: list[np.ndarray] = (
             [np.asarray(g) for g in out.reset_index(drop=True).groupby(keys, dropna=False, sort=False).indices.values()]
-            if keys else [np.arange(n)])
+            if keys
+            else [np.arange(n)]
+        )
         sibling_sets.extend(np.asarray(g) for g in groups if len(g) > 1)
 
     changed = True
@@ -181,6 +184,7 @@ def floor(plan: RolloutPlan, *, text: bool = False) -> int:
 
 # ---- pseudonyms -------------------------------------------------------------------------
 
+
 def salt(plan: RolloutPlan) -> bytes:
     """The pseudonymisation key, from the environment variable the plan names.
 
@@ -194,10 +198,18 @@ def salt(plan: RolloutPlan) -> bytes:
     value = os.environ.get(name, "")
     if len(value) < MIN_SALT_LENGTH:
         got = "unset" if not value else f"{len(value)} characters"
-        raise InputError("pseudonymisation key", [Problem(
-            f"environment variable {name}", got, f"a secret of at least {MIN_SALT_LENGTH} characters",
-            f"Set it once and keep it (pseudonyms stay stable across runs only with the same key), "
-            f"e.g. export {name}=$(python -c 'import secrets; print(secrets.token_hex(32))').")])
+        raise InputError(
+            "pseudonymisation key",
+            [
+                Problem(
+                    f"environment variable {name}",
+                    got,
+                    f"a secret of at least {MIN_SALT_LENGTH} characters",
+                    f"Set it once and keep it (pseudonyms stay stable across runs only with the same key), "
+                    f"e.g. export {name}=$(python -c 'import secrets; print(secrets.token_hex(32))').",
+                )
+            ],
+        )
     return value.encode("utf-8")
 
 
@@ -213,8 +225,7 @@ def keyed_token(value: str, key: bytes, *, prefix: str = PSEUDONYM_PREFIX, digit
     return prefix + hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:digits]
 
 
-def pseudonymise(values: Iterable[object] | pd.Series, plan: RolloutPlan, *,
-                 key: bytes | None = None) -> pd.Series:
+def pseudonymise(values: Iterable[object] | pd.Series, plan: RolloutPlan, *, key: bytes | None = None) -> pd.Series:
     """Replace identifiers by keyed pseudonyms (HMAC-SHA256), stable across runs.
 
     Parameters
@@ -252,6 +263,7 @@ def pseudonymise(values: Iterable[object] | pd.Series, plan: RolloutPlan, *,
 
 # ---- restricted outputs ------------------------------------------------------------------
 
+
 def mark_restricted(frame: pd.DataFrame, reason: str) -> pd.DataFrame:
     """Mark a frame of named, person-level rows as restricted (never for meeting reports).
 
@@ -267,5 +279,13 @@ def is_restricted(frame: pd.DataFrame) -> bool:
     return bool(frame.attrs.get(RESTRICTED_ATTR))
 
 
-__all__ = ["COMPLEMENTARY", "SMALL_GROUP", "floor", "is_restricted", "mark_restricted", "pseudonymise", "salt",
-           "suppress"]
+__all__ = [
+    "COMPLEMENTARY",
+    "SMALL_GROUP",
+    "floor",
+    "is_restricted",
+    "mark_restricted",
+    "pseudonymise",
+    "salt",
+    "suppress",
+]

@@ -67,8 +67,9 @@ def land_file(root: Path, source: str, src: Path, *, day: dt.date | None = None)
     return Landed(target, checksum, new=True)
 
 
-def land_records(root: Path, source: str, name: str, records: Iterable[Mapping[str, Any]], *,
-                 day: dt.date | None = None) -> Landed:
+def land_records(
+    root: Path, source: str, name: str, records: Iterable[Mapping[str, Any]], *, day: dt.date | None = None
+) -> Landed:
     """Write API records as JSON lines into raw landing (for pages as they arrived)."""
     folder = root / source / (day or dt.date.today()).isoformat()
     folder.mkdir(parents=True, exist_ok=True)

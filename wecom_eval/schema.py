@@ -90,9 +90,7 @@ class Table:
         raise KeyError(f"table {self.name!r} has no column {name!r}")
 
     def ddl(self) -> str:
-        cols = ",\n  ".join(
-            f"{c.name} {c.sql_type}{'' if c.nullable else ' NOT NULL'}" for c in self.columns
-        )
+        cols = ",\n  ".join(f"{c.name} {c.sql_type}{'' if c.nullable else ' NOT NULL'}" for c in self.columns)
         return f"CREATE TABLE IF NOT EXISTS {self.name} (\n  {cols}\n)"
 
 
@@ -228,9 +226,7 @@ TABLES: dict[str, Table] = {
                 C("score", "int", nullable=True, min=1, max=5, duck_type="TINYINT"),
             ),
             key=("wave", "respondent_id", "item"),
-            references=(
-                Reference(("wave", "respondent_id"), "survey_responses", ("wave", "respondent_id")),
-            ),
+            references=(Reference(("wave", "respondent_id"), "survey_responses", ("wave", "respondent_id")),),
             description="Likert answers (1–5, null when skipped), one row per respondent and item.",
         ),
         Table(
@@ -242,9 +238,7 @@ TABLES: dict[str, Table] = {
                 C("choice", "str"),
             ),
             key=("wave", "respondent_id", "question", "choice"),
-            references=(
-                Reference(("wave", "respondent_id"), "survey_responses", ("wave", "respondent_id")),
-            ),
+            references=(Reference(("wave", "respondent_id"), "survey_responses", ("wave", "respondent_id")),),
             description="Multi-select answers split into one row per chosen option.",
         ),
         Table(
@@ -256,9 +250,7 @@ TABLES: dict[str, Table] = {
                 C("text", "str"),
             ),
             key=("wave", "respondent_id", "question"),
-            references=(
-                Reference(("wave", "respondent_id"), "survey_responses", ("wave", "respondent_id")),
-            ),
+            references=(Reference(("wave", "respondent_id"), "survey_responses", ("wave", "respondent_id")),),
             description="Free-text answers; shown only for groups at or above min_group_size_text.",
             restricted=True,
         ),

@@ -88,8 +88,9 @@ def _coerce(column: Column, values: pd.Series, tz: str) -> tuple[pd.Series, pd.S
     return parsed, bad
 
 
-def coerce_frame(table: Table, frame: pd.DataFrame, *, source: str, tz: str = DEFAULT_TZ,
-                 first_row: int = 1) -> pd.DataFrame:
+def coerce_frame(
+    table: Table, frame: pd.DataFrame, *, source: str, tz: str = DEFAULT_TZ, first_row: int = 1
+) -> pd.DataFrame:
     """``frame`` with the table's columns converted to their kinds, plus the ``_row`` column.
 
     Raises
@@ -105,13 +106,24 @@ def coerce_frame(table: Table, frame: pd.DataFrame, *, source: str, tz: str = DE
         frame = frame.assign(**dict.fromkeys(omitted))
     for name in table.column_names:
         if name not in frame.columns:
-            problems.append(Problem(f"{source}: column {name}", None,
-                                    f"a column {name!r} for table {table.name}", f"Columns found: {found}."))
+            problems.append(
+                Problem(
+                    f"{source}: column {name}",
+                    None,
+                    f"a column {name!r} for table {table.name}",
+                    f"Columns found: {found}.",
+                )
+            )
     for name in frame.columns:
         if name not in table.column_names and name != ROW:
-            problems.append(Problem(f"{source}: column {name}", None,
-                                    f"only the columns of {table.name}: {', '.join(table.column_names)}",
-                                    "Remove or rename it."))
+            problems.append(
+                Problem(
+                    f"{source}: column {name}",
+                    None,
+                    f"only the columns of {table.name}: {', '.join(table.column_names)}",
+                    "Remove or rename it.",
+                )
+            )
     if problems:
         raise InputError(f"{source} → {table.name}", problems)
     rows = frame[ROW].to_numpy() if ROW in frame.columns else row_numbers(frame, first=first_row)
@@ -122,12 +134,19 @@ def coerce_frame(table: Table, frame: pd.DataFrame, *, source: str, tz: str = DE
         if bad.any():
             positions = np.flatnonzero(bad.to_numpy())
             for p in positions[:EXAMPLES_PER_RULE]:
-                problems.append(Problem(f"{source}, row {rows[p]}, column {column.name}",
-                                        _plain(raw.iloc[p]), f"a {column.kind} value"))
+                problems.append(
+                    Problem(
+                        f"{source}, row {rows[p]}, column {column.name}", _plain(raw.iloc[p]), f"a {column.kind} value"
+                    )
+                )
             if len(positions) > EXAMPLES_PER_RULE:
-                problems.append(Problem(f"{source}, column {column.name}",
-                                        f"{len(positions) - EXAMPLES_PER_RULE} more such rows",
-                                        f"a {column.kind} value"))
+                problems.append(
+                    Problem(
+                        f"{source}, column {column.name}",
+                        f"{len(positions) - EXAMPLES_PER_RULE} more such rows",
+                        f"a {column.kind} value",
+                    )
+                )
         out[column.name] = values.to_numpy() if column.kind in ("date",) else values.array
     if problems:
         raise InputError(f"{source} → {table.name}", problems)
@@ -138,6 +157,7 @@ def coerce_frame(table: Table, frame: pd.DataFrame, *, source: str, tz: str = DE
 
 # ---- SQL checks on staged rows -------------------------------------------------------
 
+
 def _sql_examples(con: duckdb.DuckDBPyConnection, sql: str, limit: int = EXAMPLES_PER_RULE) -> list[tuple]:
     return con.execute(f"{sql} LIMIT {limit + 1}").fetchall()
 
@@ -146,8 +166,15 @@ def _quote(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def check_staged(con: duckdb.DuckDBPyConnection, table: Table, stage: str, *, source: str,
-                 target_has_rows: Callable[[str], bool], colliding: int | None = None) -> int:
+def check_staged(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    stage: str,
+    *,
+    source: str,
+    target_has_rows: Callable[[str], bool],
+    colliding: int | None = None,
+) -> int:
     """Check rows staged in ``stage`` (the table's columns plus ``_row``) against the rules.
 
     ``target_has_rows(name)`` says whether a referenced table holds rows; a reference to an
@@ -179,13 +206,27 @@ def check_staged(con: duckdb.DuckDBPyConnection, table: Table, stage: str, *, so
     for c in table.columns:
         if not c.nullable:
             cond = f"{c.name} IS NULL"
-            rules.append((cond, f"SELECT {ROW}, NULL FROM {stage} WHERE {cond} ORDER BY {ROW}",
-                          c.name, "a value (this column is required)", ""))
+            rules.append(
+                (
+                    cond,
+                    f"SELECT {ROW}, NULL FROM {stage} WHERE {cond} ORDER BY {ROW}",
+                    c.name,
+                    "a value (this column is required)",
+                    "",
+                )
+            )
         if c.allowed is not None:
             allowed = ", ".join(_quote(a) if isinstance(a, str) else str(a) for a in c.allowed)
             cond = f"{c.name} IS NOT NULL AND {c.name} NOT IN ({allowed})"
-            rules.append((cond, f"SELECT {ROW}, {c.name} FROM {stage} WHERE {cond} ORDER BY {ROW}",
-                          c.name, f"one of {', '.join(map(str, c.allowed))}", ""))
+            rules.append(
+                (
+                    cond,
+                    f"SELECT {ROW}, {c.name} FROM {stage} WHERE {cond} ORDER BY {ROW}",
+                    c.name,
+                    f"one of {', '.join(map(str, c.allowed))}",
+                    "",
+                )
+            )
         if c.min is not None or c.max is not None:
             conds = []
             if c.min is not None:
@@ -193,15 +234,30 @@ def check_staged(con: duckdb.DuckDBPyConnection, table: Table, stage: str, *, so
             if c.max is not None:
                 conds.append(f"{c.name} > {c.max}")
             cond = " OR ".join(conds)
-            rules.append((cond, f"SELECT {ROW}, {c.name} FROM {stage} WHERE {cond} ORDER BY {ROW}",
-                          c.name, f"a value from {c.min} to {c.max}", ""))
+            rules.append(
+                (
+                    cond,
+                    f"SELECT {ROW}, {c.name} FROM {stage} WHERE {cond} ORDER BY {ROW}",
+                    c.name,
+                    f"a value from {c.min} to {c.max}",
+                    "",
+                )
+            )
     for o in table.orderings:
         cond = f"{o.later} < {o.earlier}"
-        rules.append((cond, f"SELECT {ROW}, CAST({o.later} AS VARCHAR) FROM {stage} WHERE {cond} ORDER BY {ROW}",
-                      o.later, f"a time not before {o.earlier}", "Check that the two columns are not swapped."))
+        rules.append(
+            (
+                cond,
+                f"SELECT {ROW}, CAST({o.later} AS VARCHAR) FROM {stage} WHERE {cond} ORDER BY {ROW}",
+                o.later,
+                f"a time not before {o.earlier}",
+                "Check that the two columns are not swapped.",
+            )
+        )
     if rules:
-        counts = con.execute("SELECT " + ", ".join(f"count(*) FILTER (WHERE {r[0]})" for r in rules)
-                             + f" FROM {stage}").fetchall()[0]
+        counts = con.execute(
+            "SELECT " + ", ".join(f"count(*) FILTER (WHERE {r[0]})" for r in rules) + f" FROM {stage}"
+        ).fetchall()[0]
         for rule, failed in zip(rules, counts, strict=True):
             if failed:
                 add(_sql_examples(con, rule[1]), rule[2], rule[3], rule[4])
@@ -218,20 +274,28 @@ def check_staged(con: duckdb.DuckDBPyConnection, table: Table, stage: str, *, so
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {dupkeys} AS "
             f"WITH h AS (SELECT hash({key}) AS h FROM {stage} GROUP BY 1 HAVING count(*) > 1) "
-            f"SELECT {key} FROM {stage} WHERE hash({key}) IN (SELECT h FROM h) GROUP BY {key} HAVING count(*) > 1")
+            f"SELECT {key} FROM {stage} WHERE hash({key}) IN (SELECT h FROM h) GROUP BY {key} HAVING count(*) > 1"
+        )
         n_dup = int(con.execute(f"SELECT count(*) FROM {dupkeys}").fetchall()[0][0])
     if n_dup:
         others = [c for c in table.column_names if c not in table.key]
         distinct = f"count(DISTINCT ({', '.join(others)}))" if others else "1"
         conflicts = _sql_examples(
-            con, f"SELECT {key}, list({ROW} ORDER BY {ROW}) FROM {stage} SEMI JOIN {dupkeys} USING ({key}) "
-                 f"GROUP BY {key} HAVING count(*) > 1 AND {distinct} > 1 ORDER BY min({ROW})")
+            con,
+            f"SELECT {key}, list({ROW} ORDER BY {ROW}) FROM {stage} SEMI JOIN {dupkeys} USING ({key}) "
+            f"GROUP BY {key} HAVING count(*) > 1 AND {distinct} > 1 ORDER BY min({ROW})",
+        )
         for found in conflicts[:EXAMPLES_PER_RULE]:
             *key_values, rows = found
             shown = ", ".join(f"{k}={_plain(v)}" for k, v in zip(table.key, key_values, strict=True))
-            problems.append(Problem(f"{source}, rows {', '.join(map(str, rows[:5]))}", shown,
-                                    f"one set of values per key ({key})",
-                                    "Keep one of the conflicting rows, or export the file again."))
+            problems.append(
+                Problem(
+                    f"{source}, rows {', '.join(map(str, rows[:5]))}",
+                    shown,
+                    f"one set of values per key ({key})",
+                    "Keep one of the conflicting rows, or export the file again.",
+                )
+            )
     if colliding:
         con.execute(f"DROP TABLE {dupkeys}")
     if problems:
@@ -246,15 +310,23 @@ def check_staged(con: duckdb.DuckDBPyConnection, table: Table, stage: str, *, so
         # a cheap pass over the distinct values first; examples only when something is missing
         missing = con.execute(
             f"SELECT count(*) FROM (SELECT DISTINCT {', '.join(cols)} FROM {stage}) s "
-            f"WHERE {present} AND NOT EXISTS (SELECT 1 FROM {ref.target} t WHERE {join})").fetchall()[0]
+            f"WHERE {present} AND NOT EXISTS (SELECT 1 FROM {ref.target} t WHERE {join})"
+        ).fetchall()[0]
         if not missing[0]:
             continue
         shown = " || '/' || ".join(f"CAST(s.{a} AS VARCHAR)" for a in cols)
-        rows = _sql_examples(con, f"SELECT min(s.{ROW}), {shown} AS v FROM {stage} s "
-                                  f"WHERE {present} AND NOT EXISTS (SELECT 1 FROM {ref.target} t WHERE {join}) "
-                                  f"GROUP BY v ORDER BY 1")
-        add(rows, "/".join(cols), f"a value that exists in {ref.target}.{'/'.join(ref.target_columns)}",
-            f"Load {ref.target} first, or correct the value.")
+        rows = _sql_examples(
+            con,
+            f"SELECT min(s.{ROW}), {shown} AS v FROM {stage} s "
+            f"WHERE {present} AND NOT EXISTS (SELECT 1 FROM {ref.target} t WHERE {join}) "
+            f"GROUP BY v ORDER BY 1",
+        )
+        add(
+            rows,
+            "/".join(cols),
+            f"a value that exists in {ref.target}.{'/'.join(ref.target_columns)}",
+            f"Load {ref.target} first, or correct the value.",
+        )
     if problems:
         raise InputError(f"{source} → {table.name}", problems)
     return n_dup

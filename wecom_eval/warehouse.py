@@ -90,8 +90,10 @@ class LoadResult:
     unchanged: int
 
     def __str__(self) -> str:
-        return (f"{self.table}: {self.received:,} rows from {self.source} — {self.inserted:,} new, "
-                f"{self.updated:,} changed, {self.unchanged:,} unchanged")
+        return (
+            f"{self.table}: {self.received:,} rows from {self.source} — {self.inserted:,} new, "
+            f"{self.updated:,} changed, {self.unchanged:,} unchanged"
+        )
 
 
 class Warehouse:
@@ -102,8 +104,17 @@ class Warehouse:
         self.read_only = read_only
         self.tz = tz
         if read_only and not self.path.exists():
-            raise InputError("warehouse", [Problem(str(self.path), None, "an existing warehouse",
-                                                   "Load data first: `wecom-eval demo` or `wecom-eval ingest`.")])
+            raise InputError(
+                "warehouse",
+                [
+                    Problem(
+                        str(self.path),
+                        None,
+                        "an existing warehouse",
+                        "Load data first: `wecom-eval demo` or `wecom-eval ingest`.",
+                    )
+                ],
+            )
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.con = duckdb.connect(str(self.path), read_only=read_only, config=duckdb_config(self.path.parent))
         self.con.execute(f"SET TimeZone = '{tz}'")
@@ -118,8 +129,12 @@ class Warehouse:
 
     # ---- schema --------------------------------------------------------------------
     def _create(self) -> None:
-        existing = {r[0] for r in self.con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+        existing = {
+            r[0]
+            for r in self.con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+            ).fetchall()
+        }
         old = _old_member_days(self.con)
         for name in LOAD_ORDER:
             if name != "member_days":  # stored as member_activity (below)
@@ -146,29 +161,44 @@ class Warehouse:
         """
         added: set[tuple[str, str]] = set()
         for name in LOAD_ORDER:
-            have = {r[0] for r in self.con.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [name]).fetchall()}
+            have = {
+                r[0]
+                for r in self.con.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [name]
+                ).fetchall()
+            }
             for c in TABLES[name].columns:
                 if c.name not in have:
                     self.con.execute(f"ALTER TABLE {name} ADD COLUMN {c.name} {c.sql_type}")
                     added.add((name, c.name))
         if ("members", "activation_basis") not in added:
             return
-        fetched = self.con.execute("SELECT count(*) FROM _loads WHERE table_name = 'members' AND source = "
-                                   "'wecom-api'").fetchall()[0][0] if self._has_table("_loads") else 0
+        fetched = (
+            self.con.execute(
+                "SELECT count(*) FROM _loads WHERE table_name = 'members' AND source = 'wecom-api'"
+            ).fetchall()[0][0]
+            if self._has_table("_loads")
+            else 0
+        )
         self.con.execute("BEGIN TRANSACTION")
         if fetched:
-            self.con.execute("INSERT INTO member_status SELECT userid, CAST(activated_at AS DATE), 'migrated', 1, "
-                             "NULL FROM members WHERE activated_at IS NOT NULL AND status <> 4")
-            self.con.execute("UPDATE members SET activation_basis = 'snapshot' WHERE activated_at IS NOT NULL "
-                             "AND status <> 4")
+            self.con.execute(
+                "INSERT INTO member_status SELECT userid, CAST(activated_at AS DATE), 'migrated', 1, "
+                "NULL FROM members WHERE activated_at IS NOT NULL AND status <> 4"
+            )
+            self.con.execute(
+                "UPDATE members SET activation_basis = 'snapshot' WHERE activated_at IS NOT NULL AND status <> 4"
+            )
         else:
             self.con.execute("UPDATE members SET activation_basis = 'export_time' WHERE activated_at IS NOT NULL")
         self.con.execute("COMMIT")
 
     def _has_table(self, name: str) -> bool:
-        return bool(self.con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-                                     [name]).fetchall()[0][0])
+        return bool(
+            self.con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()[
+                0
+            ][0]
+        )
 
     def close(self) -> None:
         self.con.close()
@@ -196,8 +226,9 @@ class Warehouse:
         """Validate ``rows`` and upsert them into table ``name`` in one transaction."""
         return self.load_many({name: rows}, source=source, progress=progress)[name]
 
-    def load_many(self, tables: Mapping[str, Rows], *, source: str,
-                  progress: Progress | None = None) -> dict[str, LoadResult]:
+    def load_many(
+        self, tables: Mapping[str, Rows], *, source: str, progress: Progress | None = None
+    ) -> dict[str, LoadResult]:
         """Load several tables in one transaction (parents before children).
 
         Each value is a pandas frame, a pyarrow table with the canonical column types, or
@@ -216,9 +247,11 @@ class Warehouse:
                 if name in tables:
                     results[name] = self._load_one(TABLES[name], tables[name], source, say)
             for r in results.values():
-                self.con.execute("INSERT INTO _loads (table_name, source, received, inserted, updated, unchanged)"
-                                 " VALUES (?, ?, ?, ?, ?, ?)",
-                                 [r.table, r.source, r.received, r.inserted, r.updated, r.unchanged])
+                self.con.execute(
+                    "INSERT INTO _loads (table_name, source, received, inserted, updated, unchanged)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    [r.table, r.source, r.received, r.inserted, r.updated, r.unchanged],
+                )
             say("committing")
             self.con.execute("COMMIT")
         except BaseException:
@@ -251,9 +284,12 @@ class Warehouse:
         keyed = t.name == "member_days"
         target = MEMBER_DAYS_STORE if keyed else t.name
         # the rows of a direct stage in load order, with the canonical columns
-        direct_rows = (f"SELECT {names.replace('userid', 'k.userid')}, a.rowid - (SELECT min(rowid) FROM {target}) + 1 "
-                       f"AS {ROW} FROM {target} a JOIN {MEMBER_KEYS} k ON k.member_key = a.member_key" if keyed else
-                       f"SELECT {names}, rowid - (SELECT min(rowid) FROM {t.name}) + 1 AS {ROW} FROM {t.name}")
+        direct_rows = (
+            f"SELECT {names.replace('userid', 'k.userid')}, a.rowid - (SELECT min(rowid) FROM {target}) + 1 "
+            f"AS {ROW} FROM {target} a JOIN {MEMBER_KEYS} k ON k.member_key = a.member_key"
+            if keyed
+            else f"SELECT {names}, rowid - (SELECT min(rowid) FROM {t.name}) + 1 AS {ROW} FROM {t.name}"
+        )
         keys = _MemberKeys(self.con) if keyed and direct else None
 
         def leave_direct() -> None:
@@ -268,21 +304,31 @@ class Warehouse:
         offset = 0
         for chunk in chunks:
             if isinstance(chunk, pa.Table):
-                if direct and (ROW in chunk.column_names
-                               or any(chunk.column(c).null_count for c in required if c in chunk.column_names)
-                               or not _within_ranges(t, chunk)):
+                if direct and (
+                    ROW in chunk.column_names
+                    or any(chunk.column(c).null_count for c in required if c in chunk.column_names)
+                    or not _within_ranges(t, chunk)
+                ):
                     leave_direct()
                     direct = False
-                data = chunk if ROW in chunk.column_names else chunk.append_column(
-                    ROW, pa.array(np.arange(offset + 1, offset + chunk.num_rows + 1, dtype=np.int64)))
+                data = (
+                    chunk
+                    if ROW in chunk.column_names
+                    else chunk.append_column(
+                        ROW, pa.array(np.arange(offset + 1, offset + chunk.num_rows + 1, dtype=np.int64))
+                    )
+                )
                 for c in t.columns:
                     if c.omittable and c.name not in data.column_names:
-                        data = data.append_column(c.name, pa.nulls(data.num_rows, pa.string() if c.kind == "str"
-                                                                   else pa.int64()))
+                        data = data.append_column(
+                            c.name, pa.nulls(data.num_rows, pa.string() if c.kind == "str" else pa.int64())
+                        )
                 missing = [c for c in t.column_names if c not in data.column_names]
                 if missing:
-                    raise InputError(f"{source} → {t.name}", [Problem(f"{source}: column {m}", None,
-                                     f"a column {m!r}") for m in missing])
+                    raise InputError(
+                        f"{source} → {t.name}",
+                        [Problem(f"{source}: column {m}", None, f"a column {m!r}") for m in missing],
+                    )
             else:
                 if direct:
                     leave_direct()
@@ -327,7 +373,8 @@ class Warehouse:
                 key = ", ".join(key_cols)
                 self.con.execute(
                     f"DELETE FROM {target} WHERE rowid IN (SELECT rowid FROM (SELECT rowid, row_number() OVER "
-                    f"(PARTITION BY {key} ORDER BY rowid) AS n FROM {target}) WHERE n > 1)")
+                    f"(PARTITION BY {key} ORDER BY rowid) AS n FROM {target}) WHERE n > 1)"
+                )
             received = self.con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0]
             if keyed:
                 self.con.execute(f"INSERT INTO {CHANGED_DAYS} SELECT DISTINCT date FROM {target}")
@@ -344,11 +391,14 @@ class Warehouse:
             self.con.execute(
                 f"INSERT INTO {MEMBER_KEYS} SELECT (SELECT COALESCE(max(member_key), 0) FROM {MEMBER_KEYS}) "
                 f"+ row_number() OVER (ORDER BY userid), userid FROM (SELECT DISTINCT userid FROM {stage} s "
-                f"WHERE NOT EXISTS (SELECT 1 FROM {MEMBER_KEYS} k WHERE k.userid = s.userid))")
+                f"WHERE NOT EXISTS (SELECT 1 FROM {MEMBER_KEYS} k WHERE k.userid = s.userid))"
+            )
             store_cols = cols.replace("userid", "member_key")
             keyed_cols = cols.replace("userid", "k.member_key")
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {stage}_k AS SELECT {keyed_cols} "
-                             f"FROM {stage} s JOIN {MEMBER_KEYS} k ON k.userid = s.userid")
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {stage}_k AS SELECT {keyed_cols} "
+                f"FROM {stage} s JOIN {MEMBER_KEYS} k ON k.userid = s.userid"
+            )
             self.con.execute(f"DROP TABLE {stage}")
             stage, cols = f"{stage}_k", store_cols
             self.con.execute(f"INSERT INTO {CHANGED_DAYS} SELECT DISTINCT date FROM {stage}")
@@ -364,21 +414,25 @@ class Warehouse:
         if kept and self._has_rows(target):  # a null from this load keeps what is stored (filled in after loads)
             stage_key = " AND ".join(f"{stage}.{k} = t.{k}" for k in key_cols)
             for c in kept:
-                self.con.execute(f"UPDATE {stage} SET {c} = t.{c} FROM {target} t WHERE {stage_key} "
-                                 f"AND {stage}.{c} IS NULL AND t.{c} IS NOT NULL")
+                self.con.execute(
+                    f"UPDATE {stage} SET {c} = t.{c} FROM {target} t WHERE {stage_key} "
+                    f"AND {stage}.{c} IS NULL AND t.{c} IS NOT NULL"
+                )
         if self._has_rows(target):
             same = " AND ".join(f"s.{c} IS NOT DISTINCT FROM t.{c}" for c in cols.split(", ") if c not in key_cols)
             matched, unchanged = self.con.execute(
                 f"SELECT count(*), count(*) FILTER (WHERE {same or 'TRUE'}) FROM {stage} s "
-                f"JOIN {target} t ON {key_match}").fetchone()  # type: ignore[misc]
+                f"JOIN {target} t ON {key_match}"
+            ).fetchone()  # type: ignore[misc]
             if matched:
                 self.con.execute(f"DELETE FROM {target} t USING {stage} s WHERE {key_match}")
         else:
             matched = unchanged = 0
         self.con.execute(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {stage}")
         self.con.execute(f"DROP TABLE {stage}")
-        result = LoadResult(t.name, source, int(received), int(received - matched),
-                            int(matched - unchanged), int(unchanged))
+        result = LoadResult(
+            t.name, source, int(received), int(received - matched), int(matched - unchanged), int(unchanged)
+        )
         say(str(result))
         return result
 
@@ -392,22 +446,36 @@ class Warehouse:
         """
         keys_stage, members_by_key = f"{stage}_keys", "_members_by_key"
         cols = ", ".join("member_key AS userid" if c == "userid" else c for c in t.column_names)
-        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {keys_stage} AS SELECT {cols}, rowid - "
-                         f"(SELECT min(rowid) FROM {MEMBER_DAYS_STORE}) + 1 AS {ROW} FROM {MEMBER_DAYS_STORE}")
-        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {members_by_key} AS SELECT k.member_key FROM {MEMBER_KEYS} k "
-                         "WHERE EXISTS (SELECT 1 FROM members m WHERE m.userid = k.userid)")
-        by_key = replace(t, references=tuple(replace(r, target=members_by_key, target_columns=("member_key",))
-                                             for r in t.references))
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {keys_stage} AS SELECT {cols}, rowid - "
+            f"(SELECT min(rowid) FROM {MEMBER_DAYS_STORE}) + 1 AS {ROW} FROM {MEMBER_DAYS_STORE}"
+        )
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {members_by_key} AS SELECT k.member_key FROM {MEMBER_KEYS} k "
+            "WHERE EXISTS (SELECT 1 FROM members m WHERE m.userid = k.userid)"
+        )
+        by_key = replace(
+            t, references=tuple(replace(r, target=members_by_key, target_columns=("member_key",)) for r in t.references)
+        )
         # duplicate (date, member_key) pairs: per day, rows beyond the distinct keys (a bitmap of
         # the keys, not a hash table of tens of millions of pairs)
         top = self.con.execute(f"SELECT COALESCE(max(member_key), 1) FROM {MEMBER_KEYS}").fetchall()[0][0]
-        colliding = self.con.execute(f"SELECT COALESCE(sum(n) - sum(bit_count(b)), 0) FROM (SELECT count(*) AS n, "
-                                     f"bitstring_agg(member_key, 1, {int(top)}) AS b FROM {MEMBER_DAYS_STORE} "
-                                     "GROUP BY date)").fetchall()[0][0]
+        colliding = self.con.execute(
+            f"SELECT COALESCE(sum(n) - sum(bit_count(b)), 0) FROM (SELECT count(*) AS n, "
+            f"bitstring_agg(member_key, 1, {int(top)}) AS b FROM {MEMBER_DAYS_STORE} "
+            "GROUP BY date)"
+        ).fetchall()[0][0]
         try:
-            return check_staged(self.con, by_key, keys_stage, source=source, colliding=int(colliding),
-                                target_has_rows=lambda name: (
-                                    self._has_rows("members") if name == members_by_key else self._has_rows(name)))
+            return check_staged(
+                self.con,
+                by_key,
+                keys_stage,
+                source=source,
+                colliding=int(colliding),
+                target_has_rows=lambda name: (
+                    self._has_rows("members") if name == members_by_key else self._has_rows(name)
+                ),
+            )
         except InputError:
             check_staged(self.con, t, stage, source=source, target_has_rows=self._has_rows)
             raise
@@ -436,32 +504,46 @@ def _within_ranges(t: Table, chunk: pa.Table) -> bool:
 
 # ---- member_days with integer keys ------------------------------------------------------------
 
+
 def _store_ddl(name: str) -> str:
     """member_days' columns with ``member_key INTEGER`` in place of the userid."""
-    cols = ", ".join(f"{'member_key INTEGER' if c.name == 'userid' else c.name + ' ' + c.sql_type}"
-                     f"{'' if c.nullable else ' NOT NULL'}" for c in TABLES["member_days"].columns)
+    cols = ", ".join(
+        f"{'member_key INTEGER' if c.name == 'userid' else c.name + ' ' + c.sql_type}"
+        f"{'' if c.nullable else ' NOT NULL'}"
+        for c in TABLES["member_days"].columns
+    )
     return f"CREATE TABLE IF NOT EXISTS {name} ({cols})"
 
 
 def _old_member_days(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the file holds member_days as a plain table (the layout before integer keys)."""
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' "
-                            "AND table_name = 'member_days' AND table_type = 'BASE TABLE'").fetchall()[0][0])
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' "
+            "AND table_name = 'member_days' AND table_type = 'BASE TABLE'"
+        ).fetchall()[0][0]
+    )
 
 
 def _member_days_views(con: duckdb.DuckDBPyConnection, *, temporary: bool) -> None:
     """The stored table, the key dictionary and the canonical view (or, for a read-only file
     in the old layout, temporary views with the new names over the old table)."""
     if temporary:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {MEMBER_KEYS} AS SELECT CAST(row_number() OVER (ORDER BY userid) "
-                    "AS INTEGER) AS member_key, userid FROM (SELECT DISTINCT userid FROM main.member_days)")
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {MEMBER_DAYS_STORE} AS SELECT d.date, k.member_key, d.active, "
-                    f"d.minutes, d.source FROM main.member_days d JOIN {MEMBER_KEYS} k ON k.userid = d.userid")
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {MEMBER_KEYS} AS SELECT CAST(row_number() OVER (ORDER BY userid) "
+            "AS INTEGER) AS member_key, userid FROM (SELECT DISTINCT userid FROM main.member_days)"
+        )
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {MEMBER_DAYS_STORE} AS SELECT d.date, k.member_key, d.active, "
+            f"d.minutes, d.source FROM main.member_days d JOIN {MEMBER_KEYS} k ON k.userid = d.userid"
+        )
         return
     con.execute(f"CREATE TABLE IF NOT EXISTS {MEMBER_KEYS} (member_key INTEGER NOT NULL, userid VARCHAR NOT NULL)")
     con.execute(_store_ddl(MEMBER_DAYS_STORE))
-    con.execute(f"CREATE VIEW IF NOT EXISTS member_days AS SELECT a.date, k.userid, a.active, a.minutes, a.source "
-                f"FROM {MEMBER_DAYS_STORE} a JOIN {MEMBER_KEYS} k ON k.member_key = a.member_key")
+    con.execute(
+        f"CREATE VIEW IF NOT EXISTS member_days AS SELECT a.date, k.userid, a.active, a.minutes, a.source "
+        f"FROM {MEMBER_DAYS_STORE} a JOIN {MEMBER_KEYS} k ON k.member_key = a.member_key"
+    )
 
 
 def migrate_member_days(con: duckdb.DuckDBPyConnection) -> None:
@@ -469,11 +551,15 @@ def migrate_member_days(con: duckdb.DuckDBPyConnection) -> None:
     transaction: the same rows, read through the ``member_days`` view."""
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(f"CREATE TABLE {MEMBER_KEYS} AS SELECT CAST(row_number() OVER (ORDER BY userid) AS INTEGER) "
-                    "AS member_key, userid FROM (SELECT DISTINCT userid FROM member_days)")
+        con.execute(
+            f"CREATE TABLE {MEMBER_KEYS} AS SELECT CAST(row_number() OVER (ORDER BY userid) AS INTEGER) "
+            "AS member_key, userid FROM (SELECT DISTINCT userid FROM member_days)"
+        )
         con.execute(_store_ddl(MEMBER_DAYS_STORE))
-        con.execute(f"INSERT INTO {MEMBER_DAYS_STORE} SELECT d.date, k.member_key, d.active, d.minutes, d.source "
-                    f"FROM member_days d JOIN {MEMBER_KEYS} k ON k.userid = d.userid")
+        con.execute(
+            f"INSERT INTO {MEMBER_DAYS_STORE} SELECT d.date, k.member_key, d.active, d.minutes, d.source "
+            f"FROM member_days d JOIN {MEMBER_KEYS} k ON k.userid = d.userid"
+        )
         con.execute(f"INSERT INTO {CHANGED_DAYS} SELECT DISTINCT date FROM {MEMBER_DAYS_STORE}")
         con.execute("DROP TABLE member_days")
         _member_days_views(con, temporary=False)
@@ -503,9 +589,9 @@ class _MemberKeys:
         if index.null_count:
             new = pc.unique(userids.filter(pc.is_null(index)))
             first = len(self.known) + 1
-            self.con.from_arrow(pa.table({
-                "member_key": pa.array(np.arange(first, first + len(new), dtype=np.int32)),
-                "userid": new})).insert_into(MEMBER_KEYS)
+            self.con.from_arrow(
+                pa.table({"member_key": pa.array(np.arange(first, first + len(new), dtype=np.int32)), "userid": new})
+            ).insert_into(MEMBER_KEYS)
             self.known = pa.concat_arrays([self.known, new])
             index = pc.index_in(userids, value_set=self.known)
         keys = pc.add(index.cast(pa.int32()), pa.scalar(1, pa.int32()))

@@ -79,8 +79,9 @@ class WorkCalendar:
                 return phase
         return None
 
-    def working_hours_between(self, start: pd.Series, end: pd.Series, *, day_start: int = 9,
-                              day_end: int = 18) -> pd.Series:
+    def working_hours_between(
+        self, start: pd.Series, end: pd.Series, *, day_start: int = 9, day_end: int = 18
+    ) -> pd.Series:
         """Working hours between two timestamps (09:00–18:00 on working days), vectorised.
 
         Used to report turnaround in working hours beside calendar hours.

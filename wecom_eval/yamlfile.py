@@ -43,19 +43,36 @@ def read_mapping(path: str | Path, *, what: str, fix_missing: str, empty_ok: boo
     except FileNotFoundError:
         raise InputError(str(path), [Problem("file", str(path), f"an existing {what}", fix_missing)]) from None
     except OSError as exc:
-        raise InputError(str(path), [Problem("file", f"{type(exc).__name__}: {exc.strerror}", f"a readable {what}",
-                                             "Check the path and its permissions.")]) from None
+        raise InputError(
+            str(path),
+            [
+                Problem(
+                    "file",
+                    f"{type(exc).__name__}: {exc.strerror}",
+                    f"a readable {what}",
+                    "Check the path and its permissions.",
+                )
+            ],
+        ) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
+        line = data[: exc.start].count(b"\n") + 1
         found = _encoding_of(data)
         source = found if " " not in found else "SOURCE-ENCODING"
-        raise InputError(str(path), [Problem(f"line {line}", f"text in {found}, not UTF-8",
-                                             f"a {what} saved as UTF-8",
-                                             "Re-save it as UTF-8 (in VS Code: Save with Encoding → UTF-8; in "
-                                             "Notepad: Save as, Encoding UTF-8), or convert it, e.g. "
-                                             f"`iconv -f {source} -t UTF-8 old.yaml > new.yaml`.")]) from None
+        raise InputError(
+            str(path),
+            [
+                Problem(
+                    f"line {line}",
+                    f"text in {found}, not UTF-8",
+                    f"a {what} saved as UTF-8",
+                    "Re-save it as UTF-8 (in VS Code: Save with Encoding → UTF-8; in "
+                    "Notepad: Save as, Encoding UTF-8), or convert it, e.g. "
+                    f"`iconv -f {source} -t UTF-8 old.yaml > new.yaml`.",
+                )
+            ],
+        ) from None
     try:
         data = yaml.load(text, Loader=_PlainLoader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:

@@ -16,11 +16,19 @@ from wecom_eval.home import Home
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("check", help="validate the rollout plan, report parameters and loaded data",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "check",
+        help="validate the rollout plan, report parameters and loaded data",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--plan", help="the rollout plan (default: params/rollout.yaml under the home)")
-    p.add_argument("--params", nargs="+", metavar="FILE",
-                   help="report parameter files, named <report>.yaml (default: every params/<report>.yaml)")
+    p.add_argument(
+        "--params",
+        nargs="+",
+        metavar="FILE",
+        help="report parameter files, named <report>.yaml (default: every params/<report>.yaml)",
+    )
     p.set_defaults(func=run)
 
 

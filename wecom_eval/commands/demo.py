@@ -26,18 +26,36 @@ _DEFAULTS = DemoConfig()
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="build the demo organisation and load it into the warehouse",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--employees", type=int, default=_DEFAULTS.employees,
-                   help=f"employees on the roster (default {_DEFAULTS.employees:,})")
+    p = sub.add_parser(
+        "demo",
+        help="build the demo organisation and load it into the warehouse",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--employees",
+        type=int,
+        default=_DEFAULTS.employees,
+        help=f"employees on the roster (default {_DEFAULTS.employees:,})",
+    )
     p.add_argument("--seed", type=int, default=_DEFAULTS.seed, help=f"random seed (default {_DEFAULTS.seed})")
     # the same size options as `wecom-eval fake-server` (the --weeks-… spellings are kept)
-    p.add_argument("--baseline-weeks", "--weeks-baseline", dest="weeks_baseline", type=int,
-                   default=_DEFAULTS.baseline_weeks,
-                   help=f"weeks of data before the rollout starts (default {_DEFAULTS.baseline_weeks})")
-    p.add_argument("--rollout-weeks", "--weeks-rollout", dest="weeks_rollout", type=int,
-                   default=_DEFAULTS.rollout_weeks,
-                   help=f"weeks of data from the rollout's start (default {_DEFAULTS.rollout_weeks})")
+    p.add_argument(
+        "--baseline-weeks",
+        "--weeks-baseline",
+        dest="weeks_baseline",
+        type=int,
+        default=_DEFAULTS.baseline_weeks,
+        help=f"weeks of data before the rollout starts (default {_DEFAULTS.baseline_weeks})",
+    )
+    p.add_argument(
+        "--rollout-weeks",
+        "--weeks-rollout",
+        dest="weeks_rollout",
+        type=int,
+        default=_DEFAULTS.rollout_weeks,
+        help=f"weeks of data from the rollout's start (default {_DEFAULTS.rollout_weeks})",
+    )
     p.add_argument("--plan", help="the rollout plan (default: params/rollout.yaml under the home)")
     p.add_argument("--no-reports", action="store_true", help="build and load only; run no report")
     p.set_defaults(func=run)
@@ -45,16 +63,29 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def config_from_args(args: argparse.Namespace) -> DemoConfig:
     """The :class:`DemoConfig` the options ask for; bad values raise :class:`InputError`."""
-    options = {"employees": "--employees", "seed": "--seed", "baseline_weeks": "--baseline-weeks",
-               "rollout_weeks": "--rollout-weeks"}
-    values = {"employees": args.employees, "seed": args.seed, "baseline_weeks": args.weeks_baseline,
-              "rollout_weeks": args.weeks_rollout}
+    options = {
+        "employees": "--employees",
+        "seed": "--seed",
+        "baseline_weeks": "--baseline-weeks",
+        "rollout_weeks": "--rollout-weeks",
+    }
+    values = {
+        "employees": args.employees,
+        "seed": args.seed,
+        "baseline_weeks": args.weeks_baseline,
+        "rollout_weeks": args.weeks_rollout,
+    }
     try:
         return DemoConfig(**values)
     except ValidationError as exc:
-        problems = [Problem(options.get(str(e["loc"][0]), str(e["loc"][0])) if e["loc"] else "options",
-                            e.get("input"), e["msg"].removeprefix("Value error, "))
-                    for e in exc.errors()]
+        problems = [
+            Problem(
+                options.get(str(e["loc"][0]), str(e["loc"][0])) if e["loc"] else "options",
+                e.get("input"),
+                e["msg"].removeprefix("Value error, "),
+            )
+            for e in exc.errors()
+        ]
         raise InputError("wecom-eval demo", problems) from None
 
 
@@ -93,9 +124,12 @@ def build(home: Home, config: DemoConfig, plan_path: str | None = None) -> DemoS
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     home = Home.from_env()
-    print(f"building the demo organisation ({config.employees:,} employees, {config.baseline_weeks} weeks "
-          f"baseline + {config.rollout_weeks} weeks rollout, seed {config.seed}) into {home.root}",
-          file=sys.stderr, flush=True)
+    print(
+        f"building the demo organisation ({config.employees:,} employees, {config.baseline_weeks} weeks "
+        f"baseline + {config.rollout_weeks} weeks rollout, seed {config.seed}) into {home.root}",
+        file=sys.stderr,
+        flush=True,
+    )
     summary = build(home, config, args.plan)
     print(summary)
     if args.no_reports:

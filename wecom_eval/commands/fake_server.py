@@ -23,8 +23,12 @@ from wecom_eval.plan import load_plan
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("fake-server", help="serve the demo organisation over the WeCom API on loopback",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "fake-server",
+        help="serve the demo organisation over the WeCom API on loopback",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     p.add_argument("--port", type=int, default=0, help="port (default: 0, any free port)")
     p.add_argument("--employees", type=int, default=1200, help="size of the demo organisation (default: %(default)s)")
@@ -32,10 +36,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--baseline-weeks", type=int, default=8, help="weeks before the rollout (default: %(default)s)")
     p.add_argument("--rollout-weeks", type=int, default=12, help="weeks of rollout (default: %(default)s)")
     p.add_argument("--faults", default="", help="fault spec, e.g. busy=0.1,drop=0.05,latency_ms=50")
-    p.add_argument("--minute", type=float, default=60.0,
-                   help="length in seconds of a rate-limit window (default: %(default)s, as WeCom)")
-    p.add_argument("--env-file", type=Path,
-                   help="where to write the credentials for clients (default: <home>/data/fake-wecom.env)")
+    p.add_argument(
+        "--minute",
+        type=float,
+        default=60.0,
+        help="length in seconds of a rate-limit window (default: %(default)s, as WeCom)",
+    )
+    p.add_argument(
+        "--env-file", type=Path, help="where to write the credentials for clients (default: <home>/data/fake-wecom.env)"
+    )
     p.set_defaults(func=run)
 
 
@@ -56,13 +65,25 @@ def run(args: argparse.Namespace) -> int:
     faults = Faults.parse(args.faults)
     plan = load_plan(home.plan)
     try:
-        config = DemoConfig(employees=args.employees, seed=args.seed, baseline_weeks=args.baseline_weeks,
-                            rollout_weeks=args.rollout_weeks)
+        config = DemoConfig(
+            employees=args.employees,
+            seed=args.seed,
+            baseline_weeks=args.baseline_weeks,
+            rollout_weeks=args.rollout_weeks,
+        )
         demo = generate(config, plan)
     except ValueError as exc:  # pydantic's ValidationError is a ValueError too
-        raise InputError("fake-server", [Problem("--employees / --baseline-weeks / --rollout-weeks",
-                                                 args.employees, "a demo organisation the generator can build",
-                                                 str(exc).splitlines()[-1])]) from None
+        raise InputError(
+            "fake-server",
+            [
+                Problem(
+                    "--employees / --baseline-weeks / --rollout-weeks",
+                    args.employees,
+                    "a demo organisation the generator can build",
+                    str(exc).splitlines()[-1],
+                )
+            ],
+        ) from None
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -75,14 +96,20 @@ def run(args: argparse.Namespace) -> int:
         write_env(env_file, server.environ())
         print(server.base_url, flush=True)
         first, last = demo.window.start, demo.window.end
-        print(f"fake WeCom: {server.org.summary()['members']:,} members, data {first}..{last}, "
-              f"faults: {args.faults or 'none'}\n"
-              f"credentials for clients: {env_file}\n"
-              f"try: wecom-eval fetch --env-file {env_file} --since {plan.start_date} --until {last}\n"
-              "serving until Ctrl-C or SIGTERM", file=sys.stderr, flush=True)
+        print(
+            f"fake WeCom: {server.org.summary()['members']:,} members, data {first}..{last}, "
+            f"faults: {args.faults or 'none'}\n"
+            f"credentials for clients: {env_file}\n"
+            f"try: wecom-eval fetch --env-file {env_file} --since {plan.start_date} --until {last}\n"
+            "serving until Ctrl-C or SIGTERM",
+            file=sys.stderr,
+            flush=True,
+        )
         while not stop.wait(0.5):
             pass
         stats = server.stats()
-    print(f"fake WeCom: stopped after {stats['requests']:,} requests ({stats['faults']:,} faults injected)",
-          file=sys.stderr)
+    print(
+        f"fake WeCom: stopped after {stats['requests']:,} requests ({stats['faults']:,} faults injected)",
+        file=sys.stderr,
+    )
     return 0

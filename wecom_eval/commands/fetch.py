@@ -24,19 +24,34 @@ from wecom_eval.wecom.windows import CST
 
 def register(sub: argparse._SubParsersAction) -> None:
     apps = ", ".join(f"{source} ({APPS[app].env})" for source, app in SOURCES.items())
-    p = sub.add_parser("fetch", help="pull a date window from the WeCom API (resumable)", description=__doc__,
-                       formatter_class=argparse.RawDescriptionHelpFormatter,
-                       epilog=f"Sources and the secret each needs: {apps}.")
+    p = sub.add_parser(
+        "fetch",
+        help="pull a date window from the WeCom API (resumable)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=f"Sources and the secret each needs: {apps}.",
+    )
     p.add_argument("--since", required=True, help="first day, YYYY-MM-DD (China Standard Time days)")
     p.add_argument("--until", help="last day, YYYY-MM-DD (default: yesterday)")
-    p.add_argument("--sources", default=",".join(DEFAULT_SOURCES),
-                   help=f"comma-separated, among {', '.join(SOURCES)} (default: %(default)s)")
+    p.add_argument(
+        "--sources",
+        default=",".join(DEFAULT_SOURCES),
+        help=f"comma-separated, among {', '.join(SOURCES)} (default: %(default)s)",
+    )
     p.add_argument("--env-file", type=Path, help="a .env file with the credentials (default: <home>/.env)")
     p.add_argument("--restart", action="store_true", help="forget earlier progress and fetch everything again")
-    p.add_argument("--concurrency", type=int, default=ClientSettings.concurrency,
-                   help="calls in flight at once (default: %(default)s; 1 = one at a time)")
-    p.add_argument("--checkpoint-seconds", type=float, default=2.0,
-                   help="commit finished parts at least this often (default: %(default)s)")
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        default=ClientSettings.concurrency,
+        help="calls in flight at once (default: %(default)s; 1 = one at a time)",
+    )
+    p.add_argument(
+        "--checkpoint-seconds",
+        type=float,
+        default=2.0,
+        help="commit finished parts at least this often (default: %(default)s)",
+    )
     p.set_defaults(func=run)
 
 
@@ -75,9 +90,17 @@ def run(args: argparse.Namespace) -> int:
             logging.getLogger(name).setLevel(logging.WARNING)
     progress = _Progress()
     try:
-        report = fetch(since=since, until=until, home=Home.from_env(), sources=parse_sources(args.sources),
-                       env_file=args.env_file, settings=ClientSettings(concurrency=args.concurrency),
-                       progress=progress, restart=args.restart, checkpoint_seconds=args.checkpoint_seconds)
+        report = fetch(
+            since=since,
+            until=until,
+            home=Home.from_env(),
+            sources=parse_sources(args.sources),
+            env_file=args.env_file,
+            settings=ClientSettings(concurrency=args.concurrency),
+            progress=progress,
+            restart=args.restart,
+            checkpoint_seconds=args.checkpoint_seconds,
+        )
     finally:
         progress.close()
     print(report)

@@ -25,9 +25,11 @@ from wecom_eval.ingest.pipeline import ingest
 def _describe(spec: KindSpec) -> str:
     grouped = {name for group in spec.one_of for name in group}
     width = max(len(f.name) for f in spec.fields)
-    lines = [f"{spec.name}: {spec.summary}",
-             f"    tables: {', '.join(spec.tables)}    example: {spec.example}",
-             "    columns (* required, + at least one of the +):"]
+    lines = [
+        f"{spec.name}: {spec.summary}",
+        f"    tables: {', '.join(spec.tables)}    example: {spec.example}",
+        "    columns (* required, + at least one of the +):",
+    ]
     for f in spec.fields:
         mark = "*" if f.required else "+" if f.name in grouped else " "
         lines.append(f"      {mark} {f.name:<{width}}  {f.help}")
@@ -39,25 +41,42 @@ def _describe(spec: KindSpec) -> str:
 def epilog() -> str:
     """The KIND list shown by ``wecom-eval ingest --help``."""
     kinds = "\n\n".join(_describe(spec) for spec in KINDS.values())
-    return (f"kinds:\n\n{kinds}\n\n"
-            "Every header alias is listed in docs/ingest.md; company mapping files: params/mappings/README.md.\n"
-            "Try it:  wecom-eval ingest roster data/examples/roster.csv\n"
-            "         wecom-eval ingest members data/examples/members_2026-03-20.csv")
+    return (
+        f"kinds:\n\n{kinds}\n\n"
+        "Every header alias is listed in docs/ingest.md; company mapping files: params/mappings/README.md.\n"
+        "Try it:  wecom-eval ingest roster data/examples/roster.csv\n"
+        "         wecom-eval ingest members data/examples/members_2026-03-20.csv"
+    )
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("ingest", help="load exported files: " + ", ".join(KINDS),
-                       description=(__doc__ or "").replace("``", ""), epilog=epilog(),
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "ingest",
+        help="load exported files: " + ", ".join(KINDS),
+        description=(__doc__ or "").replace("``", ""),
+        epilog=epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("kind", metavar="KIND", choices=list(KINDS), help="what the files hold: " + ", ".join(KINDS))
     p.add_argument("files", metavar="FILE", nargs="+", help="CSV/text exports or XLSX workbooks")
     p.add_argument("--wave", help="survey wave for every row, e.g. 2026-Q1 (surveys without a 批次 column)")
     p.add_argument("--sheet", help="the workbook sheet to read (default: the first)")
-    p.add_argument("--mapping", action="append", default=[], metavar="YAML",
-                   help="another mapping file, besides params/mappings/*.yaml (repeatable)")
+    p.add_argument(
+        "--mapping",
+        action="append",
+        default=[],
+        metavar="YAML",
+        help="another mapping file, besides params/mappings/*.yaml (repeatable)",
+    )
     p.add_argument("--plan", help="the rollout plan (default: params/rollout.yaml under the home)")
-    p.add_argument("--as-of", "--snapshot-date", dest="as_of", metavar="DATE", type=_day,
-                   help="members: the day the contacts export was taken (default: a date in the file name)")
+    p.add_argument(
+        "--as-of",
+        "--snapshot-date",
+        dest="as_of",
+        metavar="DATE",
+        type=_day,
+        help="members: the day the contacts export was taken (default: a date in the file name)",
+    )
     p.add_argument("--dry-run", action="store_true", help="check the files and report; write nothing")
     p.set_defaults(func=run)
 
@@ -80,7 +99,17 @@ def run(args: argparse.Namespace) -> int:
         if verbose:
             print(message, file=sys.stderr, flush=True)
 
-    report = ingest(args.kind, args.files, home=home, plan=plan, wave=args.wave, sheet=args.sheet,
-                    mapping=args.mapping, dry_run=args.dry_run, progress=progress, as_of=args.as_of)
+    report = ingest(
+        args.kind,
+        args.files,
+        home=home,
+        plan=plan,
+        wave=args.wave,
+        sheet=args.sheet,
+        mapping=args.mapping,
+        dry_run=args.dry_run,
+        progress=progress,
+        as_of=args.as_of,
+    )
     print(report)
     return 0

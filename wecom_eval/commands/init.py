@@ -26,13 +26,27 @@ from wecom_eval.yamlfile import read_mapping
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("init", help="write the company's rollout plan (<home>/params/rollout.yaml)",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "init",
+        help="write the company's rollout plan (<home>/params/rollout.yaml)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--start", required=True, metavar="DATE", help="the rollout's first day, YYYY-MM-DD")
-    p.add_argument("--pilots", required=True, metavar="NAME[,NAME…]",
-                   help="pilot departments, by path (总部/行政部) or unique name, comma-separated")
-    p.add_argument("--others-go-live-week", dest="others_week", type=int, default=3, metavar="N",
-                   help="the rollout week every other department goes live (default 3)")
+    p.add_argument(
+        "--pilots",
+        required=True,
+        metavar="NAME[,NAME…]",
+        help="pilot departments, by path (总部/行政部) or unique name, comma-separated",
+    )
+    p.add_argument(
+        "--others-go-live-week",
+        dest="others_week",
+        type=int,
+        default=3,
+        metavar="N",
+        help="the rollout week every other department goes live (default 3)",
+    )
     p.add_argument("--force", action="store_true", help="replace an existing plan")
     p.set_defaults(func=run)
 
@@ -66,12 +80,24 @@ def resolve_pilots(names: Sequence[str], paths: Sequence[str]) -> list[str]:
         elif len(by_name.get(name, [])) == 1:
             out.append(by_name[name][0])
         elif name in by_name:
-            problems.append(Problem(f"--pilots[{n}]", name, "one department; several are called so",
-                                    f"Give the path: {', '.join(by_name[name])}."))
+            problems.append(
+                Problem(
+                    f"--pilots[{n}]",
+                    name,
+                    "one department; several are called so",
+                    f"Give the path: {', '.join(by_name[name])}.",
+                )
+            )
         else:
             close = difflib.get_close_matches(name, [*paths, *by_name], n=3, cutoff=0.3)
-            problems.append(Problem(f"--pilots[{n}]", name, "a loaded department (path or name)",
-                                    f"Closest departments: {', '.join(close) or ', '.join(paths[:5])}."))
+            problems.append(
+                Problem(
+                    f"--pilots[{n}]",
+                    name,
+                    "a loaded department (path or name)",
+                    f"Closest departments: {', '.join(close) or ', '.join(paths[:5])}.",
+                )
+            )
     if problems:
         raise InputError("the company plan", problems)
     return list(dict.fromkeys(out))
@@ -84,22 +110,29 @@ def _quoted(path: str) -> str:
 def plan_text(template: str, *, start: dt.date, pilots: Sequence[str], others_week: int) -> str:
     """The template's text with the start date, pilots and go-live weeks replaced (comments kept)."""
     text = re.sub(r"(?m)^start_date:.*$", f"start_date: {start.isoformat()}", template, count=1)
-    text = re.sub(r"(?m)^(\s+)pilot:.*$", lambda m: f"{m.group(1)}pilot: [{', '.join(map(_quoted, pilots))}]",
-                  text, count=1)
-    text = re.sub(r"(?m)^(\s+)others_go_live_week:.*$", lambda m: f"{m.group(1)}others_go_live_week: {others_week}",
-                  text, count=1)
+    text = re.sub(
+        r"(?m)^(\s+)pilot:.*$", lambda m: f"{m.group(1)}pilot: [{', '.join(map(_quoted, pilots))}]", text, count=1
+    )
+    text = re.sub(
+        r"(?m)^(\s+)others_go_live_week:.*$", lambda m: f"{m.group(1)}others_go_live_week: {others_week}", text, count=1
+    )
     # The template's per-branch weeks (and the lines under them) are the demo company's.
-    return re.sub(r"(?m)^(\s+)go_live_week_by_path:.*\n(?:\1\s+.*\n)*",
-                  lambda m: f"{m.group(1)}go_live_week_by_path: {{}}  # e.g. {{华南分公司: 5}}\n", text, count=1)
+    return re.sub(
+        r"(?m)^(\s+)go_live_week_by_path:.*\n(?:\1\s+.*\n)*",
+        lambda m: f"{m.group(1)}go_live_week_by_path: {{}}  # e.g. {{华南分公司: 5}}\n",
+        text,
+        count=1,
+    )
 
 
-def init_plan(home: Home, *, start: dt.date, pilots: Sequence[str], others_week: int = 3,
-              force: bool = False) -> Path:
+def init_plan(home: Home, *, start: dt.date, pilots: Sequence[str], others_week: int = 3, force: bool = False) -> Path:
     """Write ``<home>/params/rollout.yaml`` and return its path (see the module notes)."""
     target = home.own_params / "rollout.yaml"
     if target.exists() and not force:
-        raise InputError("the company plan", [Problem(str(target), "exists", "no plan yet",
-                                                     "The plan is kept; edit it, or add --force to replace it.")])
+        raise InputError(
+            "the company plan",
+            [Problem(str(target), "exists", "no plan yet", "The plan is kept; edit it, or add --force to replace it.")],
+        )
     paths = _loaded_departments(home)
     chosen = resolve_pilots(pilots, paths)
     template = (REPO_PARAMS / "rollout.yaml").read_text(encoding="utf-8")
@@ -118,8 +151,9 @@ def init_plan(home: Home, *, start: dt.date, pilots: Sequence[str], others_week:
 
 def run(args: argparse.Namespace) -> int:
     home = Home.from_env()
-    start = date_option(args.start, "--start", source="the company plan",
-                        fix="Write the rollout's first day as YYYY-MM-DD.")
+    start = date_option(
+        args.start, "--start", source="the company plan", fix="Write the rollout's first day as YYYY-MM-DD."
+    )
     pilots = [p.strip() for p in re.split(r"[,，、]", args.pilots) if p.strip()]
     if not pilots:
         raise InputError("the company plan", [Problem("--pilots", args.pilots, "at least one department")])
@@ -127,10 +161,14 @@ def run(args: argparse.Namespace) -> int:
     from wecom_eval.plan import load_plan
 
     plan = load_plan(path)
-    print(f"wrote {path}: starts {plan.start_date}, ends {plan.end_date}; pilots (go live in week 1): "
-          f"{', '.join(map(str, plan.departments.pilot))}; every other department goes live in week "
-          f"{plan.departments.others_go_live_week}. Targets, phases and points are the template's: edit the file "
-          "to change them.")
-    print("next: wecom-eval ingest activity FILE…   then   wecom-eval check   then   "
-          f"wecom-eval run weekly --as-of {plan.week_start(2).isoformat()} (any later day)")
+    print(
+        f"wrote {path}: starts {plan.start_date}, ends {plan.end_date}; pilots (go live in week 1): "
+        f"{', '.join(map(str, plan.departments.pilot))}; every other department goes live in week "
+        f"{plan.departments.others_go_live_week}. Targets, phases and points are the template's: edit the file "
+        "to change them."
+    )
+    print(
+        "next: wecom-eval ingest activity FILE…   then   wecom-eval check   then   "
+        f"wecom-eval run weekly --as-of {plan.week_start(2).isoformat()} (any later day)"
+    )
     return 0

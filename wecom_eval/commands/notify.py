@@ -26,16 +26,32 @@ from wecom_eval.notify import ENV_KEY, ENV_REPORTS_URL, notify_runs, webhook_key
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("notify", help="post a run's summary to a WeCom group robot",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--run", dest="runs", action="append", required=True, metavar="DIR",
-                   help="a run folder reports/<report>/<as_of> (relative to here or to the home); "
-                        "repeat for several runs")
-    p.add_argument("--dry-run", dest="dry_run", action="store_true",
-                   help="print exactly what would be sent; send nothing (no key needed)")
+    p = sub.add_parser(
+        "notify",
+        help="post a run's summary to a WeCom group robot",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--run",
+        dest="runs",
+        action="append",
+        required=True,
+        metavar="DIR",
+        help="a run folder reports/<report>/<as_of> (relative to here or to the home); repeat for several runs",
+    )
+    p.add_argument(
+        "--dry-run",
+        dest="dry_run",
+        action="store_true",
+        help="print exactly what would be sent; send nothing (no key needed)",
+    )
     p.add_argument("--image", action="store_true", help="also post the scorecard as an image")
-    p.add_argument("--files", action="store_true",
-                   help="also send the run's tables.xlsx (and the quarterly deck.pptx) as file messages")
+    p.add_argument(
+        "--files",
+        action="store_true",
+        help="also send the run's tables.xlsx (and the quarterly deck.pptx) as file messages",
+    )
     p.add_argument("--language", choices=("zh", "en"), help="summary language (default: the report's)")
     p.set_defaults(func=run)
 
@@ -45,9 +61,17 @@ def resolve_run_dir(value: str, home: Home) -> str:
     for candidate in (Path(value), home.root / value, home.reports / value):
         if candidate.is_dir():
             return str(candidate)
-    raise InputError("options", [Problem("--run", value, "a run folder reports/<report>/<as_of>",
-                                         f"No such folder here, in {home.root} or in {home.reports}. "
-                                         "List them with: ls reports/*/")])
+    raise InputError(
+        "options",
+        [
+            Problem(
+                "--run",
+                value,
+                "a run folder reports/<report>/<as_of>",
+                f"No such folder here, in {home.root} or in {home.reports}. List them with: ls reports/*/",
+            )
+        ],
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,13 +79,22 @@ def run(args: argparse.Namespace) -> int:
     run_dirs = [resolve_run_dir(value, home) for value in args.runs]
     key = webhook_key_from_env()
     if key is None and not args.dry_run:
-        raise InputError("WeCom group robot", [Problem(
-            f"environment variable {ENV_KEY}", None, "the group robot's webhook key",
-            "In the group: 群设置 → 消息推送 (群机器人) → the robot → copy its webhook URL; put the URL or its "
-            f"key= value in {ENV_KEY} (an environment file of mode 0600, never a command-line argument). "
-            "Or use --dry-run to see the message without sending it.")])
-    results = notify_runs(run_dirs, key=key, image=args.image, dry_run=args.dry_run, language=args.language,
-                          files=args.files)
+        raise InputError(
+            "WeCom group robot",
+            [
+                Problem(
+                    f"environment variable {ENV_KEY}",
+                    None,
+                    "the group robot's webhook key",
+                    "In the group: 群设置 → 消息推送 (群机器人) → the robot → copy its webhook URL; put the URL or its "
+                    f"key= value in {ENV_KEY} (an environment file of mode 0600, never a command-line argument). "
+                    "Or use --dry-run to see the message without sending it.",
+                )
+            ],
+        )
+    results = notify_runs(
+        run_dirs, key=key, image=args.image, dry_run=args.dry_run, language=args.language, files=args.files
+    )
     for result in results:
         for warning in result.warnings:
             print(f"warning: {result.report} {result.as_of}: {warning}", file=sys.stderr)

@@ -42,36 +42,73 @@ from wecom_eval.reporting.runner import (
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "run", help="run a report notebook (or all of them) and publish its outputs",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+        "run",
+        help="run a report notebook (or all of them) and publish its outputs",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=f"Reports: {', '.join(REPORTS)}. Parameters: docs/reports.md; files: params/<report>.yaml.",
     )
     p.add_argument("report", nargs="?", metavar="REPORT", help=f"one of: {', '.join(REPORTS)}")
     p.add_argument("--all", action="store_true", help="run every report (phase reviews at their phase's end)")
-    p.add_argument("--due", action="store_true", help="run the reports due on --as-of (default today) "
-                   "that have not yet succeeded for it; silent when nothing is due")
+    p.add_argument(
+        "--due",
+        action="store_true",
+        help="run the reports due on --as-of (default today) "
+        "that have not yet succeeded for it; silent when nothing is due",
+    )
     p.add_argument("--force", action="store_true", help="with --due: rerun due reports that already succeeded")
-    p.add_argument("--notify", action="store_true", help="with --due: post each new successful run's summary "
-                   "to the WeCom group robot ($WECOM_WEBHOOK_KEY)")
-    p.add_argument("--as-of", dest="as_of", metavar="DATE",
-                   help="the day the report is made, YYYY-MM-DD (data up to the day before); "
-                        "required for one report, today by default with --all")
-    p.add_argument("--allow-stale", dest="allow_stale", action="store_true",
-                   help="allow an --as-of more than a week after the last day of activity loaded")
+    p.add_argument(
+        "--notify",
+        action="store_true",
+        help="with --due: post each new successful run's summary to the WeCom group robot ($WECOM_WEBHOOK_KEY)",
+    )
+    p.add_argument(
+        "--as-of",
+        dest="as_of",
+        metavar="DATE",
+        help="the day the report is made, YYYY-MM-DD (data up to the day before); "
+        "required for one report, today by default with --all",
+    )
+    p.add_argument(
+        "--allow-stale",
+        dest="allow_stale",
+        action="store_true",
+        help="allow an --as-of more than a week after the last day of activity loaded",
+    )
     p.add_argument("--params", metavar="FILE", help="a YAML parameter file (default: params/<report>.yaml)")
     p.add_argument("--language", metavar="LANG", help="report language, zh or en (overrides the parameter file)")
-    p.add_argument("--cell-timeout", dest="cell_timeout", type=float, default=DEFAULT_CELL_TIMEOUT, metavar="S",
-                   help=f"seconds one notebook cell may take (default {DEFAULT_CELL_TIMEOUT:g})")
-    p.add_argument("--jobs", type=int, default=DEFAULT_JOBS, metavar="N",
-                   help=f"reports run at once with --all (default {DEFAULT_JOBS})")
+    p.add_argument(
+        "--cell-timeout",
+        dest="cell_timeout",
+        type=float,
+        default=DEFAULT_CELL_TIMEOUT,
+        metavar="S",
+        help=f"seconds one notebook cell may take (default {DEFAULT_CELL_TIMEOUT:g})",
+    )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=DEFAULT_JOBS,
+        metavar="N",
+        help=f"reports run at once with --all (default {DEFAULT_JOBS})",
+    )
     p.set_defaults(func=run)
 
 
 def _date(value: str | None, *, required: bool) -> dt.date | None:
     if value is None:
         if required:
-            raise InputError("options", [Problem("--as-of", None, "a date YYYY-MM-DD",
-                                                        "Say which day the report is made, e.g. --as-of 2026-05-25.")])
+            raise InputError(
+                "options",
+                [
+                    Problem(
+                        "--as-of",
+                        None,
+                        "a date YYYY-MM-DD",
+                        "Say which day the report is made, e.g. --as-of 2026-05-25.",
+                    )
+                ],
+            )
         return None
     return date_option(value, "--as-of", source="options")
 
@@ -84,23 +121,41 @@ def run(args: argparse.Namespace) -> int:
     if not (args.due or args.all) and args.report:
         report_model(args.report)  # an unknown report name is said as such, before the checks
     # The checks of `wecom-eval check` come first: a problem is exit 2 before any kernel starts.
-    check(home, params_files=[args.params] if args.params else None,
-          reports=[args.report] if args.report and not (args.due or args.all) else None).raise_for_problems()
+    check(
+        home,
+        params_files=[args.params] if args.params else None,
+        reports=[args.report] if args.report and not (args.due or args.all) else None,
+    ).raise_for_problems()
     as_of = _date(args.as_of, required=False)
     if as_of is not None:  # a day the data can speak for: from the plan's start to a week after the last data
         check_as_of(home, as_of, allow_stale=args.allow_stale)
     if args.due:
         if args.all or args.report or args.params:
-            raise InputError("options", [Problem("--due", args.report or args.params or "--all",
-                                                 "no REPORT, --params or --all with --due")])
+            raise InputError(
+                "options",
+                [Problem("--due", args.report or args.params or "--all", "no REPORT, --params or --all with --due")],
+            )
         return _run_due(home, _date(args.as_of, required=False) or dt.date.today(), args, overrides)
     if args.all:
         if args.report or args.params:
-            raise InputError("options", [Problem("--all", args.report or args.params,
-                                                        "no REPORT and no --params with --all",
-                                                        "--all reads params/<report>.yaml for each report.")])
-        results = run_all(home, as_of=_date(args.as_of, required=False), jobs=args.jobs,
-                          cell_timeout=args.cell_timeout, overrides=overrides)
+            raise InputError(
+                "options",
+                [
+                    Problem(
+                        "--all",
+                        args.report or args.params,
+                        "no REPORT and no --params with --all",
+                        "--all reads params/<report>.yaml for each report.",
+                    )
+                ],
+            )
+        results = run_all(
+            home,
+            as_of=_date(args.as_of, required=False),
+            jobs=args.jobs,
+            cell_timeout=args.cell_timeout,
+            overrides=overrides,
+        )
         failed = [r for r in results if not r.ok]
         print(f"{len(results) - len(failed)} of {len(results)} reports succeeded; index: {home.reports / 'index.html'}")
         for r in failed:
@@ -108,8 +163,14 @@ def run(args: argparse.Namespace) -> int:
         return results_exit_code(results)
     if not args.report:
         raise InputError("options", [Problem("REPORT", None, f"one of {', '.join(REPORTS)}, or --all")])
-    result = run_report(args.report, as_of=_date(args.as_of, required=True), params_path=args.params,
-                        overrides=overrides, home=home, cell_timeout=args.cell_timeout)
+    result = run_report(
+        args.report,
+        as_of=_date(args.as_of, required=True),
+        params_path=args.params,
+        overrides=overrides,
+        home=home,
+        cell_timeout=args.cell_timeout,
+    )
     print(result.summary())
     print(f"index: {home.reports / 'index.html'}")
     return 0
@@ -133,9 +194,17 @@ def _run_due(home: Home, day: dt.date, args: argparse.Namespace, overrides: dict
 
     key = webhook_key_from_env() if args.notify else None
     if args.notify and key is None:  # checked before anything runs
-        raise InputError("options", [Problem("WECOM_WEBHOOK_KEY", "unset", "the group robot's key in the environment",
-                                             "Set WECOM_WEBHOOK_KEY (the key or the whole webhook URL), "
-                                             "or drop --notify.")])
+        raise InputError(
+            "options",
+            [
+                Problem(
+                    "WECOM_WEBHOOK_KEY",
+                    "unset",
+                    "the group robot's key in the environment",
+                    "Set WECOM_WEBHOOK_KEY (the key or the whole webhook URL), or drop --notify.",
+                )
+            ],
+        )
     plan = load_plan(home.plan)
     due = due_reports(plan, WorkCalendar(plan), day)
     folders = {d.report: home.reports / d.report / review_as_of(d.report, day, home).isoformat() for d in due}
@@ -143,8 +212,9 @@ def _run_due(home: Home, day: dt.date, args: argparse.Namespace, overrides: dict
     code = 0
     if todo:
         print(f"{day}: due — " + "; ".join(f"{d.report} ({d.reason})" for d in due if d.report in todo))
-        results = run_all(home, as_of=day, reports=todo, jobs=args.jobs, cell_timeout=args.cell_timeout,
-                          overrides=overrides)
+        results = run_all(
+            home, as_of=day, reports=todo, jobs=args.jobs, cell_timeout=args.cell_timeout, overrides=overrides
+        )
         for r in results:
             print(r.summary(), file=sys.stdout if r.ok else sys.stderr)
             if r.ok:
@@ -156,6 +226,7 @@ def _run_due(home: Home, day: dt.date, args: argparse.Namespace, overrides: dict
             for sent in notify_runs(unannounced, key=key):
                 print(sent.summary())
             for folder in unannounced:
-                (folder / NOTIFIED_MARK).write_text(dt.datetime.now().isoformat(timespec="seconds") + "\n",
-                                                    encoding="utf-8")
+                (folder / NOTIFIED_MARK).write_text(
+                    dt.datetime.now().isoformat(timespec="seconds") + "\n", encoding="utf-8"
+                )
     return code

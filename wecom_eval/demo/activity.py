@@ -31,20 +31,24 @@ import pyarrow.compute as pc
 
 STREAM_DAYS = 1
 STREAM_FEATURES = 2
-MEMBER_DAY_SCHEMA = pa.schema([
-    ("date", pa.date32()),
-    ("userid", pa.string()),
-    ("active", pa.bool_()),
-    ("minutes", pa.int16()),
-    ("source", pa.string()),
-])
-FEATURE_EVENT_SCHEMA = pa.schema([
-    ("event_id", pa.string()),
-    ("userid", pa.string()),
-    ("feature", pa.string()),
-    ("ts", pa.timestamp("s", tz="Asia/Shanghai")),
-    ("count", pa.int32()),
-])
+MEMBER_DAY_SCHEMA = pa.schema(
+    [
+        ("date", pa.date32()),
+        ("userid", pa.string()),
+        ("active", pa.bool_()),
+        ("minutes", pa.int16()),
+        ("source", pa.string()),
+    ]
+)
+FEATURE_EVENT_SCHEMA = pa.schema(
+    [
+        ("event_id", pa.string()),
+        ("userid", pa.string()),
+        ("feature", pa.string()),
+        ("ts", pa.timestamp("s", tz="Asia/Shanghai")),
+        ("count", pa.int32()),
+    ]
+)
 TZ = "Asia/Shanghai"
 SOURCE_WITH_MINUTES = "admin_export"
 SOURCE_WITHOUT_MINUTES = "api_oper_log"
@@ -91,8 +95,7 @@ class ActivityModel:
     _sources: pa.Array = field(init=False)
 
     def __post_init__(self) -> None:
-        self._sources = pa.array(np.where(self.measured, SOURCE_WITH_MINUTES, SOURCE_WITHOUT_MINUTES),
-                                 type=pa.string())
+        self._sources = pa.array(np.where(self.measured, SOURCE_WITH_MINUTES, SOURCE_WITHOUT_MINUTES), type=pa.string())
 
     @property
     def n_days(self) -> int:
@@ -137,13 +140,16 @@ class ActivityModel:
         date = (self.start + np.arange(d0, d1)).astype("datetime64[D]").astype(np.int32)
         member = np.tile(np.arange(n_m, dtype=np.int64), n_d)
         null = np.tile(~self.measured, n_d)
-        return pa.Table.from_arrays([
-            pa.array(np.repeat(date, n_m), type=pa.date32()),
-            self.userids.take(member),
-            pa.array(active.ravel(), type=pa.bool_()),
-            pa.array(minutes.ravel(), type=pa.int16(), mask=null),
-            self._sources.take(member),
-        ], schema=MEMBER_DAY_SCHEMA)
+        return pa.Table.from_arrays(
+            [
+                pa.array(np.repeat(date, n_m), type=pa.date32()),
+                self.userids.take(member),
+                pa.array(active.ravel(), type=pa.bool_()),
+                pa.array(minutes.ravel(), type=pa.int16(), mask=null),
+                self._sources.take(member),
+            ],
+            schema=MEMBER_DAY_SCHEMA,
+        )
 
     def chunks(self) -> Iterator[pa.Table]:
         for d0, d1 in self.weeks():
@@ -176,8 +182,15 @@ class ActivityModel:
                 seconds = 8 * 3600 + rng.integers(0, 5400, n)
             else:
                 seconds = 9 * 3600 + (rng.beta(2.0, 2.2, n) * 9 * 3600).astype(np.int64)
-            out.append(FeatureUse(members.astype(np.int32), np.full(n, f_no, dtype=np.int8),
-                                  days.astype(np.int32), seconds.astype(np.int32), count.astype(np.int32)))
+            out.append(
+                FeatureUse(
+                    members.astype(np.int32),
+                    np.full(n, f_no, dtype=np.int8),
+                    days.astype(np.int32),
+                    seconds.astype(np.int32),
+                    count.astype(np.int32),
+                )
+            )
         return out.concat()
 
 
@@ -208,8 +221,9 @@ class FeatureUse:
     def concat(self) -> FeatureUse:
         parts = [self, *self._parts]
         offsets = np.concatenate([[0], np.cumsum([len(p.member) for p in self._parts], dtype=np.int64)])
-        member, feature, day, seconds, count = (np.concatenate([getattr(p, a) for p in parts])
-                                                for a in ("member", "feature", "day", "seconds", "count"))
+        member, feature, day, seconds, count = (
+            np.concatenate([getattr(p, a) for p in parts]) for a in ("member", "feature", "day", "seconds", "count")
+        )
         return FeatureUse(member, feature, day, seconds, count, offsets=offsets)
 
     def __len__(self) -> int:
@@ -219,39 +233,49 @@ class FeatureUse:
         """(event_id, userid, feature) as large_string and the local timestamps, rows lo..hi-1."""
         days = (model.start + np.arange(model.n_days)).astype("datetime64[D]")
         day_strings = pc.replace_substring(
-            pa.array(np.datetime_as_string(days).astype(object), type=pa.large_string()), "-", "")
+            pa.array(np.datetime_as_string(days).astype(object), type=pa.large_string()), "-", ""
+        )
         names = pa.array(list(FEATURES), type=pa.large_string())
         codes = pa.array([v[3] for v in FEATURES.values()], type=pa.large_string())
         uid = model.userids.cast(pa.large_string()).take(pa.array(self.member[lo:hi]))
         feature = pa.array(self.feature[lo:hi].astype(np.int32))
         day = self.day[lo:hi]
-        event_id = pc.binary_join_element_wise(uid, codes.take(feature), day_strings.take(pa.array(day)),
-                                               pa.scalar("-", pa.large_string()))
-        local = ((model.start + day.astype(np.int64)).astype("datetime64[s]")
-                 + self.seconds[lo:hi].astype("timedelta64[s]"))
+        event_id = pc.binary_join_element_wise(
+            uid, codes.take(feature), day_strings.take(pa.array(day)), pa.scalar("-", pa.large_string())
+        )
+        local = (model.start + day.astype(np.int64)).astype("datetime64[s]") + self.seconds[lo:hi].astype(
+            "timedelta64[s]"
+        )
         return event_id, uid, names.take(feature), local
 
     def frame(self, model: ActivityModel) -> pd.DataFrame:
         """All feature_events rows as a frame (string columns wrap Arrow memory, no copy)."""
         event_id, uid, feature, local = self._columns(model, 0, len(self))
-        return pd.DataFrame({
-            "event_id": pd.Series(event_id, dtype="str"),
-            "userid": pd.Series(uid, dtype="str"),
-            "feature": pd.Series(feature, dtype="str"),
-            "ts": pd.DatetimeIndex(local).tz_localize(TZ),
-            "count": self.count,
-        })
+        return pd.DataFrame(
+            {
+                "event_id": pd.Series(event_id, dtype="str"),
+                "userid": pd.Series(uid, dtype="str"),
+                "feature": pd.Series(feature, dtype="str"),
+                "ts": pd.DatetimeIndex(local).tz_localize(TZ),
+                "count": self.count,
+            }
+        )
 
     def chunks(self, model: ActivityModel) -> Iterator[pa.Table]:
         """feature_events one week at a time, as Arrow tables with the canonical column types."""
         for lo, hi in zip(self.offsets[:-1], self.offsets[1:], strict=True):
             event_id, uid, feature, local = self._columns(model, int(lo), int(hi))
             utc = local.astype(np.int64) - 8 * 3600
-            yield pa.Table.from_arrays([
-                event_id, uid, feature,
-                pa.array(utc, type=pa.int64()).cast(pa.timestamp("s", tz=TZ)),
-                pa.array(self.count[lo:hi], type=pa.int32()),
-            ], names=FEATURE_EVENT_SCHEMA.names)
+            yield pa.Table.from_arrays(
+                [
+                    event_id,
+                    uid,
+                    feature,
+                    pa.array(utc, type=pa.int64()).cast(pa.timestamp("s", tz=TZ)),
+                    pa.array(self.count[lo:hi], type=pa.int32()),
+                ],
+                names=FEATURE_EVENT_SCHEMA.names,
+            )
 
 
 @dataclass
@@ -279,8 +303,10 @@ def scan(model: ActivityModel) -> tuple[Aggregates, FeatureUse]:
         registered = (days >= model.act[None, :]) & (days <= model.leave[None, :])
         engaged = active & (minutes >= model.min_minutes) & model.measured[None, :]
         for i in range(d1 - d0):
+
             def bc(w: np.ndarray) -> np.ndarray:
                 return np.bincount(model.mem_dept, weights=w, minlength=model.n_dept)
+
             agg.registered[d0 + i] = bc(registered[i])
             agg.active[d0 + i] = bc(active[i])
             agg.registered_measured[d0 + i] = bc(registered[i] & model.measured)

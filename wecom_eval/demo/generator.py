@@ -106,17 +106,17 @@ SOURCE = "demo"
 
 DEFINITIONS = {
     "on_roster": "an employee is on the roster on day d when hire_date <= d and "
-                 "(leave_date is null or d <= leave_date)",
+    "(leave_date is null or d <= leave_date)",
     "registered_employee": "an employee on the roster on day d whose member (members.employee_id) has "
-                           "activated_at on or before d (any status)",
+    "activated_at on or before d (any status)",
     "registered_member": "a member with activated_at on or before d whose employee (if any) is on the roster on d; "
-                         "members with no employee count once activated",
+    "members with no employee count once activated",
     "active": "member_days.active on d; daily active rate = active / registered members on working days",
     "engaged": "active and minutes >= min_daily_minutes, among registered members whose source reports minutes",
     "department": "registration and penetration by the roster's department (employees.department_id); "
-                  "activity by the member's WeCom department (members.department_id)",
+    "activity by the member's WeCom department (members.department_id)",
     "penetration": "eligible employees on the roster at as_of whose member has a feature_events row of the "
-                   "feature with date(ts) in [as_of - window_days + 1, as_of], over eligible employees",
+    "feature with date(ts) in [as_of - window_days + 1, as_of], over eligible employees",
     "turnaround": "finished_at - started_at in calendar hours, approvals with status approved or rejected",
 }
 
@@ -178,8 +178,10 @@ class DemoOrg:
             return pa.concat_tables(list(self.member_days_chunks()))
         return to_arrow(name, self.tables[name] if name not in self._tables else self._tables[name])
 
-    def load_rows(self, wrap_chunks: Callable[[Iterator[pa.Table], int], Iterator[pa.Table]] | None = None,
-                  ) -> dict[str, pa.Table | Iterator[pa.Table]]:
+    def load_rows(
+        self,
+        wrap_chunks: Callable[[Iterator[pa.Table], int], Iterator[pa.Table]] | None = None,
+    ) -> dict[str, pa.Table | Iterator[pa.Table]]:
         """What :meth:`Warehouse.load_many` takes: Arrow tables, and chunk streams for the two big ones."""
         rows: dict[str, pa.Table | Iterator[pa.Table]] = {}
         for name in LOAD_ORDER:
@@ -201,8 +203,9 @@ def _activity_model(org: Org, config: DemoConfig, plan: RolloutPlan, rng: np.ran
     m_n, d_n = org.n_members, len(org.dept_ids)
     dept_effect = rng.normal(0.0, 0.4, size=d_n)
     base = (rng.normal(0.0, 0.9, size=m_n) + dept_effect[org.mem_dept]).astype(np.float32)
-    log_minutes = (np.log(38.0) + rng.normal(0.0, 0.45, size=m_n)
-                   + rng.normal(0.0, 0.2, size=d_n)[org.mem_dept]).astype(np.float32)
+    log_minutes = (
+        np.log(38.0) + rng.normal(0.0, 0.45, size=m_n) + rng.normal(0.0, 0.2, size=d_n)[org.mem_dept]
+    ).astype(np.float32)
     use_logit, live_from = {}, {}
     names = org.departments["name"].to_numpy()
     for feature, (never, mean, _extra, _code) in FEATURES.items():
@@ -211,19 +214,31 @@ def _activity_model(org: Org, config: DemoConfig, plan: RolloutPlan, rng: np.ran
         eligible = _eligible_departments(plan, feature, org.dept_paths, names)
         logit[~eligible[org.mem_dept]] = -np.inf
         use_logit[feature] = logit
-        live_from[feature] = (org.dept_go_live[org.mem_dept] if feature in ("approval", "attendance")
-                              else np.zeros(m_n, dtype=np.int64))
+        live_from[feature] = (
+            org.dept_go_live[org.mem_dept] if feature in ("approval", "attendance") else np.zeros(m_n, dtype=np.int64)
+        )
     n_member_days = m_n * org.window.n_days
     grain = config.feature_grain
     if grain == "auto":
         grain = "day" if n_member_days <= DAY_GRAIN_LIMIT else "week"
     return ActivityModel(
-        seed=config.seed, start=np.datetime64(org.window.start, "D"), working=org.window.working,
+        seed=config.seed,
+        start=np.datetime64(org.window.start, "D"),
+        working=org.window.working,
         userids=pa.array(org.members["userid"].to_numpy(dtype=object), type=pa.string()),
-        mem_dept=org.mem_dept, n_dept=d_n, act=org.mem_act, last=org.mem_last, leave=org.mem_leave,
-        base=base, log_minutes=log_minutes, measured=org.mem_measured,
+        mem_dept=org.mem_dept,
+        n_dept=d_n,
+        act=org.mem_act,
+        last=org.mem_last,
+        leave=org.mem_leave,
+        base=base,
+        log_minutes=log_minutes,
+        measured=org.mem_measured,
         min_minutes=plan.targets.daily_active.min_daily_minutes,
-        use_logit=use_logit, live_from=live_from, grain=grain)
+        use_logit=use_logit,
+        live_from=live_from,
+        grain=grain,
+    )
 
 
 def _eligible_departments(plan: RolloutPlan, feature: str, paths: list[str], names: np.ndarray) -> np.ndarray:
@@ -233,8 +248,9 @@ def _eligible_departments(plan: RolloutPlan, feature: str, paths: list[str], nam
     return np.array([any(part in allowed for part in p.split("/")) for p in paths], dtype=bool)
 
 
-def generate(config: DemoConfig | None = None, plan: RolloutPlan | None = None, *,
-             progress: Progress | None = None) -> DemoOrg:
+def generate(
+    config: DemoConfig | None = None, plan: RolloutPlan | None = None, *, progress: Progress | None = None
+) -> DemoOrg:
     """Generate a demo organisation, deterministically for ``config.seed``.
 
     Parameters
@@ -253,18 +269,23 @@ def generate(config: DemoConfig | None = None, plan: RolloutPlan | None = None, 
     plan = plan or load_plan(Home.from_env().plan)
     say = progress or (lambda _m: None)
     org = build_org(config, plan, _substream(config, 0))
-    say(f"organisation: {len(org.departments)} departments, {len(org.employees):,} employees, "
-        f"{org.n_members:,} members")
+    say(
+        f"organisation: {len(org.departments)} departments, {len(org.employees):,} employees, {org.n_members:,} members"
+    )
     model = _activity_model(org, config, plan, _substream(config, 1))
     agg, uses = scan(model)
-    say(f"activity: {model.n_members * model.n_days:,} member-days scanned, {len(uses):,} feature events "
-        f"(one per user × feature × {model.grain})")
+    say(
+        f"activity: {model.n_members * model.n_days:,} member-days scanned, {len(uses):,} feature events "
+        f"(one per user × feature × {model.grain})"
+    )
     process_records, facts = approvals(org, config, _substream(config, 2))
     sessions = training(org, plan, _substream(config, 3))
     support = tickets(org, _substream(config, 4))
     surveys = build_surveys(org, config, plan, _substream(config, 5))
-    say(f"processes: {len(process_records):,} approvals, {len(sessions):,} training sign-ins, "
-        f"{len(support):,} tickets, {len(surveys.responses):,} survey responses")
+    say(
+        f"processes: {len(process_records):,} approvals, {len(sessions):,} training sign-ins, "
+        f"{len(support):,} tickets, {len(surveys.responses):,} survey responses"
+    )
     tables = {
         "departments": org.departments,
         "employees": org.employees,
@@ -281,8 +302,14 @@ def generate(config: DemoConfig | None = None, plan: RolloutPlan | None = None, 
     return DemoOrg(config, plan, truth, org.window, tables, model, uses)
 
 
-_ARROW_TYPES = {"int": pa.int64(), "str": pa.string(), "bool": pa.bool_(), "date": pa.date32(),
-                "timestamp": pa.timestamp("s", tz="Asia/Shanghai"), "float": pa.float64()}
+_ARROW_TYPES = {
+    "int": pa.int64(),
+    "str": pa.string(),
+    "bool": pa.bool_(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("s", tz="Asia/Shanghai"),
+    "float": pa.float64(),
+}
 
 
 def to_arrow(name: str, frame: pd.DataFrame) -> pa.Table:
@@ -312,13 +339,24 @@ def to_arrow(name: str, frame: pd.DataFrame) -> pa.Table:
 
 # ---- ground truth ---------------------------------------------------------------------
 
+
 def _rate(num: float, den: float) -> float | None:
     return float(num) / float(den) if den else None
 
 
-def _truth(config: DemoConfig, plan: RolloutPlan, org: Org, model: ActivityModel, agg: Aggregates,
-           uses: FeatureUse, facts: dict, sessions: pd.DataFrame, support: pd.DataFrame,
-           survey_truth: dict, tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
+def _truth(
+    config: DemoConfig,
+    plan: RolloutPlan,
+    org: Org,
+    model: ActivityModel,
+    agg: Aggregates,
+    uses: FeatureUse,
+    facts: dict,
+    sessions: pd.DataFrame,
+    support: pd.DataFrame,
+    survey_truth: dict,
+    tables: dict[str, pd.DataFrame],
+) -> dict[str, Any]:
     w = org.window
     r0 = w.rollout_day0
     ids = [int(i) for i in org.dept_ids]
@@ -327,14 +365,19 @@ def _truth(config: DemoConfig, plan: RolloutPlan, org: Org, model: ActivityModel
     measured_per_dept = np.bincount(org.mem_dept, weights=org.mem_measured, minlength=len(ids))
     departments = []
     for j, dept_id in enumerate(ids):
-        departments.append({
-            "department_id": dept_id, "path": org.dept_paths[j], "level": int(org.dept_level[j]),
-            "is_pilot": bool(org.dept_pilot[j]), "go_live_date": str(w.date(org.dept_go_live[j])),
-            "go_live_week": int(org.dept_go_live_week[j]),
-            "roster_at_start": int(heads[min(r0, w.n_days - 1), j]),
-            "members": int(members_per_dept[j]),
-            "minutes_measured": bool(measured_per_dept[j] > 0) if members_per_dept[j] else None,
-        })
+        departments.append(
+            {
+                "department_id": dept_id,
+                "path": org.dept_paths[j],
+                "level": int(org.dept_level[j]),
+                "is_pilot": bool(org.dept_pilot[j]),
+                "go_live_date": str(w.date(org.dept_go_live[j])),
+                "go_live_week": int(org.dept_go_live_week[j]),
+                "roster_at_start": int(heads[min(r0, w.n_days - 1), j]),
+                "members": int(members_per_dept[j]),
+                "minutes_measured": bool(measured_per_dept[j] > 0) if members_per_dept[j] else None,
+            }
+        )
 
     # registration, by the roster's department
     member_of = np.full(len(org.emp_dept), -1, dtype=np.int64)
@@ -345,8 +388,10 @@ def _truth(config: DemoConfig, plan: RolloutPlan, org: Org, model: ActivityModel
     def registration_on(d: int) -> tuple[np.ndarray, np.ndarray]:
         on = (org.emp_hire <= d) & (d <= org.emp_leave)
         reg = on & (emp_act <= d)
-        return (np.bincount(org.emp_dept, weights=on, minlength=len(ids)).astype(int),
-                np.bincount(org.emp_dept, weights=reg, minlength=len(ids)).astype(int))
+        return (
+            np.bincount(org.emp_dept, weights=on, minlength=len(ids)).astype(int),
+            np.bincount(org.emp_dept, weights=reg, minlength=len(ids)).astype(int),
+        )
 
     reg_day = min(w.day(plan.deadline(plan.targets.registration.deadline_day)), w.n_days - 1)
     roster, registered = registration_on(reg_day)
@@ -354,15 +399,31 @@ def _truth(config: DemoConfig, plan: RolloutPlan, org: Org, model: ActivityModel
     for week in range(1, config.rollout_weeks + 1):
         d = r0 + 7 * week - 1
         ro, re = registration_on(d)
-        weekly_reg.append({"week": week, "date": str(w.date(d)), "roster": int(ro.sum()),
-                           "registered": int(re.sum()), "rate": _rate(re.sum(), ro.sum())})
+        weekly_reg.append(
+            {
+                "week": week,
+                "date": str(w.date(d)),
+                "roster": int(ro.sum()),
+                "registered": int(re.sum()),
+                "rate": _rate(re.sum(), ro.sum()),
+            }
+        )
     registration = {
         "as_of": str(w.date(reg_day)),
-        "company": {"roster": int(roster.sum()), "registered": int(registered.sum()),
-                    "rate": _rate(registered.sum(), roster.sum())},
-        "by_department": {str(i): {"roster": int(roster[j]), "registered": int(registered[j]),
-                                   "rate": _rate(registered[j], roster[j])}
-                          for j, i in enumerate(ids) if roster[j]},
+        "company": {
+            "roster": int(roster.sum()),
+            "registered": int(registered.sum()),
+            "rate": _rate(registered.sum(), roster.sum()),
+        },
+        "by_department": {
+            str(i): {
+                "roster": int(roster[j]),
+                "registered": int(registered[j]),
+                "rate": _rate(registered[j], roster[j]),
+            }
+            for j, i in enumerate(ids)
+            if roster[j]
+        },
         "weekly": weekly_reg,
     }
 
@@ -371,21 +432,37 @@ def _truth(config: DemoConfig, plan: RolloutPlan, org: Org, model: ActivityModel
     for d in range(r0, w.n_days):
         reg, act = agg.registered[d].sum(), agg.active[d].sum()
         rm, eng = agg.registered_measured[d].sum(), agg.engaged[d].sum()
-        daily.append({"date": str(w.date(d)), "working": bool(w.working[d]), "registered": int(reg),
-                      "active": int(act), "active_rate": _rate(act, reg), "registered_measured": int(rm),
-                      "engaged": int(eng), "engaged_rate": _rate(eng, rm)})
+        daily.append(
+            {
+                "date": str(w.date(d)),
+                "working": bool(w.working[d]),
+                "registered": int(reg),
+                "active": int(act),
+                "active_rate": _rate(act, reg),
+                "registered_measured": int(rm),
+                "engaged": int(eng),
+                "engaged_rate": _rate(eng, rm),
+            }
+        )
 
     def weekly_rates(cols: slice | int) -> list[dict]:
         out = []
         for week in range(1, config.rollout_weeks + 1):
             days = [d for d in range(r0 + 7 * (week - 1), min(r0 + 7 * week, w.n_days)) if w.working[d]]
-            ar = [x for d in days if (x := _rate(agg.active[d, cols].sum(), agg.registered[d, cols].sum()))
-                  is not None]
-            er = [x for d in days if (x := _rate(agg.engaged[d, cols].sum(), agg.registered_measured[d, cols].sum()))
-                  is not None]
-            out.append({"week": week, "working_days": len(days),
-                        "active_rate": float(np.mean(ar)) if ar else None,
-                        "engaged_rate": float(np.mean(er)) if er else None})
+            ar = [x for d in days if (x := _rate(agg.active[d, cols].sum(), agg.registered[d, cols].sum())) is not None]
+            er = [
+                x
+                for d in days
+                if (x := _rate(agg.engaged[d, cols].sum(), agg.registered_measured[d, cols].sum())) is not None
+            ]
+            out.append(
+                {
+                    "week": week,
+                    "working_days": len(days),
+                    "active_rate": float(np.mean(ar)) if ar else None,
+                    "engaged_rate": float(np.mean(er)) if er else None,
+                }
+            )
         return out
 
     activity = {
@@ -393,14 +470,21 @@ def _truth(config: DemoConfig, plan: RolloutPlan, org: Org, model: ActivityModel
         "daily": daily,
         "weekly": weekly_rates(slice(None)),
         "by_department_weekly": {str(i): weekly_rates(j) for j, i in enumerate(ids) if members_per_dept[j]},
-        "not_measured_departments": [i for j, i in enumerate(ids) if members_per_dept[j]
-                                     and measured_per_dept[j] == 0],
-        "sources": {"with_minutes": act_mod.SOURCE_WITH_MINUTES, "without_minutes": act_mod.SOURCE_WITHOUT_MINUTES,
-                    "branch_without_minutes": config.no_minutes_branch},
-        "true": {"working_day_logit": act_mod.WORKING_LOGIT, "off_day_logit": act_mod.OFF_LOGIT,
-                 "member_logit_sd": 0.9, "department_logit_sd": 0.4,
-                 "ramp": "-0.8 + 1.4 * (1 - exp(-k / 14)), k days since registration",
-                 "median_minutes": 38.0, "minutes_log_sd": 0.6},
+        "not_measured_departments": [i for j, i in enumerate(ids) if members_per_dept[j] and measured_per_dept[j] == 0],
+        "sources": {
+            "with_minutes": act_mod.SOURCE_WITH_MINUTES,
+            "without_minutes": act_mod.SOURCE_WITHOUT_MINUTES,
+            "branch_without_minutes": config.no_minutes_branch,
+        },
+        "true": {
+            "working_day_logit": act_mod.WORKING_LOGIT,
+            "off_day_logit": act_mod.OFF_LOGIT,
+            "member_logit_sd": 0.9,
+            "department_logit_sd": 0.4,
+            "ramp": "-0.8 + 1.4 * (1 - exp(-k / 14)), k days since registration",
+            "median_minutes": 38.0,
+            "minutes_log_sd": 0.6,
+        },
     }
 
     # penetration
@@ -410,8 +494,13 @@ def _truth(config: DemoConfig, plan: RolloutPlan, org: Org, model: ActivityModel
     feature_no = {f: k for k, f in enumerate(FEATURES)}
     on = (org.emp_hire <= pen_day) & (pen_day <= org.emp_leave)
     names = org.departments["name"].to_numpy()
-    penetration: dict[str, Any] = {"as_of": str(w.date(pen_day)), "window_days": window_days,
-                                   "feature_grain": model.grain, "features": {}, "by_department": {}}
+    penetration: dict[str, Any] = {
+        "as_of": str(w.date(pen_day)),
+        "window_days": window_days,
+        "feature_grain": model.grain,
+        "features": {},
+        "by_department": {},
+    }
     for feature in plan.targets.feature_penetration.features:
         eligible_dept = _eligible_departments(plan, feature, org.dept_paths, names)
         eligible = on & eligible_dept[org.emp_dept]
@@ -419,21 +508,31 @@ def _truth(config: DemoConfig, plan: RolloutPlan, org: Org, model: ActivityModel
         used_m[uses.member[in_window & (uses.feature == feature_no[feature])]] = True
         used = eligible & (member_of >= 0) & used_m[np.maximum(member_of, 0)]
         penetration["features"][feature] = {
-            "eligible": int(eligible.sum()), "users": int(used.sum()), "rate": _rate(used.sum(), eligible.sum()),
-            "eligible_department_names": plan.eligible_names(feature)}
+            "eligible": int(eligible.sum()),
+            "users": int(used.sum()),
+            "rate": _rate(used.sum(), eligible.sum()),
+            "eligible_department_names": plan.eligible_names(feature),
+        }
         el = np.bincount(org.emp_dept, weights=eligible, minlength=len(ids))
         us = np.bincount(org.emp_dept, weights=used, minlength=len(ids))
-        penetration["by_department"][feature] = {str(i): {"eligible": int(el[j]), "users": int(us[j]),
-                                                          "rate": _rate(us[j], el[j])}
-                                                 for j, i in enumerate(ids) if el[j]}
+        penetration["by_department"][feature] = {
+            str(i): {"eligible": int(el[j]), "users": int(us[j]), "rate": _rate(us[j], el[j])}
+            for j, i in enumerate(ids)
+            if el[j]
+        }
 
     truth: dict[str, Any] = {
         "definitions": DEFINITIONS,
         "seed": config.seed,
         "config": config.model_dump(mode="json"),
-        "window": {"start": str(w.start), "rollout_start": str(w.rollout_start), "end": str(w.end),
-                   "days": w.n_days, "baseline_weeks": config.baseline_weeks,
-                   "rollout_weeks": config.rollout_weeks},
+        "window": {
+            "start": str(w.start),
+            "rollout_start": str(w.rollout_start),
+            "end": str(w.end),
+            "days": w.n_days,
+            "baseline_weeks": config.baseline_weeks,
+            "rollout_weeks": config.rollout_weeks,
+        },
         "departments": departments,
         "pilots": [{"department_id": ids[j], "path": org.dept_paths[j]} for j in np.flatnonzero(org.dept_pilot)],
         "registration": registration,
@@ -445,9 +544,16 @@ def _truth(config: DemoConfig, plan: RolloutPlan, org: Org, model: ActivityModel
         "training": {"sessions": int(sessions["session_id"].nunique()), "attendances": len(sessions)},
         "anomalies": org.anomalies,
         "pseudonymisation": survey_truth["pseudonymisation"],
-        "counts": {name: (model.n_members * model.n_days if name == "member_days" else
-                          len(uses) if name == "feature_events" else len(tables.get(name, ())))
-                   for name in LOAD_ORDER},
+        "counts": {
+            name: (
+                model.n_members * model.n_days
+                if name == "member_days"
+                else len(uses)
+                if name == "feature_events"
+                else len(tables.get(name, ()))
+            )
+            for name in LOAD_ORDER
+        },
     }
     return truth
 
@@ -457,12 +563,15 @@ def _efficiency_truth(config: DemoConfig, org: Org, facts: dict) -> dict[str, An
     r0 = w.rollout_day0
     true = {
         "process": "approval",
-        "pilot_factor": config.pilot_effect, "pilot_log_effect": float(np.log(config.pilot_effect)),
+        "pilot_factor": config.pilot_effect,
+        "pilot_log_effect": float(np.log(config.pilot_effect)),
         "pilot_gain": 1.0 - config.pilot_effect,
-        "other_factor": config.other_effect, "other_log_effect": float(np.log(config.other_effect)),
+        "other_factor": config.other_effect,
+        "other_log_effect": float(np.log(config.other_effect)),
         "drift_per_28_days": config.drift_per_28_days,
         "drift_log_per_day": float(np.log(config.drift_per_28_days) / 28.0),
-        "legacy_median_hours": config.legacy_median_hours, "sigma": config.turnaround_sigma,
+        "legacy_median_hours": config.legacy_median_hours,
+        "sigma": config.turnaround_sigma,
         "department_sigma": config.department_sigma,
     }
     done = np.isin(facts["status"], ["approved", "rejected"])
@@ -475,14 +584,21 @@ def _efficiency_truth(config: DemoConfig, org: Org, facts: dict) -> dict[str, An
 
     def cell(mask: np.ndarray) -> dict[str, Any]:
         x = log_h[mask & done]
-        return {"n": int(len(x)), "geometric_mean_hours": float(np.exp(x.mean())) if len(x) else None,
-                "mean_log_hours": float(x.mean()) if len(x) else None}
+        return {
+            "n": int(len(x)),
+            "geometric_mean_hours": float(np.exp(x.mean())) if len(x) else None,
+            "mean_log_hours": float(x.mean()) if len(x) else None,
+        }
 
     pre, post = day < r0, (day >= r0) & (day < post_end)
-    launch: dict[str, Any] = {"pre": [str(w.start), str(w.date(r0 - 1))] if r0 > 0 else None,
-              "post": [str(w.date(r0)), str(w.date(post_end - 1))] if post_end > r0 else None,
-              "pilot_pre": cell(pilot & pre), "pilot_post": cell(pilot & post),
-              "control_pre": cell(controls & pre), "control_post": cell(controls & post)}
+    launch: dict[str, Any] = {
+        "pre": [str(w.start), str(w.date(r0 - 1))] if r0 > 0 else None,
+        "post": [str(w.date(r0)), str(w.date(post_end - 1))] if post_end > r0 else None,
+        "pilot_pre": cell(pilot & pre),
+        "pilot_post": cell(pilot & post),
+        "control_pre": cell(controls & pre),
+        "control_post": cell(controls & post),
+    }
     means = [launch[k]["mean_log_hours"] for k in ("pilot_pre", "pilot_post", "control_pre", "control_post")]
     if all(m is not None for m in means):
         effect = (means[1] - means[0]) - (means[3] - means[2])
@@ -491,24 +607,35 @@ def _efficiency_truth(config: DemoConfig, org: Org, facts: dict) -> dict[str, An
     else:
         launch["log_effect"] = launch["ratio"] = None
     before, after = cell(pilot & ~facts["wecom"]), cell(pilot & facts["wecom"])
-    raw = (after["geometric_mean_hours"] / before["geometric_mean_hours"]
-           if before["geometric_mean_hours"] and after["geometric_mean_hours"] else None)
-    return {"true": true, "realised": {
-        "launch_did": launch,
-        "pilot_before_after": {"before": before, "after": after, "ratio": raw},
-        "records": int(len(day)), "pending": int(facts["pending"].sum()),
-    }}
+    raw = (
+        after["geometric_mean_hours"] / before["geometric_mean_hours"]
+        if before["geometric_mean_hours"] and after["geometric_mean_hours"]
+        else None
+    )
+    return {
+        "true": true,
+        "realised": {
+            "launch_did": launch,
+            "pilot_before_after": {"before": before, "after": after, "ratio": raw},
+            "records": int(len(day)),
+            "pending": int(facts["pending"].sum()),
+        },
+    }
 
 
 def _ticket_truth(support: pd.DataFrame) -> dict[str, Any]:
     n = len(support)
     answered = (support["first_response_at"] - support["created_at"]) <= pd.Timedelta(hours=1)
     resolved = (support["resolved_at"] - support["created_at"]) <= pd.Timedelta(hours=4)
-    return {"n": n, "answered_within_1h": _rate(answered.fillna(False).sum(), n),
-            "resolved_within_4h": _rate(resolved.fillna(False).sum(), n)}
+    return {
+        "n": n,
+        "answered_within_1h": _rate(answered.fillna(False).sum(), n),
+        "resolved_within_4h": _rate(resolved.fillna(False).sum(), n),
+    }
 
 
 # ---- building into a home ---------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class DemoSummary:
@@ -557,9 +684,11 @@ def write_truth(demo: DemoOrg, folder: Path, *, fingerprint: str | None = None) 
     so that a later build can tell whether the warehouse already holds this very demo.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    files = {"truth.json": json.dumps(demo.truth, ensure_ascii=False, indent=1),
-             "config.json": demo.config.model_dump_json(indent=2),
-             "build.json": json.dumps({"fingerprint": fingerprint or _fingerprint(demo.config, demo.plan)})}
+    files = {
+        "truth.json": json.dumps(demo.truth, ensure_ascii=False, indent=1),
+        "config.json": demo.config.model_dump_json(indent=2),
+        "build.json": json.dumps({"fingerprint": fingerprint or _fingerprint(demo.config, demo.plan)}),
+    }
     for name, text in files.items():
         tmp = folder / (name + ".tmp")
         tmp.write_text(text, encoding="utf-8")
@@ -579,9 +708,14 @@ def _read_fingerprint(folder: Path) -> str | None:
         return None
 
 
-def build_demo(home: Home | None = None, config: DemoConfig | None = None, plan: RolloutPlan | None = None,
-               progress: Progress | None = None, *,
-               wrap_chunks: Callable[[Iterator[pa.Table], int], Iterator[pa.Table]] | None = None) -> DemoSummary:
+def build_demo(
+    home: Home | None = None,
+    config: DemoConfig | None = None,
+    plan: RolloutPlan | None = None,
+    progress: Progress | None = None,
+    *,
+    wrap_chunks: Callable[[Iterator[pa.Table], int], Iterator[pa.Table]] | None = None,
+) -> DemoSummary:
     """Generate the demo organisation, write its truth, and load it in one transaction.
 
     Parameters
@@ -614,11 +748,18 @@ def build_demo(home: Home | None = None, config: DemoConfig | None = None, plan:
         holds = sum(wh.counts().values())
         previous = _read_fingerprint(home.demo)
         if holds and set(loads["source"]) - {SOURCE}:
-            raise InputError("wecom-eval demo", [Problem(
-                str(home.warehouse), f"{holds:,} rows loaded from {', '.join(sorted(loads['source']))}",
-                "a warehouse that is empty or holds only the demo",
-                "Build the demo into another home (wecom-eval --home DIR demo); the demo never mixes "
-                "with real data.")])
+            raise InputError(
+                "wecom-eval demo",
+                [
+                    Problem(
+                        str(home.warehouse),
+                        f"{holds:,} rows loaded from {', '.join(sorted(loads['source']))}",
+                        "a warehouse that is empty or holds only the demo",
+                        "Build the demo into another home (wecom-eval --home DIR demo); the demo never mixes "
+                        "with real data.",
+                    )
+                ],
+            )
         if not holds or previous == fingerprint:
             say(f"loading into {home.warehouse}")
             results = wh.load_many(rows, source=SOURCE, progress=say)
@@ -642,7 +783,9 @@ def build_demo(home: Home | None = None, config: DemoConfig | None = None, plan:
     t2 = time.perf_counter()
     effects = demo.truth["efficiency"]["true"]
     return DemoSummary(
-        home=home.root, warehouse=home.warehouse, truth_path=truth_path,
+        home=home.root,
+        warehouse=home.warehouse,
+        truth_path=truth_path,
         window=(demo.window.start, demo.window.rollout_start, demo.window.end),
         counts={name: results[name].received if name in results else 0 for name in LOAD_ORDER},
         pilots=[p["path"] for p in demo.truth["pilots"]],
@@ -650,7 +793,8 @@ def build_demo(home: Home | None = None, config: DemoConfig | None = None, plan:
         true_effects={"pilot_factor": effects["pilot_factor"], "other_factor": effects["other_factor"]},
         registration_rate=demo.truth["registration"]["company"]["rate"],
         pseudonymisation=demo.truth["pseudonymisation"],
-        seconds_generate=t1 - t0, seconds_load=t2 - t1,
+        seconds_generate=t1 - t0,
+        seconds_load=t2 - t1,
     )
 
 

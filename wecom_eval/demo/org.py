@@ -24,28 +24,42 @@ NEVER = 10**6  # a day index after any window: "never" for activation, leaving, 
 HQ = "总部"
 # Level-2 departments under headquarters, with a relative size (法务部 is kept tiny on purpose).
 HQ_DEPARTMENTS: tuple[tuple[str, float], ...] = (
-    ("行政部", 1.0), ("销售部", 2.2), ("人力资源部", 0.7), ("财务部", 0.8),
-    ("技术部", 1.8), ("市场部", 1.0), ("客户服务部", 1.4), ("法务部", 0.0),
+    ("行政部", 1.0),
+    ("销售部", 2.2),
+    ("人力资源部", 0.7),
+    ("财务部", 0.8),
+    ("技术部", 1.8),
+    ("市场部", 1.0),
+    ("客户服务部", 1.4),
+    ("法务部", 0.0),
 )
 SMALL_DEPARTMENT = f"{HQ}/法务部"
 BRANCH_DEPARTMENTS: dict[str, tuple[tuple[str, float], ...]] = {
-    "华东分公司": (("销售部", 2.4), ("客户服务部", 1.3), ("行政部", 0.6), ("技术部", 1.0),
-               ("市场部", 0.8), ("财务部", 0.5)),
+    "华东分公司": (
+        ("销售部", 2.4),
+        ("客户服务部", 1.3),
+        ("行政部", 0.6),
+        ("技术部", 1.0),
+        ("市场部", 0.8),
+        ("财务部", 0.5),
+    ),
     "华南分公司": (("销售部", 2.0), ("客户服务部", 1.0), ("行政部", 0.5)),
     "西南分公司": (("销售部", 1.6), ("客户服务部", 0.9), ("财务部", 0.4)),
     "华北分公司": (("销售部", 1.8), ("行政部", 0.5), ("市场部", 0.7), ("客户服务部", 0.9)),
 }
-OTHER_BRANCH_DEPARTMENTS: tuple[tuple[str, float], ...] = (
-    ("销售部", 1.8), ("客户服务部", 0.9), ("行政部", 0.5))
+OTHER_BRANCH_DEPARTMENTS: tuple[tuple[str, float], ...] = (("销售部", 1.8), ("客户服务部", 0.9), ("行政部", 0.5))
 MIN_DEPARTMENT_SIZE = 6  # every other department stays at or above the privacy floor (5)
 
-SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
-                "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵"
-                "万钱严覃武戴莫孔向汤")
-GIVEN = list("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬鹏辉宇浩然子轩"
-             "欣怡梓涵思远佳琪嘉怡晨阳俊杰雨婷志强海峰建国晓东文博一鸣天佑若曦")
-SHARED_ACCOUNTS: tuple[tuple[str, str], ...] = (
-    ("shared_frontdesk", "客户服务部"), ("shared_hotline", "客户服务部"))
+SURNAMES = list(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
+    "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵"
+    "万钱严覃武戴莫孔向汤"
+)
+GIVEN = list(
+    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬鹏辉宇浩然子轩"
+    "欣怡梓涵思远佳琪嘉怡晨阳俊杰雨婷志强海峰建国晓东文博一鸣天佑若曦"
+)
+SHARED_ACCOUNTS: tuple[tuple[str, str], ...] = (("shared_frontdesk", "客户服务部"), ("shared_hotline", "客户服务部"))
 
 
 @dataclass(frozen=True)
@@ -178,18 +192,25 @@ def build_org(config: DemoConfig, plan: RolloutPlan, rng: np.random.Generator) -
     dept_branch = [r[5] for r in rows]
     pilots = plan.resolve_pilots(zip(dept_ids.tolist(), dept_paths, strict=True))
     dept_pilot = np.isin(dept_ids, list(pilots))
-    go_live_week = np.array([plan.go_live_week(p, int(i), is_pilot=bool(pi))
-                             for i, p, pi in zip(dept_ids, dept_paths, dept_pilot, strict=True)], dtype=np.int64)
+    go_live_week = np.array(
+        [
+            plan.go_live_week(p, int(i), is_pilot=bool(pi))
+            for i, p, pi in zip(dept_ids, dept_paths, dept_pilot, strict=True)
+        ],
+        dtype=np.int64,
+    )
     go_live_dates = [plan.week_start(int(w)) for w in go_live_week]
     dept_go_live = np.array([window.day(d) for d in go_live_dates], dtype=np.int64)
-    departments = pd.DataFrame({
-        "department_id": dept_ids,
-        "name": [r[1] for r in rows],
-        "parent_id": pd.array([r[2] for r in rows], dtype="Int64"),
-        "path": dept_paths,
-        "is_pilot": dept_pilot,
-        "go_live_date": pd.to_datetime(go_live_dates),
-    })
+    departments = pd.DataFrame(
+        {
+            "department_id": dept_ids,
+            "name": [r[1] for r in rows],
+            "parent_id": pd.array([r[2] for r in rows], dtype="Int64"),
+            "path": dept_paths,
+            "is_pilot": dept_pilot,
+            "go_live_date": pd.to_datetime(go_live_dates),
+        }
+    )
 
     # ---- department sizes: heavy-tailed, one department under the privacy floor -------
     n = config.employees
@@ -201,9 +222,17 @@ def build_org(config: DemoConfig, plan: RolloutPlan, rng: np.random.Generator) -
     regular = ~small
     rest = n - sizes.sum() - MIN_DEPARTMENT_SIZE * regular.sum()
     if rest < 0:
-        raise InputError("demo organisation", [Problem(
-            "employees", n, f"at least {n - rest} employees for {len(leaf)} departments",
-            "Ask for more employees, or fewer branches.")])
+        raise InputError(
+            "demo organisation",
+            [
+                Problem(
+                    "employees",
+                    n,
+                    f"at least {n - rest} employees for {len(leaf)} departments",
+                    "Ask for more employees, or fewer branches.",
+                )
+            ],
+        )
     sizes[regular] = MIN_DEPARTMENT_SIZE + rng.multinomial(rest, weights[regular] / weights[regular].sum())
     emp_dept = rng.permutation(np.repeat(leaf, sizes))
 
@@ -222,15 +251,19 @@ def build_org(config: DemoConfig, plan: RolloutPlan, rng: np.random.Generator) -
     roles[first_in_dept] = "经理"
     emp_numbers = np.arange(1, n + 1)
     employee_ids = serials("E", emp_numbers, 6)
-    employees = pd.DataFrame({
-        "employee_id": employee_ids,
-        "name": _names(rng, n),
-        "department_id": dept_ids[emp_dept],
-        "hire_date": dates(window, emp_hire),
-        "leave_date": pd.Series(dates(window, np.where(emp_leave == NEVER, 0, emp_leave))).where(emp_leave != NEVER),
-        "branch": np.asarray(dept_branch, dtype=object)[emp_dept],
-        "role": roles,
-    })
+    employees = pd.DataFrame(
+        {
+            "employee_id": employee_ids,
+            "name": _names(rng, n),
+            "department_id": dept_ids[emp_dept],
+            "hire_date": dates(window, emp_hire),
+            "leave_date": pd.Series(dates(window, np.where(emp_leave == NEVER, 0, emp_leave))).where(
+                emp_leave != NEVER
+            ),
+            "branch": np.asarray(dept_branch, dtype=object)[emp_dept],
+            "role": roles,
+        }
+    )
 
     # ---- members: one per employee, minus a couple not yet synced, plus shared accounts --
     unsynced = np.argsort(-emp_hire, kind="stable")[:2] if n >= 500 else np.array([], dtype=np.int64)
@@ -243,14 +276,18 @@ def build_org(config: DemoConfig, plan: RolloutPlan, rng: np.random.Generator) -
     n_moved = max(2, n // 1000)
     moved = rng.choice(len(mem_emp), size=n_moved, replace=False)
     for m in moved:
-        same_unit = [i for i in leaf if dept_branch[i] == dept_branch[mem_dept[m]] and i != mem_dept[m]
-                     and dept_paths[i] != SMALL_DEPARTMENT]
+        same_unit = [
+            i
+            for i in leaf
+            if dept_branch[i] == dept_branch[mem_dept[m]] and i != mem_dept[m] and dept_paths[i] != SMALL_DEPARTMENT
+        ]
         mem_dept[m] = rng.choice(same_unit)
     shared_dept = []
     for k, (_uid, name) in enumerate(SHARED_ACCOUNTS):
         unit = config.branches[0] if k == 0 and config.branches else HQ
         cands = [i for i in leaf if dept_paths[i] == f"{unit}/{name}"] or [
-            i for i in leaf if not dept_pilot[i] and dept_paths[i] != SMALL_DEPARTMENT]
+            i for i in leaf if not dept_pilot[i] and dept_paths[i] != SMALL_DEPARTMENT
+        ]
         shared_dept.append(cands[0])
     userids = np.concatenate([userids, np.array([u for u, _ in SHARED_ACCOUNTS], dtype=object)])
     mem_dept = np.concatenate([mem_dept, np.array(shared_dept, dtype=np.int64)])
@@ -289,13 +326,15 @@ def build_org(config: DemoConfig, plan: RolloutPlan, rng: np.random.Generator) -
     status = np.where(mem_leave < n_days, 5, np.where(disabled, 2, np.where(activated, 1, 4)))
     act_ts = timestamps(window, np.where(activated, act, 0), _clock(rng, m_n))
     measured = np.asarray(dept_branch, dtype=object)[mem_dept] != config.no_minutes_branch
-    members = pd.DataFrame({
-        "userid": userids,
-        "employee_id": pd.Series(employee_ids[np.maximum(mem_emp, 0)], dtype="str").where(with_emp),
-        "department_id": dept_ids[mem_dept],
-        "status": status.astype(np.int64),
-        "activated_at": pd.Series(act_ts).where(activated),
-    })
+    members = pd.DataFrame(
+        {
+            "userid": userids,
+            "employee_id": pd.Series(employee_ids[np.maximum(mem_emp, 0)], dtype="str").where(with_emp),
+            "department_id": dept_ids[mem_dept],
+            "status": status.astype(np.int64),
+            "activated_at": pd.Series(act_ts).where(activated),
+        }
+    )
     anomalies = {
         "shared_accounts": [u for u, _ in SHARED_ACCOUNTS],
         "department_mismatch": sorted(userids[moved].tolist()),
@@ -303,6 +342,27 @@ def build_org(config: DemoConfig, plan: RolloutPlan, rng: np.random.Generator) -
         "stragglers": sorted(userids[stragglers].tolist()),
         "disabled": sorted(userids[disabled].tolist()),
     }
-    return Org(window, departments, employees, members, dept_ids, dept_paths, dept_level, dept_branch,
-               dept_pilot, dept_go_live, go_live_week, emp_dept, emp_hire, emp_leave,
-               mem_dept, mem_emp, mem_hire, mem_leave, act, mem_last, measured, anomalies)
+    return Org(
+        window,
+        departments,
+        employees,
+        members,
+        dept_ids,
+        dept_paths,
+        dept_level,
+        dept_branch,
+        dept_pilot,
+        dept_go_live,
+        go_live_week,
+        emp_dept,
+        emp_hire,
+        emp_leave,
+        mem_dept,
+        mem_emp,
+        mem_hire,
+        mem_leave,
+        act,
+        mem_last,
+        measured,
+        anomalies,
+    )

@@ -79,8 +79,13 @@ def approvals(org: Org, config: DemoConfig, rng: np.random.Generator) -> tuple[p
     u_dept = rng.normal(0.0, config.department_sigma, size=len(org.dept_ids))
     effect = np.where(org.dept_pilot, np.log(config.pilot_effect), np.log(config.other_effect))
     weeks_in = (day - w.rollout_day0) / 28.0
-    log_hours = (np.log(config.legacy_median_hours) + u_dept[dept] + np.log(config.drift_per_28_days) * weeks_in
-                 + effect[dept] * wecom + rng.normal(0.0, config.turnaround_sigma, size=n))
+    log_hours = (
+        np.log(config.legacy_median_hours)
+        + u_dept[dept]
+        + np.log(config.drift_per_28_days) * weeks_in
+        + effect[dept] * wecom
+        + rng.normal(0.0, config.turnaround_sigma, size=n)
+    )
     start_s = _clock(rng, n, office_share=0.9)
     kind = rng.choice(3, size=n, p=[0.86, 0.09, 0.05])  # approved, rejected, withdrawn
     hours = np.exp(log_hours) * np.where(kind == 2, 0.3, 1.0)
@@ -102,18 +107,26 @@ def approvals(org: Org, config: DemoConfig, rng: np.random.Generator) -> tuple[p
     userids = pa.array(org.members["userid"].to_numpy(dtype=object), type=pa.large_string())
     started = timestamps(w, day, start_s)
     finished_idx = timestamps(w, np.zeros(n, dtype=np.int64), np.where(pending, 0, finish_s).astype(np.int64))
-    frame = pd.DataFrame({
-        "record_id": pd.Series(record_id, dtype="str"),
-        "process": text(["approval"], np.zeros(n, dtype=np.int8)),
-        "department_id": org.dept_ids[dept],
-        "userid": pd.Series(userids.take(pa.array(filer, mask=filer < 0)), dtype="str"),
-        "started_at": started,
-        "finished_at": pd.Series(finished_idx).where(~pending),
-        "status": text(list(STATUSES), np.where(pending, 3, kind)),
-        "system": text(["legacy", "wecom"], wecom.astype(np.int8)),
-    })
-    facts = {"day": day, "dept": dept, "wecom": wecom, "pending": pending, "status": status,
-             "hours": (finish_s - (day * 86400 + start_s)) / 3600.0}
+    frame = pd.DataFrame(
+        {
+            "record_id": pd.Series(record_id, dtype="str"),
+            "process": text(["approval"], np.zeros(n, dtype=np.int8)),
+            "department_id": org.dept_ids[dept],
+            "userid": pd.Series(userids.take(pa.array(filer, mask=filer < 0)), dtype="str"),
+            "started_at": started,
+            "finished_at": pd.Series(finished_idx).where(~pending),
+            "status": text(list(STATUSES), np.where(pending, 3, kind)),
+            "system": text(["legacy", "wecom"], wecom.astype(np.int8)),
+        }
+    )
+    facts = {
+        "day": day,
+        "dept": dept,
+        "wecom": wecom,
+        "pending": pending,
+        "status": status,
+        "hours": (finish_s - (day * 86400 + start_s)) / 3600.0,
+    }
     return frame, facts
 
 
@@ -133,8 +146,13 @@ def training(org: Org, plan: RolloutPlan, rng: np.random.Generator) -> pd.DataFr
     days = days[np.isin(weekday, (1, 3)) & w.working[days]] if len(days) else days
     units = sorted({b for b in org.dept_branch}, key=lambda b: (b != "总部", b))
     if not len(days):
-        return pd.DataFrame({"session_id": pd.Series([], dtype="str"), "userid": pd.Series([], dtype="str"),
-                             "date": pd.Series([], dtype="datetime64[s]")})
+        return pd.DataFrame(
+            {
+                "session_id": pd.Series([], dtype="str"),
+                "userid": pd.Series([], dtype="str"),
+                "date": pd.Series([], dtype="datetime64[s]"),
+            }
+        )
     unit_of_member = np.array([units.index(org.dept_branch[d]) for d in range(len(org.dept_ids))])[org.mem_dept]
     rows_m, rows_d, rows_u = [], [], []
     for share in (0.45, 0.12):  # most attend one session, some a second
@@ -149,13 +167,13 @@ def training(org: Org, plan: RolloutPlan, rng: np.random.Generator) -> pd.DataFr
     d = np.concatenate(rows_d)
     u = np.concatenate(rows_u)
     day0 = w.start.toordinal()
-    session = np.array([f"TR-{dt.date.fromordinal(day0 + int(a)):%Y%m%d}-U{int(b)}" for a, b in zip(d, u, strict=True)],
-                       dtype=object)
-    frame = pd.DataFrame({"session_id": session.astype(object),
-                          "userid": org.members["userid"].to_numpy()[m],
-                          "date": dates(w, d)})
-    return frame.drop_duplicates(["session_id", "userid"]).sort_values(["session_id", "userid"],
-                                                                       ignore_index=True)
+    session = np.array(
+        [f"TR-{dt.date.fromordinal(day0 + int(a)):%Y%m%d}-U{int(b)}" for a, b in zip(d, u, strict=True)], dtype=object
+    )
+    frame = pd.DataFrame(
+        {"session_id": session.astype(object), "userid": org.members["userid"].to_numpy()[m], "date": dates(w, d)}
+    )
+    return frame.drop_duplicates(["session_id", "userid"]).sort_values(["session_id", "userid"], ignore_index=True)
 
 
 def tickets(org: Org, rng: np.random.Generator) -> pd.DataFrame:
@@ -179,14 +197,16 @@ def tickets(org: Org, rng: np.random.Generator) -> pd.DataFrame:
     unresolved = no_response | (rng.random(n) < 0.03) | (resolved_s >= end_s)
     order = np.argsort(created_s, kind="stable")
     created_s, first_s, resolved_s, no_response, unresolved = (
-        a[order] for a in (created_s, first_s, resolved_s, no_response, unresolved))
+        a[order] for a in (created_s, first_s, resolved_s, no_response, unresolved)
+    )
     zero = np.zeros(n, dtype=np.int64)
-    category = np.asarray(TICKET_CATEGORIES, dtype=object)[rng.choice(len(TICKET_CATEGORIES), size=n,
-                                                                        p=TICKET_WEIGHTS)]
-    return pd.DataFrame({
-        "ticket_id": serials("IT-", np.arange(1, n + 1), 6),
-        "created_at": timestamps(w, zero, created_s),
-        "first_response_at": pd.Series(timestamps(w, zero, np.where(no_response, 0, first_s))).where(~no_response),
-        "resolved_at": pd.Series(timestamps(w, zero, np.where(unresolved, 0, resolved_s))).where(~unresolved),
-        "category": category,
-    })
+    category = np.asarray(TICKET_CATEGORIES, dtype=object)[rng.choice(len(TICKET_CATEGORIES), size=n, p=TICKET_WEIGHTS)]
+    return pd.DataFrame(
+        {
+            "ticket_id": serials("IT-", np.arange(1, n + 1), 6),
+            "created_at": timestamps(w, zero, created_s),
+            "first_response_at": pd.Series(timestamps(w, zero, np.where(no_response, 0, first_s))).where(~no_response),
+            "resolved_at": pd.Series(timestamps(w, zero, np.where(unresolved, 0, resolved_s))).where(~unresolved),
+            "category": category,
+        }
+    )

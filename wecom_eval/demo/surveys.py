@@ -26,15 +26,35 @@ DEMO_SALT = "wecom-eval-demo-salt"
 EASE_ITEMS = ("ease_1", "ease_2", "ease_3", "ease_4")
 ITEMS = ("overall", *EASE_ITEMS)
 NEEDS_QUESTIONS: dict[str, tuple[tuple[str, ...], tuple[float, ...], int]] = {
-    "最常用的功能": (("审批", "文档协作", "客户管理", "考勤打卡", "日程会议", "通讯录"),
-                 (0.30, 0.22, 0.12, 0.20, 0.10, 0.06), 3),
-    "最希望优化的流程": (("报销审批", "请假审批", "采购审批", "合同审批", "客户跟进", "周报汇总"),
-                   (0.28, 0.22, 0.16, 0.12, 0.12, 0.10), 2),
+    "最常用的功能": (
+        ("审批", "文档协作", "客户管理", "考勤打卡", "日程会议", "通讯录"),
+        (0.30, 0.22, 0.12, 0.20, 0.10, 0.06),
+        3,
+    ),
+    "最希望优化的流程": (
+        ("报销审批", "请假审批", "采购审批", "合同审批", "客户跟进", "周报汇总"),
+        (0.28, 0.22, 0.16, 0.12, 0.12, 0.10),
+        2,
+    ),
 }
-NEEDS_TEXT = ("希望审批能在手机上完成", "希望文档能多人同时编辑", "希望打卡更方便", "希望和现有OA打通",
-              "希望客户资料集中管理", "希望培训多一些")
-SATISFACTION_TEXT = ("审批比以前快多了", "希望增加移动端报表", "打卡偶尔定位不准", "文档协作很好用",
-                     "通知太多了", "希望客户管理更简单", "培训很有帮助", "登录有时很慢")
+NEEDS_TEXT = (
+    "希望审批能在手机上完成",
+    "希望文档能多人同时编辑",
+    "希望打卡更方便",
+    "希望和现有OA打通",
+    "希望客户资料集中管理",
+    "希望培训多一些",
+)
+SATISFACTION_TEXT = (
+    "审批比以前快多了",
+    "希望增加移动端报表",
+    "打卡偶尔定位不准",
+    "文档协作很好用",
+    "通知太多了",
+    "希望客户管理更简单",
+    "培训很有帮助",
+    "登录有时很慢",
+)
 TEXT_QUESTION = "建议"
 
 
@@ -67,8 +87,9 @@ class Surveys:
     truth: dict
 
 
-def _multi_select(rng: np.random.Generator, n: int, options: tuple[str, ...], weights: tuple[float, ...],
-                  most: int) -> tuple[np.ndarray, np.ndarray]:
+def _multi_select(
+    rng: np.random.Generator, n: int, options: tuple[str, ...], weights: tuple[float, ...], most: int
+) -> tuple[np.ndarray, np.ndarray]:
     """(respondent index, option index) pairs: each respondent picks 1..most options."""
     k = rng.integers(1, most + 1, size=n)
     # Gumbel top-k: sample without replacement in proportion to the weights
@@ -103,15 +124,30 @@ def build_surveys(org: Org, config: DemoConfig, plan: RolloutPlan, rng: np.rando
         p = 1 / (1 + np.exp(-(base_logit + dept_response[org.mem_dept[invited]])))
         who = invited[rng.random(len(invited)) < p]
         day = rng.integers(open_day, close + 1, size=len(who))
-        responses.append(pd.DataFrame({"wave": wave, "respondent_id": ids[who],
-                                       "department_id": org.dept_ids[org.mem_dept[who]],
-                                       "submitted_on": dates(w, day)}))
+        responses.append(
+            pd.DataFrame(
+                {
+                    "wave": wave,
+                    "respondent_id": ids[who],
+                    "department_id": org.dept_ids[org.mem_dept[who]],
+                    "submitted_on": dates(w, day),
+                }
+            )
+        )
         return who
 
     def add_text(who: np.ndarray, wave: str, pool: tuple[str, ...], share: float) -> int:
         writers = who[rng.random(len(who)) < share]
-        texts.append(pd.DataFrame({"wave": wave, "respondent_id": ids[writers], "question": TEXT_QUESTION,
-                                   "text": np.asarray(pool, dtype=object)[rng.integers(0, len(pool), len(writers))]}))
+        texts.append(
+            pd.DataFrame(
+                {
+                    "wave": wave,
+                    "respondent_id": ids[writers],
+                    "question": TEXT_QUESTION,
+                    "text": np.asarray(pool, dtype=object)[rng.integers(0, len(pool), len(writers))],
+                }
+            )
+        )
         return len(writers)
 
     # ---- the needs survey in launch week 1 ------------------------------------------
@@ -123,14 +159,28 @@ def build_surveys(org: Org, config: DemoConfig, plan: RolloutPlan, rng: np.rando
         counts = {}
         for question, (options, weights, most) in NEEDS_QUESTIONS.items():
             r, o = _multi_select(rng, len(who), options, weights, most)
-            choices.append(pd.DataFrame({"wave": wave, "respondent_id": ids[who[r]], "question": question,
-                                         "choice": np.asarray(options, dtype=object)[o]}))
+            choices.append(
+                pd.DataFrame(
+                    {
+                        "wave": wave,
+                        "respondent_id": ids[who[r]],
+                        "question": question,
+                        "choice": np.asarray(options, dtype=object)[o],
+                    }
+                )
+            )
             counts[question] = {opt: int((o == i).sum()) for i, opt in enumerate(options)}
         n_text = add_text(who, wave, NEEDS_TEXT, 0.08)
-        truth["waves"][wave] = {"kind": "needs", "opens": str(w.date(w.rollout_day0)), "closes": str(w.date(close)),
-                                "invited": int(len(invited)), "respondents": int(len(who)),
-                                "response_rate": len(who) / max(len(invited), 1), "choices": counts,
-                                "text_answers": n_text}
+        truth["waves"][wave] = {
+            "kind": "needs",
+            "opens": str(w.date(w.rollout_day0)),
+            "closes": str(w.date(close)),
+            "invited": int(len(invited)),
+            "respondents": int(len(who)),
+            "response_rate": len(who) / max(len(invited), 1),
+            "choices": counts,
+            "text_answers": n_text,
+        }
 
     # ---- satisfaction waves ------------------------------------------------------------
     for week in config.survey_weeks:
@@ -148,8 +198,9 @@ def build_surveys(org: Org, config: DemoConfig, plan: RolloutPlan, rng: np.rando
             "overall": mu + dept_effect[d] + 0.75 * eta[invited] + 0.55 * rng.standard_normal(len(invited)),
         }
         for item in EASE_ITEMS:
-            latent[item] = (mu - 0.1 + dept_effect[d] + 0.7 * ease_factor[invited]
-                            + 0.7 * rng.standard_normal(len(invited)))
+            latent[item] = (
+                mu - 0.1 + dept_effect[d] + 0.7 * ease_factor[invited] + 0.7 * rng.standard_normal(len(invited))
+            )
         scores = {k: np.clip(np.rint(v), 1, 5).astype(np.int64) for k, v in latent.items()}
         population_mean = float(scores["overall"].mean()) if len(invited) else None
         pos = {m: i for i, m in enumerate(invited)}
@@ -160,9 +211,18 @@ def build_surveys(org: Org, config: DemoConfig, plan: RolloutPlan, rng: np.rando
             s = scores[item][at].astype(float)
             s[rng.random(len(at)) < config.item_nonresponse] = np.nan
             answered[item] = s
-            items.append(pd.DataFrame({"wave": wave, "respondent_id": ids[who], "item": item,
-                                       "score": pd.Series(np.where(np.isnan(s), 0, s).astype(np.int64),
-                                                          dtype="Int64").where(~np.isnan(s)).array}))
+            items.append(
+                pd.DataFrame(
+                    {
+                        "wave": wave,
+                        "respondent_id": ids[who],
+                        "item": item,
+                        "score": pd.Series(np.where(np.isnan(s), 0, s).astype(np.int64), dtype="Int64")
+                        .where(~np.isnan(s))
+                        .array,
+                    }
+                )
+            )
         n_text = add_text(who, wave, SATISFACTION_TEXT, 0.06)
         overall = answered["overall"][~np.isnan(answered["overall"])]
         ease = np.column_stack([answered[i] for i in EASE_ITEMS])
@@ -170,13 +230,17 @@ def build_surveys(org: Org, config: DemoConfig, plan: RolloutPlan, rng: np.rando
         by_dept = {}
         for j in np.unique(org.mem_dept[who]):
             mask = (org.mem_dept[who] == j) & ~np.isnan(answered["overall"])
-            by_dept[str(int(org.dept_ids[j]))] = {"n": int(mask.sum()),
-                                                  "mean_overall": float(answered["overall"][mask].mean())
-                                                  if mask.any() else None}
+            by_dept[str(int(org.dept_ids[j]))] = {
+                "n": int(mask.sum()),
+                "mean_overall": float(answered["overall"][mask].mean()) if mask.any() else None,
+            }
         truth["waves"][wave] = {
-            "kind": "satisfaction", "rollout_week": week,
-            "opens": str(w.date(close - 6)), "closes": str(close_date),
-            "invited": int(len(invited)), "respondents": int(len(who)),
+            "kind": "satisfaction",
+            "rollout_week": week,
+            "opens": str(w.date(close - 6)),
+            "closes": str(close_date),
+            "invited": int(len(invited)),
+            "respondents": int(len(who)),
             "response_rate": len(who) / max(len(invited), 1),
             "latent_mean_overall": mu,
             "population_mean_overall": population_mean,

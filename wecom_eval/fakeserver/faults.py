@@ -92,8 +92,11 @@ class Faults:
             name, sep, raw = part.partition("=")
             name = name.strip()
             if not sep or name not in known:
-                problems.append(Problem(f"faults: {part.strip()!r}", part.strip(), f"name=value with a name among "
-                                        f"{', '.join(known)}"))
+                problems.append(
+                    Problem(
+                        f"faults: {part.strip()!r}", part.strip(), f"name=value with a name among {', '.join(known)}"
+                    )
+                )
                 continue
             try:
                 values[name] = int(raw) if name in ("expire_at_page", "max_run", "seed") else float(raw)

@@ -39,10 +39,12 @@ ON_DUTY, OFF_DUTY, OUTSIDE = 0, 1, 2
 CHECKIN_TYPES = ("上班打卡", "下班打卡", "外出打卡")
 WORK_START, WORK_END = 9 * 3600, 18 * 3600  # the fake's one attendance rule: 09:00–18:00
 STATUS_CODES = {"pending": 1, "approved": 2, "rejected": 3, "withdrawn": 4}
-TEMPLATES = (("请假", "C4NzTUz7Gr2zXx3nAr9WV7iV1dJWz9ZUK3H5XtHw"),
-             ("报销", "3TkZjxdaVBZV3ZQpajyV3wWDXNxuGEHPt1Tr7RoZ"),
-             ("采购", "BsAY8UvzX1wqbqYNj3QV2kJpDu46vHzZAaXd1FyX"),
-             ("出差", "ZLqk8pcsAvNdaByFrC2NxtTN6WJ7MJjPnkKMsm3R"))
+TEMPLATES = (
+    ("请假", "C4NzTUz7Gr2zXx3nAr9WV7iV1dJWz9ZUK3H5XtHw"),
+    ("报销", "3TkZjxdaVBZV3ZQpajyV3wWDXNxuGEHPt1Tr7RoZ"),
+    ("采购", "BsAY8UvzX1wqbqYNj3QV2kJpDu46vHzZAaXd1FyX"),
+    ("出差", "ZLqk8pcsAvNdaByFrC2NxtTN6WJ7MJjPnkKMsm3R"),
+)
 OPER_NEW_DEVICE_LOGIN = 4  # reference §6.2: 4 新设备登录
 
 
@@ -167,8 +169,16 @@ class FakeOrg:
         for rank, rec in enumerate(frame.to_dict("records")):
             parent = rec.get("parent_id")
             parent = 0 if parent is None or pd.isna(parent) else int(parent)
-            rows.append({"id": int(rec["department_id"]), "name": str(rec["name"]), "name_en": "",
-                         "department_leader": [], "parentid": parent, "order": 100_000_000 - 1000 * rank})
+            rows.append(
+                {
+                    "id": int(rec["department_id"]),
+                    "name": str(rec["name"]),
+                    "name_en": "",
+                    "department_leader": [],
+                    "parentid": parent,
+                    "order": 100_000_000 - 1000 * rank,
+                }
+            )
         self.department_rows = rows
         self.children = {}
         for row in rows:
@@ -213,8 +223,11 @@ class FakeOrg:
         if not employees.empty:
             names = dict(zip(employees["employee_id"].astype(str), employees["name"].astype(str), strict=True))
             if "role" in employees:
-                roles = {k: str(v) for k, v in zip(employees["employee_id"].astype(str), employees["role"],
-                                                   strict=True) if v is not None and not pd.isna(v)}
+                roles = {
+                    k: str(v)
+                    for k, v in zip(employees["employee_id"].astype(str), employees["role"], strict=True)
+                    if v is not None and not pd.isna(v)
+                }
         members = members.sort_values("userid")
         records = members.to_dict("records")
         picked: dict[int, tuple[str, bool]] = {}  # a department's leader: its first active manager
@@ -236,13 +249,25 @@ class FakeOrg:
                 self._activated_at[userid] = int(pd.Timestamp(activated).timestamp())
             self.member_department[userid] = dept
             self.member_name[userid] = name
-            self.users_by_department.setdefault(dept, []).append({
-                "userid": userid, "name": name, "department": [dept], "order": [0],
-                "position": roles.get(emp or "", ""), "is_leader_in_dept": [int(leaders.get(dept) == userid)],
-                "direct_leader": [leaders[dept]] if dept in leaders and leaders[dept] != userid else [],
-                "telephone": "", "alias": "", "status": status, "main_department": dept, "english_name": "",
-                "extattr": {"attrs": []}, "external_position": "", "external_profile": {"external_attr": []},
-            })
+            self.users_by_department.setdefault(dept, []).append(
+                {
+                    "userid": userid,
+                    "name": name,
+                    "department": [dept],
+                    "order": [0],
+                    "position": roles.get(emp or "", ""),
+                    "is_leader_in_dept": [int(leaders.get(dept) == userid)],
+                    "direct_leader": [leaders[dept]] if dept in leaders and leaders[dept] != userid else [],
+                    "telephone": "",
+                    "alias": "",
+                    "status": status,
+                    "main_department": dept,
+                    "english_name": "",
+                    "extattr": {"attrs": []},
+                    "external_position": "",
+                    "external_profile": {"external_attr": []},
+                }
+            )
         for row in self.department_rows:
             if row["id"] in leaders:
                 row["department_leader"] = [leaders[row["id"]]]
@@ -267,20 +292,34 @@ class FakeOrg:
         statuses = frame["status"].astype(str).to_numpy(dtype=object)[order]
         fins = finished[order]
         self._approval_rows = {
-            sp: {"apply": int(t), "finish": None if np.isnan(f) else int(f), "status": s,
-                 "userid": "" if pd.isna(u) else str(u),
-                 "department": int(d)}
-            for sp, t, f, s, u, d in zip(self.approval_no, self.approval_time, fins, statuses, userids, depts,
-                                         strict=True)}
+            sp: {
+                "apply": int(t),
+                "finish": None if np.isnan(f) else int(f),
+                "status": s,
+                "userid": "" if pd.isna(u) else str(u),
+                "department": int(d),
+            }
+            for sp, t, f, s, u, d in zip(
+                self.approval_no, self.approval_time, fins, statuses, userids, depts, strict=True
+            )
+        }
         self._note_day(int(cst_day(self.approval_time.max())))
         # approvers: members of the applicant's department, else anyone active
-        self._approvers = {d: sorted(u["userid"] for u in users if u["status"] == 1)
-                           for d, users in self.users_by_department.items()}
+        self._approvers = {
+            d: sorted(u["userid"] for u in users if u["status"] == 1) for d, users in self.users_by_department.items()
+        }
         self._anyone = sorted(u for u, s in self.member_status.items() if s == 1) or ["admin"]
 
-    def approval_numbers(self, start: int, end: int, *, creators: set[str] | None = None,
-                         departments: set[int] | None = None, statuses: set[int] | None = None,
-                         templates: set[str] | None = None) -> list[str]:
+    def approval_numbers(
+        self,
+        start: int,
+        end: int,
+        *,
+        creators: set[str] | None = None,
+        departments: set[int] | None = None,
+        statuses: set[int] | None = None,
+        templates: set[str] | None = None,
+    ) -> list[str]:
         """sp_no of approvals submitted in [start, end], oldest first, filtered like the API."""
         lo = int(np.searchsorted(self.approval_time, start, side="left"))
         hi = int(np.searchsorted(self.approval_time, end, side="right"))
@@ -308,16 +347,29 @@ class FakeOrg:
         if row is None:
             return None
         apply, finish, status = row["apply"], row["finish"], row["status"]
-        pool = [u for u in self._approvers.get(row["department"], []) if u != row["userid"]] or \
-            [u for u in self._anyone if u != row["userid"]] or ["admin"]
+        pool = (
+            [u for u in self._approvers.get(row["department"], []) if u != row["userid"]]
+            or [u for u in self._anyone if u != row["userid"]]
+            or ["admin"]
+        )
         k = stable_int("approver", sp_no) % len(pool)
         first, second = pool[k], pool[(k + 1) % len(pool)]  # two different people when there are two
         code = STATUS_CODES.get(status, 1)
 
         def node(status_code: int, approver: str, when: int, speech: str = "") -> dict[str, Any]:
-            return {"sp_status": status_code, "approverattr": 1, "details": [
-                {"approver": {"userid": approver}, "speech": speech, "sp_status": status_code,
-                 "sptime": when, "media_id": []}]}
+            return {
+                "sp_status": status_code,
+                "approverattr": 1,
+                "details": [
+                    {
+                        "approver": {"userid": approver},
+                        "speech": speech,
+                        "sp_status": status_code,
+                        "sptime": when,
+                        "media_id": [],
+                    }
+                ],
+            }
 
         if code in (2, 3) and finish is not None:
             middle = apply + (finish - apply) // 2  # the first approver agreed half-way
@@ -326,12 +378,24 @@ class FakeOrg:
             record = [node(1, first, 0), node(1, second, 0)]
         name, template_id = self._template(sp_no)
         return {
-            "sp_no": sp_no, "sp_name": name, "sp_status": code, "template_id": template_id,
-            "apply_time": apply, "applyer": {"userid": row["userid"], "partyid": str(row["department"])},
-            "sp_record": record, "notifyer": [],
-            "apply_data": {"contents": [{"control": "Textarea", "id": "Textarea-1",
-                                         "title": [{"text": "事由", "lang": "zh_CN"}],
-                                         "value": {"text": f"{name}申请"}}]},
+            "sp_no": sp_no,
+            "sp_name": name,
+            "sp_status": code,
+            "template_id": template_id,
+            "apply_time": apply,
+            "applyer": {"userid": row["userid"], "partyid": str(row["department"])},
+            "sp_record": record,
+            "notifyer": [],
+            "apply_data": {
+                "contents": [
+                    {
+                        "control": "Textarea",
+                        "id": "Textarea-1",
+                        "title": [{"text": "事由", "lang": "zh_CN"}],
+                        "value": {"text": f"{name}申请"},
+                    }
+                ]
+            },
             "comments": [],
         }
 
@@ -364,8 +428,9 @@ class FakeOrg:
         last_in_group = np.ones(len(t), dtype=bool)
         last_in_group[:-1] = new_group[1:]
         kind = np.where(new_group, ON_DUTY, np.where(last_in_group, OFF_DUTY, OUTSIDE))
-        sched = np.where(kind == ON_DUTY, day_midnight(d) + WORK_START,
-                         np.where(kind == OFF_DUTY, day_midnight(d) + WORK_END, 0))
+        sched = np.where(
+            kind == ON_DUTY, day_midnight(d) + WORK_START, np.where(kind == OFF_DUTY, day_midnight(d) + WORK_END, 0)
+        )
         lone = new_group & last_in_group  # one punch that day: the clock-out is missing
         miss_u, miss_d = u[lone], d[lone]
         miss_t = np.asarray(day_midnight(miss_d)) + WORK_END
@@ -400,12 +465,23 @@ class FakeOrg:
             exception = ""
         here = not missing
         return {
-            "userid": str(self.punch_user[i]), "groupname": "标准考勤", "groupid": 1,
-            "checkin_type": CHECKIN_TYPES[kind], "exception_type": exception, "checkin_time": time,
-            "sch_checkin_time": sched if kind != OUTSIDE else 0, "schedule_id": 0, "timeline_id": 1,
-            "location_title": "示例大厦" if here else "", "location_detail": "上海市浦东新区示例路88号" if here else "",
-            "wifiname": "Office-5G" if here else "", "wifimac": "3c:46:d8:0c:7a:70" if here else "",
-            "notes": "", "mediaids": [], "lat": 31230416 if here else 0, "lng": 121473701 if here else 0,
+            "userid": str(self.punch_user[i]),
+            "groupname": "标准考勤",
+            "groupid": 1,
+            "checkin_type": CHECKIN_TYPES[kind],
+            "exception_type": exception,
+            "checkin_time": time,
+            "sch_checkin_time": sched if kind != OUTSIDE else 0,
+            "schedule_id": 0,
+            "timeline_id": 1,
+            "location_title": "示例大厦" if here else "",
+            "location_detail": "上海市浦东新区示例路88号" if here else "",
+            "wifiname": "Office-5G" if here else "",
+            "wifimac": "3c:46:d8:0c:7a:70" if here else "",
+            "notes": "",
+            "mediaids": [],
+            "lat": 31230416 if here else 0,
+            "lng": 121473701 if here else 0,
             "deviceid": f"D{stable_int('device', self.punch_user[i]) % 10**8:08d}" if here else "",
         }
 
@@ -418,9 +494,13 @@ class FakeOrg:
         ev = events[events["feature"] == "customer"]
         if ev.empty:
             return
-        frame = pd.DataFrame({"userid": ev["userid"].astype(str).to_numpy(),
-                              "day": cst_day(epoch_seconds(ev["ts"]).astype(np.int64)),
-                              "count": ev["count"].to_numpy(dtype=np.int64)})
+        frame = pd.DataFrame(
+            {
+                "userid": ev["userid"].astype(str).to_numpy(),
+                "day": cst_day(epoch_seconds(ev["ts"]).astype(np.int64)),
+                "count": ev["count"].to_numpy(dtype=np.int64),
+            }
+        )
         daily = frame.groupby(["userid", "day"], sort=True)["count"].agg(["size", "sum"])
         for (userid, day), chats, messages in zip(daily.index, daily["size"], daily["sum"], strict=True):
             self._behavior.setdefault(str(userid), {})[int(day)] = (int(chats), int(messages))
@@ -428,8 +508,10 @@ class FakeOrg:
         # 客户联系 is configured for whole departments: every member of a department where
         # somebody served customers has the feature.
         busy = {self.member_department.get(u) for u in self._behavior}
-        self.follow_users = sorted({u for u, d in self.member_department.items()
-                                    if d in busy and self.member_status.get(u) in (1, 2)} | set(self._behavior))
+        self.follow_users = sorted(
+            {u for u, d in self.member_department.items() if d in busy and self.member_status.get(u) in (1, 2)}
+            | set(self._behavior)
+        )
 
     def behavior_rows(self, userids: Iterable[str], first_day: int, last_day: int) -> list[dict[str, Any]]:
         """``behavior_data`` for the members together (WeCom sums them), one row a day."""
@@ -477,8 +559,9 @@ class FakeOrg:
         self.active_counts = {first + i: int(c) for i, c in enumerate(np.bincount(d - first)) if c}
         self._note_day(int(d.max()))
 
-    def oper_records(self, start: int, end: int, *, userid: str | None = None,
-                     oper_type: int | None = None) -> np.ndarray:
+    def oper_records(
+        self, start: int, end: int, *, userid: str | None = None, oper_type: int | None = None
+    ) -> np.ndarray:
         """Positions of operation records with ``start <= time <= end`` (filtered), oldest first."""
         lo = int(np.searchsorted(self.oper_time, start, side="left"))
         hi = int(np.searchsorted(self.oper_time, end, side="right"))
@@ -491,9 +574,13 @@ class FakeOrg:
 
     def oper_record(self, i: int) -> dict[str, Any]:
         user = str(self.oper_user[i])
-        return {"time": int(self.oper_time[i]), "userid": user, "oper_type": OPER_NEW_DEVICE_LOGIN,
-                "detail_info": "登录设备：iPhone" if stable_int("dev", user) % 2 else "登录设备：Android",
-                "ip": f"10.{stable_int('ip', user) % 250}.{stable_int('ip2', user) % 250}.8"}
+        return {
+            "time": int(self.oper_time[i]),
+            "userid": user,
+            "oper_type": OPER_NEW_DEVICE_LOGIN,
+            "detail_info": "登录设备：iPhone" if stable_int("dev", user) % 2 else "登录设备：Android",
+            "ip": f"10.{stable_int('ip', user) % 250}.{stable_int('ip2', user) % 250}.8",
+        }
 
     # ---- bookkeeping -------------------------------------------------------------------------------
     def _note_day(self, day: int) -> None:
@@ -505,10 +592,14 @@ class FakeOrg:
         return int(cst_day(np.array([self.now]))[0])
 
     def summary(self) -> dict[str, int]:
-        return {"departments": len(self.department_rows), "members": len(self.member_status),
-                "approvals": len(self.approval_no), "punches": int((~self.punch_missing).sum()),
-                "customer_user_days": sum(len(v) for v in self._behavior.values()),
-                "oper_records": len(self.oper_time)}
+        return {
+            "departments": len(self.department_rows),
+            "members": len(self.member_status),
+            "approvals": len(self.approval_no),
+            "punches": int((~self.punch_missing).sum()),
+            "customer_user_days": sum(len(v) for v in self._behavior.values()),
+            "oper_records": len(self.oper_time),
+        }
 
 
 __all__ = ["FakeOrg", "day_midnight", "epoch_seconds", "midnight", "stable_int"]

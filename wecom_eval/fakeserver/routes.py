@@ -136,10 +136,12 @@ def user_list_id(org: FakeOrg, req: Request) -> dict[str, Any]:
     if not 1 <= limit <= 10_000:
         raise ApiError(40058, "limit must be 1-10000")
     offset = _decode_cursor(req.body.get("cursor"), "list_id", limit, 50100)
-    rows = org.user_id_rows[offset:offset + limit]
+    rows = org.user_id_rows[offset : offset + limit]
     end = offset + len(rows)
-    return {"next_cursor": _encode_cursor("list_id", end, limit) if end < len(org.user_id_rows) else "",
-            "dept_user": rows}
+    return {
+        "next_cursor": _encode_cursor("list_id", end, limit) if end < len(org.user_id_rows) else "",
+        "dept_user": rows,
+    }
 
 
 def active_stat(org: FakeOrg, req: Request) -> dict[str, Any]:
@@ -149,8 +151,9 @@ def active_stat(org: FakeOrg, req: Request) -> dict[str, Any]:
         raise ApiError(40058, "date must be YYYY-MM-DD") from None
     number = (day - dt.date(1970, 1, 1)).days
     if not org.today - ACTIVE_STAT_HISTORY_DAYS <= number < org.today:
-        raise ApiError(40058, f"date must be within the last {ACTIVE_STAT_HISTORY_DAYS} days "
-                       "(the exact errcode is unverified)")
+        raise ApiError(
+            40058, f"date must be within the last {ACTIVE_STAT_HISTORY_DAYS} days (the exact errcode is unverified)"
+        )
     return {"active_cnt": org.active_counts.get(number, 0)}
 
 
@@ -163,8 +166,9 @@ def checkin_data(org: FakeOrg, req: Request) -> dict[str, Any]:
     end = _int(req.body.get("endtime"), 301024, "invalid endtime")
     users = _userids(req.body, "useridlist", 301023)
     if start <= 0 or end <= start or end - start > CHECKIN_MAX_SPAN:
-        raise ApiError(301024, "starttime and endtime must be positive, endtime after starttime, "
-                       "and the span less than a month")
+        raise ApiError(
+            301024, "starttime and endtime must be positive, endtime after starttime, and the span less than a month"
+        )
     # the API answers with whole days (reference §7.1, a reported quirk)
     lo = int(day_midnight((start + 8 * 3600) // DAY))
     hi = int(day_midnight((end + 8 * 3600) // DAY + 1))
@@ -199,21 +203,37 @@ def checkin_day_data(org: FakeOrg, req: Request) -> dict[str, Any]:
                 exceptions.append({"exception": 1, "count": 1, "duration": times[0] - WORK_START})
             if missing:
                 exceptions.append({"exception": 3, "count": len(missing), "duration": 0})
-            datas.append({
-                "base_info": {"date": midnight, "record_type": 1, "name": org.member_name.get(userid, userid),
-                              "name_ex": "",
-                              "departs_name": org.department_name.get(org.member_department.get(userid, -1), ""),
-                              "acctid": userid,
-                              "rule_info": {"groupid": 1, "groupname": "标准考勤", "scheduleid": 0, "schedulename": "",
-                                            "checkintime": [{"work_sec": WORK_START, "off_work_sec": WORK_END}]},
-                              "day_type": 1 if weekday.weekday() >= 5 else 0},
-                "summary_info": {"checkin_count": len(times),
-                                 "regular_work_sec": (times[-1] - times[0]) if len(times) > 1 else 0,
-                                 "standard_work_sec": WORK_END - WORK_START,
-                                 "earliest_time": times[0] if times else 0, "lastest_time": times[-1] if times else 0},
-                "holiday_infos": [], "exception_infos": exceptions,
-                "ot_info": {"ot_status": 0, "ot_duration": 0, "exception_duration": []}, "sp_items": [],
-            })
+            datas.append(
+                {
+                    "base_info": {
+                        "date": midnight,
+                        "record_type": 1,
+                        "name": org.member_name.get(userid, userid),
+                        "name_ex": "",
+                        "departs_name": org.department_name.get(org.member_department.get(userid, -1), ""),
+                        "acctid": userid,
+                        "rule_info": {
+                            "groupid": 1,
+                            "groupname": "标准考勤",
+                            "scheduleid": 0,
+                            "schedulename": "",
+                            "checkintime": [{"work_sec": WORK_START, "off_work_sec": WORK_END}],
+                        },
+                        "day_type": 1 if weekday.weekday() >= 5 else 0,
+                    },
+                    "summary_info": {
+                        "checkin_count": len(times),
+                        "regular_work_sec": (times[-1] - times[0]) if len(times) > 1 else 0,
+                        "standard_work_sec": WORK_END - WORK_START,
+                        "earliest_time": times[0] if times else 0,
+                        "lastest_time": times[-1] if times else 0,
+                    },
+                    "holiday_infos": [],
+                    "exception_infos": exceptions,
+                    "ot_info": {"ot_status": 0, "ot_duration": 0, "exception_duration": []},
+                    "sp_items": [],
+                }
+            )
     return {"datas": datas}
 
 
@@ -240,13 +260,17 @@ def approval_info(org: FakeOrg, req: Request) -> dict[str, Any]:
     size = 100 if size < 1 or size > 100 else size  # capped at 100
     filters = _filters(req.body)
     numbers = org.approval_numbers(
-        start, end,
+        start,
+        end,
         creators=filters.get("creator"),
         departments={_int(d, 301025, "invalid department") for d in filters["department"]}
-        if "department" in filters else None,
+        if "department" in filters
+        else None,
         statuses={_int(s, 301025, "invalid sp_status") for s in filters["sp_status"]}
-        if "sp_status" in filters else None,
-        templates=filters.get("template_id"))
+        if "sp_status" in filters
+        else None,
+        templates=filters.get("template_id"),
+    )
     signature = stable_int("approvals", start, end, sorted((k, sorted(v)) for k, v in filters.items()))
     offset = _decode_cursor(req.body.get("new_cursor"), "approvals", signature, 301025)
     stop = offset + _page_length(size, signature, offset)
@@ -287,8 +311,11 @@ def behavior_data(org: FakeOrg, req: Request) -> dict[str, Any]:
     if start <= 0 or last < first or last - first + 1 > BEHAVIOR_MAX_DAYS:
         raise ApiError(40058, f"invalid time range: at most {BEHAVIOR_MAX_DAYS} days (the exact errcode is unverified)")
     if first < org.today - BEHAVIOR_HISTORY_DAYS:
-        raise ApiError(40058, f"start_time too early: only the last {BEHAVIOR_HISTORY_DAYS} days are kept "
-                       "(the exact errcode is unverified)")
+        raise ApiError(
+            40058,
+            f"start_time too early: only the last {BEHAVIOR_HISTORY_DAYS} days are kept "
+            "(the exact errcode is unverified)",
+        )
     members = [str(u) for u in users]
     for p in parties:
         members += [u["userid"] for u in org.users_by_department.get(_int(p, 40058, "invalid partyid"), [])]
@@ -300,11 +327,15 @@ def oper_log(org: FakeOrg, req: Request) -> dict[str, Any]:
     start = _int(req.body.get("start_time"), 40058, "invalid start_time")
     end = _int(req.body.get("end_time"), 40058, "invalid end_time")
     if start <= 0 or end <= start or end - start > OPER_LOG_MAX_SPAN or end > org.now:
-        raise ApiError(40058, "invalid time range: end_time after start_time, before now, at most 7 days "
-                       "(the exact errcode is unverified)")
+        raise ApiError(
+            40058,
+            "invalid time range: end_time after start_time, before now, at most 7 days "
+            "(the exact errcode is unverified)",
+        )
     if start < org.now - OPER_LOG_HISTORY_DAYS * DAY:
-        raise ApiError(40058, f"start_time too early: only the last {OPER_LOG_HISTORY_DAYS} days "
-                       "(the exact errcode is unverified)")
+        raise ApiError(
+            40058, f"start_time too early: only the last {OPER_LOG_HISTORY_DAYS} days (the exact errcode is unverified)"
+        )
     limit = _int(req.body.get("limit", 400), 40058, "invalid limit")
     if not 1 <= limit <= 400:
         raise ApiError(40058, "limit must be 1-400")
@@ -316,23 +347,29 @@ def oper_log(org: FakeOrg, req: Request) -> dict[str, Any]:
     offset = _decode_cursor(req.body.get("cursor"), "oper_log", signature, 40058)
     stop = offset + _page_length(limit, signature, offset)
     more = stop < len(positions)
-    return {"has_more": more, "next_cursor": _encode_cursor("oper_log", stop, signature) if more else "",
-            "record_list": [org.oper_record(int(i)) for i in positions[offset:stop]]}
+    return {
+        "has_more": more,
+        "next_cursor": _encode_cursor("oper_log", stop, signature) if more else "",
+        "record_list": [org.oper_record(int(i)) for i in positions[offset:stop]],
+    }
 
 
-ROUTES: dict[str, Route] = {r.path: r for r in (
-    Route("department/list", "GET", frozenset({"CONTACTS"}), department_list),
-    Route("department/simplelist", "GET", frozenset({"CONTACTS"}), department_simplelist),
-    Route("user/list", "GET", frozenset({"CONTACTS"}), user_list),
-    Route("user/list_id", "POST", frozenset({"CONTACTS"}), user_list_id, cursor_field="cursor"),
-    Route("user/get_active_stat", "POST", frozenset({"CONTACTS"}), active_stat),
-    Route("checkin/getcheckindata", "POST", frozenset({"CHECKIN"}), checkin_data),
-    Route("checkin/getcheckin_daydata", "POST", frozenset({"CHECKIN"}), checkin_day_data),
-    Route("oa/getapprovalinfo", "POST", frozenset({"APPROVAL"}), approval_info, cursor_field="new_cursor"),
-    Route("oa/getapprovaldetail", "POST", frozenset({"APPROVAL"}), approval_detail),
-    Route("externalcontact/get_follow_user_list", "GET", frozenset({"CUSTOMER"}), follow_users),
-    Route("externalcontact/get_user_behavior_data", "POST", frozenset({"CUSTOMER"}), behavior_data),
-    Route("security/member_oper_log/list", "POST", frozenset({"SECURITY"}), oper_log, cursor_field="cursor"),
-)}
+ROUTES: dict[str, Route] = {
+    r.path: r
+    for r in (
+        Route("department/list", "GET", frozenset({"CONTACTS"}), department_list),
+        Route("department/simplelist", "GET", frozenset({"CONTACTS"}), department_simplelist),
+        Route("user/list", "GET", frozenset({"CONTACTS"}), user_list),
+        Route("user/list_id", "POST", frozenset({"CONTACTS"}), user_list_id, cursor_field="cursor"),
+        Route("user/get_active_stat", "POST", frozenset({"CONTACTS"}), active_stat),
+        Route("checkin/getcheckindata", "POST", frozenset({"CHECKIN"}), checkin_data),
+        Route("checkin/getcheckin_daydata", "POST", frozenset({"CHECKIN"}), checkin_day_data),
+        Route("oa/getapprovalinfo", "POST", frozenset({"APPROVAL"}), approval_info, cursor_field="new_cursor"),
+        Route("oa/getapprovaldetail", "POST", frozenset({"APPROVAL"}), approval_detail),
+        Route("externalcontact/get_follow_user_list", "GET", frozenset({"CUSTOMER"}), follow_users),
+        Route("externalcontact/get_user_behavior_data", "POST", frozenset({"CUSTOMER"}), behavior_data),
+        Route("security/member_oper_log/list", "POST", frozenset({"SECURITY"}), oper_log, cursor_field="cursor"),
+    )
+}
 
 __all__ = ["ApiError", "CHECKIN_TYPES", "ROUTES", "Request", "Route"]

@@ -62,15 +62,29 @@ TEXT_MAX_BYTES = 2048
 WEBHOOK_TYPES = ("text", "markdown", "markdown_v2", "image", "news", "file", "voice", "template_card")
 CONTACT_DETAILS = ("department/list", "user/list")  # refused to contact-sync from a new IP (48009)
 _MESSAGES = {
-    -1: "system busy", 41001: "access_token missing", 41002: "corpid missing", 41004: "corpsecret missing",
-    40001: "invalid credential, access_token is invalid or not latest", 40013: "invalid corpid",
-    40014: "invalid access_token", 42001: "access_token expired", 45009: "api freq out of limit",
-    44001: "empty media data", 40006: "invalid meida size", 40004: "invalid media type", 40007: "invalid media_id",
-    48002: "api forbidden", 48009: "api forbidden: contact sync assistant may not read contact details from a new ip",
-    60020: "not allow to access from your ip", 93000: "invalid webhook url", 40008: "invalid message type",
+    -1: "system busy",
+    41001: "access_token missing",
+    41002: "corpid missing",
+    41004: "corpsecret missing",
+    40001: "invalid credential, access_token is invalid or not latest",
+    40013: "invalid corpid",
+    40014: "invalid access_token",
+    42001: "access_token expired",
+    45009: "api freq out of limit",
+    44001: "empty media data",
+    40006: "invalid meida size",
+    40004: "invalid media type",
+    40007: "invalid media_id",
+    48002: "api forbidden",
+    48009: "api forbidden: contact sync assistant may not read contact details from a new ip",
+    60020: "not allow to access from your ip",
+    93000: "invalid webhook url",
+    40008: "invalid message type",
 }
-_HTML_502 = b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center>" \
-            b"<hr><center>stgw</center></body></html>"
+_HTML_502 = (
+    b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center>"
+    b"<hr><center>stgw</center></body></html>"
+)
 
 
 @dataclass
@@ -118,12 +132,24 @@ class FakeWecom:
         When true, department/list and user/list answer 48009.
     """
 
-    def __init__(self, org: Any, *, faults: Faults | str | None = None, corp_id: str | None = None,
-                 secrets: Mapping[str, str] | None = None, webhook_keys: list[str] | None = None,
-                 host: str = "127.0.0.1", port: int = 0, limit_period: float = 60.0,
-                 enforce_limits: bool = True, token_ttl: float = TOKEN_TTL, expired_code: int = 0,
-                 trusted_ips: set[str] | None = None, contact_sync_new_ip: bool = False,
-                 fault_webhook: bool = False) -> None:
+    def __init__(
+        self,
+        org: Any,
+        *,
+        faults: Faults | str | None = None,
+        corp_id: str | None = None,
+        secrets: Mapping[str, str] | None = None,
+        webhook_keys: list[str] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        limit_period: float = 60.0,
+        enforce_limits: bool = True,
+        token_ttl: float = TOKEN_TTL,
+        expired_code: int = 0,
+        trusted_ips: set[str] | None = None,
+        contact_sync_new_ip: bool = False,
+        fault_webhook: bool = False,
+    ) -> None:
         self.org = org if isinstance(org, FakeOrg) else FakeOrg(org)
         self.faults = faults if isinstance(faults, Faults) else Faults.parse(faults)
         self.corp_id = corp_id or "ww" + secrets_module.token_hex(8)
@@ -159,8 +185,9 @@ class FakeWecom:
         httpd = _Server((self.host, self._port), _Handler)
         httpd.fake = self
         self._httpd = httpd
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="fake-wecom", daemon=True)
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, name="fake-wecom", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -211,9 +238,14 @@ class FakeWecom:
         with self._lock:
             total = sum(self.requests.values())
             faults = sum(v for k, v in self.outcomes.items() if k.startswith("fault "))
-            return {"requests": total, "by_path": dict(self.requests), "outcomes": dict(self.outcomes),
-                    "faults": faults, "failed_share": faults / total if total else 0.0,
-                    "tokens_issued": len(self.issued_tokens)}
+            return {
+                "requests": total,
+                "by_path": dict(self.requests),
+                "outcomes": dict(self.outcomes),
+                "faults": faults,
+                "failed_share": faults / total if total else 0.0,
+                "tokens_issued": len(self.issued_tokens),
+            }
 
     def expire_tokens(self, code: int | None = None) -> None:
         """Expire every token now (as WeCom may do "出于运营需要")."""
@@ -232,14 +264,13 @@ class FakeWecom:
         return 42001 if stable_int(self.faults.seed, value) % 2 else 40014
 
     # ---- one request ------------------------------------------------------------------------------
-    def dispatch(self, method: str, path: str, query_string: str, raw: bytes, ip: str,
-                 content_type: str = "") -> Reply:
+    def dispatch(self, method: str, path: str, query_string: str, raw: bytes, ip: str, content_type: str = "") -> Reply:
         """Answer one HTTP request (called by the handler threads)."""
         if path.startswith("/_fake/"):
             return self._admin(path)
         if not path.startswith("/cgi-bin/"):
             return Reply(404, b"<html>404 Not Found</html>", "text/html")
-        name = path[len("/cgi-bin/"):]
+        name = path[len("/cgi-bin/") :]
         query = {k: v[-1] for k, v in parse_qs(query_string, keep_blank_values=True).items()}
         body: dict[str, Any] = {}
         bad_json = False
@@ -290,8 +321,13 @@ class FakeWecom:
     def _draw_fault(self, name: str, query: dict[str, str], body: dict[str, Any]) -> tuple[str | None, bool]:
         if not (self.faults.failing or self.faults.slow) or (name.startswith("webhook/") and not self.fault_webhook):
             return None, False
-        key = "|".join((name, json.dumps({k: v for k, v in query.items() if k != "access_token"}, sort_keys=True),
-                        json.dumps(body, sort_keys=True, ensure_ascii=False)))
+        key = "|".join(
+            (
+                name,
+                json.dumps({k: v for k, v in query.items() if k != "access_token"}, sort_keys=True),
+                json.dumps(body, sort_keys=True, ensure_ascii=False),
+            )
+        )
         seen = self._seen[key]
         self._seen[key] += 1
         fault, slow = self.faults.draw(key, seen)
@@ -332,8 +368,9 @@ class FakeWecom:
         if self.trusted_ips is not None and ip not in self.trusted_ips:
             raise ApiError(60020, f"{_MESSAGES[60020]}")
 
-    def _authorise(self, name: str, apps: frozenset[str], route_method: str, method: str,
-                   query: dict[str, str], ip: str) -> None:
+    def _authorise(
+        self, name: str, apps: frozenset[str], route_method: str, method: str, query: dict[str, str], ip: str
+    ) -> None:
         self._check_ip(ip)
         value = query.get("access_token", "")
         if not value:
@@ -379,8 +416,9 @@ class FakeWecom:
                 raise ApiError(40058, f"{msgtype}.content is empty. Invalid input invalid Request Parameter")
             limit = TEXT_MAX_BYTES if msgtype == "text" else MARKDOWN_MAX_BYTES
             if len(content.encode("utf-8")) > limit:
-                raise ApiError(40058, f"{msgtype}.content exceed max length {limit}. Invalid input invalid "
-                               "Request Parameter")
+                raise ApiError(
+                    40058, f"{msgtype}.content exceed max length {limit}. Invalid input invalid Request Parameter"
+                )
         file = None
         if msgtype == "file":
             media_id = (body.get("file") or {}).get("media_id") if isinstance(body.get("file"), dict) else None
@@ -390,9 +428,16 @@ class FakeWecom:
                 raise ApiError(40007, _MESSAGES[40007])  # unknown, or uploaded by another robot
         with self._lock:
             self._rate_limit("webhook/send", key)
-            self._webhook_messages.append({"key_index": self.webhook_keys.index(key), "msgtype": msgtype,
-                                           "content": content, "body": body, "received_at": time.time(),
-                                           **({"file": file} if file else {})})
+            self._webhook_messages.append(
+                {
+                    "key_index": self.webhook_keys.index(key),
+                    "msgtype": msgtype,
+                    "content": content,
+                    "body": body,
+                    "received_at": time.time(),
+                    **({"file": file} if file else {}),
+                }
+            )
         return {}
 
     def _upload(self, query: dict[str, str], content_type: str, raw: bytes) -> dict[str, Any]:
@@ -409,8 +454,13 @@ class FakeWecom:
             raise ApiError(40004, _MESSAGES[40004])
         with self._lock:
             media_id = "3" + secrets_module.token_urlsafe(30)
-            self._media[media_id] = {"key_index": self.webhook_keys.index(key), "filename": filename,
-                                     "size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "type": kind}
+            self._media[media_id] = {
+                "key_index": self.webhook_keys.index(key),
+                "filename": filename,
+                "size": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "type": kind,
+            }
         return {"type": kind, "media_id": media_id, "created_at": str(int(time.time()))}
 
     def _admin(self, path: str) -> Reply:
@@ -420,8 +470,9 @@ class FakeWecom:
             return self._json(self.stats(), 0.0)
         return Reply(404, b"<html>404 Not Found</html>", "text/html")
 
-    def _error(self, code: int, ip: str, message: str | None = None, *, delay: float = 0.0,
-               count: bool = True) -> Reply:
+    def _error(
+        self, code: int, ip: str, message: str | None = None, *, delay: float = 0.0, count: bool = True
+    ) -> Reply:
         with self._lock:
             self._hints += 1
             hint = f"{int(time.time())}{self._hints:08d}"
@@ -433,8 +484,7 @@ class FakeWecom:
 
     @staticmethod
     def _json(payload: dict[str, Any], delay: float) -> Reply:
-        return Reply(200, json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
-                     delay=delay)
+        return Reply(200, json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), delay=delay)
 
 
 def _multipart_file(content_type: str, raw: bytes, field: str) -> tuple[str | None, bytes | None]:
@@ -442,7 +492,8 @@ def _multipart_file(content_type: str, raw: bytes, field: str) -> tuple[str | No
     if not content_type.startswith("multipart/form-data"):
         return None, None
     message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw)
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw
+    )
     for part in message.iter_parts():
         if part.get_param("name", header="content-disposition") == field:
             payload = part.get_payload(decode=True)
@@ -469,8 +520,9 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length > 0 else b""
         parts = urlsplit(self.path)
         fake = self.server.fake  # type: ignore[attr-defined]  # set on _Server
-        reply = fake.dispatch(method, parts.path, parts.query, raw, self.client_address[0],
-                              self.headers.get("Content-Type") or "")
+        reply = fake.dispatch(
+            method, parts.path, parts.query, raw, self.client_address[0], self.headers.get("Content-Type") or ""
+        )
         if reply.delay > 0:
             time.sleep(reply.delay)
         if reply.drop:  # close without an answer: the client sees a dropped connection

@@ -22,5 +22,14 @@ from wecom_eval.ingest.pipeline import FileReport, IngestReport, ingest
 from wecom_eval.ingest.read import RawTable, read_table
 from wecom_eval.ingest.survey import pseudonymise
 
-__all__ = ["KINDS", "FileReport", "IngestReport", "KindSpec", "RawTable", "derived_id", "ingest",
-           "pseudonymise", "read_table"]
+__all__ = [
+    "KINDS",
+    "FileReport",
+    "IngestReport",
+    "KindSpec",
+    "RawTable",
+    "derived_id",
+    "ingest",
+    "pseudonymise",
+    "read_table",
+]

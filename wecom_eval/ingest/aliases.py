@@ -110,8 +110,7 @@ class HeaderMatch:
     ignored: list[str]
 
 
-def match_headers(header: Sequence[str], wanted: Sequence[str], table: AliasTable, *,
-                  kind: str) -> HeaderMatch:
+def match_headers(header: Sequence[str], wanted: Sequence[str], table: AliasTable, *, kind: str) -> HeaderMatch:
     """Match each header to at most one of the ``wanted`` fields.
 
     An exact folded match wins over a match without brackets; when two columns match the
@@ -151,8 +150,9 @@ def match_headers(header: Sequence[str], wanted: Sequence[str], table: AliasTabl
             if p not in top:
                 unmatched.append((p, header[p]))
     units = {name: unit for name, p in columns.items() if (unit := header_unit(header[p]))}
-    return HeaderMatch(columns, {n: header[p] for n, p in columns.items()}, units, ambiguous,
-                       sorted(unmatched), ignored)
+    return HeaderMatch(
+        columns, {n: header[p] for n, p in columns.items()}, units, ambiguous, sorted(unmatched), ignored
+    )
 
 
 def score_row(cells: Sequence[object], wanted: Sequence[str], table: AliasTable) -> int:

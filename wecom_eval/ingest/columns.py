@@ -99,8 +99,9 @@ class ProblemLog:
         """Add one 'N more such rows' line for each column whose examples were cut short."""
         for (source, header, expected), n in self._counts.items():
             if n > EXAMPLES_PER_RULE:
-                self.problems.append(Problem(f"{source}, column {header}", f"{n - EXAMPLES_PER_RULE} more such rows",
-                                             expected))
+                self.problems.append(
+                    Problem(f"{source}, column {header}", f"{n - EXAMPLES_PER_RULE} more such rows", expected)
+                )
         self._counts.clear()
 
 
@@ -152,8 +153,15 @@ class Sheet:
         return pd.Index(self.raw.lines, dtype="int64")
 
 
-def match_sheet(raw: RawTable, specs: Sequence[FieldSpec], aliases: AliasTable, *, kind: str,
-                one_of: Sequence[tuple[str, ...]], log: ProblemLog) -> Sheet:
+def match_sheet(
+    raw: RawTable,
+    specs: Sequence[FieldSpec],
+    aliases: AliasTable,
+    *,
+    kind: str,
+    one_of: Sequence[tuple[str, ...]],
+    log: ProblemLog,
+) -> Sheet:
     """Match the file's headers to ``specs``; missing or ambiguous columns go into ``log``."""
     source = str(raw.path)
     names = [s.name for s in specs]
@@ -164,18 +172,34 @@ def match_sheet(raw: RawTable, specs: Sequence[FieldSpec], aliases: AliasTable, 
         if spec.required and spec.name not in match.columns:
             close = closest_aliases(spec.name, [h for h in raw.header if h], aliases)
             examples = ", ".join(aliases.aliases(spec.name)[:3])
-            log.add(Problem(f"{source}, header on line {raw.header_line}", f"no column for {spec.name}",
-                            f"a {spec.name} column, named e.g. {examples}",
-                            f"Headers found: {found}. Closest aliases: {', '.join(close)}. {fix_alias}"))
+            log.add(
+                Problem(
+                    f"{source}, header on line {raw.header_line}",
+                    f"no column for {spec.name}",
+                    f"a {spec.name} column, named e.g. {examples}",
+                    f"Headers found: {found}. Closest aliases: {', '.join(close)}. {fix_alias}",
+                )
+            )
     for group in one_of:
         if not any(g in match.columns for g in group):
             hints = "; ".join(f"{g}: {', '.join(aliases.aliases(g)[:3])}" for g in group)
-            log.add(Problem(f"{source}, header on line {raw.header_line}", f"none of {', '.join(group)}",
-                            f"at least one of these columns ({hints})", f"Headers found: {found}. {fix_alias}"))
+            log.add(
+                Problem(
+                    f"{source}, header on line {raw.header_line}",
+                    f"none of {', '.join(group)}",
+                    f"at least one of these columns ({hints})",
+                    f"Headers found: {found}. {fix_alias}",
+                )
+            )
     for name, headers in match.ambiguous.items():
-        log.add(Problem(f"{source}, header on line {raw.header_line}", ", ".join(headers),
-                        f"one column for {name}, not {len(headers)}",
-                        "Remove or rename the extra column, or name the right one in a mapping file."))
+        log.add(
+            Problem(
+                f"{source}, header on line {raw.header_line}",
+                ", ".join(headers),
+                f"one column for {name}, not {len(headers)}",
+                "Remove or rename the extra column, or name the right one in a mapping file.",
+            )
+        )
     sheet = Sheet(raw, match, source)
     if match.unmatched and kind != "survey":  # a survey's other columns are its questions
         sheet.notes.append("columns not used: " + ", ".join(h for _p, h in match.unmatched))
@@ -203,8 +227,15 @@ def _parser(spec: FieldSpec, sheet: Sheet, plan: RolloutPlan, mappings: Mappings
     return partial(parse.parse_approval_status, extra=mappings.vocabulary("approval_status"))
 
 
-def parse_fields(sheet: Sheet, specs: Sequence[FieldSpec], *, plan: RolloutPlan, mappings: Mappings,
-                 log: ProblemLog, today: dt.date | None = None) -> dict[str, list[Any]]:
+def parse_fields(
+    sheet: Sheet,
+    specs: Sequence[FieldSpec],
+    *,
+    plan: RolloutPlan,
+    mappings: Mappings,
+    log: ProblemLog,
+    today: dt.date | None = None,
+) -> dict[str, list[Any]]:
     """Each matched field's values (None where blank or bad), bad cells logged.
 
     Text fields keep their cells exactly (trimmed), including formula-looking text; typed
@@ -229,8 +260,14 @@ def parse_fields(sheet: Sheet, specs: Sequence[FieldSpec], *, plan: RolloutPlan,
         if spec.needed:
             for i, value in enumerate(values):
                 if value is None and i not in errors:
-                    log.cell(sheet.source, lines[i], header, None, "a value (this column is required)",
-                             "Fill it in, or remove the row.")
+                    log.cell(
+                        sheet.source,
+                        lines[i],
+                        header,
+                        None,
+                        "a value (this column is required)",
+                        "Fill it in, or remove the row.",
+                    )
         if spec.parser in ("date", "timestamp"):
             window = spec.window or "hire"
             lo, hi = plausible_window(plan, window, today=today)
@@ -243,10 +280,15 @@ def parse_fields(sheet: Sheet, specs: Sequence[FieldSpec], *, plan: RolloutPlan,
                     continue
                 day = value.date() if isinstance(value, dt.datetime) else value
                 if not lo <= day <= hi:
-                    log.cell(sheet.source, lines[i], header, cells[i] if not isinstance(cells[i], dt.datetime)
-                             else str(cells[i]), expected,
-                             "Check the year and the date format (a day/month mix-up, or a number that is not "
-                             "an Excel date), and the clock of the computer that exported the file.")
+                    log.cell(
+                        sheet.source,
+                        lines[i],
+                        header,
+                        cells[i] if not isinstance(cells[i], dt.datetime) else str(cells[i]),
+                        expected,
+                        "Check the year and the date format (a day/month mix-up, or a number that is not "
+                        "an Excel date), and the clock of the computer that exported the file.",
+                    )
                     values[i] = None
         out[spec.name] = values
     return out

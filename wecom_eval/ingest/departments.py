@@ -77,12 +77,18 @@ class DepartmentIndex:
     created: dict[int, dict[str, object]] = field(default_factory=dict)
 
     @classmethod
-    def from_frame(cls, plan: RolloutPlan, departments: pd.DataFrame | None, *,
-                   strip_prefix: tuple[str, ...] = ()) -> DepartmentIndex:
+    def from_frame(
+        cls, plan: RolloutPlan, departments: pd.DataFrame | None, *, strip_prefix: tuple[str, ...] = ()
+    ) -> DepartmentIndex:
         index = cls(plan, strip_prefix=tuple(normalise_path(p) for p in strip_prefix if normalise_path(p)))
         if departments is not None:
-            for dept_id, path, name, parent in zip(departments["department_id"], departments["path"],
-                                                   departments["name"], departments["parent_id"], strict=True):
+            for dept_id, path, name, parent in zip(
+                departments["department_id"],
+                departments["path"],
+                departments["name"],
+                departments["parent_id"],
+                strict=True,
+            ):
                 index._add(int(dept_id), str(path), str(name))
                 if pd.isna(parent) and "/" not in str(path):
                     index.roots.add(str(path))
@@ -95,12 +101,14 @@ class DepartmentIndex:
 
     def _clean(self, text: str) -> str:
         if _SEVERAL.search(text):
-            raise DepartmentError("one department (this cell names several)",
-                                  "Keep the main department only; employees and members belong to one.")
+            raise DepartmentError(
+                "one department (this cell names several)",
+                "Keep the main department only; employees and members belong to one.",
+            )
         path = normalise_path(text)
         for prefix in self.strip_prefix:
             if path.startswith(prefix + "/"):
-                path = path[len(prefix) + 1:]
+                path = path[len(prefix) + 1 :]
         first, _, rest = path.partition("/")
         if rest and first in self.roots and path not in self.by_path:
             path = rest
@@ -113,51 +121,72 @@ class DepartmentIndex:
         if "/" in path or path in self.by_path:
             if path in self.by_path:
                 return self.by_path[path]
-            raise DepartmentError("a department path that exists in the warehouse",
-                                  "Ingest the roster first (it creates the departments), or correct the path.")
+            raise DepartmentError(
+                "a department path that exists in the warehouse",
+                "Ingest the roster first (it creates the departments), or correct the path.",
+            )
         ids = self.by_name.get(path, set())
         if len(ids) == 1:
             return next(iter(ids))
         if len(ids) > 1:
             paths = sorted(self.by_id[i] for i in ids)
-            raise DepartmentError(f"one department; {len(ids)} departments are called {path!r}: {', '.join(paths)}",
-                                  "Give the full path (e.g. 总部/销售部).")
-        raise DepartmentError("a department name or path that exists in the warehouse",
-                              "Ingest the roster first (it creates the departments), or give the full path.")
+            raise DepartmentError(
+                f"one department; {len(ids)} departments are called {path!r}: {', '.join(paths)}",
+                "Give the full path (e.g. 总部/销售部).",
+            )
+        raise DepartmentError(
+            "a department name or path that exists in the warehouse",
+            "Ingest the roster first (it creates the departments), or give the full path.",
+        )
 
     # ---- creation (roster only) ------------------------------------------------------
     def _create(self, dept_id: int, path: str, parent_id: int | None) -> None:
         name = path.rsplit("/", 1)[-1]
         pilots = self.plan.departments.pilot
-        is_pilot = dept_id in [p for p in pilots if isinstance(p, int)] or path in [p for p in pilots
-                                                                                   if isinstance(p, str)]
+        is_pilot = dept_id in [p for p in pilots if isinstance(p, int)] or path in [
+            p for p in pilots if isinstance(p, str)
+        ]
         week = self.plan.go_live_week(path, dept_id, is_pilot=is_pilot)
-        self.created[dept_id] = {"department_id": dept_id, "name": name, "parent_id": parent_id, "path": path,
-                                 "is_pilot": is_pilot, "go_live_date": self.plan.week_start(week)}
+        self.created[dept_id] = {
+            "department_id": dept_id,
+            "name": name,
+            "parent_id": parent_id,
+            "path": path,
+            "is_pilot": is_pilot,
+            "go_live_date": self.plan.week_start(week),
+        }
         self._add(dept_id, path, name)
 
     def ensure(self, text: str | None, *, dept_id: int | None = None, parent_id: int | None = None) -> int:
         """The id of the department in ``text`` (and/or ``dept_id``), creating what is missing."""
         if text is None:
             if dept_id is None:
-                raise DepartmentError("a department (a path like 总部/销售部, a name, or a 部门ID)",
-                                      "Every employee belongs to a department; fill it in.")
+                raise DepartmentError(
+                    "a department (a path like 总部/销售部, a name, or a 部门ID)",
+                    "Every employee belongs to a department; fill it in.",
+                )
             if dept_id in self.by_id:
                 return dept_id
-            raise DepartmentError(f"a department path beside the new department id {dept_id}",
-                                  "Add a 部门 column with the path so the department can be created.")
+            raise DepartmentError(
+                f"a department path beside the new department id {dept_id}",
+                "Add a 部门 column with the path so the department can be created.",
+            )
         path = self._clean(text)
         if "/" not in path and path not in self.by_path and dept_id is None and self.by_name.get(path):
             return self.resolve(path)  # a bare name of a known department
         if dept_id is not None:
             known = self.by_id.get(dept_id)
             if known is not None and known != path:
-                raise DepartmentError(f"department id {dept_id} with its path {known!r}",
-                                      f"The id and the path ({path!r}) disagree; correct one of them.")
+                raise DepartmentError(
+                    f"department id {dept_id} with its path {known!r}",
+                    f"The id and the path ({path!r}) disagree; correct one of them.",
+                )
             other = self.by_path.get(path)
             if other is not None and other != dept_id:
-                raise DepartmentError(f"the path {path!r} with its id {other}",
-                                      f"The file gives id {dept_id}; correct the 部门ID or the path.")
+                raise DepartmentError(
+                    f"the path {path!r} with its id {other}",
+                    f"The file gives id {dept_id}; correct the 部门ID or the path.",
+                )
         levels = path.split("/")
         if path in self.by_path and (parent_id is None or len(levels) < 2):
             return self.by_path[path]
@@ -168,8 +197,10 @@ class DepartmentIndex:
             if prefix in self.by_path:
                 parent = self.by_path[prefix]
                 if depth == len(levels) - 1 and parent_id is not None and parent != parent_id:
-                    raise DepartmentError(f"the parent {prefix!r} with its id {parent}",
-                                          f"The file gives 上级部门ID {parent_id}; correct it or the path.")
+                    raise DepartmentError(
+                        f"the parent {prefix!r} with its id {parent}",
+                        f"The file gives 上级部门ID {parent_id}; correct it or the path.",
+                    )
                 continue
             if last:
                 new_id = dept_id if dept_id is not None else derived_id(prefix)
@@ -178,8 +209,9 @@ class DepartmentIndex:
             else:
                 new_id = derived_id(prefix)
             if new_id in self.by_id:
-                raise DepartmentError(f"a free department id for {prefix!r}",
-                                      f"Id {new_id} already belongs to {self.by_id[new_id]!r}.")
+                raise DepartmentError(
+                    f"a free department id for {prefix!r}", f"Id {new_id} already belongs to {self.by_id[new_id]!r}."
+                )
             self._create(new_id, prefix, parent)
             parent = new_id
         return self.by_path[path]
@@ -188,8 +220,9 @@ class DepartmentIndex:
         """The departments this ingest creates (or those of them in ``ids``), as departments rows."""
         columns = ["department_id", "name", "parent_id", "path", "is_pilot", "go_live_date"]
         chosen = list(self.created) if ids is None else ids
-        frame = pd.DataFrame([self.created[i] for i in chosen], columns=columns,
-                             index=pd.RangeIndex(1, len(chosen) + 1))
+        frame = pd.DataFrame(
+            [self.created[i] for i in chosen], columns=columns, index=pd.RangeIndex(1, len(chosen) + 1)
+        )
         frame["parent_id"] = frame["parent_id"].astype("Int64")
         frame["go_live_date"] = pd.to_datetime(frame["go_live_date"])
         return frame

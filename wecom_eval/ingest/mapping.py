@@ -22,10 +22,30 @@ from wecom_eval.errors import InputError, Problem
 from wecom_eval.ingest.aliases import AliasTable, fold_header, packaged_aliases
 from wecom_eval.ingest.parse import fold
 
-KINDS = ("roster", "activity", "survey", "legacy-approvals", "training", "tickets", "members", "approvals",
-         "checkins", "customer-contacts")
-KindName = Literal["roster", "activity", "survey", "legacy-approvals", "training", "tickets", "members", "approvals",
-                   "checkins", "customer-contacts"]
+KINDS = (
+    "roster",
+    "activity",
+    "survey",
+    "legacy-approvals",
+    "training",
+    "tickets",
+    "members",
+    "approvals",
+    "checkins",
+    "customer-contacts",
+)
+KindName = Literal[
+    "roster",
+    "activity",
+    "survey",
+    "legacy-approvals",
+    "training",
+    "tickets",
+    "members",
+    "approvals",
+    "checkins",
+    "customer-contacts",
+]
 ValueVocabulary = Literal["active", "member_status", "approval_status", "likert"]
 
 
@@ -72,8 +92,10 @@ class MappingFile(_Strict):
         checks = {
             "active": (lambda v: isinstance(v, bool), "true or false"),
             "member_status": (lambda v: v in (1, 2, 4, 5), "1, 2, 4 or 5"),
-            "approval_status": (lambda v: v in ("approved", "rejected", "pending", "withdrawn"),
-                                "approved, rejected, pending or withdrawn"),
+            "approval_status": (
+                lambda v: v in ("approved", "rejected", "pending", "withdrawn"),
+                "approved, rejected, pending or withdrawn",
+            ),
             "likert": (lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 5, "1 to 5"),
         }
         for vocabulary, texts in value.items():
@@ -118,21 +140,27 @@ def _read(path: Path) -> MappingFile:
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}, line {mark.line + 1}" if mark else str(path)
-        raise InputError(str(path), [Problem(where, getattr(exc, "problem", str(exc)),
-                                             "valid YAML in UTF-8")]) from None
+        raise InputError(
+            str(path), [Problem(where, getattr(exc, "problem", str(exc)), "valid YAML in UTF-8")]
+        ) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise InputError(str(path), [Problem(str(path), type(data).__name__, "a mapping of keys",
-                                             "See params/mappings/README.md.")])
+        raise InputError(
+            str(path), [Problem(str(path), type(data).__name__, "a mapping of keys", "See params/mappings/README.md.")]
+        )
     try:
         return MappingFile.model_validate(data)
     except ValidationError as exc:
-        problems = [Problem(f"{path}: {'.'.join(map(str, e['loc'])) or '(top level)'}",
-                            e.get("input") if e["type"] != "missing" else None,
-                            e["msg"].removeprefix("Value error, "),
-                            "See params/mappings/README.md for the keys a mapping file may have.")
-                    for e in exc.errors()]
+        problems = [
+            Problem(
+                f"{path}: {'.'.join(map(str, e['loc'])) or '(top level)'}",
+                e.get("input") if e["type"] != "missing" else None,
+                e["msg"].removeprefix("Value error, "),
+                "See params/mappings/README.md for the keys a mapping file may have.",
+            )
+            for e in exc.errors()
+        ]
         raise InputError(str(path), problems) from None
 
 

@@ -88,11 +88,15 @@ def as_text(value: object) -> str | None:
 
 # ---- dates and times -------------------------------------------------------------------
 
-_TIME = (r"(?:(?P<ampm>上午|下午|am|pm)\s*)?(?P<h>\d{1,2})\s*[:时點点]\s*(?P<mi>\d{1,2})"
-         r"(?:\s*[:分]\s*(?P<s>\d{1,2}(?:\.\d+)?)\s*秒?)?\s*分?(?:\s*(?P<ampm2>am|pm))?"
-         r"\s*(?P<tz>z|[+-]\d{2}:?\d{2})?")
-_YMD = re.compile(r"^(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
-                  rf"(?:(?:\s+|t|\s*)(?:{_TIME}))?$")
+_TIME = (
+    r"(?:(?P<ampm>上午|下午|am|pm)\s*)?(?P<h>\d{1,2})\s*[:时點点]\s*(?P<mi>\d{1,2})"
+    r"(?:\s*[:分]\s*(?P<s>\d{1,2}(?:\.\d+)?)\s*秒?)?\s*分?(?:\s*(?P<ampm2>am|pm))?"
+    r"\s*(?P<tz>z|[+-]\d{2}:?\d{2})?"
+)
+_YMD = re.compile(
+    r"^(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
+    rf"(?:(?:\s+|t|\s*)(?:{_TIME}))?$"
+)
 _COMPACT = re.compile(r"^(?P<y>(?:19|20)\d{2})(?P<m>\d{2})(?P<d>\d{2})$")
 _SERIAL = re.compile(r"^\d{1,7}(?:\.\d+)?$")
 _ENGLISH = ("%d-%b-%Y", "%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%b %d %Y", "%B %d %Y")
@@ -141,8 +145,7 @@ def _parse_moment(value: object, epoch: dt.datetime) -> tuple[dt.datetime, bool,
             hour = 0
         if hour > 23 or minute > 59 or second >= 60:
             raise CellError(f"a time of day from 00:00 to 23:59 after the date (got {hour}:{minute:02d})")
-        moment = moment.replace(hour=hour, minute=minute, second=int(second),
-                                microsecond=round((second % 1) * 1e6))
+        moment = moment.replace(hour=hour, minute=minute, second=int(second), microsecond=round((second % 1) * 1e6))
         return moment, True, _zone(m.group("tz"))
     for fmt in _ENGLISH:
         for tfmt in _ENGLISH_TIME:
@@ -152,8 +155,10 @@ def _parse_moment(value: object, epoch: dt.datetime) -> tuple[dt.datetime, bool,
                 continue
             return moment, bool(tfmt), None
     if re.match(r"^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}", text):
-        raise CellError(f"a date with the year first ({DATE_FORMATS})",
-                        "Day/month order is ambiguous when the year comes last; export dates as YYYY-MM-DD.")
+        raise CellError(
+            f"a date with the year first ({DATE_FORMATS})",
+            "Day/month order is ambiguous when the year comes last; export dates as YYYY-MM-DD.",
+        )
     raise CellError(f"a date ({DATE_FORMATS})")
 
 
@@ -186,8 +191,7 @@ def parse_date(value: object, *, epoch: dt.datetime = EXCEL_1900) -> dt.date:
     return moment.date()
 
 
-def parse_timestamp(value: object, *, tz: str = "Asia/Shanghai",
-                    epoch: dt.datetime = EXCEL_1900) -> dt.datetime:
+def parse_timestamp(value: object, *, tz: str = "Asia/Shanghai", epoch: dt.datetime = EXCEL_1900) -> dt.datetime:
     """A moment in zone ``tz`` (timezone-aware). Times without a zone are read in ``tz``.
 
     A date without a time is midnight. An explicit offset (``+08:00``, ``Z``) is honoured
@@ -213,7 +217,8 @@ _UNITS = {"hours": 60.0, "minutes": 1.0, "seconds": 1 / 60}
 _DURATION = re.compile(
     r"^(?:(?P<h>\d+(?:\.\d+)?)\s*(?:小时|个小时|時|时|h|hr|hrs|hour|hours))?\s*"
     r"(?:(?P<m>\d+(?:\.\d+)?)\s*(?:分钟|分鐘|分|m|min|mins|minute|minutes))?\s*"
-    r"(?:(?P<s>\d+(?:\.\d+)?)\s*(?:秒钟|秒|s|sec|secs|second|seconds))?$")
+    r"(?:(?P<s>\d+(?:\.\d+)?)\s*(?:秒钟|秒|s|sec|secs|second|seconds))?$"
+)
 _CLOCK = re.compile(r"^(?P<h>\d+):(?P<m>\d{1,2})(?::(?P<s>\d{1,2}(?:\.\d+)?))?$")
 DURATION_FORMATS = "minutes (150), 150分钟, 2小时30分, 2.5小时, 1:30 (hours:minutes) or 2h30m"
 
@@ -250,15 +255,18 @@ def parse_minutes(value: object, *, unit: str = "minutes") -> int:
                 raise CellError(f"a duration: {DURATION_FORMATS}")
             minutes = int(clock.group("h")) * 60 + int(clock.group("m")) + float(clock.group("s") or 0) / 60
         elif parts and any(parts.groupdict().values()):
-            minutes = (float(parts.group("h") or 0) * 60 + float(parts.group("m") or 0)
-                       + float(parts.group("s") or 0) / 60)
+            minutes = (
+                float(parts.group("h") or 0) * 60 + float(parts.group("m") or 0) + float(parts.group("s") or 0) / 60
+            )
         else:
             raise CellError(f"a duration: {DURATION_FORMATS}")
     if math.isnan(minutes) or minutes < 0:
         raise CellError(f"a duration of zero or more: {DURATION_FORMATS}")
     if minutes > LARGEST_NUMBER:
-        raise CellError(f"a duration of at most {LARGEST_NUMBER:.0e} minutes: {DURATION_FORMATS}",
-                        "The number is far too large for a duration; check the column and the unit.")
+        raise CellError(
+            f"a duration of at most {LARGEST_NUMBER:.0e} minutes: {DURATION_FORMATS}",
+            "The number is far too large for a duration; check the column and the unit.",
+        )
     return math.floor(minutes + 0.5)
 
 
@@ -286,46 +294,111 @@ def parse_int(value: object) -> int:
 
 BOOL_WORDS: dict[str, bool] = {
     **dict.fromkeys(["是", "活跃", "已活跃", "有", "y", "yes", "true", "t", "1", "√", "✓", "✔", "active"], True),
-    **dict.fromkeys(["否", "不活跃", "未活跃", "非活跃", "没有", "n", "no", "false", "f", "0", "×", "✗",
-                     "✘", "x", "inactive"], False),
+    **dict.fromkeys(
+        ["否", "不活跃", "未活跃", "非活跃", "没有", "n", "no", "false", "f", "0", "×", "✗", "✘", "x", "inactive"],
+        False,
+    ),
 }
 
 LIKERT_LABELS: dict[str, int] = {
     # satisfaction
-    "非常满意": 5, "很满意": 5, "满意": 4, "比较满意": 4, "较满意": 4, "一般": 3, "中立": 3,
-    "还行": 3, "不满意": 2, "比较不满意": 2, "较不满意": 2, "非常不满意": 1, "很不满意": 1,
+    "非常满意": 5,
+    "很满意": 5,
+    "满意": 4,
+    "比较满意": 4,
+    "较满意": 4,
+    "一般": 3,
+    "中立": 3,
+    "还行": 3,
+    "不满意": 2,
+    "比较不满意": 2,
+    "较不满意": 2,
+    "非常不满意": 1,
+    "很不满意": 1,
     # agreement
-    "非常同意": 5, "完全同意": 5, "同意": 4, "比较同意": 4, "不确定": 3, "说不清": 3,
-    "不同意": 2, "比较不同意": 2, "非常不同意": 1, "完全不同意": 1,
+    "非常同意": 5,
+    "完全同意": 5,
+    "同意": 4,
+    "比较同意": 4,
+    "不确定": 3,
+    "说不清": 3,
+    "不同意": 2,
+    "比较不同意": 2,
+    "非常不同意": 1,
+    "完全不同意": 1,
     # English
-    "very satisfied": 5, "satisfied": 4, "neutral": 3, "neither satisfied nor dissatisfied": 3,
-    "dissatisfied": 2, "very dissatisfied": 1, "strongly agree": 5, "agree": 4,
-    "neither agree nor disagree": 3, "disagree": 2, "strongly disagree": 1,
+    "very satisfied": 5,
+    "satisfied": 4,
+    "neutral": 3,
+    "neither satisfied nor dissatisfied": 3,
+    "dissatisfied": 2,
+    "very dissatisfied": 1,
+    "strongly agree": 5,
+    "agree": 4,
+    "neither agree nor disagree": 3,
+    "disagree": 2,
+    "strongly disagree": 1,
 }
 LIKERT_EXPECTED = "a score 1–5 or a label (非常满意/满意/一般/不满意/非常不满意, 非常同意…非常不同意, very satisfied…)"
 
 MEMBER_STATUS_TEXTS: dict[str, int] = {
     # WeCom codes: 1 activated, 2 disabled, 4 not activated, 5 left (reference/wecom-api.md).
-    "已激活": 1, "激活": 1, "activated": 1, "1": 1,
-    "已禁用": 2, "禁用": 2, "disabled": 2, "2": 2,
-    "未激活": 4, "not activated": 4, "inactive": 4, "4": 4,
-    "已退出": 5, "退出企业": 5, "已退出企业": 5, "已离职": 5, "离职": 5, "left": 5, "5": 5,
+    "已激活": 1,
+    "激活": 1,
+    "activated": 1,
+    "1": 1,
+    "已禁用": 2,
+    "禁用": 2,
+    "disabled": 2,
+    "2": 2,
+    "未激活": 4,
+    "not activated": 4,
+    "inactive": 4,
+    "4": 4,
+    "已退出": 5,
+    "退出企业": 5,
+    "已退出企业": 5,
+    "已离职": 5,
+    "离职": 5,
+    "left": 5,
+    "5": 5,
 }
 
 APPROVAL_STATUS_TEXTS: dict[str, str] = {
-    **dict.fromkeys(["已通过", "通过", "同意", "已同意", "审批通过", "已批准", "批准", "已完成", "approved",
-                     "approve", "agreed", "passed"], "approved"),
-    **dict.fromkeys(["已驳回", "驳回", "拒绝", "已拒绝", "不同意", "审批不通过", "不通过", "rejected",
-                     "declined", "denied"], "rejected"),
-    **dict.fromkeys(["审批中", "进行中", "待审批", "处理中", "未完成", "审核中", "pending", "in progress",
-                     "processing"], "pending"),
-    **dict.fromkeys(["已撤回", "撤回", "已撤销", "撤销", "已取消", "取消", "withdrawn", "cancelled",
-                     "canceled", "revoked"], "withdrawn"),
+    **dict.fromkeys(
+        [
+            "已通过",
+            "通过",
+            "同意",
+            "已同意",
+            "审批通过",
+            "已批准",
+            "批准",
+            "已完成",
+            "approved",
+            "approve",
+            "agreed",
+            "passed",
+        ],
+        "approved",
+    ),
+    **dict.fromkeys(
+        ["已驳回", "驳回", "拒绝", "已拒绝", "不同意", "审批不通过", "不通过", "rejected", "declined", "denied"],
+        "rejected",
+    ),
+    **dict.fromkeys(
+        ["审批中", "进行中", "待审批", "处理中", "未完成", "审核中", "pending", "in progress", "processing"], "pending"
+    ),
+    **dict.fromkeys(
+        ["已撤回", "撤回", "已撤销", "撤销", "已取消", "取消", "withdrawn", "cancelled", "canceled", "revoked"],
+        "withdrawn",
+    ),
 }
 
 
-def _lookup(vocabulary: Mapping[str, T], extra: Mapping[str, T] | None, value: object,
-            expected: str, fix: str = "") -> T:
+def _lookup(
+    vocabulary: Mapping[str, T], extra: Mapping[str, T] | None, value: object, expected: str, fix: str = ""
+) -> T:
     key = fold(as_text(value) or "")
     if extra and key in extra:
         return extra[key]
@@ -346,15 +419,24 @@ def parse_bool(value: object, *, extra: Mapping[str, bool] | None = None) -> boo
 
 def parse_member_status(value: object, *, extra: Mapping[str, int] | None = None) -> int:
     """WeCom member status code from 已激活 (1), 已禁用 (2), 未激活 (4), 已退出 (5) or the code itself."""
-    return _lookup(MEMBER_STATUS_TEXTS, extra, value,
-                   "an account status: 已激活, 未激活, 已禁用 or 已退出 (or the code 1, 4, 2, 5)", _ADD_VALUES)
+    return _lookup(
+        MEMBER_STATUS_TEXTS,
+        extra,
+        value,
+        "an account status: 已激活, 未激活, 已禁用 or 已退出 (or the code 1, 4, 2, 5)",
+        _ADD_VALUES,
+    )
 
 
 def parse_approval_status(value: object, *, extra: Mapping[str, str] | None = None) -> str:
     """approved / rejected / pending / withdrawn from 已通过, 已驳回, 审批中, 已撤回 and their synonyms."""
-    return _lookup(APPROVAL_STATUS_TEXTS, extra, value,
-                   "an approval status: 已通过, 已驳回, 审批中 or 已撤回 (approved, rejected, pending, withdrawn)",
-                   _ADD_VALUES)
+    return _lookup(
+        APPROVAL_STATUS_TEXTS,
+        extra,
+        value,
+        "an approval status: 已通过, 已驳回, 审批中 or 已撤回 (approved, rejected, pending, withdrawn)",
+        _ADD_VALUES,
+    )
 
 
 _OPTION_PREFIX = re.compile(r"^(?:[a-e]|\d)\s*[.、．:)）-]\s*(?=\D)")
@@ -393,8 +475,8 @@ def parse_likert(value: object, *, extra: Mapping[str, int] | None = None) -> in
 
 # ---- whole columns ---------------------------------------------------------------------
 
-def parse_cells(cells: Sequence[object], parser: Callable[[Any], T]
-                ) -> tuple[list[T | None], dict[int, CellError]]:
+
+def parse_cells(cells: Sequence[object], parser: Callable[[Any], T]) -> tuple[list[T | None], dict[int, CellError]]:
     """Parse a column: the values (None where empty or bad) and the errors by position.
 
     Each distinct cell is parsed once (keyed by type and value, so ``1`` and ``True`` differ).

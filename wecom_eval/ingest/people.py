@@ -65,7 +65,8 @@ class People:
     def from_warehouse(cls, wh: Warehouse) -> People:
         people = cls()
         for userid, employee_id, department_id in wh.con.execute(
-                "SELECT userid, employee_id, department_id FROM members").fetchall():
+            "SELECT userid, employee_id, department_id FROM members"
+        ).fetchall():
             people.member_employee[userid] = employee_id
             people.member_department[userid] = int(department_id)
             if employee_id is not None:

@@ -128,8 +128,7 @@ class IngestReport:
 Parts = dict[str, list[pa.Table]]  # per table: the file's rows, typed, with their line numbers (_row)
 
 
-def _typed(name: str, frame: pd.DataFrame, source: str, columns: dict[str, str], log: ProblemLog
-           ) -> pa.Table | None:
+def _typed(name: str, frame: pd.DataFrame, source: str, columns: dict[str, str], log: ProblemLog) -> pa.Table | None:
     """``frame`` coerced to table ``name``'s kinds, as Arrow (None, with the problems logged, if it fails)."""
     try:
         coerced = coerce_frame(TABLES[name], frame, source=source)
@@ -141,8 +140,12 @@ def _typed(name: str, frame: pd.DataFrame, source: str, columns: dict[str, str],
 
 def _open(path: Path, spec: KindSpec, ctx: Context, *, sheet_name: str | None) -> TableStream:
     wanted, aliases = spec.field_names, ctx.mappings.aliases
-    return open_table(path, score=lambda row: score_row(row, wanted, aliases), sheet=sheet_name,
-                      chunk_rows=CHUNK_ROWS if spec.streams else sys.maxsize)
+    return open_table(
+        path,
+        score=lambda row: score_row(row, wanted, aliases),
+        sheet=sheet_name,
+        chunk_rows=CHUNK_ROWS if spec.streams else sys.maxsize,
+    )
 
 
 def _sheets(path: Path, spec: KindSpec, ctx: Context, head: Sheet, *, sheet_name: str | None) -> Iterator[Sheet]:
@@ -151,8 +154,9 @@ def _sheets(path: Path, spec: KindSpec, ctx: Context, head: Sheet, *, sheet_name
         yield Sheet(chunk, head.match, head.source)
 
 
-def _read_file(path: Path, spec: KindSpec, ctx: Context, *, sheet_name: str | None
-               ) -> tuple[FileReport, Parts, Sheet] | None:
+def _read_file(
+    path: Path, spec: KindSpec, ctx: Context, *, sheet_name: str | None
+) -> tuple[FileReport, Parts, Sheet] | None:
     """One file read, parsed and typed in chunks: its report, rows and matched header (None if unreadable)."""
     aliases = ctx.mappings.aliases
     try:
@@ -171,8 +175,9 @@ def _read_file(path: Path, spec: KindSpec, ctx: Context, *, sheet_name: str | No
     try:
         for chunk in stream.chunks():
             sheet = Sheet(chunk, head.match, head.source, head.notes)
-            values = parse_fields(sheet, spec.fields, plan=ctx.plan, mappings=ctx.mappings, log=ctx.log,
-                                  today=ctx.today)
+            values = parse_fields(
+                sheet, spec.fields, plan=ctx.plan, mappings=ctx.mappings, log=ctx.log, today=ctx.today
+            )
             for name, frame in spec.build(sheet, values, ctx).items():
                 rows[name] = rows.get(name, 0) + len(frame)
                 typed = _typed(name, frame, head.source, columns, ctx.log)
@@ -190,21 +195,26 @@ def _read_file(path: Path, spec: KindSpec, ctx: Context, *, sheet_name: str | No
         typed = _typed("departments", frame, head.source, columns, ctx.log)
         if typed is not None:
             parts["departments"] = [typed]
-        notes.append(f"departments to create: {len(new_departments)} "
-                     f"({', '.join(ctx.departments.by_id[i] for i in new_departments[:5])}"
-                     f"{', …' if len(new_departments) > 5 else ''})")
+        notes.append(
+            f"departments to create: {len(new_departments)} "
+            f"({', '.join(ctx.departments.by_id[i] for i in new_departments[:5])}"
+            f"{', …' if len(new_departments) > 5 else ''})"
+        )
     return FileReport(path, stream.describe(), columns, notes, rows), parts, head
 
 
 # ---- validation against the warehouse's rules, before anything is written ----------------------
 
+
 def _translate(problems: Sequence[Problem], columns: dict[str, str]) -> list[Problem]:
     """Name the file's own headers beside canonical column names (column 完成时间 (finished_at))."""
     out = []
     for p in problems:
-        where = re.sub(_COLUMN_AT_END,
-                       lambda m: f"{m.group(1)}{columns[m.group(2)]} ({m.group(2)})" if m.group(2) in columns
-                       else m.group(0), p.where)
+        where = re.sub(
+            _COLUMN_AT_END,
+            lambda m: f"{m.group(1)}{columns[m.group(2)]} ({m.group(2)})" if m.group(2) in columns else m.group(0),
+            p.where,
+        )
         out.append(Problem(where, p.value, p.expected, p.fix))
     return out
 
@@ -231,8 +241,15 @@ class _Scratch:
     def prepare(self, files: Sequence[Parts]) -> None:
         targets = {ref.target for name in {n for f in files for n in f} for ref in TABLES[name].references}
         for target in targets:
-            cols = sorted({c for name in TABLES for ref in TABLES[name].references if ref.target == target
-                           for c in ref.target_columns})
+            cols = sorted(
+                {
+                    c
+                    for name in TABLES
+                    for ref in TABLES[name].references
+                    if ref.target == target
+                    for c in ref.target_columns
+                }
+            )
             t = TABLES[target]
             select = ", ".join(cols)
             existing = self.wh.query(f"SELECT {select} FROM {target}")
@@ -279,14 +296,20 @@ class _Scratch:
         distinct = f"count(DISTINCT ({', '.join(others)}))" if others else "1"
         rows = self.con.execute(
             f"SELECT {key}, list(DISTINCT _source || ' row ' || CAST({ROW} AS VARCHAR)) FROM _all GROUP BY {key} "
-            f"HAVING count(DISTINCT _source) > 1 AND {distinct} > 1 LIMIT 6").fetchall()
+            f"HAVING count(DISTINCT _source) > 1 AND {distinct} > 1 LIMIT 6"
+        ).fetchall()
         self.con.execute("DROP TABLE _all")
         problems = []
         for *values, where in rows[:5]:
             shown = ", ".join(f"{k}={v}" for k, v in zip(table.key, values, strict=True))
-            problems.append(Problem("; ".join(sorted(where)[:4]), shown, f"one set of values per key ({key}) "
-                                    "across the files", "Ingest the files one at a time (the later one wins), or "
-                                    "keep one of them."))
+            problems.append(
+                Problem(
+                    "; ".join(sorted(where)[:4]),
+                    shown,
+                    f"one set of values per key ({key}) across the files",
+                    "Ingest the files one at a time (the later one wins), or keep one of them.",
+                )
+            )
         return problems
 
     def close(self) -> None:
@@ -330,26 +353,40 @@ def _latest_members_only(per_file: list[tuple[FileReport, Parts]]) -> None:
     """Several snapshots in one ingest: each member's row comes from the latest (all are kept as snapshots)."""
     import pyarrow.compute as pc
 
-    dated = sorted((max(pc.max(t["observed_on"]).as_py() for t in parts["member_status"] if t.num_rows), n)
-                   for n, (_r, parts) in enumerate(per_file)
-                   if any(t.num_rows for t in parts.get("member_status", [])))
+    dated = sorted(
+        (max(pc.max(t["observed_on"]).as_py() for t in parts["member_status"] if t.num_rows), n)
+        for n, (_r, parts) in enumerate(per_file)
+        if any(t.num_rows for t in parts.get("member_status", []))
+    )
     later: set[str] = set()
     for _day, n in reversed(dated):
         parts = per_file[n][1]
         members = parts.get("members", [])
         seen = pa.array(sorted(later), pa.string())
-        parts["members"] = [t.filter(pc.invert(pc.is_in(t["userid"].cast(pa.string()), value_set=seen)))
-                            for t in members]
+        parts["members"] = [
+            t.filter(pc.invert(pc.is_in(t["userid"].cast(pa.string()), value_set=seen))) for t in members
+        ]
         later |= {u for t in members for u in t["userid"].drop_null().to_pylist()}
 
 
 # ---- the whole ingest --------------------------------------------------------------------
 
-def ingest(kind: str, files: Sequence[str | os.PathLike[str]], *, home: Home | None = None,
-           plan: RolloutPlan | None = None, wave: str | None = None, sheet: str | None = None,
-           mapping: Sequence[str | os.PathLike[str]] = (), salt: str | None = None, dry_run: bool = False,
-           progress: Progress | None = None, as_of: dt.date | None = None,
-           today: dt.date | None = None) -> IngestReport:
+
+def ingest(
+    kind: str,
+    files: Sequence[str | os.PathLike[str]],
+    *,
+    home: Home | None = None,
+    plan: RolloutPlan | None = None,
+    wave: str | None = None,
+    sheet: str | None = None,
+    mapping: Sequence[str | os.PathLike[str]] = (),
+    salt: str | None = None,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    as_of: dt.date | None = None,
+    today: dt.date | None = None,
+) -> IngestReport:
     """Load ``files`` of one KIND into the warehouse, or change nothing and raise.
 
     Parameters
@@ -393,19 +430,35 @@ def ingest(kind: str, files: Sequence[str | os.PathLike[str]], *, home: Home | N
     """
     spec = kind_spec(kind)
     if wave is not None and kind != "survey":
-        raise InputError("wecom-eval ingest", [Problem("--wave", wave, "no --wave for this kind",
-                                                       "--wave names a survey wave; use it with `ingest survey`.")])
+        raise InputError(
+            "wecom-eval ingest",
+            [
+                Problem(
+                    "--wave",
+                    wave,
+                    "no --wave for this kind",
+                    "--wave names a survey wave; use it with `ingest survey`.",
+                )
+            ],
+        )
     if as_of is not None and kind not in SNAPSHOT_KINDS:
-        raise InputError("wecom-eval ingest", [Problem("--as-of", as_of.isoformat(), "no --as-of for this kind",
-                                                       "--as-of dates a members export (a status snapshot); use it "
-                                                       "with `ingest members`.")])
+        raise InputError(
+            "wecom-eval ingest",
+            [
+                Problem(
+                    "--as-of",
+                    as_of.isoformat(),
+                    "no --as-of for this kind",
+                    "--as-of dates a members export (a status snapshot); use it with `ingest members`.",
+                )
+            ],
+        )
     if not files:
         raise InputError("wecom-eval ingest", [Problem("FILE", None, "at least one file to ingest")])
     home = home or Home.from_env()
     plan = plan or load_plan(home.plan)
     say = progress or (lambda _m: None)
-    mappings: Mappings = load_mappings(None, kind=kind,
-                                           extra=[*home.param_files("mappings"), *map(Path, mapping)])
+    mappings: Mappings = load_mappings(None, kind=kind, extra=[*home.param_files("mappings"), *map(Path, mapping)])
     if kind == "survey" and salt is None:
         salt = salt_from_env(plan)
     paths = [Path(f) for f in files]
@@ -416,9 +469,21 @@ def ingest(kind: str, files: Sequence[str | os.PathLike[str]], *, home: Home | N
         wh = Warehouse(home.warehouse)
         done = False
         try:
-            report = _ingest(spec, paths, wh, home=home, plan=plan, mappings=mappings, wave=wave, sheet=sheet,
-                             salt=salt, dry_run=dry_run, say=say, as_of=as_of,
-                             today=today or dt.datetime.now(ZoneInfo(plan.timezone)).date())
+            report = _ingest(
+                spec,
+                paths,
+                wh,
+                home=home,
+                plan=plan,
+                mappings=mappings,
+                wave=wave,
+                sheet=sheet,
+                salt=salt,
+                dry_run=dry_run,
+                say=say,
+                as_of=as_of,
+                today=today or dt.datetime.now(ZoneInfo(plan.timezone)).date(),
+            )
             done = not dry_run
             return report
         finally:
@@ -428,15 +493,29 @@ def ingest(kind: str, files: Sequence[str | os.PathLike[str]], *, home: Home | N
                     leftover.unlink(missing_ok=True)
 
 
-def _ingest(spec: KindSpec, paths: list[Path], wh: Warehouse, *, home: Home, plan: RolloutPlan,
-            mappings: Mappings, wave: str | None, sheet: str | None, salt: str | None, dry_run: bool,
-            say: Progress, today: dt.date, as_of: dt.date | None = None) -> IngestReport:
+def _ingest(
+    spec: KindSpec,
+    paths: list[Path],
+    wh: Warehouse,
+    *,
+    home: Home,
+    plan: RolloutPlan,
+    mappings: Mappings,
+    wave: str | None,
+    sheet: str | None,
+    salt: str | None,
+    dry_run: bool,
+    say: Progress,
+    today: dt.date,
+    as_of: dt.date | None = None,
+) -> IngestReport:
     existing = wh.frame("departments") if wh.count("departments") else None
     departments = DepartmentIndex.from_frame(plan, existing, strip_prefix=mappings.strip_prefix)
     log = ProblemLog()
     people = People.from_warehouse(wh) if spec.name in PEOPLE_KINDS else None
-    ctx = Context(spec.name, plan, mappings, departments, log, wave=wave, salt=salt, today=today, as_of=as_of,
-                  people=people)
+    ctx = Context(
+        spec.name, plan, mappings, departments, log, wave=wave, salt=salt, today=today, as_of=as_of, people=people
+    )
     reports: list[FileReport] = []
     heads: list[Sheet] = []
     per_file: list[tuple[FileReport, Parts]] = []

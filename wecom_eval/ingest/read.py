@@ -83,16 +83,30 @@ _BLOCK = 1 << 20  # bytes read at a time: files are checked and read in blocks, 
 CHUNK_ROWS = 100_000  # data rows handed on at a time (memory stays bounded at any file size)
 # What the detector's names mean, for messages; GB18030's family is what we read anyway.
 _GB_FAMILY = frozenset({"gb18030", "gbk", "gb2312", "hz"})
-_KNOWN = {"big5": "Big5 (Traditional Chinese, Taiwan/Hong Kong)", "big5hkscs": "Big5-HKSCS (Traditional Chinese)",
-          "cp950": "Big5 (Traditional Chinese)", "shift_jis": "Shift-JIS (Japanese)", "cp932": "Shift-JIS (Japanese)",
-          "shift_jis_2004": "Shift-JIS (Japanese)", "shift_jisx0213": "Shift-JIS (Japanese)",
-          "euc_jp": "EUC-JP (Japanese)", "euc_jis_2004": "EUC-JP (Japanese)", "iso2022_jp": "ISO-2022-JP (Japanese)",
-          "euc_kr": "EUC-KR (Korean)", "cp949": "EUC-KR/CP949 (Korean)", "johab": "Johab (Korean)",
-          "cp1252": "Windows-1252 (Western European)", "latin_1": "Latin-1 (Western European)",
-          "cp1250": "Windows-1250 (Central European)", "cp1251": "Windows-1251 (Cyrillic)"}
+_KNOWN = {
+    "big5": "Big5 (Traditional Chinese, Taiwan/Hong Kong)",
+    "big5hkscs": "Big5-HKSCS (Traditional Chinese)",
+    "cp950": "Big5 (Traditional Chinese)",
+    "shift_jis": "Shift-JIS (Japanese)",
+    "cp932": "Shift-JIS (Japanese)",
+    "shift_jis_2004": "Shift-JIS (Japanese)",
+    "shift_jisx0213": "Shift-JIS (Japanese)",
+    "euc_jp": "EUC-JP (Japanese)",
+    "euc_jis_2004": "EUC-JP (Japanese)",
+    "iso2022_jp": "ISO-2022-JP (Japanese)",
+    "euc_kr": "EUC-KR (Korean)",
+    "cp949": "EUC-KR/CP949 (Korean)",
+    "johab": "Johab (Korean)",
+    "cp1252": "Windows-1252 (Western European)",
+    "latin_1": "Latin-1 (Western European)",
+    "cp1250": "Windows-1250 (Central European)",
+    "cp1251": "Windows-1251 (Cyrillic)",
+}
 NO_TEXT = "no text encoding the detector knows (a binary file?)"
-_REEXPORT = ("Export it again as CSV UTF-8 (Excel: 另存为 → CSV UTF-8; WPS: 另存为 → CSV, encoding UTF-8) or as .xlsx, "
-             "or convert it, e.g. `iconv -f {name} -t UTF-8 old.csv > new.csv`, then ingest that file.")
+_REEXPORT = (
+    "Export it again as CSV UTF-8 (Excel: 另存为 → CSV UTF-8; WPS: 另存为 → CSV, encoding UTF-8) or as .xlsx, "
+    "or convert it, e.g. `iconv -f {name} -t UTF-8 old.csv > new.csv`, then ingest that file."
+)
 
 
 def _decodes(stream: BinaryIO, encoding: str) -> tuple[bool, bool]:
@@ -172,8 +186,9 @@ def identify_encoding(sample: bytes) -> str | None:
         return None
     plausible.sort(key=lambda m: (m.chaos, -m.coherence))
     best = max(plausible[:3], key=lambda m: m.coherence)  # the language fits best among the cleanest
-    names = dict.fromkeys([_KNOWN.get(best.encoding, best.encoding)]
-                          + [_KNOWN.get(m.encoding, m.encoding) for m in plausible[:3]])
+    names = dict.fromkeys(
+        [_KNOWN.get(best.encoding, best.encoding)] + [_KNOWN.get(m.encoding, m.encoding) for m in plausible[:3]]
+    )
     return " or ".join(names)
 
 
@@ -182,7 +197,7 @@ def _sample(stream: BinaryIO, size: int = 256 * 1024) -> bytes:
     stream.seek(0)
     data = stream.read(size)
     cut = data.rfind(b"\n")
-    return data[:cut + 1] if len(data) == size and cut > 0 else data
+    return data[: cut + 1] if len(data) == size and cut > 0 else data
 
 
 def sniff_delimiter(lines: Sequence[str]) -> str:
@@ -225,9 +240,12 @@ def _open_text(path: Path) -> tuple[Records, str, str]:
                 found = NO_TEXT.replace("(a binary file?)", "(UTF text with bad bytes: cut short, or mixed encodings?)")
     if found is not None:
         name = "SOURCE-ENCODING" if found == NO_TEXT else found.split(" ", 1)[0].split("/", 1)[0].upper()
-        raise _fail(path, f"bytes in {found}" if found == NO_TEXT else f"text in {found}, not GB18030/GBK",
-                    "a text export in UTF-8, UTF-16 or GB18030 (GBK), or an XLSX workbook",
-                    _REEXPORT.format(name=name))
+        raise _fail(
+            path,
+            f"bytes in {found}" if found == NO_TEXT else f"text in {found}, not GB18030/GBK",
+            "a text export in UTF-8, UTF-16 or GB18030 (GBK), or an XLSX workbook",
+            _REEXPORT.format(name=name),
+        )
     if nul:
         raise _fail(path, "NUL characters", "a text export (the file looks binary or mixes encodings)", _SAVE_AS)
     with path.open(encoding=encoding, newline="", errors="replace") as f:  # the records say where bytes are bad
@@ -250,11 +268,19 @@ def _text_records(path: Path, encoding: str, delimiter: str, *, skip_first: bool
                 yield previous + first_line, cast("list[object]", record)
                 previous = reader.line_num
         except csv.Error as exc:
-            raise _fail(path, str(exc), f"well-formed {encoding} CSV (line {previous + first_line})",
-                        "Check for an unclosed quote near that line.") from None
+            raise _fail(
+                path,
+                str(exc),
+                f"well-formed {encoding} CSV (line {previous + first_line})",
+                "Check for an unclosed quote near that line.",
+            ) from None
         except UnicodeDecodeError:
-            raise _fail(path, f"bytes that are not {encoding} after line {previous + first_line - 1}",
-                        f"a text export all in one encoding ({encoding})", _SAVE_AS) from None
+            raise _fail(
+                path,
+                f"bytes that are not {encoding} after line {previous + first_line - 1}",
+                f"a text export all in one encoding ({encoding})",
+                _SAVE_AS,
+            ) from None
 
 
 def _open_xlsx(path: Path, sheet: str | None) -> tuple[Records, str, dt.datetime]:
@@ -263,11 +289,16 @@ def _open_xlsx(path: Path, sheet: str | None) -> tuple[Records, str, dt.datetime
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except zipfile.BadZipFile:
-        raise _fail(path, "a damaged or incomplete ZIP archive", "a complete XLSX workbook",
-                    "The file was cut short (an interrupted download or copy?); export or download it again.") from None
+        raise _fail(
+            path,
+            "a damaged or incomplete ZIP archive",
+            "a complete XLSX workbook",
+            "The file was cut short (an interrupted download or copy?); export or download it again.",
+        ) from None
     except Exception as exc:  # noqa: BLE001 - any failure inside a third-party parser is an input problem
-        raise _fail(path, f"{type(exc).__name__}: {exc}", "a readable XLSX workbook",
-                    "Export or download it again; " + _SAVE_AS) from None
+        raise _fail(
+            path, f"{type(exc).__name__}: {exc}", "a readable XLSX workbook", "Export or download it again; " + _SAVE_AS
+        ) from None
     try:
         names = wb.sheetnames
         if sheet is not None and sheet not in names:
@@ -280,8 +311,12 @@ def _open_xlsx(path: Path, sheet: str | None) -> tuple[Records, str, dt.datetime
         raise
     except Exception as exc:  # noqa: BLE001 - read-only workbooks parse lazily
         wb.close()
-        raise _fail(path, f"{type(exc).__name__}: {exc}", "a complete, readable XLSX workbook",
-                    "The workbook is damaged or cut short; export or download it again.") from None
+        raise _fail(
+            path,
+            f"{type(exc).__name__}: {exc}",
+            "a complete, readable XLSX workbook",
+            "The workbook is damaged or cut short; export or download it again.",
+        ) from None
     return _xlsx_records(path, wb, ws), ws.title, wb.epoch
 
 
@@ -294,13 +329,18 @@ def _xlsx_records(path: Path, wb: Any, ws: Any) -> Records:
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001 - read-only workbooks parse lazily, row by row
-        raise _fail(path, f"{type(exc).__name__}: {exc}", "a complete, readable XLSX workbook",
-                    "The workbook is damaged or cut short; export or download it again.") from None
+        raise _fail(
+            path,
+            f"{type(exc).__name__}: {exc}",
+            "a complete, readable XLSX workbook",
+            "The workbook is damaged or cut short; export or download it again.",
+        ) from None
     finally:
         wb.close()
 
 
 # ---- header, data rows -----------------------------------------------------------------
+
 
 def _filled(row: Sequence[object]) -> int:
     return sum(1 for c in row if c is not None and (not isinstance(c, str) or c.strip()))
@@ -315,7 +355,7 @@ def _any_filled(row: Sequence[object]) -> bool:
 
 def find_header(rows: Sequence[Sequence[object]], score: Score) -> int | None:
     """Index of the header among ``rows``: the most known names, else the first row of ≥ 2 cells."""
-    candidates = [i for i, row in enumerate(rows[:HEADER_SEARCH_ROWS * 2]) if _filled(row)][:HEADER_SEARCH_ROWS]
+    candidates = [i for i, row in enumerate(rows[: HEADER_SEARCH_ROWS * 2]) if _filled(row)][:HEADER_SEARCH_ROWS]
     best, best_score = None, 0
     for i in candidates:
         s = score(rows[i])
@@ -341,9 +381,19 @@ class TableStream:
     and note lines. Note rows (注：…, 合计) are skipped only at the end of the data.
     """
 
-    def __init__(self, path: Path, records: Records, *, score: Score, format: str, encoding: str | None = None,
-                 delimiter: str | None = None, sheet: str | None = None, epoch: dt.datetime = EXCEL_1900,
-                 chunk_rows: int = CHUNK_ROWS) -> None:
+    def __init__(
+        self,
+        path: Path,
+        records: Records,
+        *,
+        score: Score,
+        format: str,
+        encoding: str | None = None,
+        delimiter: str | None = None,
+        sheet: str | None = None,
+        epoch: dt.datetime = EXCEL_1900,
+        chunk_rows: int = CHUNK_ROWS,
+    ) -> None:
         self.chunk_rows = chunk_rows
         self.problems: list[Problem] = []
         self.rows = 0
@@ -351,15 +401,20 @@ class TableStream:
         rows = [r for _line, r in first]
         at = find_header(rows, score)
         if at is None:
-            raise _fail(path, "no header row", "a header row of column names within the first lines",
-                        "Export the file with its column headers.")
+            raise _fail(
+                path,
+                "no header row",
+                "a header row of column names within the first lines",
+                "Export the file with its column headers.",
+            )
         header = [as_text(c) or "" for c in rows[at]]
         while header and not header[-1]:
             header.pop()
-        self.head = RawTable(path, header, first[at][0], [], [], format, encoding=encoding, delimiter=delimiter,
-                             sheet=sheet, epoch=epoch)
+        self.head = RawTable(
+            path, header, first[at][0], [], [], format, encoding=encoding, delimiter=delimiter, sheet=sheet, epoch=epoch
+        )
         self.head.skipped = [line for line, row in first[:at] if _filled(row)]
-        self._rest = itertools.chain(first[at + 1:], records)
+        self._rest = itertools.chain(first[at + 1 :], records)
 
     @property
     def path(self) -> Path:
@@ -371,8 +426,18 @@ class TableStream:
 
     def _piece(self, rows: list[list[object]], lines: list[int]) -> RawTable:
         h = self.head
-        return RawTable(h.path, h.header, h.header_line, rows, lines, h.format, encoding=h.encoding,
-                        delimiter=h.delimiter, sheet=h.sheet, epoch=h.epoch)
+        return RawTable(
+            h.path,
+            h.header,
+            h.header_line,
+            rows,
+            lines,
+            h.format,
+            encoding=h.encoding,
+            delimiter=h.delimiter,
+            sheet=h.sheet,
+            epoch=h.epoch,
+        )
 
     def chunks(self) -> Iterator[RawTable]:
         path, width, header_line = self.head.path, len(self.head.header), self.head.header_line
@@ -386,9 +451,14 @@ class TableStream:
             if len(row) > width:
                 extra = [c for c in row[width:] if c is not None and (not isinstance(c, str) or c.strip())]
                 if extra and len(self.problems) < 20:
-                    self.problems.append(Problem(
-                        f"{path}, row {line}", as_text(extra[0]), f"at most {width} cells, like the header on line "
-                        f"{header_line}", "A value probably contains an unquoted delimiter; quote it or export again."))
+                    self.problems.append(
+                        Problem(
+                            f"{path}, row {line}",
+                            as_text(extra[0]),
+                            f"at most {width} cells, like the header on line {header_line}",
+                            "A value probably contains an unquoted delimiter; quote it or export again.",
+                        )
+                    )
                 row = row[:width]
             elif len(row) < width:
                 row = list(row) + [None] * (width - len(row))
@@ -403,15 +473,19 @@ class TableStream:
                     rows, lines = rows[cut:], lines[cut:]
                 full = len(rows) + self.chunk_rows
         held = _trailing_notes(rows)
-        self.head.skipped += lines[len(rows) - held:]
+        self.head.skipped += lines[len(rows) - held :]
         self.head.skipped.sort()
-        rows, lines = rows[:len(rows) - held], lines[:len(lines) - held]
+        rows, lines = rows[: len(rows) - held], lines[: len(lines) - held]
         self.rows += len(rows)
         if rows:
             yield self._piece(rows, lines)
         if not self.rows and not self.problems:
-            raise _fail(path, f"no data rows below the header on line {header_line}",
-                        "at least one data row", "Export the file again with its data.")
+            raise _fail(
+                path,
+                f"no data rows below the header on line {header_line}",
+                "at least one data row",
+                "Export the file again with its data.",
+            )
 
     def describe(self) -> str:
         """One line for the ingest report (complete once every chunk was read)."""
@@ -427,8 +501,9 @@ def _trailing_notes(rows: Sequence[Sequence[object]]) -> int:
     return n
 
 
-def open_table(path: str | Path, *, score: Score, sheet: str | None = None,
-               chunk_rows: int = CHUNK_ROWS) -> TableStream:
+def open_table(
+    path: str | Path, *, score: Score, sheet: str | None = None, chunk_rows: int = CHUNK_ROWS
+) -> TableStream:
     """Open a file for reading in chunks (see :class:`TableStream`).
 
     Parameters
@@ -457,24 +532,32 @@ def open_table(path: str | Path, *, score: Score, sheet: str | None = None,
     except IsADirectoryError:
         raise _fail(path, str(path), "a file, not a folder", "Name the files inside it.") from None
     except OSError as exc:
-        raise _fail(path, f"{type(exc).__name__}: {exc.strerror}", "a readable file",
-                    "Check the path and its permissions.") from None
+        raise _fail(
+            path, f"{type(exc).__name__}: {exc.strerror}", "a readable file", "Check the path and its permissions."
+        ) from None
     if blank:
-        raise _fail(path, "an empty file (0 data bytes)" if not head else "only blank lines",
-                    "an export with a header row and data rows", "Export the file again.")
+        raise _fail(
+            path,
+            "an empty file (0 data bytes)" if not head else "only blank lines",
+            "an export with a header row and data rows",
+            "Export the file again.",
+        )
     lowered = head.lstrip(codecs.BOM_UTF8 + b" \t\r\n").lower()
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise _fail(path, "an old binary .xls workbook", "an XLSX workbook or a CSV export", _SAVE_AS)
     if lowered.startswith((b"<html", b"<!doctype", b"<table", b"<?xml")):
-        raise _fail(path, "an HTML/XML page (often saved as .xls by web consoles)",
-                    "an XLSX workbook or a CSV export", _SAVE_AS)
+        raise _fail(
+            path, "an HTML/XML page (often saved as .xls by web consoles)", "an XLSX workbook or a CSV export", _SAVE_AS
+        )
     if head.startswith(b"PK\x03\x04") or path.suffix.lower() in (".xlsx", ".xlsm"):
         records, sheet_name, epoch = _open_xlsx(path, sheet)
-        return TableStream(path, records, score=score, format="xlsx", sheet=sheet_name, epoch=epoch,
-                           chunk_rows=chunk_rows)
+        return TableStream(
+            path, records, score=score, format="xlsx", sheet=sheet_name, epoch=epoch, chunk_rows=chunk_rows
+        )
     records, encoding, delimiter = _open_text(path)
-    return TableStream(path, records, score=score, format="csv", encoding=encoding, delimiter=delimiter,
-                       chunk_rows=chunk_rows)
+    return TableStream(
+        path, records, score=score, format="csv", encoding=encoding, delimiter=delimiter, chunk_rows=chunk_rows
+    )
 
 
 def read_table(path: str | Path, *, score: Score, sheet: str | None = None) -> RawTable:

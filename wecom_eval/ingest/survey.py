@@ -38,7 +38,9 @@ from wecom_eval.plan import RolloutPlan
 LIKERT_SHARE = 0.8  # share of a question's answers that must be scores or labels to read it as Likert
 _MULTI_MARKER = re.compile(
     r"\s*[(（\[【〔]?\s*(?:多选题?|可多选|多项选择题?|复选题?|不定项(?:选择)?|multiple choice|multi-?select|"
-    r"select all that apply|check all that apply)\s*[)）\]】〕]?\s*", re.I)
+    r"select all that apply|check all that apply)\s*[)）\]】〕]?\s*",
+    re.I,
+)
 _NUMBERING = re.compile(r"^\s*(?:q|第)?\s*\d{1,3}\s*题?\s*[、.．:：)）]\s*(?=\S)", re.I)
 _OTHER = re.compile(r"^(?P<choice>.*?)\s*〖(?P<text>.*)〗$", re.S)
 OTHER_SUFFIX = "（其他）"  # question name of the words written beside an "other" option
@@ -103,22 +105,35 @@ def question_name(header: str) -> str:
     return _NUMBERING.sub("", text) or text
 
 
-def build_survey(sheet: Sheet, values: dict[str, list[Any]], ctx: Context, *,
-                 department_ids: Callable[..., list[int | None]]) -> dict[str, pd.DataFrame]:
+def build_survey(
+    sheet: Sheet, values: dict[str, list[Any]], ctx: Context, *, department_ids: Callable[..., list[int | None]]
+) -> dict[str, pd.DataFrame]:
     """The four survey tables from one file (see the module notes)."""
     n, lines, index = len(sheet.lines), sheet.lines, sheet.index()
     if ctx.salt is None:
         raise ValueError("build_survey needs ctx.salt; the pipeline reads it with salt_from_env()")
     waves = [ctx.wave] * n if ctx.wave else list(values.get("wave", [None] * n))
     if not ctx.wave and not sheet.has("wave"):
-        ctx.log.add(Problem(f"{sheet.source}", None, "the survey wave: --wave NAME, or a 批次 (wave) column",
-                            "Name the wave, e.g. --wave 2026-Q1, so that waves can be compared."))
+        ctx.log.add(
+            Problem(
+                f"{sheet.source}",
+                None,
+                "the survey wave: --wave NAME, or a 批次 (wave) column",
+                "Name the wave, e.g. --wave 2026-Q1, so that waves can be compared.",
+            )
+        )
         return {}
     if sheet.has("wave") and not ctx.wave:
         for i, w in enumerate(waves):
             if w is None:
-                ctx.log.cell(sheet.source, lines[i], sheet.header("wave"), None, "the wave of this answer",
-                             "Fill it in, or pass --wave for the whole file.")
+                ctx.log.cell(
+                    sheet.source,
+                    lines[i],
+                    sheet.header("wave"),
+                    None,
+                    "the wave of this answer",
+                    "Fill it in, or pass --wave for the whole file.",
+                )
     respondents = [None if r is None else pseudonymise(r, ctx.salt) for r in values["respondent"]]
     departments = department_ids(sheet, values, ctx, create=False, needed=False)
     frames: dict[str, list[pd.DataFrame]] = {"survey_items": [], "survey_choices": [], "survey_text": []}
@@ -130,15 +145,30 @@ def build_survey(sheet: Sheet, values: dict[str, list[Any]], ctx: Context, *,
         if role == "likert":
             item = ctx.mappings.item_name(header) or question_name(header)
             scores, errors = parse.parse_cells(
-                cells, lambda v: parse.parse_likert(v, extra=ctx.mappings.vocabulary("likert")))
+                cells, lambda v: parse.parse_likert(v, extra=ctx.mappings.vocabulary("likert"))
+            )
             for i, s in enumerate(scores):
                 if i in errors or (s is not None and not 1 <= s <= 5):
-                    ctx.log.cell(sheet.source, lines[i], header, cells[i], parse.LIKERT_EXPECTED,
-                                 "Likert answers run from 1 to 5; correct the answer or leave it blank (skipped).")
+                    ctx.log.cell(
+                        sheet.source,
+                        lines[i],
+                        header,
+                        cells[i],
+                        parse.LIKERT_EXPECTED,
+                        "Likert answers run from 1 to 5; correct the answer or leave it blank (skipped).",
+                    )
                     scores[i] = None
-            frames["survey_items"].append(pd.DataFrame({
-                "wave": waves, "respondent_id": respondents, "item": item,
-                "score": pd.array(scores, dtype="Int64")}, index=index))
+            frames["survey_items"].append(
+                pd.DataFrame(
+                    {
+                        "wave": waves,
+                        "respondent_id": respondents,
+                        "item": item,
+                        "score": pd.array(scores, dtype="Int64"),
+                    },
+                    index=index,
+                )
+            )
         elif role == "multi_select":
             question = question_name(header)
             rows: list[tuple[int, str, str]] = []
@@ -155,31 +185,57 @@ def build_survey(sheet: Sheet, values: dict[str, list[Any]], ctx: Context, *,
                             others.append((i, other.group("text").strip()))
                     rows.append((i, question, choice))
             at = [i for i, _q, _c in rows]
-            frames["survey_choices"].append(pd.DataFrame({
-                "wave": [waves[i] for i in at], "respondent_id": [respondents[i] for i in at],
-                "question": [q for _i, q, _c in rows], "choice": [c for _i, _q, c in rows]},
-                index=pd.Index([lines[i] for i in at], dtype="int64")))
+            frames["survey_choices"].append(
+                pd.DataFrame(
+                    {
+                        "wave": [waves[i] for i in at],
+                        "respondent_id": [respondents[i] for i in at],
+                        "question": [q for _i, q, _c in rows],
+                        "choice": [c for _i, _q, c in rows],
+                    },
+                    index=pd.Index([lines[i] for i in at], dtype="int64"),
+                )
+            )
             if others:
-                frames["survey_text"].append(pd.DataFrame({
-                    "wave": [waves[i] for i, _t in others], "respondent_id": [respondents[i] for i, _t in others],
-                    "question": question + OTHER_SUFFIX, "text": [t for _i, t in others]},
-                    index=pd.Index([lines[i] for i, _t in others], dtype="int64")))
+                frames["survey_text"].append(
+                    pd.DataFrame(
+                        {
+                            "wave": [waves[i] for i, _t in others],
+                            "respondent_id": [respondents[i] for i, _t in others],
+                            "question": question + OTHER_SUFFIX,
+                            "text": [t for _i, t in others],
+                        },
+                        index=pd.Index([lines[i] for i, _t in others], dtype="int64"),
+                    )
+                )
         else:
             question = question_name(header)
             texts = [parse.as_text(c) for c in cells]
             keep = [i for i, t in enumerate(texts) if t is not None]
-            frames["survey_text"].append(pd.DataFrame({
-                "wave": [waves[i] for i in keep], "respondent_id": [respondents[i] for i in keep],
-                "question": question, "text": [texts[i] for i in keep]},
-                index=pd.Index([lines[i] for i in keep], dtype="int64")))
+            frames["survey_text"].append(
+                pd.DataFrame(
+                    {
+                        "wave": [waves[i] for i in keep],
+                        "respondent_id": [respondents[i] for i in keep],
+                        "question": question,
+                        "text": [texts[i] for i in keep],
+                    },
+                    index=pd.Index([lines[i] for i in keep], dtype="int64"),
+                )
+            )
     described = "; ".join(f"{role.replace('_', '-')}: {', '.join(h)}" for role, h in roles.items() if h)
     sheet.notes.append(f"questions — {described or 'none found'}")
-    out = {"survey_responses": pd.DataFrame({
-        "wave": text_series(waves, index),
-        "respondent_id": text_series(respondents, index),
-        "department_id": pd.Series(pd.array(departments, dtype="Int64"), index=index),
-        "submitted_on": date_series(values.get("submitted_on", [None] * n), index),
-    }, index=index)}
+    out = {
+        "survey_responses": pd.DataFrame(
+            {
+                "wave": text_series(waves, index),
+                "respondent_id": text_series(respondents, index),
+                "department_id": pd.Series(pd.array(departments, dtype="Int64"), index=index),
+                "submitted_on": date_series(values.get("submitted_on", [None] * n), index),
+            },
+            index=index,
+        )
+    }
     for name, parts in frames.items():
         if parts:
             out[name] = pd.concat(parts)

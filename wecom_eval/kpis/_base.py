@@ -79,8 +79,10 @@ def group_sql(by: str, alias: str = "dep") -> tuple[str, str]:
     """(select list, group-by list) for a breakdown level, over the ``kpi_departments`` alias."""
     check_by(by)
     if by == "department":
-        return (f"{alias}.department_id AS department_id, {alias}.department AS department",
-                f"{alias}.department_id, {alias}.department")
+        return (
+            f"{alias}.department_id AS department_id, {alias}.department AS department",
+            f"{alias}.department_id, {alias}.department",
+        )
     if by == "branch":
         return f"{alias}.branch AS branch", f"{alias}.branch"
     return "", ""
@@ -107,8 +109,12 @@ def settle(con: duckdb.DuckDBPyConnection) -> None:
         complete()
 
 
-def run(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, Any] | None = None,
-        relations: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+def run(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    params: Mapping[str, Any] | None = None,
+    relations: Mapping[str, pd.DataFrame] | None = None,
+) -> pd.DataFrame:
     """Execute ``sql`` with the given helper relations registered for this query only."""
     names = list(relations or {})
     settle(con)
@@ -152,6 +158,7 @@ def has_rows(con: duckdb.DuckDBPyConnection, table: str) -> bool:
 
 # ---- helper relations --------------------------------------------------------------------
 
+
 def calendar_frame(cal: WorkCalendar, start: dt.date, end: dt.date) -> pd.DataFrame:
     """``kpi_calendar`` for ``start``..``end``: date, is_working, rollout week, week_start."""
     days = pd.date_range(start, end, freq="D")
@@ -159,12 +166,14 @@ def calendar_frame(cal: WorkCalendar, start: dt.date, end: dt.date) -> pd.DataFr
     offset = (days - pd.Timestamp(plan.start_date)).days.to_numpy()
     week = offset // 7 + 1
     week_start = pd.Timestamp(plan.start_date) + pd.to_timedelta((week - 1) * 7, unit="D")
-    return pd.DataFrame({
-        "date": days.date,
-        "is_working": cal.working_day_mask(days.date),
-        "week": week.astype(np.int32),
-        "week_start": week_start.date,
-    })
+    return pd.DataFrame(
+        {
+            "date": days.date,
+            "is_working": cal.working_day_mask(days.date),
+            "week": week.astype(np.int32),
+            "week_start": week_start.date,
+        }
+    )
 
 
 def path_segments(path: str) -> list[str]:
@@ -183,7 +192,8 @@ def departments_frame(con: duckdb.DuckDBPyConnection, plan: RolloutPlan) -> pd.D
     frame = plan_departments(plan, pd.DataFrame(found, columns=["department_id", "name", "path"]))
     frame["branch"] = [(path_segments(p) or [p])[0] for p in frame["path"]]
     return frame.rename(columns={"path": "department"})[
-        ["department_id", "department", "name", "branch", "is_pilot", "go_live_date"]]
+        ["department_id", "department", "name", "branch", "is_pilot", "go_live_date"]
+    ]
 
 
 def plan_departments(plan: RolloutPlan, departments: pd.DataFrame) -> pd.DataFrame:
@@ -200,13 +210,16 @@ def plan_departments(plan: RolloutPlan, departments: pd.DataFrame) -> pd.DataFra
     paths = out["path"].astype(str)
     out["department_id"] = ids
     out["is_pilot"] = [int(i) in refs or p in refs for i, p in zip(ids, paths, strict=True)]
-    out["go_live_date"] = [plan.week_start(plan.go_live_week(p, int(i), is_pilot=bool(pilot)))
-                           for i, p, pilot in zip(ids, paths, out["is_pilot"], strict=True)]
+    out["go_live_date"] = [
+        plan.week_start(plan.go_live_week(p, int(i), is_pilot=bool(pilot)))
+        for i, p, pilot in zip(ids, paths, out["is_pilot"], strict=True)
+    ]
     return out
 
 
-def eligibility_frame(departments: pd.DataFrame, plan: RolloutPlan,
-                      features: Sequence[str] | None = None) -> pd.DataFrame:
+def eligibility_frame(
+    departments: pd.DataFrame, plan: RolloutPlan, features: Sequence[str] | None = None
+) -> pd.DataFrame:
     """``kpi_eligibility``: (department_id, feature) for every department a feature applies to.
 
     A feature applies to a department when the plan lists no departments for it, or when
@@ -250,8 +263,11 @@ class Context:
         gap), not a day on which nobody was active: the activity rates leave it out.
         """
         frame = calendar_frame(self.cal, start, end)
-        days = run(self.con, "SELECT DISTINCT date FROM member_days WHERE date BETWEEN $start AND $end",
-                   {"start": start, "end": end})
+        days = run(
+            self.con,
+            "SELECT DISTINCT date FROM member_days WHERE date BETWEEN $start AND $end",
+            {"start": start, "end": end},
+        )
         frame["covered"] = frame["date"].isin(set(days["date"]))
         return frame
 
@@ -274,8 +290,10 @@ def finish(frame: pd.DataFrame, *, notes: Sequence[str] = (), definition: str | 
 
 # ---- populations -------------------------------------------------------------------------
 
-NO_ROSTER_NOTE = ("No HR roster is loaded: the roster-based figures (registration, penetration) count the "
-                  "WeCom members instead (members that left excluded); load the roster for the headcount.")
+NO_ROSTER_NOTE = (
+    "No HR roster is loaded: the roster-based figures (registration, penetration) count the "
+    "WeCom members instead (members that left excluded); load the roster for the headcount."
+)
 
 
 def people_parts(ctx: Context) -> tuple[dict[str, str], list[str]]:
@@ -283,10 +301,14 @@ def people_parts(ctx: Context) -> tuple[dict[str, str], list[str]]:
     from wecom_eval.kpis import queries as q
 
     if ctx.has_roster():
-        return ({"people": q.PEOPLE_FROM_ROSTER, "person_map": q.PERSON_MAP_ROSTER,
-                 "member_join": q.MEMBER_JOIN_ROSTER}, [])
-    return ({"people": q.PEOPLE_FROM_MEMBERS, "person_map": q.PERSON_MAP_MEMBERS,
-             "member_join": q.MEMBER_JOIN_MEMBERS}, [NO_ROSTER_NOTE])
+        return (
+            {"people": q.PEOPLE_FROM_ROSTER, "person_map": q.PERSON_MAP_ROSTER, "member_join": q.MEMBER_JOIN_ROSTER},
+            [],
+        )
+    return (
+        {"people": q.PEOPLE_FROM_MEMBERS, "person_map": q.PERSON_MAP_MEMBERS, "member_join": q.MEMBER_JOIN_MEMBERS},
+        [NO_ROSTER_NOTE],
+    )
 
 
 def dates_frame(plan: RolloutPlan, dates: Sequence[dt.date], *, window_days: int = 1) -> pd.DataFrame:
@@ -294,12 +316,14 @@ def dates_frame(plan: RolloutPlan, dates: Sequence[dt.date], *, window_days: int
     days = sorted(set(dates))
     offset = np.array([(d - plan.start_date).days for d in days], dtype=np.int64)
     week = offset // 7 + 1
-    return pd.DataFrame({
-        "date": days,
-        "window_start": [d - dt.timedelta(days=window_days - 1) for d in days],
-        "week": week.astype(np.int32),
-        "week_start": [plan.start_date + dt.timedelta(days=int(7 * (w - 1))) for w in week],
-    })
+    return pd.DataFrame(
+        {
+            "date": days,
+            "window_start": [d - dt.timedelta(days=window_days - 1) for d in days],
+            "week": week.astype(np.int32),
+            "week_start": [plan.start_date + dt.timedelta(days=int(7 * (w - 1))) for w in week],
+        }
+    )
 
 
 def as_dates(value: dt.date | str | Sequence[dt.date | str], *, name: str) -> list[dt.date]:

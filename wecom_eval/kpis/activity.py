@@ -32,12 +32,17 @@ from wecom_eval.kpis.rollups import activity_sources
 from wecom_eval.plan import RolloutPlan
 from wecom_eval.workcal import WorkCalendar
 
-DEFINITION_ACTIVE = ("Daily active rate: on each working day (China's calendar), members active that day ÷ "
-                     "registered members; the weekly figure is the mean over the week's working days.")
-DEFINITION_ENGAGED = ("Engaged rate: members active with at least {minutes} minutes of use ÷ registered members "
-                      "whose minutes are measured; 'not measured' where the source gives no minutes.")
-NOT_MEASURED_NOTE = ("Engaged rate not measured for {what}: the activity source gives no minutes of use "
-                     "(shown as empty, not as 0).")
+DEFINITION_ACTIVE = (
+    "Daily active rate: on each working day (China's calendar), members active that day ÷ "
+    "registered members; the weekly figure is the mean over the week's working days."
+)
+DEFINITION_ENGAGED = (
+    "Engaged rate: members active with at least {minutes} minutes of use ÷ registered members "
+    "whose minutes are measured; 'not measured' where the source gives no minutes."
+)
+NOT_MEASURED_NOTE = (
+    "Engaged rate not measured for {what}: the activity source gives no minutes of use (shown as empty, not as 0)."
+)
 
 
 def _params(ctx: Context, start: dt.date, end: dt.date) -> dict[str, object]:
@@ -52,8 +57,12 @@ def daily_activity_raw(ctx: Context, *, start: dt.date, end: dt.date, by: By = "
     sel, grp = select_prefix(by)
     parts = {k: v for k, v in sources.parts.items() if k != "department_weeks"}
     sql = q.render(q.DAILY_ACTIVITY, **parts, select=sel, group=grp)
-    frame = run(ctx.con, sql, _params(ctx, start, end),
-                {"kpi_calendar": ctx.activity_calendar(start, end), "kpi_departments": ctx.departments()})
+    frame = run(
+        ctx.con,
+        sql,
+        _params(ctx, start, end),
+        {"kpi_calendar": ctx.activity_calendar(start, end), "kpi_departments": ctx.departments()},
+    )
     for col in ("registered", "with_row", "active", "engaged", "measured"):
         frame[col] = frame[col].astype("int64")
     frame["active_rate"] = _ratio(frame["active"], frame["registered"]).where(frame["covered"].astype(bool))
@@ -77,23 +86,53 @@ def weekly_activity_raw(ctx: Context, *, start: dt.date, end: dt.date, by: By = 
     join_key = keys[0] if keys else None
     sql = q.render(
         q.WEEKLY_ACTIVITY,
-        **sources.parts, registered_weeks=q.REGISTERED_WEEKS, select=sel, group=grp, keys=key_list,
+        **sources.parts,
+        registered_weeks=q.REGISTERED_WEEKS,
+        select=sel,
+        group=grp,
+        keys=key_list,
         reg_keys="".join(f"reg.{k}, " for k in keys),
         join_weekly=f"AND wk.{join_key} = reg.{join_key}" if join_key else "",
         join_users=f"AND u.{join_key} = reg.{join_key}" if join_key else "",
     )
-    frame = run(ctx.con, sql, _params(ctx, start, end),
-                {"kpi_calendar": ctx.activity_calendar(start, end), "kpi_departments": ctx.departments()})
+    frame = run(
+        ctx.con,
+        sql,
+        _params(ctx, start, end),
+        {"kpi_calendar": ctx.activity_calendar(start, end), "kpi_departments": ctx.departments()},
+    )
     frame["working_days"] = frame["working_days"].astype("int64")
     # measured or not is only a question in a week with working days (a holiday week has no rate at all)
     frame["engaged_measured"] = pd.array(
-        [None if w == 0 else bool(m > 0) for w, m in zip(frame["working_days"], frame["engaged_days_measured"],
-                                                          strict=True)], dtype="boolean")
+        [
+            None if w == 0 else bool(m > 0)
+            for w, m in zip(frame["working_days"], frame["engaged_days_measured"], strict=True)
+        ],
+        dtype="boolean",
+    )
     frame["weekly_active_rate"] = _ratio(frame["weekly_active_users"], frame["registered_week"])
-    frame = frame[[*keys, "week", "week_start", "week_end", "working_days", "registered_week", "registered_mean",
-                   "active_mean", "active_rate", "measured_mean", "engaged_mean", "engaged_rate",
-                   "engaged_measured", "engaged_days_measured", "minutes_coverage", "weekly_active_users",
-                   "weekly_active_rate", "member_day_rows"]]
+    frame = frame[
+        [
+            *keys,
+            "week",
+            "week_start",
+            "week_end",
+            "working_days",
+            "registered_week",
+            "registered_mean",
+            "active_mean",
+            "active_rate",
+            "measured_mean",
+            "engaged_mean",
+            "engaged_rate",
+            "engaged_measured",
+            "engaged_days_measured",
+            "minutes_coverage",
+            "weekly_active_users",
+            "weekly_active_rate",
+            "member_day_rows",
+        ]
+    ]
     frame.attrs["from_rollups"] = sources.from_rollups
     return frame.sort_values([*keys, "week"], ignore_index=True)
 
@@ -119,8 +158,15 @@ def _notes(ctx: Context, frame: pd.DataFrame, by: By) -> list[str]:
     return notes
 
 
-def daily_activity(source: Source, plan: RolloutPlan, *, start: dt.date, end: dt.date,
-                   by: By = "department", cal: WorkCalendar | None = None) -> pd.DataFrame:
+def daily_activity(
+    source: Source,
+    plan: RolloutPlan,
+    *,
+    start: dt.date,
+    end: dt.date,
+    by: By = "department",
+    cal: WorkCalendar | None = None,
+) -> pd.DataFrame:
     """Daily active and engaged rates per department (or branch, or company-wide).
 
     Parameters
@@ -151,15 +197,28 @@ def daily_activity(source: Source, plan: RolloutPlan, *, start: dt.date, end: dt
     """
     ctx = Context.of(source, plan, cal)
     raw = daily_activity_raw(ctx, start=start, end=end, by=by)
-    out = privacy.suppress(raw, size="registered", by=keys_of(by), within=["date", "week", "is_working"],
-                           min_group_size=privacy.floor(plan))
+    out = privacy.suppress(
+        raw,
+        size="registered",
+        by=keys_of(by),
+        within=["date", "week", "is_working"],
+        min_group_size=privacy.floor(plan),
+    )
     minutes = plan.targets.daily_active.min_daily_minutes
-    return finish(out, notes=_notes(ctx, raw, by),
-                  definition=DEFINITION_ACTIVE + " " + DEFINITION_ENGAGED.format(minutes=minutes))
+    return finish(
+        out, notes=_notes(ctx, raw, by), definition=DEFINITION_ACTIVE + " " + DEFINITION_ENGAGED.format(minutes=minutes)
+    )
 
 
-def weekly_activity(source: Source, plan: RolloutPlan, *, start: dt.date, end: dt.date,
-                    by: By = "department", cal: WorkCalendar | None = None) -> pd.DataFrame:
+def weekly_activity(
+    source: Source,
+    plan: RolloutPlan,
+    *,
+    start: dt.date,
+    end: dt.date,
+    by: By = "department",
+    cal: WorkCalendar | None = None,
+) -> pd.DataFrame:
     """Weekly active and engaged rates (means over working days) and weekly active users.
 
     Parameters
@@ -210,12 +269,17 @@ def weekly_activity(source: Source, plan: RolloutPlan, *, start: dt.date, end: d
     """
     ctx = Context.of(source, plan, cal)
     raw = weekly_activity_raw(ctx, start=start, end=end, by=by)
-    out = privacy.suppress(raw, size="registered_week", by=keys_of(by),
-                           within=["week", "week_start", "week_end", "working_days"],
-                           min_group_size=privacy.floor(plan))
+    out = privacy.suppress(
+        raw,
+        size="registered_week",
+        by=keys_of(by),
+        within=["week", "week_start", "week_end", "working_days"],
+        min_group_size=privacy.floor(plan),
+    )
     minutes = plan.targets.daily_active.min_daily_minutes
-    return finish(out, notes=_notes(ctx, raw, by),
-                  definition=DEFINITION_ACTIVE + " " + DEFINITION_ENGAGED.format(minutes=minutes))
+    return finish(
+        out, notes=_notes(ctx, raw, by), definition=DEFINITION_ACTIVE + " " + DEFINITION_ENGAGED.format(minutes=minutes)
+    )
 
 
 __all__ = ["daily_activity", "weekly_activity"]

@@ -48,12 +48,29 @@ from wecom_eval.plan import RolloutPlan
 from wecom_eval.workcal import WorkCalendar
 
 Language = Literal["zh", "en"]
-COLUMNS = ["kind", "severity", "level", "department_id", "group", "kpi", "feature", "week", "value", "expected",
-           "gap", "since_week", "since_date", "count", "message", "p_value", "p_adjusted"]
+COLUMNS = [
+    "kind",
+    "severity",
+    "level",
+    "department_id",
+    "group",
+    "kpi",
+    "feature",
+    "week",
+    "value",
+    "expected",
+    "gap",
+    "since_week",
+    "since_date",
+    "count",
+    "message",
+    "p_value",
+    "p_adjusted",
+]
 MESSAGES = {
     "zh": {
         "behind_path": "{group}{what}为 {value:.1%}，低于目标路径 {expected:.1%}（差 {gap_pp:.1f} 个百分点），"
-                       "自第 {since_week} 周起落后",
+        "自第 {since_week} 周起落后",
         "registration_stragglers": "{group}有 {count} 名员工在上线 {grace} 天后仍未注册",
         "no_data": "{group}第 {week} 周没有任何活跃数据（{count} 名已注册成员）：请检查数据导出或接口拉取",
         "no_data_small": "{group}第 {week} 周没有任何活跃数据：请检查数据导出或接口拉取",
@@ -63,22 +80,28 @@ MESSAGES = {
     },
     "en": {
         "behind_path": "{group}: {what} is {value:.1%}, below its target path {expected:.1%} "
-                       "({gap_pp:.1f} points short), behind since week {since_week}",
+        "({gap_pp:.1f} points short), behind since week {since_week}",
         "registration_stragglers": "{group}: {count} employees not registered {grace} days after go-live",
         "no_data": "{group}: no activity data in week {week} ({count} registered members): check the export "
-                   "or the pull",
+        "or the pull",
         "no_data_small": "{group}: no activity data in week {week}: check the export or the pull",
         "sudden_drop": "{group}: daily active rate fell from {expected:.1%} last week to {value:.1%} "
-                       "({gap_pp:.1f} points)",
+        "({gap_pp:.1f} points)",
         "data_drop": "company-wide member-day rows per day fell from {expected:,.0f} last week to {value:,.0f}: "
-                     "a source may be missing",
+        "a source may be missing",
         "data_quality": "member activity data is missing {count} working day(s) ({days}): ingest the exports "
-                        "of those days",
+        "of those days",
     },
 }
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
-KIND_ORDER = {"no_data": 0, "data_quality": 1, "data_drop": 1, "behind_path": 2, "sudden_drop": 3,
-              "registration_stragglers": 4}
+KIND_ORDER = {
+    "no_data": 0,
+    "data_quality": 1,
+    "data_drop": 1,
+    "behind_path": 2,
+    "sudden_drop": 3,
+    "registration_stragglers": 4,
+}
 
 
 def _what(kpi: str, feature: str | None, language: str) -> str:
@@ -114,11 +137,23 @@ def _alert(kind: str, severity: str, level: str, department_id: Any, group: str,
     return row
 
 
-def _behind(series: list[dict[str, Any]], *, kpi: str, level: str, census: bool, alpha: float,
-            plan: RolloutPlan, first: dt.date, shape: Shape) -> dict[str, Any] | None:
+def _behind(
+    series: list[dict[str, Any]],
+    *,
+    kpi: str,
+    level: str,
+    census: bool,
+    alpha: float,
+    plan: RolloutPlan,
+    first: dt.date,
+    shape: Shape,
+) -> dict[str, Any] | None:
     """An alert when the last point of a weekly series is below the path, else None."""
-    points = [p for p in series if p["date"] >= first and p["estimate"] is not None
-              and not math.isnan(p["estimate"]) and p["n"] > 0]
+    points = [
+        p
+        for p in series
+        if p["date"] >= first and p["estimate"] is not None and not math.isnan(p["estimate"]) and p["n"] > 0
+    ]
     if not points or points[-1]["week"] != series[-1]["week"]:
         return None
     flags = []
@@ -131,12 +166,26 @@ def _behind(series: list[dict[str, Any]], *, kpi: str, level: str, census: bool,
     while k > 0 and flags[k - 1]:
         k -= 1
     last = points[-1]
-    shown = judge(successes=last["successes"], n=last["n"], value=last["path"], census=census, alpha=alpha,
-                  look=look_of(plan, last["date"]), planned_looks=planned_looks(plan))
-    return {"value": last["estimate"], "expected": last["path"], "gap": last["estimate"] - last["path"],
-            "week": last["week"], "since_week": points[k]["week"], "since_date": points[k]["week_start"],
-            "severity": "high" if shown["verdict"] == "missed" else "low", "count": int(round(last["n"])),
-            "p_value": shown["p_less"]}
+    shown = judge(
+        successes=last["successes"],
+        n=last["n"],
+        value=last["path"],
+        census=census,
+        alpha=alpha,
+        look=look_of(plan, last["date"]),
+        planned_looks=planned_looks(plan),
+    )
+    return {
+        "value": last["estimate"],
+        "expected": last["path"],
+        "gap": last["estimate"] - last["path"],
+        "week": last["week"],
+        "since_week": points[k]["week"],
+        "since_date": points[k]["week_start"],
+        "severity": "high" if shown["verdict"] == "missed" else "low",
+        "count": int(round(last["n"])),
+        "p_value": shown["p_less"],
+    }
 
 
 def _adjust_behind(out: pd.DataFrame, *, alpha: float) -> pd.DataFrame:
@@ -160,9 +209,19 @@ def _adjust_behind(out: pd.DataFrame, *, alpha: float) -> pd.DataFrame:
     return out
 
 
-def alerts(source: Source, plan: RolloutPlan, *, as_of: dt.date, align: Align = "go_live",
-           shape: Shape = "s_curve", alpha: float = 0.05, grace_days: int = 7, drop_threshold: float = 0.15,
-           language: Language = "zh", cal: WorkCalendar | None = None) -> pd.DataFrame:
+def alerts(
+    source: Source,
+    plan: RolloutPlan,
+    *,
+    as_of: dt.date,
+    align: Align = "go_live",
+    shape: Shape = "s_curve",
+    alpha: float = 0.05,
+    grace_days: int = 7,
+    drop_threshold: float = 0.15,
+    language: Language = "zh",
+    cal: WorkCalendar | None = None,
+) -> pd.DataFrame:
     """Every alert as of ``as_of``, most urgent first.
 
     Parameters
@@ -219,40 +278,71 @@ def alerts(source: Source, plan: RolloutPlan, *, as_of: dt.date, align: Align = 
         series: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
         groups: dict[tuple[Any, ...], dict[str, Any]] = {}
 
-        reg = privacy.suppress(registration_raw(ctx, as_of=ends, by=level), size="employees",
-                               by=keys, within=["as_of"], min_group_size=floor)
+        reg = privacy.suppress(
+            registration_raw(ctx, as_of=ends, by=level),
+            size="employees",
+            by=keys,
+            within=["as_of"],
+            min_group_size=floor,
+        )
         for rec in _records(reg.loc[~reg["suppressed"]]):
             key = ("registration", None, *(rec[k] for k in keys))
             groups[key] = rec
-            series.setdefault(key, []).append({
-                "date": rec["as_of"], "week": (rec["as_of"] - plan.start_date).days // 7 + 1,
-                "week_start": plan.week_start((rec["as_of"] - plan.start_date).days // 7 + 1),
-                "estimate": float(rec["registration_rate"]), "successes": float(rec["registered"]),
-                "n": float(rec["employees"])})
+            series.setdefault(key, []).append(
+                {
+                    "date": rec["as_of"],
+                    "week": (rec["as_of"] - plan.start_date).days // 7 + 1,
+                    "week_start": plan.week_start((rec["as_of"] - plan.start_date).days // 7 + 1),
+                    "estimate": float(rec["registration_rate"]),
+                    "successes": float(rec["registered"]),
+                    "n": float(rec["employees"]),
+                }
+            )
 
         act_raw = weekly_activity_raw(ctx, start=plan.start_date, end=as_of, by=level)
         act = privacy.suppress(act_raw, size="registered_week", by=keys, within=["week"], min_group_size=floor)
         for rec in _records(act.loc[~act["suppressed"]]):
-            for kpi, rate, n in (("active_rate", "active_rate", "registered_mean"),
-                                 ("engaged_rate", "engaged_rate", "measured_mean")):
+            for kpi, rate, n in (
+                ("active_rate", "active_rate", "registered_mean"),
+                ("engaged_rate", "engaged_rate", "measured_mean"),
+            ):
                 key = (kpi, None, *(rec[k] for k in keys))
                 groups[key] = rec
                 est = rec[rate]
                 est = math.nan if est is None or pd.isna(est) else float(est)
                 n_val = 0.0 if rec[n] is None or pd.isna(rec[n]) else float(rec[n])
-                series.setdefault(key, []).append({
-                    "date": rec["week_end"], "week": int(rec["week"]), "week_start": rec["week_start"],
-                    "estimate": est, "successes": est * n_val if n_val else math.nan, "n": n_val})
+                series.setdefault(key, []).append(
+                    {
+                        "date": rec["week_end"],
+                        "week": int(rec["week"]),
+                        "week_start": rec["week_start"],
+                        "estimate": est,
+                        "successes": est * n_val if n_val else math.nan,
+                        "n": n_val,
+                    }
+                )
 
-        pen = privacy.suppress(penetration_raw(ctx, as_of=ends, by=level), size="eligible",
-                               by=keys, within=["feature", "as_of"], min_group_size=floor)
+        pen = privacy.suppress(
+            penetration_raw(ctx, as_of=ends, by=level),
+            size="eligible",
+            by=keys,
+            within=["feature", "as_of"],
+            min_group_size=floor,
+        )
         for rec in _records(pen.loc[~pen["suppressed"] & (pen["eligible"] > 0)]):
             key = ("feature_penetration", rec["feature"], *(rec[k] for k in keys))
             groups[key] = rec
             week = (rec["as_of"] - plan.start_date).days // 7 + 1
-            series.setdefault(key, []).append({
-                "date": rec["as_of"], "week": week, "week_start": plan.week_start(week),
-                "estimate": float(rec["penetration"]), "successes": float(rec["users"]), "n": float(rec["eligible"])})
+            series.setdefault(key, []).append(
+                {
+                    "date": rec["as_of"],
+                    "week": week,
+                    "week_start": plan.week_start(week),
+                    "estimate": float(rec["penetration"]),
+                    "successes": float(rec["users"]),
+                    "n": float(rec["eligible"]),
+                }
+            )
 
         current_week = (as_of - plan.start_date).days // 7 + 1
         for key, points in series.items():
@@ -260,19 +350,48 @@ def alerts(source: Source, plan: RolloutPlan, *, as_of: dt.date, align: Align = 
             points.sort(key=lambda p: p["week"])
             if points[-1]["week"] != current_week:
                 continue
-            found = _behind(points, kpi=kpi, level=level, census=kpi == "registration", alpha=alpha, plan=plan,
-                            first=first_of(groups[key]), shape=shape)
+            found = _behind(
+                points,
+                kpi=kpi,
+                level=level,
+                census=kpi == "registration",
+                alpha=alpha,
+                plan=plan,
+                first=first_of(groups[key]),
+                shape=shape,
+            )
             if found is None:
                 continue
             dep_id, group = _label(groups[key], level)
             what = _what(kpi, feature, language)
             message = MESSAGES[language]["behind_path"].format(
-                group=group if language == "en" else group + " ", what=what, value=found["value"],
-                expected=found["expected"], gap_pp=-100 * found["gap"], since_week=found["since_week"])
-            rows.append(_alert("behind_path", found["severity"], level, dep_id, group, kpi=kpi, feature=feature,
-                               week=found["week"], value=found["value"], expected=found["expected"],
-                               gap=found["gap"], since_week=found["since_week"], since_date=found["since_date"],
-                               count=found["count"], message=message, p_value=found["p_value"]))
+                group=group if language == "en" else group + " ",
+                what=what,
+                value=found["value"],
+                expected=found["expected"],
+                gap_pp=-100 * found["gap"],
+                since_week=found["since_week"],
+            )
+            rows.append(
+                _alert(
+                    "behind_path",
+                    found["severity"],
+                    level,
+                    dep_id,
+                    group,
+                    kpi=kpi,
+                    feature=feature,
+                    week=found["week"],
+                    value=found["value"],
+                    expected=found["expected"],
+                    gap=found["gap"],
+                    since_week=found["since_week"],
+                    since_date=found["since_date"],
+                    count=found["count"],
+                    message=message,
+                    p_value=found["p_value"],
+                )
+            )
 
         # week-over-week drop of the active rate (visible groups only)
         visible = act.loc[~act["suppressed"]]
@@ -285,13 +404,27 @@ def alerts(source: Source, plan: RolloutPlan, *, as_of: dt.date, align: Align = 
                 continue
             rec = _records(g.iloc[[-1]])[0]
             dep_id, group = _label(rec, level)
-            message = MESSAGES[language]["sudden_drop"].format(group=group + ("" if language == "en" else " "),
-                                                               value=now, expected=before,
-                                                               gap_pp=100 * (before - now))
-            rows.append(_alert("sudden_drop", "medium", level, dep_id, group, kpi="active_rate",
-                               week=current_week, value=float(now), expected=float(before),
-                               gap=float(now - before), since_week=current_week,
-                               since_date=rec["week_start"], count=int(rec["registered_week"]), message=message))
+            message = MESSAGES[language]["sudden_drop"].format(
+                group=group + ("" if language == "en" else " "), value=now, expected=before, gap_pp=100 * (before - now)
+            )
+            rows.append(
+                _alert(
+                    "sudden_drop",
+                    "medium",
+                    level,
+                    dep_id,
+                    group,
+                    kpi="active_rate",
+                    week=current_week,
+                    value=float(now),
+                    expected=float(before),
+                    gap=float(now - before),
+                    since_week=current_week,
+                    since_date=rec["week_start"],
+                    count=int(rec["registered_week"]),
+                    message=message,
+                )
+            )
 
         # data quality: no rows for a department (or the company) with registered members this week
         this_week = act_raw.loc[act_raw["week"] == current_week]
@@ -301,53 +434,115 @@ def alerts(source: Source, plan: RolloutPlan, *, as_of: dt.date, align: Align = 
                 people = int(rec["registered_week"])
                 size: int | None = people if people >= floor else None  # a small group's size stays hidden
                 template = MESSAGES[language]["no_data" if size is not None else "no_data_small"]
-                message = template.format(group=group + ("" if language == "en" else " "), week=current_week,
-                                          count=size)
-                rows.append(_alert("no_data", "high", level, dep_id, group, week=current_week,
-                                   since_week=current_week, since_date=rec["week_start"], count=size,
-                                   message=message))
+                message = template.format(
+                    group=group + ("" if language == "en" else " "), week=current_week, count=size
+                )
+                rows.append(
+                    _alert(
+                        "no_data",
+                        "high",
+                        level,
+                        dep_id,
+                        group,
+                        week=current_week,
+                        since_week=current_week,
+                        since_date=rec["week_start"],
+                        count=size,
+                        message=message,
+                    )
+                )
         worked = act_raw.loc[act_raw["working_days"] > 0].sort_values("week")  # holiday weeks are not compared
         if level == "company" and len(worked) >= 2:
             g = worked
             if int(g["week"].iloc[-1]) == current_week:
-                days = [(pd.Timestamp(e) - pd.Timestamp(s)).days + 1 for s, e in zip(g["week_start"], g["week_end"],
-                                                                                  strict=True)]
+                days = [
+                    (pd.Timestamp(e) - pd.Timestamp(s)).days + 1
+                    for s, e in zip(g["week_start"], g["week_end"], strict=True)
+                ]
                 now = g["member_day_rows"].iloc[-1] / days[-1]
                 before = g["member_day_rows"].iloc[-2] / days[-2]
                 if before > 0 and 0 < now <= before / 2:
                     message = MESSAGES[language]["data_drop"].format(value=now, expected=before)
-                    rows.append(_alert("data_drop", "high", "company", None, COMPANY, week=current_week,
-                                       value=float(now), expected=float(before), gap=float(now - before),
-                                       since_week=current_week, since_date=g["week_start"].iloc[-1],
-                                       count=int(g["member_day_rows"].iloc[-1]), message=message))
+                    rows.append(
+                        _alert(
+                            "data_drop",
+                            "high",
+                            "company",
+                            None,
+                            COMPANY,
+                            week=current_week,
+                            value=float(now),
+                            expected=float(before),
+                            gap=float(now - before),
+                            since_week=current_week,
+                            since_date=g["week_start"].iloc[-1],
+                            count=int(g["member_day_rows"].iloc[-1]),
+                            message=message,
+                        )
+                    )
 
     # registration stragglers: counts only, per visible department and company-wide
     late = stragglers(ctx.con, plan, as_of=as_of, grace_days=grace_days)
     if len(late) and has_member_source(ctx):  # without members registration is not measured: no alert
-        reg_now = privacy.suppress(registration_raw(ctx, as_of=[as_of], by="department"), size="employees",
-                                   by=["department_id"], within=["as_of"], keep=["department"], min_group_size=floor)
+        reg_now = privacy.suppress(
+            registration_raw(ctx, as_of=[as_of], by="department"),
+            size="employees",
+            by=["department_id"],
+            within=["as_of"],
+            keep=["department"],
+            min_group_size=floor,
+        )
         visible_ids = set(reg_now.loc[~reg_now["suppressed"], "department_id"].astype(int))
         total = len(late)
-        rows.append(_alert("registration_stragglers", "medium", "company", None, COMPANY, kpi="registration",
-                           count=total, message=MESSAGES[language]["registration_stragglers"].format(
-                               group=COMPANY + ("" if language == "en" else " "), count=total, grace=grace_days)))
+        rows.append(
+            _alert(
+                "registration_stragglers",
+                "medium",
+                "company",
+                None,
+                COMPANY,
+                kpi="registration",
+                count=total,
+                message=MESSAGES[language]["registration_stragglers"].format(
+                    group=COMPANY + ("" if language == "en" else " "), count=total, grace=grace_days
+                ),
+            )
+        )
         counts = late.groupby(["department_id", "department"], as_index=False).size()
         for dep_id, dep, n in zip(counts["department_id"], counts["department"], counts["size"], strict=True):
             if int(dep_id) in visible_ids:
-                rows.append(_alert("registration_stragglers", "medium", "department", int(dep_id), str(dep),
-                                   kpi="registration", count=int(n),
-                                   message=MESSAGES[language]["registration_stragglers"].format(
-                                       group=str(dep) + ("" if language == "en" else " "), count=int(n),
-                                       grace=grace_days)))
+                rows.append(
+                    _alert(
+                        "registration_stragglers",
+                        "medium",
+                        "department",
+                        int(dep_id),
+                        str(dep),
+                        kpi="registration",
+                        count=int(n),
+                        message=MESSAGES[language]["registration_stragglers"].format(
+                            group=str(dep) + ("" if language == "en" else " "), count=int(n), grace=grace_days
+                        ),
+                    )
+                )
 
     # gaps: working days inside the activity exports' range with no row at all
     gaps = source_coverage(ctx.con, plan, end=as_of, cal=ctx.cal, sources=["activity"])
     missing = gaps["missing_days"].iloc[0]
     if missing:
         days = missing.split(", ")
-        rows.append(_alert("data_quality", "high", "company", None, COMPANY, count=len(days),
-                           since_date=dt.date.fromisoformat(days[0]),
-                           message=MESSAGES[language]["data_quality"].format(count=len(days), days=missing)))
+        rows.append(
+            _alert(
+                "data_quality",
+                "high",
+                "company",
+                None,
+                COMPANY,
+                count=len(days),
+                since_date=dt.date.fromisoformat(days[0]),
+                message=MESSAGES[language]["data_quality"].format(count=len(days), days=missing),
+            )
+        )
 
     out = _adjust_behind(pd.DataFrame(rows, columns=COLUMNS), alpha=alpha)
     for col in ("department_id", "week", "since_week", "count"):
@@ -355,8 +550,12 @@ def alerts(source: Source, plan: RolloutPlan, *, as_of: dt.date, align: Align = 
     for col in ("value", "expected", "gap"):
         out[col] = out[col].astype(float)
     if len(out):
-        out = out.assign(_s=out["severity"].map(SEVERITY_ORDER), _k=out["kind"].map(KIND_ORDER),
-                         _g=out["gap"].fillna(0.0), _l=np.where(out["level"] == "company", 0, 1))
+        out = out.assign(
+            _s=out["severity"].map(SEVERITY_ORDER),
+            _k=out["kind"].map(KIND_ORDER),
+            _g=out["gap"].fillna(0.0),
+            _l=np.where(out["level"] == "company", 0, 1),
+        )
         out = out.sort_values(["_s", "_k", "_l", "_g", "group"], ignore_index=True)
         out = out.drop(columns=["_s", "_k", "_g", "_l"])
     return finish(out, notes=ctx.notes())

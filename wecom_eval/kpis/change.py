@@ -23,8 +23,9 @@ def _number(value: Any) -> float | None:
     return None if math.isnan(number) else number
 
 
-def change_from_previous(current: Iterable[Mapping[Any, Any]],
-                         previous: Iterable[Mapping[Any, Any]] | None) -> dict[str, float | None]:
+def change_from_previous(
+    current: Iterable[Mapping[Any, Any]], previous: Iterable[Mapping[Any, Any]] | None
+) -> dict[str, float | None]:
     """``{kpi: estimate now − estimate at the previous period's end}`` for each row of ``current``.
 
     ``current`` and ``previous`` are scorecard rows (``kpi``, ``estimate``); ``previous`` is

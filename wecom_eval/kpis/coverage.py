@@ -56,13 +56,17 @@ def has_member_source(ctx: Context) -> bool:
 
 def feature_ranges(ctx: Context) -> dict[str, tuple[dt.date, dt.date]]:
     """Each feature with events: its first and last event day."""
-    frame = run(ctx.con, "SELECT feature, MIN(CAST(ts AS DATE)) AS first, MAX(CAST(ts AS DATE)) AS last "
-                         "FROM feature_events GROUP BY feature")
+    frame = run(
+        ctx.con,
+        "SELECT feature, MIN(CAST(ts AS DATE)) AS first, MAX(CAST(ts AS DATE)) AS last "
+        "FROM feature_events GROUP BY feature",
+    )
     return {str(f): (a, b) for f, a, b in zip(frame["feature"], frame["first"], frame["last"], strict=True)}
 
 
-def feature_measured(ranges: dict[str, tuple[dt.date, dt.date]], feature: str, *, window_start: dt.date,
-                     as_of: dt.date) -> bool:
+def feature_measured(
+    ranges: dict[str, tuple[dt.date, dt.date]], feature: str, *, window_start: dt.date, as_of: dt.date
+) -> bool:
     """Whether ``feature``'s events (first … last day) reach into ``window_start`` … ``as_of``."""
     span = ranges.get(feature)
     return span is not None and span[0] <= as_of and span[1] >= window_start
@@ -76,8 +80,14 @@ def _load_times(ctx: Context) -> dict[str, Any]:
     return dict(zip(frame["table_name"], frame["last"], strict=True))
 
 
-def source_coverage(source: Source, plan: RolloutPlan, *, end: dt.date,
-                    cal: WorkCalendar | None = None, sources: Sequence[str] | None = None) -> pd.DataFrame:
+def source_coverage(
+    source: Source,
+    plan: RolloutPlan,
+    *,
+    end: dt.date,
+    cal: WorkCalendar | None = None,
+    sources: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """Per data source: what it covers up to ``end``.
 
     Returns
@@ -97,8 +107,11 @@ def source_coverage(source: Source, plan: RolloutPlan, *, end: dt.date,
         stored = MEMBER_DAYS_STORE if table == "member_days" else table  # the same rows without the view's join
         cond = f"{day} <= $end" + (f" AND {where}" if where else "")
         if day:
-            first, last, n = one(ctx.con, f"SELECT MIN({day}), MAX({day}), COUNT(*) FROM {stored} "
-                                          f"WHERE {cond.replace('$end', '?')}", [end])
+            first, last, n = one(
+                ctx.con,
+                f"SELECT MIN({day}), MAX({day}), COUNT(*) FROM {stored} WHERE {cond.replace('$end', '?')}",
+                [end],
+            )
         else:  # a headcount, not dated events
             first, last, n = None, None, one(ctx.con, f"SELECT COUNT(*) FROM {stored}")[0]
         missing: list[dt.date] | None = None
@@ -109,15 +122,44 @@ def source_coverage(source: Source, plan: RolloutPlan, *, end: dt.date,
                 have = set(days["day"])
                 missing = [d for d in ctx.cal.working_days(first, last) if d not in have]
         stamp = loaded.get(table)
-        rows.append({"source": name, "table": table, "first_day": first, "last_day": last, "rows": int(n),
-                     "missing_working_days": None if missing is None else len(missing),
-                     "missing_days": None if missing is None else ", ".join(d.isoformat() for d in missing),
-                     "last_loaded": None if stamp is None or pd.isna(stamp) else
-                     pd.Timestamp(stamp).tz_convert(plan.timezone).isoformat(timespec="seconds")
-                     if pd.Timestamp(stamp).tzinfo else pd.Timestamp(stamp).isoformat(timespec="seconds")})
-    return pd.DataFrame(rows, columns=["source", "table", "first_day", "last_day", "rows", "missing_working_days",
-                                       "missing_days", "last_loaded"], dtype=object)  # counts stay whole
+        rows.append(
+            {
+                "source": name,
+                "table": table,
+                "first_day": first,
+                "last_day": last,
+                "rows": int(n),
+                "missing_working_days": None if missing is None else len(missing),
+                "missing_days": None if missing is None else ", ".join(d.isoformat() for d in missing),
+                "last_loaded": None
+                if stamp is None or pd.isna(stamp)
+                else pd.Timestamp(stamp).tz_convert(plan.timezone).isoformat(timespec="seconds")
+                if pd.Timestamp(stamp).tzinfo
+                else pd.Timestamp(stamp).isoformat(timespec="seconds"),
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "source",
+            "table",
+            "first_day",
+            "last_day",
+            "rows",
+            "missing_working_days",
+            "missing_days",
+            "last_loaded",
+        ],
+        dtype=object,
+    )  # counts stay whole
 
 
-__all__ = ["NO_FEATURE_EVENTS", "NO_MEMBERS", "SOURCES", "feature_measured", "feature_ranges", "has_member_source",
-           "source_coverage"]
+__all__ = [
+    "NO_FEATURE_EVENTS",
+    "NO_MEMBERS",
+    "SOURCES",
+    "feature_measured",
+    "feature_ranges",
+    "has_member_source",
+    "source_coverage",
+]

@@ -107,16 +107,26 @@ class Settings:
 
 
 SETTINGS: dict[str, Settings] = {
-    "registration": Settings(mean=(3.0, math.log(0.55)), mean_sd=(1.0, 0.6), spread=(0.8, 0.6), noise=0.06,
-                             q=30.0, scale=(0.99, 1.07, 0.85)),
-    "daily_active": Settings(mean=(0.45, math.log(1 / 10)), mean_sd=(0.6, 0.6), spread=(0.5, 0.5), noise=0.025,
-                             start=0.6, anchor=False, scale=(0.16, 0.19, 0.22)),
-    "feature_penetration": Settings(mean=(1.8, math.log(1 / 14)), mean_sd=(0.9, 0.6), spread=(0.6, 0.5),
-                                    noise=0.07, scale=(0.30, 0.35, 0.52)),
+    "registration": Settings(
+        mean=(3.0, math.log(0.55)), mean_sd=(1.0, 0.6), spread=(0.8, 0.6), noise=0.06, q=30.0, scale=(0.99, 1.07, 0.85)
+    ),
+    "daily_active": Settings(
+        mean=(0.45, math.log(1 / 10)),
+        mean_sd=(0.6, 0.6),
+        spread=(0.5, 0.5),
+        noise=0.025,
+        start=0.6,
+        anchor=False,
+        scale=(0.16, 0.19, 0.22),
+    ),
+    "feature_penetration": Settings(
+        mean=(1.8, math.log(1 / 14)), mean_sd=(0.9, 0.6), spread=(0.6, 0.5), noise=0.07, scale=(0.30, 0.35, 0.52)
+    ),
 }
 
 
 # ---- the curve and the grid posterior -------------------------------------------------------
+
 
 def bass_share(tau: np.ndarray, speed: np.ndarray, *, q: float = Q) -> np.ndarray:
     """The Bass adoption share ``F(τ)`` (0 at τ ≤ 0, tending to 1), broadcasting ``tau`` and ``speed``.
@@ -141,8 +151,7 @@ def _clock(working: np.ndarray | None, until_day: int) -> np.ndarray:
     return np.concatenate([[0.0], np.cumsum(np.asarray(working[:until_day], dtype=float))])
 
 
-def _path(u: _Unit, days: np.ndarray, theta: np.ndarray, last_day: int, s: Settings,
-          clock: np.ndarray) -> np.ndarray:
+def _path(u: _Unit, days: np.ndarray, theta: np.ndarray, last_day: int, s: Settings, clock: np.ndarray) -> np.ndarray:
     """A department's simulated curve over ``days`` (draws × days). With ``s.anchor`` the curve
     starts from the latest figure and adds the share of the remaining growth the curve still
     expects (the figure is cumulative and read exactly); otherwise it is the curve itself."""
@@ -159,8 +168,9 @@ def _path(u: _Unit, days: np.ndarray, theta: np.ndarray, last_day: int, s: Setti
     return out
 
 
-def _curve(tau: np.ndarray, logit_k: np.ndarray, log_c: np.ndarray, base: np.ndarray | float,
-           s: Settings) -> np.ndarray:
+def _curve(
+    tau: np.ndarray, logit_k: np.ndarray, log_c: np.ndarray, base: np.ndarray | float, s: Settings
+) -> np.ndarray:
     k = 1.0 / (1.0 + np.exp(-logit_k))
     b = k * s.start if s.start is not None else np.minimum(base, k)
     return b + (k - b) * bass_share(tau, np.exp(log_c), q=s.q)
@@ -185,8 +195,7 @@ class _Unit:
 
 def _units(history: pd.DataFrame, units: pd.DataFrame, clock: np.ndarray) -> list[_Unit]:
     out = []
-    h_all = history.loc[history["value"].notna() & (history["n"] > 0)].sort_values("day") if len(history) \
-        else history
+    h_all = history.loc[history["value"].notna() & (history["n"] > 0)].sort_values("day") if len(history) else history
     by_unit = dict(iter(h_all.groupby("unit"))) if len(h_all) else {}
     for unit, go_live, weight in zip(units["unit"], units["go_live_day"], units["weight"], strict=True):
         h = by_unit.get(unit)
@@ -195,9 +204,19 @@ def _units(history: pd.DataFrame, units: pd.DataFrame, clock: np.ndarray) -> lis
         n = h["n"].to_numpy(dtype=float) if h is not None else np.zeros(0)
         after = day >= go_live
         before = ~after
-        out.append(_Unit(unit, int(go_live), float(weight), float(value[before][-1]) if before.any() else 0.0,
-                         clock[day[after].astype(int)] - clock[int(go_live) - 1], value[after], n[after],
-                         float(value[-1]) if len(value) else math.nan, float(n[-1]) if len(n) else 0.0))
+        out.append(
+            _Unit(
+                unit,
+                int(go_live),
+                float(weight),
+                float(value[before][-1]) if before.any() else 0.0,
+                clock[day[after].astype(int)] - clock[int(go_live) - 1],
+                value[after],
+                n[after],
+                float(value[-1]) if len(value) else math.nan,
+                float(n[-1]) if len(n) else 0.0,
+            )
+        )
     return out
 
 
@@ -208,13 +227,14 @@ def _grid(centre: np.ndarray, sd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ga.ravel(), gc.ravel()
 
 
-def _posterior(u: _Unit, prior_mean: np.ndarray, prior_sd: np.ndarray, s: Settings,
-               grid: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+def _posterior(
+    u: _Unit, prior_mean: np.ndarray, prior_sd: np.ndarray, s: Settings, grid: tuple[np.ndarray, np.ndarray]
+) -> np.ndarray:
     """Normalised posterior weights of one live department over the grid."""
     ga, gc = grid
     logp = -0.5 * (((ga - prior_mean[0]) / prior_sd[0]) ** 2 + ((gc - prior_mean[1]) / prior_sd[1]) ** 2)
     y = _curve(u.tau[None, :], ga[:, None], gc[:, None], u.base, s)
-    var = np.clip(y * (1 - y), 1e-4, None) / u.n[None, :] + s.noise ** 2
+    var = np.clip(y * (1 - y), 1e-4, None) / u.n[None, :] + s.noise**2
     logp = logp + np.sum(-0.5 * (u.value[None, :] - y) ** 2 / var - 0.5 * np.log(var), axis=1)
     w = np.exp(logp - logp.max())
     out: np.ndarray = w / w.sum()
@@ -232,9 +252,18 @@ class Projection:
     weights: dict[Any, float]
 
 
-def project(history: pd.DataFrame, units: pd.DataFrame, *, kpi: str, last_day: int, until_day: int,
-            keep: Sequence[int] = (), working: np.ndarray | None = None, draws: int = 2000,
-            seed: int = 0) -> Projection:
+def project(
+    history: pd.DataFrame,
+    units: pd.DataFrame,
+    *,
+    kpi: str,
+    last_day: int,
+    until_day: int,
+    keep: Sequence[int] = (),
+    working: np.ndarray | None = None,
+    draws: int = 2000,
+    seed: int = 0,
+) -> Projection:
     """Simulate each department's and the company's figure from ``last_day + 1`` to ``until_day``.
 
     Parameters
@@ -267,26 +296,34 @@ def project(history: pd.DataFrame, units: pd.DataFrame, *, kpi: str, last_day: i
     live = [u for u in members if u.live]
 
     # Empirical Bayes: the company-wide mean from the live departments' first-pass posteriors.
-    wide = np.sqrt(mean_sd ** 2 + spread ** 2)
+    wide = np.sqrt(mean_sd**2 + spread**2)
     grid = _grid(mean0, wide)
-    precision, weighted = 1.0 / mean_sd ** 2, mean0 / mean_sd ** 2
+    precision, weighted = 1.0 / mean_sd**2, mean0 / mean_sd**2
     for u in live:
         w = _posterior(u, mean0, wide, s, grid)
         m = np.array([w @ grid[0], w @ grid[1]])
         v = np.array([w @ (grid[0] - m[0]) ** 2, w @ (grid[1] - m[1]) ** 2])
-        precision = precision + 1.0 / (spread ** 2 + v)
-        weighted = weighted + m / (spread ** 2 + v)
+        precision = precision + 1.0 / (spread**2 + v)
+        weighted = weighted + m / (spread**2 + v)
     mean_hat, mean_var = weighted / precision, 1.0 / precision
 
     # Daily for four months (reach dates to the day), weekly after; the deadline always included.
-    days = np.unique(np.concatenate([np.arange(last_day + 1, min(until_day, last_day + 120) + 1),
-                                     np.arange(last_day + 127, until_day + 1, 7), [until_day], list(keep)]))
+    days = np.unique(
+        np.concatenate(
+            [
+                np.arange(last_day + 1, min(until_day, last_day + 120) + 1),
+                np.arange(last_day + 127, until_day + 1, 7),
+                [until_day],
+                list(keep),
+            ]
+        )
+    )
     days = days[(days > last_day) & (days <= until_day)].astype(int)
     company = np.zeros((draws, len(days)))
     out: dict[Any, np.ndarray] = {}
     shared = mean_hat + rng.standard_normal((draws, 2)) * np.sqrt(mean_var)  # one company mean per draw
     common = rng.standard_normal((draws, 1))  # the company-wide part of each draw's deviation
-    grid = _grid(mean_hat, np.sqrt(spread ** 2 + mean_var))
+    grid = _grid(mean_hat, np.sqrt(spread**2 + mean_var))
     step = np.array([grid[0][_GRID] - grid[0][0], grid[1][1] - grid[1][0]])
     total = sum(u.weight for u in members)
     for u in members:
@@ -298,7 +335,7 @@ def project(history: pd.DataFrame, units: pd.DataFrame, *, kpi: str, last_day: i
             # The posterior leans on the company mean as much as the prior outweighs the data:
             # move it with the draw's company mean (d posterior mean / d prior mean = v_post / v_prior).
             var = np.array([w @ (grid[0] - w @ grid[0]) ** 2, w @ (grid[1] - w @ grid[1]) ** 2])
-            theta = theta + (shared - mean_hat) * np.clip(var / spread ** 2, 0.0, 1.0)
+            theta = theta + (shared - mean_hat) * np.clip(var / spread**2, 0.0, 1.0)
         else:
             theta = shared + rng.standard_normal((draws, 2)) * spread
         y = _path(u, days, theta, last_day, s, clock)
@@ -316,8 +353,10 @@ def project(history: pd.DataFrame, units: pd.DataFrame, *, kpi: str, last_day: i
 
 # ---- summaries ------------------------------------------------------------------------------
 
-def interval_score(low: float | np.ndarray, high: float | np.ndarray, value: float | np.ndarray, *,
-                   alpha: float = 1 - LEVEL) -> float | np.ndarray:
+
+def interval_score(
+    low: float | np.ndarray, high: float | np.ndarray, value: float | np.ndarray, *, alpha: float = 1 - LEVEL
+) -> float | np.ndarray:
     """Gneiting & Raftery (2007, eq. 43) interval score of a central (1 − alpha) interval.
 
     >>> interval_score(0.4, 0.6, 0.5), interval_score(0.4, 0.6, 0.7, alpha=0.2)  # 0.2; 0.2 + 10 × 0.1
@@ -345,8 +384,17 @@ def naive(weekly: Sequence[float], *, weeks_ahead: float, level: float = LEVEL) 
     return float(np.clip(point, 0, 1)), float(np.clip(point - half, 0, 1)), float(np.clip(point + half, 0, 1))
 
 
-def summarise(path: np.ndarray, days: np.ndarray, *, deadline_day: int, last_day: int, now: float,
-              target: float, level: float = LEVEL, scale: float = 1.0) -> dict[str, Any]:
+def summarise(
+    path: np.ndarray,
+    days: np.ndarray,
+    *,
+    deadline_day: int,
+    last_day: int,
+    now: float,
+    target: float,
+    level: float = LEVEL,
+    scale: float = 1.0,
+) -> dict[str, Any]:
     """The forecast of one series of simulated paths (draws × days): ``at_deadline`` (median),
     ``pi_low``, ``pi_high``, ``level``, ``reach_day`` (first day the median path reaches the
     target; ``last_day`` when already there; None when not within the horizon) and
@@ -363,11 +411,18 @@ def summarise(path: np.ndarray, days: np.ndarray, *, deadline_day: int, last_day
         hit = np.nonzero(median >= target - 1e-9)[0]
         reach = int(days[hit[0]]) if len(hit) else None
     weeks_left = (deadline_day - last_day) / 7
-    return {"at_deadline": mid, "pi_low": float(lo), "pi_high": float(hi), "level": level,
-            "reach_day": reach, "needed_per_week": max(target - now, 0.0) / weeks_left}
+    return {
+        "at_deadline": mid,
+        "pi_low": float(lo),
+        "pi_high": float(hi),
+        "level": level,
+        "reach_day": reach,
+        "needed_per_week": max(target - now, 0.0) / weeks_left,
+    }
 
 
 # ---- from the warehouse ---------------------------------------------------------------------
+
 
 def _week_ends(plan: RolloutPlan, last_day: dt.date) -> list[dt.date]:
     weeks = (last_day - plan.start_date).days // 7 + 1
@@ -379,8 +434,9 @@ def _day(plan: RolloutPlan, day: dt.date) -> int:
     return (day - plan.start_date).days + 1
 
 
-def history(source: Source, plan: RolloutPlan, *, last_day: dt.date,
-            cal: WorkCalendar | None = None) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
+def history(
+    source: Source, plan: RolloutPlan, *, last_day: dt.date, cal: WorkCalendar | None = None
+) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
     """The weekly history the forecasts read, by department and unprotected (internal use):
     ``{series: (history, units)}`` with the frames :func:`project` takes, for ``registration``,
     ``daily_active`` (the engaged rate, weekly means placed mid-week) and ``feature_penetration:<f>``."""
@@ -398,28 +454,45 @@ def history(source: Source, plan: RolloutPlan, *, last_day: dt.date,
 
     def units(weights: pd.Series) -> pd.DataFrame:
         ids = [int(i) for i in weights.index]
-        return pd.DataFrame({"unit": ids, "go_live_day": [go_live.get(i, 1) for i in ids],
-                             "weight": weights.to_numpy(dtype=float)})
+        return pd.DataFrame(
+            {"unit": ids, "go_live_day": [go_live.get(i, 1) for i in ids], "weight": weights.to_numpy(dtype=float)}
+        )
 
     reg = registration_raw(ctx, as_of=ends, by="department")
-    reg_hist = pd.DataFrame({"unit": reg["department_id"].astype(int), "day": [_day(plan, d) for d in reg["as_of"]],
-                             "value": reg["registration_rate"].astype(float), "n": reg["employees"].astype(float)})
+    reg_hist = pd.DataFrame(
+        {
+            "unit": reg["department_id"].astype(int),
+            "day": [_day(plan, d) for d in reg["as_of"]],
+            "value": reg["registration_rate"].astype(float),
+            "n": reg["employees"].astype(float),
+        }
+    )
     roster = reg.loc[reg["as_of"] == reg["as_of"].max()].set_index("department_id")["employees"]
     out["registration"] = (reg_hist, units(roster))
 
     act = weekly_activity_raw(ctx, start=plan.start_date, end=ends[-1], by="department")
     act = act.loc[(act["working_days"] > 0) & act["engaged_measured"].fillna(False).astype(bool)]
-    act_hist = pd.DataFrame({"unit": act["department_id"].astype(int),
-                             "day": [_day(plan, d) + 3 for d in act["week_start"]],
-                             "value": act["engaged_rate"].astype(float), "n": act["measured_mean"].astype(float)})
+    act_hist = pd.DataFrame(
+        {
+            "unit": act["department_id"].astype(int),
+            "day": [_day(plan, d) + 3 for d in act["week_start"]],
+            "value": act["engaged_rate"].astype(float),
+            "n": act["measured_mean"].astype(float),
+        }
+    )
     measured = roster.loc[roster.index.isin(set(act["department_id"].astype(int)))]
     out["daily_active"] = (act_hist, units(measured))
 
     pen = penetration_raw(ctx, as_of=ends, by="department")
     for feature, part in pen.groupby("feature", sort=False):
-        hist = pd.DataFrame({"unit": part["department_id"].astype(int),
-                             "day": [_day(plan, d) for d in part["as_of"]],
-                             "value": part["penetration"].astype(float), "n": part["eligible"].astype(float)})
+        hist = pd.DataFrame(
+            {
+                "unit": part["department_id"].astype(int),
+                "day": [_day(plan, d) for d in part["as_of"]],
+                "value": part["penetration"].astype(float),
+                "n": part["eligible"].astype(float),
+            }
+        )
         eligible = part.loc[part["as_of"] == part["as_of"].max()].set_index("department_id")["eligible"]
         out[f"feature_penetration:{feature}"] = (hist, units(eligible))
     return out
@@ -434,9 +507,18 @@ def _company_weekly(hist: pd.DataFrame, units: pd.DataFrame) -> pd.Series:
     return sums.sort_index().astype(float)
 
 
-def forecast(source: Source, plan: RolloutPlan, *, as_of: dt.date, level: float = LEVEL, draws: int = 2000,
-             seed: int = 0, cal: WorkCalendar | None = None, departments: bool = True,
-             horizon_days: int = HORIZON_DAYS) -> pd.DataFrame:
+def forecast(
+    source: Source,
+    plan: RolloutPlan,
+    *,
+    as_of: dt.date,
+    level: float = LEVEL,
+    draws: int = 2000,
+    seed: int = 0,
+    cal: WorkCalendar | None = None,
+    departments: bool = True,
+    horizon_days: int = HORIZON_DAYS,
+) -> pd.DataFrame:
     """The forecast of each target at its deadline, for the company and each department.
 
     Parameters
@@ -478,59 +560,146 @@ def forecast(source: Source, plan: RolloutPlan, *, as_of: dt.date, level: float 
         names = [k for k in series if k.split(":")[0] == target_id] or [target_id]
         for name in names:
             feature = name.split(":")[1] if ":" in name else None
-            base = {"target_id": target_id, "feature": feature, "department_id": None, "target": target.target,
-                    "deadline": deadline, "level": level, "model": MODEL}
+            base = {
+                "target_id": target_id,
+                "feature": feature,
+                "department_id": None,
+                "target": target.target,
+                "deadline": deadline,
+                "level": level,
+                "model": MODEL,
+            }
             hist, units = series.get(name, (pd.DataFrame(), pd.DataFrame()))
             weekly = _company_weekly(hist, units) if len(hist) else pd.Series(dtype=float)
             why = _no_forecast(weekly, last_day, deadline, plan)
             if why:
                 code, reason = why
-                rows.append({**base, "now": float(weekly.iloc[-1]) if len(weekly) else None, "reason": reason,
-                             "reason_code": code, "weeks": len(weekly)})
+                rows.append(
+                    {
+                        **base,
+                        "now": float(weekly.iloc[-1]) if len(weekly) else None,
+                        "reason": reason,
+                        "reason_code": code,
+                        "weeks": len(weekly),
+                    }
+                )
                 continue
-            rows.extend(_rows(plan, base, hist, units, weekly, cal=calendar, last_day=last_day, level=level,
-                              draws=draws, seed=seed, departments=departments, horizon_days=horizon_days))
+            rows.extend(
+                _rows(
+                    plan,
+                    base,
+                    hist,
+                    units,
+                    weekly,
+                    cal=calendar,
+                    last_day=last_day,
+                    level=level,
+                    draws=draws,
+                    seed=seed,
+                    departments=departments,
+                    horizon_days=horizon_days,
+                )
+            )
     return pd.DataFrame(rows)
 
 
-def _no_forecast(weekly: pd.Series, last_day: dt.date, deadline: dt.date,
-                 plan: RolloutPlan) -> tuple[str, str] | None:
+def _no_forecast(weekly: pd.Series, last_day: dt.date, deadline: dt.date, plan: RolloutPlan) -> tuple[str, str] | None:
     """Why no forecast is made, as ``(code, English reason)``; reports say the code in their language."""
     if last_day >= deadline:
         return "deadline_passed", f"the deadline {deadline} has passed: the verdict gives the figure on it"
     if len(weekly) < MIN_WEEKS:
-        return "too_little_data", (f"too little data: {len(weekly)} weekly figure(s) so far, "
-                                   f"a forecast needs {MIN_WEEKS}")
+        return "too_little_data", (
+            f"too little data: {len(weekly)} weekly figure(s) so far, a forecast needs {MIN_WEEKS}"
+        )
     return None
 
 
-def _rows(plan: RolloutPlan, base: dict[str, Any], hist: pd.DataFrame, units: pd.DataFrame, weekly: pd.Series, *,
-          cal: WorkCalendar, last_day: dt.date, level: float, draws: int, seed: int,
-          departments: bool, horizon_days: int) -> list[dict[str, Any]]:
+def _rows(
+    plan: RolloutPlan,
+    base: dict[str, Any],
+    hist: pd.DataFrame,
+    units: pd.DataFrame,
+    weekly: pd.Series,
+    *,
+    cal: WorkCalendar,
+    last_day: dt.date,
+    level: float,
+    draws: int,
+    seed: int,
+    departments: bool,
+    horizon_days: int,
+) -> list[dict[str, Any]]:
     deadline: dt.date = base["deadline"]
     last, dl = _day(plan, last_day), _day(plan, deadline)
     until = dl + horizon_days
     needed = max([until, *units["go_live_day"].astype(int), *hist["day"].astype(int)])  # every day the clock reads
     working = cal.working_day_mask(plan.deadline(d) for d in range(1, needed + 1))
-    proj = project(hist, units, kpi=base["target_id"], last_day=last, until_day=until, keep=[dl], working=working,
-                   draws=draws, seed=seed)
+    proj = project(
+        hist,
+        units,
+        kpi=base["target_id"],
+        last_day=last,
+        until_day=until,
+        keep=[dl],
+        working=working,
+        draws=draws,
+        seed=seed,
+    )
     now = float(weekly.iloc[-1])
     settings = SETTINGS[base["target_id"]]
     scale = settings.scale[min(len(weekly) - MIN_WEEKS, len(settings.scale) - 1)]
     point, low, high = naive(weekly.to_list(), weeks_ahead=(dl - int(weekly.index[-1])) / 7, level=level)
-    rows = [{**base, "weight": float(sum(proj.weights.values())), "now": now,
-             **_dated(plan, summarise(proj.company, proj.days, deadline_day=dl, last_day=last, now=now,
-                                      target=base["target"], level=level, scale=scale)),
-             "naive_at_deadline": point, "naive_low": low, "naive_high": high, "reason": None}]
+    rows = [
+        {
+            **base,
+            "weight": float(sum(proj.weights.values())),
+            "now": now,
+            **_dated(
+                plan,
+                summarise(
+                    proj.company,
+                    proj.days,
+                    deadline_day=dl,
+                    last_day=last,
+                    now=now,
+                    target=base["target"],
+                    level=level,
+                    scale=scale,
+                ),
+            ),
+            "naive_at_deadline": point,
+            "naive_low": low,
+            "naive_high": high,
+            "reason": None,
+        }
+    ]
     latest = hist.sort_values("day").groupby("unit")["value"].last()
     for unit, path in proj.units.items() if departments else ():
         now_u = float(latest.get(unit, math.nan))
         if not np.isfinite(now_u):
             continue
-        rows.append({**base, "department_id": unit, "weight": proj.weights[unit], "now": now_u,
-                     **_dated(plan, summarise(path, proj.days, deadline_day=dl, last_day=last, now=now_u,
-                                              target=base["target"], level=level, scale=scale)),
-                     "reason": None})
+        rows.append(
+            {
+                **base,
+                "department_id": unit,
+                "weight": proj.weights[unit],
+                "now": now_u,
+                **_dated(
+                    plan,
+                    summarise(
+                        path,
+                        proj.days,
+                        deadline_day=dl,
+                        last_day=last,
+                        now=now_u,
+                        target=base["target"],
+                        level=level,
+                        scale=scale,
+                    ),
+                ),
+                "reason": None,
+            }
+        )
     return rows
 
 
@@ -553,20 +722,40 @@ def target_forecasts(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
         rows = company.loc[company["target_id"] == target_id] if len(company) else company
         made = rows.loc[rows["reason"].isna()] if len(rows) else rows
         if not len(made):
-            reason = str(rows["reason"].dropna().iloc[0]) if len(rows) and rows["reason"].notna().any() \
-                else "no data"
+            reason = str(rows["reason"].dropna().iloc[0]) if len(rows) and rows["reason"].notna().any() else "no data"
             out[target_id] = {"forecast": None, "reason": reason}
             continue
         rec = made.sort_values("at_deadline").iloc[0]
         reach = rec["reach_date"]
-        out[target_id] = {"forecast": {
-            "at_deadline": float(rec["at_deadline"]), "pi_low": float(rec["pi_low"]),
-            "pi_high": float(rec["pi_high"]), "level": float(rec["level"]),
-            "reach_date": None if reach is None or pd.isna(reach) else str(reach),
-            "needed_per_week": float(rec["needed_per_week"]), "model": MODEL,
-            **({} if pd.isna(rec["feature"]) else {"feature": str(rec["feature"])})}, "reason": None}
+        out[target_id] = {
+            "forecast": {
+                "at_deadline": float(rec["at_deadline"]),
+                "pi_low": float(rec["pi_low"]),
+                "pi_high": float(rec["pi_high"]),
+                "level": float(rec["level"]),
+                "reach_date": None if reach is None or pd.isna(reach) else str(reach),
+                "needed_per_week": float(rec["needed_per_week"]),
+                "model": MODEL,
+                **({} if pd.isna(rec["feature"]) else {"feature": str(rec["feature"])}),
+            },
+            "reason": None,
+        }
     return out
 
 
-__all__ = ["LEVEL", "MODEL", "NAIVE", "SETTINGS", "Projection", "Settings", "bass_share", "forecast", "history",
-           "interval_score", "naive", "project", "summarise", "target_forecasts"]
+__all__ = [
+    "LEVEL",
+    "MODEL",
+    "NAIVE",
+    "SETTINGS",
+    "Projection",
+    "Settings",
+    "bass_share",
+    "forecast",
+    "history",
+    "interval_score",
+    "naive",
+    "project",
+    "summarise",
+    "target_forecasts",
+]

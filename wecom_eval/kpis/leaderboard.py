@@ -89,8 +89,9 @@ def _active(ctx: Context, first: dt.date, last: dt.date) -> pd.DataFrame:
     work = daily.loc[daily["is_working"] & (daily["registered"] > 0) & covered]
     if work.empty:
         return pd.DataFrame(columns=[*KEYS, "estimate", "n", "size"])
-    g = work.groupby(KEYS, as_index=False).agg(estimate=("active_rate", "mean"), n=("registered", "mean"),
-                                                size=("registered", "max"))
+    g = work.groupby(KEYS, as_index=False).agg(
+        estimate=("active_rate", "mean"), n=("registered", "mean"), size=("registered", "max")
+    )
     return g
 
 
@@ -99,16 +100,18 @@ def _penetration(ctx: Context, last: dt.date) -> pd.DataFrame:
 
     pen = penetration_raw(ctx, as_of=[last], by="department")
     pen = pen.loc[pen["users"].notna()]  # a feature without events in the window is not measured, not 0
-    g = pen.groupby(KEYS, as_index=False).agg(users=("users", "sum"), eligible=("eligible", "sum"),
-                                              n=("headcount", "max"))
+    g = pen.groupby(KEYS, as_index=False).agg(
+        users=("users", "sum"), eligible=("eligible", "sum"), n=("headcount", "max")
+    )
     g = g.loc[g["eligible"] > 0]
     g["estimate"] = g["users"] / g["eligible"]
     g["size"] = g["n"]
     return g[[*KEYS, "estimate", "n", "size"]]
 
 
-def _feedback(ctx: Context, last: dt.date, *, wave: str | None,
-              item: str) -> tuple[pd.DataFrame, str | None, list[str]]:
+def _feedback(
+    ctx: Context, last: dt.date, *, wave: str | None, item: str
+) -> tuple[pd.DataFrame, str | None, list[str]]:
     notes: list[str] = []
     waves = run(ctx.con, q.SURVEY_WAVES)
     if wave is None:
@@ -132,8 +135,16 @@ def _feedback(ctx: Context, last: dt.date, *, wave: str | None,
     return fb[[*KEYS, "estimate", "n", "size", "se"]], wave, notes
 
 
-def best_department(source: Source, plan: RolloutPlan, *, month: str | dt.date, wave: str | None = None,
-                    item: str = "overall", alpha: float = 0.05, cal: WorkCalendar | None = None) -> BestDepartment:
+def best_department(
+    source: Source,
+    plan: RolloutPlan,
+    *,
+    month: str | dt.date,
+    wave: str | None = None,
+    item: str = "overall",
+    alpha: float = 0.05,
+    cal: WorkCalendar | None = None,
+) -> BestDepartment:
     """Rank the departments for a month and name the best one, with the evidence.
 
     Parameters
@@ -187,8 +198,9 @@ def best_department(source: Source, plan: RolloutPlan, *, month: str | dt.date, 
     if total <= 0:  # no component measured: nobody is ranked
         notes.append("no department could be ranked this month: none of the score's components was measured")
         ranking = pd.DataFrame(columns=[*KEYS, "ranked", "reason", "score", "score_se", "score_low", "rank"])
-        evidence = pd.DataFrame(columns=["component", "weight", "estimate", "n", "se", "ci_low", "ci_high",
-                                         "contribution"])
+        evidence = pd.DataFrame(
+            columns=["component", "weight", "estimate", "n", "se", "ci_low", "ci_high", "contribution"]
+        )
         return BestDepartment(label, first, last, weights, ranking, None, evidence, list(dict.fromkeys(notes)))
     weights = {k: v / total for k, v in weights.items()}
     used = [k for k in COMPONENTS if weights[k] > 0]
@@ -226,8 +238,9 @@ def best_department(source: Source, plan: RolloutPlan, *, month: str | dt.date, 
     table["score"] = np.where(table["ranked"], score, np.nan)
     table["score_se"] = np.where(table["ranked"], se, np.nan)
     table["score_low"] = table["score"] - z * table["score_se"]
-    table = table.sort_values(["ranked", "score_low", "score", "department"], ascending=[False, False, False, True],
-                              ignore_index=True)
+    table = table.sort_values(
+        ["ranked", "score_low", "score", "department"], ascending=[False, False, False, True], ignore_index=True
+    )
     table["rank"] = pd.array([i + 1 if r else None for i, r in enumerate(table["ranked"])], dtype="Int64")
     # unranked rows show no figures (they may describe fewer people than the floor)
     figure_cols = [c for c in table.columns if c not in (*KEYS, "ranked", "reason", "rank")]
@@ -237,24 +250,35 @@ def best_department(source: Source, plan: RolloutPlan, *, month: str | dt.date, 
     table = table[[*KEYS, "ranked", "reason", *[c for c in figure_cols if c not in components], *components, "rank"]]
 
     winner: dict[str, Any] | None = None
-    evidence = pd.DataFrame(columns=["component", "weight", "estimate", "n", "se", "ci_low", "ci_high",
-                                     "contribution"])
+    evidence = pd.DataFrame(columns=["component", "weight", "estimate", "n", "se", "ci_low", "ci_high", "contribution"])
     ranked = table.loc[table["ranked"]]
     if len(ranked):
         winner = {str(k): v for k, v in ranked.iloc[0].to_dict().items()}
         rows = []
         for k in used:
             est, se_k = float(winner[k]), float(winner[f"{k}_se"])
-            rows.append({"component": k, "weight": weights[k], "estimate": est, "n": float(winner[f"{k}_n"]),
-                         "se": se_k, "ci_low": max(0.0, est - z * se_k), "ci_high": min(1.0, est + z * se_k),
-                         "contribution": weights[k] * est})
+            rows.append(
+                {
+                    "component": k,
+                    "weight": weights[k],
+                    "estimate": est,
+                    "n": float(winner[f"{k}_n"]),
+                    "se": se_k,
+                    "ci_low": max(0.0, est - z * se_k),
+                    "ci_high": min(1.0, est + z * se_k),
+                    "contribution": weights[k] * est,
+                }
+            )
         evidence = pd.DataFrame(rows)
         if len(ranked) > 1:
             second = ranked.iloc[1]
-            winner.update(runner_up=second["department"], runner_up_score=float(second["score"]),
-                          runner_up_score_low=float(second["score_low"]),
-                          margin=float(winner["score_low"] - second["score_low"]),
-                          clear=bool(winner["score_low"] > second["score"]))
+            winner.update(
+                runner_up=second["department"],
+                runner_up_score=float(second["score"]),
+                runner_up_score_low=float(second["score_low"]),
+                margin=float(winner["score_low"] - second["score_low"]),
+                clear=bool(winner["score_low"] > second["score"]),
+            )
             if winner["margin"] <= 0:
                 notes.append("the first two are tied on the lower bound: the higher score, then the name, decides")
         else:

@@ -59,8 +59,12 @@ from wecom_eval.workcal import WorkCalendar
 Shape = Literal["s_curve", "linear"]
 Align = Literal["go_live", "start"]
 KPIS: tuple[str, ...] = ("registration", "active_rate", "engaged_rate", "feature_penetration")
-_TARGET_OF = {"registration": "registration", "active_rate": "daily_active", "engaged_rate": "daily_active",
-              "feature_penetration": "feature_penetration"}
+_TARGET_OF = {
+    "registration": "registration",
+    "active_rate": "daily_active",
+    "engaged_rate": "daily_active",
+    "feature_penetration": "feature_penetration",
+}
 EPS = 1e-12
 NO_DAYS = "no working day in the week so far"
 NOT_MEASURED = "not measured: the source gives no minutes of use"
@@ -68,7 +72,10 @@ NOT_MEASURED = "not measured: the source gives no minutes of use"
 # same codes in their own language (``kpi_notes`` in reporting/strings.yaml).
 NOTES: dict[str, str] = {
     "hidden": "hidden: fewer than {floor} people (or hidden so that a small group cannot be worked out)",
-    "no_days": NO_DAYS, "no_minutes": NOT_MEASURED, "no_eligible": "no eligible staff", "no_data": "no data",
+    "no_days": NO_DAYS,
+    "no_minutes": NOT_MEASURED,
+    "no_eligible": "no eligible staff",
+    "no_data": "no data",
     "not_live": "path starts {path_start} (not live yet)",
 }
 
@@ -82,8 +89,7 @@ def target_of(plan: RolloutPlan, kpi: str) -> ShareTarget:
     return target
 
 
-def path_share(elapsed_days: float | np.ndarray, duration_days: int, *,
-               shape: Shape = "s_curve") -> float | np.ndarray:
+def path_share(elapsed_days: float | np.ndarray, duration_days: int, *, shape: Shape = "s_curve") -> float | np.ndarray:
     """The share of the target the path asks for after ``elapsed_days`` of ``duration_days``.
 
     >>> path_share(15, 30), path_share(15, 30, shape="linear")
@@ -103,8 +109,9 @@ def path_share(elapsed_days: float | np.ndarray, duration_days: int, *,
     return float(y) if np.ndim(y) == 0 else y
 
 
-def path_value(plan: RolloutPlan, kpi: str, day: dt.date, *, first_day: dt.date | None = None,
-               shape: Shape = "s_curve") -> float:
+def path_value(
+    plan: RolloutPlan, kpi: str, day: dt.date, *, first_day: dt.date | None = None, shape: Shape = "s_curve"
+) -> float:
     """The path's value on ``day`` for a path starting on ``first_day`` (default: the plan's start)."""
     target = target_of(plan, kpi)
     first = first_day or plan.start_date
@@ -118,8 +125,15 @@ def path_deadline(plan: RolloutPlan, kpi: str, *, first_day: dt.date | None = No
     return first + dt.timedelta(days=target_of(plan, kpi).deadline_day - 1)
 
 
-def target_path(plan: RolloutPlan, kpi: str, *, start: dt.date, end: dt.date, first_day: dt.date | None = None,
-                shape: Shape = "s_curve") -> pd.DataFrame:
+def target_path(
+    plan: RolloutPlan,
+    kpi: str,
+    *,
+    start: dt.date,
+    end: dt.date,
+    first_day: dt.date | None = None,
+    shape: Shape = "s_curve",
+) -> pd.DataFrame:
     """The path day by day from ``start`` to ``end``: ``date``, ``path``, ``target``, ``deadline``.
 
     For trend charts; ``first_day`` is where the path begins (default: the plan's start).
@@ -130,12 +144,14 @@ def target_path(plan: RolloutPlan, kpi: str, *, start: dt.date, end: dt.date, fi
     first = first_day or plan.start_date
     elapsed = np.array([(d - first).days + 1 for d in days], dtype=float)
     target = target_of(plan, kpi)
-    return pd.DataFrame({
-        "date": days,
-        "path": target.target * np.asarray(path_share(np.maximum(elapsed, 0), target.deadline_day, shape=shape)),
-        "target": target.target,
-        "deadline": path_deadline(plan, kpi, first_day=first),
-    })
+    return pd.DataFrame(
+        {
+            "date": days,
+            "path": target.target * np.asarray(path_share(np.maximum(elapsed, 0), target.deadline_day, shape=shape)),
+            "target": target.target,
+            "deadline": path_deadline(plan, kpi, first_day=first),
+        }
+    )
 
 
 def first_days(ctx: Context, by: By, *, align: Align = "go_live") -> dict[Any, dt.date]:
@@ -157,6 +173,7 @@ def first_days(ctx: Context, by: By, *, align: Align = "go_live") -> dict[Any, d
 
 # ---- verdicts ------------------------------------------------------------------------------
 
+
 def planned_looks(plan: RolloutPlan) -> int:
     """Weekly looks the plan foresees: the weeks up to the end of its last phase."""
     return max(p.last_week for p in plan.phases)
@@ -167,8 +184,16 @@ def look_of(plan: RolloutPlan, as_of: dt.date) -> int:
     return max(1, (as_of - plan.start_date).days // 7 + 1)
 
 
-def judge(*, successes: float, n: float, value: float, census: bool, alpha: float = 0.05,
-          look: int | None = None, planned_looks: int = 12) -> dict[str, Any]:
+def judge(
+    *,
+    successes: float,
+    n: float,
+    value: float,
+    census: bool,
+    alpha: float = 0.05,
+    look: int | None = None,
+    planned_looks: int = 12,
+) -> dict[str, Any]:
     """One figure against one value: estimate, bounds, p-values, verdict, method, verdict basis.
 
     ``census`` figures (registration) are exact counts: no interval, verdict by the count.
@@ -182,15 +207,33 @@ def judge(*, successes: float, n: float, value: float, census: bool, alpha: floa
     the one-off Wilson interval at ``alpha``.
     """
     if n is None or not n > 0 or successes is None or (isinstance(successes, float) and math.isnan(successes)):
-        return {"estimate": math.nan, "ci_low": math.nan, "ci_high": math.nan, "p_value": math.nan,
-                "p_greater": math.nan, "p_less": math.nan, "verdict": None, "method": None, "n": 0,
-                "verdict_basis": None}
+        return {
+            "estimate": math.nan,
+            "ci_low": math.nan,
+            "ci_high": math.nan,
+            "p_value": math.nan,
+            "p_greater": math.nan,
+            "p_less": math.nan,
+            "verdict": None,
+            "method": None,
+            "n": 0,
+            "verdict_basis": None,
+        }
     if census:
         est = successes / n
         verdict = "met" if est >= value - EPS else "missed"
-        return {"estimate": est, "ci_low": est, "ci_high": est, "p_value": math.nan, "p_greater": math.nan,
-                "p_less": math.nan, "verdict": verdict, "method": "census count", "n": int(round(n)),
-                "verdict_basis": "census"}
+        return {
+            "estimate": est,
+            "ci_low": est,
+            "ci_high": est,
+            "p_value": math.nan,
+            "p_greater": math.nan,
+            "p_less": math.nan,
+            "verdict": verdict,
+            "method": "census count",
+            "n": int(round(n)),
+            "verdict_basis": "census",
+        }
     from wecom_eval.stats import proportion_vs_target
     from wecom_eval.stats.sequential import anytime_p_value, spent_alpha
 
@@ -202,20 +245,29 @@ def judge(*, successes: float, n: float, value: float, census: bool, alpha: floa
     # test's normal approximation is too liberal: there the exact (Clopper-Pearson) bounds
     method: Literal["wilson", "exact"] = "wilson" if look is None else "exact"
     r = proportion_vs_target(s_int, n_int, target=value, alpha=a_look, method=method)
-    p_less = proportion_vs_target(s_int, n_int, target=value, alpha=a_look, alternative="less",
-                                  method=method).p_value
+    p_less = proportion_vs_target(s_int, n_int, target=value, alpha=a_look, alternative="less", method=method).p_value
     if look is None:
         p_g, p_l, basis = r.p_value, p_less, "fixed_sample"
     else:
         p_g, p_l = (anytime_p_value(p, look, planned_looks=planned_looks) for p in (r.p_value, p_less))
         basis = "confidence_sequence:spending"
-    return {"estimate": r.estimate, "ci_low": r.ci_low, "ci_high": r.ci_high, "p_value": r.p_value,
-            "p_greater": p_g, "p_less": p_l, "verdict": r.verdict, "method": r.method, "n": n_int,
-            "verdict_basis": basis}
+    return {
+        "estimate": r.estimate,
+        "ci_low": r.ci_low,
+        "ci_high": r.ci_high,
+        "p_value": r.p_value,
+        "p_greater": p_g,
+        "p_less": p_l,
+        "verdict": r.verdict,
+        "method": r.method,
+        "n": n_int,
+        "verdict_basis": basis,
+    }
 
 
-def holm_verdicts(frame: pd.DataFrame, *, verdict: str, p_greater: str, p_less: str,
-                  alpha: float = 0.05) -> tuple[pd.Series, pd.Series]:
+def holm_verdicts(
+    frame: pd.DataFrame, *, verdict: str, p_greater: str, p_less: str, alpha: float = 0.05
+) -> tuple[pd.Series, pd.Series]:
     """Holm over a report's family of verdicts: the adjusted p-values and the verdicts they allow.
 
     Each row claims "met" (a floor reached: ``p_greater`` small) or "missed" (``p_less``
@@ -252,46 +304,105 @@ def _figures(ctx: Context, as_of: dt.date, by: By) -> pd.DataFrame:
     floor = privacy.floor(plan)
     parts = []
 
-    reg = privacy.suppress(registration_raw(ctx, as_of=[as_of], by=by), size="employees", by=keys,
-                           within=["as_of"], min_group_size=floor)
-    parts.append(pd.DataFrame({
-        **{k: reg[k] for k in keys}, "kpi": "registration", "feature": None,
-        "estimate": reg["registration_rate"], "successes": reg["registered"], "n": reg["employees"],
-        "suppressed": reg["suppressed"], "note": None, "period": f"on {as_of}"}))
+    reg = privacy.suppress(
+        registration_raw(ctx, as_of=[as_of], by=by), size="employees", by=keys, within=["as_of"], min_group_size=floor
+    )
+    parts.append(
+        pd.DataFrame(
+            {
+                **{k: reg[k] for k in keys},
+                "kpi": "registration",
+                "feature": None,
+                "estimate": reg["registration_rate"],
+                "successes": reg["registered"],
+                "n": reg["employees"],
+                "suppressed": reg["suppressed"],
+                "note": None,
+                "period": f"on {as_of}",
+            }
+        )
+    )
 
-    act = privacy.suppress(weekly_activity_raw(ctx, start=as_of, end=as_of, by=by), size="registered_week",
-                           by=keys, within=["week"], min_group_size=floor)
+    act = privacy.suppress(
+        weekly_activity_raw(ctx, start=as_of, end=as_of, by=by),
+        size="registered_week",
+        by=keys,
+        within=["week"],
+        min_group_size=floor,
+    )
     act = act.loc[act["week"] == act["week"].max()] if len(act) else act
-    period = (f"week {int(act['week'].iloc[0])} to date ({act['week_start'].iloc[0]} – {as_of}), "
-              "working days" if len(act) else "")
+    period = (
+        f"week {int(act['week'].iloc[0])} to date ({act['week_start'].iloc[0]} – {as_of}), working days"
+        if len(act)
+        else ""
+    )
     no_days = (act["working_days"].fillna(0).astype(float) == 0).to_numpy(dtype=bool)
-    parts.append(pd.DataFrame({
-        **{k: act[k] for k in keys}, "kpi": "active_rate", "feature": None, "estimate": act["active_rate"],
-        "successes": act["active_rate"] * act["registered_mean"], "n": act["registered_mean"],
-        "suppressed": act["suppressed"], "note": ["no_days" if d else None for d in no_days],
-        "period": period}))
+    parts.append(
+        pd.DataFrame(
+            {
+                **{k: act[k] for k in keys},
+                "kpi": "active_rate",
+                "feature": None,
+                "estimate": act["active_rate"],
+                "successes": act["active_rate"] * act["registered_mean"],
+                "n": act["registered_mean"],
+                "suppressed": act["suppressed"],
+                "note": ["no_days" if d else None for d in no_days],
+                "period": period,
+            }
+        )
+    )
     unmeasured = (~act["engaged_measured"].fillna(True).astype(bool)).to_numpy(dtype=bool)
-    parts.append(pd.DataFrame({
-        **{k: act[k] for k in keys}, "kpi": "engaged_rate", "feature": None, "estimate": act["engaged_rate"],
-        "successes": act["engaged_rate"] * act["measured_mean"], "n": act["measured_mean"],
-        "suppressed": act["suppressed"],
-        "note": ["no_days" if d else "no_minutes" if u else None for d, u in zip(no_days, unmeasured, strict=True)],
-        "period": period}))
+    parts.append(
+        pd.DataFrame(
+            {
+                **{k: act[k] for k in keys},
+                "kpi": "engaged_rate",
+                "feature": None,
+                "estimate": act["engaged_rate"],
+                "successes": act["engaged_rate"] * act["measured_mean"],
+                "n": act["measured_mean"],
+                "suppressed": act["suppressed"],
+                "note": [
+                    "no_days" if d else "no_minutes" if u else None for d, u in zip(no_days, unmeasured, strict=True)
+                ],
+                "period": period,
+            }
+        )
+    )
 
     pen = penetration_raw(ctx, as_of=[as_of], by=by)
     pen = privacy.suppress(pen, size="eligible", by=keys, within=["feature", "as_of"], min_group_size=floor)
     window = plan.targets.feature_penetration.window_days
-    parts.append(pd.DataFrame({
-        **{k: pen[k] for k in keys}, "kpi": "feature_penetration", "feature": pen["feature"],
-        "estimate": pen["penetration"], "successes": pen["users"], "n": pen["eligible"],
-        "suppressed": pen["suppressed"],
-        "note": ["no_eligible" if e == 0 else None for e in pen["eligible"].fillna(-1)],
-        "period": f"{window} days to {as_of}"}))
+    parts.append(
+        pd.DataFrame(
+            {
+                **{k: pen[k] for k in keys},
+                "kpi": "feature_penetration",
+                "feature": pen["feature"],
+                "estimate": pen["penetration"],
+                "successes": pen["users"],
+                "n": pen["eligible"],
+                "suppressed": pen["suppressed"],
+                "note": ["no_eligible" if e == 0 else None for e in pen["eligible"].fillna(-1)],
+                "period": f"{window} days to {as_of}",
+            }
+        )
+    )
     return pd.concat([p for p in parts if len(p)], ignore_index=True)
 
 
-def scorecard(source: Source, plan: RolloutPlan, *, as_of: dt.date, by: By = "company", align: Align = "go_live",
-              shape: Shape = "s_curve", alpha: float = 0.05, cal: WorkCalendar | None = None) -> pd.DataFrame:
+def scorecard(
+    source: Source,
+    plan: RolloutPlan,
+    *,
+    as_of: dt.date,
+    by: By = "company",
+    align: Align = "go_live",
+    shape: Shape = "s_curve",
+    alpha: float = 0.05,
+    cal: WorkCalendar | None = None,
+) -> pd.DataFrame:
     """Every adoption KPI today against its path and its target, with the verdicts.
 
     Parameters
@@ -332,14 +443,24 @@ def scorecard(source: Source, plan: RolloutPlan, *, as_of: dt.date, by: By = "co
         kpi = rec["kpi"]
         target = target_of(plan, kpi)
         group = rec[keys[0]] if keys else None
-        first = (starts.get(int(str(group)) if by == "department" else group, plan.start_date) if keys
-                 else plan.start_date)
+        first = (
+            starts.get(int(str(group)) if by == "department" else group, plan.start_date) if keys else plan.start_date
+        )
         deadline = path_deadline(plan, kpi, first_day=first)
         pv = path_value(plan, kpi, as_of, first_day=first, shape=shape)
         row: dict[str, Any] = {k: rec[k] for k in keys}
-        row.update({"kpi": kpi, "feature": rec["feature"], "period": rec["period"], "target": target.target,
-                    "deadline": deadline, "days_to_deadline": (deadline - as_of).days, "path_start": first,
-                    "path_value": pv})
+        row.update(
+            {
+                "kpi": kpi,
+                "feature": rec["feature"],
+                "period": rec["period"],
+                "target": target.target,
+                "deadline": deadline,
+                "days_to_deadline": (deadline - as_of).days,
+                "path_start": first,
+                "path_value": pv,
+            }
+        )
         census = kpi == "registration"
         codes = [rec["note"]] if isinstance(rec["note"], str) else []
         row["feature"] = rec["feature"] if isinstance(rec["feature"], str) else None
@@ -350,17 +471,35 @@ def scorecard(source: Source, plan: RolloutPlan, *, as_of: dt.date, by: By = "co
             est = rec["estimate"]
             ok = est is not None and not (isinstance(est, float) and math.isnan(est))
             n = float(rec["n"]) if ok and rec["n"] is not None and not pd.isna(rec["n"]) else 0.0
-            result = judge(successes=float(rec["successes"]) if ok else math.nan, n=n, value=target.target,
-                           census=census, alpha=alpha, **looks)
+            result = judge(
+                successes=float(rec["successes"]) if ok else math.nan,
+                n=n,
+                value=target.target,
+                census=census,
+                alpha=alpha,
+                **looks,
+            )
             if ok and census:
                 result["estimate"] = result["ci_low"] = result["ci_high"] = float(est)
             elif ok:
                 result["estimate"] = float(est)
-            path_result = judge(successes=float(rec["successes"]) if ok else math.nan, n=n, value=pv,
-                                census=census, alpha=alpha, **looks) if ok and as_of >= first else {"verdict": None}
+            path_result = (
+                judge(
+                    successes=float(rec["successes"]) if ok else math.nan,
+                    n=n,
+                    value=pv,
+                    census=census,
+                    alpha=alpha,
+                    **looks,
+                )
+                if ok and as_of >= first
+                else {"verdict": None}
+            )
             row["path_verdict"] = path_result["verdict"]
-            row["_path_pg"], row["_path_pl"] = path_result.get("p_greater", math.nan), path_result.get("p_less",
-                                                                                                    math.nan)
+            row["_path_pg"], row["_path_pl"] = (
+                path_result.get("p_greater", math.nan),
+                path_result.get("p_less", math.nan),
+            )
             if as_of < deadline:  # the final target cannot be missed before its deadline
                 result["p_less"] = math.nan
                 if result["verdict"] == "missed":
@@ -370,30 +509,78 @@ def scorecard(source: Source, plan: RolloutPlan, *, as_of: dt.date, by: By = "co
             if as_of < first:
                 codes.append("not_live")
         row.setdefault("path_verdict", None)
-        row.update({"estimate": result["estimate"], "n": result["n"], "ci_low": result["ci_low"],
-                    "ci_high": result["ci_high"], "method": result["method"], "verdict": result["verdict"],
-                    "verdict_basis": result["verdict_basis"], "_pg": result["p_greater"], "_pl": result["p_less"],
-                    "note": "; ".join(NOTES[c].format(floor=privacy.floor(plan), path_start=first)
-                                      for c in codes) or None,
-                    "note_codes": ",".join(codes) or None})
+        row.update(
+            {
+                "estimate": result["estimate"],
+                "n": result["n"],
+                "ci_low": result["ci_low"],
+                "ci_high": result["ci_high"],
+                "method": result["method"],
+                "verdict": result["verdict"],
+                "verdict_basis": result["verdict_basis"],
+                "_pg": result["p_greater"],
+                "_pl": result["p_less"],
+                "note": "; ".join(NOTES[c].format(floor=privacy.floor(plan), path_start=first) for c in codes) or None,
+                "note_codes": ",".join(codes) or None,
+            }
+        )
         est = row["estimate"]
         row["gap_to_path"] = est - pv if est is not None and not math.isnan(est) else math.nan
         rows.append(row)
-    out = pd.DataFrame(rows, columns=[*keys, "kpi", "feature", "period", "estimate", "n", "ci_low", "ci_high",
-                                      "method", "target", "deadline", "days_to_deadline", "path_start",
-                                      "path_value", "gap_to_path", "path_verdict", "verdict", "note",
-                                      "note_codes", "verdict_basis", "_pg", "_pl", "_path_pg", "_path_pl"])
+    out = pd.DataFrame(
+        rows,
+        columns=[
+            *keys,
+            "kpi",
+            "feature",
+            "period",
+            "estimate",
+            "n",
+            "ci_low",
+            "ci_high",
+            "method",
+            "target",
+            "deadline",
+            "days_to_deadline",
+            "path_start",
+            "path_value",
+            "gap_to_path",
+            "path_verdict",
+            "verdict",
+            "note",
+            "note_codes",
+            "verdict_basis",
+            "_pg",
+            "_pl",
+            "_path_pg",
+            "_path_pl",
+        ],
+    )
     out["p_value"] = out[["_pg", "_pl"]].astype(float).min(axis=1, skipna=False)
-    out["p_adjusted"], out["verdict"] = holm_verdicts(out, verdict="verdict", p_greater="_pg", p_less="_pl",
-                                                      alpha=alpha)
+    out["p_adjusted"], out["verdict"] = holm_verdicts(
+        out, verdict="verdict", p_greater="_pg", p_less="_pl", alpha=alpha
+    )
     out["path_p_value"] = out[["_path_pg", "_path_pl"]].astype(float).min(axis=1, skipna=False)
-    out["path_p_adjusted"], out["path_verdict"] = holm_verdicts(out, verdict="path_verdict", p_greater="_path_pg",
-                                                                p_less="_path_pl", alpha=alpha)
+    out["path_p_adjusted"], out["path_verdict"] = holm_verdicts(
+        out, verdict="path_verdict", p_greater="_path_pg", p_less="_path_pl", alpha=alpha
+    )
     out["look"] = looks["look"]
     out = out.drop(columns=["_pg", "_pl", "_path_pg", "_path_pl"])
     notes = ctx.notes()
     return finish(out, notes=notes, definition=__doc__.split("Verdicts\n--------\n", 1)[1].strip())
 
 
-__all__ = ["KPIS", "NOTES", "holm_verdicts", "judge", "look_of", "path_deadline", "path_share", "path_value",
-           "planned_looks", "scorecard", "target_of", "target_path"]
+__all__ = [
+    "KPIS",
+    "NOTES",
+    "holm_verdicts",
+    "judge",
+    "look_of",
+    "path_deadline",
+    "path_share",
+    "path_value",
+    "planned_looks",
+    "scorecard",
+    "target_of",
+    "target_path",
+]

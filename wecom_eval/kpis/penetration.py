@@ -45,8 +45,10 @@ from wecom_eval.plan import RolloutPlan
 from wecom_eval.schema import FEATURES
 from wecom_eval.workcal import WorkCalendar
 
-DEFINITION = ("Feature penetration: eligible employees (by the plan's feature eligibility) who used the feature "
-              "at least once in the trailing {days} days ÷ eligible employees on the roster.")
+DEFINITION = (
+    "Feature penetration: eligible employees (by the plan's feature eligibility) who used the feature "
+    "at least once in the trailing {days} days ÷ eligible employees on the roster."
+)
 
 
 def _features(plan: RolloutPlan, features: Sequence[str] | None) -> list[str]:
@@ -57,8 +59,14 @@ def _features(plan: RolloutPlan, features: Sequence[str] | None) -> list[str]:
     return chosen
 
 
-def penetration_raw(ctx: Context, *, as_of: Sequence[dt.date], by: By = "department",
-                    features: Sequence[str] | None = None, window_days: int | None = None) -> pd.DataFrame:
+def penetration_raw(
+    ctx: Context,
+    *,
+    as_of: Sequence[dt.date],
+    by: By = "department",
+    features: Sequence[str] | None = None,
+    window_days: int | None = None,
+) -> pd.DataFrame:
     """Eligible staff and users per group, feature and as-of date, before privacy protection.
 
     Keeps ``headcount`` (everyone on the roster, eligible or not) for pooled figures.
@@ -75,16 +83,25 @@ def penetration_raw(ctx: Context, *, as_of: Sequence[dt.date], by: By = "departm
     sql = q.render(q.PENETRATION, people=parts["people"], person_map=parts["person_map"], select=sel, group=grp)
     dates = dates_frame(plan, as_of, window_days=days)
     params = {"first_day": min(dates["window_start"]), "last_day": max(dates["date"])}
-    frame = run(ctx.con, sql, params, {
-        "kpi_dates": dates, "kpi_departments": departments,
-        "kpi_eligibility": eligibility_frame(departments, plan, feats),
-        "kpi_features": pd.DataFrame({"feature": feats}),
-    })
-    frame["penetration"] = np.where(frame["eligible"] > 0, frame["users"] / frame["eligible"].where(
-        frame["eligible"] > 0, 1), np.nan)
+    frame = run(
+        ctx.con,
+        sql,
+        params,
+        {
+            "kpi_dates": dates,
+            "kpi_departments": departments,
+            "kpi_eligibility": eligibility_frame(departments, plan, feats),
+            "kpi_features": pd.DataFrame({"feature": feats}),
+        },
+    )
+    frame["penetration"] = np.where(
+        frame["eligible"] > 0, frame["users"] / frame["eligible"].where(frame["eligible"] > 0, 1), np.nan
+    )
     ranges = feature_ranges(ctx)
-    measured = [feature_measured(ranges, f, window_start=d - dt.timedelta(days=days - 1), as_of=d)
-                for f, d in zip(frame["feature"], frame["as_of"], strict=True)]
+    measured = [
+        feature_measured(ranges, f, window_start=d - dt.timedelta(days=days - 1), as_of=d)
+        for f, d in zip(frame["feature"], frame["as_of"], strict=True)
+    ]
     frame.loc[~np.array(measured, dtype=bool), ["users", "penetration"]] = np.nan
     frame["window_days"] = days
     keys = keys_of(by)
@@ -94,14 +111,12 @@ def penetration_raw(ctx: Context, *, as_of: Sequence[dt.date], by: By = "departm
     return frame[[*keys, "feature", "as_of", "window_days", "headcount", "eligible", "users", "penetration"]]
 
 
-def _with_missing_company_rows(frame: pd.DataFrame, by: By, feats: list[str],
-                               as_of: Sequence[dt.date]) -> pd.DataFrame:
+def _with_missing_company_rows(frame: pd.DataFrame, by: By, feats: list[str], as_of: Sequence[dt.date]) -> pd.DataFrame:
     """Company-wide, every (feature, day) has a row, even with nobody on the roster."""
     if by != "company":
         return frame
     full = pd.MultiIndex.from_product([feats, sorted(set(as_of))], names=["feature", "as_of"]).to_frame(index=False)
-    out = full.merge(frame.drop(columns=["_f"], errors="ignore"), on=["feature", "as_of"], how="left",
-                     indicator=True)
+    out = full.merge(frame.drop(columns=["_f"], errors="ignore"), on=["feature", "as_of"], how="left", indicator=True)
     absent = out.pop("_merge").eq("left_only")
     for col in ("headcount", "eligible"):
         out[col] = out[col].fillna(0).astype("int64")
@@ -110,9 +125,16 @@ def _with_missing_company_rows(frame: pd.DataFrame, by: By, feats: list[str],
     return out
 
 
-def feature_penetration(source: Source, plan: RolloutPlan, *, as_of: dt.date | Sequence[dt.date],
-                        by: By = "department", features: Sequence[str] | None = None,
-                        window_days: int | None = None, cal: WorkCalendar | None = None) -> pd.DataFrame:
+def feature_penetration(
+    source: Source,
+    plan: RolloutPlan,
+    *,
+    as_of: dt.date | Sequence[dt.date],
+    by: By = "department",
+    features: Sequence[str] | None = None,
+    window_days: int | None = None,
+    cal: WorkCalendar | None = None,
+) -> pd.DataFrame:
     """Feature penetration per core feature on one or several days.
 
     Parameters
@@ -147,8 +169,14 @@ def feature_penetration(source: Source, plan: RolloutPlan, *, as_of: dt.date | S
     raw = penetration_raw(ctx, as_of=days, by=by, features=features, window_days=window_days)
     raw = raw.drop(columns=["headcount"])
     raw["applies"] = raw["eligible"] > 0
-    out = privacy.suppress(raw, size="eligible", by=keys_of(by), within=["feature", "as_of", "window_days"],
-                           keep=["applies"], min_group_size=privacy.floor(plan))
+    out = privacy.suppress(
+        raw,
+        size="eligible",
+        by=keys_of(by),
+        within=["feature", "as_of", "window_days"],
+        keep=["applies"],
+        min_group_size=privacy.floor(plan),
+    )
     _parts, notes = people_parts(ctx)
     for feature in sorted(set(raw.loc[raw["eligible"] == 0, "feature"])):
         if by == "company":
@@ -157,9 +185,16 @@ def feature_penetration(source: Source, plan: RolloutPlan, *, as_of: dt.date | S
     return finish(out, notes=notes, definition=DEFINITION.format(days=window))
 
 
-def penetration_trend(source: Source, plan: RolloutPlan, *, start: dt.date, end: dt.date,
-                      by: By = "department", features: Sequence[str] | None = None,
-                      cal: WorkCalendar | None = None) -> pd.DataFrame:
+def penetration_trend(
+    source: Source,
+    plan: RolloutPlan,
+    *,
+    start: dt.date,
+    end: dt.date,
+    by: By = "department",
+    features: Sequence[str] | None = None,
+    cal: WorkCalendar | None = None,
+) -> pd.DataFrame:
     """Feature penetration read at the end of each rollout week from ``start`` to ``end`` (and on ``end``).
 
     Columns as :func:`feature_penetration` plus ``week``.

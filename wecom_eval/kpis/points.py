@@ -51,18 +51,29 @@ from wecom_eval.schema import FEATURES
 from wecom_eval.workcal import WorkCalendar
 
 ACTIONS: tuple[str, ...] = ("register", "training", *FEATURES)
-DEFINITION = ("Points: per employee per rollout week, {rules}; at most {cap} points a week (events in time order; "
-              "the rest of a week's events earn nothing). Only events while the employee is on the HR roster count, "
-              "by the roster's department; a week's employees are those on the roster on any day of it, so the "
-              "earners are always among them.")
+DEFINITION = (
+    "Points: per employee per rollout week, {rules}; at most {cap} points a week (events in time order; "
+    "the rest of a week's events earn nothing). Only events while the employee is on the HR roster count, "
+    "by the roster's department; a week's employees are those on the roster on any day of it, so the "
+    "earners are always among them."
+)
 
 
 def _rules(plan: RolloutPlan) -> pd.DataFrame:
     unknown = sorted(set(plan.points.per_action) - set(ACTIONS))
     if unknown:
-        raise InputError("rollout plan", [Problem(f"points.per_action.{a}", a, f"one of {', '.join(ACTIONS)}",
-                                                  "No event in the warehouse traces to this action; rename or "
-                                                  "remove it.") for a in unknown])
+        raise InputError(
+            "rollout plan",
+            [
+                Problem(
+                    f"points.per_action.{a}",
+                    a,
+                    f"one of {', '.join(ACTIONS)}",
+                    "No event in the warehouse traces to this action; rename or remove it.",
+                )
+                for a in unknown
+            ],
+        )
     return pd.DataFrame({"action": list(plan.points.per_action), "points": list(plan.points.per_action.values())})
 
 
@@ -77,8 +88,9 @@ def _ledger_sql() -> str:
     return q.POINTS_LEDGER
 
 
-def points_ledger(source: Source, plan: RolloutPlan, *, end: dt.date, start: dt.date | None = None,
-                  cal: WorkCalendar | None = None) -> pd.DataFrame:
+def points_ledger(
+    source: Source, plan: RolloutPlan, *, end: dt.date, start: dt.date | None = None, cal: WorkCalendar | None = None
+) -> pd.DataFrame:
     """The auditable points ledger — a RESTRICTED, named output.
 
     Parameters
@@ -105,16 +117,26 @@ def points_ledger(source: Source, plan: RolloutPlan, *, end: dt.date, start: dt.
     """
     ctx = Context.of(source, plan, cal)
     start, end = _range(plan, start, end)
-    out = run(ctx.con, _ledger_sql(), {"start": start, "end": end, "cap": plan.points.weekly_cap},
-              {"kpi_points": _rules(plan), "kpi_calendar": ctx.calendar(start, end),
-               "kpi_departments": ctx.departments()})
+    out = run(
+        ctx.con,
+        _ledger_sql(),
+        {"start": start, "end": end, "cap": plan.points.weekly_cap},
+        {"kpi_points": _rules(plan), "kpi_calendar": ctx.calendar(start, end), "kpi_departments": ctx.departments()},
+    )
     privacy.mark_restricted(out, "points ledger: named, per event")
     rules = ", ".join(f"{a} {p}" for a, p in plan.points.per_action.items())
     return finish(out, definition=DEFINITION.format(rules=rules, cap=plan.points.weekly_cap))
 
 
-def points_by_department(source: Source, plan: RolloutPlan, *, end: dt.date, start: dt.date | None = None,
-                         by: By = "department", cal: WorkCalendar | None = None) -> pd.DataFrame:
+def points_by_department(
+    source: Source,
+    plan: RolloutPlan,
+    *,
+    end: dt.date,
+    start: dt.date | None = None,
+    by: By = "department",
+    cal: WorkCalendar | None = None,
+) -> pd.DataFrame:
     """Points awarded per department (or branch, or company) and rollout week.
 
     Returns
@@ -140,16 +162,25 @@ def points_by_department(source: Source, plan: RolloutPlan, *, end: dt.date, sta
     start, end = _range(plan, start, end)
     keys = keys_of(by)
     sel, grp = select_prefix(by)
-    sql = q.render(q.POINTS_TOTALS, ledger=_ledger_sql(), select=sel, group=grp,
-                   head_keys="".join(f"h.{k}, " for k in keys),
-                   join_earned=f"AND e.{keys[0]} = h.{keys[0]}" if keys else "")
-    out = run(ctx.con, sql, {"start": start, "end": end, "cap": plan.points.weekly_cap},
-              {"kpi_points": _rules(plan), "kpi_calendar": ctx.calendar(start, end),
-               "kpi_departments": ctx.departments()})
+    sql = q.render(
+        q.POINTS_TOTALS,
+        ledger=_ledger_sql(),
+        select=sel,
+        group=grp,
+        head_keys="".join(f"h.{k}, " for k in keys),
+        join_earned=f"AND e.{keys[0]} = h.{keys[0]}" if keys else "",
+    )
+    out = run(
+        ctx.con,
+        sql,
+        {"start": start, "end": end, "cap": plan.points.weekly_cap},
+        {"kpi_points": _rules(plan), "kpi_calendar": ctx.calendar(start, end), "kpi_departments": ctx.departments()},
+    )
     out["points_per_employee"] = out["points"] / out["employees"].where(out["employees"] > 0)
     out = out.sort_values([*keys, "week"], ignore_index=True)
-    out = privacy.suppress(out, size="employees", by=keys, within=["week", "week_start"],
-                           min_group_size=privacy.floor(plan))
+    out = privacy.suppress(
+        out, size="employees", by=keys, within=["week", "week_start"], min_group_size=privacy.floor(plan)
+    )
     rules = ", ".join(f"{a} {p}" for a, p in plan.points.per_action.items())
     return finish(out, notes=ctx.notes(), definition=DEFINITION.format(rules=rules, cap=plan.points.weekly_cap))
 

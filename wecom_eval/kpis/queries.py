@@ -324,12 +324,16 @@ WHERE dd.date BETWEEN $start AND $end
 GROUP BY {group} dd.date, c.week, c.is_working, c.covered
 """
 
-DAILY_ACTIVITY = """
+DAILY_ACTIVITY = (
+    """
 WITH spans AS ({spans}),
 dd AS ({department_days})
-""" + DAILY_SUMS
+"""
+    + DAILY_SUMS
+)
 
-WEEKLY_ACTIVITY = """
+WEEKLY_ACTIVITY = (
+    """
 WITH spans AS ({spans}),
 dd AS ({department_days}),
 dw AS ({department_weeks}),
@@ -339,7 +343,9 @@ weeks AS (
          SUM(CASE WHEN is_working THEN 1 ELSE 0 END) AS working_days
   FROM kpi_calendar WHERE date BETWEEN $start AND $end GROUP BY week, week_start
 ),
-daily AS (""" + DAILY_SUMS + """),
+daily AS ("""
+    + DAILY_SUMS
+    + """),
 weekly AS (
   SELECT {keys} week,
          SUM(CASE WHEN is_working AND covered AND registered > 0 THEN 1 ELSE 0 END) AS days_with_members,
@@ -379,6 +385,7 @@ JOIN weeks w ON w.week_start = reg.week_start
 LEFT JOIN weekly wk ON wk.week = w.week {join_weekly}
 LEFT JOIN users u ON u.week_start = w.week_start {join_users}
 """
+)
 
 
 # ---- feature penetration ---------------------------------------------------------------------

@@ -98,8 +98,13 @@ def reconcile(source: Source, plan: RolloutPlan, *, as_of: dt.date, cal: WorkCal
 
     counts = {name: len(frame) for name, frame in lists.items()}
     counts["duplicate_members"] = int(lists["duplicate_members"]["employee_id"].nunique())
-    summary = pd.DataFrame({"check": list(DESCRIPTIONS), "count": [counts[k] for k in DESCRIPTIONS],
-                            "description": list(DESCRIPTIONS.values())})
+    summary = pd.DataFrame(
+        {
+            "check": list(DESCRIPTIONS),
+            "count": [counts[k] for k in DESCRIPTIONS],
+            "description": list(DESCRIPTIONS.values()),
+        }
+    )
 
     missing = lists["employees_without_member"].groupby("department_id").size().rename("employees_without_member")
     moved = lists["department_mismatch"].groupby("roster_department_id").size().rename("department_mismatch")
@@ -108,8 +113,9 @@ def reconcile(source: Source, plan: RolloutPlan, *, as_of: dt.date, cal: WorkCal
     for col in ("employees_without_member", "department_mismatch"):
         table[col] = table[col].fillna(0).astype("int64")
     table["size"] = table[["employees", "members"]].max(axis=1)
-    table = privacy.suppress(table, size="size", by=["department_id"], keep=["department"],
-                             min_group_size=privacy.floor(plan)).drop(columns=["size"])
+    table = privacy.suppress(
+        table, size="size", by=["department_id"], keep=["department"], min_group_size=privacy.floor(plan)
+    ).drop(columns=["size"])
     notes = [] if ctx.has_roster() else ["No HR roster is loaded: every member is 'without employee'."]
     return Reconciliation(as_of, finish(summary, notes=notes), finish(table, notes=notes), lists)
 

@@ -46,8 +46,10 @@ from wecom_eval.plan import RolloutPlan
 from wecom_eval.schema import MEMBER_STATUS
 from wecom_eval.workcal import WorkCalendar
 
-DEFINITION = ("Registration rate: employees on the HR roster that day (branches included) whose WeCom account "
-              "is activated ÷ employees on the roster that day.")
+DEFINITION = (
+    "Registration rate: employees on the HR roster that day (branches included) whose WeCom account "
+    "is activated ÷ employees on the roster that day."
+)
 
 
 BASIS_ORDER = ("export_time", "snapshot", "first_activity")
@@ -71,20 +73,29 @@ def date_activations(source: Source) -> int:
     con = connection(source)
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute("UPDATE members SET activation_basis = 'export_time' "
-                    "WHERE activated_at IS NOT NULL AND activation_basis IS NULL")
+        con.execute(
+            "UPDATE members SET activation_basis = 'export_time' "
+            "WHERE activated_at IS NOT NULL AND activation_basis IS NULL"
+        )
         # A member's current status is its latest snapshot's (an older export loaded later does not win).
-        con.execute(f"UPDATE members SET status = s.status FROM ({q.LATEST_STATUS}) s "
-                    "WHERE members.userid = s.userid AND members.status <> s.status")
+        con.execute(
+            f"UPDATE members SET status = s.status FROM ({q.LATEST_STATUS}) s "
+            "WHERE members.userid = s.userid AND members.status <> s.status"
+        )
         con.execute(f"CREATE OR REPLACE TEMP TABLE _activation AS {q.ACTIVATION_BOUNDS}")
-        changed = one(con, "SELECT count(*) FROM _activation a JOIN members m USING (userid) WHERE "
-                           "a.activated_at IS DISTINCT FROM m.activated_at OR "
-                           "a.activation_basis IS DISTINCT FROM m.activation_basis")[0]
+        changed = one(
+            con,
+            "SELECT count(*) FROM _activation a JOIN members m USING (userid) WHERE "
+            "a.activated_at IS DISTINCT FROM m.activated_at OR "
+            "a.activation_basis IS DISTINCT FROM m.activation_basis",
+        )[0]
         if changed:
-            con.execute("UPDATE members SET activated_at = a.activated_at, activation_basis = a.activation_basis "
-                        "FROM _activation a WHERE members.userid = a.userid AND "
-                        "(a.activated_at IS DISTINCT FROM members.activated_at OR "
-                        "a.activation_basis IS DISTINCT FROM members.activation_basis)")
+            con.execute(
+                "UPDATE members SET activated_at = a.activated_at, activation_basis = a.activation_basis "
+                "FROM _activation a WHERE members.userid = a.userid AND "
+                "(a.activated_at IS DISTINCT FROM members.activated_at OR "
+                "a.activation_basis IS DISTINCT FROM members.activation_basis)"
+            )
         con.execute("DROP TABLE _activation")
         con.execute("COMMIT")
     except BaseException:
@@ -106,11 +117,17 @@ def registration_basis(source: Source, plan: RolloutPlan, *, as_of: dt.date | Se
     ctx = Context.of(source, plan)
     days = as_dates(as_of, name="as_of")
     parts, _notes = people_parts(ctx)
-    people = run(ctx.con, f"WITH people AS ({parts['people']}) SELECT p.person_id, p.on_from, p.on_to, "
-                          f"m.userid, m.status, CAST(m.activated_at AS DATE) AS activated_on, "
-                          f"{_basis_column(ctx)} AS basis FROM people p LEFT JOIN members m ON {parts['member_join']}")
-    snaps = (run(ctx.con, "SELECT userid, observed_on, status FROM member_status")
-             if _has_snapshots(ctx) else pd.DataFrame(columns=["userid", "observed_on", "status"]))
+    people = run(
+        ctx.con,
+        f"WITH people AS ({parts['people']}) SELECT p.person_id, p.on_from, p.on_to, "
+        f"m.userid, m.status, CAST(m.activated_at AS DATE) AS activated_on, "
+        f"{_basis_column(ctx)} AS basis FROM people p LEFT JOIN members m ON {parts['member_join']}",
+    )
+    snaps = (
+        run(ctx.con, "SELECT userid, observed_on, status FROM member_status")
+        if _has_snapshots(ctx)
+        else pd.DataFrame(columns=["userid", "observed_on", "status"])
+    )
     for col in ("on_from", "on_to", "activated_on"):
         people[col] = pd.to_datetime(people[col]).dt.date
     snaps["observed_on"] = pd.to_datetime(snaps["observed_on"]).dt.date
@@ -119,8 +136,9 @@ def registration_basis(source: Source, plan: RolloutPlan, *, as_of: dt.date | Se
         on = people[(people["on_from"] <= day) & people["on_to"].map(lambda d, day=day: pd.isna(d) or d >= day)]
         dated = on[on["activated_on"].map(lambda d, day=day: not pd.isna(d) and d <= day) & (on["status"] != 4)]
         first = dated.sort_values(["person_id", "activated_on"]).drop_duplicates("person_id")
-        open_ = on[~on["person_id"].isin(first["person_id"]) & on["basis"].isin(["unknown", "snapshot",
-                                                                                  "first_activity"])]
+        open_ = on[
+            ~on["person_id"].isin(first["person_id"]) & on["basis"].isin(["unknown", "snapshot", "first_activity"])
+        ]
         before = snaps[snaps["observed_on"] <= day].sort_values("observed_on").drop_duplicates("userid", keep="last")
         seen_inactive = set(before.loc[before["status"] != 1, "userid"])
         unknown = open_[~open_["userid"].isin(seen_inactive)]["person_id"].nunique()
@@ -133,8 +151,12 @@ def registration_basis(source: Source, plan: RolloutPlan, *, as_of: dt.date | Se
 
 def _basis_column(ctx: Context) -> str:
     """The basis column; a warehouse not yet migrated (opened read-only) states every time."""
-    cols = {r[0] for r in ctx.con.execute("SELECT column_name FROM information_schema.columns "
-                                          "WHERE table_name = 'members'").fetchall()}
+    cols = {
+        r[0]
+        for r in ctx.con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'members'"
+        ).fetchall()
+    }
     if "activation_basis" in cols:
         return "COALESCE(m.activation_basis, CASE WHEN m.activated_at IS NOT NULL THEN 'export_time' END)"
     return "CASE WHEN m.activated_at IS NOT NULL THEN 'export_time' END"
@@ -150,8 +172,7 @@ def registration_raw(ctx: Context, *, as_of: Sequence[dt.date], by: By = "depart
     parts, _notes = people_parts(ctx)
     sel, grp = select_prefix(by)
     sql = q.render(q.REGISTRATION, people=parts["people"], select=sel, group=grp)
-    frame = run(ctx.con, sql, {}, {"kpi_dates": dates_frame(ctx.plan, as_of),
-                                   "kpi_departments": ctx.departments()})
+    frame = run(ctx.con, sql, {}, {"kpi_dates": dates_frame(ctx.plan, as_of), "kpi_departments": ctx.departments()})
     frame["employees"] = frame["employees"].astype("int64")
     frame["registered"] = frame["registered"].astype("int64")
     frame["unregistered"] = frame["employees"] - frame["registered"]
@@ -163,8 +184,14 @@ def registration_raw(ctx: Context, *, as_of: Sequence[dt.date], by: By = "depart
     return frame.sort_values([*keys, "as_of"], ignore_index=True)
 
 
-def registration_rate(source: Source, plan: RolloutPlan, *, as_of: dt.date | Sequence[dt.date],
-                      by: By = "department", cal: WorkCalendar | None = None) -> pd.DataFrame:
+def registration_rate(
+    source: Source,
+    plan: RolloutPlan,
+    *,
+    as_of: dt.date | Sequence[dt.date],
+    by: By = "department",
+    cal: WorkCalendar | None = None,
+) -> pd.DataFrame:
     """Registration rate on one or several days, by department, branch or company-wide.
 
     Parameters
@@ -192,15 +219,21 @@ def registration_rate(source: Source, plan: RolloutPlan, *, as_of: dt.date | Seq
     ctx = Context.of(source, plan)
     days = as_dates(as_of, name="as_of")
     raw = registration_raw(ctx, as_of=days, by=by)
-    out = privacy.suppress(raw, size="employees", by=keys_of(by), within=["as_of"],
-                           min_group_size=privacy.floor(plan))
+    out = privacy.suppress(raw, size="employees", by=keys_of(by), within=["as_of"], min_group_size=privacy.floor(plan))
     _parts, notes = people_parts(ctx)
     return finish(out, notes=notes, definition=DEFINITION)
 
 
-def registration_trend(source: Source, plan: RolloutPlan, *, start: dt.date, end: dt.date,
-                       freq: str = "week", by: By = "department",
-                       cal: WorkCalendar | None = None) -> pd.DataFrame:
+def registration_trend(
+    source: Source,
+    plan: RolloutPlan,
+    *,
+    start: dt.date,
+    end: dt.date,
+    freq: str = "week",
+    by: By = "department",
+    cal: WorkCalendar | None = None,
+) -> pd.DataFrame:
     """Registration rate at the end of each rollout week (``freq="week"``) or each day (``"day"``).
 
     The weekly series is read on the last day of each rollout week from ``start`` to ``end``,
@@ -220,8 +253,9 @@ def registration_trend(source: Source, plan: RolloutPlan, *, start: dt.date, end
     return out
 
 
-def stragglers(source: Source, plan: RolloutPlan, *, as_of: dt.date, grace_days: int = 0,
-               cal: WorkCalendar | None = None) -> pd.DataFrame:
+def stragglers(
+    source: Source, plan: RolloutPlan, *, as_of: dt.date, grace_days: int = 0, cal: WorkCalendar | None = None
+) -> pd.DataFrame:
     """Who has not registered by ``as_of``, by department — a RESTRICTED named list.
 
     For the department heads who chase registration; never for meeting reports (the frame is
@@ -265,15 +299,28 @@ def stragglers(source: Source, plan: RolloutPlan, *, as_of: dt.date, grace_days:
     activated_later = rows["activated_on"].notna() & rows["member_status"].isin([1, 2, 5])
     state = state.where(~activated_later, "activated after as_of")
     # A date that is only an upper bound (a snapshot, a first use) does not say "after": unknown.
-    unknown = (rows["member_status"] == 1) & (rows["activated_on"].isna()
-                                              | rows["activation_basis"].isin(["snapshot", "first_activity"]))
+    unknown = (rows["member_status"] == 1) & (
+        rows["activated_on"].isna() | rows["activation_basis"].isin(["snapshot", "first_activity"])
+    )
     state = state.where(~unknown, "activated, date unknown")
     rows["member_state"] = state
     rows = rows.loc[rows["days_since_go_live"] >= grace_days]
-    out = rows[["department_id", "department", "employee_id", "name", "hire_date", "go_live_date",
-                "days_since_go_live", "userid", "member_state"]]
-    out = out.sort_values(["department", "days_since_go_live", "employee_id"], ascending=[True, False, True],
-                          ignore_index=True)
+    out = rows[
+        [
+            "department_id",
+            "department",
+            "employee_id",
+            "name",
+            "hire_date",
+            "go_live_date",
+            "days_since_go_live",
+            "userid",
+            "member_state",
+        ]
+    ]
+    out = out.sort_values(
+        ["department", "days_since_go_live", "employee_id"], ascending=[True, False, True], ignore_index=True
+    )
     privacy.mark_restricted(out, "registration stragglers: named list for department heads")
     return finish(out, notes=notes, definition=DEFINITION)
 

@@ -63,8 +63,13 @@ class RollupInfo:
     refreshed_days: int | None = None  # days recomputed by an incremental refresh (None: a full build)
 
     def covers(self, start: dt.date, end: dt.date) -> bool:
-        return (self.fresh and self.first_day is not None and self.last_day is not None
-                and self.first_day <= start and end <= self.last_day)
+        return (
+            self.fresh
+            and self.first_day is not None
+            and self.last_day is not None
+            and self.first_day <= start
+            and end <= self.last_day
+        )
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
@@ -85,8 +90,11 @@ def fingerprint(con: duckdb.DuckDBPyConnection, plan: RolloutPlan, *, member_day
         stored = MEMBER_DAYS_STORE if name == "member_days" else name
         parts[name] = int(one(con, f"SELECT COUNT(*) FROM {stored}")[0])
     if _table_exists(con, "_loads"):
-        n, last = one(con, "SELECT COUNT(*), CAST(MAX(loaded_at) AS VARCHAR) FROM _loads WHERE table_name IN "
-                           f"({', '.join(repr(t) for t in tables)})")
+        n, last = one(
+            con,
+            "SELECT COUNT(*), CAST(MAX(loaded_at) AS VARCHAR) FROM _loads WHERE table_name IN "
+            f"({', '.join(repr(t) for t in tables)})",
+        )
         parts["loads"] = [int(n), last]
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
 
@@ -96,8 +104,9 @@ def rollup_info(source: Source, plan: RolloutPlan) -> RollupInfo | None:
     ctx = Context.of(source, plan)
     if not _table_exists(ctx.con, META_TABLE):
         return None
-    rows = ctx.con.execute(f"SELECT fingerprint, first_day, last_day, department_days, department_weeks "
-                           f"FROM {META_TABLE}").fetchall()
+    rows = ctx.con.execute(
+        f"SELECT fingerprint, first_day, last_day, department_days, department_weeks FROM {META_TABLE}"
+    ).fetchall()
     if len(rows) != 1:
         return None
     row = rows[0]
@@ -105,8 +114,9 @@ def rollup_info(source: Source, plan: RolloutPlan) -> RollupInfo | None:
     return RollupInfo(row[0], row[1], row[2], int(row[3]), int(row[4]), fresh=row[0] == fp)
 
 
-def refresh_rollups(source: Source, plan: RolloutPlan, *, cal: WorkCalendar | None = None,
-                    force: bool = False) -> RollupInfo:
+def refresh_rollups(
+    source: Source, plan: RolloutPlan, *, cal: WorkCalendar | None = None, force: bool = False
+) -> RollupInfo:
     """Build the activity rollups from the loaded member days, or bring them up to date.
 
     Needs a writable warehouse. Does nothing when the rollups are already fresh, unless
@@ -143,37 +153,49 @@ def refresh_rollups(source: Source, plan: RolloutPlan, *, cal: WorkCalendar | No
             con.execute("DROP TABLE IF EXISTS _kpi_spans")
         n_days = int(one(con, f"SELECT COUNT(*) FROM {DAYS_TABLE}")[0])
         n_weeks = int(one(con, f"SELECT COUNT(*) FROM {WEEKS_TABLE}")[0])
-        con.execute(f"CREATE OR REPLACE TABLE {META_TABLE} (fingerprint VARCHAR, first_day DATE, last_day DATE, "
-                    "department_days BIGINT, department_weeks BIGINT, built_at TIMESTAMPTZ, base_fingerprint VARCHAR)")
-        con.execute(f"INSERT INTO {META_TABLE} VALUES (?, ?, ?, ?, ?, now(), ?)",
-                    [fp, first, last, n_days, n_weeks, base])
+        con.execute(
+            f"CREATE OR REPLACE TABLE {META_TABLE} (fingerprint VARCHAR, first_day DATE, last_day DATE, "
+            "department_days BIGINT, department_weeks BIGINT, built_at TIMESTAMPTZ, base_fingerprint VARCHAR)"
+        )
+        con.execute(
+            f"INSERT INTO {META_TABLE} VALUES (?, ?, ?, ?, ?, now(), ?)", [fp, first, last, n_days, n_weeks, base]
+        )
         con.execute(f"DELETE FROM {CHANGED_DAYS}")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return RollupInfo(fp, first, last, n_days, n_weeks, fresh=True,
-                      refreshed_days=None if days is None else len(days))
+    return RollupInfo(fp, first, last, n_days, n_weeks, fresh=True, refreshed_days=None if days is None else len(days))
 
 
 def _build(con: duckdb.DuckDBPyConnection, params: dict[str, object], first: dt.date | None) -> None:
     """Replace both tables by a fold of every member day."""
     for name in (DAYS_TABLE, WEEKS_TABLE):
         con.execute(f"DROP TABLE IF EXISTS {name}")
-    con.execute(f"CREATE TABLE {DAYS_TABLE} (department_id BIGINT, date DATE, registered BIGINT, "
-                "with_row BIGINT, active BIGINT, engaged BIGINT, measured BIGINT)")
+    con.execute(
+        f"CREATE TABLE {DAYS_TABLE} (department_id BIGINT, date DATE, registered BIGINT, "
+        "with_row BIGINT, active BIGINT, engaged BIGINT, measured BIGINT)"
+    )
     con.execute(f"CREATE TABLE {WEEKS_TABLE} (department_id BIGINT, week_start DATE, active_users BIGINT)")
     if first is None:
         return
     with_parts = "WITH spans AS (SELECT * FROM _kpi_spans) "
-    _execute(con, f"INSERT INTO {DAYS_TABLE} {with_parts} SELECT * FROM ({q.DEPARTMENT_DAYS}) x "
-                  "ORDER BY department_id, date", params)
-    _execute(con, f"INSERT INTO {WEEKS_TABLE} {with_parts} SELECT * FROM ({q.DEPARTMENT_WEEKS}) x "
-                  "ORDER BY department_id, week_start", params)
+    _execute(
+        con,
+        f"INSERT INTO {DAYS_TABLE} {with_parts} SELECT * FROM ({q.DEPARTMENT_DAYS}) x ORDER BY department_id, date",
+        params,
+    )
+    _execute(
+        con,
+        f"INSERT INTO {WEEKS_TABLE} {with_parts} SELECT * FROM ({q.DEPARTMENT_WEEKS}) x "
+        "ORDER BY department_id, week_start",
+        params,
+    )
 
 
-def _days_to_refresh(con: duckdb.DuckDBPyConnection, info: RollupInfo | None, base: str,
-                     first: dt.date | None, last: dt.date | None) -> list[dt.date] | None:
+def _days_to_refresh(
+    con: duckdb.DuckDBPyConnection, info: RollupInfo | None, base: str, first: dt.date | None, last: dt.date | None
+) -> list[dt.date] | None:
     """The days an incremental refresh must recompute, or None when the rollups need a full build.
 
     Incremental when the rollups exist, were built from the same everything-but-member-days
@@ -183,14 +205,20 @@ def _days_to_refresh(con: duckdb.DuckDBPyConnection, info: RollupInfo | None, ba
     """
     if info is None or first is None or last is None or info.first_day is None or info.last_day is None:
         return None
-    stored = one(con, f"SELECT base_fingerprint FROM {META_TABLE}")[0] if _has_column(
-        con, META_TABLE, "base_fingerprint") else None
+    stored = (
+        one(con, f"SELECT base_fingerprint FROM {META_TABLE}")[0]
+        if _has_column(con, META_TABLE, "base_fingerprint")
+        else None
+    )
     if stored != base:
         return None
-    same_departments = one(con, f"SELECT (SELECT COUNT(*) FROM (SELECT DISTINCT department_id FROM _kpi_spans)) "
-                                f"= (SELECT COUNT(*) FROM (SELECT DISTINCT department_id FROM {DAYS_TABLE})) AND "
-                                f"NOT EXISTS (SELECT department_id FROM _kpi_spans EXCEPT "
-                                f"SELECT department_id FROM {DAYS_TABLE})")[0]
+    same_departments = one(
+        con,
+        f"SELECT (SELECT COUNT(*) FROM (SELECT DISTINCT department_id FROM _kpi_spans)) "
+        f"= (SELECT COUNT(*) FROM (SELECT DISTINCT department_id FROM {DAYS_TABLE})) AND "
+        f"NOT EXISTS (SELECT department_id FROM _kpi_spans EXCEPT "
+        f"SELECT department_id FROM {DAYS_TABLE})",
+    )[0]
     if not same_departments:
         return None
     days = {row[0] for row in con.execute(f"SELECT DISTINCT date FROM {CHANGED_DAYS}").fetchall()}
@@ -199,8 +227,7 @@ def _days_to_refresh(con: duckdb.DuckDBPyConnection, info: RollupInfo | None, ba
     return sorted(d for d in days | set(grown) if first <= d <= last)
 
 
-def _refresh_days(con: duckdb.DuckDBPyConnection, ctx: Context, days: list[dt.date],
-                  params: dict[str, object]) -> None:
+def _refresh_days(con: duckdb.DuckDBPyConnection, ctx: Context, days: list[dt.date], params: dict[str, object]) -> None:
     """Recompute the department-day rows of ``days`` and the department-week rows of their weeks,
     each with the same SQL as the full build over the same (clipped) ranges."""
     first, last = params["start"], params["end"]
@@ -214,20 +241,31 @@ def _refresh_days(con: duckdb.DuckDBPyConnection, ctx: Context, days: list[dt.da
             runs.append((d, d))
     for a, b in runs:
         con.execute(f"DELETE FROM {DAYS_TABLE} WHERE date BETWEEN ? AND ?", [a, b])
-        _execute(con, f"INSERT INTO {DAYS_TABLE} {with_parts} SELECT * FROM ({q.DEPARTMENT_DAYS}) x",
-                 {**params, "start": a, "end": b})
+        _execute(
+            con,
+            f"INSERT INTO {DAYS_TABLE} {with_parts} SELECT * FROM ({q.DEPARTMENT_DAYS}) x",
+            {**params, "start": a, "end": b},
+        )
     offset = ctx.plan.start_date
     week_starts = sorted({d - dt.timedelta(days=(d - offset).days % 7) for d in days})
     for ws in week_starts:
         a, b = max(ws, first), min(ws + dt.timedelta(days=6), last)
         con.execute(f"DELETE FROM {WEEKS_TABLE} WHERE week_start = ?", [ws])
-        _execute(con, f"INSERT INTO {WEEKS_TABLE} {with_parts} SELECT * FROM ({q.DEPARTMENT_WEEKS}) x",
-                 {**params, "start": a, "end": b})
+        _execute(
+            con,
+            f"INSERT INTO {WEEKS_TABLE} {with_parts} SELECT * FROM ({q.DEPARTMENT_WEEKS}) x",
+            {**params, "start": a, "end": b},
+        )
 
 
 def _has_column(con: duckdb.DuckDBPyConnection, table_name: str, column: str) -> bool:
-    return bool(one(con, "SELECT COUNT(*) FROM information_schema.columns WHERE table_name = ? AND column_name = ?",
-                    [table_name, column])[0])
+    return bool(
+        one(
+            con,
+            "SELECT COUNT(*) FROM information_schema.columns WHERE table_name = ? AND column_name = ?",
+            [table_name, column],
+        )[0]
+    )
 
 
 def _execute(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]) -> None:
@@ -271,10 +309,11 @@ def activity_sources(ctx: Context, start: dt.date, end: dt.date, *, weeks: bool)
     parts = _inline()
     parts["department_days"] = f"SELECT * FROM {DAYS_TABLE} WHERE date BETWEEN $start AND $end"
     if weeks and start_ok and end_ok:
-        parts["department_weeks"] = (f"SELECT * FROM {WEEKS_TABLE} WHERE week_start IN "
-                                     "(SELECT week_start FROM kpi_calendar WHERE date BETWEEN $start AND $end)")
+        parts["department_weeks"] = (
+            f"SELECT * FROM {WEEKS_TABLE} WHERE week_start IN "
+            "(SELECT week_start FROM kpi_calendar WHERE date BETWEEN $start AND $end)"
+        )
     return ActivitySources(parts, True)
 
 
-__all__ = ["ActivitySources", "RollupInfo", "activity_sources", "drop_rollups", "refresh_rollups",
-           "rollup_info"]
+__all__ = ["ActivitySources", "RollupInfo", "activity_sources", "drop_rollups", "refresh_rollups", "rollup_info"]

@@ -25,15 +25,37 @@ from wecom_eval.plan import RolloutPlan
 from wecom_eval.workcal import WorkCalendar
 
 Clock = Literal["calendar", "working"]
-COLUMNS = ["week", "week_start", "tickets", "answer_due", "answered_within_1h", "answered_share", "resolve_due",
-           "resolved_within_4h", "resolved_share", "unanswered", "unresolved", "clock"]
-DEFINITION = ("IT support: tickets first answered within {a} hour and resolved within {r} hours "
-              "({clock} hours) ÷ tickets whose window had closed, by the week they were opened.")
+COLUMNS = [
+    "week",
+    "week_start",
+    "tickets",
+    "answer_due",
+    "answered_within_1h",
+    "answered_share",
+    "resolve_due",
+    "resolved_within_4h",
+    "resolved_share",
+    "unanswered",
+    "unresolved",
+    "clock",
+]
+DEFINITION = (
+    "IT support: tickets first answered within {a} hour and resolved within {r} hours "
+    "({clock} hours) ÷ tickets whose window had closed, by the week they were opened."
+)
 
 
-def it_support(source: Source, plan: RolloutPlan, *, start: dt.date, end: dt.date, clock: Clock = "calendar",
-               answer_hours: float = 1.0, resolve_hours: float = 4.0,
-               cal: WorkCalendar | None = None) -> pd.DataFrame:
+def it_support(
+    source: Source,
+    plan: RolloutPlan,
+    *,
+    start: dt.date,
+    end: dt.date,
+    clock: Clock = "calendar",
+    answer_hours: float = 1.0,
+    resolve_hours: float = 4.0,
+    cal: WorkCalendar | None = None,
+) -> pd.DataFrame:
     """Weekly IT-support shares (when tickets are loaded).
 
     Parameters
@@ -80,26 +102,38 @@ def it_support(source: Source, plan: RolloutPlan, *, start: dt.date, end: dt.dat
     to_cut = hours(created, cut)
     answer_h = hours(created, first.fillna(cut))
     resolve_h = hours(created, resolved.fillna(cut))
-    frame = pd.DataFrame({
-        "week": rows["week"].astype("int64"), "week_start": rows["week_start"],
-        "answer_due": first.notna() | (to_cut >= answer_hours),
-        "answered": first.notna() & (answer_h <= answer_hours),
-        "resolve_due": resolved.notna() | (to_cut >= resolve_hours),
-        "resolved": resolved.notna() & (resolve_h <= resolve_hours),
-        "unanswered": first.isna(), "unresolved": resolved.isna(),
-    })
+    frame = pd.DataFrame(
+        {
+            "week": rows["week"].astype("int64"),
+            "week_start": rows["week_start"],
+            "answer_due": first.notna() | (to_cut >= answer_hours),
+            "answered": first.notna() & (answer_h <= answer_hours),
+            "resolve_due": resolved.notna() | (to_cut >= resolve_hours),
+            "resolved": resolved.notna() & (resolve_h <= resolve_hours),
+            "unanswered": first.isna(),
+            "unresolved": resolved.isna(),
+        }
+    )
     out = frame.groupby(["week", "week_start"], as_index=False).agg(
-        tickets=("answered", "size"), answer_due=("answer_due", "sum"), answered_within_1h=("answered", "sum"),
-        resolve_due=("resolve_due", "sum"), resolved_within_4h=("resolved", "sum"),
-        unanswered=("unanswered", "sum"), unresolved=("unresolved", "sum"))
-    out["answered_share"] = np.where(out["answer_due"] > 0, out["answered_within_1h"] / out["answer_due"].clip(1),
-                                     np.nan)
-    out["resolved_share"] = np.where(out["resolve_due"] > 0, out["resolved_within_4h"] / out["resolve_due"].clip(1),
-                                     np.nan)
+        tickets=("answered", "size"),
+        answer_due=("answer_due", "sum"),
+        answered_within_1h=("answered", "sum"),
+        resolve_due=("resolve_due", "sum"),
+        resolved_within_4h=("resolved", "sum"),
+        unanswered=("unanswered", "sum"),
+        unresolved=("unresolved", "sum"),
+    )
+    out["answered_share"] = np.where(
+        out["answer_due"] > 0, out["answered_within_1h"] / out["answer_due"].clip(1), np.nan
+    )
+    out["resolved_share"] = np.where(
+        out["resolve_due"] > 0, out["resolved_within_4h"] / out["resolve_due"].clip(1), np.nan
+    )
     out["clock"] = clock
     out = out[COLUMNS].sort_values("week", ignore_index=True)
-    out = privacy.suppress(out, size="tickets", by=["week"], keep=["week_start", "clock"],
-                           min_group_size=privacy.floor(plan))
+    out = privacy.suppress(
+        out, size="tickets", by=["week"], keep=["week_start", "clock"], min_group_size=privacy.floor(plan)
+    )
     definition = DEFINITION.format(a=f"{answer_hours:g}", r=f"{resolve_hours:g}", clock=clock)
     return finish(out, notes=ctx.notes(), definition=definition)
 

@@ -17,11 +17,15 @@ if typing.TYPE_CHECKING:
     from wecom_eval.reporting.runner import RunResult, run_all, run_report
 
 # imported on first use: `wecom-eval run` reads the parameters without loading pandas
-__getattr__ = _lazy.lazy_exports(__name__, {
-    "collect": ("Report", "open_report"),
-    "params": ("REPORTS", "ReportParams", "load_params", "validate_params"),
-    "runner": ("RunResult", "run_all", "run_report"),
-}, globals())
+__getattr__ = _lazy.lazy_exports(
+    __name__,
+    {
+        "collect": ("Report", "open_report"),
+        "params": ("REPORTS", "ReportParams", "load_params", "validate_params"),
+        "runner": ("RunResult", "run_all", "run_report"),
+    },
+    globals(),
+)
 
 __all__ = [
     "REPORTS",

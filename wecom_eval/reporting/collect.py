@@ -57,15 +57,39 @@ from wecom_eval.workcal import WorkCalendar
 RUN_DIR_ENV = "WECOM_EVAL_RUN_DIR"
 COLLECTED = ".collected"
 META = "meta.json"
-TARGET_IDS: tuple[str, ...] = ("registration", "daily_active", "feature_penetration", "satisfaction",
-                               "pilot_efficiency")
+TARGET_IDS: tuple[str, ...] = (
+    "registration",
+    "daily_active",
+    "feature_penetration",
+    "satisfaction",
+    "pilot_efficiency",
+)
 VERDICTS: tuple[str, ...] = ("met", "not_yet_shown", "missed", "not_measured")
 UNITS: tuple[str, ...] = ("share", "score", "relative_change", "hours", "count", "points", "ratio")
 # Columns that identify a row rather than describe its people; never hidden.
-KEY_COLUMNS = frozenset({
-    "department", "department_id", "department_path", "path", "branch", "week", "week_start", "date", "month",
-    "feature", "item", "wave", "question", "choice", "kpi", "is_pilot", "go_live_week", "rank_group", "level",
-})
+KEY_COLUMNS = frozenset(
+    {
+        "department",
+        "department_id",
+        "department_path",
+        "path",
+        "branch",
+        "week",
+        "week_start",
+        "date",
+        "month",
+        "feature",
+        "item",
+        "wave",
+        "question",
+        "choice",
+        "kpi",
+        "is_pilot",
+        "go_live_week",
+        "rank_group",
+        "level",
+    }
+)
 SUPPRESSED_TEXT = "—"
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
@@ -91,8 +115,9 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def enforce_floor(frame: pd.DataFrame, *, people: str, floor: int, keys: Iterable[str] = (),
-                  within: Sequence[str] = ()) -> tuple[pd.DataFrame, int]:
+def enforce_floor(
+    frame: pd.DataFrame, *, people: str, floor: int, keys: Iterable[str] = (), within: Sequence[str] = ()
+) -> tuple[pd.DataFrame, int]:
     """Hide rows of ``frame`` that describe fewer than ``floor`` people, with their siblings.
 
     Applies :func:`wecom_eval.privacy.suppress` (small groups, then complementary
@@ -124,8 +149,15 @@ def enforce_floor(frame: pd.DataFrame, *, people: str, floor: int, keys: Iterabl
     work = work.drop(columns=[c for c in ("suppressed", "suppression") if c in work.columns])
     labels = [c for c in work.columns if (c in KEY_COLUMNS or c in set(keys)) and c != people]
     by = [c for c in labels if c not in within]
-    out = privacy.suppress(work, size=people, by=by, within=list(within), min_group_size=floor,
-                           keep=[c for c in labels if c not in by], hidden_before=earlier)
+    out = privacy.suppress(
+        work,
+        size=people,
+        by=by,
+        within=list(within),
+        min_group_size=floor,
+        keep=[c for c in labels if c not in by],
+        hidden_before=earlier,
+    )
     hidden = out.pop("suppressed").to_numpy(dtype=bool)
     out = out.drop(columns=["suppression"])
     return out, int(hidden.sum())
@@ -150,8 +182,9 @@ class Report:
     ``data_window``, ``floor`` (the privacy floor) and ``t(key)`` for report text.
     """
 
-    def __init__(self, name: str, params: ReportParams, *, home: Home | None = None,
-                 run_dir: Path | None = None) -> None:
+    def __init__(
+        self, name: str, params: ReportParams, *, home: Home | None = None, run_dir: Path | None = None
+    ) -> None:
         self.name = name
         self.params = params
         self.home = home or Home.from_env()
@@ -210,7 +243,8 @@ class Report:
             " greatest((SELECT max(date) FROM member_activity WHERE date <= $last),"
             " (SELECT max(started_at)::DATE FROM process_records WHERE started_at::DATE <= $last),"
             " (SELECT max(ts)::DATE FROM feature_events WHERE ts::DATE <= $last)) AS last",
-            {"last": self.last_day}).iloc[0]
+            {"last": self.last_day},
+        ).iloc[0]
 
         def day(value: Any) -> dt.date | None:
             return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
@@ -231,10 +265,20 @@ class Report:
         if not _NAME.match(name):
             raise ValueError(f"{kind} name {name!r} must be snake_case (a–z, 0–9, _; at most 63 characters)")
 
-    def show_table(self, frame: pd.DataFrame | None, name: str, *, title: str, people: str | int | None,
-                   keys: Sequence[str] = (), within: Sequence[str] = (), formats: Mapping[str, str] | None = None,
-                   labels: Mapping[str, str] | None = None, note: str = "",
-                   row_formats: Mapping[str, str] | None = None) -> None:
+    def show_table(
+        self,
+        frame: pd.DataFrame | None,
+        name: str,
+        *,
+        title: str,
+        people: str | int | None,
+        keys: Sequence[str] = (),
+        within: Sequence[str] = (),
+        formats: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
+        note: str = "",
+        row_formats: Mapping[str, str] | None = None,
+    ) -> None:
         """Display ``frame`` as a formatted table and record it for ``tables.xlsx``.
 
         Parameters
@@ -269,20 +313,27 @@ class Report:
         if frame is None:
             return
         if frame.empty:  # nothing to show (no alerts, no survey yet): say so, record nothing
-            _display_note(f"*{title}：{text.t('no_rows', self.language)}*" if self.language == "zh"
-                          else f"*{title}: {text.t('no_rows', self.language)}*")
+            _display_note(
+                f"*{title}：{text.t('no_rows', self.language)}*"
+                if self.language == "zh"
+                else f"*{title}: {text.t('no_rows', self.language)}*"
+            )
             return
         if is_restricted(frame):
-            raise ValueError(f"table {name!r} is a restricted named list ({frame.attrs.get('wecom_eval_restricted')}); "
-                             "named lists never go into meeting reports — write it to its own restricted file")
+            raise ValueError(
+                f"table {name!r} is a restricted named list ({frame.attrs.get('wecom_eval_restricted')}); "
+                "named lists never go into meeting reports — write it to its own restricted file"
+            )
         shown = frame.reset_index(drop=True)
         hidden = 0
         if isinstance(people, str):
             shown, hidden = enforce_floor(shown, people=people, floor=self.floor, keys=keys, within=within)
         elif isinstance(people, (int, np.integer)) and not isinstance(people, bool):
             if people < self.floor:
-                raise ValueError(f"table {name!r} describes {people} people, fewer than the privacy floor "
-                                 f"({self.floor}); it cannot be shown in a report")
+                raise ValueError(
+                    f"table {name!r} describes {people} people, fewer than the privacy floor "
+                    f"({self.floor}); it cannot be shown in a report"
+                )
         elif people is not None:
             raise ValueError(f"people must be a column name, a number or None, got {people!r}")
         shown = shown.drop(columns=[c for c in ("suppressed", "suppression") if c in shown.columns])
@@ -293,10 +344,21 @@ class Report:
         _display(tables.styled(presented, caption=title))
         if note:
             _display_note(note, small=True)
-        record = {"name": name, "title": title, "people": jsonable(people), "floor": self.floor,
-                  "keys": list(keys), "within": list(within), "formats": dict(formats or {}),
-                  "labels": dict(labels or {}), "row_formats": dict(row_formats or {}),
-                  "note": note, "hidden_rows": hidden, "rows": int(len(shown)), "file": f"tables/{name}.parquet"}
+        record = {
+            "name": name,
+            "title": title,
+            "people": jsonable(people),
+            "floor": self.floor,
+            "keys": list(keys),
+            "within": list(within),
+            "formats": dict(formats or {}),
+            "labels": dict(labels or {}),
+            "row_formats": dict(row_formats or {}),
+            "note": note,
+            "hidden_rows": hidden,
+            "rows": int(len(shown)),
+            "file": f"tables/{name}.parquet",
+        }
         self._replace(self._collected.tables, record)
         if self.run_dir is not None:
             _write_parquet(shown, self.run_dir / COLLECTED / record["file"])
@@ -318,12 +380,17 @@ class Report:
         png = png_bytes(fig)
         width = int(fig.get_figwidth() * 96)
         plt.close(fig)
-        axes_title = next((fig.axes[0].get_title(loc=loc) for loc in ("left", "center", "right")
-                           if fig.axes and fig.axes[0].get_title(loc=loc)), "")
+        axes_title = next(
+            (
+                fig.axes[0].get_title(loc=loc)
+                for loc in ("left", "center", "right")
+                if fig.axes and fig.axes[0].get_title(loc=loc)
+            ),
+            "",
+        )
         # The alt text states the chart's message (figures put it in the figure's label), else its title.
         _display_png(png, width=width, alt=fig.get_label() or title or axes_title)
-        record = {"name": name, "title": title or axes_title,
-                  "file": f"figures/{name}.png", "deck": deck, "note": note}
+        record = {"name": name, "title": title or axes_title, "file": f"figures/{name}.png", "deck": deck, "note": note}
         self._replace(self._collected.figures, record)
         if self.run_dir is not None:
             (self.run_dir / COLLECTED / str(record["file"])).write_bytes(png)
@@ -352,17 +419,44 @@ class Report:
         self._save()
 
     # ---- recording -----------------------------------------------------------------
-    def record_kpi(self, kpi: str, *, estimate: float | None, unit: str = "share", label: str | None = None,
-                   group: str | None = None, ci_low: float | None = None, ci_high: float | None = None,
-                   confidence: float | None = 0.95, target: float | None = None,
-                   deadline: dt.date | None = None, verdict: str | None = None, n: int | None = None,
-                   method: str | None = None, note: str | None = None) -> None:
+    def record_kpi(
+        self,
+        kpi: str,
+        *,
+        estimate: float | None,
+        unit: str = "share",
+        label: str | None = None,
+        group: str | None = None,
+        ci_low: float | None = None,
+        ci_high: float | None = None,
+        confidence: float | None = 0.95,
+        target: float | None = None,
+        deadline: dt.date | None = None,
+        verdict: str | None = None,
+        n: int | None = None,
+        method: str | None = None,
+        note: str | None = None,
+    ) -> None:
         """Record one KPI value for ``kpis.json`` (a group such as a department or a feature)."""
-        row = self._kpi_row(kpi, estimate=estimate, unit=unit, label=label, group=group, ci_low=ci_low,
-                            ci_high=ci_high, confidence=confidence, target=target, deadline=deadline,
-                            verdict=verdict, n=n, method=method, note=note)
-        self._collected.kpis = [k for k in self._collected.kpis
-                                if (k["id"], k["group"]) != (row["id"], row["group"])] + [row]
+        row = self._kpi_row(
+            kpi,
+            estimate=estimate,
+            unit=unit,
+            label=label,
+            group=group,
+            ci_low=ci_low,
+            ci_high=ci_high,
+            confidence=confidence,
+            target=target,
+            deadline=deadline,
+            verdict=verdict,
+            n=n,
+            method=method,
+            note=note,
+        )
+        self._collected.kpis = [
+            k for k in self._collected.kpis if (k["id"], k["group"]) != (row["id"], row["group"])
+        ] + [row]
         if kpi in text.definition_keys():
             self.define(kpi)
         self._save()
@@ -374,8 +468,20 @@ class Report:
         KPI id comes from ``kpi`` or the frame's ``kpi`` column, and the group from the
         column named by ``group``.
         """
-        allowed = {"estimate", "unit", "label", "ci_low", "ci_high", "confidence", "target", "deadline",
-                   "verdict", "n", "method", "note"}
+        allowed = {
+            "estimate",
+            "unit",
+            "label",
+            "ci_low",
+            "ci_high",
+            "confidence",
+            "target",
+            "deadline",
+            "verdict",
+            "n",
+            "method",
+            "note",
+        }
         for record in frame.to_dict("records"):
             kpi_id = kpi or record.get("kpi")
             if not kpi_id:
@@ -400,8 +506,10 @@ class Report:
         rows = []
         levels = set()
         for record in scorecard.to_dict("records"):
-            fields = {k: jsonable(record.get(k)) for k in ("estimate", "ci_low", "ci_high", "target", "deadline",
-                                                           "verdict", "n", "method", "note")}
+            fields = {
+                k: jsonable(record.get(k))
+                for k in ("estimate", "ci_low", "ci_high", "target", "deadline", "verdict", "n", "method", "note")
+            }
             fields["unit"] = record.get("unit") or "share"
             confidence = jsonable(record.get("confidence")) or 0.95
             levels.add(confidence)
@@ -410,23 +518,49 @@ class Report:
             row["verdict_basis"] = basis if isinstance(basis, str) and basis else "fixed_sample"
             self._collected.targets[row["id"]] = row
             # Numbers stay numbers (the workbook's cells are numeric); each row has its unit's format.
-            rows.append({"kpi": row["id"], "target": row["target"], "deadline": row["deadline"] or SUPPRESSED_TEXT,
-                         "estimate": row["estimate"], "value_format": UNIT_FORMATS.get(row["unit"], "num1"),
-                         "interval": format_interval(row["ci_low"], row["ci_high"], row["unit"]),
-                         **({"change": jsonable(record.get("change")),
-                             "change_format": CHANGE_FORMATS.get(row["unit"], "num2_signed")}
-                            if "change" in scorecard.columns else {}),
-                         "verdict": row["verdict"]})
+            rows.append(
+                {
+                    "kpi": row["id"],
+                    "target": row["target"],
+                    "deadline": row["deadline"] or SUPPRESSED_TEXT,
+                    "estimate": row["estimate"],
+                    "value_format": UNIT_FORMATS.get(row["unit"], "num1"),
+                    "interval": format_interval(row["ci_low"], row["ci_high"], row["unit"]),
+                    **(
+                        {
+                            "change": jsonable(record.get("change")),
+                            "change_format": CHANGE_FORMATS.get(row["unit"], "num2_signed"),
+                        }
+                        if "change" in scorecard.columns
+                        else {}
+                    ),
+                    "verdict": row["verdict"],
+                }
+            )
         self.define(*TARGET_IDS)
         level = levels.pop() if len(levels) == 1 else None
         p = f"{level:.0%}" if level else ""
-        note = text.t("interval_note", self.language, p=p, q=f"{1 - (1 - level) / 2:.1%}".replace(".0%", "%")) \
-            if level else ""
-        self.show_table(pd.DataFrame(rows), "targets", title=title or text.t("deck_scorecard", self.language),
-                        people=None, labels={"interval": text.t("interval", self.language, p=p).strip(),
-                                             "change": text.t("change_from_last_month", self.language)}, note=note,
-                        row_formats={"target": "value_format", "estimate": "value_format",
-                                     **({"change": "change_format"} if "change" in scorecard.columns else {})})
+        note = (
+            text.t("interval_note", self.language, p=p, q=f"{1 - (1 - level) / 2:.1%}".replace(".0%", "%"))
+            if level
+            else ""
+        )
+        self.show_table(
+            pd.DataFrame(rows),
+            "targets",
+            title=title or text.t("deck_scorecard", self.language),
+            people=None,
+            labels={
+                "interval": text.t("interval", self.language, p=p).strip(),
+                "change": text.t("change_from_last_month", self.language),
+            },
+            note=note,
+            row_formats={
+                "target": "value_format",
+                "estimate": "value_format",
+                **({"change": "change_format"} if "change" in scorecard.columns else {}),
+            },
+        )
 
     def record_forecasts(self, found: dict[str, dict[str, Any]]) -> None:
         """Attach each target's forecast to its ``kpis.json`` entry (call after :meth:`show_targets`).
@@ -444,25 +578,58 @@ class Report:
     def record_alerts(self, frame: pd.DataFrame) -> None:
         """Record alerts (``kind``, ``subject``, ``message``, optionally ``since`` and ``gap``)."""
         for record in frame.to_dict("records"):
-            self._collected.alerts.append({k: jsonable(record.get(k)) for k in ("kind", "subject", "message",
-                                                                                 "since", "gap")})
+            self._collected.alerts.append(
+                {k: jsonable(record.get(k)) for k in ("kind", "subject", "message", "since", "gap")}
+            )
         self._save()
 
-    def _kpi_row(self, kpi: str, *, estimate: Any, unit: str, label: str | None, group: str | None, ci_low: Any,
-                 ci_high: Any, confidence: Any, target: Any, deadline: Any, verdict: Any, n: Any, method: Any,
-                 note: Any) -> dict[str, Any]:
+    def _kpi_row(
+        self,
+        kpi: str,
+        *,
+        estimate: Any,
+        unit: str,
+        label: str | None,
+        group: str | None,
+        ci_low: Any,
+        ci_high: Any,
+        confidence: Any,
+        target: Any,
+        deadline: Any,
+        verdict: Any,
+        n: Any,
+        method: Any,
+        note: Any,
+    ) -> dict[str, Any]:
         self._check_name(kpi, "KPI")
         if verdict is not None and verdict not in VERDICTS:
             raise ValueError(f"verdict {verdict!r} for {kpi!r} must be one of {VERDICTS} or None")
         if unit not in UNITS:
             raise ValueError(f"unit {unit!r} for {kpi!r} must be one of {UNITS}")
         if label is None:
-            label = text.lookup("targets", kpi, self.language) if kpi in TARGET_IDS else text.column_label(
-                kpi, self.language)
-        return jsonable({"id": kpi, "label": label, "group": group, "unit": unit, "estimate": estimate,
-                         "ci_low": ci_low, "ci_high": ci_high, "confidence": confidence if ci_low is not None
-                         or ci_high is not None else None, "target": target, "deadline": deadline,
-                         "verdict": verdict, "n": n, "method": method, "note": note})
+            label = (
+                text.lookup("targets", kpi, self.language)
+                if kpi in TARGET_IDS
+                else text.column_label(kpi, self.language)
+            )
+        return jsonable(
+            {
+                "id": kpi,
+                "label": label,
+                "group": group,
+                "unit": unit,
+                "estimate": estimate,
+                "ci_low": ci_low,
+                "ci_high": ci_high,
+                "confidence": confidence if ci_low is not None or ci_high is not None else None,
+                "target": target,
+                "deadline": deadline,
+                "verdict": verdict,
+                "n": n,
+                "method": method,
+                "note": note,
+            }
+        )
 
     @staticmethod
     def _replace(items: list[dict[str, Any]], record: dict[str, Any]) -> None:
@@ -488,25 +655,42 @@ class Report:
     def meta(self) -> dict[str, Any]:
         """Everything recorded so far, as the exporter reads it."""
         c = self._collected
-        return jsonable({
-            "report": self.name, "params": self.params.model_dump(mode="json"), "language": self.language,
-            "as_of": self.as_of, "period": None, "data_window": None, "calendar_note": None,
-            "tables": c.tables, "figures": c.figures, "targets": c.targets, "kpis": c.kpis, "alerts": c.alerts,
-            "notes": c.notes, "definitions": c.definitions,
-        })
+        return jsonable(
+            {
+                "report": self.name,
+                "params": self.params.model_dump(mode="json"),
+                "language": self.language,
+                "as_of": self.as_of,
+                "period": None,
+                "data_window": None,
+                "calendar_note": None,
+                "tables": c.tables,
+                "figures": c.figures,
+                "targets": c.targets,
+                "kpis": c.kpis,
+                "alerts": c.alerts,
+                "notes": c.notes,
+                "definitions": c.definitions,
+            }
+        )
 
     def _save(self) -> None:
         if self.run_dir is None:
             return
         meta = self.meta()
         period = self.period
-        meta["period"] = {"start": period.start.isoformat(), "end": period.end.isoformat(),
-                          "complete": period.complete, "label": period.label(self.language)}
+        meta["period"] = {
+            "start": period.start.isoformat(),
+            "end": period.end.isoformat(),
+            "complete": period.complete,
+            "label": period.label(self.language),
+        }
         first, last = self.data_window if self.home.warehouse.exists() else (None, None)
         meta["data_window"] = {"start": jsonable(first), "end": jsonable(last or self.last_day)}
         # Warn when working days of the period have no data (a source that skips weekends is fine).
-        missing_days = last is None or (last < period.end and WorkCalendar(self.plan).working_days(
-            last + dt.timedelta(days=1), period.end))
+        missing_days = last is None or (
+            last < period.end and WorkCalendar(self.plan).working_days(last + dt.timedelta(days=1), period.end)
+        )
         if self.home.warehouse.exists() and missing_days:
             meta["data_note"] = text.t("data_short", self.language, last=last or "—", end=period.end)
         if "calendar" in self.__dict__:
@@ -523,13 +707,15 @@ def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
     for column in out.columns:
         if pd.api.types.is_object_dtype(out[column]):
             kinds = {type(v) for v in out[column].dropna()}
-            if kinds and all(issubclass(k, (int, float, np.number)) and not issubclass(k, (bool, np.bool_))
-                             for k in kinds):
+            if kinds and all(
+                issubclass(k, (int, float, np.number)) and not issubclass(k, (bool, np.bool_)) for k in kinds
+            ):
                 out[column] = pd.to_numeric(out[column])
                 continue
             if len(kinds) > 1 or (kinds and not kinds <= {str, dt.date, bool}):
-                out[column] = out[column].map(lambda v: None if v is None or (isinstance(v, float) and math.isnan(v))
-                                              else str(v))
+                out[column] = out[column].map(
+                    lambda v: None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+                )
     out.columns = [str(c) for c in out.columns]
     out.to_parquet(path, index=False)
 
@@ -579,8 +765,10 @@ def read_meta(run_dir: Path) -> dict[str, Any]:
     """What a finished notebook recorded in ``run_dir`` (for the exporters)."""
     path = Path(run_dir) / COLLECTED / META
     if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: the notebook never opened its report "
-                                "(it must call wecom_eval.reporting.open_report after the parameters cell)")
+        raise FileNotFoundError(
+            f"{path} is missing: the notebook never opened its report "
+            "(it must call wecom_eval.reporting.open_report after the parameters cell)"
+        )
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
 

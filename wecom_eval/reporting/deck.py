@@ -39,23 +39,36 @@ from wecom_eval.reporting.tables import format_kpi_value as fmt_value
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
 BLUE = RGBColor(0x1F, 0x5F, 0xA8)
 GREY = RGBColor(0x55, 0x55, 0x55)
-LIGHTS: dict[str | None, RGBColor] = {k: RGBColor.from_string(v.lstrip("#").upper())
-                                      for k, v in VERDICT_COLOURS.items()}
+LIGHTS: dict[str | None, RGBColor] = {
+    k: RGBColor.from_string(v.lstrip("#").upper()) for k, v in VERDICT_COLOURS.items()
+}
 LIGHTS[None] = LIGHTS["not_measured"]
 TITLE_ONLY, TITLE_SLIDE = 5, 0  # layouts of the default template
 MAX_ALERTS = 6
 FONT = "Microsoft YaHei"  # present on the Windows and macOS machines meetings use; viewers substitute
 
 
-def _text(slide: Any, left: int, top: int, width: int, height: int, content: str, *, size: int = 18,
-          bold: bool = False, colour: RGBColor = GREY, align: PP_ALIGN = PP_ALIGN.LEFT) -> Any:
+def _text(
+    slide: Any,
+    left: int,
+    top: int,
+    width: int,
+    height: int,
+    content: str,
+    *,
+    size: int = 18,
+    bold: bool = False,
+    colour: RGBColor = GREY,
+    align: PP_ALIGN = PP_ALIGN.LEFT,
+) -> Any:
     box = slide.shapes.add_textbox(left, top, width, height)
     _fill(box, content, size=size, bold=bold, colour=colour, align=align)
     return box
 
 
-def _fill(shape: Any, content: str, *, size: int, bold: bool = False, colour: RGBColor = GREY,
-          align: PP_ALIGN = PP_ALIGN.LEFT) -> None:
+def _fill(
+    shape: Any, content: str, *, size: int, bold: bool = False, colour: RGBColor = GREY, align: PP_ALIGN = PP_ALIGN.LEFT
+) -> None:
     frame = shape.text_frame
     frame.clear()
     frame.word_wrap = True
@@ -114,8 +127,15 @@ def _interval(k: Mapping[str, Any]) -> str:
 def _scorecard(prs: Any, meta: Mapping[str, Any]) -> None:
     lang = meta["language"]
     slide = _slide(prs, text.t("deck_scorecard", lang), _definitions(meta, TARGET_IDS))
-    heads = ["", text.t("target", lang) + " · KPI", text.t("target", lang), text.t("deadline", lang),
-             text.t("estimate", lang), text.t("interval", lang, p=_level(meta)), text.t("verdict", lang)]
+    heads = [
+        "",
+        text.t("target", lang) + " · KPI",
+        text.t("target", lang),
+        text.t("deadline", lang),
+        text.t("estimate", lang),
+        text.t("interval", lang, p=_level(meta)),
+        text.t("verdict", lang),
+    ]
     widths = [0.7, 3.4, 1.2, 1.6, 1.4, 2.1, 1.7]  # inches; they add up to the 12.1-inch content width
     rows = len(TARGET_IDS) + 1
     row_h = Inches(0.78)
@@ -132,19 +152,34 @@ def _scorecard(prs: Any, meta: Mapping[str, Any]) -> None:
     for i, kpi in enumerate(TARGET_IDS, start=1):
         k = meta["targets"].get(kpi, {})
         unit = k.get("unit", "share")
-        values = ["", text.lookup("targets", kpi, lang), fmt_value(k.get("target"), unit), k.get("deadline") or "—",
-                  fmt_value(k.get("estimate"), unit), _interval(k), text.verdict_label(k.get("verdict"), lang) or "—"]
+        values = [
+            "",
+            text.lookup("targets", kpi, lang),
+            fmt_value(k.get("target"), unit),
+            k.get("deadline") or "—",
+            fmt_value(k.get("estimate"), unit),
+            _interval(k),
+            text.verdict_label(k.get("verdict"), lang) or "—",
+        ]
         for j, value in enumerate(values):
             cell = table.cell(i, j)
             cell.text = safe_text.pptx(value)
             _style_cell(cell, size=15, bold=j == 6)
-        light = slide.shapes.add_shape(MSO_SHAPE.OVAL, Inches(0.6 + 0.17), top + row_h * i + Inches(0.2),
-                                       Inches(0.38), Inches(0.38))
+        light = slide.shapes.add_shape(
+            MSO_SHAPE.OVAL, Inches(0.6 + 0.17), top + row_h * i + Inches(0.2), Inches(0.38), Inches(0.38)
+        )
         light.fill.solid()
         light.fill.fore_color.rgb = LIGHTS.get(k.get("verdict"), LIGHTS[None])
         light.line.fill.background()
-    _text(slide, Inches(0.6), Inches(6.45), Inches(12.1), Inches(0.8),
-          text.t("verdict_rules_text", lang).replace("**", ""), size=11)
+    _text(
+        slide,
+        Inches(0.6),
+        Inches(6.45),
+        Inches(12.1),
+        Inches(0.8),
+        text.t("verdict_rules_text", lang).replace("**", ""),
+        size=11,
+    )
 
 
 def _style_cell(cell: Any, *, size: int, bold: bool = False, colour: RGBColor | None = None) -> None:
@@ -228,17 +263,43 @@ def _alerts(prs: Any, meta: Mapping[str, Any]) -> None:
     lines = [f"• {a}" for a in shown] or [text.t("deck_no_alerts", lang)]
     if more > 0:
         lines.append(text.t("deck_more_alerts", lang, n=more))
-    _text(slide, Inches(0.6), Inches(1.45), Inches(7.2), Inches(0.5), text.t("deck_alerts_head", lang), size=18,
-          bold=True, colour=BLUE)
+    _text(
+        slide,
+        Inches(0.6),
+        Inches(1.45),
+        Inches(7.2),
+        Inches(0.5),
+        text.t("deck_alerts_head", lang),
+        size=18,
+        bold=True,
+        colour=BLUE,
+    )
     _text(slide, Inches(0.6), Inches(1.95), Inches(7.2), Inches(5.2), "\n".join(lines), size=14)
-    _text(slide, Inches(8.2), Inches(1.45), Inches(4.5), Inches(0.5), text.t("deck_next_head", lang), size=18,
-          bold=True, colour=BLUE)
-    _text(slide, Inches(8.2), Inches(1.95), Inches(4.5), Inches(5.2),
-          "\n".join(f"{i}. {s}" for i, s in enumerate(next_steps(meta), 1)), size=14)
+    _text(
+        slide,
+        Inches(8.2),
+        Inches(1.45),
+        Inches(4.5),
+        Inches(0.5),
+        text.t("deck_next_head", lang),
+        size=18,
+        bold=True,
+        colour=BLUE,
+    )
+    _text(
+        slide,
+        Inches(8.2),
+        Inches(1.95),
+        Inches(4.5),
+        Inches(5.2),
+        "\n".join(f"{i}. {s}" for i, s in enumerate(next_steps(meta), 1)),
+        size=14,
+    )
 
 
-def write_deck(run_dir: Path, meta: Mapping[str, Any], out_path: Path, *, minutes: int = 30,
-               window_days: int = 28) -> Path:
+def write_deck(
+    run_dir: Path, meta: Mapping[str, Any], out_path: Path, *, minutes: int = 30, window_days: int = 28
+) -> Path:
     """Write the quarterly meeting's slide deck (see the module docstring); ``minutes`` and
     ``window_days`` fill the KPI definitions in the speaker notes."""
     meta = {**meta, "definition_fields": {"minutes": minutes, "days": window_days}}

@@ -41,8 +41,9 @@ ALPHA = 0.05  # one-sided, as in stats.targets: the did interval is then two-sid
 MIN_WORKING_HOURS = 1 / 60  # a record finished outside working hours counts one minute
 
 
-def turnaround_records(warehouse: Warehouse, plan: RolloutPlan, *, end: dt.date,
-                       calendar: WorkCalendar | None = None) -> pd.DataFrame:
+def turnaround_records(
+    warehouse: Warehouse, plan: RolloutPlan, *, end: dt.date, calendar: WorkCalendar | None = None
+) -> pd.DataFrame:
     """Finished records of the plan's efficiency process started up to ``end``.
 
     Returns
@@ -63,12 +64,13 @@ def turnaround_records(warehouse: Warehouse, plan: RolloutPlan, *, end: dt.date,
         WHERE p.process = ? AND p.status IN ('approved', 'rejected') AND p.finished_at IS NOT NULL
           AND p.finished_at > p.started_at AND p.started_at::DATE <= ?
         ORDER BY p.record_id
-        """, [process, end])
+        """,
+        [process, end],
+    )
     frame = plan_departments(plan, frame).rename(columns={"path": "department"})  # the plan in force decides
     started = pd.to_datetime(frame["started_at"])
     finished = pd.to_datetime(frame["finished_at"])
-    frame["start_date"] = started.dt.tz_convert(plan.timezone).dt.date if started.dt.tz is not None \
-        else started.dt.date
+    frame["start_date"] = started.dt.tz_convert(plan.timezone).dt.date if started.dt.tz is not None else started.dt.date
     frame["week"] = np.array([(d - plan.start_date).days // 7 + 1 for d in frame["start_date"]], dtype=np.int64)
     go_live = list(frame["go_live_date"])
     frame["go_live_week"] = np.array([(d - plan.start_date).days // 7 + 1 for d in go_live], dtype=np.int64)
@@ -109,13 +111,24 @@ def launch_sample(records: pd.DataFrame, plan: RolloutPlan) -> tuple[pd.DataFram
     sample = records.loc[in_before | in_after].copy()
     sample["treated"] = sample["is_pilot"].astype(int)
     sample["post"] = (sample["start_date"] >= plan.start_date).astype(int)
-    design = LaunchDesign(before, after, int(sample.loc[sample["treated"] == 1, "department_id"].nunique()),
-                          int(sample.loc[sample["treated"] == 0, "department_id"].nunique()))
+    design = LaunchDesign(
+        before,
+        after,
+        int(sample.loc[sample["treated"] == 1, "department_id"].nunique()),
+        int(sample.loc[sample["treated"] == 0, "department_id"].nunique()),
+    )
     return sample, design
 
 
-def pilot_did(records: pd.DataFrame, plan: RolloutPlan, *, outcome: str = "hours", inference: Any = "auto",
-              n_boot: int = 9999, seed: int = 0) -> tuple[Any, LaunchDesign]:
+def pilot_did(
+    records: pd.DataFrame,
+    plan: RolloutPlan,
+    *,
+    outcome: str = "hours",
+    inference: Any = "auto",
+    n_boot: int = 9999,
+    seed: int = 0,
+) -> tuple[Any, LaunchDesign]:
     """The pilot's effect on log turnaround by difference-in-differences (launch design).
 
     Returns the :class:`~wecom_eval.stats.DidResult` (``alpha`` = 0.10: its interval ends
@@ -128,9 +141,19 @@ def pilot_did(records: pd.DataFrame, plan: RolloutPlan, *, outcome: str = "hours
 
     sample, design = launch_sample(records, plan)
     target = math.log1p(-plan.targets.pilot_efficiency.target)  # "the gain is at most the target"
-    result = stats.did(sample, outcome=outcome, treated="treated", post="post", cluster="department_id",
-                       transform="log", inference=inference, n_boot=n_boot, alpha=2 * ALPHA, seed=seed,
-                       target_effect=target)
+    result = stats.did(
+        sample,
+        outcome=outcome,
+        treated="treated",
+        post="post",
+        cluster="department_id",
+        transform="log",
+        inference=inference,
+        n_boot=n_boot,
+        alpha=2 * ALPHA,
+        seed=seed,
+        target_effect=target,
+    )
     return result, design
 
 
@@ -154,13 +177,17 @@ def method_text(result: Any, language: str, *, design: LaunchDesign | None = Non
     draws = text.lookup("methods", "enumerated" if result.enumerated else "sampled", language, n=f"{result.n_draws:,}")
     name = text.lookup("methods", result.inference, language)
     if language == "zh":
-        out = (f"双重差分（对数办理时长），{name}（{draws}）；{result.n_clusters} 个部门"
-               f"（{result.n_treated_clusters} 个试点），{result.n_obs:,} 条记录")
+        out = (
+            f"双重差分（对数办理时长），{name}（{draws}）；{result.n_clusters} 个部门"
+            f"（{result.n_treated_clusters} 个试点），{result.n_obs:,} 条记录"
+        )
         if design is not None:
             out += f"；上线前 {design.before[0]} 至 {design.before[1]}，上线后 {design.after[0]} 至 {design.after[1]}"
         return out
-    out = (f"difference-in-differences on log turnaround, {name.lower()} ({draws}); {result.n_clusters} departments "
-           f"({result.n_treated_clusters} pilot), {result.n_obs:,} records")
+    out = (
+        f"difference-in-differences on log turnaround, {name.lower()} ({draws}); {result.n_clusters} departments "
+        f"({result.n_treated_clusters} pilot), {result.n_obs:,} records"
+    )
     if design is not None:
         out += f"; before {design.before[0]} to {design.before[1]}, after {design.after[0]} to {design.after[1]}"
     return out
@@ -183,8 +210,15 @@ def spent_gain_verdict(target_p_value: float, alpha_look: float) -> str:
     return "missed" if 1.0 - target_p_value <= alpha_look else "not_yet_shown"
 
 
-def efficiency_row(result: Any, plan: RolloutPlan, *, design: LaunchDesign | None = None,
-                   language: str = "en", look: int | None = None, planned_looks: int = 12) -> dict[str, Any]:
+def efficiency_row(
+    result: Any,
+    plan: RolloutPlan,
+    *,
+    design: LaunchDesign | None = None,
+    language: str = "en",
+    look: int | None = None,
+    planned_looks: int = 12,
+) -> dict[str, Any]:
     """The scorecard row of the efficiency target from a :class:`DidResult`.
 
     Without ``look`` (a report read once, the deepening review): the verdict follows the
@@ -203,28 +237,49 @@ def efficiency_row(result: Any, plan: RolloutPlan, *, design: LaunchDesign | Non
     gain = -result.relative_change
     low, high = -result.relative_ci_high, -result.relative_ci_low
     method = method_text(result, language, design=design)
-    row = {"kpi": "pilot_efficiency", "target": target, "deadline": None, "estimate": gain, "ci_low": low,
-           "ci_high": high, "verdict": verdict_for_gain(low, high, target), "unit": "share",
-           "n": int(result.n_obs), "method": method, "confidence": 1 - 2 * ALPHA,
-           "verdict_basis": verdict_basis(result), "p_value": result.p_value,
-           "target_p_value": result.target_p_value, "note": _caveats(result, language),
-           "spent_alpha": ALPHA, "p_value_anytime": result.p_value, "target_p_value_anytime": result.target_p_value}
+    row = {
+        "kpi": "pilot_efficiency",
+        "target": target,
+        "deadline": None,
+        "estimate": gain,
+        "ci_low": low,
+        "ci_high": high,
+        "verdict": verdict_for_gain(low, high, target),
+        "unit": "share",
+        "n": int(result.n_obs),
+        "method": method,
+        "confidence": 1 - 2 * ALPHA,
+        "verdict_basis": verdict_basis(result),
+        "p_value": result.p_value,
+        "target_p_value": result.target_p_value,
+        "note": _caveats(result, language),
+        "spent_alpha": ALPHA,
+        "p_value_anytime": result.p_value,
+        "target_p_value_anytime": result.target_p_value,
+    }
     if look is None:
         return row
     a_look = spent_alpha(look, alpha=ALPHA, planned_looks=planned_looks)
-    row.update(verdict=spent_gain_verdict(result.target_p_value, a_look),
-               verdict_basis=verdict_basis(result) + "+spent_alpha", spent_alpha=a_look,
-               p_value_anytime=anytime_p_value(result.p_value, look, planned_looks=planned_looks),
-               target_p_value_anytime=anytime_p_value(result.target_p_value, look, planned_looks=planned_looks))
+    row.update(
+        verdict=spent_gain_verdict(result.target_p_value, a_look),
+        verdict_basis=verdict_basis(result) + "+spent_alpha",
+        spent_alpha=a_look,
+        p_value_anytime=anytime_p_value(result.p_value, look, planned_looks=planned_looks),
+        target_p_value_anytime=anytime_p_value(result.target_p_value, look, planned_looks=planned_looks),
+    )
     return row
 
 
 def verdict_basis(result: Any) -> str:
     """``kpis.json``'s ``verdict_basis`` of a DiD verdict: the inference behind the bound
     (``+spent_alpha`` is added when a recurring report spends alpha over its looks)."""
-    return {"randomization": "randomization", "randomization_sized": "randomization:size_standardised",
-            "wild": "wild_bootstrap", "cluster": "cluster_robust_t",
-            "classical": "classical_t"}.get(result.inference, "none")
+    return {
+        "randomization": "randomization",
+        "randomization_sized": "randomization:size_standardised",
+        "wild": "wild_bootstrap",
+        "cluster": "cluster_robust_t",
+        "classical": "classical_t",
+    }.get(result.inference, "none")
 
 
 def _caveats(result: Any, language: str) -> str | None:
@@ -235,8 +290,9 @@ def _caveats(result: Any, language: str) -> str | None:
         return None
     if language == "en":
         return "; ".join(result.warnings)
-    return text.lookup("reasons", "stat_caveats", language, clusters=result.n_clusters,
-                       treated=result.n_treated_clusters)
+    return text.lookup(
+        "reasons", "stat_caveats", language, clusters=result.n_clusters, treated=result.n_treated_clusters
+    )
 
 
 def did_table(results: dict[str, Any]) -> pd.DataFrame:
@@ -249,32 +305,63 @@ def did_table(results: dict[str, Any]) -> pd.DataFrame:
     """
     rows = []
     for label, r in results.items():
-        rows.append({"outcome": label, "change": r.relative_change, "ci_low": r.relative_ci_low,
-                     "ci_high": r.relative_ci_high, "p_value": r.p_value, "target_p_value": r.target_p_value,
-                     "method": r.inference,
-                     "draws": r.n_draws, "enumerated": r.enumerated, "cr1_p_value": r.cr1_p_value,
-                     "departments": r.n_clusters, "records": r.n_obs})
+        rows.append(
+            {
+                "outcome": label,
+                "change": r.relative_change,
+                "ci_low": r.relative_ci_low,
+                "ci_high": r.relative_ci_high,
+                "p_value": r.p_value,
+                "target_p_value": r.target_p_value,
+                "method": r.inference,
+                "draws": r.n_draws,
+                "enumerated": r.enumerated,
+                "cr1_p_value": r.cr1_p_value,
+                "departments": r.n_clusters,
+                "records": r.n_obs,
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def cell_means(sample: pd.DataFrame, *, outcome: str = "hours") -> pd.DataFrame:
     """Geometric-mean turnaround of each design cell (pilot/control × before/after)."""
     logs = np.log(sample[outcome])
-    out = (sample.assign(_log=logs).groupby(["treated", "post"])
-           .agg(records=("_log", "size"), departments=("department_id", "nunique"), mean_log=("_log", "mean"))
-           .reset_index())
+    out = (
+        sample.assign(_log=logs)
+        .groupby(["treated", "post"])
+        .agg(records=("_log", "size"), departments=("department_id", "nunique"), mean_log=("_log", "mean"))
+        .reset_index()
+    )
     out["median_hours"] = np.exp(out["mean_log"])
     return out
 
 
-def staggered_event_study(records: pd.DataFrame, plan: RolloutPlan, *, outcome: str = "hours", leads: int = 4,
-                          n_boot: int = 9999, seed: int = 0) -> Any:
+def staggered_event_study(
+    records: pd.DataFrame,
+    plan: RolloutPlan,
+    *,
+    outcome: str = "hours",
+    leads: int = 4,
+    n_boot: int = 9999,
+    seed: int = 0,
+) -> Any:
     """Effects by weeks since each department's go-live (not-yet-live departments as controls)."""
     from wecom_eval import stats
 
     data = records.assign(first_week=records["go_live_week"].astype(float))
-    return stats.event_study(data, outcome=outcome, unit="department_id", time="week", first_treated="first_week",
-                             transform="log", leads=leads, n_boot=n_boot, alpha=2 * ALPHA, seed=seed)
+    return stats.event_study(
+        data,
+        outcome=outcome,
+        unit="department_id",
+        time="week",
+        first_treated="first_week",
+        transform="log",
+        leads=leads,
+        n_boot=n_boot,
+        alpha=2 * ALPHA,
+        seed=seed,
+    )
 
 
 __all__ = [

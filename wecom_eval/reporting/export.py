@@ -43,8 +43,9 @@ def _visible(cell: Any, language: str) -> bool:
 
 
 def _params_rows(params: Mapping[str, Any]) -> str:
-    return "".join(f"<tr><th>{safe_text.html(str(k))}</th><td>{safe_text.html(str(v))}</td></tr>"
-                   for k, v in params.items())
+    return "".join(
+        f"<tr><th>{safe_text.html(str(k))}</th><td>{safe_text.html(str(v))}</td></tr>" for k, v in params.items()
+    )
 
 
 def header_html(meta: Mapping[str, Any], *, generated: dt.datetime) -> str:
@@ -62,13 +63,15 @@ def header_html(meta: Mapping[str, Any], *, generated: dt.datetime) -> str:
     ]
     facts = "".join(f"<tr><th>{safe_text.html(k)}</th><td>{safe_text.html(str(v))}</td></tr>" for k, v in rows if v)
     note = meta.get("calendar_note")
-    extra = (f"<p><small>{safe_text.html(text.t('calendar_fallback', lang, note=note))}</small></p>" if note else "")
+    extra = f"<p><small>{safe_text.html(text.t('calendar_fallback', lang, note=note))}</small></p>" if note else ""
     if meta.get("data_note"):
         extra += f'<p class="wecom-warning">{safe_text.html(meta["data_note"])}</p>'
 
-    return (f'<div class="wecom-header" title="{safe_text.html(title)}">\n<table>{facts}</table>\n'
-            f"<details><summary>{safe_text.html(text.t('parameters', lang))}</summary>"
-            f"<table>{_params_rows(meta.get('params', {}))}</table></details>{extra}\n</div>")
+    return (
+        f'<div class="wecom-header" title="{safe_text.html(title)}">\n<table>{facts}</table>\n'
+        f"<details><summary>{safe_text.html(text.t('parameters', lang))}</summary>"
+        f"<table>{_params_rows(meta.get('params', {}))}</table></details>{extra}\n</div>"
+    )
 
 
 def coverage_html(meta: Mapping[str, Any]) -> str:
@@ -81,17 +84,28 @@ def coverage_html(meta: Mapping[str, Any]) -> str:
     rows = []
     for rec in meta.get("coverage", []):
         first, last, n = rec.get("first_day"), rec.get("last_day"), int(rec.get("rows") or 0)
-        span = (f"{first} – {last}" if first else text.lookup("coverage", "undated" if n else "none", lang))
+        span = f"{first} – {last}" if first else text.lookup("coverage", "undated" if n else "none", lang)
         gaps = rec.get("missing_working_days")
-        missing = "—" if gaps is None else str(gaps) if not gaps else f"{gaps}（{rec.get('missing_days')}）" \
-            if lang == "zh" else f"{gaps} ({rec.get('missing_days')})"
+        missing = (
+            "—"
+            if gaps is None
+            else str(gaps)
+            if not gaps
+            else f"{gaps}（{rec.get('missing_days')}）"
+            if lang == "zh"
+            else f"{gaps} ({rec.get('missing_days')})"
+        )
         loaded = str(rec.get("last_loaded") or "—").replace("T", " ")[:16]
         cls = ' class="wecom-warning"' if gaps else ""
-        rows.append(f"<tr{cls}><td>{c(str(rec['source']))}</td><td>{safe_text.html(span)}</td><td>{n:,}</td>"
-                    f"<td>{safe_text.html(missing)}</td><td>{safe_text.html(loaded)}</td></tr>")
+        rows.append(
+            f"<tr{cls}><td>{c(str(rec['source']))}</td><td>{safe_text.html(span)}</td><td>{n:,}</td>"
+            f"<td>{safe_text.html(missing)}</td><td>{safe_text.html(loaded)}</td></tr>"
+        )
     head = "".join(f"<th>{c(k)}</th>" for k in ("source", "range", "rows", "missing", "last_loaded"))
-    return (f'<div class="wecom-coverage">\n<h2>{c("title")}</h2>\n<p>{c("intro")}</p>\n'
-            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>\n</div>")
+    return (
+        f'<div class="wecom-coverage">\n<h2>{c("title")}</h2>\n<p>{c("intro")}</p>\n'
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>\n</div>"
+    )
 
 
 def footer_html(meta: Mapping[str, Any], *, minutes: int, window_days: int) -> str:
@@ -99,9 +113,11 @@ def footer_html(meta: Mapping[str, Any], *, minutes: int, window_days: int) -> s
     lang = meta["language"]
     items = [text.definition(k, lang, minutes=minutes, days=window_days) for k in meta.get("definitions", [])]
     body = "\n".join(f"<li>{safe_text.inline_html(i)}</li>" for i in items)
-    return (f'<div class="wecom-footer">\n<h2>{safe_text.html(text.t("kpi_definitions", lang))}</h2>\n'
-            f"<ul>{body}</ul>\n<h3>{safe_text.html(text.t('verdict_rules', lang))}</h3>\n"
-            f"<p>{safe_text.inline_html(text.t('verdict_rules_text', lang))}</p>\n</div>")
+    return (
+        f'<div class="wecom-footer">\n<h2>{safe_text.html(text.t("kpi_definitions", lang))}</h2>\n'
+        f"<ul>{body}</ul>\n<h3>{safe_text.html(text.t('verdict_rules', lang))}</h3>\n"
+        f"<p>{safe_text.inline_html(text.t('verdict_rules_text', lang))}</p>\n</div>"
+    )
 
 
 def _html_cell(content: str) -> nbformat.NotebookNode:
@@ -109,8 +125,14 @@ def _html_cell(content: str) -> nbformat.NotebookNode:
     return nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output("display_data", {"text/html": content})])
 
 
-def report_notebook(executed: nbformat.NotebookNode, meta: Mapping[str, Any], *, generated: dt.datetime,
-                    minutes: int = 30, window_days: int = 28) -> nbformat.NotebookNode:
+def report_notebook(
+    executed: nbformat.NotebookNode,
+    meta: Mapping[str, Any],
+    *,
+    generated: dt.datetime,
+    minutes: int = 30,
+    window_days: int = 28,
+) -> nbformat.NotebookNode:
     """A copy of the executed notebook as the report shows it (see the module docstring)."""
     lang = meta["language"]
     nb = copy.deepcopy(executed)
@@ -119,8 +141,11 @@ def report_notebook(executed: nbformat.NotebookNode, meta: Mapping[str, Any], *,
         if not _visible(cell, lang):
             continue
         if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.get("outputs", [])
-                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+            cell.outputs = [
+                o
+                for o in cell.get("outputs", [])
+                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            ]
             if not cell.outputs:
                 continue
         cells.append(cell)
@@ -136,20 +161,30 @@ def report_notebook(executed: nbformat.NotebookNode, meta: Mapping[str, Any], *,
     return nb
 
 
-def export_html(executed_path: str | Path, meta: Mapping[str, Any], out_path: str | Path, *,
-                generated: dt.datetime | None = None, minutes: int = 30, window_days: int = 28) -> Path:
+def export_html(
+    executed_path: str | Path,
+    meta: Mapping[str, Any],
+    out_path: str | Path,
+    *,
+    generated: dt.datetime | None = None,
+    minutes: int = 30,
+    window_days: int = 28,
+) -> Path:
     """Write ``report.html`` for an executed notebook and what it recorded (``meta``)."""
     executed = nbformat.read(str(executed_path), as_version=4)
-    nb = report_notebook(executed, meta, generated=generated or dt.datetime.now(), minutes=minutes,
-                         window_days=window_days)
+    nb = report_notebook(
+        executed, meta, generated=generated or dt.datetime.now(), minutes=minutes, window_days=window_days
+    )
     exporter = HTMLExporter(template_name=TEMPLATE_NAME, extra_template_basedirs=[str(TEMPLATE_DIR)])
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
     exporter.embed_images = True
     exporter.language_code = HTML_LANG.get(meta["language"], "zh-CN")
-    resources = {"wecom_css": (TEMPLATE_DIR / TEMPLATE_NAME / "report.css").read_text(encoding="utf-8"),
-                 "wecom_csp": safe_text.CSP_META}
+    resources = {
+        "wecom_css": (TEMPLATE_DIR / TEMPLATE_NAME / "report.css").read_text(encoding="utf-8"),
+        "wecom_csp": safe_text.CSP_META,
+    }
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     out = Path(out_path)
     out.write_text(body, encoding="utf-8")

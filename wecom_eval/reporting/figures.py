@@ -37,19 +37,54 @@ from wecom_eval.reporting.safe_text import chart_label
 
 # CJK families in order of preference (simplified Chinese first).
 CJK_FAMILIES: tuple[str, ...] = (
-    "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN",
-    "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Sarasa Gothic SC", "Microsoft YaHei",
-    "PingFang SC", "Hiragino Sans GB", "Heiti SC", "SimHei", "Noto Sans CJK JP",
-    "AR PL UMing CN", "Droid Sans Fallback",
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "Sarasa Gothic SC",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "Hiragino Sans GB",
+    "Heiti SC",
+    "SimHei",
+    "Noto Sans CJK JP",
+    "AR PL UMing CN",
+    "Droid Sans Fallback",
 )
 # Font files that hold CJK glyphs, by name, for system fonts matplotlib's cache predates.
-_CJK_FILE_MARKS = ("cjk", "wqy", "sourcehan", "simhei", "msyh", "pingfang", "droidsansfallback",
-                   "uming", "ukai", "sarasa", "notosanssc", "hiragino")
-INSTALL_HINT = ("Install a CJK font, e.g. `apt-get install fonts-wqy-microhei` (Debian/Ubuntu) or "
-                "`conda install -c conda-forge font-ttf-noto-cjk`; then rerun.")
+_CJK_FILE_MARKS = (
+    "cjk",
+    "wqy",
+    "sourcehan",
+    "simhei",
+    "msyh",
+    "pingfang",
+    "droidsansfallback",
+    "uming",
+    "ukai",
+    "sarasa",
+    "notosanssc",
+    "hiragino",
+)
+INSTALL_HINT = (
+    "Install a CJK font, e.g. `apt-get install fonts-wqy-microhei` (Debian/Ubuntu) or "
+    "`conda install -c conda-forge font-ttf-noto-cjk`; then rerun."
+)
 
-PALETTE: tuple[str, ...] = ("#1f5fa8", "#e0742b", "#2f9e6e", "#c23b4a", "#7b5ea7",
-                            "#8c6d46", "#d16ba5", "#6f7b86", "#b3a22f", "#2aa3b8")
+PALETTE: tuple[str, ...] = (
+    "#1f5fa8",
+    "#e0742b",
+    "#2f9e6e",
+    "#c23b4a",
+    "#7b5ea7",
+    "#8c6d46",
+    "#d16ba5",
+    "#6f7b86",
+    "#b3a22f",
+    "#2aa3b8",
+)
 VERDICT_COLOURS = tables.VERDICT_COLOURS  # the tables', the deck's and the charts' one palette
 TARGET_COLOUR = "#c62828"
 # Likert 1..5: two reds, a neutral grey, two blues (colour-blind safe diverging).
@@ -75,14 +110,18 @@ def _system_cjk_files() -> list[str]:
     """CJK font files on the system, via fontconfig when present, else by file name."""
     files: list[str] = []
     try:
-        out = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True,
-                             timeout=10, check=False).stdout
+        out = subprocess.run(
+            ["fc-list", ":lang=zh", "file"], capture_output=True, text=True, timeout=10, check=False
+        ).stdout
         files = [line.split(":")[0].strip() for line in out.splitlines() if line.strip()]
     except (OSError, subprocess.SubprocessError):
         pass
     if not files:
-        files = [f for f in font_manager.findSystemFonts()
-                 if any(m in Path(f).name.lower().replace("-", "").replace("_", "") for m in _CJK_FILE_MARKS)]
+        files = [
+            f
+            for f in font_manager.findSystemFonts()
+            if any(m in Path(f).name.lower().replace("-", "").replace("_", "") for m in _CJK_FILE_MARKS)
+        ]
     return files
 
 
@@ -110,15 +149,18 @@ def cjk_font() -> str:
     for name, path in known.items():  # any other font that has the glyphs
         if _has_cjk_glyphs(path):
             return name
-    raise FontMissing(f"no font with Chinese glyphs is installed, so Chinese labels would render as boxes. "
-                      f"{INSTALL_HINT}")
+    raise FontMissing(
+        f"no font with Chinese glyphs is installed, so Chinese labels would render as boxes. {INSTALL_HINT}"
+    )
 
 
 def use_theme() -> str:
     """Apply the package's seaborn theme; return the CJK font family it uses."""
     family = cjk_font()
     sns.set_theme(
-        context="notebook", style="whitegrid", palette=list(PALETTE),
+        context="notebook",
+        style="whitegrid",
+        palette=list(PALETTE),
         font="sans-serif",
         rc={
             "font.sans-serif": [family, "DejaVu Sans"],
@@ -160,9 +202,22 @@ def _value_text(value: float, percent: bool) -> str:
     return f"{value:.1%}" if percent else f"{value:.2f}"
 
 
-def trend_message(data: pd.DataFrame, *, x: str, y: str, hue: str | None, target: pd.DataFrame | None,
-                  target_x: str | None, target_y: str, title: str, percent: bool, language: str,
-                  label: str | None = None, target_label: str = "目标", xlabel: str = "") -> str:
+def trend_message(
+    data: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    hue: str | None,
+    target: pd.DataFrame | None,
+    target_x: str | None,
+    target_y: str,
+    title: str,
+    percent: bool,
+    language: str,
+    label: str | None = None,
+    target_label: str = "目标",
+    xlabel: str = "",
+) -> str:
     """What a trend chart says, for its alt text: each line's latest value against the target path.
 
     Whole-number ``x`` reads as rollout weeks; any other ``x`` (an effect size) is named by ``xlabel``.
@@ -193,8 +248,10 @@ def trend_message(data: pd.DataFrame, *, x: str, y: str, hue: str | None, target
         else:
             text_ = f"{name} in week {int(last_x)}: {value}" if whole else f"{name} at {xlabel} {last_x:.2g}: {value}"
             if goal is not None:
-                text_ += f", {'below' if last_y < goal else 'at or above'} the {target_label.lower()} " \
-                         f"({_value_text(goal, percent)})"
+                text_ += (
+                    f", {'below' if last_y < goal else 'at or above'} the {target_label.lower()} "
+                    f"({_value_text(goal, percent)})"
+                )
         parts.append(text_)
     sep = "；" if language == "zh" else "; "
     end = "。" if language == "zh" else "."
@@ -217,13 +274,30 @@ def _empty(fig: Figure, ax: Any, title: str, message: str) -> Figure:
     return fig
 
 
-def trend_chart(data: pd.DataFrame, *, x: str, y: str, low: str | None = None, high: str | None = None,
-                hue: str | None = None, target: pd.DataFrame | None = None, target_x: str | None = None,
-                target_y: str = "target", title: str = "", xlabel: str = "", ylabel: str = "",
-                target_label: str = "target", percent: bool = True, label: str | None = None,
-                forecast: dict[str, float] | None = None, forecast_label: str = "forecast",
-                language: str = "zh", end_labels: bool = False, caption: str = "",
-                empty_text: str = "no data") -> Figure:
+def trend_chart(
+    data: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    low: str | None = None,
+    high: str | None = None,
+    hue: str | None = None,
+    target: pd.DataFrame | None = None,
+    target_x: str | None = None,
+    target_y: str = "target",
+    title: str = "",
+    xlabel: str = "",
+    ylabel: str = "",
+    target_label: str = "target",
+    percent: bool = True,
+    label: str | None = None,
+    forecast: dict[str, float] | None = None,
+    forecast_label: str = "forecast",
+    language: str = "zh",
+    end_labels: bool = False,
+    caption: str = "",
+    empty_text: str = "no data",
+) -> Figure:
     """A KPI over time: a line per group, its interval as a band, the target path dashed.
 
     Copes with any number of points: none (``empty_text`` in place of the axes), one (an
@@ -261,18 +335,32 @@ def trend_chart(data: pd.DataFrame, *, x: str, y: str, low: str | None = None, h
     colours = sns.color_palette(list(PALETTE), n_colors=max(len(groups), 1))
     for (name, part), colour in zip(groups, colours, strict=True):
         part = part.sort_values(x)
-        ax.plot(part[x], part[y], marker="o", markersize=4, color=colour,
-                label=(None if name is None else chart_label(name)) if hue else label, linewidth=2)
+        ax.plot(
+            part[x],
+            part[y],
+            marker="o",
+            markersize=4,
+            color=colour,
+            label=(None if name is None else chart_label(name)) if hue else label,
+            linewidth=2,
+        )
         if end_labels and hue is not None and len(part):
             ends.append((float(part[x].iloc[-1]), float(part[y].iloc[-1]), chart_label(str(name)), colour))
         if low is not None and high is not None:
             if len(part) == 1:  # a band needs two points: one week gets an error bar
-                ax.errorbar(part[x], part[y], yerr=[part[y] - part[low].astype(float),
-                                                    part[high].astype(float) - part[y]],
-                            color=colour, alpha=0.5, capsize=4, linewidth=1)
+                ax.errorbar(
+                    part[x],
+                    part[y],
+                    yerr=[part[y] - part[low].astype(float), part[high].astype(float) - part[y]],
+                    color=colour,
+                    alpha=0.5,
+                    capsize=4,
+                    linewidth=1,
+                )
             else:
-                ax.fill_between(part[x], part[low].astype(float), part[high].astype(float), color=colour,
-                                alpha=0.15, linewidth=0)
+                ax.fill_between(
+                    part[x], part[low].astype(float), part[high].astype(float), color=colour, alpha=0.15, linewidth=0
+                )
     xs = pd.to_numeric(data[x], errors="coerce") if not pd.api.types.is_datetime64_any_dtype(data[x]) else None
     whole = xs is not None and xs.notna().all() and bool((xs == xs.round()).all())
     if target is not None and len(target):
@@ -284,13 +372,33 @@ def trend_chart(data: pd.DataFrame, *, x: str, y: str, low: str | None = None, h
         ax.plot(px, py, linestyle="--", color=TARGET_COLOUR, linewidth=1.6, label=target_label)
     if forecast is not None:
         colour = colours[0]
-        ax.plot([forecast["x0"], forecast["x1"]], [forecast["y0"], forecast["y1"]], linestyle=":", color=colour,
-                linewidth=2, marker="D", markevery=[1], markersize=5, label=forecast_label)
-        ax.fill_between([forecast["x0"], forecast["x1"]], [forecast["y0"], forecast["low"]],
-                        [forecast["y0"], forecast["high"]], color=colour, alpha=0.12, linewidth=0)
-        ax.errorbar([forecast["x1"]], [forecast["y1"]], yerr=[[forecast["y1"] - forecast["low"]],
-                                                             [forecast["high"] - forecast["y1"]]],
-                    color=colour, capsize=4, linewidth=1.2)
+        ax.plot(
+            [forecast["x0"], forecast["x1"]],
+            [forecast["y0"], forecast["y1"]],
+            linestyle=":",
+            color=colour,
+            linewidth=2,
+            marker="D",
+            markevery=[1],
+            markersize=5,
+            label=forecast_label,
+        )
+        ax.fill_between(
+            [forecast["x0"], forecast["x1"]],
+            [forecast["y0"], forecast["low"]],
+            [forecast["y0"], forecast["high"]],
+            color=colour,
+            alpha=0.12,
+            linewidth=0,
+        )
+        ax.errorbar(
+            [forecast["x1"]],
+            [forecast["y1"]],
+            yerr=[[forecast["y1"] - forecast["low"]], [forecast["high"] - forecast["y1"]]],
+            color=colour,
+            capsize=4,
+            linewidth=1.2,
+        )
     if whole and xs is not None:  # rollout weeks: whole-number ticks, and room around one or two weeks
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         right = max(float(xs.max()), forecast["x1"] if forecast is not None else float(xs.max()))
@@ -310,9 +418,23 @@ def trend_chart(data: pd.DataFrame, *, x: str, y: str, low: str | None = None, h
     if caption:
         fig.text(0.01, 0.0, caption, ha="left", va="top", fontsize=9, color="#555555", wrap=True)
     fig.tight_layout()
-    fig.set_label(trend_message(data, x=x, y=y, hue=hue, target=target, target_x=target_x, target_y=target_y,
-                                title=title, percent=percent, language=language, label=label,
-                                target_label=target_label, xlabel=xlabel))
+    fig.set_label(
+        trend_message(
+            data,
+            x=x,
+            y=y,
+            hue=hue,
+            target=target,
+            target_x=target_x,
+            target_y=target_y,
+            title=title,
+            percent=percent,
+            language=language,
+            label=label,
+            target_label=target_label,
+            xlabel=xlabel,
+        )
+    )
     return fig
 
 
@@ -328,19 +450,40 @@ def _label_line_ends(ax: Any, ends: list[tuple[float, float, str, Any]]) -> None
     if excess > 0:  # pushed above the axes: move the stack down, keeping the gaps
         placed = [y - excess for y in placed]
     for (x_end, y_end, name, colour), y_text in zip(ordered, placed, strict=True):
-        ax.annotate(name, (x_end, y_end), xytext=(x_end, y_text), textcoords="data", color=colour, fontsize=9,
-                    va="center", ha="left", annotation_clip=False)
+        ax.annotate(
+            name,
+            (x_end, y_end),
+            xytext=(x_end, y_text),
+            textcoords="data",
+            color=colour,
+            fontsize=9,
+            va="center",
+            ha="left",
+            annotation_clip=False,
+        )
     lo_x, hi_x = ax.get_xlim()
     ax.set_xlim(lo_x, hi_x + 0.14 * (hi_x - lo_x))  # room for the names at the line ends
-    for text_ in ax.texts[-len(ends):]:
+    for text_ in ax.texts[-len(ends) :]:
         text_.set_x(text_.get_position()[0] + 0.015 * (hi_x - lo_x))
 
 
-def estimate_chart(data: pd.DataFrame, *, label: str, estimate: str, low: str, high: str,
-                   target: float | None = None, verdict: str | None = None, title: str = "",
-                   xlabel: str = "", target_label: str = "target", percent: bool = True,
-                   language: str = "zh", verdict_labels: dict[str, str] | None = None,
-                   empty_text: str = "no data") -> Figure:
+def estimate_chart(
+    data: pd.DataFrame,
+    *,
+    label: str,
+    estimate: str,
+    low: str,
+    high: str,
+    target: float | None = None,
+    verdict: str | None = None,
+    title: str = "",
+    xlabel: str = "",
+    target_label: str = "target",
+    percent: bool = True,
+    language: str = "zh",
+    verdict_labels: dict[str, str] | None = None,
+    empty_text: str = "no data",
+) -> Figure:
     """Estimates with their intervals, one row per ``label``, and a target line (``empty_text`` without any).
 
     With ``verdict`` (a column of met / not_yet_shown / missed / not_measured) each dot is
@@ -353,8 +496,7 @@ def estimate_chart(data: pd.DataFrame, *, label: str, estimate: str, low: str, h
     if rows.empty:
         return _empty(fig, ax, title, empty_text)
     ys = np.arange(len(rows))[::-1]
-    colours = ([VERDICT_COLOURS.get(str(v), PALETTE[0]) for v in rows[verdict]] if verdict
-               else [PALETTE[0]] * len(rows))
+    colours = [VERDICT_COLOURS.get(str(v), PALETTE[0]) for v in rows[verdict]] if verdict else [PALETTE[0]] * len(rows)
     est = rows[estimate].to_numpy(float)
     lo = rows[low].to_numpy(float)
     hi = rows[high].to_numpy(float)
@@ -386,9 +528,16 @@ def estimate_chart(data: pd.DataFrame, *, label: str, estimate: str, low: str, h
     return fig
 
 
-def likert_chart(counts: pd.DataFrame, *, item: str = "item", score: str = "score", n: str = "n",
-                 labels: Sequence[str] = ("1", "2", "3", "4", "5"), title: str = "",
-                 xlabel: str = "") -> Figure:
+def likert_chart(
+    counts: pd.DataFrame,
+    *,
+    item: str = "item",
+    score: str = "score",
+    n: str = "n",
+    labels: Sequence[str] = ("1", "2", "3", "4", "5"),
+    title: str = "",
+    xlabel: str = "",
+) -> Figure:
     """Diverging stacked bars for 1–5 answers: disagreement left of zero, agreement right.
 
     The neutral answer (3) straddles zero, half on each side. Bars are shares of each
@@ -401,8 +550,9 @@ def likert_chart(counts: pd.DataFrame, *, item: str = "item", score: str = "scor
     labels
         Legend text for scores 1 to 5 (e.g. 非常不满意 … 非常满意).
     """
-    wide = (counts.pivot_table(index=item, columns=score, values=n, aggfunc="sum", fill_value=0)
-            .reindex(columns=[1, 2, 3, 4, 5], fill_value=0))
+    wide = counts.pivot_table(index=item, columns=score, values=n, aggfunc="sum", fill_value=0).reindex(
+        columns=[1, 2, 3, 4, 5], fill_value=0
+    )
     shares = wide.div(wide.sum(axis=1).replace(0, np.nan), axis=0).fillna(0.0)
     shares = shares.assign(_top=shares[4] + shares[5]).sort_values("_top").drop(columns="_top")
     fig, ax = new_figure((9.0, max(2.4, 0.5 * len(shares) + 1.4)))
@@ -413,8 +563,15 @@ def likert_chart(counts: pd.DataFrame, *, item: str = "item", score: str = "scor
         ax.barh(ys, width, left=left, color=colour, edgecolor="white", height=0.7, label=text)
         for yy, ll, ww in zip(ys, left, width, strict=True):
             if ww >= 0.07:
-                ax.text(ll + ww / 2, yy, f"{ww:.0%}", ha="center", va="center", fontsize=8,
-                        color="white" if k in (1, 5) else "#222222")
+                ax.text(
+                    ll + ww / 2,
+                    yy,
+                    f"{ww:.0%}",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if k in (1, 5) else "#222222",
+                )
         left = left + width
     ax.axvline(0, color="#444444", linewidth=1)
     ax.set_yticks(ys, [chart_label(v) for v in shares.index])
@@ -428,10 +585,19 @@ def likert_chart(counts: pd.DataFrame, *, item: str = "item", score: str = "scor
     return fig
 
 
-def event_study_chart(effects: pd.DataFrame, *, x: str = "event_time", estimate: str = "estimate",
-                      low: str = "ci_low", high: str = "ci_high", title: str = "", xlabel: str = "",
-                      ylabel: str = "", percent: bool = True,
-                      legend: tuple[str, str, str] = ("estimate", "interval", "go-live / no change")) -> Figure:
+def event_study_chart(
+    effects: pd.DataFrame,
+    *,
+    x: str = "event_time",
+    estimate: str = "estimate",
+    low: str = "ci_low",
+    high: str = "ci_high",
+    title: str = "",
+    xlabel: str = "",
+    ylabel: str = "",
+    percent: bool = True,
+    legend: tuple[str, str, str] = ("estimate", "interval", "go-live / no change"),
+) -> Figure:
     """Effects by weeks since go-live with intervals; go-live marked, zero line drawn.
 
     ``legend`` names the estimate line, its interval band and the reference lines (zero, go-live),
@@ -441,8 +607,15 @@ def event_study_chart(effects: pd.DataFrame, *, x: str = "event_time", estimate:
     fig, ax = new_figure()
     ax.axhline(0, color="#444444", linewidth=1, label=chart_label(legend[2]))
     ax.axvline(-0.5, color="#999999", linestyle=":", linewidth=1.2)
-    ax.fill_between(rows[x], rows[low].astype(float), rows[high].astype(float), color=PALETTE[0], alpha=0.15,
-                    linewidth=0, label=chart_label(legend[1]))
+    ax.fill_between(
+        rows[x],
+        rows[low].astype(float),
+        rows[high].astype(float),
+        color=PALETTE[0],
+        alpha=0.15,
+        linewidth=0,
+        label=chart_label(legend[1]),
+    )
     ax.plot(rows[x], rows[estimate], marker="o", color=PALETTE[0], linewidth=2, label=chart_label(legend[0]))
     if percent:
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:+.0%}"))
@@ -456,8 +629,9 @@ def event_study_chart(effects: pd.DataFrame, *, x: str = "event_time", estimate:
     return fig
 
 
-def bar_chart(data: pd.DataFrame, *, label: str, value: str, title: str = "", xlabel: str = "",
-              percent: bool = True) -> Figure:
+def bar_chart(
+    data: pd.DataFrame, *, label: str, value: str, title: str = "", xlabel: str = "", percent: bool = True
+) -> Figure:
     """Horizontal bars, largest first (e.g. the needs survey's most-wanted improvements)."""
     rows = data.sort_values(value, ascending=True)
     fig, ax = new_figure((9.0, max(2.2, 0.38 * len(rows) + 1.2)))

@@ -19,8 +19,14 @@ from wecom_eval.reporting import text
 from wecom_eval.reporting.collect import Report
 from wecom_eval.reporting.tables import format_kpi_value
 
-FORMATS = {"now": "pct", "at_deadline": "pct", "pi_low": "pct", "pi_high": "pct", "target": "pct",
-           "naive_at_deadline": "pct"}
+FORMATS = {
+    "now": "pct",
+    "at_deadline": "pct",
+    "pi_low": "pct",
+    "pi_high": "pct",
+    "target": "pct",
+    "naive_at_deadline": "pct",
+}
 
 
 def _v(report: Report, key: str, **fields: object) -> str:
@@ -30,8 +36,14 @@ def _v(report: Report, key: str, **fields: object) -> str:
 def compute(report: Report, *, draws: int = 2000) -> pd.DataFrame:
     """Every forecast of the report's day (company and departments), departments under the floor dropped."""
     params: Any = report.params
-    frame = fc.forecast(report.warehouse, report.plan, as_of=report.last_day + dt.timedelta(days=1), draws=draws,
-                        seed=int(getattr(params, "seed", 0)), cal=report.calendar)
+    frame = fc.forecast(
+        report.warehouse,
+        report.plan,
+        as_of=report.last_day + dt.timedelta(days=1),
+        draws=draws,
+        seed=int(getattr(params, "seed", 0)),
+        cal=report.calendar,
+    )
     if not len(frame) or "weight" not in frame:  # no forecast made (every row says why): nothing to protect
         return frame
     company = frame["department_id"].isna()
@@ -82,20 +94,44 @@ def table(report: Report, frame: pd.DataFrame) -> pd.DataFrame:
         feature = rec.get("feature")
         made = rec.get("reason") is None or pd.isna(rec.get("reason"))
         if isinstance(feature, str) and made:  # the weakest projected feature
-            kpi = f"{kpi}（{text.lookup('features', feature, report.language)}）" if report.language == "zh" \
+            kpi = (
+                f"{kpi}（{text.lookup('features', feature, report.language)}）"
+                if report.language == "zh"
                 else f"{kpi} ({text.lookup('features', feature, report.language)})"
-        rows.append({
-            "kpi": kpi, "deadline": rec["deadline"], "target": rec["target"], "now": rec.get("now"),
-            "at_deadline": rec.get("at_deadline") if made else None,
-            "forecast_interval": (f"{format_kpi_value(rec['pi_low'], 'share')} – "
-                                  f"{format_kpi_value(rec['pi_high'], 'share')}" if made else "—"),
-            "reach_date": (_date_text(rec.get("reach_date"), report.language) if made else "—"),
-            "needed": needed_text(report, rec) if made else "—",
-            "naive_at_deadline": rec.get("naive_at_deadline") if made else None,
-            "note": None if made else reason_text(report, rec),
-        })
-    return pd.DataFrame(rows, columns=["kpi", "deadline", "target", "now", "at_deadline", "forecast_interval",
-                                       "reach_date", "needed", "naive_at_deadline", "note"])
+            )
+        rows.append(
+            {
+                "kpi": kpi,
+                "deadline": rec["deadline"],
+                "target": rec["target"],
+                "now": rec.get("now"),
+                "at_deadline": rec.get("at_deadline") if made else None,
+                "forecast_interval": (
+                    f"{format_kpi_value(rec['pi_low'], 'share')} – {format_kpi_value(rec['pi_high'], 'share')}"
+                    if made
+                    else "—"
+                ),
+                "reach_date": (_date_text(rec.get("reach_date"), report.language) if made else "—"),
+                "needed": needed_text(report, rec) if made else "—",
+                "naive_at_deadline": rec.get("naive_at_deadline") if made else None,
+                "note": None if made else reason_text(report, rec),
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "kpi",
+            "deadline",
+            "target",
+            "now",
+            "at_deadline",
+            "forecast_interval",
+            "reach_date",
+            "needed",
+            "naive_at_deadline",
+            "note",
+        ],
+    )
 
 
 def reason_text(report: Report, rec: dict[str, Any]) -> str:
@@ -103,9 +139,14 @@ def reason_text(report: Report, rec: dict[str, Any]) -> str:
     code = rec.get("reason_code")
     if not isinstance(code, str):
         return str(rec["reason"])
-    return text.lookup("reasons", f"forecast_{code}", report.language,
-                       deadline=_date_text(rec["deadline"], report.language), weeks=int(rec.get("weeks") or 0),
-                       needed=fc.MIN_WEEKS)
+    return text.lookup(
+        "reasons",
+        f"forecast_{code}",
+        report.language,
+        deadline=_date_text(rec["deadline"], report.language),
+        weeks=int(rec.get("weeks") or 0),
+        needed=fc.MIN_WEEKS,
+    )
 
 
 def sentences(report: Report, frame: pd.DataFrame) -> str:
@@ -122,13 +163,22 @@ def sentences(report: Report, frame: pd.DataFrame) -> str:
             reach = _v(report, "forecast_never", days=fc.HORIZON_DAYS)
         else:
             reach = _v(report, "forecast_reach", date=_date_text(rec["reach_date"], report.language))
-        lines.append("- " + _v(report, "forecast_item", kpi=kpi,
-                               deadline=_date_text(rec["deadline"], report.language),
-                               at=format_kpi_value(rec["at_deadline"], "share"),
-                               p=f"{rec['level']:.0%}", low=format_kpi_value(rec["pi_low"], "share"),
-                               high=format_kpi_value(rec["pi_high"], "share"),
-                               target=format_kpi_value(rec["target"], "share"), reach=reach,
-                               need=needed_text(report, rec)))
+        lines.append(
+            "- "
+            + _v(
+                report,
+                "forecast_item",
+                kpi=kpi,
+                deadline=_date_text(rec["deadline"], report.language),
+                at=format_kpi_value(rec["at_deadline"], "share"),
+                p=f"{rec['level']:.0%}",
+                low=format_kpi_value(rec["pi_low"], "share"),
+                high=format_kpi_value(rec["pi_high"], "share"),
+                target=format_kpi_value(rec["target"], "share"),
+                reach=reach,
+                need=needed_text(report, rec),
+            )
+        )
     return "\n".join(lines)
 
 
@@ -147,8 +197,15 @@ def overlay(report: Report, frame: pd.DataFrame, target_id: str) -> dict[str, fl
     rec = rows[0]
     day = (rec["deadline"] - report.plan.start_date).days + 1
     last = (report.last_day - report.plan.start_date).days + 1
-    return {"x0": last / 7, "y0": float(rec["now"]), "x1": day / 7, "y1": float(rec["at_deadline"]),
-            "low": float(rec["pi_low"]), "high": float(rec["pi_high"]), "level": float(rec["level"])}
+    return {
+        "x0": last / 7,
+        "y0": float(rec["now"]),
+        "x1": day / 7,
+        "y1": float(rec["at_deadline"]),
+        "low": float(rec["pi_low"]),
+        "high": float(rec["pi_high"]),
+        "level": float(rec["level"]),
+    }
 
 
 __all__ = ["FORMATS", "compute", "needed_text", "overlay", "record", "sentences", "table"]

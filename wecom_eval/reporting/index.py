@@ -17,7 +17,10 @@ from wecom_eval.reporting import safe_text, text
 INDEX = "index.html"
 # Files a run may hold, in the order the index links them.
 LINKED_FILES: tuple[tuple[str, str], ...] = (
-    ("report.html", "HTML"), ("tables.xlsx", "Excel"), ("deck.pptx", "PPT"), ("kpis.json", "kpis.json"),
+    ("report.html", "HTML"),
+    ("tables.xlsx", "Excel"),
+    ("deck.pptx", "PPT"),
+    ("kpis.json", "kpis.json"),
     ("manifest.json", "manifest"),
 )
 
@@ -32,8 +35,11 @@ def runs(reports_dir: Path) -> list[dict[str, Any]]:
             continue
         manifest["_folder"] = path.parent.relative_to(reports_dir).as_posix()
         found.append(manifest)
-    return sorted(found, key=lambda m: (m.get("started", ""), m.get("finished", ""), m.get("as_of", ""),
-                                        m.get("report", "")), reverse=True)
+    return sorted(
+        found,
+        key=lambda m: (m.get("started", ""), m.get("finished", ""), m.get("as_of", ""), m.get("report", "")),
+        reverse=True,
+    )
 
 
 def _bi(key: str) -> str:
@@ -45,8 +51,11 @@ def render(reports_dir: Path) -> str:
     rows = []
     for m in runs(reports_dir):
         folder = m["_folder"]
-        links = [f'<a href="{safe_text.html(folder)}/{name}">{label}</a>' for name, label in LINKED_FILES
-                 if (reports_dir / folder / name).exists()]
+        links = [
+            f'<a href="{safe_text.html(folder)}/{name}">{label}</a>'
+            for name, label in LINKED_FILES
+            if (reports_dir / folder / name).exists()
+        ]
         if m.get("notebook"):
             links.append(f'<a href="{safe_text.html(folder)}/{safe_text.html(m["notebook"])}">ipynb</a>')
         status = m.get("status", "?")
@@ -57,10 +66,11 @@ def render(reports_dir: Path) -> str:
             f"{safe_text.html(m.get('report', '?'))}</span></td><td>{safe_text.html(m.get('as_of', ''))}</td>"
             f"<td class=status>{safe_text.html(text.t(status, 'zh') if known else status)}"
             f"</td><td>{safe_text.html(m.get('started', '').replace('T', ' '))}</td>"
-            f"<td>{m.get('duration_seconds', 0):.0f} s</td><td>{' · '.join(links)}</td></tr>")
+            f"<td>{m.get('duration_seconds', 0):.0f} s</td><td>{' · '.join(links)}</td></tr>"
+        )
     body = "\n".join(rows) or f"<tr><td colspan=6>{_bi('no_data')}</td></tr>"
     return f"""<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8">{safe_text.CSP_META}<title>{text.t('index_title', 'zh')}</title>
+<html lang="zh-CN"><head><meta charset="utf-8">{safe_text.CSP_META}<title>{text.t("index_title", "zh")}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
 body {{ font-family: "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "WenQuanYi Micro Hei", system-ui,
@@ -74,10 +84,10 @@ tr.failed td.status {{ color: #c62828; font-weight: 600; }}
 tr.succeeded td.status {{ color: #2e7d32; }}
 a {{ color: #1f5fa8; }}
 </style></head><body>
-<h1>{_bi('index_title')}</h1>
-<p>{_bi('index_intro')}</p>
-<table><thead><tr><th>{_bi('report')}</th><th>{_bi('as_of')}</th><th>{_bi('status')}</th><th>{_bi('started')}</th>
-<th>{_bi('duration')}</th><th>{_bi('files')}</th></tr></thead>
+<h1>{_bi("index_title")}</h1>
+<p>{_bi("index_intro")}</p>
+<table><thead><tr><th>{_bi("report")}</th><th>{_bi("as_of")}</th><th>{_bi("status")}</th><th>{_bi("started")}</th>
+<th>{_bi("duration")}</th><th>{_bi("files")}</th></tr></thead>
 <tbody>
 {body}
 </tbody></table>

@@ -44,8 +44,9 @@ def ensure_kernel(*, prefix: str | None = None) -> Path:
             pass
     from ipykernel.kernelspec import install
 
-    return Path(install(kernel_name=KERNEL_NAME, display_name=DISPLAY_NAME, prefix=prefix or sys.prefix,
-                        env=dict(KERNEL_ENV)))
+    return Path(
+        install(kernel_name=KERNEL_NAME, display_name=DISPLAY_NAME, prefix=prefix or sys.prefix, env=dict(KERNEL_ENV))
+    )
 
 
 def main() -> int:

@@ -16,8 +16,7 @@ from typing import Any
 
 SCHEMA_PATH = Path(__file__).with_name("kpis.schema.json")
 SCHEMA_ID = "wecom-eval/kpis/1"
-COVERAGE_FIELDS = ("source", "first_day", "last_day", "rows", "missing_working_days", "missing_days",
-                   "last_loaded")
+COVERAGE_FIELDS = ("source", "first_day", "last_day", "rows", "missing_working_days", "missing_days", "last_loaded")
 
 
 @lru_cache(maxsize=1)
@@ -32,8 +31,10 @@ def problems(document: Mapping[str, Any]) -> list[str]:
     import jsonschema
 
     validator = jsonschema.Draft202012Validator(schema(), format_checker=jsonschema.FormatChecker())
-    return [f"{'/'.join(str(p) for p in e.absolute_path) or '(top)'}: {e.message}"
-            for e in sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))]
+    return [
+        f"{'/'.join(str(p) for p in e.absolute_path) or '(top)'}: {e.message}"
+        for e in sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
+    ]
 
 
 def build(meta: Mapping[str, Any]) -> dict[str, Any]:
@@ -49,8 +50,7 @@ def build(meta: Mapping[str, Any]) -> dict[str, Any]:
         "data_window": {"start": window.get("start"), "end": window.get("end")},
         "targets": dict(meta.get("targets", {})),
         "kpis": list(meta.get("kpis", [])),
-        "alerts": [{k: v for k, v in a.items() if v is not None or k in ("subject",)}
-                   for a in meta.get("alerts", [])],
+        "alerts": [{k: v for k, v in a.items() if v is not None or k in ("subject",)} for a in meta.get("alerts", [])],
         "coverage": [{k: c.get(k) for k in COVERAGE_FIELDS} for c in meta.get("coverage", [])],
     }
 
@@ -60,8 +60,10 @@ def write(meta: Mapping[str, Any], path: str | Path) -> dict[str, Any]:
     document = build(meta)
     found = problems(document)
     if found:
-        raise ValueError("kpis.json would not follow its schema (a bug in the notebook or the package):\n  - "
-                         + "\n  - ".join(found[:20]))
+        raise ValueError(
+            "kpis.json would not follow its schema (a bug in the notebook or the package):\n  - "
+            + "\n  - ".join(found[:20])
+        )
     Path(path).write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return document
 

@@ -18,9 +18,25 @@ from pathlib import Path
 from typing import Any
 
 PACKAGES: tuple[str, ...] = (
-    "wecom-eval", "pandas", "numpy", "scipy", "statsmodels", "duckdb", "pyarrow", "pydantic", "matplotlib",
-    "seaborn", "papermill", "nbconvert", "nbformat", "nbclient", "ipykernel", "jupyter_client", "xlsxwriter",
-    "python-pptx", "chinese-calendar",
+    "wecom-eval",
+    "pandas",
+    "numpy",
+    "scipy",
+    "statsmodels",
+    "duckdb",
+    "pyarrow",
+    "pydantic",
+    "matplotlib",
+    "seaborn",
+    "papermill",
+    "nbconvert",
+    "nbformat",
+    "nbclient",
+    "ipykernel",
+    "jupyter_client",
+    "xlsxwriter",
+    "python-pptx",
+    "chinese-calendar",
 )
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,8 +57,9 @@ def git_state(repo: Path = REPO_ROOT) -> dict[str, Any]:
 
     def git(*args: str) -> str | None:
         try:
-            done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=15,
-                                  check=False)
+            done = subprocess.run(
+                ["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=15, check=False
+            )
         except (OSError, subprocess.SubprocessError):
             return None
         return done.stdout.strip() if done.returncode == 0 else None
@@ -52,10 +69,23 @@ def git_state(repo: Path = REPO_ROOT) -> dict[str, Any]:
     return {"commit": commit, "dirty": None if status is None else bool(status)}
 
 
-def build(*, report: str, as_of: dt.date, params: Mapping[str, Any], status: str, started: dt.datetime,
-          finished: dt.datetime, kernel: str, cell_timeout: float, notebook: str, outputs: Sequence[str],
-          error: str | None = None, source_notebook: str | None = None,
-          tables: Sequence[Mapping[str, Any]] = (), plan: Mapping[str, str] | None = None) -> dict[str, Any]:
+def build(
+    *,
+    report: str,
+    as_of: dt.date,
+    params: Mapping[str, Any],
+    status: str,
+    started: dt.datetime,
+    finished: dt.datetime,
+    kernel: str,
+    cell_timeout: float,
+    notebook: str,
+    outputs: Sequence[str],
+    error: str | None = None,
+    source_notebook: str | None = None,
+    tables: Sequence[Mapping[str, Any]] = (),
+    plan: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """The manifest of one run (all values plain JSON).
 
     ``plan`` is the rollout plan the run measured against: its ``path`` and ``sha256``.

@@ -33,21 +33,26 @@ class ReportParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    as_of: Annotated[dt.date, Field(strict=False, description=(
-        "the day the report is made (YYYY-MM-DD); it uses data up to the day before"))]
+    as_of: Annotated[
+        dt.date,
+        Field(strict=False, description=("the day the report is made (YYYY-MM-DD); it uses data up to the day before")),
+    ]
     language: Language = Field(default="zh", description="report language: zh (中文) or en")
-    n_boot: int = Field(default=9999, ge=99, le=99_999,
-                        description="resampling draws for intervals (fewer is faster and coarser)")
+    n_boot: int = Field(
+        default=9999, ge=99, le=99_999, description="resampling draws for intervals (fewer is faster and coarser)"
+    )
     seed: int = Field(default=0, ge=0, description="random seed for resampling")
 
 
 class LaunchReviewParams(ReportParams):
     """End of the launch phase: org set-up, needs survey, pilots, and what the pilot can detect."""
 
-    power_simulations: int = Field(default=400, ge=50, le=20_000,
-                                   description="simulated rollouts for the power calculation")
-    assumed_gain: float = Field(default=0.30, gt=0.0, lt=1.0,
-                                description="efficiency gain the power calculation assumes")
+    power_simulations: int = Field(
+        default=400, ge=50, le=20_000, description="simulated rollouts for the power calculation"
+    )
+    assumed_gain: float = Field(
+        default=0.30, gt=0.0, lt=1.0, description="efficiency gain the power calculation assumes"
+    )
 
 
 class WeeklyParams(ReportParams):
@@ -59,15 +64,13 @@ class WeeklyParams(ReportParams):
 class MonthlyParams(ReportParams):
     """Every month: the best department, month-over-month changes, feature gaps."""
 
-    top_departments: int = Field(default=10, ge=1, le=100,
-                                 description="departments listed in the ranking")
+    top_departments: int = Field(default=10, ge=1, le=100, description="departments listed in the ranking")
 
 
 class PromotionReviewParams(ReportParams):
     """End of the promotion phase: registration and activity against their deadlines."""
 
-    lagging_departments: int = Field(default=10, ge=1, le=100,
-                                     description="lagging departments listed")
+    lagging_departments: int = Field(default=10, ge=1, le=100, description="lagging departments listed")
 
 
 class DeepeningReviewParams(ReportParams):
@@ -75,14 +78,14 @@ class DeepeningReviewParams(ReportParams):
 
     inference: Literal["auto", "wild", "randomization", "randomization_sized", "cluster"] = Field(
         default="auto",
-        description="inference for the pilot effect: auto, wild, randomization, randomization_sized or cluster")
+        description="inference for the pilot effect: auto, wild, randomization, randomization_sized or cluster",
+    )
 
 
 class QuarterlyParams(ReportParams):
     """Each quarter: survey results and the KPI summary, with a slide deck."""
 
-    wave: str = Field(default="", max_length=40,
-                      description="survey wave to report (empty: the latest before as_of)")
+    wave: str = Field(default="", max_length=40, description="survey wave to report (empty: the latest before as_of)")
     deck: bool = Field(default=True, description="also write deck.pptx for the meeting")
 
 
@@ -121,8 +124,9 @@ def report_model(report: str) -> type[ReportParams]:
     try:
         return REPORTS[report]
     except KeyError:
-        raise InputError("report", [Problem("REPORT", report, f"one of {', '.join(REPORTS)}",
-                                            "Name one of the six reports.")]) from None
+        raise InputError(
+            "report", [Problem("REPORT", report, f"one of {', '.join(REPORTS)}", "Name one of the six reports.")]
+        ) from None
 
 
 def _allowed(model: type[ReportParams], name: str) -> str:
@@ -135,14 +139,23 @@ def _allowed(model: type[ReportParams], name: str) -> str:
         return "one of " + ", ".join(repr(a) for a in get_args(ann))
     if ann is dt.date:
         return "a date YYYY-MM-DD"
-    bounds = [f"{k} {getattr(m, k)}" for m in field.metadata for k in ("ge", "gt", "le", "lt")
-              if getattr(m, k, None) is not None]
+    bounds = [
+        f"{k} {getattr(m, k)}"
+        for m in field.metadata
+        for k in ("ge", "gt", "le", "lt")
+        if getattr(m, k, None) is not None
+    ]
     kind = getattr(ann, "__name__", str(ann))
     words = {"int": "a whole number", "float": "a number", "bool": "true or false", "str": "text"}
     text = words.get(kind, kind)
     if bounds:
-        text += " (" + ", ".join(b.replace("ge ", "≥ ").replace("gt ", "> ").replace("le ", "≤ ")
-                                 .replace("lt ", "< ") for b in bounds) + ")"
+        text += (
+            " ("
+            + ", ".join(
+                b.replace("ge ", "≥ ").replace("gt ", "> ").replace("le ", "≤ ").replace("lt ", "< ") for b in bounds
+            )
+            + ")"
+        )
     return text
 
 
@@ -190,12 +203,12 @@ def validate_params(report: str, values: Mapping[str, Any], *, source: str = "pa
 
 def read_params_file(path: str | Path) -> dict[str, Any]:
     """The mapping in a YAML parameter file (an empty file is an empty mapping)."""
-    return read_mapping(path, what="parameter file", fix_missing="See params/ for one file per report.",
-                        empty_ok=True)
+    return read_mapping(path, what="parameter file", fix_missing="See params/ for one file per report.", empty_ok=True)
 
 
-def load_params(report: str, *, path: str | Path | None = None,
-                overrides: Mapping[str, Any] | None = None) -> ReportParams:
+def load_params(
+    report: str, *, path: str | Path | None = None, overrides: Mapping[str, Any] | None = None
+) -> ReportParams:
     """Parameters of ``report`` from an optional YAML file, with ``overrides`` on top.
 
     ``overrides`` whose value is None are ignored (an option not given on the command line).

@@ -67,8 +67,9 @@ def report_period(report: str, plan: RolloutPlan, as_of: dt.date) -> Period:
         end = start + dt.timedelta(days=6)
         complete = end <= last
         end = min(end, last)
-        return Period(start, end, complete, f"推广第{week}周（{start} 至 {end}）",
-                      f"rollout week {week} ({start} to {end})")
+        return Period(
+            start, end, complete, f"推广第{week}周（{start} 至 {end}）", f"rollout week {week} ({start} to {end})"
+        )
     if report == "monthly":
         first_this = as_of.replace(day=1)
         end = first_this - dt.timedelta(days=1) if last.month == as_of.month and as_of.day != 1 else last
@@ -82,17 +83,21 @@ def report_period(report: str, plan: RolloutPlan, as_of: dt.date) -> Period:
         complete = end <= last
         end = min(end, last)
         zh = {"launch": "启动阶段", "promotion": "推广阶段", "deepening": "深化阶段"}[phase]
-        return Period(start, end, complete,
-                      f"{zh}（第{p.first_week}–{p.last_week}周，{start} 至 {end}）"
-                      + ("" if complete else "，阶段未结束"),
-                      f"the {phase} phase (weeks {p.first_week}–{p.last_week}, {start} to {end})"
-                      + ("" if complete else ", not yet over"))
+        return Period(
+            start,
+            end,
+            complete,
+            f"{zh}（第{p.first_week}–{p.last_week}周，{start} 至 {end}）" + ("" if complete else "，阶段未结束"),
+            f"the {phase} phase (weeks {p.first_week}–{p.last_week}, {start} to {end})"
+            + ("" if complete else ", not yet over"),
+        )
     if report == "quarterly":
         q = (last.month - 1) // 3
         start = dt.date(last.year, 3 * q + 1, 1)
         complete = (last + dt.timedelta(days=1)).month != last.month and last.month % 3 == 0
-        return Period(start, last, complete, f"{last.year}年第{q + 1}季度（截至 {last}）",
-                      f"{last.year} Q{q + 1} (to {last})")
+        return Period(
+            start, last, complete, f"{last.year}年第{q + 1}季度（截至 {last}）", f"{last.year} Q{q + 1} (to {last})"
+        )
     raise ValueError(f"unknown report {report!r}")
 
 

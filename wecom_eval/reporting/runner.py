@@ -96,8 +96,10 @@ class RunResult:
     def summary(self) -> str:
         if self.ok:
             return f"{self.report} {self.as_of}: succeeded in {self.duration:.1f} s → {self.folder / 'report.html'}"
-        return (f"{self.report} {self.as_of}: FAILED after {self.duration:.1f} s — {self.error}\n"
-                f"  executed notebook: {self.notebook}")
+        return (
+            f"{self.report} {self.as_of}: FAILED after {self.duration:.1f} s — {self.error}\n"
+            f"  executed notebook: {self.notebook}"
+        )
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,7 @@ class Job:
         from zoneinfo import ZoneInfo
 
         return dt.datetime.now(ZoneInfo(self.timezone))
+
     plan: dict[str, str] = field(default_factory=dict)  # the plan file in force and its sha256
 
 
@@ -136,8 +139,14 @@ def params_file(home: Home, report: str) -> Path | None:
     return path if path.exists() else None
 
 
-def prepare(report: str, *, as_of: dt.date | str | None = None, params_path: str | Path | None = None,
-            overrides: Mapping[str, Any] | None = None, home: Home | None = None) -> ReportParams:
+def prepare(
+    report: str,
+    *,
+    as_of: dt.date | str | None = None,
+    params_path: str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    home: Home | None = None,
+) -> ReportParams:
     """Validated parameters of ``report``: its parameter file, then ``overrides``, then ``as_of``."""
     home = home or Home.from_env()
     path = params_path if params_path is not None else params_file(home, report)
@@ -152,15 +161,31 @@ def _job(report: str, params: ReportParams, *, home: Home, notebooks: Path, cell
 
     notebook = notebooks / f"{report}.ipynb"
     if not notebook.exists():
-        raise InputError("report notebooks", [Problem(str(notebook), None, "an existing notebook",
-                                                      f"Restore notebooks/{report}.ipynb or set ${NOTEBOOKS_ENV}.")])
+        raise InputError(
+            "report notebooks",
+            [
+                Problem(
+                    str(notebook),
+                    None,
+                    "an existing notebook",
+                    f"Restore notebooks/{report}.ipynb or set ${NOTEBOOKS_ENV}.",
+                )
+            ],
+        )
     plan = load_plan(home.plan)
     plan_file = {"path": str(home.plan), "sha256": hashlib.sha256(home.plan.read_bytes()).hexdigest()}
-    return Job(report=report, params=params.model_dump(mode="json"), home=str(home.root), notebook=str(notebook),
-               plan=plan_file,
-               cell_timeout=float(cell_timeout), salt_env=plan.privacy.salt_env,
-               minutes=plan.targets.daily_active.min_daily_minutes,
-               window_days=plan.targets.feature_penetration.window_days, timezone=plan.timezone)
+    return Job(
+        report=report,
+        params=params.model_dump(mode="json"),
+        home=str(home.root),
+        notebook=str(notebook),
+        plan=plan_file,
+        cell_timeout=float(cell_timeout),
+        salt_env=plan.privacy.salt_env,
+        minutes=plan.targets.daily_active.min_daily_minutes,
+        window_days=plan.targets.feature_penetration.window_days,
+        timezone=plan.timezone,
+    )
 
 
 def _check_timeout(cell_timeout: float) -> None:
@@ -168,9 +193,16 @@ def _check_timeout(cell_timeout: float) -> None:
         raise InputError("run options", [Problem("--cell-timeout", cell_timeout, "a number of seconds above 0")])
 
 
-def run_report(report: str, *, as_of: dt.date | str | None = None, params_path: str | Path | None = None,
-               overrides: Mapping[str, Any] | None = None, home: Home | None = None,
-               cell_timeout: float = DEFAULT_CELL_TIMEOUT, notebooks: str | Path | None = None) -> RunResult:
+def run_report(
+    report: str,
+    *,
+    as_of: dt.date | str | None = None,
+    params_path: str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    home: Home | None = None,
+    cell_timeout: float = DEFAULT_CELL_TIMEOUT,
+    notebooks: str | Path | None = None,
+) -> RunResult:
     """Run one report and publish it; raise :class:`NotebookError` (exit 4) when it fails.
 
     Parameters
@@ -194,8 +226,10 @@ def run_report(report: str, *, as_of: dt.date | str | None = None, params_path: 
     job = _job(report, params, home=home, notebooks=notebook_dir(notebooks), cell_timeout=cell_timeout)
     (result,) = run_jobs([job], jobs=1)
     if not result.ok:
-        raise NotebookError(f"report {report} ({result.as_of}) failed: {result.error}\n"
-                            f"The executed notebook with the error is kept: {result.notebook}")
+        raise NotebookError(
+            f"report {report} ({result.as_of}) failed: {result.error}\n"
+            f"The executed notebook with the error is kept: {result.notebook}"
+        )
     return result
 
 
@@ -209,10 +243,17 @@ def review_as_of(report: str, as_of: dt.date, home: Home) -> dt.date:
     return min(as_of, end)
 
 
-def run_all(home: Home | None = None, *, as_of: dt.date | str | None = None, reports: Sequence[str] | None = None,
-            jobs: int = DEFAULT_JOBS, cell_timeout: float = DEFAULT_CELL_TIMEOUT,
-            overrides: Mapping[str, Any] | None = None, notebooks: str | Path | None = None,
-            progress: Any = print) -> list[RunResult]:
+def run_all(
+    home: Home | None = None,
+    *,
+    as_of: dt.date | str | None = None,
+    reports: Sequence[str] | None = None,
+    jobs: int = DEFAULT_JOBS,
+    cell_timeout: float = DEFAULT_CELL_TIMEOUT,
+    overrides: Mapping[str, Any] | None = None,
+    notebooks: str | Path | None = None,
+    progress: Any = print,
+) -> list[RunResult]:
     """Run every report (or ``reports``), ``jobs`` at a time; return one result each.
 
     Each report reads its parameter file ``params/<report>.yaml`` when there is one;
@@ -291,9 +332,13 @@ def report_lock(home: Home, report: str) -> Path:
 def _home_environment(home: Home) -> dict[str, str]:
     """What keeps a worker and its kernel writing only under the home."""
     kernel = home.data / KERNEL_DIR
-    return {HOME_ENV: str(home.root), "IPYTHONDIR": str(kernel / "ipython"),
-            "JUPYTER_RUNTIME_DIR": str(kernel / "runtime"), "TMPDIR": str(kernel / "tmp"),
-            PARENT_ENV: str(os.getpid())}
+    return {
+        HOME_ENV: str(home.root),
+        "IPYTHONDIR": str(kernel / "ipython"),
+        "JUPYTER_RUNTIME_DIR": str(kernel / "runtime"),
+        "TMPDIR": str(kernel / "tmp"),
+        PARENT_ENV: str(os.getpid()),
+    }
 
 
 def _fresh_kernel_folders(home: Home) -> None:
@@ -339,14 +384,29 @@ def remove_abandoned(home: Home) -> list[Path]:
 
 
 def _result_json(result: RunResult) -> dict[str, Any]:
-    return {"report": result.report, "as_of": result.as_of.isoformat(), "status": result.status,
-            "folder": str(result.folder), "notebook": str(result.notebook), "duration": result.duration,
-            "error": result.error, "outputs": list(result.outputs)}
+    return {
+        "report": result.report,
+        "as_of": result.as_of.isoformat(),
+        "status": result.status,
+        "folder": str(result.folder),
+        "notebook": str(result.notebook),
+        "duration": result.duration,
+        "error": result.error,
+        "outputs": list(result.outputs),
+    }
 
 
 def _result_from_json(data: Mapping[str, Any]) -> RunResult:
-    return RunResult(data["report"], dt.date.fromisoformat(data["as_of"]), data["status"], Path(data["folder"]),
-                     Path(data["notebook"]), float(data["duration"]), data["error"], tuple(data["outputs"]))
+    return RunResult(
+        data["report"],
+        dt.date.fromisoformat(data["as_of"]),
+        data["status"],
+        Path(data["folder"]),
+        Path(data["notebook"]),
+        float(data["duration"]),
+        data["error"],
+        tuple(data["outputs"]),
+    )
 
 
 def _run_worker(job: Job, env: Mapping[str, str]) -> RunResult:
@@ -359,15 +419,27 @@ def _run_worker(job: Job, env: Mapping[str, str]) -> RunResult:
     with tempfile.TemporaryDirectory(prefix=f"{os.getpid()}-", dir=jobs_dir) as tmp:
         job_path, result_path = Path(tmp) / "job.json", Path(tmp) / "result.json"
         job_path.write_text(json.dumps(asdict(job)), encoding="utf-8")
-        done = subprocess.run([sys.executable, "-m", "wecom_eval.reporting.runner", str(job_path), str(result_path)],
-                              env=dict(env), capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [sys.executable, "-m", "wecom_eval.reporting.runner", str(job_path), str(result_path)],
+            env=dict(env),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if result_path.exists():
             return _result_from_json(json.loads(result_path.read_text(encoding="utf-8")))
     as_of = dt.date.fromisoformat(job.params["as_of"])
     folder = Home(Path(job.home)).reports / job.report / as_of.isoformat()
     tail = "\n".join(done.stderr.strip().splitlines()[-15:])
-    return RunResult(job.report, as_of, "failed", folder, folder / f"{job.report}.ipynb", time.perf_counter() - clock,
-                     f"the worker process ended with code {done.returncode} before it finished:\n{tail}")
+    return RunResult(
+        job.report,
+        as_of,
+        "failed",
+        folder,
+        folder / f"{job.report}.ipynb",
+        time.perf_counter() - clock,
+        f"the worker process ended with code {done.returncode} before it finished:\n{tail}",
+    )
 
 
 def check_for_secrets(result: RunResult, *, salt_env: str, environ: Mapping[str, str] | None = None) -> RunResult:
@@ -387,8 +459,10 @@ def check_for_secrets(result: RunResult, *, salt_env: str, environ: Mapping[str,
         for path, _name in leaks:
             path.unlink(missing_ok=True)
         names = sorted({f"{p.name} ({n})" for p, n in leaks})
-        error = (f"the value of a secret variable appeared in {', '.join(names)}; those files were deleted. "
-                 "Find what printed it (never print os.environ) and rerun.")
+        error = (
+            f"the value of a secret variable appeared in {', '.join(names)}; those files were deleted. "
+            "Find what printed it (never print os.environ) and rerun."
+        )
     if error == result.error:
         return result
     outputs = tuple(o for o in result.outputs if (result.folder / o).exists())
@@ -397,8 +471,9 @@ def check_for_secrets(result: RunResult, *, salt_env: str, environ: Mapping[str,
         data = manifest.read(path)
         data.update(status="failed", error=error, outputs=list(outputs))
         manifest.write(data, path)
-    return RunResult(result.report, result.as_of, "failed", result.folder, result.notebook, result.duration, error,
-                     outputs)
+    return RunResult(
+        result.report, result.as_of, "failed", result.folder, result.notebook, result.duration, error, outputs
+    )
 
 
 @contextmanager
@@ -451,9 +526,16 @@ def execute(job: Job) -> RunResult:
     try:
         with _stderr_to(staging / KERNEL_LOG):
             papermill.execute_notebook(
-                job.notebook, str(executed), parameters=job.params, kernel_name=job.kernel,
-                execution_timeout=job.cell_timeout, start_timeout=KERNEL_START_TIMEOUT, progress_bar=False,
-                log_output=False, cwd=str(staging), extra_arguments=KERNEL_ARGS,
+                job.notebook,
+                str(executed),
+                parameters=job.params,
+                kernel_name=job.kernel,
+                execution_timeout=job.cell_timeout,
+                start_timeout=KERNEL_START_TIMEOUT,
+                progress_bar=False,
+                log_output=False,
+                cwd=str(staging),
+                extra_arguments=KERNEL_ARGS,
             )
     except PapermillExecutionError as exc:
         error = f"cell {exc.exec_count} raised {exc.ename}: {exc.evalue}"
@@ -470,15 +552,31 @@ def execute(job: Job) -> RunResult:
         (staging / KERNEL_LOG).unlink(missing_ok=True)
     finished = job.now()
     status = "failed" if error else "succeeded"
-    manifest.write(manifest.build(
-        report=job.report, as_of=as_of, params=job.params, status=status, started=started, finished=finished,
-        kernel=job.kernel, cell_timeout=job.cell_timeout, notebook=executed.name, outputs=outputs, error=error,
-        source_notebook=job.notebook, tables=shown, plan=job.plan), staging / "manifest.json")
+    manifest.write(
+        manifest.build(
+            report=job.report,
+            as_of=as_of,
+            params=job.params,
+            status=status,
+            started=started,
+            finished=finished,
+            kernel=job.kernel,
+            cell_timeout=job.cell_timeout,
+            notebook=executed.name,
+            outputs=outputs,
+            error=error,
+            source_notebook=job.notebook,
+            tables=shown,
+            plan=job.plan,
+        ),
+        staging / "manifest.json",
+    )
     if final.exists():
         shutil.rmtree(final)
     staging.rename(final)
-    return RunResult(job.report, as_of, status, final, final / executed.name, time.perf_counter() - clock,
-                     error, tuple(outputs))
+    return RunResult(
+        job.report, as_of, status, final, final / executed.name, time.perf_counter() - clock, error, tuple(outputs)
+    )
 
 
 def _die_with_parent() -> None:
@@ -490,6 +588,7 @@ def _die_with_parent() -> None:
         pr_set_pdeathsig = 1  # <linux/prctl.h>
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
     elif parent:
+
         def watch() -> None:
             while os.getppid() == parent:
                 time.sleep(0.5)
@@ -520,8 +619,10 @@ def _tables_shown(run_dir: Path) -> list[dict[str, Any]]:
         meta = collect.read_meta(run_dir)
     except (FileNotFoundError, ValueError):
         return []
-    return [{k: t.get(k) for k in ("name", "title", "people", "keys", "within", "floor", "rows", "hidden_rows")}
-            for t in meta["tables"]]
+    return [
+        {k: t.get(k) for k in ("name", "title", "people", "keys", "within", "floor", "rows", "hidden_rows")}
+        for t in meta["tables"]
+    ]
 
 
 def publish(run_dir: Path, job: Job) -> list[str]:
@@ -530,13 +631,29 @@ def publish(run_dir: Path, job: Job) -> list[str]:
 
     meta = collect.read_meta(run_dir)
     language = meta["language"]
-    export.export_html(run_dir / f"{job.report}.ipynb", meta, run_dir / "report.html",
-                       minutes=job.minutes, window_days=job.window_days, generated=job.now())
-    sheets = [tables.SheetTable(t["name"], t["title"],
-                                tables.present(collect.read_table(run_dir, t), language, formats=t["formats"],
-                                               labels=t["labels"], row_formats=t.get("row_formats")),
-                                t.get("note", ""))
-              for t in meta["tables"]]
+    export.export_html(
+        run_dir / f"{job.report}.ipynb",
+        meta,
+        run_dir / "report.html",
+        minutes=job.minutes,
+        window_days=job.window_days,
+        generated=job.now(),
+    )
+    sheets = [
+        tables.SheetTable(
+            t["name"],
+            t["title"],
+            tables.present(
+                collect.read_table(run_dir, t),
+                language,
+                formats=t["formats"],
+                labels=t["labels"],
+                row_formats=t.get("row_formats"),
+            ),
+            t.get("note", ""),
+        )
+        for t in meta["tables"]
+    ]
     heading = f"{text.report_title(job.report, language)} · {(meta.get('period') or {}).get('label', '')}"
     tables.write_workbook(run_dir / "tables.xlsx", sheets, language=language, heading=heading)
     kpis_json.write(meta, run_dir / "kpis.json")

@@ -30,8 +30,9 @@ import unicodedata
 from typing import Any
 
 # Report pages run no script and load nothing: only inline styles and embedded (data:) images.
-CONTENT_SECURITY_POLICY = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; "
-                           "base-uri 'none'; form-action 'none'")
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; base-uri 'none'; form-action 'none'"
+)
 CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">'
 MAX_CHARS = 2000  # what any one shown text may hold; longer text is cut with "…"
 LABEL_CHARS = 40  # figure labels
@@ -39,8 +40,9 @@ XLSX_MAX_CHARS = 32767  # Excel's limit for one cell
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 ELLIPSIS = "…"
 # The robot's markdown: what makes a tag, mention, link, code, quote, heading or emphasis.
-_ROBOT = str.maketrans({"<": "＜", ">": "＞", "[": "［", "]": "］", "*": "＊", "_": "＿", "`": "｀",
-                        "#": "＃", "~": "～", "\\": "＼"})
+_ROBOT = str.maketrans(
+    {"<": "＜", ">": "＞", "[": "［", "]": "］", "*": "＊", "_": "＿", "`": "｀", "#": "＃", "~": "～", "\\": "＼"}
+)
 _URL = re.compile(r"(?i)\b(javascript|vbscript|data|file)\s*:|://")
 _SPACES = re.compile(r"\s+")
 
@@ -186,5 +188,18 @@ def chart_label(value: Any, *, max_chars: int = LABEL_CHARS) -> str:
     return clean(value, max_chars=max_chars).replace("$", r"\$")
 
 
-__all__ = ["CONTENT_SECURITY_POLICY", "CSP_META", "FORMULA_PREFIXES", "MAX_CHARS", "chart_label", "clean", "html",
-           "inline_html", "note_field", "notes_html", "pptx", "robot_markdown", "xlsx"]
+__all__ = [
+    "CONTENT_SECURITY_POLICY",
+    "CSP_META",
+    "FORMULA_PREFIXES",
+    "MAX_CHARS",
+    "chart_label",
+    "clean",
+    "html",
+    "inline_html",
+    "note_field",
+    "notes_html",
+    "pptx",
+    "robot_markdown",
+    "xlsx",
+]

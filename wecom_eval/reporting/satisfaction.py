@@ -57,19 +57,21 @@ def waves(warehouse: Warehouse, *, last_day: dt.date) -> pd.DataFrame:
         FROM survey_responses r
         WHERE r.submitted_on IS NULL OR r.submitted_on <= ?
         GROUP BY r.wave ORDER BY max(r.submitted_on), r.wave
-        """, [last_day])
+        """,
+        [last_day],
+    )
     frame["kind"] = np.where(frame["items"] > 0, "satisfaction", "needs")
     return frame[["wave", "kind", "first_day", "last_day", "respondents", "items"]]
 
 
-def latest_wave(warehouse: Warehouse, *, last_day: dt.date, kind: str = "satisfaction",
-                wave: str = "") -> str | None:
+def latest_wave(warehouse: Warehouse, *, last_day: dt.date, kind: str = "satisfaction", wave: str = "") -> str | None:
     """The named ``wave`` (checked), else the latest wave of ``kind`` with answers by ``last_day``."""
     known = waves(warehouse, last_day=last_day)
     if wave:
         if wave not in set(known["wave"]):
-            raise ValueError(f"survey wave {wave!r} has no answers up to {last_day}; waves: "
-                             f"{', '.join(known['wave']) or 'none'}")
+            raise ValueError(
+                f"survey wave {wave!r} has no answers up to {last_day}; waves: {', '.join(known['wave']) or 'none'}"
+            )
         return wave
     chosen = known.loc[known["kind"] == kind, "wave"]
     return None if chosen.empty else str(chosen.iloc[-1])
@@ -92,18 +94,33 @@ def item_scores(warehouse: Warehouse, wave: str) -> pd.DataFrame:
         SELECT i.respondent_id, r.department_id, i.item, i.score
         FROM survey_items i JOIN survey_responses r USING (wave, respondent_id)
         WHERE i.wave = ? AND i.score IS NOT NULL ORDER BY i.item, i.respondent_id
-        """, [wave])
+        """,
+        [wave],
+    )
 
 
-def satisfaction_row(warehouse: Warehouse, plan: RolloutPlan, *, last_day: dt.date, n_boot: int = 9999,
-                     seed: int = 0, wave: str = "", language: str = "en") -> dict[str, Any]:
+def satisfaction_row(
+    warehouse: Warehouse,
+    plan: RolloutPlan,
+    *,
+    last_day: dt.date,
+    n_boot: int = 9999,
+    seed: int = 0,
+    wave: str = "",
+    language: str = "en",
+) -> dict[str, Any]:
     """The scorecard row of the satisfaction target (``not_measured`` before any wave)."""
     from wecom_eval import stats
 
     target = plan.targets.satisfaction.target
     chosen = latest_wave(warehouse, last_day=last_day, wave=wave)
-    row: dict[str, Any] = {"kpi": "satisfaction", "target": target, "deadline": None, "unit": "score",
-                           "confidence": 1 - 2 * ALPHA}
+    row: dict[str, Any] = {
+        "kpi": "satisfaction",
+        "target": target,
+        "deadline": None,
+        "unit": "score",
+        "confidence": 1 - 2 * ALPHA,
+    }
     scores = item_scores(warehouse, chosen) if chosen else pd.DataFrame(columns=["item", "score"])
     overall_rows = scores.loc[scores["item"] == OVERALL_ITEM]
     overall = overall_rows["score"].astype(float)
@@ -111,22 +128,46 @@ def satisfaction_row(warehouse: Warehouse, plan: RolloutPlan, *, last_day: dt.da
         if language == "zh":
             note = "尚无满意度调查" if chosen is None else f"{chosen} 轮没有总体满意度题（{OVERALL_ITEM}）的答案"
         else:
-            note = "no satisfaction survey yet" if chosen is None else \
-                f"wave {chosen} has no answers to the overall item {OVERALL_ITEM!r}"
-        return {**row, "estimate": None, "ci_low": None, "ci_high": None, "verdict": "not_measured", "n": len(overall),
-                "method": None, "note": note, "verdict_basis": "none"}
+            note = (
+                "no satisfaction survey yet"
+                if chosen is None
+                else f"wave {chosen} has no answers to the overall item {OVERALL_ITEM!r}"
+            )
+        return {
+            **row,
+            "estimate": None,
+            "ci_low": None,
+            "ci_high": None,
+            "verdict": "not_measured",
+            "n": len(overall),
+            "method": None,
+            "note": note,
+            "verdict_basis": "none",
+        }
     departments = overall_rows["department_id"].astype(object).where(overall_rows["department_id"].notna(), "?")
-    result = stats.mean_vs_target(overall.to_numpy(), target=target, alpha=ALPHA, n_boot=n_boot, seed=seed,
-                                  clusters=departments.to_numpy())
+    result = stats.mean_vs_target(
+        overall.to_numpy(), target=target, alpha=ALPHA, n_boot=n_boot, seed=seed, clusters=departments.to_numpy()
+    )
     deff = "—" if math.isnan(result.design_effect) else f"{result.design_effect:.2f}"
-    method = (f"单样本 t 检验（按部门聚类，{result.n_clusters} 个部门，设计效应 {deff}），{chosen} 轮"
-              if language == "zh" else
-              f"one-sample t clustered by department ({result.n_clusters} departments, design effect {deff}), "
-              f"wave {chosen}")
-    return {**row, "estimate": result.estimate, "ci_low": result.ci_low, "ci_high": result.ci_high,
-            "verdict": result.verdict, "n": int(result.n), "method": method,
-            "verdict_basis": "fixed_sample:clustered_t", "n_clusters": result.n_clusters, "design_effect": deff,
-            "note": "; ".join(result.warnings) or None}
+    method = (
+        f"单样本 t 检验（按部门聚类，{result.n_clusters} 个部门，设计效应 {deff}），{chosen} 轮"
+        if language == "zh"
+        else f"one-sample t clustered by department ({result.n_clusters} departments, design effect {deff}), "
+        f"wave {chosen}"
+    )
+    return {
+        **row,
+        "estimate": result.estimate,
+        "ci_low": result.ci_low,
+        "ci_high": result.ci_high,
+        "verdict": result.verdict,
+        "n": int(result.n),
+        "method": method,
+        "verdict_basis": "fixed_sample:clustered_t",
+        "n_clusters": result.n_clusters,
+        "design_effect": deff,
+        "note": "; ".join(result.warnings) or None,
+    }
 
 
 def item_summary(warehouse: Warehouse, wave: str, *, n_boot: int = 9999, seed: int = 0) -> pd.DataFrame:
@@ -141,11 +182,21 @@ def item_summary(warehouse: Warehouse, wave: str, *, n_boot: int = 9999, seed: i
             continue
         mean = stats.mean_vs_target(values, target=1.0, alpha=ALPHA, n_boot=max(99, min(n_boot, 999)), seed=seed)
         top = stats.top2box(values, alpha=2 * ALPHA)
-        rows.append({"item": item, "responses": len(values), "mean": mean.estimate, "ci_low": mean.ci_low,
-                     "ci_high": mean.ci_high, "top2": top.estimate, "top2_low": top.ci_low,
-                     "top2_high": top.ci_high})
-    out = pd.DataFrame(rows, columns=["item", "responses", "mean", "ci_low", "ci_high", "top2", "top2_low",
-                                      "top2_high"])
+        rows.append(
+            {
+                "item": item,
+                "responses": len(values),
+                "mean": mean.estimate,
+                "ci_low": mean.ci_low,
+                "ci_high": mean.ci_high,
+                "top2": top.estimate,
+                "top2_low": top.ci_low,
+                "top2_high": top.ci_high,
+            }
+        )
+    out = pd.DataFrame(
+        rows, columns=["item", "responses", "mean", "ci_low", "ci_high", "top2", "top2_low", "top2_high"]
+    )
     order = {OVERALL_ITEM: 0}
     return out.sort_values("item", key=lambda s: s.map(lambda v: (order.get(v, 1), v))).reset_index(drop=True)
 
@@ -154,7 +205,9 @@ def likert_counts(warehouse: Warehouse, wave: str) -> pd.DataFrame:
     """Answers per item and score (1–5): ``item``, ``score``, ``n``."""
     return warehouse.query(
         "SELECT item, score, count(*) AS n FROM survey_items WHERE wave = ? AND score IS NOT NULL "
-        "GROUP BY item, score ORDER BY item, score", [wave])
+        "GROUP BY item, score ORDER BY item, score",
+        [wave],
+    )
 
 
 def scale_reliability(warehouse: Warehouse, wave: str) -> pd.DataFrame:
@@ -162,16 +215,25 @@ def scale_reliability(warehouse: Warehouse, wave: str) -> pd.DataFrame:
     from wecom_eval import stats
 
     scores = item_scores(warehouse, wave)
-    scores = scores.assign(scale=scores["item"].map(lambda i: m.group("scale") if (m := _SCALE_ITEM.match(i))
-                                                    else None)).dropna(subset=["scale"])
+    scores = scores.assign(
+        scale=scores["item"].map(lambda i: m.group("scale") if (m := _SCALE_ITEM.match(i)) else None)
+    ).dropna(subset=["scale"])
     rows = []
     for scale, part in scores.groupby("scale"):
         wide = part.pivot_table(index="respondent_id", columns="item", values="score").dropna()
         if wide.shape[1] < 2 or len(wide) < 3:
             continue
         result = stats.cronbach_alpha(wide)
-        rows.append({"scale": scale, "items": wide.shape[1], "responses": len(wide), "alpha": result.estimate,
-                     "ci_low": result.ci_low, "ci_high": result.ci_high})
+        rows.append(
+            {
+                "scale": scale,
+                "items": wide.shape[1],
+                "responses": len(wide),
+                "alpha": result.estimate,
+                "ci_low": result.ci_low,
+                "ci_high": result.ci_high,
+            }
+        )
     return pd.DataFrame(rows, columns=["scale", "items", "responses", "alpha", "ci_low", "ci_high"])
 
 
@@ -188,7 +250,9 @@ def by_department(warehouse: Warehouse, wave: str) -> pd.DataFrame:
         LEFT JOIN departments d ON d.department_id = r.department_id
         WHERE i.wave = ? AND i.item = ? AND i.score IS NOT NULL
         GROUP BY d.path ORDER BY d.path
-        """, [wave, OVERALL_ITEM])
+        """,
+        [wave, OVERALL_ITEM],
+    )
     frame["department"] = frame["department"].fillna("—")
     return frame
 
@@ -197,10 +261,14 @@ def compare(warehouse: Warehouse, baseline: str, comparison: str) -> pd.DataFram
     """The overall item, wave over wave: means, difference with its interval, p-value."""
     from wecom_eval import stats
 
-    data = pd.concat([item_scores(warehouse, baseline).assign(wave=baseline),
-                      item_scores(warehouse, comparison).assign(wave=comparison)], ignore_index=True)
-    result = stats.compare_waves(data, baseline=baseline, comparison=comparison, item=OVERALL_ITEM,
-                                 respondent=None)
+    data = pd.concat(
+        [
+            item_scores(warehouse, baseline).assign(wave=baseline),
+            item_scores(warehouse, comparison).assign(wave=comparison),
+        ],
+        ignore_index=True,
+    )
+    result = stats.compare_waves(data, baseline=baseline, comparison=comparison, item=OVERALL_ITEM, respondent=None)
     return result.to_frame()
 
 
@@ -213,11 +281,17 @@ def roster_share(warehouse: Warehouse, wave: str) -> dict[str, Any]:
                (SELECT count(*) FROM employees e WHERE e.hire_date <= w.day
                   AND (e.leave_date IS NULL OR e.leave_date >= w.day)) AS roster
         FROM w
-        """, [wave]).iloc[0]
+        """,
+        [wave],
+    ).iloc[0]
     roster = int(row["roster"]) if row["roster"] is not None else 0
     respondents = int(row["respondents"])
-    return {"wave": wave, "respondents": respondents, "roster": roster,
-            "share": respondents / roster if roster else math.nan}
+    return {
+        "wave": wave,
+        "respondents": respondents,
+        "roster": roster,
+        "share": respondents / roster if roster else math.nan,
+    }
 
 
 def choices(warehouse: Warehouse, wave: str) -> pd.DataFrame:
@@ -228,7 +302,9 @@ def choices(warehouse: Warehouse, wave: str) -> pd.DataFrame:
                count(*) / (SELECT count(*) FROM survey_responses r WHERE r.wave = ?) AS share
         FROM survey_choices c WHERE c.wave = ?
         GROUP BY c.question, c.choice ORDER BY c.question, count(*) DESC, c.choice
-        """, [wave, wave])
+        """,
+        [wave, wave],
+    )
 
 
 def comments(warehouse: Warehouse, plan: RolloutPlan, wave: str, *, limit: int = 8) -> pd.DataFrame:
@@ -242,7 +318,8 @@ def comments(warehouse: Warehouse, plan: RolloutPlan, wave: str, *, limit: int =
         return pd.DataFrame(columns=["question", "text"])
     return warehouse.query(
         "SELECT question, text FROM survey_text WHERE wave = ? ORDER BY hash(respondent_id), question LIMIT ?",
-        [wave, limit])
+        [wave, limit],
+    )
 
 
 __all__ = [

@@ -32,8 +32,21 @@ import pandas as pd
 from wecom_eval.plan import RolloutPlan
 from wecom_eval.warehouse import Warehouse
 
-COLUMNS = ["kpi", "target", "deadline", "estimate", "ci_low", "ci_high", "confidence", "verdict", "unit", "n",
-           "method", "note", "verdict_basis"]
+COLUMNS = [
+    "kpi",
+    "target",
+    "deadline",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "confidence",
+    "verdict",
+    "unit",
+    "n",
+    "method",
+    "note",
+    "verdict_basis",
+]
 CONFIDENCE = 0.90
 # reports read once, at their phase's end: their efficiency verdict keeps the one-off level
 READ_ONCE = frozenset({"deepening-review"})
@@ -62,26 +75,55 @@ def kpi_note(rec: pd.Series, plan: RolloutPlan, language: str) -> str | None:
     codes = _nan_to_none(rec.get("note_codes"))
     if not codes:
         return None
-    parts = [text.lookup("kpi_notes", code, language, floor=privacy.floor(plan), path_start=rec.get("path_start"))
-             for code in str(codes).split(",")]
+    parts = [
+        text.lookup("kpi_notes", code, language, floor=privacy.floor(plan), path_start=rec.get("path_start"))
+        for code in str(codes).split(",")
+    ]
     return ("；" if language == "zh" else "; ").join(parts)
 
 
-def _share_row(kpi: str, rec: pd.Series | None, plan: RolloutPlan, *, target_name: str,
-               language: str = "en", unmeasured: str = "no_data") -> dict[str, Any]:
+def _share_row(
+    kpi: str,
+    rec: pd.Series | None,
+    plan: RolloutPlan,
+    *,
+    target_name: str,
+    language: str = "en",
+    unmeasured: str = "no_data",
+) -> dict[str, Any]:
     target = getattr(plan.targets, target_name)
-    base = {"kpi": kpi, "target": target.target, "deadline": plan.deadline(target.deadline_day), "unit": "share",
-            "confidence": CONFIDENCE}
+    base = {
+        "kpi": kpi,
+        "target": target.target,
+        "deadline": plan.deadline(target.deadline_day),
+        "unit": "share",
+        "confidence": CONFIDENCE,
+    }
     if rec is None or _nan_to_none(rec.get("estimate")) is None:
         window = plan.targets.feature_penetration.window_days
-        return {**base, "estimate": None, "ci_low": None, "ci_high": None, "verdict": "not_measured", "n": None,
-                "method": None, "note": reason(unmeasured, language, days=window), "verdict_basis": "none"}
+        return {
+            **base,
+            "estimate": None,
+            "ci_low": None,
+            "ci_high": None,
+            "verdict": "not_measured",
+            "n": None,
+            "method": None,
+            "note": reason(unmeasured, language, days=window),
+            "verdict_basis": "none",
+        }
     census = rec.get("method") == "census count"  # registration counts the whole roster: exact, no interval
-    return {**base, "estimate": float(rec["estimate"]), "ci_low": None if census else _nan_to_none(rec["ci_low"]),
-            "ci_high": None if census else _nan_to_none(rec["ci_high"]), "verdict": rec["verdict"] or "not_measured",
-            "n": None if pd.isna(rec["n"]) else int(rec["n"]),
-            "method": _method(_nan_to_none(rec["method"]), language),
-            "note": kpi_note(rec, plan, language), "verdict_basis": _nan_to_none(rec.get("verdict_basis")) or "none"}
+    return {
+        **base,
+        "estimate": float(rec["estimate"]),
+        "ci_low": None if census else _nan_to_none(rec["ci_low"]),
+        "ci_high": None if census else _nan_to_none(rec["ci_high"]),
+        "verdict": rec["verdict"] or "not_measured",
+        "n": None if pd.isna(rec["n"]) else int(rec["n"]),
+        "method": _method(_nan_to_none(rec["method"]), language),
+        "note": kpi_note(rec, plan, language),
+        "verdict_basis": _nan_to_none(rec.get("verdict_basis")) or "none",
+    }
 
 
 def _method(method: str | None, language: str) -> str | None:
@@ -90,8 +132,9 @@ def _method(method: str | None, language: str) -> str | None:
     return None if method is None else text.lookup("methods", method, language)
 
 
-def adoption_rows(warehouse: Warehouse, plan: RolloutPlan, *, last_day: dt.date,
-                  language: str = "en") -> list[dict[str, Any]]:
+def adoption_rows(
+    warehouse: Warehouse, plan: RolloutPlan, *, last_day: dt.date, language: str = "en"
+) -> list[dict[str, Any]]:
     """The registration, daily-active and penetration rows (see the module docstring)."""
     from wecom_eval.kpis import paths
     from wecom_eval.kpis._base import Context
@@ -101,37 +144,68 @@ def adoption_rows(warehouse: Warehouse, plan: RolloutPlan, *, last_day: dt.date,
     pick = {k: sc.loc[sc["kpi"] == k] for k in ("registration", "engaged_rate", "feature_penetration")}
     members = has_member_source(Context.of(warehouse, plan))
     rows = [
-        _share_row("registration", pick["registration"].iloc[0] if len(pick["registration"]) else None, plan,
-                   target_name="registration", language=language,
-                   unmeasured="no_data" if members else "no_members"),
-        _share_row("daily_active", pick["engaged_rate"].iloc[0] if len(pick["engaged_rate"]) else None, plan,
-                   target_name="daily_active", language=language,
-                   unmeasured="no_activity" if members else "no_members"),
+        _share_row(
+            "registration",
+            pick["registration"].iloc[0] if len(pick["registration"]) else None,
+            plan,
+            target_name="registration",
+            language=language,
+            unmeasured="no_data" if members else "no_members",
+        ),
+        _share_row(
+            "daily_active",
+            pick["engaged_rate"].iloc[0] if len(pick["engaged_rate"]) else None,
+            plan,
+            target_name="daily_active",
+            language=language,
+            unmeasured="no_activity" if members else "no_members",
+        ),
     ]
     features = pick["feature_penetration"].dropna(subset=["estimate"])
     if features.empty:
-        rows.append(_share_row("feature_penetration", None, plan, target_name="feature_penetration",
-                               language=language, unmeasured="no_feature_events"))
+        rows.append(
+            _share_row(
+                "feature_penetration",
+                None,
+                plan,
+                target_name="feature_penetration",
+                language=language,
+                unmeasured="no_feature_events",
+            )
+        )
     else:
         weakest = features.sort_values("estimate").iloc[0]
         row = _share_row("feature_penetration", weakest, plan, target_name="feature_penetration", language=language)
         verdicts = set(features["verdict"].dropna())
-        row["verdict"] = ("missed" if "missed" in verdicts else
-                          "met" if verdicts == {"met"}
-                          and len(features) == len(plan.targets.feature_penetration.features)
-                          else "not_yet_shown")
+        row["verdict"] = (
+            "missed"
+            if "missed" in verdicts
+            else "met"
+            if verdicts == {"met"} and len(features) == len(plan.targets.feature_penetration.features)
+            else "not_yet_shown"
+        )
         from wecom_eval.reporting import text
 
         names = [text.lookup("features", str(f), language) for f in features["feature"]]
         weakest_name = text.lookup("features", str(weakest["feature"]), language)
-        row["note"] = (f"最弱功能：{weakest_name}；" if language == "zh" else f"weakest feature: {weakest_name}; ") + \
-            ", ".join(f"{n} {e:.1%}" for n, e in zip(names, features["estimate"], strict=True))
+        row["note"] = (
+            f"最弱功能：{weakest_name}；" if language == "zh" else f"weakest feature: {weakest_name}; "
+        ) + ", ".join(f"{n} {e:.1%}" for n, e in zip(names, features["estimate"], strict=True))
         rows.append(row)
     return rows
 
 
-def efficiency_target(warehouse: Warehouse, plan: RolloutPlan, *, last_day: dt.date, n_boot: int, seed: int,
-                      inference: str = "auto", language: str = "en", recurring: bool = True) -> dict[str, Any]:
+def efficiency_target(
+    warehouse: Warehouse,
+    plan: RolloutPlan,
+    *,
+    last_day: dt.date,
+    n_boot: int,
+    seed: int,
+    inference: str = "auto",
+    language: str = "en",
+    recurring: bool = True,
+) -> dict[str, Any]:
     """The pilot-efficiency row (``not_measured`` until the pilots have records after go-live).
 
     ``recurring`` reports spend alpha over the plan's weekly looks (the look is the rollout
@@ -140,22 +214,48 @@ def efficiency_target(warehouse: Warehouse, plan: RolloutPlan, *, last_day: dt.d
     from wecom_eval.kpis.paths import look_of, planned_looks
     from wecom_eval.reporting import efficiency
 
-    base = {"kpi": "pilot_efficiency", "target": plan.targets.pilot_efficiency.target, "deadline": None,
-            "unit": "share", "confidence": CONFIDENCE}
+    base = {
+        "kpi": "pilot_efficiency",
+        "target": plan.targets.pilot_efficiency.target,
+        "deadline": None,
+        "unit": "share",
+        "confidence": CONFIDENCE,
+    }
     records = efficiency.turnaround_records(warehouse, plan, end=last_day)
     try:
         result, design = efficiency.pilot_did(records, plan, inference=inference, n_boot=n_boot, seed=seed)
     except ValueError:  # no pilot record after go-live yet, too few departments …
         why = "no_approvals" if records.empty else "not_estimable"
-        return {**base, "estimate": None, "ci_low": None, "ci_high": None, "verdict": "not_measured", "n": None,
-                "method": None, "note": reason(why, language), "verdict_basis": "none"}
+        return {
+            **base,
+            "estimate": None,
+            "ci_low": None,
+            "ci_high": None,
+            "verdict": "not_measured",
+            "n": None,
+            "method": None,
+            "note": reason(why, language),
+            "verdict_basis": "none",
+        }
     looks = {"look": look_of(plan, last_day), "planned_looks": planned_looks(plan)} if recurring else {}
-    return {**efficiency.efficiency_row(result, plan, design=design, language=language, **looks),
-            "confidence": CONFIDENCE}
+    return {
+        **efficiency.efficiency_row(result, plan, design=design, language=language, **looks),
+        "confidence": CONFIDENCE,
+    }
 
 
-def five_targets(warehouse: Warehouse, plan: RolloutPlan, *, last_day: dt.date, n_boot: int = 9999, seed: int = 0,
-                 inference: str = "auto", wave: str = "", language: str = "en", recurring: bool = True) -> pd.DataFrame:
+def five_targets(
+    warehouse: Warehouse,
+    plan: RolloutPlan,
+    *,
+    last_day: dt.date,
+    n_boot: int = 9999,
+    seed: int = 0,
+    inference: str = "auto",
+    wave: str = "",
+    language: str = "en",
+    recurring: bool = True,
+) -> pd.DataFrame:
     """One row per target of the plan, in the plan's order, ready for ``report.show_targets``.
 
     ``language`` is that of the ``method`` and ``note`` texts; ``recurring`` see
@@ -164,16 +264,28 @@ def five_targets(warehouse: Warehouse, plan: RolloutPlan, *, last_day: dt.date, 
     from wecom_eval.reporting.satisfaction import satisfaction_row
 
     rows = adoption_rows(warehouse, plan, last_day=last_day, language=language)
-    rows.append(satisfaction_row(warehouse, plan, last_day=last_day, n_boot=n_boot, seed=seed, wave=wave,
-                                 language=language))
-    rows.append(efficiency_target(warehouse, plan, last_day=last_day, n_boot=n_boot, seed=seed, inference=inference,
-                                  language=language, recurring=recurring))
+    rows.append(
+        satisfaction_row(warehouse, plan, last_day=last_day, n_boot=n_boot, seed=seed, wave=wave, language=language)
+    )
+    rows.append(
+        efficiency_target(
+            warehouse,
+            plan,
+            last_day=last_day,
+            n_boot=n_boot,
+            seed=seed,
+            inference=inference,
+            language=language,
+            recurring=recurring,
+        )
+    )
     frame = pd.DataFrame(rows)
     return frame.reindex(columns=COLUMNS)
 
 
-def with_change(frame: pd.DataFrame, warehouse: Warehouse, plan: RolloutPlan, *, since: dt.date,
-                language: str = "en") -> pd.DataFrame:
+def with_change(
+    frame: pd.DataFrame, warehouse: Warehouse, plan: RolloutPlan, *, since: dt.date, language: str = "en"
+) -> pd.DataFrame:
     """``frame`` with a ``change`` column: each adoption target's change since the day ``since``
     (:func:`wecom_eval.kpis.change.change_from_previous`); ``None`` for the survey and pilot
     targets and when ``since`` is before the rollout."""
@@ -193,13 +305,34 @@ def for_report(report: Any, **options: Any) -> pd.DataFrame:
     The monthly review's scorecard also has the ``change`` from the previous month's end
     (:func:`with_change`)."""
     options.setdefault("recurring", report.name not in READ_ONCE)
-    frame = five_targets(report.warehouse, report.plan, last_day=report.period.end, n_boot=report.params.n_boot,
-                         seed=report.params.seed, language=report.language, **options)
+    frame = five_targets(
+        report.warehouse,
+        report.plan,
+        last_day=report.period.end,
+        n_boot=report.params.n_boot,
+        seed=report.params.seed,
+        language=report.language,
+        **options,
+    )
     if report.name == "monthly":
-        frame = with_change(frame, report.warehouse, report.plan,
-                            since=report.period.start - dt.timedelta(days=1), language=report.language)
+        frame = with_change(
+            frame,
+            report.warehouse,
+            report.plan,
+            since=report.period.start - dt.timedelta(days=1),
+            language=report.language,
+        )
     return frame
 
 
-__all__ = ["COLUMNS", "READ_ONCE", "adoption_rows", "efficiency_target", "five_targets", "for_report", "kpi_note",
-           "reason", "with_change"]
+__all__ = [
+    "COLUMNS",
+    "READ_ONCE",
+    "adoption_rows",
+    "efficiency_target",
+    "five_targets",
+    "for_report",
+    "kpi_note",
+    "reason",
+    "with_change",
+]

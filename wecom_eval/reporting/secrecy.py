@@ -19,8 +19,16 @@ from pathlib import Path
 
 # Names of secret variables, as shell-style patterns (matched case-insensitively).
 SECRET_PATTERNS: tuple[str, ...] = (
-    "WECOM_SECRET*", "WECOM_CORP_ID", "*SECRET*", "*TOKEN*", "*PASSWORD*", "*PASSWD*",
-    "*WEBHOOK*", "*_KEY", "*API_KEY*", "*SALT*",
+    "WECOM_SECRET*",
+    "WECOM_CORP_ID",
+    "*SECRET*",
+    "*TOKEN*",
+    "*PASSWORD*",
+    "*PASSWD*",
+    "*WEBHOOK*",
+    "*_KEY",
+    "*API_KEY*",
+    "*SALT*",
 )
 # Values shorter than this are not scanned for (a secret of three characters is not one,
 # and scanning for "1" would flag every file).
@@ -43,8 +51,7 @@ def secret_values(environ: Mapping[str, str] | None = None, *, extra: Iterable[s
     """Secret variable names → values (long enough to scan for) in ``environ``."""
     environ = os.environ if environ is None else environ
     extra = list(extra)
-    return {k: v for k, v in environ.items()
-            if is_secret_name(k, extra=extra) and len(v.strip()) >= MIN_SECRET_LENGTH}
+    return {k: v for k, v in environ.items() if is_secret_name(k, extra=extra) and len(v.strip()) >= MIN_SECRET_LENGTH}
 
 
 def kernel_environment(environ: Mapping[str, str] | None = None, *, keep: Iterable[str] = ()) -> dict[str, str]:

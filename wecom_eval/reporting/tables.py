@@ -31,12 +31,29 @@ from wecom_eval.reporting import safe_text, text
 
 SUPPRESSED = "—"
 # Columns whose values are codes with a translation (column → string group).
-VALUE_GROUPS: dict[str, str] = {"feature": "features", "verdict": "verdicts", "path_verdict": "verdicts",
-                                 "kpi": "targets", "kind": "kinds", "severity": "severities", "group": "cells",
-                                 "period": "cells", "item": "items", "scale": "items", "method": "methods"}
+VALUE_GROUPS: dict[str, str] = {
+    "feature": "features",
+    "verdict": "verdicts",
+    "path_verdict": "verdicts",
+    "kpi": "targets",
+    "kind": "kinds",
+    "severity": "severities",
+    "group": "cells",
+    "period": "cells",
+    "item": "items",
+    "scale": "items",
+    "method": "methods",
+}
 EXCEL_FORMATS: dict[str, str] = {
-    "pct": "0.0%", "pct_signed": "+0.0%;-0.0%;0.0%", "int": "#,##0", "num1": "0.0",
-    "num2": "0.00", "num2_signed": "+0.00;-0.00;0.00", "num3": "0.000", "date": "yyyy-mm-dd", "hours": "0.0",
+    "pct": "0.0%",
+    "pct_signed": "+0.0%;-0.0%;0.0%",
+    "int": "#,##0",
+    "num1": "0.0",
+    "num2": "0.00",
+    "num2_signed": "+0.00;-0.00;0.00",
+    "num3": "0.000",
+    "date": "yyyy-mm-dd",
+    "hours": "0.0",
 }
 # The display format of a KPI value by its unit (as :func:`format_kpi_value` writes it).
 UNIT_FORMATS: dict[str, str] = {"share": "pct", "relative_change": "pct", "score": "num2"}
@@ -44,8 +61,12 @@ CHANGE_FORMATS: dict[str, str] = {"share": "pct_signed", "relative_change": "pct
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 VERDICT_CODES: tuple[str, ...] = ("met", "not_yet_shown", "missed", "not_measured")
 # One colour per verdict for every output: table cells (HTML and xlsx), charts and the deck's lights.
-VERDICT_COLOURS: dict[str, str] = {"met": "#2e7d32", "not_yet_shown": "#f2a900", "missed": "#c62828",
-                                   "not_measured": "#9e9e9e"}
+VERDICT_COLOURS: dict[str, str] = {
+    "met": "#2e7d32",
+    "not_yet_shown": "#f2a900",
+    "missed": "#c62828",
+    "not_measured": "#9e9e9e",
+}
 VERDICT_TEXT = {"not_yet_shown": "#1a1a1a"}  # dark text on amber; white on the others
 
 
@@ -53,8 +74,7 @@ def verdict_css(code: str | None) -> str:
     """The CSS of a verdict cell: a badge in the verdict's colour (nothing for a non-verdict)."""
     if code not in VERDICT_COLOURS:
         return ""
-    return (f"background-color: {VERDICT_COLOURS[code]}; color: {VERDICT_TEXT.get(code, '#ffffff')}; "
-            "font-weight: 600;")
+    return f"background-color: {VERDICT_COLOURS[code]}; color: {VERDICT_TEXT.get(code, '#ffffff')}; font-weight: 600;"
 
 
 def format_kpi_value(value: float | None, unit: str, *, signed: bool = False) -> str:
@@ -128,8 +148,14 @@ class Presented:
         return (own[row] if own is not None else None) or self.formats.get(label)
 
 
-def present(df: pd.DataFrame, language: str, *, formats: Mapping[str, str] | None = None,
-            labels: Mapping[str, str] | None = None, row_formats: Mapping[str, str] | None = None) -> Presented:
+def present(
+    df: pd.DataFrame,
+    language: str,
+    *,
+    formats: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    row_formats: Mapping[str, str] | None = None,
+) -> Presented:
     """Translate codes and headings of ``df`` for ``language``; never changes ``df``.
 
     Parameters
@@ -147,13 +173,13 @@ def present(df: pd.DataFrame, language: str, *, formats: Mapping[str, str] | Non
     """
     row_formats = dict(row_formats or {})
     out = df.reset_index(drop=True).copy()
-    per_row = {column: [v if isinstance(v, str) else None for v in out[source]]
-               for column, source in row_formats.items()}
+    per_row = {
+        column: [v if isinstance(v, str) else None for v in out[source]] for column, source in row_formats.items()
+    }
     out = out.drop(columns=sorted(set(row_formats.values()) & set(out.columns)))
     for column, group in VALUE_GROUPS.items():
         if column in out.columns:
-            out[column] = out[column].map(
-                lambda v, g=group: text.lookup(g, v, language) if isinstance(v, str) else v)
+            out[column] = out[column].map(lambda v, g=group: text.lookup(g, v, language) if isinstance(v, str) else v)
     formats = dict(formats or {})
     labels = dict(labels or {})
     fmt_by_label: dict[str, str | None] = {}
@@ -165,9 +191,13 @@ def present(df: pd.DataFrame, language: str, *, formats: Mapping[str, str] | Non
         renamed[column] = label
         fmt_by_label[label] = formats.get(column) or text.column_format(str(column))
     verdicts = {text.verdict_label(v, language): v for v in VERDICT_CODES}
-    return Presented(out.rename(columns=renamed), fmt_by_label,
-                     renamed.get("verdict") if "verdict" in renamed else None, verdicts,
-                     {renamed[c]: formats_ for c, formats_ in per_row.items()} or None)
+    return Presented(
+        out.rename(columns=renamed),
+        fmt_by_label,
+        renamed.get("verdict") if "verdict" in renamed else None,
+        verdicts,
+        {renamed[c]: formats_ for c, formats_ in per_row.items()} or None,
+    )
 
 
 def _formatter(fmt: str | None) -> Any:
@@ -186,8 +216,9 @@ def styled(presented: Presented, *, caption: str | None = None) -> Styler:
         for fmt in set(own) - {None}:
             rows = [i for i, f in enumerate(own) if f == fmt]
             styler = styler.format(_formatter(fmt), subset=pd.IndexSlice[rows, [label]])
-    numeric: list[Any] = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])
-                          and not pd.api.types.is_bool_dtype(frame[c])]
+    numeric: list[Any] = [
+        c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+    ]
     others: list[Any] = [c for c in frame.columns if c not in numeric]
     styler = styler.set_properties(subset=numeric, **{"text-align": "right"})
     styler = styler.set_properties(subset=others, **{"text-align": "left"})
@@ -259,8 +290,7 @@ class SheetTable:
     note: str = ""
 
 
-def write_workbook(path: str | Path, tables: Sequence[SheetTable], *, language: str,
-                   heading: str = "") -> Path:
+def write_workbook(path: str | Path, tables: Sequence[SheetTable], *, language: str, heading: str = "") -> Path:
     """Write ``tables`` to ``path`` (``tables.xlsx``): a contents sheet, then one sheet each.
 
     Sheets are named in the report's language (:func:`sheet_label`). Each table's sheet has
@@ -270,12 +300,22 @@ def write_workbook(path: str | Path, tables: Sequence[SheetTable], *, language: 
     (suppressed) cells are shown as ``—``.
     """
     path = Path(path)
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
-                                         "strings_to_numbers": False, "nan_inf_to_errors": False})
+    wb = xlsxwriter.Workbook(
+        str(path),
+        {
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            "nan_inf_to_errors": False,
+        },
+    )
     try:
         styles: dict[str, dict[str, Any]] = {
-            "text": {}, "bold": {"bold": True}, "title": {"bold": True, "font_size": 13},
-            "head": {"bold": True, "bg_color": "#e8eef7", "border": 1, "text_wrap": True, "valign": "top"}}
+            "text": {},
+            "bold": {"bold": True},
+            "title": {"bold": True, "font_size": 13},
+            "head": {"bold": True, "bg_color": "#e8eef7", "border": 1, "text_wrap": True, "valign": "top"},
+        }
         plain = {k: wb.add_format(v) for k, v in styles.items()}
         # The same looks with Excel's quote prefix, for text that starts like a formula.
         quoted = {k: wb.add_format({**v, "quote_prefix": True}) for k, v in styles.items()}
@@ -286,8 +326,10 @@ def write_workbook(path: str | Path, tables: Sequence[SheetTable], *, language: 
             return content
 
         hidden_fmt = wb.add_format({"align": "center", "font_color": "#888888"})
-        verdict_fmts = {code: wb.add_format({"bg_color": colour, "font_color": VERDICT_TEXT.get(code, "#ffffff"),
-                                             "bold": True}) for code, colour in VERDICT_COLOURS.items()}
+        verdict_fmts = {
+            code: wb.add_format({"bg_color": colour, "font_color": VERDICT_TEXT.get(code, "#ffffff"), "bold": True})
+            for code, colour in VERDICT_COLOURS.items()
+        }
         num_fmts = {k: wb.add_format({"num_format": v}) for k, v in EXCEL_FORMATS.items()}
         dt_fmt = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
         names = sheet_names([sheet_label(t.name, t.title, language) for t in tables])
@@ -326,8 +368,11 @@ def write_workbook(path: str | Path, tables: Sequence[SheetTable], *, language: 
                         ws.write_datetime(i, j, value, dt_fmt if (value.hour or value.minute) else num_fmts["date"])
                     elif isinstance(value, dt.date):
                         ws.write_datetime(i, j, dt.datetime.combine(value, dt.time()), num_fmts["date"])
-                    elif column == table.presented.verdict_column and table.presented.verdicts \
-                            and table.presented.verdicts.get(value) in verdict_fmts:
+                    elif (
+                        column == table.presented.verdict_column
+                        and table.presented.verdicts
+                        and table.presented.verdicts.get(value) in verdict_fmts
+                    ):
                         ws.write_string(i, j, value, verdict_fmts[table.presented.verdicts[value]])
                     else:
                         value = write_text(ws, i, j, value)

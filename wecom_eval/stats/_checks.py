@@ -17,8 +17,7 @@ def check_frame(data: Any, name: str = "data") -> pd.DataFrame:
     """Return ``data`` if it is a DataFrame, else raise ``TypeError``."""
     if not isinstance(data, pd.DataFrame):
         raise TypeError(
-            f"{name} must be a pandas DataFrame in long format (one row per observation); "
-            f"got {type(data).__name__}"
+            f"{name} must be a pandas DataFrame in long format (one row per observation); got {type(data).__name__}"
         )
     return data
 

@@ -40,9 +40,7 @@ FloatArray = np.ndarray
 
 #: Webb's six-point distribution (Webb 2023, "Reworking wild bootstrap-based inference for
 #: clustered errors", Canadian Journal of Economics 56:839-858): mean 0, variance 1.
-WEBB_POINTS = np.array(
-    [-math.sqrt(1.5), -1.0, -math.sqrt(0.5), math.sqrt(0.5), 1.0, math.sqrt(1.5)]
-)
+WEBB_POINTS = np.array([-math.sqrt(1.5), -1.0, -math.sqrt(0.5), math.sqrt(0.5), 1.0, math.sqrt(1.5)])
 
 
 @dataclass(frozen=True)
@@ -90,9 +88,7 @@ def dummies(codes: np.ndarray, n_levels: int, prefix: str) -> tuple[FloatArray, 
     return mat, [f"{prefix}[{j}]" for j in range(1, n_levels)]
 
 
-def independent_columns(
-    X: FloatArray, w: FloatArray, order: Sequence[int], *, tol: float = 1e-9
-) -> list[int]:
+def independent_columns(X: FloatArray, w: FloatArray, order: Sequence[int], *, tol: float = 1e-9) -> list[int]:
     """Greedy choice of linearly independent columns, in priority ``order``.
 
     A column is kept when its weighted residual after projecting on the columns already
@@ -147,9 +143,7 @@ class WLSFit:
         self._H: FloatArray | None = None
         if cluster is not None:
             m = X.shape[0]
-            self._indicator = sparse.csr_matrix(
-                (np.ones(m), (cluster, np.arange(m))), shape=(self.n_clusters, m)
-            )
+            self._indicator = sparse.csr_matrix((np.ones(m), (cluster, np.arange(m))), shape=(self.n_clusters, m))
 
     # -- cluster sums -------------------------------------------------------------------
     def group_sum(self, values: FloatArray) -> FloatArray:
@@ -195,9 +189,7 @@ class WLSFit:
 
 
 # -- wild bootstrap weights -------------------------------------------------------------
-def wild_weights(
-    n_clusters: int, n_boot: int, kind: str, rng: np.random.Generator
-) -> tuple[FloatArray, bool, str]:
+def wild_weights(n_clusters: int, n_boot: int, kind: str, rng: np.random.Generator) -> tuple[FloatArray, bool, str]:
     """Weight matrix ``B x G``; enumerate every vector when the support has ``<= n_boot``.
 
     ``kind`` is ``"rademacher"``, ``"webb"`` or ``"auto"`` (Webb when ``G <= 12``, else
@@ -262,9 +254,7 @@ class WildLinearTest:
         return float(np.mean(t_b >= t_obs * (1.0 - 1e-10)))
 
 
-def wild_wald_test(
-    fit: WLSFit, R: FloatArray, r: FloatArray, V: FloatArray
-) -> tuple[float, float]:
+def wild_wald_test(fit: WLSFit, R: FloatArray, r: FloatArray, V: FloatArray) -> tuple[float, float]:
     """Restricted wild cluster bootstrap Wald test of ``R beta = r`` (q restrictions).
 
     Returns ``(wald, p_value)`` where ``wald`` uses the CR1 covariance and the p-value is the
@@ -293,9 +283,7 @@ def wild_wald_test(
     return w_obs, float(np.mean(w_boot >= w_obs * (1.0 - 1e-10)))
 
 
-def invert_test(
-    pvalue: Callable[[float], float], estimate: float, scale: float, alpha: float
-) -> tuple[float, float]:
+def invert_test(pvalue: Callable[[float], float], estimate: float, scale: float, alpha: float) -> tuple[float, float]:
     """Confidence interval ``{r : p(r) > alpha}`` by bracketing and bisection.
 
     Starts at the estimate (where ``p = 1``), steps outward by ``scale`` doubling until the

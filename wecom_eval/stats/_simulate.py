@@ -59,16 +59,18 @@ def simulate_rollout(
     b = rng.normal(0, sigma_week, T)
     c = rng.normal(0, sigma_department_period, (G, 2))
     e = ar1(rng, (G, T), sigma_department_week, rho)
-    log_h = (np.log(24.0) + a[dept] + b[week] + c[dept, post] + e[dept, week]
-             + rng.normal(0, sigma_within, dept.size))
+    log_h = np.log(24.0) + a[dept] + b[week] + c[dept, post] + e[dept, week] + rng.normal(0, sigma_within, dept.size)
     hours = np.exp(log_h) * np.where(treated[dept] & (post == 1), 1.0 - reduction, 1.0)
-    return pd.DataFrame({"dept": dept, "week": week, "post": post,
-                         "pilot": treated[dept].astype(int), "hours": hours})
+    return pd.DataFrame({"dept": dept, "week": week, "post": post, "pilot": treated[dept].astype(int), "hours": hours})
 
 
 def simulate_weekly_shares(
-    rng: np.random.Generator, *, share: float = 0.6, weeks: int = 10,
-    low: int = 80, high: int = 250,
+    rng: np.random.Generator,
+    *,
+    share: float = 0.6,
+    weeks: int = 10,
+    low: int = 80,
+    high: int = 250,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Weekly successes and trials of a KPI whose true share never changes."""
     n = rng.integers(low, high, size=weeks)

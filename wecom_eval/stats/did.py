@@ -267,10 +267,20 @@ def did(
     G, G1 = design.n_clusters, design.n_treated_clusters
     scale = float(np.sum(fit.w * fit.ybar**2)) + fit.rss
     if fit.rss <= 1e-20 * max(scale, 1e-300):
-        why = ("the outcome is constant (or explained exactly by the design): there is no "
-               "variation to estimate an uncertainty from, so no interval or test is given")
-        return _degenerate(design, beta, why, transform=transform, outcome=y_name, alpha=alpha,
-                           inference=inference, target_effect=target_effect)
+        why = (
+            "the outcome is constant (or explained exactly by the design): there is no "
+            "variation to estimate an uncertainty from, so no interval or test is given"
+        )
+        return _degenerate(
+            design,
+            beta,
+            why,
+            transform=transform,
+            outcome=y_name,
+            alpha=alpha,
+            inference=inference,
+            target_effect=target_effect,
+        )
 
     # -- the CR1 companion ------------------------------------------------------------
     cr1 = (math.nan, math.nan, math.nan, math.nan)
@@ -362,8 +372,7 @@ def did(
         )
         if not enumerated:
             warnings.append(
-                f"randomization p-value from {n_draws} random assignments "
-                "(Monte Carlo error about ±0.005 near 0.05)"
+                f"randomization p-value from {n_draws} random assignments (Monte Carlo error about ±0.005 near 0.05)"
             )
 
     if not (math.isfinite(lo) and math.isfinite(hi)):
@@ -411,22 +420,50 @@ def did(
 def _t_pvalue(beta: float, se: float, df: float) -> Callable[[float], float]:
     def pvalue(b0: float) -> float:
         return float(2 * sps.t.sf(abs(beta - b0) / se, df)) if se > 0 else math.nan
+
     return pvalue
 
 
-def _degenerate(design: _Design, beta: float, why: str, *, transform: str, outcome: str, alpha: float,
-                inference: str, target_effect: float | None) -> DidResult:
+def _degenerate(
+    design: _Design,
+    beta: float,
+    why: str,
+    *,
+    transform: str,
+    outcome: str,
+    alpha: float,
+    inference: str,
+    target_effect: float | None,
+) -> DidResult:
     """The result for data that leave nothing to test: the estimate, no interval, and why."""
     nan = math.nan
     return DidResult(
-        estimate=beta, std_error=0.0, ci_low=nan, ci_high=nan, p_value=nan,
-        inference="none" if inference == "auto" else inference, n_obs=design.fit.n_obs,
-        n_clusters=design.n_clusters, n_treated_clusters=design.n_treated_clusters,
-        relative_change=math.expm1(beta) if transform == "log" else nan, relative_ci_low=nan,
-        relative_ci_high=nan, alpha=alpha, outcome=outcome, transform=transform,
-        method=f"no inference: {why}", n_draws=0, enumerated=False, df=nan, cr1_std_error=nan,
-        cr1_ci_low=nan, cr1_ci_high=nan, cr1_p_value=nan, warnings=[why],
-        target_effect=nan if target_effect is None else float(target_effect), target_p_value=nan,
+        estimate=beta,
+        std_error=0.0,
+        ci_low=nan,
+        ci_high=nan,
+        p_value=nan,
+        inference="none" if inference == "auto" else inference,
+        n_obs=design.fit.n_obs,
+        n_clusters=design.n_clusters,
+        n_treated_clusters=design.n_treated_clusters,
+        relative_change=math.expm1(beta) if transform == "log" else nan,
+        relative_ci_low=nan,
+        relative_ci_high=nan,
+        alpha=alpha,
+        outcome=outcome,
+        transform=transform,
+        method=f"no inference: {why}",
+        n_draws=0,
+        enumerated=False,
+        df=nan,
+        cr1_std_error=nan,
+        cr1_ci_low=nan,
+        cr1_ci_high=nan,
+        cr1_p_value=nan,
+        warnings=[why],
+        target_effect=nan if target_effect is None else float(target_effect),
+        target_p_value=nan,
     )
 
 
@@ -478,8 +515,12 @@ def _build_design(
         positive_for_log(y, outcome, index)
         y = np.log(y)
 
-    for tv, pv, label in ((1, 0, "treated before"), (1, 1, "treated after"),
-                          (0, 0, "control before"), (0, 1, "control after")):
+    for tv, pv, label in (
+        (1, 0, "treated before"),
+        (1, 1, "treated after"),
+        (0, 0, "control before"),
+        (0, 1, "control after"),
+    ):
         if not np.any((t == tv) & (p == pv)):
             who = "treated" if tv else "control"
             raise ValueError(
@@ -549,8 +590,7 @@ def _build_design(
         n_mixed = int(np.isnan(t_by_cluster).sum())
         if n_mixed:
             warnings.append(
-                f"{n_mixed} cluster(s) hold both treated and control rows; treatment is "
-                "usually assigned by department"
+                f"{n_mixed} cluster(s) hold both treated and control rows; treatment is usually assigned by department"
             )
         has_pre = np.bincount(cl_codes, weights=(p == 0).astype(float), minlength=G) > 0
         has_post = np.bincount(cl_codes, weights=p, minlength=G) > 0
@@ -604,9 +644,7 @@ def _n_assignments(design: _Design) -> int:
 
 def _choose_auto(design: _Design) -> Inference:
     """Randomization inference when assignment is by cluster and rich enough, else wild."""
-    by_cluster = design.treated_by_cluster is not None and not np.isnan(
-        design.treated_by_cluster
-    ).any()
+    by_cluster = design.treated_by_cluster is not None and not np.isnan(design.treated_by_cluster).any()
     if by_cluster and _n_assignments(design) >= AUTO_MIN_ASSIGNMENTS:
         return "randomization_sized" if _changes(design) is not None else "randomization"
     if design.n_clusters >= MIN_CLUSTERS_WILD:
@@ -625,8 +663,10 @@ def _few_assignments(G: int, G1: int, alpha: float, *, auto: bool, warnings: lis
     if 1.0 / n_assign <= alpha:
         return
     if auto:
-        warnings.append(f"only {n_assign} possible assignments: the p-value cannot fall below "
-                        f"{1 / n_assign:.3f}, so nothing can be shown at alpha={alpha}")
+        warnings.append(
+            f"only {n_assign} possible assignments: the p-value cannot fall below "
+            f"{1 / n_assign:.3f}, so nothing can be shown at alpha={alpha}"
+        )
         return
     raise ValueError(
         f"randomization inference with {G1} treated of {G} clusters has only "
@@ -784,9 +824,7 @@ def _randomization(
     return pvalue(0.0), lo, hi, T.shape[0] - (0 if enumerated else 1), enumerated, pvalue
 
 
-def _ri_statistics(
-    design: _Design, T: np.ndarray
-) -> tuple[np.ndarray, ...]:
+def _ri_statistics(design: _Design, T: np.ndarray) -> tuple[np.ndarray, ...]:
     """For each assignment row of ``T``: the pieces of the RI t statistic, linear in b0.
 
     With outcome ``y - b0 * D_actual`` the placebo coefficient is ``b_y - b0 b_d`` and the
@@ -814,8 +852,7 @@ def _ri_statistics(
         Xw = Xb * w[None, :, None]
         xtwx = np.einsum("pmi,pmj->pij", Xw, Xb)
         rhs = np.stack(
-            [Xw.transpose(0, 2, 1) @ ybar, Xw.transpose(0, 2, 1) @ design.d_actual,
-             np.broadcast_to(e_d, (P, k))],
+            [Xw.transpose(0, 2, 1) @ ybar, Xw.transpose(0, 2, 1) @ design.d_actual, np.broadcast_to(e_d, (P, k))],
             axis=2,
         )
         try:

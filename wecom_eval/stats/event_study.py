@@ -168,8 +168,7 @@ def event_study(
     [(-2, 'pre'), (-1, 'pre'), (0, 'post')]
     """
     data = check_frame(data)
-    check_columns(data, outcome=outcome, unit=unit, time=time, first_treated=first_treated,
-                  cluster=cluster)
+    check_columns(data, outcome=outcome, unit=unit, time=time, first_treated=first_treated, cluster=cluster)
     check_choice(transform, "transform", ("none", "log"))
     check_choice(inference, "inference", ("wild", "cluster"))
     check_choice(weights, "weights", ("auto", "rademacher", "webb"))
@@ -199,8 +198,7 @@ def event_study(
         raise ValueError("no rows left after dropping missing values")
     if np.any(tv != np.round(tv)):
         raise ValueError(
-            f"time={time!r} must hold whole periods (e.g. the rollout week number); "
-            "convert dates to week numbers first"
+            f"time={time!r} must hold whole periods (e.g. the rollout week number); convert dates to week numbers first"
         )
     _check_constant_within(ft, u_codes, first_treated, unit)
     if transform == "log":
@@ -215,14 +213,10 @@ def event_study(
     in_post_sample = np.array([untreated_at[t] for t in tv])
     if (~in_post_sample).any():
         dropped = sorted({int(t) for t in tv[~in_post_sample]})
-        warnings.append(
-            f"period(s) {dropped} dropped: every unit is live there, so nothing is left to "
-            "compare with"
-        )
+        warnings.append(f"period(s) {dropped} dropped: every unit is live there, so nothing is left to compare with")
     if not np.any(treated_obs & in_post_sample):
         raise ValueError(
-            "no treated observation has a not-yet-live comparison in the same period; the "
-            "effect is not identified"
+            "no treated observation has a not-yet-live comparison in the same period; the effect is not identified"
         )
 
     G = int(cl_codes.max()) + 1
@@ -240,10 +234,17 @@ def event_study(
     # -- effects after go-live --------------------------------------------------------
     sel = in_post_sample
     post_fit, post_cols, cells_post = _fit_with_indicators(
-        y[sel], u_codes[sel], tv[sel], cl_codes[sel], G,
-        labels=[(g, t) for g, t in sorted({(float(a), float(b)) for a, b in
-                                             zip(ft[sel & treated_obs], tv[sel & treated_obs],
-                                                 strict=True)})],
+        y[sel],
+        u_codes[sel],
+        tv[sel],
+        cl_codes[sel],
+        G,
+        labels=[
+            (g, t)
+            for g, t in sorted(
+                {(float(a), float(b)) for a, b in zip(ft[sel & treated_obs], tv[sel & treated_obs], strict=True)}
+            )
+        ],
         member=lambda ftc, tc, lab: (ftc == lab[0]) & (tc == lab[1]),
         ft=ft[sel],
         warnings=warnings,
@@ -268,25 +269,30 @@ def event_study(
         c = combo(mask, post_fit, len(post_cols))
         units = set().union(*[col_u[j] for j in np.flatnonzero(mask)])
         rows.append(
-            {"event_time": e, "period": "post",
-             **_infer(post_fit, c, inference, V, alpha, G),
-             "n_obs": int(col_w[mask].sum()), "n_units": len(units)}
+            {
+                "event_time": e,
+                "period": "post",
+                **_infer(post_fit, c, inference, V, alpha, G),
+                "n_obs": int(col_w[mask].sum()),
+                "n_units": len(units),
+            }
         )
     overall_mask = col_e <= (lags if lags is not None else col_e.max())
-    overall = _infer(post_fit, combo(overall_mask, post_fit, len(post_cols)), inference, V,
-                     alpha, G)
+    overall = _infer(post_fit, combo(overall_mask, post_fit, len(post_cols)), inference, V, alpha, G)
 
     # -- pre-trends on the untreated observations ----------------------------------------
     pre_rows: list[dict[str, float | int | str]] = []
     stat, q, p_pre, p_pre_wild, p_pre_f = math.nan, 0, math.nan, math.nan, math.nan
     untreated = ~treated_obs
     rel = tv - ft
-    lead_labels: list[tuple[float, ...]] = [
-        (float(e),) for e in range(-leads, 0) if np.any(untreated & (rel == e))
-    ]
+    lead_labels: list[tuple[float, ...]] = [(float(e),) for e in range(-leads, 0) if np.any(untreated & (rel == e))]
     if leads and lead_labels:
         pre_fit, pre_cols, cells_pre = _fit_with_indicators(
-            y[untreated], u_codes[untreated], tv[untreated], cl_codes[untreated], G,
+            y[untreated],
+            u_codes[untreated],
+            tv[untreated],
+            cl_codes[untreated],
+            G,
             labels=lead_labels,
             member=lambda ftc, tc, lab: (tc - ftc) == lab[0],
             ft=ft[untreated],
@@ -307,9 +313,13 @@ def event_study(
                 c = np.zeros(pre_fit.k)
                 c[pre_fit.k - q + j] = 1.0
                 pre_rows.append(
-                    {"event_time": int(lab[0]), "period": "pre",
-                     **_infer(pre_fit, c, inference, V, alpha, G),
-                     "n_obs": int(cells_pre[lab][0]), "n_units": len(cells_pre[lab][1])}
+                    {
+                        "event_time": int(lab[0]),
+                        "period": "pre",
+                        **_infer(pre_fit, c, inference, V, alpha, G),
+                        "n_obs": int(cells_pre[lab][0]),
+                        "n_units": len(cells_pre[lab][1]),
+                    }
                 )
     else:
         warnings.append("no pre-go-live periods to test for pre-trends (leads=0 or no data)")
@@ -320,22 +330,34 @@ def event_study(
             "already drifting apart before go-live, so the effect estimates may be biased"
         )
     if G < 10 or G1 < 3:
-        warnings.append(
-            f"{G} clusters, {G1} of which go live: intervals rest on few clusters"
-        )
+        warnings.append(f"{G} clusters, {G1} of which go live: intervals rest on few clusters")
 
     effects = pd.DataFrame(pre_rows + rows)
     for col in ("relative_change", "relative_ci_low", "relative_ci_high"):
-        src = {"relative_change": "estimate", "relative_ci_low": "ci_low",
-               "relative_ci_high": "ci_high"}[col]
+        src = {"relative_change": "estimate", "relative_ci_low": "ci_low", "relative_ci_high": "ci_high"}[col]
         effects[col] = np.expm1(effects[src]) if transform == "log" else np.nan
-    effects = effects[["event_time", "period", "estimate", "std_error", "ci_low", "ci_high",
-                       "p_value", "relative_change", "relative_ci_low", "relative_ci_high",
-                       "n_obs", "n_units"]]
-    how = (f"restricted wild cluster bootstrap ({kind} weights, "
-           f"{'all' if enumerated else 'random'} {V.shape[0]} draws)"
-           if inference == "wild" else f"CR1 cluster-robust, t with {G - 1} df")
-    rel_fn = (np.expm1 if transform == "log" else (lambda v: math.nan))
+    effects = effects[
+        [
+            "event_time",
+            "period",
+            "estimate",
+            "std_error",
+            "ci_low",
+            "ci_high",
+            "p_value",
+            "relative_change",
+            "relative_ci_low",
+            "relative_ci_high",
+            "n_obs",
+            "n_units",
+        ]
+    ]
+    how = (
+        f"restricted wild cluster bootstrap ({kind} weights, {'all' if enumerated else 'random'} {V.shape[0]} draws)"
+        if inference == "wild"
+        else f"CR1 cluster-robust, t with {G - 1} df"
+    )
+    rel_fn = np.expm1 if transform == "log" else (lambda v: math.nan)
     return EventStudyResult(
         effects=effects.reset_index(drop=True),
         estimate=overall["estimate"],
@@ -403,12 +425,9 @@ def _fit_with_indicators(
     kept = independent_columns(X_all, cells.w, kept + list(range(n_nuis, X_all.shape[1])))
     kept_ind = [j for j in kept if j >= n_nuis]
     if len(kept_ind) < len(labels):
-        warnings.append(
-            f"{len(labels) - len(kept_ind)} {what} indicator(s) not identified and left out"
-        )
+        warnings.append(f"{len(labels) - len(kept_ind)} {what} indicator(s) not identified and left out")
     X = X_all[:, [j for j in kept if j < n_nuis] + kept_ind]
-    fit = WLSFit(X, cells.w, cells.ybar, ss_within=cells.ss_within, n_obs=y.size,
-                 cluster=cl[f], n_clusters=G)
+    fit = WLSFit(X, cells.w, cells.ybar, ss_within=cells.ss_within, n_obs=y.size, cluster=cl[f], n_clusters=G)
     cols = [labels[j - n_nuis] for j in kept_ind]
     info = {}
     for j, lab in zip(kept_ind, cols, strict=True):
@@ -417,9 +436,7 @@ def _fit_with_indicators(
     return fit, cols, info
 
 
-def _infer(
-    fit: WLSFit, c: np.ndarray, inference: str, V: np.ndarray, alpha: float, G: int
-) -> dict[str, float]:
+def _infer(fit: WLSFit, c: np.ndarray, inference: str, V: np.ndarray, alpha: float, G: int) -> dict[str, float]:
     """Estimate, CR1 SE, interval and p-value of ``c' beta``."""
     est = float(c @ fit.beta)
     se = float(math.sqrt(max(c @ fit.vcov_cr1() @ c, 0.0)))
@@ -431,5 +448,4 @@ def _infer(
         q = float(sps.t.ppf(1 - alpha / 2, G - 1))
         lo, hi = est - q * se, est + q * se
         p = float(2 * sps.t.sf(abs(est) / se, G - 1)) if se > 0 else math.nan
-    return {"estimate": est, "std_error": se, "ci_low": float(lo), "ci_high": float(hi),
-            "p_value": float(p)}
+    return {"estimate": est, "std_error": se, "ci_low": float(lo), "ci_high": float(hi), "p_value": float(p)}

@@ -34,8 +34,7 @@ def _family(p_values: Any, labels: Sequence[str] | None) -> tuple[np.ndarray, li
     return arr, labs
 
 
-def _adjust(p_values: Any, labels: Sequence[str] | None, alpha: float,
-            method: str) -> MultipleTestResult:
+def _adjust(p_values: Any, labels: Sequence[str] | None, alpha: float, method: str) -> MultipleTestResult:
     alpha = check_alpha(alpha)
     arr, labs = _family(p_values, labels)
     ok = ~np.isnan(arr)
@@ -57,13 +56,12 @@ def _adjust(p_values: Any, labels: Sequence[str] | None, alpha: float,
     full[ok] = adj
     reject = np.zeros(arr.size, dtype=bool)
     reject[ok] = adj <= alpha
-    return MultipleTestResult(labels=labs, p_values=arr, p_adjusted=full, reject=reject,
-                              alpha=alpha, method=method, warnings=warnings)
+    return MultipleTestResult(
+        labels=labs, p_values=arr, p_adjusted=full, reject=reject, alpha=alpha, method=method, warnings=warnings
+    )
 
 
-def holm(
-    p_values: Any, *, alpha: float = 0.05, labels: Sequence[str] | None = None
-) -> MultipleTestResult:
+def holm(p_values: Any, *, alpha: float = 0.05, labels: Sequence[str] | None = None) -> MultipleTestResult:
     r"""Holm's step-down adjustment (controls the family-wise error rate).
 
     Parameters

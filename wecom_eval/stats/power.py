@@ -100,8 +100,10 @@ def variance_components(
     n_cells = f.size
     df_within = y.size - n_cells
     if df_within < 1 or D < 2 or W < 2:
-        raise ValueError("need at least 2 departments, 2 weeks and repeated observations "
-                         "within department-weeks to separate the components")
+        raise ValueError(
+            "need at least 2 departments, 2 weeks and repeated observations "
+            "within department-weeks to separate the components"
+        )
     s2_within = cells.ss_within / df_within
     Dm, _ = dummies(d_codes[f], D, "d")
     Wm, _ = dummies(w_codes[f], W, "w")
@@ -112,8 +114,7 @@ def variance_components(
     inv_m = float(np.mean(1.0 / cells.w))
     s2_dw = (fit.rss / df_resid - s2_within * inv_m) if df_resid > 0 else math.nan
     if not math.isfinite(s2_dw):
-        warnings.append("one cell per department and week pair is not enough for the "
-                        "department-week component")
+        warnings.append("one cell per department and week pair is not enough for the department-week component")
         s2_dw = 0.0
     dept_eff = np.r_[0.0, fit.beta[1:D]]
     # sampling variance of a department effect ~ (s2_dw + s2_within / m) / weeks * 2 / ...
@@ -131,13 +132,21 @@ def variance_components(
     grid_n[d_codes[f], w_codes[f]] = cells.w
     sigma_ar, rho, gammas = _persistence(grid_mean, grid_n, s2_within)
     if W < 3:
-        warnings.append("fewer than 3 baseline weeks: persistence from week to week cannot be "
-                        "estimated and is taken as none (power may be overstated)")
+        warnings.append(
+            "fewer than 3 baseline weeks: persistence from week to week cannot be "
+            "estimated and is taken as none (power may be overstated)"
+        )
     return VarianceComponents(
         sigma_department=math.sqrt(max(s2_d, 0.0)),
         sigma_department_week=math.sqrt(max(s2_dw, 0.0)),
-        sigma_within=math.sqrt(s2_within), mean=float(y.mean()), n_departments=D,
-        n_weeks=W, n_obs=int(y.size), warnings=warnings, sigma_ar=sigma_ar, rho=rho,
+        sigma_within=math.sqrt(s2_within),
+        mean=float(y.mean()),
+        n_departments=D,
+        n_weeks=W,
+        n_obs=int(y.size),
+        warnings=warnings,
+        sigma_ar=sigma_ar,
+        rho=rho,
         semivariogram=gammas,
     )
 
@@ -183,8 +192,9 @@ def _persistence(means: np.ndarray, counts: np.ndarray, s2_within: float) -> tup
     return math.sqrt(best[1]), best[2], [float(g) for g in g_k]
 
 
-def shock_variance(weeks_pre: int, weeks_post: int, sigma: float, rho: float,
-                   semivariogram: Sequence[float] = ()) -> float:
+def shock_variance(
+    weeks_pre: int, weeks_post: int, sigma: float, rho: float, semivariogram: Sequence[float] = ()
+) -> float:
     r"""Variance of (mean after − mean before) of stationary AR(1) shocks with SD ``sigma``.
 
     With a measured ``semivariogram`` (:math:`\gamma_k` for lags 1, 2, ...) the variance is
@@ -317,8 +327,9 @@ def did_power(
     G = check_count(n_departments, "n_departments", 2)
     G1 = check_count(n_treated, "n_treated", 1)
     if G1 >= G:
-        raise ValueError(f"n_treated ({G1}) must be below n_departments ({G}): the "
-                         "comparison needs control departments")
+        raise ValueError(
+            f"n_treated ({G1}) must be below n_departments ({G}): the comparison needs control departments"
+        )
     weeks_pre = check_count(weeks_pre, "weeks_pre", 1)
     weeks_post = check_count(weeks_post, "weeks_post", 1)
     n_sim = check_count(n_sim, "n_sim", 50)
@@ -326,23 +337,27 @@ def did_power(
     met_alpha = check_alpha(met_alpha, "met_alpha")
     check_choice(inference, "inference", ("auto", "randomization", "randomization_sized", "cluster"))
     if not 0.0 <= effect < 1.0:
-        raise ValueError(f"effect is a relative reduction in [0, 1) (0.3 = 30 % faster); got "
-                         f"{effect!r}")
+        raise ValueError(f"effect is a relative reduction in [0, 1) (0.3 = 30 % faster); got {effect!r}")
     if not 0.0 < target_power < 1.0:
         raise ValueError(f"target_power must be in (0, 1); got {target_power!r}")
     if approvals_per_staff_week <= 0:
         raise ValueError("approvals_per_staff_week must be positive")
     if not 0.0 <= rho < 1.0:
         raise ValueError(f"rho is a lag-1 correlation in [0, 1); got {rho!r}")
-    staff_arr = np.broadcast_to(np.asarray(staff, dtype=float), (G,)).copy() if np.ndim(
-        staff) == 0 else np.asarray(staff, dtype=float)
+    staff_arr = (
+        np.broadcast_to(np.asarray(staff, dtype=float), (G,)).copy()
+        if np.ndim(staff) == 0
+        else np.asarray(staff, dtype=float)
+    )
     if staff_arr.size != G or np.any(staff_arr < 1):
-        raise ValueError(f"staff must be one positive number or {G} of them (one per "
-                         f"department); got {np.asarray(staff).tolist()}")
+        raise ValueError(
+            f"staff must be one positive number or {G} of them (one per department); got {np.asarray(staff).tolist()}"
+        )
     gammas: Sequence[float] = ()
     if components is not None:
-        sigma_department_week = (components.sigma_ar if math.isfinite(components.sigma_ar)
-                                 else components.sigma_department_week)
+        sigma_department_week = (
+            components.sigma_ar if math.isfinite(components.sigma_ar) else components.sigma_department_week
+        )
         rho = components.rho
         sigma_within = components.sigma_within
         gammas = components.semivariogram
@@ -363,8 +378,7 @@ def did_power(
                 "bootstrap; CR1 power shown here is optimistic (CR1 over-rejects)"
             )
     if inference.startswith("randomization") and n_assign * alpha < 1:
-        raise ValueError(f"randomization inference with {G1} of {G} cannot reject at "
-                         f"alpha={alpha}")
+        raise ValueError(f"randomization inference with {G1} of {G} cannot reject at alpha={alpha}")
     rng = np.random.default_rng(seed)
     z_shock = rng.normal(size=(n_sim, G))
     z_noise = rng.normal(size=(n_sim, G))
@@ -378,8 +392,7 @@ def did_power(
             keys = rng.random((_MAX_ASSIGNMENTS - 1, G))
             np.put_along_axis(A[1:], np.argsort(keys, axis=1)[:, :G1], 1.0, axis=1)
             A[0] = actual
-            warnings.append(f"randomization p-values from {_MAX_ASSIGNMENTS} sampled "
-                            "assignments")
+            warnings.append(f"randomization p-values from {_MAX_ASSIGNMENTS} sampled assignments")
         actual_row = int(np.flatnonzero((actual == A).all(axis=1))[0])
     else:
         A = actual[None, :]
@@ -427,8 +440,10 @@ def did_power(
     curve = pd.DataFrame({"effect": grid, "power": [power_at(float(r)) for r in grid]})
     mde = _mde(power_at, target_power)
     if not math.isfinite(mde):
-        warnings.append(f"even a 95 % reduction is detected less than {target_power:.0%} of "
-                        "the time: the design cannot show the target")
+        warnings.append(
+            f"even a 95 % reduction is detected less than {target_power:.0%} of "
+            "the time: the design cannot show the target"
+        )
     met_rows = []
     for gain in met_gains:
         p_met = met_at(float(gain), weeks_post, (delta0, h0))
@@ -440,11 +455,23 @@ def did_power(
                     break
         met_rows.append({"gain": float(gain), "p_met": p_met, "weeks_for_target_power": weeks_needed})
     return PowerResult(
-        estimate=pw, ci_low=lo, ci_high=hi, p_value=math.nan, alpha=alpha, effect=effect,
-        mde=mde, target_power=target_power, n_sim=n_sim, inference=inference,
-        n_departments=G, n_treated=G1, curve=curve, warnings=warnings,
+        estimate=pw,
+        ci_low=lo,
+        ci_high=hi,
+        p_value=math.nan,
+        alpha=alpha,
+        effect=effect,
+        mde=mde,
+        target_power=target_power,
+        n_sim=n_sim,
+        inference=inference,
+        n_departments=G,
+        n_treated=G1,
+        curve=curve,
+        warnings=warnings,
         met=pd.DataFrame(met_rows, columns=["gain", "p_met", "weeks_for_target_power"]),
-        rho=rho, sigma_shock=sigma_department_week,
+        rho=rho,
+        sigma_shock=sigma_department_week,
     )
 
 
@@ -461,8 +488,7 @@ def ri_t_statistics(delta: np.ndarray, m: np.ndarray, A: np.ndarray, cfac: float
     bar_c = (dm.sum(axis=1)[:, None] - sum_t) / MC
     m2 = m**2
     ss_t = (d2m2 @ A.T - 2 * bar_t * ((delta * m2) @ A.T) + bar_t**2 * (A @ m2)) / MT**2
-    ss_c = (d2m2 @ (1 - A).T - 2 * bar_c * ((delta * m2) @ (1 - A).T)
-            + bar_c**2 * ((1 - A) @ m2)) / MC**2
+    ss_c = (d2m2 @ (1 - A).T - 2 * bar_c * ((delta * m2) @ (1 - A).T) + bar_c**2 * ((1 - A) @ m2)) / MC**2
     se = np.sqrt(cfac * np.maximum(ss_t + ss_c, 0.0))
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(se > 0, (bar_t - bar_c) / se, 0.0)

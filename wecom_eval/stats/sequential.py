@@ -114,9 +114,7 @@ def confidence_sequence(
         raise ValueError(f"successes and n need one entry per look; got {s.size} and {nn.size}")
     if np.any(np.isnan(s)) or np.any(np.isnan(nn)):
         raise ValueError("successes and n must not have missing values (use 0 for no data)")
-    if np.any(s != np.round(s)) or np.any(nn != np.round(nn)) or np.any(s < 0) or np.any(
-        s > nn
-    ):
+    if np.any(s != np.round(s)) or np.any(nn != np.round(nn)) or np.any(s < 0) or np.any(s > nn):
         raise ValueError("successes and n must be whole counts with 0 <= successes <= n")
     if target is not None and not 0.0 <= target <= 1.0:
         raise ValueError(f"target must be a share in [0, 1]; got {target!r}")
@@ -130,23 +128,36 @@ def confidence_sequence(
         lo, hi, pv = _normal_mixture(cum_s, cum_n, alpha, target, max(total, 1))
         label = "normal-mixture confidence sequence (Howard et al. 2021)"
     est = np.where(cum_n > 0, cum_s / np.maximum(cum_n, 1), np.nan)
-    naive = [wilson_bounds(int(a), int(b), alpha / 2) if b > 0 else (0.0, 1.0)
-             for a, b in zip(cum_s, cum_n, strict=True)]
-    looks = pd.DataFrame({
-        "look": np.arange(1, s.size + 1), "n": nn.astype(int), "successes": s.astype(int),
-        "cum_n": cum_n.astype(int), "cum_successes": cum_s.astype(int), "estimate": est,
-        "cs_low": lo, "cs_high": hi,
-        "naive_low": [a for a, _ in naive], "naive_high": [b for _, b in naive],
-    })
+    naive = [
+        wilson_bounds(int(a), int(b), alpha / 2) if b > 0 else (0.0, 1.0) for a, b in zip(cum_s, cum_n, strict=True)
+    ]
+    looks = pd.DataFrame(
+        {
+            "look": np.arange(1, s.size + 1),
+            "n": nn.astype(int),
+            "successes": s.astype(int),
+            "cum_n": cum_n.astype(int),
+            "cum_successes": cum_s.astype(int),
+            "estimate": est,
+            "cs_low": lo,
+            "cs_high": hi,
+            "naive_low": [a for a, _ in naive],
+            "naive_high": [b for _, b in naive],
+        }
+    )
     if target is not None:
         looks["p_value"] = pv
-        looks["verdict"] = [_verdict(a, b, target, alternative) for a, b in zip(lo, hi,
-                                                                                 strict=True)]
+        looks["verdict"] = [_verdict(a, b, target, alternative) for a, b in zip(lo, hi, strict=True)]
     if cum_n[-1] < 30:
         warnings.append("fewer than 30 observations so far: the sequence is still wide")
     return ConfidenceSequenceResult(
-        looks=looks, estimate=float(est[-1]), ci_low=float(lo[-1]), ci_high=float(hi[-1]),
-        p_value=float(pv[-1]) if target is not None else math.nan, alpha=alpha, method=label,
+        looks=looks,
+        estimate=float(est[-1]),
+        ci_low=float(lo[-1]),
+        ci_high=float(hi[-1]),
+        p_value=float(pv[-1]) if target is not None else math.nan,
+        alpha=alpha,
+        method=label,
         warnings=warnings,
     )
 
@@ -231,7 +242,6 @@ def naive_alarm(successes: np.ndarray, n: np.ndarray, truth: float, alpha: float
         if not lo <= truth <= hi:
             return True
     return False
-
 
 
 def spent_alpha(look: int, *, alpha: float = 0.05, planned_looks: int = 12) -> float:

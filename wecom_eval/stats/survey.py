@@ -14,9 +14,7 @@ from ._results import AlphaResult, ProportionResult, WaveComparison
 from .targets import wilson_bounds
 
 
-def cronbach_alpha(
-    items: pd.DataFrame, *, alpha: float = 0.05, null: float = 0.0
-) -> AlphaResult:
+def cronbach_alpha(items: pd.DataFrame, *, alpha: float = 0.05, null: float = 0.0) -> AlphaResult:
     r"""Cronbach's alpha of a multi-item scale, with Feldt's confidence interval.
 
     Parameters
@@ -79,8 +77,7 @@ def cronbach_alpha(
     warnings: list[str] = []
     complete = items.dropna()
     if len(complete) < len(items):
-        warnings.append(f"left out {len(items) - len(complete)} respondent(s) with a missing "
-                        "answer (listwise)")
+        warnings.append(f"left out {len(items) - len(complete)} respondent(s) with a missing answer (listwise)")
     n, k = complete.shape
     if n < 2:
         raise ValueError(f"need at least 2 respondents with every item answered; got {n}")
@@ -100,8 +97,17 @@ def cronbach_alpha(
         warnings.append(f"only {n} complete respondents: the interval is wide")
     if est < 0:
         warnings.append("negative alpha: items may be reverse-coded or measure different things")
-    return AlphaResult(estimate=float(est), ci_low=float(lo), ci_high=float(hi), p_value=p,
-                       alpha=alpha, n=int(n), k=int(k), null=float(null), warnings=warnings)
+    return AlphaResult(
+        estimate=float(est),
+        ci_low=float(lo),
+        ci_high=float(hi),
+        p_value=p,
+        alpha=alpha,
+        n=int(n),
+        k=int(k),
+        null=float(null),
+        warnings=warnings,
+    )
 
 
 def top2box(
@@ -152,10 +158,19 @@ def top2box(
         raise ValueError(f"scores must be whole numbers from 1 to {scale_max}; found {bad!r}")
     s, n = int(np.sum(x >= scale_max - 1)), int(x.size)
     lo, hi = wilson_bounds(s, n, alpha / 2)
-    p = (float(sps.binomtest(s, n, null).pvalue) if null is not None else math.nan)
+    p = float(sps.binomtest(s, n, null).pvalue) if null is not None else math.nan
     warnings = [f"only {n} answers: the interval is wide"] if n < 30 else []
-    return ProportionResult(estimate=s / n, ci_low=lo, ci_high=hi, p_value=p, alpha=alpha,
-                            successes=s, n=n, method="Wilson score", warnings=warnings)
+    return ProportionResult(
+        estimate=s / n,
+        ci_low=lo,
+        ci_high=hi,
+        p_value=p,
+        alpha=alpha,
+        successes=s,
+        n=n,
+        method="Wilson score",
+        warnings=warnings,
+    )
 
 
 def compare_waves(
@@ -222,8 +237,7 @@ def compare_waves(
     """
     data = check_frame(data)
     alpha = check_alpha(alpha)
-    check_columns(data, wave=wave, score=score,
-                  respondent=respondent if respondent in data.columns else None)
+    check_columns(data, wave=wave, score=score, respondent=respondent if respondent in data.columns else None)
     if item is not None:
         check_columns(data, item_column=item_column)
         data = data[data[item_column] == item]
@@ -237,8 +251,7 @@ def compare_waves(
             raise ValueError(f"wave {lab!r} has no answers in column {wave!r}")
         samples.append(finite_array(sub[score], f"scores of wave {lab!r}", min_size=2))
     if respondent is not None and respondent in data.columns:
-        both = set(data.loc[data[wave] == baseline, respondent]) & set(
-            data.loc[data[wave] == comparison, respondent])
+        both = set(data.loc[data[wave] == baseline, respondent]) & set(data.loc[data[wave] == comparison, respondent])
         if both:
             warnings.append(
                 f"{len(both)} respondent(s) answered both waves; the tests assume independent "
@@ -261,11 +274,23 @@ def compare_waves(
     if min(n1, n0) < 30:
         warnings.append("fewer than 30 answers in a wave: intervals are wide")
     return WaveComparison(
-        estimate=float(x1.mean() - x0.mean()), ci_low=float(ci.low), ci_high=float(ci.high),
-        p_value=float(tt.pvalue), alpha=alpha, mean_baseline=float(x0.mean()),
-        mean_comparison=float(x1.mean()), top2_baseline=p0, top2_comparison=p1,
-        top2_difference=d, top2_ci_low=d_lo, top2_ci_high=d_hi, top2_p_value=p_top,
-        n_baseline=int(n0), n_comparison=int(n1), baseline=str(baseline),
-        comparison=str(comparison), item=str(item) if item is not None else "",
+        estimate=float(x1.mean() - x0.mean()),
+        ci_low=float(ci.low),
+        ci_high=float(ci.high),
+        p_value=float(tt.pvalue),
+        alpha=alpha,
+        mean_baseline=float(x0.mean()),
+        mean_comparison=float(x1.mean()),
+        top2_baseline=p0,
+        top2_comparison=p1,
+        top2_difference=d,
+        top2_ci_low=d_lo,
+        top2_ci_high=d_hi,
+        top2_p_value=p_top,
+        n_baseline=int(n0),
+        n_comparison=int(n1),
+        baseline=str(baseline),
+        comparison=str(comparison),
+        item=str(item) if item is not None else "",
         warnings=warnings,
     )

@@ -167,10 +167,19 @@ def proportion_vs_target(
     if n < 30:
         warnings.append(f"only {n} observations: the interval is wide")
     return TargetResult(
-        estimate=p_hat, ci_low=lo, ci_high=hi, p_value=p, alpha=alpha,
-        confidence=1 - 2 * alpha, target=target, alternative=alternative, verdict=verdict,
+        estimate=p_hat,
+        ci_low=lo,
+        ci_high=hi,
+        p_value=p,
+        alpha=alpha,
+        confidence=1 - 2 * alpha,
+        target=target,
+        alternative=alternative,
+        verdict=verdict,
         method="Wilson score" if method == "wilson" else "Clopper-Pearson exact",
-        n=n, exact_p_value=exact_p, warnings=warnings,
+        n=n,
+        exact_p_value=exact_p,
+        warnings=warnings,
     )
 
 
@@ -258,8 +267,10 @@ def mean_vs_target(
         codes = pd.factorize(labels)[0]
         n_clusters = int(codes.max()) + 1
         if n_clusters < 2:
-            warnings.append("every answer comes from one department: the spread between "
-                            "departments cannot be estimated, so no interval is given")
+            warnings.append(
+                "every answer comes from one department: the spread between "
+                "departments cannot be estimated, so no interval is given"
+            )
             se, df = math.nan, 0
         else:
             sums = np.bincount(codes, weights=x - mean)
@@ -288,10 +299,21 @@ def mean_vs_target(
     if n < 30:
         warnings.append(f"only {n} values: the interval is wide")
     return TargetResult(
-        estimate=mean, ci_low=lo, ci_high=hi, p_value=p, alpha=alpha,
-        confidence=1 - 2 * alpha, target=target, alternative=alternative, verdict=verdict,
+        estimate=mean,
+        ci_low=lo,
+        ci_high=hi,
+        p_value=p,
+        alpha=alpha,
+        confidence=1 - 2 * alpha,
+        target=target,
+        alternative=alternative,
+        verdict=verdict,
         method="one-sample t" if labels is None else f"one-sample t, clustered by department ({n_clusters})",
-        n=n, boot_ci_low=blo, boot_ci_high=bhi, warnings=warnings, n_clusters=n_clusters,
+        n=n,
+        boot_ci_low=blo,
+        boot_ci_high=bhi,
+        warnings=warnings,
+        n_clusters=n_clusters,
         design_effect=deff,
     )
 
@@ -311,9 +333,7 @@ def bootstrap_means(x: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.
     return out
 
 
-def _bca_mean_bounds(
-    x: np.ndarray, alpha: float, n_boot: int, rng: np.random.Generator
-) -> tuple[float, float]:
+def _bca_mean_bounds(x: np.ndarray, alpha: float, n_boot: int, rng: np.random.Generator) -> tuple[float, float]:
     """One-sided ``1 - alpha`` BCa bounds for the mean."""
     boot = bootstrap_means(x, n_boot, rng)
     mean = x.mean()

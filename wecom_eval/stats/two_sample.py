@@ -27,8 +27,7 @@ from ._results import TwoSampleResult
 
 
 def _two_groups(
-    data: pd.DataFrame, value: str, group: str, baseline: Any, comparison: Any,
-    *, positive: bool, min_size: int
+    data: pd.DataFrame, value: str, group: str, baseline: Any, comparison: Any, *, positive: bool, min_size: int
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """The comparison and baseline samples (NaN dropped), checked."""
     data = check_frame(data)
@@ -39,8 +38,7 @@ def _two_groups(
     for name, lab in (("baseline", baseline), ("comparison", comparison)):
         if lab not in present:
             raise ValueError(
-                f"{name}={lab!r} is not a value of group={group!r}; the groups are "
-                f"{sorted(map(str, present))[:20]}"
+                f"{name}={lab!r} is not a value of group={group!r}; the groups are {sorted(map(str, present))[:20]}"
             )
     if baseline == comparison:
         raise ValueError("baseline and comparison must be different groups")
@@ -116,8 +114,7 @@ def welch_log(
     (0.5, 0.315)
     """
     alpha = check_alpha(alpha)
-    x, y, warnings = _two_groups(data, value, group, baseline, comparison,
-                                 positive=True, min_size=2)
+    x, y, warnings = _two_groups(data, value, group, baseline, comparison, positive=True, min_size=2)
     lx, ly = np.log(x), np.log(y)
     vx, vy = lx.var(ddof=1) / lx.size, ly.var(ddof=1) / ly.size
     d = float(lx.mean() - ly.mean())
@@ -128,10 +125,17 @@ def welch_log(
     if min(x.size, y.size) < 10:
         warnings.append("fewer than 10 observations in a group: the t approximation is rough")
     return TwoSampleResult(
-        estimate=math.exp(d), ci_low=math.exp(d - q * se), ci_high=math.exp(d + q * se),
-        p_value=p, alpha=alpha, measure="ratio_of_geometric_means",
-        method=f"Welch t on logs, {df:.1f} df", n_baseline=int(y.size),
-        n_comparison=int(x.size), baseline=str(baseline), comparison=str(comparison),
+        estimate=math.exp(d),
+        ci_low=math.exp(d - q * se),
+        ci_high=math.exp(d + q * se),
+        p_value=p,
+        alpha=alpha,
+        measure="ratio_of_geometric_means",
+        method=f"Welch t on logs, {df:.1f} df",
+        n_baseline=int(y.size),
+        n_comparison=int(x.size),
+        baseline=str(baseline),
+        comparison=str(comparison),
         warnings=warnings,
     )
 
@@ -200,8 +204,7 @@ def mann_whitney_hl(
     alpha = check_alpha(alpha)
     check_choice(transform, "transform", ("none", "log"))
     check_choice(method, "method", ("auto", "exact", "asymptotic"))
-    x, y, warnings = _two_groups(data, value, group, baseline, comparison,
-                                 positive=transform == "log", min_size=1)
+    x, y, warnings = _two_groups(data, value, group, baseline, comparison, positive=transform == "log", min_size=1)
     if transform == "log":
         x, y = np.log(x), np.log(y)
     n1, n0 = x.size, y.size
@@ -211,9 +214,7 @@ def mann_whitney_hl(
     if method == "exact" and ties:
         warnings.append("ties in the data: the 'exact' p-value and interval are approximate")
     if method == "exact" and n1 * n0 > 250_000:
-        raise ValueError(
-            f"method='exact' is for small samples (n1 * n0 = {n1 * n0}); use 'asymptotic'"
-        )
+        raise ValueError(f"method='exact' is for small samples (n1 * n0 = {n1 * n0}); use 'asymptotic'")
     p = float(sps.mannwhitneyu(x, y, alternative="two-sided", method=method).pvalue)
     xs, ys = np.sort(x), np.sort(y)
     N = n1 * n0
@@ -237,10 +238,18 @@ def mann_whitney_hl(
         hl, lo, hi = math.exp(hl), _exp(lo), _exp(hi)
         measure = "hodges_lehmann_ratio"
     return TwoSampleResult(
-        estimate=float(hl), ci_low=float(lo), ci_high=float(hi), p_value=p, alpha=alpha,
-        measure=measure, method=f"Mann-Whitney U ({method}), Moses interval",
-        n_baseline=int(n0), n_comparison=int(n1), baseline=str(baseline),
-        comparison=str(comparison), warnings=warnings,
+        estimate=float(hl),
+        ci_low=float(lo),
+        ci_high=float(hi),
+        p_value=p,
+        alpha=alpha,
+        measure=measure,
+        method=f"Mann-Whitney U ({method}), Moses interval",
+        n_baseline=int(n0),
+        n_comparison=int(n1),
+        baseline=str(baseline),
+        comparison=str(comparison),
+        warnings=warnings,
     )
 
 
@@ -304,21 +313,26 @@ def ratio_of_medians_bootstrap(
     """
     alpha = check_alpha(alpha)
     n_boot = check_count(n_boot, "n_boot", 99)
-    x, y, warnings = _two_groups(data, value, group, baseline, comparison,
-                                 positive=True, min_size=2)
+    x, y, warnings = _two_groups(data, value, group, baseline, comparison, positive=True, min_size=2)
     rng = np.random.default_rng(seed)
     est = float(np.median(x) / np.median(y))
     lr = np.log(bootstrap_medians(x, n_boot, rng)) - np.log(bootstrap_medians(y, n_boot, rng))
     lo, hi = np.quantile(lr, [alpha / 2, 1 - alpha / 2])
     p = float(min(1.0, 2 * min(np.mean(lr <= 0), np.mean(lr >= 0))))
     if min(x.size, y.size) < 20:
-        warnings.append("fewer than 20 observations in a group: the bootstrap of a median is "
-                        "coarse")
+        warnings.append("fewer than 20 observations in a group: the bootstrap of a median is coarse")
     return TwoSampleResult(
-        estimate=est, ci_low=float(np.exp(lo)), ci_high=float(np.exp(hi)), p_value=p,
-        alpha=alpha, measure="ratio_of_medians",
-        method=f"percentile bootstrap, {n_boot} replicates", n_baseline=int(y.size),
-        n_comparison=int(x.size), baseline=str(baseline), comparison=str(comparison),
+        estimate=est,
+        ci_low=float(np.exp(lo)),
+        ci_high=float(np.exp(hi)),
+        p_value=p,
+        alpha=alpha,
+        measure="ratio_of_medians",
+        method=f"percentile bootstrap, {n_boot} replicates",
+        n_baseline=int(y.size),
+        n_comparison=int(x.size),
+        baseline=str(baseline),
+        comparison=str(comparison),
         warnings=warnings,
     )
 

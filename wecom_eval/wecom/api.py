@@ -46,11 +46,15 @@ def _check(ep: Endpoint, *, users: Sequence[str] | None = None, window: Window |
         if not users:
             raise ValueError(f"{ep.path}: give at least one userid")
         if ep.max_users is not None and len(users) > ep.max_users:
-            raise ValueError(f"{ep.path}: {len(users)} userids in one call; at most {ep.max_users} "
-                             "(batch them with wecom_eval.wecom.windows.batched)")
+            raise ValueError(
+                f"{ep.path}: {len(users)} userids in one call; at most {ep.max_users} "
+                "(batch them with wecom_eval.wecom.windows.batched)"
+            )
     if window is not None and ep.max_span_days is not None and window.days > ep.max_span_days:
-        raise ValueError(f"{ep.path}: window {window} covers {window.days} days; at most {ep.max_span_days} "
-                         "(split it with wecom_eval.wecom.windows.split_days)")
+        raise ValueError(
+            f"{ep.path}: window {window} covers {window.days} days; at most {ep.max_span_days} "
+            "(split it with wecom_eval.wecom.windows.split_days)"
+        )
 
 
 class WecomApi:
@@ -59,8 +63,9 @@ class WecomApi:
     def __init__(self, client: WecomClient) -> None:
         self.client = client
 
-    async def _page(self, path: str, *, params: dict[str, Any] | None = None,
-                    body: dict[str, Any] | None = None) -> Page:
+    async def _page(
+        self, path: str, *, params: dict[str, Any] | None = None, body: dict[str, Any] | None = None
+    ) -> Page:
         data = await self.client.call(path, params=params, body=body)
         request: dict[str, Any] = {}
         if params:
@@ -69,8 +74,9 @@ class WecomApi:
             request["body"] = dict(body)
         return Page(path, request, data)
 
-    async def _cursor_pages(self, path: str, body: dict[str, Any], *, cursor_field: str,
-                            next_field: str, more_field: str | None = None) -> AsyncIterator[Page]:
+    async def _cursor_pages(
+        self, path: str, body: dict[str, Any], *, cursor_field: str, next_field: str, more_field: str | None = None
+    ) -> AsyncIterator[Page]:
         """Follow a cursor until WeCom stops returning one (or says ``has_more`` false)."""
         cursor = ""
         seen: set[str] = set()
@@ -82,8 +88,10 @@ class WecomApi:
             if not more or not nxt:
                 return
             if nxt in seen:
-                raise SourceError(f"{path}: WeCom returned the same cursor twice; stopping instead of looping. "
-                                  "Run the fetch again; if it repeats, report it.")
+                raise SourceError(
+                    f"{path}: WeCom returned the same cursor twice; stopping instead of looping. "
+                    "Run the fetch again; if it repeats, report it."
+                )
             seen.add(nxt)
             cursor = str(nxt)
 
@@ -94,8 +102,7 @@ class WecomApi:
 
     async def department_ids(self, department_id: int | None = None) -> Page:
         """``department/simplelist``: ids, parents and order only; field ``department_id``."""
-        return await self._page("department/simplelist",
-                                params={} if department_id is None else {"id": department_id})
+        return await self._page("department/simplelist", params={} if department_id is None else {"id": department_id})
 
     async def users(self, department_id: int) -> Page:
         """``user/list`` of one department (no recursion; activation ``status``); field ``userlist``."""
@@ -115,19 +122,28 @@ class WecomApi:
     async def checkin_records(self, userids: Sequence[str], window: Window, *, kind: int = 3) -> Page:
         """``checkin/getcheckindata`` (1 on/off duty, 2 outside, 3 all); field ``checkindata``."""
         _check(ENDPOINTS["checkin/getcheckindata"], users=userids, window=window)
-        return await self._page("checkin/getcheckindata", body={
-            "opencheckindatatype": kind, "starttime": window.start, "endtime": window.end,
-            "useridlist": list(userids)})
+        return await self._page(
+            "checkin/getcheckindata",
+            body={
+                "opencheckindatatype": kind,
+                "starttime": window.start,
+                "endtime": window.end,
+                "useridlist": list(userids),
+            },
+        )
 
     async def checkin_days(self, userids: Sequence[str], window: Window) -> Page:
         """``checkin/getcheckin_daydata`` (midnight to midnight); field ``datas``."""
         _check(ENDPOINTS["checkin/getcheckin_daydata"], users=userids, window=window)
-        return await self._page("checkin/getcheckin_daydata", body={
-            "starttime": window.start, "endtime": window.last_midnight, "useridlist": list(userids)})
+        return await self._page(
+            "checkin/getcheckin_daydata",
+            body={"starttime": window.start, "endtime": window.last_midnight, "useridlist": list(userids)},
+        )
 
     # ---- approvals -------------------------------------------------------------------------
-    def approval_numbers(self, window: Window, *, size: int = APPROVAL_PAGE_SIZE,
-                         filters: list[dict[str, str]] | None = None) -> AsyncIterator[Page]:
+    def approval_numbers(
+        self, window: Window, *, size: int = APPROVAL_PAGE_SIZE, filters: list[dict[str, str]] | None = None
+    ) -> AsyncIterator[Page]:
         """``oa/getapprovalinfo`` pages (``new_cursor`` paging); field ``sp_no_list``."""
         _check(ENDPOINTS["oa/getapprovalinfo"], window=window)
         if not 1 <= size <= APPROVAL_PAGE_SIZE:
@@ -135,8 +151,7 @@ class WecomApi:
         body: dict[str, Any] = {"starttime": str(window.start), "endtime": str(window.end), "size": size}
         if filters:
             body["filters"] = list(filters)
-        return self._cursor_pages("oa/getapprovalinfo", body, cursor_field="new_cursor",
-                                  next_field="new_next_cursor")
+        return self._cursor_pages("oa/getapprovalinfo", body, cursor_field="new_cursor", next_field="new_next_cursor")
 
     async def approval_detail(self, sp_no: str) -> Page:
         """``oa/getapprovaldetail`` of one approval; field ``info``."""
@@ -153,15 +168,25 @@ class WecomApi:
         One member per call: WeCom sums the members it is given.
         """
         if not isinstance(userid, str):
-            raise ValueError("externalcontact/get_user_behavior_data: one userid (a string) per call; WeCom sums "
-                             "the members it is given together")
+            raise ValueError(
+                "externalcontact/get_user_behavior_data: one userid (a string) per call; WeCom sums "
+                "the members it is given together"
+            )
         _check(ENDPOINTS["externalcontact/get_user_behavior_data"], users=[userid], window=window)
-        return await self._page("externalcontact/get_user_behavior_data", body={
-            "userid": [userid], "start_time": window.start, "end_time": window.last_midnight})
+        return await self._page(
+            "externalcontact/get_user_behavior_data",
+            body={"userid": [userid], "start_time": window.start, "end_time": window.last_midnight},
+        )
 
     # ---- activity ---------------------------------------------------------------------------
-    def oper_log(self, window: Window, *, limit: int = OPER_LOG_PAGE_SIZE, userid: str | None = None,
-                 oper_type: int | None = None) -> AsyncIterator[Page]:
+    def oper_log(
+        self,
+        window: Window,
+        *,
+        limit: int = OPER_LOG_PAGE_SIZE,
+        userid: str | None = None,
+        oper_type: int | None = None,
+    ) -> AsyncIterator[Page]:
         """``security/member_oper_log/list`` pages (loop on ``has_more``); field ``record_list``."""
         _check(ENDPOINTS["security/member_oper_log/list"], window=window)
         if not 1 <= limit <= OPER_LOG_PAGE_SIZE:
@@ -171,8 +196,13 @@ class WecomApi:
             body["userid"] = userid
         if oper_type is not None:
             body["oper_type"] = oper_type
-        return self._cursor_pages("security/member_oper_log/list", body, cursor_field="cursor",
-                                  next_field="next_cursor", more_field="has_more")
+        return self._cursor_pages(
+            "security/member_oper_log/list",
+            body,
+            cursor_field="cursor",
+            next_field="next_cursor",
+            more_field="has_more",
+        )
 
 
 __all__ = ["APPROVAL_PAGE_SIZE", "LIST_ID_PAGE_SIZE", "OPER_LOG_PAGE_SIZE", "Page", "WecomApi"]

@@ -93,18 +93,24 @@ class ClientSettings:
 
     def __post_init__(self) -> None:
         checks = {
-            "timeout": self.timeout > 0, "connect_timeout": self.connect_timeout > 0,
-            "max_retries": self.max_retries >= 0, "backoff_base": self.backoff_base >= 0,
-            "backoff_max": self.backoff_max >= 0, "jitter": 0 <= self.jitter <= 1,
-            "freq_limit_wait": self.freq_limit_wait >= 0, "token_margin": self.token_margin >= 0,
+            "timeout": self.timeout > 0,
+            "connect_timeout": self.connect_timeout > 0,
+            "max_retries": self.max_retries >= 0,
+            "backoff_base": self.backoff_base >= 0,
+            "backoff_max": self.backoff_max >= 0,
+            "jitter": 0 <= self.jitter <= 1,
+            "freq_limit_wait": self.freq_limit_wait >= 0,
+            "token_margin": self.token_margin >= 0,
             "concurrency": self.concurrency >= 1,
             "endpoint_concurrency": self.endpoint_concurrency is None or self.endpoint_concurrency >= 1,
             "limit_period": self.limit_period > 0,
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
-            raise ValueError(f"ClientSettings: out of range: {', '.join(f'{b}={getattr(self, b)!r}' for b in bad)}"
-                             " (timeouts and periods positive, counts at least 1, jitter in [0, 1])")
+            raise ValueError(
+                f"ClientSettings: out of range: {', '.join(f'{b}={getattr(self, b)!r}' for b in bad)}"
+                " (timeouts and periods positive, counts at least 1, jitter in [0, 1])"
+            )
         for path, limit in self.limits.items():
             endpoint(path)
             if limit < 1:
@@ -156,9 +162,16 @@ class WecomClient:
         Monotonic clock, async sleep and the jitter's random source, injectable for tests.
     """
 
-    def __init__(self, credentials: Credentials, *, settings: ClientSettings | None = None,
-                 transport: httpx.AsyncBaseTransport | None = None, clock: Clock | None = None,
-                 sleep: Sleep | None = None, rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        settings: ClientSettings | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock | None = None,
+        sleep: Sleep | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
         self.credentials = credentials
         self.settings = settings or ClientSettings()
         self.stats = ClientStats()
@@ -218,8 +231,9 @@ class WecomClient:
         return found
 
     # ---- public calls --------------------------------------------------------------------
-    async def call(self, path: str, *, params: Mapping[str, Any] | None = None,
-                   body: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    async def call(
+        self, path: str, *, params: Mapping[str, Any] | None = None, body: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Call an endpoint that takes an access token; return its JSON answer (errcode 0).
 
         Raises
@@ -236,27 +250,36 @@ class WecomClient:
             raise ValueError(f"{ep.path} takes no access token; use the client's dedicated method")
         return await self._call(ep, params=params, body=body, app=ep.app)
 
-    async def webhook_send(self, key: str, *, markdown: str | None = None, text: str | None = None,
-                           markdown_v2: str | None = None,
-                           mentioned_list: list[str] | None = None) -> dict[str, Any]:
+    async def webhook_send(
+        self,
+        key: str,
+        *,
+        markdown: str | None = None,
+        text: str | None = None,
+        markdown_v2: str | None = None,
+        mentioned_list: list[str] | None = None,
+    ) -> dict[str, Any]:
         """Post one message to a group robot (``webhook/send?key=…``), at most 20 a minute.
 
         Exactly one of ``markdown`` (≤4096 UTF-8 bytes), ``markdown_v2`` (≤4096 bytes) or
         ``text`` (≤2048 bytes) is sent. The message is resent only when it certainly never
         left (a robot would otherwise post it twice).
         """
-        given = {k: v for k, v in (("markdown", markdown), ("markdown_v2", markdown_v2), ("text", text))
-                 if v is not None}
+        given = {
+            k: v for k, v in (("markdown", markdown), ("markdown_v2", markdown_v2), ("text", text)) if v is not None
+        }
         if len(given) != 1:
             raise ValueError("give exactly one of markdown=, markdown_v2= or text=")
         if not key:
             raise ValueError("a webhook key is required")
-        (msgtype, content), = given.items()
+        ((msgtype, content),) = given.items()
         limit = TEXT_MAX_BYTES if msgtype == "text" else MARKDOWN_MAX_BYTES
         size = len(content.encode("utf-8"))
         if size > limit:
-            raise ValueError(f"{msgtype} content is {size} UTF-8 bytes; WeCom accepts at most {limit}. "
-                             "Split the message at line boundaries.")
+            raise ValueError(
+                f"{msgtype} content is {size} UTF-8 bytes; WeCom accepts at most {limit}. "
+                "Split the message at line boundaries."
+            )
         register_secret(key)
         payload: dict[str, Any] = {"content": content}
         if mentioned_list and msgtype == "text":
@@ -279,18 +302,28 @@ class WecomClient:
         if not key:
             raise ValueError("a webhook key is required")
         if not FILE_MIN_BYTES <= len(content) <= FILE_MAX_BYTES:
-            raise ValueError(f"{filename} is {len(content):,} bytes; a robot's file must be more than 5 bytes "
-                             f"and at most {FILE_MAX_BYTES:,} (20 MB)")
+            raise ValueError(
+                f"{filename} is {len(content):,} bytes; a robot's file must be more than 5 bytes "
+                f"and at most {FILE_MAX_BYTES:,} (20 MB)"
+            )
         register_secret(key)
         files = {"media": (filename, content, "application/octet-stream")}
-        data = await self._call(ENDPOINTS["webhook/upload_media"], params={"type": media_type}, body=None, key=key,
-                                files=files)
+        data = await self._call(
+            ENDPOINTS["webhook/upload_media"], params={"type": media_type}, body=None, key=key, files=files
+        )
         return str(data["media_id"])
 
     # ---- the retry loop ------------------------------------------------------------------
-    async def _call(self, ep: Endpoint, *, params: Mapping[str, Any] | None, body: Mapping[str, Any] | None,
-                    app: str | None = None, key: str | None = None,
-                    files: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    async def _call(
+        self,
+        ep: Endpoint,
+        *,
+        params: Mapping[str, Any] | None,
+        body: Mapping[str, Any] | None,
+        app: str | None = None,
+        key: str | None = None,
+        files: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
         failures = 0
         refreshed = False
         while True:
@@ -305,9 +338,11 @@ class WecomClient:
                 data = await self._send(ep, query, body, limiter_key=key or "", files=files)
             except _Transient as exc:
                 if not (ep.idempotent or exc.unsent):
-                    raise SourceError(f"{ep.path}: {exc.reason}; not resent, because WeCom may have received "
-                                      "it already (a second try could post it twice). Check the group, then "
-                                      "send again if it did not arrive.") from None
+                    raise SourceError(
+                        f"{ep.path}: {exc.reason}; not resent, because WeCom may have received "
+                        "it already (a second try could post it twice). Check the group, then "
+                        "send again if it did not arrive."
+                    ) from None
                 failures += 1
                 if failures > self.settings.max_retries:
                     raise SourceError(self._unreachable(ep, failures, exc.reason)) from None
@@ -320,27 +355,36 @@ class WecomClient:
             errmsg = str(data.get("errmsg", ""))
             if info.action == "refresh" and app is not None and token is not None:
                 if refreshed:
-                    raise WecomApiError(errcode=code, errmsg=errmsg, endpoint=ep.path, app=app,
-                                        note="A freshly issued access token was refused as well.")
+                    raise WecomApiError(
+                        errcode=code,
+                        errmsg=errmsg,
+                        endpoint=ep.path,
+                        app=app,
+                        note="A freshly issued access token was refused as well.",
+                    )
                 refreshed = True
                 self.stats.refreshes += 1
                 self._invalidate(app, token)
-                log.info("%s: errcode %d (%s); fetching a new access token and retrying once",
-                         ep.path, code, info.meaning)
+                log.info(
+                    "%s: errcode %d (%s); fetching a new access token and retrying once", ep.path, code, info.meaning
+                )
                 continue
             if info.action == "retry":
                 failures += 1
                 if failures > self.settings.max_retries:
-                    raise WecomApiError(errcode=code, errmsg=errmsg, endpoint=ep.path, app=app,
-                                        note=f"Gave up after {failures} tries.")
+                    raise WecomApiError(
+                        errcode=code, errmsg=errmsg, endpoint=ep.path, app=app, note=f"Gave up after {failures} tries."
+                    )
                 await self._backoff(ep, failures, f"errcode {code} ({info.meaning})", freq=code == FREQUENCY_LIMIT)
                 continue
             raise WecomApiError(errcode=code, errmsg=errmsg, endpoint=ep.path, app=app)
 
     def _unreachable(self, ep: Endpoint, tries: int, reason: str) -> str:
-        return redact(f"{ep.path}: gave up after {tries} tries; the last one: {reason}. Check the network or "
-                      f"proxy and {ENV_BASE} ({self.credentials.base_url}); if WeCom itself is in trouble, run "
-                      "the same command again later (a fetch resumes where it stopped).")
+        return redact(
+            f"{ep.path}: gave up after {tries} tries; the last one: {reason}. Check the network or "
+            f"proxy and {ENV_BASE} ({self.credentials.base_url}); if WeCom itself is in trouble, run "
+            "the same command again later (a fetch resumes where it stopped)."
+        )
 
     async def _backoff(self, ep: Endpoint, failures: int, reason: str, *, freq: bool = False) -> None:
         s = self.settings
@@ -373,8 +417,15 @@ class WecomClient:
             found = self._endpoint_slots[ep.path] = asyncio.Semaphore(self._cap(ep))
         return found
 
-    async def _send(self, ep: Endpoint, query: dict[str, Any], body: Mapping[str, Any] | None, *,
-                    limiter_key: str, files: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    async def _send(
+        self,
+        ep: Endpoint,
+        query: dict[str, Any],
+        body: Mapping[str, Any] | None,
+        *,
+        limiter_key: str,
+        files: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
         http = self.http_client(ep)
         limiter = self._limiter(ep, limiter_key)
         # Order matters: wait for the endpoint's own turn and window first, so that a
@@ -386,8 +437,14 @@ class WecomClient:
             async with limiter.slot(), self._in_flight:
                 return await self._exchange(http, ep, query, body, files)
 
-    async def _exchange(self, http: httpx.AsyncClient, ep: Endpoint, query: dict[str, Any],
-                        body: Mapping[str, Any] | None, files: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    async def _exchange(
+        self,
+        http: httpx.AsyncClient,
+        ep: Endpoint,
+        query: dict[str, Any],
+        body: Mapping[str, Any] | None,
+        files: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
         self.stats.requests[ep.path] += 1
         started = self._clock()
         try:
@@ -407,8 +464,12 @@ class WecomClient:
             self.stats.outcomes["dropped"] += 1
             raise _Transient("the connection was dropped before an answer") from None
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-            raise SourceError(redact(f"the WeCom API base URL {self.credentials.base_url!r} is not usable "
-                                     f"({exc}); set {ENV_BASE} to e.g. https://qyapi.weixin.qq.com")) from None
+            raise SourceError(
+                redact(
+                    f"the WeCom API base URL {self.credentials.base_url!r} is not usable "
+                    f"({exc}); set {ENV_BASE} to e.g. https://qyapi.weixin.qq.com"
+                )
+            ) from None
         except httpx.TransportError as exc:
             self.stats.outcomes["connection error"] += 1
             raise _Transient(f"connection error ({type(exc).__name__})") from None
@@ -419,8 +480,10 @@ class WecomClient:
             raise _Transient(f"HTTP {status}")
         if status >= 400:
             self.stats.outcomes[f"HTTP {status}"] += 1
-            raise SourceError(f"{self.credentials.base_url}/cgi-bin/{ep.path} answered HTTP {status}; check "
-                              f"{ENV_BASE} (the API lives under /cgi-bin/ of https://qyapi.weixin.qq.com)")
+            raise SourceError(
+                f"{self.credentials.base_url}/cgi-bin/{ep.path} answered HTTP {status}; check "
+                f"{ENV_BASE} (the API lives under /cgi-bin/ of https://qyapi.weixin.qq.com)"
+            )
         try:
             data = response.json()
         except ValueError:
@@ -461,8 +524,9 @@ class WecomClient:
         failures = 0
         while True:
             try:
-                data = await self._send(ep, {"corpid": self.credentials.corp_id, "corpsecret": secret}, None,
-                                        limiter_key="")
+                data = await self._send(
+                    ep, {"corpid": self.credentials.corp_id, "corpsecret": secret}, None, limiter_key=""
+                )
             except _Transient as exc:
                 failures += 1
                 if failures > self.settings.max_retries:
@@ -473,8 +537,10 @@ class WecomClient:
             if code == 0:
                 value = data.get("access_token")
                 if not isinstance(value, str) or not value:
-                    raise SourceError("gettoken answered errcode 0 without an access_token; WeCom (or the "
-                                      f"server at {ENV_BASE}) is not behaving like WeCom")
+                    raise SourceError(
+                        "gettoken answered errcode 0 without an access_token; WeCom (or the "
+                        f"server at {ENV_BASE}) is not behaving like WeCom"
+                    )
                 register_secret(value)
                 expires = float(data.get("expires_in") or 7200)
                 margin = min(self.settings.token_margin, expires / 2)
@@ -486,13 +552,15 @@ class WecomClient:
             if info.action == "retry":
                 failures += 1
                 if failures > self.settings.max_retries:
-                    raise WecomApiError(errcode=code, errmsg=errmsg, endpoint=ep.path, app=app,
-                                        note=f"Gave up after {failures} tries.")
+                    raise WecomApiError(
+                        errcode=code, errmsg=errmsg, endpoint=ep.path, app=app, note=f"Gave up after {failures} tries."
+                    )
                 await self._backoff(ep, failures, f"errcode {code} ({info.meaning})", freq=code == FREQUENCY_LIMIT)
                 continue
             # From gettoken every other code (40001 bad secret included) is a configuration error.
-            raise WecomApiError(errcode=code, errmsg=errmsg, endpoint=ep.path, app=app,
-                                note="No access token could be issued.")
+            raise WecomApiError(
+                errcode=code, errmsg=errmsg, endpoint=ep.path, app=app, note="No access token could be issued."
+            )
 
 
 def _errcode(data: Mapping[str, Any]) -> int:
@@ -502,5 +570,12 @@ def _errcode(data: Mapping[str, Any]) -> int:
         return -1  # a garbled errcode: treat as "system busy" and retry
 
 
-__all__ = ["ClientSettings", "ClientStats", "FILE_MAX_BYTES", "FILE_MIN_BYTES", "MARKDOWN_MAX_BYTES", "TEXT_MAX_BYTES",
-           "WecomClient"]
+__all__ = [
+    "ClientSettings",
+    "ClientStats",
+    "FILE_MAX_BYTES",
+    "FILE_MIN_BYTES",
+    "MARKDOWN_MAX_BYTES",
+    "TEXT_MAX_BYTES",
+    "WecomClient",
+]

@@ -53,24 +53,40 @@ class App:
         return SECRET_PREFIX + self.name
 
 
-APPS: dict[str, App] = {a.name: a for a in (
-    App("CONTACTS", "通讯录同步 (contact sync)",
-        "管理工具 → 通讯录同步: copy its Secret (user/list_id and user/get_active_stat accept only "
-        "this secret); department/list and user/list also work for a self-built app whose "
-        "可见范围 is the whole company"),
-    App("APPROVAL", "审批 (approvals)",
-        "应用管理 → 审批 → API → 审批数据权限: add the app whose secret you use, or use the 审批 "
-        "app's own Secret"),
-    App("CHECKIN", "打卡 (attendance)",
-        "应用管理 → 打卡 → API → 可调用接口的应用: add the self-built app whose secret you use "
-        "(since 2023-12-01 new corps cannot use the 打卡 app's own secret)"),
-    App("CUSTOMER", "客户联系 (customer contact)",
-        "客户与上下游 → 客户联系 → API → 可调用接口的应用: add the app, or use the 客户联系 Secret; "
-        "the members asked about must be in the app's 可见范围"),
-    App("SECURITY", "使用分析 (member operation log)",
-        "安全与管理 → 使用分析 → 成员操作记录 → API → 可调用接口应用: add the app and grant "
-        "获取成员操作记录"),
-)}
+APPS: dict[str, App] = {
+    a.name: a
+    for a in (
+        App(
+            "CONTACTS",
+            "通讯录同步 (contact sync)",
+            "管理工具 → 通讯录同步: copy its Secret (user/list_id and user/get_active_stat accept only "
+            "this secret); department/list and user/list also work for a self-built app whose "
+            "可见范围 is the whole company",
+        ),
+        App(
+            "APPROVAL",
+            "审批 (approvals)",
+            "应用管理 → 审批 → API → 审批数据权限: add the app whose secret you use, or use the 审批 app's own Secret",
+        ),
+        App(
+            "CHECKIN",
+            "打卡 (attendance)",
+            "应用管理 → 打卡 → API → 可调用接口的应用: add the self-built app whose secret you use "
+            "(since 2023-12-01 new corps cannot use the 打卡 app's own secret)",
+        ),
+        App(
+            "CUSTOMER",
+            "客户联系 (customer contact)",
+            "客户与上下游 → 客户联系 → API → 可调用接口的应用: add the app, or use the 客户联系 Secret; "
+            "the members asked about must be in the app's 可见范围",
+        ),
+        App(
+            "SECURITY",
+            "使用分析 (member operation log)",
+            "安全与管理 → 使用分析 → 成员操作记录 → API → 可调用接口应用: add the app and grant 获取成员操作记录",
+        ),
+    )
+}
 
 _LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
 
@@ -91,8 +107,7 @@ def read_dotenv(path: Path) -> dict[str, str]:
         match = _LINE.match(line)
         if match is None:
             # never echo the line: it may hold a secret
-            problems.append(Problem(f"{path}, line {number}", "(not shown)", "KEY=VALUE",
-                                    "Fix or remove the line."))
+            problems.append(Problem(f"{path}, line {number}", "(not shown)", "KEY=VALUE", "Fix or remove the line."))
             continue
         key, value = match.groups()
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
@@ -127,12 +142,10 @@ class Credentials:
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
 
     def __repr__(self) -> str:  # never show a secret
-        return (f"Credentials(corp_id={self.corp_id!r}, apps={sorted(self.secrets)}, "
-                f"base_url={self.base_url!r})")
+        return f"Credentials(corp_id={self.corp_id!r}, apps={sorted(self.secrets)}, base_url={self.base_url!r})"
 
     @classmethod
-    def from_env(cls, *, env_file: Path | None = None,
-                 environ: Mapping[str, str] | None = None) -> Credentials:
+    def from_env(cls, *, env_file: Path | None = None, environ: Mapping[str, str] | None = None) -> Credentials:
         """Read ``WECOM_CORP_ID``, every ``WECOM_SECRET_<APP>`` and ``WECOM_API_BASE``.
 
         Raises
@@ -141,15 +154,22 @@ class Credentials:
             When ``WECOM_CORP_ID`` is not set (exit 2).
         """
         env = environment(env_file, environ)
-        secrets = {k[len(SECRET_PREFIX):]: v for k, v in env.items()
-                   if k.startswith(SECRET_PREFIX) and v}
+        secrets = {k[len(SECRET_PREFIX) :]: v for k, v in env.items() if k.startswith(SECRET_PREFIX) and v}
         register_secret(*secrets.values())
         corp_id = env.get(ENV_CORP_ID, "").strip()
         if not corp_id:
             where = f" or in {env_file}" if env_file else ""
-            raise InputError("WeCom credentials", [Problem(
-                f"environment variable {ENV_CORP_ID}", None, "your corp id (企业ID, starts with 'ww')",
-                f"Set it in the environment{where}; the admin console shows it under 我的企业 → 企业信息.")])
+            raise InputError(
+                "WeCom credentials",
+                [
+                    Problem(
+                        f"environment variable {ENV_CORP_ID}",
+                        None,
+                        "your corp id (企业ID, starts with 'ww')",
+                        f"Set it in the environment{where}; the admin console shows it under 我的企业 → 企业信息.",
+                    )
+                ],
+            )
         return cls(corp_id, secrets, env.get(ENV_BASE, "").strip() or DEFAULT_BASE)
 
     def secret(self, app: str) -> str:
@@ -166,12 +186,26 @@ class Credentials:
             app = APPS.get(name)
             if app is None:
                 raise ValueError(f"unknown WeCom app {name!r}; apps are {', '.join(APPS)}")
-            problems.append(Problem(f"environment variable {app.env}", None,
-                                    f"the secret of the app for {app.title}",
-                                    f"Admin console: {app.grant}. Or leave this source out with --sources."))
+            problems.append(
+                Problem(
+                    f"environment variable {app.env}",
+                    None,
+                    f"the secret of the app for {app.title}",
+                    f"Admin console: {app.grant}. Or leave this source out with --sources.",
+                )
+            )
         if problems:
             raise InputError("WeCom credentials", problems)
 
 
-__all__ = ["APPS", "App", "Credentials", "DEFAULT_BASE", "ENV_BASE", "ENV_CORP_ID", "SECRET_PREFIX",
-           "environment", "read_dotenv"]
+__all__ = [
+    "APPS",
+    "App",
+    "Credentials",
+    "DEFAULT_BASE",
+    "ENV_BASE",
+    "ENV_CORP_ID",
+    "SECRET_PREFIX",
+    "environment",
+    "read_dotenv",
+]

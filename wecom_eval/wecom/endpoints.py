@@ -37,32 +37,33 @@ class Endpoint:
         return self.path
 
 
-ENDPOINTS: dict[str, Endpoint] = {e.path: e for e in (
-    Endpoint("gettoken", "GET", None, per_minute=GETTOKEN_PER_MINUTE, concurrency=4),
-    # contacts (§5)
-    Endpoint("department/list", "GET", "CONTACTS"),
-    Endpoint("department/simplelist", "GET", "CONTACTS"),
-    Endpoint("user/list", "GET", "CONTACTS"),
-    Endpoint("user/list_id", "POST", "CONTACTS", paginated=True),
-    Endpoint("user/get_active_stat", "POST", "CONTACTS"),
-    # attendance (§7): ≤100 users, span under a month
-    Endpoint("checkin/getcheckindata", "POST", "CHECKIN", per_minute=600, max_span_days=30, max_users=100),
-    Endpoint("checkin/getcheckin_daydata", "POST", "CHECKIN", per_minute=100, max_span_days=30,
-             max_users=100),
-    # approvals (§8): span ≤31 days, pages of ≤100 numbers
-    Endpoint("oa/getapprovalinfo", "POST", "APPROVAL", per_minute=600, max_span_days=31, paginated=True),
-    Endpoint("oa/getapprovaldetail", "POST", "APPROVAL", per_minute=600),
-    # customer contact (§9): one user per call on purpose (several userids are summed)
-    Endpoint("externalcontact/get_follow_user_list", "GET", "CUSTOMER"),
-    Endpoint("externalcontact/get_user_behavior_data", "POST", "CUSTOMER", max_span_days=30, max_users=1),
-    # activity signal (§6.2): span ≤7 days, pages of ≤400 records
-    Endpoint("security/member_oper_log/list", "POST", "SECURITY", per_minute=600, max_span_days=7,
-             paginated=True),
-    # group robot (§10): 20 messages a minute per robot; a resent message would be posted twice
-    Endpoint("webhook/send", "POST", None, per_minute=20, idempotent=False, concurrency=1),
-    # a file for a file message (§10.2): an upload sent twice only leaves an unused media_id
-    Endpoint("webhook/upload_media", "POST", None, per_minute=20, concurrency=1),
-)}
+ENDPOINTS: dict[str, Endpoint] = {
+    e.path: e
+    for e in (
+        Endpoint("gettoken", "GET", None, per_minute=GETTOKEN_PER_MINUTE, concurrency=4),
+        # contacts (§5)
+        Endpoint("department/list", "GET", "CONTACTS"),
+        Endpoint("department/simplelist", "GET", "CONTACTS"),
+        Endpoint("user/list", "GET", "CONTACTS"),
+        Endpoint("user/list_id", "POST", "CONTACTS", paginated=True),
+        Endpoint("user/get_active_stat", "POST", "CONTACTS"),
+        # attendance (§7): ≤100 users, span under a month
+        Endpoint("checkin/getcheckindata", "POST", "CHECKIN", per_minute=600, max_span_days=30, max_users=100),
+        Endpoint("checkin/getcheckin_daydata", "POST", "CHECKIN", per_minute=100, max_span_days=30, max_users=100),
+        # approvals (§8): span ≤31 days, pages of ≤100 numbers
+        Endpoint("oa/getapprovalinfo", "POST", "APPROVAL", per_minute=600, max_span_days=31, paginated=True),
+        Endpoint("oa/getapprovaldetail", "POST", "APPROVAL", per_minute=600),
+        # customer contact (§9): one user per call on purpose (several userids are summed)
+        Endpoint("externalcontact/get_follow_user_list", "GET", "CUSTOMER"),
+        Endpoint("externalcontact/get_user_behavior_data", "POST", "CUSTOMER", max_span_days=30, max_users=1),
+        # activity signal (§6.2): span ≤7 days, pages of ≤400 records
+        Endpoint("security/member_oper_log/list", "POST", "SECURITY", per_minute=600, max_span_days=7, paginated=True),
+        # group robot (§10): 20 messages a minute per robot; a resent message would be posted twice
+        Endpoint("webhook/send", "POST", None, per_minute=20, idempotent=False, concurrency=1),
+        # a file for a file message (§10.2): an upload sent twice only leaves an unused media_id
+        Endpoint("webhook/upload_media", "POST", None, per_minute=20, concurrency=1),
+    )
+}
 
 
 def endpoint(path: str) -> Endpoint:

@@ -49,8 +49,9 @@ class SlidingWindowLimiter:
         Monotonic clock and async sleep (``time.monotonic`` and ``asyncio.sleep``).
     """
 
-    def __init__(self, limit: int, period: float = 60.0, *, clock: Clock = time.monotonic,
-                 sleep: Sleep = asyncio.sleep) -> None:
+    def __init__(
+        self, limit: int, period: float = 60.0, *, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep
+    ) -> None:
         if limit < 1:
             raise ValueError(f"limit must be at least 1 call per window, got {limit}")
         if period <= 0:

@@ -97,9 +97,18 @@ class RedactingFilter(logging.Filter):
 
 
 _FILTER = RedactingFilter()
-_LOGGERS: tuple[str, ...] = ("httpx", "httpcore", "httpcore.connection", "httpcore.http11",
-                             "httpcore.http2", "httpcore.proxy", "wecom_eval", "wecom_eval.wecom",
-                             "wecom_eval.fetch", "wecom_eval.fakeserver")
+_LOGGERS: tuple[str, ...] = (
+    "httpx",
+    "httpcore",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "wecom_eval",
+    "wecom_eval.wecom",
+    "wecom_eval.fetch",
+    "wecom_eval.fakeserver",
+)
 
 
 def install_log_redaction(extra_loggers: Iterable[str] = ()) -> None:
@@ -117,5 +126,4 @@ def install_log_redaction(extra_loggers: Iterable[str] = ()) -> None:
             handler.addFilter(_FILTER)
 
 
-__all__ = ["MASK", "REDACTOR", "RedactingFilter", "Redactor", "install_log_redaction", "redact",
-           "register_secret"]
+__all__ = ["MASK", "REDACTOR", "RedactingFilter", "Redactor", "install_log_redaction", "redact", "register_secret"]

@@ -119,7 +119,7 @@ def batched(items: Sequence[T], size: int) -> Iterator[list[T]]:
     if size < 1:
         raise ValueError(f"batch size must be at least 1, got {size}")
     for i in range(0, len(items), size):
-        yield list(items[i:i + size])
+        yield list(items[i : i + size])
 
 
 __all__ = ["CST", "DAY", "Window", "batched", "day_of", "midnight", "split_days", "to_datetime"]
