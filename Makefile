@@ -40,6 +40,7 @@ bench: setup
 
 lint: setup
 	$(VENV)/bin/ruff check wecom_eval tests benchmarks
+	$(VENV)/bin/ruff format --check wecom_eval tests benchmarks
 
 typecheck: setup
 	$(VENV)/bin/mypy

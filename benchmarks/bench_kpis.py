@@ -387,7 +387,8 @@ def main(argv: list[str] | None = None) -> int:
         notes=[
             f"{info['member_days']:,} member-days; {args.rounds} counted rounds after a warm-up, contenders alternated",
             f"fold and report results {'agree' if same else 'DIFFER'} (counts exactly, rates to 1e-12); "
-            "the pandas and DuckDB-SQL baselines compute a simpler aggregate (no registration spans, all days, ISO weeks)",
+            "the pandas and DuckDB-SQL baselines compute a simpler aggregate "
+            "(no registration spans, all days, ISO weeks)",
         ],
     )
     return 0 if same else 1

@@ -24,7 +24,7 @@ def last_activity_day(home: Home) -> dt.date | None:
     from wecom_eval.warehouse import open_reader  # imported here: DuckDB only when there is a warehouse
 
     with open_reader(home) as wh:
-        day = wh.con.execute("SELECT max(date) FROM member_days").fetchone()[0]  # type: ignore[index]
+        day: dt.date | None = wh.con.execute("SELECT max(date) FROM member_days").fetchone()[0]  # type: ignore[index]
     return day
 
 
@@ -58,8 +58,8 @@ def check_as_of(home: Home, as_of: dt.date, *, allow_stale: bool = False) -> Non
                     "--as-of",
                     as_of.isoformat(),
                     f"{valid}, a week after the last day of activity loaded ({last})",
-                    "Load the newer exports first (`wecom-eval ingest activity …` or `wecom-eval fetch`), pick a day in "
-                    "the range, or pass --allow-stale to report on the old data anyway.",
+                    "Load the newer exports first (`wecom-eval ingest activity …` or `wecom-eval fetch`), "
+                    "pick a day in the range, or pass --allow-stale to report on the old data anyway.",
                 )
             ],
         )

@@ -16,6 +16,7 @@ line number in the file), else the 1-based position.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -158,7 +159,7 @@ def coerce_frame(
 # ---- SQL checks on staged rows -------------------------------------------------------
 
 
-def _sql_examples(con: duckdb.DuckDBPyConnection, sql: str, limit: int = EXAMPLES_PER_RULE) -> list[tuple]:
+def _sql_examples(con: duckdb.DuckDBPyConnection, sql: str, limit: int = EXAMPLES_PER_RULE) -> list[tuple[Any, ...]]:
     return con.execute(f"{sql} LIMIT {limit + 1}").fetchall()
 
 
@@ -195,7 +196,7 @@ def check_staged(
     """
     problems: list[Problem] = []
 
-    def add(rows: list[tuple], column: str, expected: str, fix: str = "") -> None:
+    def add(rows: list[tuple[Any, ...]], column: str, expected: str, fix: str = "") -> None:
         for row_no, value in rows[:EXAMPLES_PER_RULE]:
             problems.append(Problem(f"{source}, row {row_no}, column {column}", _plain(value), expected, fix))
         if len(rows) > EXAMPLES_PER_RULE:

@@ -101,6 +101,6 @@ class WorkCalendar:
             idx = (naive.dt.normalize() - days[0]).dt.days.to_numpy()
             hour = (naive - naive.dt.normalize()).dt.total_seconds().to_numpy() / 3600.0
             within = np.clip(hour, day_start, day_end) - day_start
-            return cumulative[idx] + within * (working[idx] > 0)
+            return np.asarray(cumulative[idx] + within * (working[idx] > 0))
 
         return pd.Series(position(end) - position(start), index=start.index)

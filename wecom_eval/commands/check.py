@@ -15,7 +15,7 @@ from wecom_eval.checks import check
 from wecom_eval.home import Home
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "check",
         help="validate the rollout plan, report parameters and loaded data",

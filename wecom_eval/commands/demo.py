@@ -13,6 +13,7 @@ import datetime as dt
 import sys
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -25,7 +26,7 @@ from wecom_eval.plan import load_plan
 _DEFAULTS = DemoConfig()
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "demo",
         help="build the demo organisation and load it into the warehouse",
@@ -106,7 +107,7 @@ class _Reporter:
             self._last = now
         print(message, file=sys.stderr, flush=True)
 
-    def wrap(self, chunks: Iterator, total: int) -> Iterator:
+    def wrap(self, chunks: Iterator[Any], total: int) -> Iterator[Any]:
         if not self.tty:
             return chunks
         from tqdm import tqdm

@@ -22,7 +22,7 @@ from wecom_eval.home import Home
 from wecom_eval.plan import load_plan
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "fake-server",
         help="serve the demo organisation over the WeCom API on loopback",

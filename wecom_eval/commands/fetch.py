@@ -22,7 +22,7 @@ from wecom_eval.wecom.credentials import APPS
 from wecom_eval.wecom.windows import CST
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     apps = ", ".join(f"{source} ({APPS[app].env})" for source, app in SOURCES.items())
     p = sub.add_parser(
         "fetch",

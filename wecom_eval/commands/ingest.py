@@ -49,7 +49,7 @@ def epilog() -> str:
     )
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "ingest",
         help="load exported files: " + ", ".join(KINDS),

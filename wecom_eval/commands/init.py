@@ -25,7 +25,7 @@ from wecom_eval.plan import parse_plan
 from wecom_eval.yamlfile import read_mapping
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "init",
         help="write the company's rollout plan (<home>/params/rollout.yaml)",

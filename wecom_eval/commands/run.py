@@ -40,7 +40,7 @@ from wecom_eval.reporting.runner import (
 )
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "run",
         help="run a report notebook (or all of them) and publish its outputs",
@@ -181,7 +181,7 @@ NOTIFIED_MARK = ".notified"  # in a run folder once its summary reached the grou
 
 def _succeeded(folder: Path) -> bool:
     try:
-        return json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get("status") == "succeeded"
+        return bool(json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get("status") == "succeeded")
     except (OSError, ValueError):
         return False
 

@@ -66,7 +66,7 @@ OFF_LOGIT = -2.2
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+    return np.asarray(1.0 / (1.0 + np.exp(-x)))
 
 
 def ramp(k: np.ndarray) -> np.ndarray:
@@ -289,8 +289,8 @@ class Aggregates:
 
     @classmethod
     def empty(cls, n_days: int, n_dept: int) -> Aggregates:
-        z = lambda: np.zeros((n_days, n_dept), dtype=np.int64)  # noqa: E731
-        return cls(z(), z(), z(), z())
+        shape = (n_days, n_dept)
+        return cls(*(np.zeros(shape, dtype=np.int64) for _ in range(4)))
 
 
 def scan(model: ActivityModel) -> tuple[Aggregates, FeatureUse]:

@@ -160,7 +160,8 @@ class DemoOrg:
         frame = table.to_pandas(date_as_object=False)
         frame["date"] = frame["date"].astype("datetime64[s]")
         frame["minutes"] = frame["minutes"].astype("Int64")
-        return frame
+        result: pd.DataFrame = frame
+        return result
 
     @property
     def member_days_chunk_count(self) -> int:
@@ -351,10 +352,10 @@ def _truth(
     model: ActivityModel,
     agg: Aggregates,
     uses: FeatureUse,
-    facts: dict,
+    facts: dict[str, Any],
     sessions: pd.DataFrame,
     support: pd.DataFrame,
-    survey_truth: dict,
+    survey_truth: dict[str, Any],
     tables: dict[str, pd.DataFrame],
 ) -> dict[str, Any]:
     w = org.window
@@ -445,7 +446,7 @@ def _truth(
             }
         )
 
-    def weekly_rates(cols: slice | int) -> list[dict]:
+    def weekly_rates(cols: slice | int) -> list[dict[str, Any]]:
         out = []
         for week in range(1, config.rollout_weeks + 1):
             days = [d for d in range(r0 + 7 * (week - 1), min(r0 + 7 * week, w.n_days)) if w.working[d]]
@@ -558,7 +559,7 @@ def _truth(
     return truth
 
 
-def _efficiency_truth(config: DemoConfig, org: Org, facts: dict) -> dict[str, Any]:
+def _efficiency_truth(config: DemoConfig, org: Org, facts: dict[str, Any]) -> dict[str, Any]:
     w = org.window
     r0 = w.rollout_day0
     true = {
@@ -798,7 +799,7 @@ def build_demo(
     )
 
 
-def _go_live_summary(departments: list[dict]) -> dict[str, int]:
+def _go_live_summary(departments: list[dict[str, Any]]) -> dict[str, int]:
     """Go-live week per level-1 unit (the latest among its departments), e.g. {"总部": 3, …}."""
     out: dict[str, int] = {}
     for d in departments:

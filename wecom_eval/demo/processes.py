@@ -12,6 +12,7 @@ the pilot's true change at go-live is ``log(pilot_effect)`` on the log scale.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,7 +46,7 @@ def _member_of_employee(org: Org) -> np.ndarray:
     return out
 
 
-def approvals(org: Org, config: DemoConfig, rng: np.random.Generator) -> tuple[pd.DataFrame, dict]:
+def approvals(org: Org, config: DemoConfig, rng: np.random.Generator) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The process_records table and the per-record facts the truth needs."""
     w = org.window
     heads = headcount(org)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -84,7 +85,7 @@ class Surveys:
     items: pd.DataFrame
     choices: pd.DataFrame
     text: pd.DataFrame
-    truth: dict
+    truth: dict[str, Any]
 
 
 def _multi_select(
@@ -112,7 +113,7 @@ def build_surveys(org: Org, config: DemoConfig, plan: RolloutPlan, rng: np.rando
     ease_factor = 0.7 * eta + np.sqrt(1 - 0.49) * rng.standard_normal(org.n_members)
 
     responses, items, choices, texts = [], [], [], []
-    truth: dict = {"pseudonymisation": key_source, "waves": {}}
+    truth: dict[str, Any] = {"pseudonymisation": key_source, "waves": {}}
 
     def invite(close: int, *, registered: bool) -> np.ndarray:
         ok = (org.mem_emp >= 0) & (org.mem_hire <= close) & (close <= org.mem_leave)
@@ -134,7 +135,7 @@ def build_surveys(org: Org, config: DemoConfig, plan: RolloutPlan, rng: np.rando
                 }
             )
         )
-        return who
+        return np.asarray(who)
 
     def add_text(who: np.ndarray, wave: str, pool: tuple[str, ...], share: float) -> int:
         writers = who[rng.random(len(who)) < share]

@@ -53,7 +53,8 @@ def _frame(value: Any) -> pd.DataFrame:
     if isinstance(value, pd.DataFrame):
         return value
     if isinstance(value, pa.Table):
-        return value.to_pandas()
+        frame: pd.DataFrame = value.to_pandas()
+        return frame
     parts = [_frame(v) for v in value]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 

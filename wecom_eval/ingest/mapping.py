@@ -10,7 +10,7 @@ fields, kinds or values are errors naming the file and the key.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -89,7 +89,7 @@ class MappingFile(_Strict):
     @field_validator("values")
     @classmethod
     def _value_types(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        checks = {
+        checks: dict[str, tuple[Callable[[Any], bool], str]] = {
             "active": (lambda v: isinstance(v, bool), "true or false"),
             "member_status": (lambda v: v in (1, 2, 4, 5), "1, 2, 4 or 5"),
             "approval_status": (

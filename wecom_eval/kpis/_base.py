@@ -140,7 +140,8 @@ def to_frame(table: pa.Table) -> pd.DataFrame:
     schema = pa.schema(fields)
     if schema != table.schema:
         table = table.cast(schema)
-    return table.to_pandas(date_as_object=True)
+    frame: pd.DataFrame = table.to_pandas(date_as_object=True)
+    return frame
 
 
 def one(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> tuple[Any, ...]:

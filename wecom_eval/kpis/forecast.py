@@ -173,7 +173,7 @@ def _curve(
 ) -> np.ndarray:
     k = 1.0 / (1.0 + np.exp(-logit_k))
     b = k * s.start if s.start is not None else np.minimum(base, k)
-    return b + (k - b) * bass_share(tau, np.exp(log_c), q=s.q)
+    return np.asarray(b + (k - b) * bass_share(tau, np.exp(log_c), q=s.q))
 
 
 @dataclass

@@ -94,6 +94,12 @@ SUPPRESSED_TEXT = "—"
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 
+def jsonable_dict(value: Mapping[str, Any]) -> dict[str, Any]:
+    """``value`` (a mapping) as a plain JSON object."""
+    result: dict[str, Any] = jsonable(value)
+    return result
+
+
 def jsonable(value: Any) -> Any:
     """``value`` as plain JSON types (NaN and NA become None; dates become ISO text)."""
     if isinstance(value, Mapping):
@@ -612,7 +618,7 @@ class Report:
                 if kpi in TARGET_IDS
                 else text.column_label(kpi, self.language)
             )
-        return jsonable(
+        return jsonable_dict(
             {
                 "id": kpi,
                 "label": label,
@@ -655,7 +661,7 @@ class Report:
     def meta(self) -> dict[str, Any]:
         """Everything recorded so far, as the exporter reads it."""
         c = self._collected
-        return jsonable(
+        return jsonable_dict(
             {
                 "report": self.name,
                 "params": self.params.model_dump(mode="json"),

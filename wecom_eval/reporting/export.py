@@ -122,7 +122,10 @@ def footer_html(meta: Mapping[str, Any], *, minutes: int, window_days: int) -> s
 
 def _html_cell(content: str) -> nbformat.NotebookNode:
     """A cell the page shows as HTML as it is (an output, never parsed as markdown)."""
-    return nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output("display_data", {"text/html": content})])
+    cell: nbformat.NotebookNode = nbformat.v4.new_code_cell(
+        outputs=[nbformat.v4.new_output("display_data", {"text/html": content})]
+    )
+    return cell
 
 
 def report_notebook(

@@ -522,7 +522,9 @@ def power(report: Report) -> tuple[Any, str, Figure | None]:
         ylabel=v(report, "power"),
         target_label="80%",
     )
-    fig.axes[0].xaxis.set_major_formatter(figures.PercentFormatter(xmax=1.0, decimals=0))
+    from matplotlib.ticker import PercentFormatter
+
+    fig.axes[0].xaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
     return result, sentence, fig
 
 

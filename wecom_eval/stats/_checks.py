@@ -115,4 +115,4 @@ def finite_array(values: Any, name: str, *, min_size: int = 1) -> np.ndarray:
         raise ValueError(f"{name} contains infinite values; remove them first")
     if arr.size < min_size:
         raise ValueError(f"{name} needs at least {min_size} non-missing values; got {arr.size}")
-    return arr
+    return np.asarray(arr)

@@ -174,18 +174,18 @@ class WLSFit:
     # -- variances ----------------------------------------------------------------------
     def vcov_classical(self) -> FloatArray:
         """``s^2 (X'WX)^-1`` with ``s^2 = RSS / (n - k)``."""
-        return self.rss / self.df_resid * self.Minv
+        return np.asarray(self.rss / self.df_resid * self.Minv)
 
     @property
     def cr1_factor(self) -> float:
         """Small-sample factor ``G/(G-1) * (n-1)/(n-k)`` (Stata, statsmodels, fixest)."""
         G = self.n_clusters
-        return G / (G - 1) * (self.n_obs - 1) / (self.n_obs - self.k)
+        return float(G / (G - 1) * (self.n_obs - 1) / (self.n_obs - self.k))
 
     def vcov_cr1(self) -> FloatArray:
         """CR1: ``factor * M^-1 (sum_g a_g a_g') M^-1``."""
         S = self.cluster_scores(self.resid)
-        return self.cr1_factor * self.Minv @ (S.T @ S) @ self.Minv
+        return np.asarray(self.cr1_factor * self.Minv @ (S.T @ S) @ self.Minv)
 
 
 # -- wild bootstrap weights -------------------------------------------------------------

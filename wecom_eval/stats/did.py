@@ -736,7 +736,7 @@ def sized_statistics(delta: np.ndarray, h: np.ndarray, s2_within: float, C: np.n
     z = (delta - centre) / np.sqrt(v)
     if G < 2:
         return np.zeros((delta.shape[0], C.shape[0]))
-    return z @ C.T
+    return np.asarray(z @ C.T)
 
 
 def _randomization_sized(

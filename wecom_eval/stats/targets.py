@@ -324,7 +324,7 @@ def bootstrap_means(x: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.
     n = x.size
     if levels.size <= 50:
         draws = rng.multinomial(n, counts / n, size=n_boot)
-        return draws @ levels / n
+        return np.asarray(draws @ levels / n)
     out = np.empty(n_boot)
     chunk = max(1, int(5e6 // n))
     for start in range(0, n_boot, chunk):

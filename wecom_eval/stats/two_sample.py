@@ -344,7 +344,7 @@ def bootstrap_medians(x: np.ndarray, n_boot: int, rng: np.random.Generator) -> n
     n = xs.size
 
     def pick(u: np.ndarray) -> np.ndarray:
-        return xs[np.clip(np.ceil(n * u).astype(int) - 1, 0, n - 1)]
+        return np.asarray(xs[np.clip(np.ceil(n * u).astype(int) - 1, 0, n - 1)])
 
     if n % 2:
         k = (n + 1) // 2
@@ -352,7 +352,7 @@ def bootstrap_medians(x: np.ndarray, n_boot: int, rng: np.random.Generator) -> n
     k = n // 2
     u1 = rng.beta(k, n - k + 1, size=n_boot)
     u2 = u1 + (1.0 - u1) * rng.beta(1, n - k, size=n_boot)
-    return 0.5 * (pick(u1) + pick(u2))
+    return np.asarray(0.5 * (pick(u1) + pick(u2)))
 
 
 def _first_le(xs: np.ndarray, ys: np.ndarray, d: float) -> np.ndarray:
