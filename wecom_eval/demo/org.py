@@ -366,3 +366,11 @@ def build_org(config: DemoConfig, plan: RolloutPlan, rng: np.random.Generator) -
         measured,
         anomalies,
     )
+
+
+def eligible_departments(plan: RolloutPlan, feature: str, paths: list[str], names: np.ndarray) -> np.ndarray:
+    """Per department row: may its people use ``feature`` (the plan's eligibility, by any part of the path)?"""
+    allowed = plan.eligible_names(feature)
+    if allowed is None:
+        return np.ones(len(paths), dtype=bool)
+    return np.array([any(part in allowed for part in p.split("/")) for p in paths], dtype=bool)
