@@ -39,11 +39,34 @@ def headcount(org: Org) -> np.ndarray:
     return np.cumsum(diff, axis=0)[:n_days]
 
 
-def _member_of_employee(org: Org) -> np.ndarray:
+def member_of_employee(org: Org) -> np.ndarray:
+    """Member row of each employee, -1 for employees with no member."""
     out = np.full(len(org.emp_dept), -1, dtype=np.int64)
     has = org.mem_emp >= 0
     out[org.mem_emp[has]] = np.flatnonzero(has)
     return out
+
+
+def _filers(org: Org, day: np.ndarray, dept: np.ndarray, wecom: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Who filed each record: a member whose employee is in the department and employed that day
+    (registered, for WeCom records); up to six draws, -1 when none fits."""
+    n = len(day)
+    order = np.argsort(org.emp_dept, kind="stable")
+    first = np.searchsorted(org.emp_dept[order], np.arange(len(org.dept_ids)))
+    size = np.bincount(org.emp_dept, minlength=len(org.dept_ids))
+    member_of = member_of_employee(org)
+    filer = np.full(n, -1, dtype=np.int64)
+    todo = np.arange(n)
+    for _ in range(6):
+        if not len(todo):
+            break
+        e = order[first[dept[todo]] + (rng.random(len(todo)) * size[dept[todo]]).astype(np.int64)]
+        m = member_of[e]
+        ok = (org.emp_hire[e] <= day[todo]) & (day[todo] <= org.emp_leave[e]) & (m >= 0)
+        ok &= ~wecom[todo] | (org.mem_act[np.maximum(m, 0)] <= day[todo])
+        filer[todo[ok]] = m[ok]
+        todo = todo[~ok]
+    return filer
 
 
 def approvals(org: Org, config: DemoConfig, rng: np.random.Generator) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -59,22 +82,7 @@ def approvals(org: Org, config: DemoConfig, rng: np.random.Generator) -> tuple[p
     n = len(day)
     wecom = day >= org.dept_go_live[dept]
 
-    # who filed it: an employee of the department, employed that day (registered, for WeCom)
-    order = np.argsort(org.emp_dept, kind="stable")
-    first = np.searchsorted(org.emp_dept[order], np.arange(len(org.dept_ids)))
-    size = np.bincount(org.emp_dept, minlength=len(org.dept_ids))
-    member_of = _member_of_employee(org)
-    filer = np.full(n, -1, dtype=np.int64)
-    todo = np.arange(n)
-    for _ in range(6):
-        if not len(todo):
-            break
-        e = order[first[dept[todo]] + (rng.random(len(todo)) * size[dept[todo]]).astype(np.int64)]
-        m = member_of[e]
-        ok = (org.emp_hire[e] <= day[todo]) & (day[todo] <= org.emp_leave[e]) & (m >= 0)
-        ok &= ~wecom[todo] | (org.mem_act[np.maximum(m, 0)] <= day[todo])
-        filer[todo[ok]] = m[ok]
-        todo = todo[~ok]
+    filer = _filers(org, day, dept, wecom, rng)
 
     # turnaround
     u_dept = rng.normal(0.0, config.department_sigma, size=len(org.dept_ids))

@@ -76,7 +76,7 @@ from wecom_eval.demo import activity as act_mod
 from wecom_eval.demo.activity import FEATURES, ActivityModel, Aggregates, FeatureSummary
 from wecom_eval.demo.config import DemoConfig
 from wecom_eval.demo.org import NEVER, Org, Window, eligible_departments
-from wecom_eval.demo.processes import headcount
+from wecom_eval.demo.processes import headcount, member_of_employee
 from wecom_eval.plan import RolloutPlan
 from wecom_eval.schema import LOAD_ORDER
 
@@ -181,14 +181,6 @@ def departments_truth(org: Org) -> list[dict[str, Any]]:
         }
         for j, dept_id in enumerate(org.dept_ids)
     ]
-
-
-def member_of_employee(org: Org) -> np.ndarray:
-    """Member row of each employee, -1 for employees with no member."""
-    member_of = np.full(len(org.emp_dept), -1, dtype=np.int64)
-    has = org.mem_emp >= 0
-    member_of[org.mem_emp[has]] = np.flatnonzero(has)
-    return member_of
 
 
 def registration_truth(config: DemoConfig, plan: RolloutPlan, org: Org) -> dict[str, Any]:
