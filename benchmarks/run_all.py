@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _harness as h  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-ORDER = ("bench_kpis", "bench_demo_load", "bench_demo", "bench_wild_bootstrap", "bench_fetch")
+ORDER = ("bench_kpis", "bench_add_day", "bench_demo_load", "bench_demo", "bench_wild_bootstrap", "bench_fetch")
 
 
 def main(argv: list[str] | None = None) -> int:
