@@ -45,10 +45,21 @@ class Landing:
         self.day = day or dt.date.today()
         self.files: dict[str, list[Path]] = {}
 
-    def put(self, table: str, data: pa.Table, name: str) -> None:
+    def put(self, table: str, data: pa.Table | Iterator[pa.Table], name: str) -> None:
+        """Land ``data`` (a table, or chunks with one schema) as one Parquet file."""
         import pyarrow.parquet as pq
 
-        landed = land_written(self.root, SOURCE, f"{name}.parquet", lambda p: pq.write_table(data, p), day=self.day)
+        def write(path: Path) -> None:
+            if isinstance(data, pa.Table):
+                pq.write_table(data, path)
+                return
+            first = next(data)
+            with pq.ParquetWriter(path, first.schema) as writer:
+                writer.write_table(first)
+                for chunk in data:
+                    writer.write_table(chunk)
+
+        landed = land_written(self.root, SOURCE, f"{name}.parquet", write, day=self.day)
         self.files.setdefault(table, []).append(landed.path)
 
     def week(self, week: int, member_days: pa.Table, feature_events: pa.Table) -> None:
@@ -57,9 +68,9 @@ class Landing:
         self.put("feature_events", feature_events, f"feature_events-week{week + 1:03d}")
 
     def frames(self, demo: DemoOrg) -> None:
-        """Land every table the demo holds as a frame, one file each."""
-        for name, frame in demo.frames.items():
-            self.put(name, to_arrow(name, frame), name)
+        """Land every table the demo holds as frames, one file each (large ones a slice at a time)."""
+        for name, frames in demo.frame_chunks():
+            self.put(name, (to_arrow(name, frame) for frame in frames), name)
 
     def chunks(self, table: str) -> Iterator[pa.Table]:
         """The landed rows of ``table`` in landing order, at most :data:`BATCH_ROWS` at a time."""
@@ -221,7 +232,7 @@ def build_demo(
 
 def _without_frames(demo: DemoOrg) -> DemoOrg:
     """The demo with its truth and parameters only, so its frames can be freed before the load."""
-    return DemoOrg(demo.config, demo.plan, demo.truth, demo.window, {}, demo._activity)
+    return DemoOrg(demo.config, demo.plan, demo.truth, demo.window, {}, demo._activity, None)
 
 
 def _load(

@@ -23,7 +23,7 @@ import pyarrow as pa
 from wecom_eval.demo.activity import FEATURES, ActivityModel, FeatureUse, Week, scan
 from wecom_eval.demo.config import DemoConfig
 from wecom_eval.demo.org import Org, Window, build_org, eligible_departments
-from wecom_eval.demo.processes import approvals, tickets, training
+from wecom_eval.demo.processes import Approvals, approvals, tickets, training
 from wecom_eval.demo.surveys import build_surveys
 from wecom_eval.demo.truth import build_truth, efficiency_truth, penetration_window, ticket_truth
 from wecom_eval.home import Home
@@ -43,8 +43,9 @@ class DemoOrg:
     plan: RolloutPlan
     truth: dict[str, Any]
     window: Window
-    _tables: dict[str, pd.DataFrame] = field(repr=False)  # all but feature_events and member_days
-    _activity: ActivityModel = field(repr=False)
+    _tables: dict[str, pd.DataFrame] = field(repr=False)  # all but the three below
+    _activity: ActivityModel = field(repr=False)  # member_days and feature_events
+    _approvals: Approvals | None = field(repr=False)  # process_records
     _all: dict[str, pd.DataFrame] | None = field(default=None, repr=False)
 
     @property
@@ -58,13 +59,23 @@ class DemoOrg:
             model = self._activity
             weeks = [model.features(d0, d1, model.block(d0, d1)[0]) for d0, d1 in model.weeks()]
             frames = {**self._tables, "feature_events": FeatureUse.concat(weeks).frame(model)}
+            if self._approvals is not None:
+                frames["process_records"] = self._approvals.frame()
             self._all = {name: frames[name] for name in LOAD_ORDER if name in frames}
         return self._all
 
-    @property
-    def frames(self) -> dict[str, pd.DataFrame]:
-        """The tables held as frames (all but ``member_days`` and ``feature_events``), in load order."""
-        return {name: self._tables[name] for name in LOAD_ORDER if name in self._tables}
+    def frame_chunks(self, rows: int = 1 << 20) -> Iterator[tuple[str, Iterator[pd.DataFrame]]]:
+        """Every table but ``member_days`` and ``feature_events``, in load order, as frames of at
+        most ``rows`` rows (``process_records`` is built a slice at a time)."""
+        for name in LOAD_ORDER:
+            if name in self._tables:
+                yield name, iter([self._tables[name]])
+            elif name == "process_records" and self._approvals is not None:
+                records = self._approvals
+                yield (
+                    name,
+                    (records.frame(lo, min(lo + rows, len(records))) for lo in range(0, max(len(records), 1), rows)),
+                )
 
     def feature_events_chunks(self) -> Iterator[pa.Table]:
         """``feature_events`` one week at a time (Arrow, canonical column types), drawn afresh."""
@@ -167,21 +178,19 @@ def generate(
         f"activity: {model.n_members * model.n_days:,} member-days, {features.events:,} feature events "
         f"(one per user × feature × {model.grain})"
     )
-    process_records, facts = approvals(org, config, _substream(config, 2))
-    efficiency = efficiency_truth(config, org, facts)
-    del facts
+    records = approvals(org, config, _substream(config, 2))
+    efficiency = efficiency_truth(config, org, records.facts())
     sessions = training(org, plan, _substream(config, 3))
     support = tickets(org, _substream(config, 4))
     surveys = build_surveys(org, config, plan, _substream(config, 5))
     say(
-        f"processes: {len(process_records):,} approvals, {len(sessions):,} training sign-ins, "
+        f"processes: {len(records):,} approvals, {len(sessions):,} training sign-ins, "
         f"{len(support):,} tickets, {len(surveys.responses):,} survey responses"
     )
     tables = {
         "departments": org.departments,
         "employees": org.employees,
         "members": org.members,
-        "process_records": process_records,
         "survey_responses": surveys.responses,
         "survey_items": surveys.items,
         "survey_choices": surveys.choices,
@@ -195,9 +204,9 @@ def generate(
         "training": {"sessions": int(sessions["session_id"].nunique()), "attendances": len(sessions)},
         "pseudonymisation": surveys.truth["pseudonymisation"],
     }
-    counts = {name: len(frame) for name, frame in tables.items()}
+    counts = {"process_records": len(records), **{name: len(frame) for name, frame in tables.items()}}
     truth = build_truth(config, plan, org, model, agg, features, efficiency, extras, counts)
-    return DemoOrg(config, plan, truth, org.window, tables, model)
+    return DemoOrg(config, plan, truth, org.window, tables, model, records)
 
 
 _ARROW_TYPES = {

@@ -352,7 +352,7 @@ def efficiency_truth(config: DemoConfig, org: Org, facts: dict[str, Any]) -> dic
         "sigma": config.turnaround_sigma,
         "department_sigma": config.department_sigma,
     }
-    done = np.isin(facts["status"], ["approved", "rejected"])
+    done = facts["status"] <= 1  # approved or rejected (STATUSES)
     log_h = np.log(np.maximum(facts["hours"], 1e-9))
     pilot = org.dept_pilot[facts["dept"]]
     day = facts["day"]
