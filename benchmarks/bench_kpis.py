@@ -77,7 +77,7 @@ def generate(folder: Path, *, employees: int, weeks: int, seed: int) -> dict[str
     import pyarrow.parquet as pq
 
     from wecom_eval import kpis
-    from wecom_eval.warehouse import Warehouse
+    from wecom_eval.store.warehouse import Warehouse
     from wecom_eval.workcal import WorkCalendar
 
     rng = np.random.default_rng(seed)
@@ -233,7 +233,7 @@ def run_duckdb_sql(folder: Path, out: Path) -> None:
 
 def run_workbook(folder: Path, out: Path, mode: str) -> None:
     from wecom_eval import kpis
-    from wecom_eval.warehouse import Warehouse
+    from wecom_eval.store.warehouse import Warehouse
 
     info = json.loads((folder / "info.json").read_text())
     plan = bench_plan(dt.date.fromisoformat(info["start"]))

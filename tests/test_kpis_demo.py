@@ -16,7 +16,7 @@ from wecom_eval import kpis
 from wecom_eval.demo import DemoConfig, build_demo
 from wecom_eval.home import Home
 from wecom_eval.plan import Privacy, RolloutPlan
-from wecom_eval.warehouse import Warehouse
+from wecom_eval.store.warehouse import Warehouse
 
 D = dt.date.fromisoformat
 

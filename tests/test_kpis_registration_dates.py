@@ -34,7 +34,7 @@ from wecom_eval.home import Home
 from wecom_eval.ingest import ingest
 from wecom_eval.kpis._base import Context
 from wecom_eval.kpis.registration import date_activations, registration_basis, registration_raw
-from wecom_eval.warehouse import Warehouse, open_reader, open_writer
+from wecom_eval.store.warehouse import Warehouse, open_reader, open_writer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 D = dt.date

@@ -11,7 +11,7 @@ from kpis_tiny_fixture import tiny
 
 from wecom_eval import kpis
 from wecom_eval.kpis.rollups import drop_rollups
-from wecom_eval.warehouse import Warehouse
+from wecom_eval.store.warehouse import Warehouse
 
 D = dt.date.fromisoformat
 START, END = D("2026-02-09"), D("2026-02-28")  # the member days of the fixture

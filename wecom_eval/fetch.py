@@ -55,8 +55,8 @@ from filelock import FileLock, Timeout
 from wecom_eval.errors import InputError, LockBusy, Problem
 from wecom_eval.home import Home
 from wecom_eval.plan import RolloutPlan, load_plan
-from wecom_eval.raw import land_records
-from wecom_eval.warehouse import Warehouse, open_writer
+from wecom_eval.store.raw import land_records
+from wecom_eval.store.warehouse import Warehouse, open_writer
 from wecom_eval.wecom.api import Page, WecomApi
 from wecom_eval.wecom.client import ClientSettings, ClientStats, WecomClient
 from wecom_eval.wecom.credentials import Credentials
@@ -686,7 +686,7 @@ class _Fetcher:
             return list(json.loads(path.read_text(encoding="utf-8")))
         if not self.home.warehouse.exists():
             return []
-        from wecom_eval.warehouse import open_reader
+        from wecom_eval.store.warehouse import open_reader
 
         with open_reader(self.home) as wh:
             return sorted(wh.query("SELECT userid FROM members")["userid"])

@@ -97,8 +97,8 @@ from wecom_eval.demo.surveys import build_surveys
 from wecom_eval.errors import InputError, Problem
 from wecom_eval.home import Home
 from wecom_eval.plan import RolloutPlan
-from wecom_eval.schema import LOAD_ORDER
-from wecom_eval.schema import table as table_def
+from wecom_eval.store.schema import LOAD_ORDER
+from wecom_eval.store.schema import table as table_def
 
 Progress = Callable[[str], None]
 DAY_GRAIN_LIMIT = 20_000_000  # member-days up to which feature_events are per day (auto grain)
@@ -733,7 +733,7 @@ def build_demo(
     """
     from wecom_eval.kpis import refresh_rollups
     from wecom_eval.plan import load_plan
-    from wecom_eval.warehouse import Warehouse, open_writer
+    from wecom_eval.store.warehouse import Warehouse, open_writer
 
     home = home or Home.from_env()
     config = config or DemoConfig()

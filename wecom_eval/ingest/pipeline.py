@@ -5,7 +5,7 @@ The order guarantees that a bad file changes nothing:
 1. every file is read, its headers matched and every cell parsed; problems are collected
    across all files, not raised at the first;
 2. the canonical rows of each file are checked with the warehouse's own rules
-   (:func:`wecom_eval.validate.coerce_frame` and :func:`~wecom_eval.validate.check_staged`) on a
+   (:func:`wecom_eval.store.validate.coerce_frame` and :func:`~wecom_eval.store.validate.check_staged`) on a
    scratch copy of the keys they refer to, so references, ranges, orderings and
    conflicting duplicate keys are reported per file and line before anything is written;
    keys repeated across the files with different values are reported too;
@@ -45,10 +45,10 @@ from wecom_eval.ingest.survey import salt_from_env
 from wecom_eval.kpis import refresh_rollups
 from wecom_eval.lock import writer_lock
 from wecom_eval.plan import RolloutPlan, load_plan
-from wecom_eval.raw import Landed, land_file, land_records
-from wecom_eval.schema import LOAD_ORDER, TABLES, Table
-from wecom_eval.validate import ROW, check_staged, coerce_frame
-from wecom_eval.warehouse import LoadResult, Warehouse, duckdb_config
+from wecom_eval.store.raw import Landed, land_file, land_records
+from wecom_eval.store.schema import LOAD_ORDER, TABLES, Table
+from wecom_eval.store.validate import ROW, check_staged, coerce_frame
+from wecom_eval.store.warehouse import LoadResult, Warehouse, duckdb_config
 
 Progress = Callable[[str], None]
 _COLUMN_AT_END = r"(, column )([\w/]+)$"

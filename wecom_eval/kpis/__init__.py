@@ -8,7 +8,7 @@ small tidy pandas frame with stable snake_case columns. Every breakdown passes t
 reconciliation lists) are marked restricted and never belong in a meeting report.
 
 >>> from wecom_eval import kpis
->>> from wecom_eval.warehouse import open_reader          # doctest: +SKIP
+>>> from wecom_eval.store.warehouse import open_reader          # doctest: +SKIP
 >>> with open_reader() as wh:                              # doctest: +SKIP
 ...     weekly = kpis.weekly_activity(wh, plan, start=plan.start_date, end=as_of)
 """

@@ -27,7 +27,7 @@ import pandas as pd
 import pyarrow as pa
 
 from wecom_eval.plan import RolloutPlan
-from wecom_eval.warehouse import Warehouse
+from wecom_eval.store.warehouse import Warehouse
 from wecom_eval.workcal import WorkCalendar
 
 By = Literal["department", "branch", "company"]

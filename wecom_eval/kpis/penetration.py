@@ -42,7 +42,7 @@ from wecom_eval.kpis._base import (
 )
 from wecom_eval.kpis.coverage import feature_measured, feature_ranges
 from wecom_eval.plan import RolloutPlan
-from wecom_eval.schema import FEATURES
+from wecom_eval.store.schema import FEATURES
 from wecom_eval.workcal import WorkCalendar
 
 DEFINITION = (

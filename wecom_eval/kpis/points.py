@@ -47,7 +47,7 @@ from wecom_eval.kpis._base import (
     select_prefix,
 )
 from wecom_eval.plan import RolloutPlan
-from wecom_eval.schema import FEATURES
+from wecom_eval.store.schema import FEATURES
 from wecom_eval.workcal import WorkCalendar
 
 ACTIONS: tuple[str, ...] = ("register", "training", *FEATURES)

@@ -43,7 +43,7 @@ from wecom_eval.kpis._base import (
 )
 from wecom_eval.kpis.coverage import has_member_source
 from wecom_eval.plan import RolloutPlan
-from wecom_eval.schema import MEMBER_STATUS
+from wecom_eval.store.schema import MEMBER_STATUS
 from wecom_eval.workcal import WorkCalendar
 
 DEFINITION = (

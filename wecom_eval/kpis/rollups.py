@@ -41,7 +41,7 @@ import pyarrow as pa
 from wecom_eval.kpis import queries as q
 from wecom_eval.kpis._base import Context, Source, connection, has_rows, one
 from wecom_eval.plan import RolloutPlan
-from wecom_eval.warehouse import CHANGED_DAYS, MEMBER_DAYS_STORE
+from wecom_eval.store.warehouse import CHANGED_DAYS, MEMBER_DAYS_STORE
 from wecom_eval.workcal import WorkCalendar
 
 DAYS_TABLE = "kpi_department_days"

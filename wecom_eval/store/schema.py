@@ -1,7 +1,7 @@
 """The canonical warehouse tables (DESIGN §4): columns, types, keys and value rules.
 
-One :class:`Table` per table. Validation (:mod:`wecom_eval.validate`) and the warehouse
-(:mod:`wecom_eval.warehouse`) both read these definitions, so a rule lives in one place.
+One :class:`Table` per table. Validation (:mod:`wecom_eval.store.validate`) and the warehouse
+(:mod:`wecom_eval.store.warehouse`) both read these definitions, so a rule lives in one place.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from wecom_eval.errors import InputError, Problem
-from wecom_eval.schema import Column, Table
+from wecom_eval.store.schema import Column, Table
 
 DEFAULT_TZ = "Asia/Shanghai"
 EXAMPLES_PER_RULE = 5  # enough examples to fix a whole column without drowning the user

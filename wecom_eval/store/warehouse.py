@@ -22,8 +22,8 @@ import pyarrow as pa
 from wecom_eval.errors import InputError, Problem
 from wecom_eval.home import Home
 from wecom_eval.lock import writer_lock
-from wecom_eval.schema import LOAD_ORDER, TABLES, Table, table
-from wecom_eval.validate import DEFAULT_TZ, ROW, check_staged, coerce_frame
+from wecom_eval.store.schema import LOAD_ORDER, TABLES, Table, table
+from wecom_eval.store.validate import DEFAULT_TZ, ROW, check_staged, coerce_frame
 
 MEMORY_ENV = "WECOM_EVAL_DUCKDB_MEMORY"  # e.g. "1GB"; DuckDB spills to disk beyond it
 THREADS_ENV = "WECOM_EVAL_DUCKDB_THREADS"
