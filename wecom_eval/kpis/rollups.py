@@ -1,9 +1,9 @@
 """Pre-folded activity rollups: the layout that keeps weekly KPIs fast at 36 million member-days.
 
 The activity KPIs only need, per department and day, how many members were registered,
-active, engaged and measured (:data:`~wecom_eval.kpis.queries.DEPARTMENT_DAYS`), and per
+active, engaged and measured (:data:`~wecom_eval.kpis.rollup_sql.DEPARTMENT_DAYS`), and per
 department and week how many distinct members were active
-(:data:`~wecom_eval.kpis.queries.DEPARTMENT_WEEKS`). :func:`refresh_rollups` folds the
+(:data:`~wecom_eval.kpis.rollup_sql.DEPARTMENT_WEEKS`). :func:`refresh_rollups` folds the
 member-day rows into those two small native tables once, after a load:
 
 ``kpi_department_days``
@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
-from wecom_eval.kpis import queries as q
+from wecom_eval.kpis import rollup_sql as q
 from wecom_eval.kpis._base import Context, Source, connection, has_rows, one
 from wecom_eval.plan import RolloutPlan
 from wecom_eval.store.warehouse import CHANGED_DAYS, MEMBER_DAYS_STORE
