@@ -42,10 +42,10 @@ from wecom_eval.ingest.mapping import Mappings, load_mappings
 from wecom_eval.ingest.people import People
 from wecom_eval.ingest.read import CHUNK_ROWS, TableStream, open_table
 from wecom_eval.ingest.survey import salt_from_env
-from wecom_eval.kpis import refresh_rollups
 from wecom_eval.lock import writer_lock
 from wecom_eval.plan import RolloutPlan, load_plan
-from wecom_eval.store.raw import Landed, land_file, land_records
+from wecom_eval.store.load import Raw, RawFile, RawRecords, load
+from wecom_eval.store.raw import Landed
 from wecom_eval.store.schema import LOAD_ORDER, TABLES, Table
 from wecom_eval.store.validate import ROW, check_staged, coerce_frame
 from wecom_eval.store.warehouse import LoadResult, Warehouse, duckdb_config
@@ -540,13 +540,14 @@ def _ingest(
     if dry_run:
         return IngestReport(spec.name, reports, {}, mappings.files, dry_run=True)
 
+    items: list[RawFile | RawRecords] = []
     for report, head in zip(reports, heads, strict=True):
         if spec.name in REDUCED_RAW_KINDS:  # keep only the columns used (check-ins carry locations)
             sheets = _sheets(report.path, spec, ctx, head, sheet_name=sheet)
-            report.landed = land_records(home.raw, f"file-{spec.name}", report.path.name, used_columns(sheets))
+            items.append(RawRecords(report.path.name, used_columns(sheets)))
             report.notes.append("raw copy keeps only the columns used (no location, Wi-Fi or device)")
         else:
-            report.landed = land_file(home.raw, f"file-{spec.name}", report.path)
+            items.append(RawFile(report.path))
     tables: dict[str, list[pa.Table]] = {}
     for name in LOAD_ORDER:
         # Checked already: the rows go in as typed Arrow chunks, without their line numbers.
@@ -555,6 +556,8 @@ def _ingest(
             tables[name] = chunks
     source = "; ".join(str(p) for p in paths)
     say(f"loading {', '.join(tables)}")
-    results = wh.load_many(tables, source=source, progress=say)
-    refresh_rollups(wh, plan)  # the KPI rollups follow every load (a no-op when nothing they use changed)
-    return IngestReport(spec.name, reports, results, mappings.files)
+    # the rollups follow every load (a no-op when nothing they use changed)
+    done = load(wh, tables, source=source, plan=plan, raw=Raw(home.raw, f"file-{spec.name}", items), progress=say)
+    for report, landed in zip(reports, done.landed, strict=True):
+        report.landed = landed
+    return IngestReport(spec.name, reports, done.results, mappings.files)
