@@ -152,7 +152,7 @@ def test_fetch_loads_exactly_what_the_fake_served(home, demo, plan):
     assert served["by_path"]["checkin/getcheckindata"] == -(-len(demo.tables["members"]) // 100)  # batches of 100
     # The KPI rollups follow the pull, so reports read fresh pre-folded tables (empty here:
     # without a roster there is no headcount to fold activity into).
-    from wecom_eval.kpis import rollup_info
+    from wecom_eval.store.rollups import rollup_info
     from wecom_eval.store.warehouse import open_reader
 
     with open_reader(home) as wh:

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from kpis_tiny_fixture import tiny
 
-from wecom_eval import kpis
 from wecom_eval.errors import InputError
 from wecom_eval.store.load import Raw, RawFile, RawRecords, load, refresh_dependents
+from wecom_eval.store.rollups import rollup_info
 from wecom_eval.store.warehouse import Warehouse
 
 DAY = dt.date(2026, 3, 2)
@@ -38,7 +38,7 @@ def test_a_load_lands_its_inputs_loads_every_table_and_refreshes_the_rollups(tmp
     assert done.results["member_days"].inserted == wh.count("member_days") > 0
     assert done.changed == sum(wh.counts().values())
     assert done.rollups is not None and done.rollups.fresh
-    assert kpis.rollup_info(wh, plan) == done.rollups
+    assert rollup_info(wh, plan) == done.rollups
     again = load(wh, tiny.frames(), source="tiny fixture", plan=plan, raw=raw)
     assert again.changed == 0 and not any(p.new for p in again.landed)
     wh.close()
@@ -74,7 +74,7 @@ def test_batches_refreshed_once_at_the_end_give_the_rollups_of_one_load(tmp_path
     parts = Warehouse(tmp_path / "parts.duckdb")
     for batch in batches:
         assert load(parts, batch, source="tiny fixture", plan=plan, refresh=False).rollups is None
-    assert kpis.rollup_info(parts, plan) is None  # nothing built yet: readers fold on the fly
+    assert rollup_info(parts, plan) is None  # nothing built yet: readers fold on the fly
     info = refresh_dependents(parts, plan)
     assert info.fresh and info.refreshed_days is None
     for name, frame in _rollups(whole).items():

@@ -731,8 +731,8 @@ def build_demo(
     wrap_chunks
         Wraps the member_days chunk iterator, given the number of chunks (e.g. a tqdm bar).
     """
-    from wecom_eval.kpis import refresh_rollups
     from wecom_eval.plan import load_plan
+    from wecom_eval.store.load import refresh_dependents
     from wecom_eval.store.warehouse import Warehouse, open_writer
 
     home = home or Home.from_env()
@@ -764,7 +764,7 @@ def build_demo(
         if not holds or previous == fingerprint:
             say(f"loading into {home.warehouse}")
             results = wh.load_many(rows, source=SOURCE, progress=say)
-            refresh_rollups(wh, plan)
+            refresh_dependents(wh, plan)
         else:
             # another demo (other size, seed or plan): build a fresh warehouse beside it and
             # swap it in at once, so a failure leaves the previous demo as it was
@@ -775,7 +775,7 @@ def build_demo(
             new = Warehouse(fresh)
             try:
                 results = new.load_many(rows, source=SOURCE, progress=say)
-                refresh_rollups(new, plan)
+                refresh_dependents(new, plan)
             finally:
                 new.close()
             wh.close()

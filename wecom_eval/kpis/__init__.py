@@ -28,13 +28,11 @@ from wecom_eval.kpis.registration import (
     registration_trend,
     stragglers,
 )
-from wecom_eval.kpis.rollups import RollupInfo, refresh_rollups, rollup_info
 from wecom_eval.kpis.support import it_support
 
 __all__ = [
     "BestDepartment",
     "Reconciliation",
-    "RollupInfo",
     "alerts",
     "best_department",
     "daily_activity",
@@ -46,11 +44,9 @@ __all__ = [
     "points_by_department",
     "points_ledger",
     "reconcile",
-    "refresh_rollups",
     "registration_basis",
     "registration_rate",
     "registration_trend",
-    "rollup_info",
     "scorecard",
     "stragglers",
     "target_path",

@@ -22,15 +22,14 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from wecom_eval.plan import RolloutPlan
+from wecom_eval.store.activation import date_activations
 from wecom_eval.store.raw import Landed, land_file, land_records
+from wecom_eval.store.rollups import RollupInfo, refresh_rollups
 from wecom_eval.store.warehouse import LoadResult, Progress, Rows, Warehouse
 from wecom_eval.workcal import WorkCalendar
-
-if TYPE_CHECKING:
-    from wecom_eval.kpis.rollups import RollupInfo
 
 
 @dataclass(frozen=True)
@@ -128,11 +127,10 @@ def refresh_dependents(
 ) -> RollupInfo:
     """Bring what depends on the loaded tables up to date: activation dates, then the rollups.
 
-    A no-op (but for the activation dates) when the rollups are fresh, unless ``force``. Each
-    step runs in a transaction of its own.
+    The activation dates come first: the rollups fold them. The rollups are left as they are
+    when fresh, unless ``force``. Each step runs in a transaction of its own.
     """
-    from wecom_eval.kpis.rollups import refresh_rollups  # TODO(load): moves into store/
-
+    date_activations(wh)
     return refresh_rollups(wh, plan, cal=cal, force=force)
 
 

@@ -23,7 +23,7 @@ DUCK_TYPES: dict[Kind, str] = {
 
 FEATURES = ("approval", "docs", "customer", "attendance", "other")
 MEMBER_STATUS = {1: "activated", 2: "disabled", 4: "not activated", 5: "left"}
-# What a member's activation date rests on (wecom_eval.kpis.registration.date_activations):
+# What a member's activation date rests on (wecom_eval.store.activation.date_activations):
 # a time the source stated (激活时间), the first snapshot showing the member activated, the
 # member's first activity of any kind, or nothing (activated, date unknown).
 ACTIVATION_BASIS = ("export_time", "snapshot", "first_activity", "unknown")
