@@ -44,11 +44,13 @@ from wecom_eval.ingest.read import CHUNK_ROWS, TableStream, open_table
 from wecom_eval.ingest.survey import salt_from_env
 from wecom_eval.lock import writer_lock
 from wecom_eval.plan import RolloutPlan, load_plan
+from wecom_eval.store.engine import duckdb_config
 from wecom_eval.store.load import Raw, RawFile, RawRecords, load
 from wecom_eval.store.raw import Landed
 from wecom_eval.store.schema import LOAD_ORDER, TABLES, Table
+from wecom_eval.store.upsert import LoadResult
 from wecom_eval.store.validate import ROW, check_staged, coerce_frame
-from wecom_eval.store.warehouse import LoadResult, Warehouse, duckdb_config
+from wecom_eval.store.warehouse import Warehouse
 
 Progress = Callable[[str], None]
 _COLUMN_AT_END = r"(, column )([\w/]+)$"

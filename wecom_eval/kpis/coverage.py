@@ -25,8 +25,8 @@ import pandas as pd
 
 from wecom_eval.kpis._base import Context, has_rows, run
 from wecom_eval.plan import RolloutPlan
+from wecom_eval.store.member_days import MEMBER_DAYS_STORE
 from wecom_eval.store.sql import Source, one
-from wecom_eval.store.warehouse import MEMBER_DAYS_STORE
 from wecom_eval.workcal import WorkCalendar
 
 NO_MEMBERS = "not measured: no member source (WeCom members with their activation)"

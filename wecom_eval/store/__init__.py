@@ -15,11 +15,12 @@ import typing
 from wecom_eval import _lazy
 
 if typing.TYPE_CHECKING:
-    from wecom_eval.store.warehouse import LoadResult, Warehouse, open_reader, open_writer
+    from wecom_eval.store.upsert import LoadResult
+    from wecom_eval.store.warehouse import Warehouse, open_reader, open_writer
 
 __getattr__ = _lazy.lazy_exports(
     __name__,
-    {"warehouse": ("LoadResult", "Warehouse", "open_reader", "open_writer")},
+    {"upsert": ("LoadResult",), "warehouse": ("Warehouse", "open_reader", "open_writer")},
     globals(),
 )
 

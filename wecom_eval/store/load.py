@@ -28,7 +28,8 @@ from wecom_eval.plan import RolloutPlan
 from wecom_eval.store.activation import date_activations
 from wecom_eval.store.raw import Landed, land_file, land_records
 from wecom_eval.store.rollups import RollupInfo, refresh_rollups
-from wecom_eval.store.warehouse import LoadResult, Progress, Rows, Warehouse
+from wecom_eval.store.upsert import LoadResult, Progress, Rows
+from wecom_eval.store.warehouse import Warehouse
 from wecom_eval.workcal import WorkCalendar
 
 

@@ -41,8 +41,8 @@ import pyarrow as pa
 
 from wecom_eval.plan import RolloutPlan
 from wecom_eval.store import rollup_sql as q
+from wecom_eval.store.member_days import CHANGED_DAYS, MEMBER_DAYS_STORE
 from wecom_eval.store.sql import Source, calendar_frame, connection, one
-from wecom_eval.store.warehouse import CHANGED_DAYS, MEMBER_DAYS_STORE
 from wecom_eval.workcal import WorkCalendar
 
 DAYS_TABLE = "kpi_department_days"
