@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from wecom_eval.ingest.departments import derived_id
 from wecom_eval.ingest.kinds import KINDS, KindSpec
-from wecom_eval.ingest.pipeline import FileReport, IngestReport, ingest
+from wecom_eval.ingest.pipeline import IngestReport, ingest
 from wecom_eval.ingest.read import RawTable, read_table
+from wecom_eval.ingest.readfile import FileReport
 from wecom_eval.ingest.survey import pseudonymise
 
 __all__ = [
