@@ -12,7 +12,8 @@ from wecom_eval.cli import main
 from wecom_eval.errors import InputError
 from wecom_eval.home import Home
 from wecom_eval.ingest import ingest, readfile
-from wecom_eval.ingest.read import identify_encoding, open_table, read_table
+from wecom_eval.ingest.formats import identify_encoding
+from wecom_eval.ingest.read import open_table, read_table
 from wecom_eval.store.engine import MEMORY_ENV, TEMP_FOLDER, duckdb_config
 from wecom_eval.store.warehouse import open_reader, open_writer
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from wecom_eval.errors import Problem
-from wecom_eval.ingest import parse
+from wecom_eval.ingest import labels, parse
 from wecom_eval.ingest.aliases import AliasTable, HeaderMatch, closest_aliases, match_headers
 from wecom_eval.ingest.departments import DepartmentError, DepartmentIndex
 from wecom_eval.ingest.mapping import Mappings
@@ -221,10 +221,10 @@ def _parser(spec: FieldSpec, sheet: Sheet, plan: RolloutPlan, mappings: Mappings
     if spec.parser == "minutes":
         return partial(parse.parse_minutes, unit=sheet.match.units.get(spec.name, "minutes"))
     if spec.parser == "bool":
-        return partial(parse.parse_bool, extra=mappings.vocabulary("active"))
+        return partial(labels.parse_bool, extra=mappings.vocabulary("active"))
     if spec.parser == "member_status":
-        return partial(parse.parse_member_status, extra=mappings.vocabulary("member_status"))
-    return partial(parse.parse_approval_status, extra=mappings.vocabulary("approval_status"))
+        return partial(labels.parse_member_status, extra=mappings.vocabulary("member_status"))
+    return partial(labels.parse_approval_status, extra=mappings.vocabulary("approval_status"))
 
 
 def parse_fields(

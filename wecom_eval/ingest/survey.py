@@ -31,7 +31,7 @@ import pandas as pd
 
 from wecom_eval import privacy
 from wecom_eval.errors import Problem
-from wecom_eval.ingest import parse
+from wecom_eval.ingest import labels, parse
 from wecom_eval.ingest.columns import Context, Frames, Sheet, date_series, department_ids, text_series
 from wecom_eval.plan import RolloutPlan
 
@@ -84,8 +84,8 @@ def _role(header: str, cells: list[Any], ctx: Context) -> str:
         return "multi_select"
     if not answers:
         return "text"
-    labels = ctx.mappings.vocabulary("likert")
-    scores, _errors = parse.parse_cells(answers, lambda v: parse.parse_likert(v, extra=labels))
+    words = ctx.mappings.vocabulary("likert")
+    scores, _errors = parse.parse_cells(answers, lambda v: labels.parse_likert(v, extra=words))
     valid = sum(1 for s in scores if s is not None and 1 <= s <= 5)
     return "likert" if valid >= LIKERT_SHARE * len(answers) else "text"
 
@@ -203,7 +203,7 @@ def _likert_items(answers: _Answers, header: str, cells: list[Any], ctx: Context
     """``survey_items`` of one Likert question: a score 1–5 or null per row (a bad answer is logged)."""
     sheet = answers.sheet
     item = ctx.mappings.item_name(header) or question_name(header)
-    scores, errors = parse.parse_cells(cells, lambda v: parse.parse_likert(v, extra=ctx.mappings.vocabulary("likert")))
+    scores, errors = parse.parse_cells(cells, lambda v: labels.parse_likert(v, extra=ctx.mappings.vocabulary("likert")))
     for i, s in enumerate(scores):
         if i in errors or (s is not None and not 1 <= s <= 5):
             ctx.log.cell(
@@ -211,7 +211,7 @@ def _likert_items(answers: _Answers, header: str, cells: list[Any], ctx: Context
                 sheet.lines[i],
                 header,
                 cells[i],
-                parse.LIKERT_EXPECTED,
+                labels.LIKERT_EXPECTED,
                 "Likert answers run from 1 to 5; correct the answer or leave it blank (skipped).",
             )
             scores[i] = None
