@@ -26,11 +26,11 @@ from wecom_eval.demo.generator import DemoOrg, Progress, generate, to_arrow
 from wecom_eval.errors import InputError, Problem
 from wecom_eval.home import Home
 from wecom_eval.plan import RolloutPlan
-from wecom_eval.raw import land_written
-from wecom_eval.schema import LOAD_ORDER
+from wecom_eval.store.raw import land_written
+from wecom_eval.store.schema import LOAD_ORDER
 
 if TYPE_CHECKING:
-    from wecom_eval.warehouse import Warehouse
+    from wecom_eval.store.warehouse import Warehouse
 
 SOURCE = "demo"
 BATCH_ROWS = 1 << 20  # rows per chunk read back from a landed file
@@ -199,7 +199,7 @@ def build_demo(
     say = progress or (lambda _m: None)
     t0 = time.perf_counter()
     if home.warehouse.exists():  # refuse real data before landing anything beside it
-        from wecom_eval.warehouse import open_writer
+        from wecom_eval.store.warehouse import open_writer
 
         with open_writer(home) as wh:
             _demo_only(wh, home)
@@ -244,15 +244,14 @@ def _load(
     another demo (other size, seed or plan) is rebuilt beside it and swapped in at once, so
     a failure leaves the previous demo as it was. Real data is never mixed with the demo.
     """
-    from wecom_eval.kpis import refresh_rollups
-    from wecom_eval.warehouse import Warehouse, open_writer
+    from wecom_eval.store.load import load
+    from wecom_eval.store.warehouse import Warehouse, open_writer
 
     with open_writer(home) as wh:
         holds = _demo_only(wh, home)
         if not holds or _read_fingerprint(home.demo) == fingerprint:
             say(f"loading into {home.warehouse}")
-            results = wh.load_many(rows, source=SOURCE, progress=say)
-            refresh_rollups(wh, plan)
+            results = load(wh, rows, source=SOURCE, plan=plan, progress=say).results
         else:
             fresh = home.warehouse.with_name(home.warehouse.name + ".new")
             for leftover in (fresh, fresh.with_name(fresh.name + ".wal")):
@@ -260,8 +259,7 @@ def _load(
             say(f"replacing the previous demo in {home.warehouse}")
             new = Warehouse(fresh)
             try:
-                results = new.load_many(rows, source=SOURCE, progress=say)
-                refresh_rollups(new, plan)
+                results = load(new, rows, source=SOURCE, plan=plan, progress=say).results
             finally:
                 new.close()
             wh.close()

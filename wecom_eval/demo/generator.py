@@ -28,8 +28,8 @@ from wecom_eval.demo.surveys import build_surveys
 from wecom_eval.demo.truth import build_truth, efficiency_truth, penetration_window, ticket_truth
 from wecom_eval.home import Home
 from wecom_eval.plan import RolloutPlan
-from wecom_eval.schema import LOAD_ORDER
-from wecom_eval.schema import table as table_def
+from wecom_eval.store.schema import LOAD_ORDER
+from wecom_eval.store.schema import table as table_def
 
 Progress = Callable[[str], None]
 DAY_GRAIN_LIMIT = 20_000_000  # member-days up to which feature_events are per day (auto grain)

@@ -78,7 +78,7 @@ from wecom_eval.demo.config import DemoConfig
 from wecom_eval.demo.org import NEVER, Org, Window, eligible_departments
 from wecom_eval.demo.processes import headcount, member_of_employee
 from wecom_eval.plan import RolloutPlan
-from wecom_eval.schema import LOAD_ORDER
+from wecom_eval.store.schema import LOAD_ORDER
 
 DEFINITIONS = {
     "on_roster": "an employee is on the roster on day d when hire_date <= d and "
