@@ -32,7 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", help=f"benchmarks to run (default: {', '.join(ORDER)})")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
-    # the benchmarks that speak the table's format, then any other bench_*.py (printed as they are)
+    # the benchmarks that speak the table's format, then any other bench_*.py (printed as they
+    # are; each takes --quick too)
     others = sorted(p.stem for p in HERE.glob("bench_*.py") if p.stem not in ORDER)
     names = args.names or [*ORDER, *others]
     lines: list[h.Line] = []
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
             out = Path(tmp) / f"{name}.json"
             print(f"== {name}", flush=True)
             if name not in ORDER:
-                code = subprocess.call([sys.executable, str(HERE / f"{name}.py")])
+                code = subprocess.call([sys.executable, str(HERE / f"{name}.py"), *(["--quick"] if args.quick else [])])
                 lines.append(h.Line(f"{name}: its own output above" if code == 0 else f"{name}: FAILED", "—"))
                 continue
             code = subprocess.call(
