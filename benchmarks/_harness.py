@@ -12,6 +12,7 @@ a table and, with ``--json``, writes them for ``benchmarks/run_all.py`` (``make 
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import statistics
@@ -54,6 +55,23 @@ class Line:
     anchor: str = "—"
     ratio: str = "—"
     goal: str = ""
+
+
+def size_options(parser: argparse.ArgumentParser, *, employees: int = 100_000) -> None:
+    """The options of the benchmarks that run the command line on a company of some size."""
+    parser.add_argument("--employees", type=int, default=employees)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--quick", action="store_true", help="20,000 employees, 2 rounds")
+    parser.add_argument("--json", help="write the table here (for run_all.py)")
+
+
+def cli_defaults(args: argparse.Namespace) -> None:
+    """Apply ``--quick``, and leave the command line its own DuckDB settings (not the benchmark's)."""
+    if args.quick:
+        args.employees, args.rounds = min(args.employees, 20_000), min(args.rounds, 2)
+    for name in [k for k in os.environ if k.startswith("WECOM_EVAL_DUCKDB")]:
+        del os.environ[name]
 
 
 def say_work(seconds: float, **extra: object) -> None:
@@ -199,6 +217,7 @@ __all__ = [
     "Stat",
     "alternate",
     "cell",
+    "cli_defaults",
     "emit",
     "mib",
     "peak",
@@ -206,6 +225,7 @@ __all__ = [
     "ratio",
     "run",
     "say_work",
+    "size_options",
     "stat",
     "table",
     "walls",

@@ -71,17 +71,10 @@ def write_day(home: Path, day: dt.date, path: Path, *, seed: int = 1) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--employees", type=int, default=100_000)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--warmup", type=int, default=1)
-    parser.add_argument("--quick", action="store_true", help="20,000 employees, 2 rounds")
+    h.size_options(parser)
     parser.add_argument("--home", help="where to keep the year-long home (reused when it is there)")
-    parser.add_argument("--json", help="write the table here (for run_all.py)")
     args = parser.parse_args(argv)
-    if args.quick:
-        args.employees, args.rounds = min(args.employees, 20_000), min(args.rounds, 2)
-    for name in [k for k in os.environ if k.startswith("WECOM_EVAL_DUCKDB")]:
-        del os.environ[name]  # the command line's defaults, not the benchmark's
+    h.cli_defaults(args)
     # the year ends on the Sunday before last: the day added is in the past, as a real export's
     today = dt.date.today()
     day = today - dt.timedelta(days=today.weekday() + 7)
