@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ast
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -264,26 +264,13 @@ def _report(offenders: list[str]) -> str:
 
 
 @pytest.mark.xfail(strict=False, reason="issue 13 in progress")
-def test_every_module_is_under_450_lines():
-    offenders = long_modules(PACKAGE)
-    assert not offenders, _report(offenders)
-
-
-@pytest.mark.xfail(strict=False, reason="issue 13 in progress")
-def test_every_function_is_under_80_lines_but_the_allowed_estimators():
-    offenders = long_functions(PACKAGE)
-    assert not offenders, _report(offenders)
-
-
-@pytest.mark.xfail(strict=False, reason="issue 13 in progress")
-def test_imports_go_to_the_same_or_a_lower_floor():
-    offenders = upward_imports(PACKAGE)
-    assert not offenders, _report(offenders)
-
-
-@pytest.mark.xfail(strict=False, reason="issue 13 in progress")
-def test_every_home_in_the_layer_map_exists():
-    offenders = missing_homes(PACKAGE)
+@pytest.mark.parametrize(
+    "check",
+    [long_modules, long_functions, upward_imports, missing_homes],
+    ids=["modules_under_450_lines", "functions_under_80_lines", "imports_to_same_or_lower_floor", "homes_exist"],
+)
+def test_the_house_rule_holds(check: Callable[[Path], list[str]]):
+    offenders = check(PACKAGE)
     assert not offenders, _report(offenders)
 
 

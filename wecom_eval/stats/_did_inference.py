@@ -16,7 +16,7 @@ from scipy import stats as sps
 
 from ._did_design import Design
 from ._ols import WildLinearTest, invert_test, wild_weights
-from ._randomization import cluster_changes, randomization, randomization_sized
+from ._randomization import cluster_changes, randomization
 
 Inference = Literal["auto", "classical", "cluster", "wild", "randomization", "randomization_sized"]
 INFERENCES = ("auto", "classical", "cluster", "wild", "randomization", "randomization_sized")
@@ -123,29 +123,26 @@ def _randomized(
 ) -> Inferred:
     """Randomization inference on size-standardised changes, or on the CR1 t."""
     G, G1 = design.n_clusters, design.n_treated_clusters
-    if inference == "randomization_sized":
-        p, lo, hi, n_draws, enumerated, pfun = randomization_sized(
-            design, alpha=alpha, n_boot=n_boot, rng=rng, cluster=cluster, warnings=warnings, auto=auto
-        )
-        how = "every one of the" if enumerated else "a random sample of"
+    sized = inference == "randomization_sized"
+    p, lo, hi, n_draws, enumerated, pfun = randomization(
+        design, sized=sized, alpha=alpha, n_boot=n_boot, rng=rng, cluster=cluster, warnings=warnings, auto=auto
+    )
+    how = "every one of the" if enumerated else "a random sample of"
+    if sized:
         method = (
             f"randomization inference on size-standardised before-after changes of the {G} "
             f"clusters ({G1} treated; {how} {n_draws} assignments; Ferman & Pinto 2019), "
             "interval by test inversion"
         )
-        return Inferred(cr1[0], lo, hi, p, float(G - 1), pfun, method, n_draws, enumerated)
-    p, lo, hi, n_draws, enumerated, pfun = randomization(
-        design, alpha=alpha, n_boot=n_boot, rng=rng, cluster=cluster, warnings=warnings, auto=auto
-    )
-    how = "every one of the" if enumerated else "a random sample of"
-    method = (
-        f"randomization inference on the CR1 t over which {G1} of {G} clusters are "
-        f"treated ({how} {n_draws} assignments), interval by test inversion"
-    )
-    if not enumerated:
-        warnings.append(
-            f"randomization p-value from {n_draws} random assignments (Monte Carlo error about ±0.005 near 0.05)"
+    else:
+        method = (
+            f"randomization inference on the CR1 t over which {G1} of {G} clusters are "
+            f"treated ({how} {n_draws} assignments), interval by test inversion"
         )
+        if not enumerated:
+            warnings.append(
+                f"randomization p-value from {n_draws} random assignments (Monte Carlo error about ±0.005 near 0.05)"
+            )
     return Inferred(cr1[0], lo, hi, p, float(G - 1), pfun, method, n_draws, enumerated)
 
 

@@ -103,9 +103,10 @@ def sized_statistics(delta: np.ndarray, h: np.ndarray, s2_within: float, C: np.n
     return np.asarray(z @ C.T)
 
 
-def randomization_sized(
+def randomization(
     design: Design,
     *,
+    sized: bool,
     alpha: float,
     n_boot: int,
     rng: np.random.Generator,
@@ -113,19 +114,41 @@ def randomization_sized(
     warnings: list[str],
     auto: bool = False,
 ) -> tuple[float, float, float, int, bool, Callable[[float], float]]:
-    """Ferman-Pinto randomization inference; returns p, ci, draws, enumerated, p(b0)."""
-    parts = cluster_changes(design)
+    """Randomization inference on size-standardised changes (``sized``, Ferman & Pinto) or on
+    the CR1 t; returns p, ci, draws, enumerated, p(b0)."""
     t_cl = design.treated_by_cluster
-    if parts is None or t_cl is None or np.isnan(t_cl).any():
+    parts = cluster_changes(design) if sized else None
+    if sized and (parts is None or t_cl is None or np.isnan(t_cl).any()):
         raise ValueError(
             "inference='randomization_sized' needs the plain 2 x 2 design (no fe or covariates), "
             f"treatment constant within each cluster of {cluster!r}, and every cluster observed "
             "both before and after; use inference='randomization' or 'wild'"
         )
+    if t_cl is None or np.isnan(t_cl).any():
+        raise ValueError(
+            "inference='randomization' permutes which clusters are treated, so treatment "
+            f"must be constant within each cluster of {cluster!r}; use inference='wild'"
+        )
+    _few_assignments(design.n_clusters, design.n_treated_clusters, alpha, auto=auto, warnings=warnings)
+    T, enumerated, actual_row = assignments(t_cl, n_boot, rng)
+    if parts is not None:
+        pvalue, centre, se = _sized_test(design, parts, t_cl, T, actual_row)
+    else:
+        pvalue, centre, se = _t_test(design, T, actual_row)
+    lo, hi = invert_test(pvalue, centre, se, alpha)
+    return pvalue(0.0), lo, hi, T.shape[0] - (0 if enumerated else 1), enumerated, pvalue
+
+
+def _sized_test(
+    design: Design,
+    parts: tuple[np.ndarray, np.ndarray, float],
+    t_cl: np.ndarray,
+    T: np.ndarray,
+    actual_row: int,
+) -> tuple[Callable[[float], float], float, float]:
+    """p(b0) of the size-standardised contrast, the centre of its interval (p = 1) and a scale."""
     delta, h, s2w = parts
     G, G1 = design.n_clusters, design.n_treated_clusters
-    _few_assignments(G, G1, alpha, auto=auto, warnings=warnings)
-    T, enumerated, actual_row = assignments(t_cl, n_boot, rng)
     C = T / G1 - (1.0 - T) / (G - G1)
     d = t_cl.astype(float)
 
@@ -146,30 +169,11 @@ def randomization_sized(
             mid = 0.5 * (lo_b + hi_b)
             lo_b, hi_b = (mid, hi_b) if contrast(mid) > 0 else (lo_b, mid)
         centre = 0.5 * (lo_b + hi_b)
-    lo, hi = invert_test(pvalue, centre, se, alpha)
-    return pvalue(0.0), lo, hi, T.shape[0] - (0 if enumerated else 1), enumerated, pvalue
+    return pvalue, centre, se
 
 
-def randomization(
-    design: Design,
-    *,
-    alpha: float,
-    n_boot: int,
-    rng: np.random.Generator,
-    cluster: str | None,
-    warnings: list[str],
-    auto: bool = False,
-) -> tuple[float, float, float, int, bool, Callable[[float], float]]:
-    """RI-t over assignments of the treated clusters; returns p, ci, draws, enumerated, p(b0)."""
-    t_cl = design.treated_by_cluster
-    if t_cl is None or np.isnan(t_cl).any():
-        raise ValueError(
-            "inference='randomization' permutes which clusters are treated, so treatment "
-            f"must be constant within each cluster of {cluster!r}; use inference='wild'"
-        )
-    G, G1 = design.n_clusters, design.n_treated_clusters
-    _few_assignments(G, G1, alpha, auto=auto, warnings=warnings)
-    T, enumerated, actual_row = assignments(t_cl, n_boot, rng)
+def _t_test(design: Design, T: np.ndarray, actual_row: int) -> tuple[Callable[[float], float], float, float]:
+    """p(b0) of the RI t over the assignments ``T``, the estimate and its CR1 standard error."""
     b_y, b_d, s_yy, s_yd, s_dd = _ri_statistics(design, T)
     cfac = design.fit.cr1_factor
 
@@ -184,8 +188,7 @@ def randomization(
 
     beta = float(design.fit.beta[design.j_d])
     se = float(math.sqrt(design.fit.vcov_cr1()[design.j_d, design.j_d]))
-    lo, hi = invert_test(pvalue, beta, se, alpha)
-    return pvalue(0.0), lo, hi, T.shape[0] - (0 if enumerated else 1), enumerated, pvalue
+    return pvalue, beta, se
 
 
 def _ri_statistics(design: Design, T: np.ndarray) -> tuple[np.ndarray, ...]:
