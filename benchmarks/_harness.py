@@ -33,6 +33,7 @@ class Sample:
     work: float | None  # seconds, the work alone (as the process reports it)
     peak_mb: float  # peak resident memory of the process, MiB
     info: dict[str, object] = field(default_factory=dict)  # anything else the process said with say_work
+    cpu: float | None = None  # seconds of CPU (user + system, children waited for included)
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ def run(
         with out.open("w") as o, err.open("w") as e:
             t0 = time.perf_counter()
             code = subprocess.call(
-                [TIME, "-f", "%M", "-o", str(peak_file), *cmd],
+                [TIME, "-f", "%M %U %S", "-o", str(peak_file), *cmd],
                 stdout=o,
                 stderr=e,
                 env={**os.environ, **(env or {})},
@@ -102,7 +103,7 @@ def run(
             )
             wall = time.perf_counter() - t0
         stdout, stderr = out.read_text(), err.read_text()
-        peak_kib = float(peak_file.read_text().strip().splitlines()[-1])
+        peak_kib, user, system = (float(x) for x in peak_file.read_text().strip().splitlines()[-1].split())
     if code != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({code}):\n{stdout[-3000:]}\n{stderr[-3000:]}")
     work, info = None, {}
@@ -113,7 +114,7 @@ def run(
             break
     if not quiet:
         print(stdout, end="")
-    return Sample(wall, work, peak_kib / 1024, info)
+    return Sample(wall, work, peak_kib / 1024, info, user + system)
 
 
 def peak_mb() -> float:
@@ -170,10 +171,13 @@ def mib(value: float) -> str:
 
 
 def cell(samples: Sequence[Sample]) -> str:
-    """``whole process median (min–max); work median; peak`` for a table cell."""
+    """``whole process median (min–max); work median; CPU median; peak`` for a table cell."""
     text = f"{walls(samples).seconds()} whole"
     if any(s.work is not None for s in samples):
         text += f"; work {works(samples).median:.2f} s"
+    cpus = [s.cpu for s in samples if s.cpu is not None]
+    if cpus:  # on a shared machine the fairer figure: waiting for a core is not counted
+        text += f"; CPU {stat(cpus).median:.2f} s"
     return f"{text}; {mib(peak(samples))}"
 
 
