@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from wecom_eval.plan import parse_plan
-from wecom_eval.schedule import due_reports, schedule
+from wecom_eval.reporting.schedule import due_reports, schedule
 from wecom_eval.workcal import WorkCalendar
 
 D = dt.date

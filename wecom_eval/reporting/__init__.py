@@ -13,7 +13,8 @@ from wecom_eval import _lazy
 
 if typing.TYPE_CHECKING:
     from wecom_eval.reporting.collect import Report, open_report
-    from wecom_eval.reporting.params import REPORTS, ReportParams, load_params, validate_params
+    from wecom_eval.reporting.params import ReportParams, load_params, validate_params
+    from wecom_eval.reporting.registry import ReportSpec
     from wecom_eval.reporting.runner import RunResult, run_all, run_report
 
 # imported on first use: `wecom-eval run` reads the parameters without loading pandas
@@ -21,16 +22,17 @@ __getattr__ = _lazy.lazy_exports(
     __name__,
     {
         "collect": ("Report", "open_report"),
-        "params": ("REPORTS", "ReportParams", "load_params", "validate_params"),
+        "params": ("ReportParams", "load_params", "validate_params"),
+        "registry": ("ReportSpec",),
         "runner": ("RunResult", "run_all", "run_report"),
     },
     globals(),
 )
 
 __all__ = [
-    "REPORTS",
     "Report",
     "ReportParams",
+    "ReportSpec",
     "RunResult",
     "load_params",
     "open_report",

@@ -58,10 +58,11 @@ from typing import Any
 from wecom_eval.errors import InputError, NotebookError, Problem
 from wecom_eval.home import HOME_ENV, Home
 from wecom_eval.lock import writer_lock
+from wecom_eval.reporting import registry
 from wecom_eval.reporting.collect import COLLECTED, RUN_DIR_ENV
 from wecom_eval.reporting.kernel import KERNEL_NAME, ensure_kernel
-from wecom_eval.reporting.params import REPORTS, ReportParams, load_params
-from wecom_eval.reporting.periods import PHASE_OF_REVIEW, phase_end
+from wecom_eval.reporting.params import ReportParams, load_params
+from wecom_eval.reporting.periods import phase_end
 
 NOTEBOOKS_ENV = "WECOM_EVAL_NOTEBOOKS"
 DEFAULT_NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
@@ -159,7 +160,7 @@ def prepare(
 def _job(report: str, params: ReportParams, *, home: Home, notebooks: Path, cell_timeout: float) -> Job:
     from wecom_eval.plan import load_plan
 
-    notebook = notebooks / f"{report}.ipynb"
+    notebook = registry.spec(report, home).notebook_path(notebooks)
     if not notebook.exists():
         raise InputError(
             "report notebooks",
@@ -168,7 +169,7 @@ def _job(report: str, params: ReportParams, *, home: Home, notebooks: Path, cell
                     str(notebook),
                     None,
                     "an existing notebook",
-                    f"Restore notebooks/{report}.ipynb or set ${NOTEBOOKS_ENV}.",
+                    f"Restore {notebook.name} in the notebooks folder or set ${NOTEBOOKS_ENV}.",
                 )
             ],
         )
@@ -208,7 +209,7 @@ def run_report(
     Parameters
     ----------
     report
-        One of :data:`~wecom_eval.reporting.params.REPORTS`.
+        A report of the registry (:mod:`wecom_eval.reporting.registry`).
     as_of
         The day the report is made (its data runs to the day before).
     params_path
@@ -235,11 +236,12 @@ def run_report(
 
 def review_as_of(report: str, as_of: dt.date, home: Home) -> dt.date:
     """``as_of`` for a phase review in :func:`run_all`: the day after its phase ended, if that is earlier."""
-    if report not in PHASE_OF_REVIEW:
+    phase = registry.spec(report, home).phase
+    if phase is None:
         return as_of
     from wecom_eval.plan import load_plan
 
-    end = phase_end(load_plan(home.plan), PHASE_OF_REVIEW[report]) + dt.timedelta(days=1)
+    end = phase_end(load_plan(home.plan), phase) + dt.timedelta(days=1)
     return min(as_of, end)
 
 
@@ -267,7 +269,7 @@ def run_all(
     if jobs < 1:
         raise InputError("run options", [Problem("--jobs", jobs, "a whole number of 1 or more")])
     day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else (as_of or dt.date.today())
-    names = list(reports or REPORTS)
+    names = list(reports or registry.names(home))
     folder = notebook_dir(notebooks)
     problems: list[Problem] = []
     prepared: list[Job] = []
@@ -627,7 +629,7 @@ def _tables_shown(run_dir: Path) -> list[dict[str, Any]]:
 
 def publish(run_dir: Path, job: Job) -> list[str]:
     """Build the report's files in ``run_dir`` from the executed notebook and what it recorded."""
-    from wecom_eval.reporting import collect, export, kpis_json, tables, text
+    from wecom_eval.reporting import collect, export, kpis_json, tables
 
     meta = collect.read_meta(run_dir)
     language = meta["language"]
@@ -654,7 +656,7 @@ def publish(run_dir: Path, job: Job) -> list[str]:
         )
         for t in meta["tables"]
     ]
-    heading = f"{text.report_title(job.report, language)} · {(meta.get('period') or {}).get('label', '')}"
+    heading = f"{registry.title(job.report, language)} · {(meta.get('period') or {}).get('label', '')}"
     tables.write_workbook(run_dir / "tables.xlsx", sheets, language=language, heading=heading)
     kpis_json.write(meta, run_dir / "kpis.json")
     outputs = ["report.html", "tables.xlsx", "kpis.json"]
