@@ -20,7 +20,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,8 @@ from wecom_eval.reporting.jobs import (
     RunResult,
     result_to_json,
 )
+
+SLOW_FORMAT_MODULE = "rfc3987_syntax"  # kept out of the worker: see main()
 
 
 @contextmanager
@@ -162,10 +164,25 @@ def main(argv: Sequence[str]) -> int:
         print("usage: python -m wecom_eval.reporting.worker JOB.json RESULT.json", file=sys.stderr)
         return 2
     _die_with_parent()
+    # jsonschema (under papermill, nbformat and kpis.json) registers an "iri" format check when
+    # rfc3987-syntax is installed (a Jupyter extra), and that package compiles a grammar on
+    # import: seconds per run. No schema a run validates uses the iri formats (a test checks).
+    sys.modules.setdefault(SLOW_FORMAT_MODULE, None)  # type: ignore[arg-type]  # None reads as "not installed"
     job = Job(**json.loads(Path(argv[0]).read_text(encoding="utf-8")))
+    # While the kernel runs the notebook this process only waits: load what publishing needs meanwhile.
+    threading.Thread(target=_load_publishers, name="load-publishers", daemon=True).start()
     result = execute(job)
     Path(argv[1]).write_text(json.dumps(result_to_json(result)), encoding="utf-8")
     return 0
+
+
+def _load_publishers() -> None:
+    """Import the modules :func:`publish` uses (nbconvert, openpyxl's writer, jsonschema …)."""
+    import importlib
+
+    for name in ("wecom_eval.reporting.export", "wecom_eval.reporting.tables", "wecom_eval.reporting.kpis_json"):
+        with suppress(Exception):  # an import that fails here fails again, and is reported, in publish
+            importlib.import_module(name)
 
 
 def _tables_shown(run_dir: Path) -> list[dict[str, Any]]:
