@@ -45,12 +45,6 @@ def first_working_day_from(calendar: WorkCalendar, day: dt.date) -> dt.date:
     raise ValueError(f"no working day within {MAX_LOOKAHEAD_DAYS} days of {day}; check calendar.extra_days_off")
 
 
-def _quarter_end(day: dt.date) -> dt.date:
-    month = 3 * ((day.month - 1) // 3) + 3
-    next_month = dt.date(day.year + (month == 12), month % 12 + 1, 1)
-    return next_month - dt.timedelta(days=1)
-
-
 def due_reports(plan: RolloutPlan, calendar: WorkCalendar, day: dt.date, home: Home | None = None) -> list[DueReport]:
     """The reports due on ``day`` (empty on a non-working day or before the rollout), in registry order."""
     if day < plan.start_date or not calendar.is_working_day(day):
@@ -83,9 +77,10 @@ def _due_reason(spec: registry.ReportSpec, plan: RolloutPlan, calendar: WorkCale
         if first_working_day_from(calendar, end + dt.timedelta(days=1)) == day:
             return f"the {phase.name} phase ended on {end} (week {phase.last_week})"
         return None
-    quarter_end = _quarter_end(day - dt.timedelta(days=1))
-    # the first working day after a quarter end that falls after the start
-    if quarter_end >= plan.start_date and first_working_day_from(calendar, quarter_end + dt.timedelta(days=1)) == day:
+    # the first working day of a quarter (after National Day, say) that follows a quarter overlapping the rollout
+    quarter_start = day.replace(month=3 * ((day.month - 1) // 3) + 1, day=1)
+    quarter_end = quarter_start - dt.timedelta(days=1)
+    if quarter_end >= plan.start_date and first_working_day_from(calendar, quarter_start) == day:
         return f"{quarter_end.year} Q{(quarter_end.month - 1) // 3 + 1} ended on {quarter_end}"
     return None
 
