@@ -1,7 +1,7 @@
 """``wecom-eval run REPORT --as-of DATE [--params FILE]``, ``run --all`` and ``run --due``.
 
 ``run --due [--as-of DATE] [--force] [--notify]`` runs the reports the rollout plan makes
-due on that day (today by default; see :mod:`wecom_eval.schedule`) that have not yet
+due on that day (today by default; see :mod:`wecom_eval.reporting.schedule`) that have not yet
 succeeded for it, and is silent when nothing is due — safe to call from cron every day.
 With ``--notify`` each run that succeeded and was not yet announced is posted to the WeCom
 group robot (key from ``$WECOM_WEBHOOK_KEY``, checked before anything runs).

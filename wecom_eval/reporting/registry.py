@@ -14,7 +14,7 @@ editing the package, in ``<home>/params/reports.yaml``::
         params: weekly                          # a built-in report's model, or module:Class
         period: week                            # week, month, phase or quarter
         due: week-start                         # week-start, month-start, phase-end or quarter-end
-        phase: null                             # the phase of a phase review (period/due phase…)
+        # phase: promotion                      # needed with period: phase or due: phase-end
         title: {zh: 试点检查, en: Pilot check}
         sample_as_of: 2026-05-25                # the day the notebook opens with in JupyterLab
 
