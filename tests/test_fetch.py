@@ -25,15 +25,8 @@ from wecom_eval.demo import DemoConfig, generate
 from wecom_eval.errors import InputError
 from wecom_eval.fakeserver import FakeWecom
 from wecom_eval.fakeserver.org import FakeOrg
-from wecom_eval.fetch import (
-    ACTIVITY_SOURCE,
-    decision_time,
-    department_paths,
-    fetch,
-    map_approvals,
-    map_behavior,
-    map_checkins,
-)
+from wecom_eval.fetch import ACTIVITY_SOURCE, fetch
+from wecom_eval.fetch.mapping import decision_time, department_paths, map_approvals, map_behavior, map_checkins
 from wecom_eval.home import Home
 from wecom_eval.schema import LOAD_ORDER
 from wecom_eval.warehouse import open_reader, open_writer
