@@ -24,7 +24,8 @@ import pandas as pd
 import pytest
 from fake_clock import FakeClock
 
-from wecom_eval import cli, notify
+from wecom_eval import cli
+from wecom_eval.reporting import summary as notify
 from wecom_eval.errors import InputError
 from wecom_eval.fakeserver import FakeWecom
 from wecom_eval.reporting import kpis_json, text

@@ -7,7 +7,8 @@ import json
 import pytest
 from test_notify import new_key, serve, target_line
 
-from wecom_eval import cli, notify
+from wecom_eval import cli
+from wecom_eval.reporting import summary as notify
 from wecom_eval.reporting import text
 from wecom_eval.reporting.tables import format_kpi_value
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from wecom_eval.errors import InputError, Problem
 from wecom_eval.home import Home
-from wecom_eval.notify import ENV_KEY, ENV_REPORTS_URL, notify_runs, webhook_key_from_env
+from wecom_eval.reporting.summary import ENV_KEY, ENV_REPORTS_URL, notify_runs, webhook_key_from_env
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
