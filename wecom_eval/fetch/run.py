@@ -33,9 +33,10 @@ from wecom_eval.home import Home
 from wecom_eval.plan import RolloutPlan, load_plan
 from wecom_eval.warehouse import open_writer
 from wecom_eval.wecom.api import WecomApi
-from wecom_eval.wecom.client import ClientSettings, ClientStats, WecomClient
+from wecom_eval.wecom.client import WecomClient
 from wecom_eval.wecom.credentials import Credentials
 from wecom_eval.wecom.redact import install_log_redaction, redact
+from wecom_eval.wecom.settings import ClientSettings, ClientStats
 from wecom_eval.wecom.windows import CST, Window
 
 log = logging.getLogger("wecom_eval.fetch")
