@@ -28,8 +28,8 @@ from wecom_eval.fakeserver.org import FakeOrg
 from wecom_eval.fetch import ACTIVITY_SOURCE, fetch
 from wecom_eval.fetch.mapping import decision_time, department_paths, map_approvals, map_behavior, map_checkins
 from wecom_eval.home import Home
-from wecom_eval.schema import LOAD_ORDER
-from wecom_eval.warehouse import open_reader, open_writer
+from wecom_eval.store.schema import LOAD_ORDER
+from wecom_eval.store.warehouse import open_reader, open_writer
 from wecom_eval.wecom import ClientSettings, Window
 
 FIXTURES = Path(__file__).parent / "fixtures" / "wecom"
@@ -145,12 +145,58 @@ def test_fetch_loads_exactly_what_the_fake_served(home, demo, plan):
     assert served["by_path"]["checkin/getcheckindata"] == -(-len(demo.tables["members"]) // 100)  # batches of 100
     # The KPI rollups follow the pull, so reports read fresh pre-folded tables (empty here:
     # without a roster there is no headcount to fold activity into).
-    from wecom_eval.kpis import rollup_info
-    from wecom_eval.warehouse import open_reader
+    from wecom_eval.store.rollups import rollup_info
+    from wecom_eval.store.warehouse import open_reader
 
     with open_reader(home) as wh:
         info = rollup_info(wh, plan)
     assert info is not None and info.fresh and (info.first_day, info.last_day) == (SINCE, UNTIL)
+
+
+def _watch_loads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, bool]]:
+    """Record each load of a fetch: (the writer it used, whether it refreshed), and every writer opened."""
+    import wecom_eval.fetch.parts as parts
+
+    calls: list[tuple[int, bool]] = []
+    real_load, real_writer = parts.load, parts.open_writer
+
+    def load(wh, tables, **kwargs):  # noqa: ANN001, ANN202
+        calls.append((id(wh), kwargs["refresh"]))
+        return real_load(wh, tables, **kwargs)
+
+    def open_writer(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        calls.append((-1, False))  # a writer opened
+        return real_writer(*args, **kwargs)
+
+    monkeypatch.setattr(parts, "load", load)
+    monkeypatch.setattr(parts, "open_writer", open_writer)
+    return calls
+
+
+def test_parts_commit_through_the_load_path_and_a_complete_pull_refreshes_once(home, demo, plan, monkeypatch):
+    calls = _watch_loads(monkeypatch)
+    with FakeWecom(demo) as server:
+        fetch(since=SINCE, until=UNTIL, home=home, credentials=server.credentials(), settings=FAST, plan=plan)
+    writers = [c for c in calls if c[0] == -1]
+    loads = [c for c in calls if c[0] != -1]
+    assert len(loads) >= 2 and len(writers) == len(loads)  # one writer per commit, none for the refresh alone
+    assert [refresh for _w, refresh in loads] == [False] * (len(loads) - 1) + [True]  # once, at the end
+
+
+def test_a_failed_pull_commits_its_finished_parts_without_refreshing(home, demo, plan, monkeypatch):
+    from wecom_eval.store.rollups import rollup_info
+    from wecom_eval.wecom import Credentials, WecomApiError
+
+    calls = _watch_loads(monkeypatch)
+    with FakeWecom(demo) as server:
+        good = server.credentials()
+        wrong = Credentials(good.corp_id, {**good.secrets, "CUSTOMER": "not-the-customer-secret"}, good.base_url)
+        with pytest.raises(WecomApiError):
+            fetch(since=SINCE, until=UNTIL, home=home, credentials=wrong, settings=FAST, plan=plan)
+    assert [refresh for w, refresh in calls if w != -1] and not any(refresh for _w, refresh in calls)
+    with open_reader(home) as wh:
+        assert len(wh.frame("members")) == len(demo.tables["members"])  # contacts were committed
+        assert rollup_info(wh, plan) is None  # and nothing refreshed after the failure
 
 
 def test_faults_and_a_token_expiring_mid_pagination_lose_and_duplicate_nothing(home, demo, plan):

@@ -13,7 +13,8 @@ from wecom_eval.errors import InputError
 from wecom_eval.home import Home
 from wecom_eval.ingest import ingest, pipeline
 from wecom_eval.ingest.read import identify_encoding, open_table, read_table
-from wecom_eval.warehouse import MEMORY_ENV, TEMP_FOLDER, duckdb_config, open_reader, open_writer
+from wecom_eval.store.engine import MEMORY_ENV, TEMP_FOLDER, duckdb_config
+from wecom_eval.store.warehouse import open_reader, open_writer
 
 HEADER = "日期,账号,是否活跃,使用时长(分钟)\n"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from wecom_eval.errors import InputError, Problem
 from wecom_eval.fetch.mapping import map_departments, map_members
 from wecom_eval.fetch.parts import Pull, Unit
-from wecom_eval.warehouse import open_reader
+from wecom_eval.store.warehouse import open_reader
 from wecom_eval.wecom.api import WecomApi
 
 

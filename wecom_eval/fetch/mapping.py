@@ -3,7 +3,7 @@
 * contacts — ``departments`` (paths as the workbook writes them, pilots and go-live dates
   from the plan) and ``members`` (the API gives no activation time: the activation date is
   derived from the snapshots and the member's first activity,
-  :func:`wecom_eval.kpis.registration.date_activations`, so identical fetches give identical
+  :func:`wecom_eval.store.activation.date_activations`, so identical fetches give identical
   tables);
 * approvals — ``process_records`` (turnaround from ``apply_time`` to the last ``sptime``)
   and ``feature_events`` "approval" (the applicant, and each approver who acted);

@@ -4,8 +4,11 @@ A pull is cut into parts ("units"): one listing, one window of one batch of memb
 chunk of approval details. Parts that belong together (every batch of a window) form a
 group, marked done once all its parts are; a rerun skips every part and group the
 :class:`~wecom_eval.fetch.checkpoint.Checkpoint` holds. A part's pages land raw as soon as
-it is fetched; its rows are committed with others at least every ``checkpoint_seconds``,
-and only then is it checkpointed, so a crash loses at most the parts in flight.
+it is fetched; its rows are committed with others at least every ``checkpoint_seconds``
+through the one load path (:func:`wecom_eval.store.load.load`, one transaction a batch),
+and only then is it checkpointed, so a crash loses at most the parts in flight. What
+depends on the tables (activation dates, the rollups) is refreshed once, by the last
+commit of a pull that finished.
 """
 
 from __future__ import annotations
@@ -28,8 +31,9 @@ from wecom_eval.fetch.checkpoint import Checkpoint
 from wecom_eval.fetch.reconcile import reconcile
 from wecom_eval.home import Home
 from wecom_eval.plan import RolloutPlan
-from wecom_eval.raw import land_records
-from wecom_eval.warehouse import open_writer
+from wecom_eval.store.load import load
+from wecom_eval.store.raw import land_records
+from wecom_eval.store.warehouse import open_writer
 from wecom_eval.wecom.api import Page
 from wecom_eval.wecom.redact import redact
 from wecom_eval.wecom.windows import Window
@@ -194,13 +198,17 @@ class Pull:
         with self.land_lock:
             land_records(self.home.raw, RAW_SOURCE, unit.name, records)
 
-    async def flush(self) -> None:
-        """Commit the pending parts' rows, then checkpoint them and every group they complete."""
+    async def flush(self, *, refresh: bool = False) -> None:
+        """Commit the pending parts' rows, then checkpoint them and every group they complete.
+
+        ``refresh`` (the last flush of a pull that finished) also brings what depends on the
+        tables up to date, with the same writer.
+        """
         async with self.flush_lock:
             batch, self.pending = self.pending, []
             self.last_flush = time.monotonic()
-            if batch:
-                await asyncio.to_thread(self._load, batch)
+            if batch or refresh:
+                await asyncio.to_thread(self._commit, batch, refresh)
             now_done = {b.id for b in batch}
             finished = [
                 g
@@ -213,20 +221,23 @@ class Pull:
                 self.report.parts_done += 1
                 self._say(f"{unit.label}: {unit.rows:,} rows")
 
-    def _load(self, batch: list[Unit]) -> None:
+    def _commit(self, batch: list[Unit], refresh: bool) -> None:
+        """Load the batch's rows through the one load path (their pages landed as they arrived)."""
         parts: dict[str, list[pd.DataFrame]] = {}
         for unit in batch:
             for name, frame in unit.frames.items():
                 if len(frame):
                     parts.setdefault(name, []).append(frame)
         tables = {name: pd.concat(frames, ignore_index=True) for name, frames in parts.items()}
-        if not tables:
+        if not tables and not refresh:
             return
         with open_writer(self.home, timeout=LOCK_TIMEOUT * 6) as wh:
-            tables, stubs = reconcile(wh, tables, observed_on=self.observed_on)
-            self.report.stubs += stubs
-            for name, result in wh.load_many(tables, source=RAW_SOURCE).items():
-                self.report.rows[name] += result.received
+            if tables:
+                tables, stubs = reconcile(wh, tables, observed_on=self.observed_on)
+                self.report.stubs += stubs
+            done = load(wh, tables, source=RAW_SOURCE, plan=self.plan, refresh=refresh)
+        for name, result in done.results.items():
+            self.report.rows[name] += result.received
 
 
 def _redacted(record: dict[str, Any]) -> dict[str, Any]:

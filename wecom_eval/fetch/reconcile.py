@@ -14,7 +14,7 @@ import logging
 import pandas as pd
 
 from wecom_eval.fetch.mapping import ACTIVITY_SOURCE
-from wecom_eval.warehouse import Warehouse
+from wecom_eval.store.warehouse import Warehouse
 
 log = logging.getLogger("wecom_eval.fetch")
 

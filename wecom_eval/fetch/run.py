@@ -31,7 +31,6 @@ from wecom_eval.fetch.options import SOURCES, parse_sources
 from wecom_eval.fetch.parts import LOCK_TIMEOUT, FetchReport, ProgressFn, Pull
 from wecom_eval.home import Home
 from wecom_eval.plan import RolloutPlan, load_plan
-from wecom_eval.warehouse import open_writer
 from wecom_eval.wecom.api import WecomApi
 from wecom_eval.wecom.client import WecomClient
 from wecom_eval.wecom.credentials import Credentials
@@ -186,6 +185,7 @@ async def run_pull(
     started = time.monotonic()
     async with WecomClient(credentials, settings=settings, transport=transport) as client:
         api = WecomApi(client)
+        finished = False
         try:
             members = await pull_contacts(pull, api)
             await pull.flush()
@@ -197,20 +197,13 @@ async def run_pull(
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
                 raise
+            finished = True
         finally:
-            # keep every part that finished, even when another failed
-            await asyncio.shield(pull.flush())
+            # keep every part that finished, even when another failed; a complete pull also
+            # refreshes what depends on the tables, once, with the same writer
+            await asyncio.shield(pull.flush(refresh=finished))
             _record_stats(pull.report, client.stats, started)
-    _refresh_rollups(pull)
     return pull.report
-
-
-def _refresh_rollups(pull: Pull) -> None:
-    """Bring the KPI rollups up to date once the pull is complete (not after every batch)."""
-    from wecom_eval.kpis import refresh_rollups
-
-    with open_writer(pull.home, timeout=LOCK_TIMEOUT * 6) as wh:
-        refresh_rollups(wh, pull.plan)
 
 
 def _record_stats(report: FetchReport, stats: ClientStats, started: float) -> None:

@@ -25,7 +25,7 @@ from wecom_eval.ingest.departments import DepartmentIndex
 from wecom_eval.ingest.mapping import Mappings
 from wecom_eval.ingest.read import RawTable
 from wecom_eval.plan import RolloutPlan
-from wecom_eval.validate import EXAMPLES_PER_RULE
+from wecom_eval.store.validate import EXAMPLES_PER_RULE
 
 Parser = Literal["text", "int", "date", "timestamp", "minutes", "bool", "member_status", "approval_status"]
 Window = Literal["event", "hire"]

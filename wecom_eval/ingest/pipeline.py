@@ -5,7 +5,7 @@ The order guarantees that a bad file changes nothing:
 1. every file is read, its headers matched and every cell parsed; problems are collected
    across all files, not raised at the first;
 2. the canonical rows of each file are checked with the warehouse's own rules
-   (:func:`wecom_eval.validate.coerce_frame` and :func:`~wecom_eval.validate.check_staged`) on a
+   (:func:`wecom_eval.store.validate.coerce_frame` and :func:`~wecom_eval.store.validate.check_staged`) on a
    scratch copy of the keys they refer to, so references, ranges, orderings and
    conflicting duplicate keys are reported per file and line before anything is written;
    keys repeated across the files with different values are reported too;
@@ -42,13 +42,15 @@ from wecom_eval.ingest.mapping import Mappings, load_mappings
 from wecom_eval.ingest.people import People
 from wecom_eval.ingest.read import CHUNK_ROWS, TableStream, open_table
 from wecom_eval.ingest.survey import salt_from_env
-from wecom_eval.kpis import refresh_rollups
 from wecom_eval.lock import writer_lock
 from wecom_eval.plan import RolloutPlan, load_plan
-from wecom_eval.raw import Landed, land_file, land_records
-from wecom_eval.schema import LOAD_ORDER, TABLES, Table
-from wecom_eval.validate import ROW, check_staged, coerce_frame
-from wecom_eval.warehouse import LoadResult, Warehouse, duckdb_config
+from wecom_eval.store.engine import duckdb_config
+from wecom_eval.store.load import Raw, RawFile, RawRecords, load
+from wecom_eval.store.raw import Landed
+from wecom_eval.store.schema import LOAD_ORDER, TABLES, Table
+from wecom_eval.store.upsert import LoadResult
+from wecom_eval.store.validate import ROW, check_staged, coerce_frame
+from wecom_eval.store.warehouse import Warehouse
 
 Progress = Callable[[str], None]
 _COLUMN_AT_END = r"(, column )([\w/]+)$"
@@ -540,13 +542,14 @@ def _ingest(
     if dry_run:
         return IngestReport(spec.name, reports, {}, mappings.files, dry_run=True)
 
+    items: list[RawFile | RawRecords] = []
     for report, head in zip(reports, heads, strict=True):
         if spec.name in REDUCED_RAW_KINDS:  # keep only the columns used (check-ins carry locations)
             sheets = _sheets(report.path, spec, ctx, head, sheet_name=sheet)
-            report.landed = land_records(home.raw, f"file-{spec.name}", report.path.name, used_columns(sheets))
+            items.append(RawRecords(report.path.name, used_columns(sheets)))
             report.notes.append("raw copy keeps only the columns used (no location, Wi-Fi or device)")
         else:
-            report.landed = land_file(home.raw, f"file-{spec.name}", report.path)
+            items.append(RawFile(report.path))
     tables: dict[str, list[pa.Table]] = {}
     for name in LOAD_ORDER:
         # Checked already: the rows go in as typed Arrow chunks, without their line numbers.
@@ -555,6 +558,8 @@ def _ingest(
             tables[name] = chunks
     source = "; ".join(str(p) for p in paths)
     say(f"loading {', '.join(tables)}")
-    results = wh.load_many(tables, source=source, progress=say)
-    refresh_rollups(wh, plan)  # the KPI rollups follow every load (a no-op when nothing they use changed)
-    return IngestReport(spec.name, reports, results, mappings.files)
+    # the rollups follow every load (a no-op when nothing they use changed)
+    done = load(wh, tables, source=source, plan=plan, raw=Raw(home.raw, f"file-{spec.name}", items), progress=say)
+    for report, landed in zip(reports, done.landed, strict=True):
+        report.landed = landed
+    return IngestReport(spec.name, reports, done.results, mappings.files)

@@ -42,9 +42,10 @@ import numpy as np
 import pandas as pd
 
 from wecom_eval import privacy
-from wecom_eval.kpis._base import COMPANY, By, Context, Source, as_date, finish, keys_of, week_ends
+from wecom_eval.kpis._base import COMPANY, By, Context, as_date, finish, keys_of, week_ends
 from wecom_eval.kpis.paths import Align, Shape, first_days, judge, look_of, path_value, planned_looks
 from wecom_eval.plan import RolloutPlan
+from wecom_eval.store.sql import Source
 from wecom_eval.workcal import WorkCalendar
 
 Language = Literal["zh", "en"]

@@ -69,8 +69,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from wecom_eval.kpis._base import Context, Source, as_date
+from wecom_eval.kpis._base import Context, as_date
 from wecom_eval.plan import RolloutPlan
+from wecom_eval.store.sql import Source
 from wecom_eval.workcal import WorkCalendar
 
 MODEL = "bass_pooled"

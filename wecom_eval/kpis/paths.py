@@ -52,8 +52,9 @@ import numpy as np
 import pandas as pd
 
 from wecom_eval import privacy
-from wecom_eval.kpis._base import By, Context, Source, as_date, check_by, finish, keys_of
+from wecom_eval.kpis._base import By, Context, as_date, check_by, finish, keys_of
 from wecom_eval.plan import RolloutPlan, ShareTarget
+from wecom_eval.store.sql import Source
 from wecom_eval.workcal import WorkCalendar
 
 Shape = Literal["s_curve", "linear"]

@@ -51,7 +51,7 @@ from wecom_eval.plan import RolloutPlan, load_plan
 from wecom_eval.reporting import text
 from wecom_eval.reporting.params import ReportParams, validate_params
 from wecom_eval.reporting.periods import Period, report_period
-from wecom_eval.warehouse import Warehouse
+from wecom_eval.store.warehouse import Warehouse
 from wecom_eval.workcal import WorkCalendar
 
 RUN_DIR_ENV = "WECOM_EVAL_RUN_DIR"

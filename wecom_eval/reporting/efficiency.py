@@ -33,7 +33,7 @@ import pandas as pd
 
 from wecom_eval.kpis._base import plan_departments
 from wecom_eval.plan import RolloutPlan
-from wecom_eval.warehouse import Warehouse
+from wecom_eval.store.warehouse import Warehouse
 from wecom_eval.workcal import WorkCalendar
 
 FINISHED = ("approved", "rejected")

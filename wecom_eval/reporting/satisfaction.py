@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from wecom_eval.plan import RolloutPlan
-from wecom_eval.warehouse import Warehouse
+from wecom_eval.store.warehouse import Warehouse
 
 OVERALL_ITEM = "overall"
 _SCALE_ITEM = re.compile(r"^(?P<scale>[a-z][a-z0-9]*)_\d+$")

@@ -30,7 +30,7 @@ from typing import Any
 import pandas as pd
 
 from wecom_eval.plan import RolloutPlan
-from wecom_eval.warehouse import Warehouse
+from wecom_eval.store.warehouse import Warehouse
 
 COLUMNS = [
     "kpi",
