@@ -340,7 +340,7 @@ def test_the_scorecard_image_goes_as_base64_with_the_md5_of_its_bytes(tmp_path, 
     run = write_run(tmp_path, document())
     key, clock = new_key(), FakeClock(start=5000.0)
     robot = Robot(clock, key)
-    result = notify.notify_run(run, key=key, client=client_on(robot, clock), image=True)
+    (result,) = notify.notify_runs([run], key=key, client=client_on(robot, clock), image=True)
     assert result.posted == 2 and [b["msgtype"] for _, b in robot.received] == ["markdown", "image"]
     image = robot.received[1][1]["image"]
     raw = base64.b64decode(image["base64"])

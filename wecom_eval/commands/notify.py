@@ -132,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
 
 @dataclass(frozen=True)
 class NotifyResult:
-    """What :func:`notify_run` sent (or, with ``dry_run``, would send) for one run."""
+    """What :func:`notify_runs` sent (or, with ``dry_run``, would send) for one run."""
 
     run_dir: Path
     report: str
@@ -227,65 +227,6 @@ class NotifyError(SourceError):
         self.posted = list(posted)
 
 
-async def notify_runs_async(
-    run_dirs: Iterable[str | os.PathLike[str]],
-    *,
-    key: str | None,
-    client: WecomClient | None = None,
-    image: bool = False,
-    dry_run: bool = False,
-    language: str | None = None,
-    link_base: str | None = None,
-    max_alerts: int | None = DEFAULT_MAX_ALERTS,
-    base_url: str | None = None,
-    files: bool = False,
-) -> list[NotifyResult]:
-    """:func:`notify_runs` for code already inside an event loop."""
-    install_log_redaction([__name__])
-    if key:
-        register_secret(key)
-    built = [
-        build_messages(d, image=image, language=language, link_base=link_base, max_alerts=max_alerts, files=files)
-        for d in run_dirs
-    ]  # every run is read and checked before anything is sent
-    for result in built:
-        for warning in result.warnings:
-            log.warning("%s %s: %s", result.report, result.as_of, warning)
-    if dry_run:
-        return built
-    if not key:
-        raise ValueError(f"a webhook key is required to post (set {ENV_KEY}); use dry_run=True to only compose")
-    if client is None:
-        base = base_url or os.environ.get(ENV_BASE, "").strip() or DEFAULT_BASE
-        client = WecomClient(Credentials("", {}, base))
-    done: list[NotifyResult] = []
-    robot = GroupRobot(client, key)
-    async with client:
-        for result in built:
-            posted = 0
-            try:
-                for message in result.messages:
-                    await robot.deliver(message)
-                    posted += 1
-                    log.info("%s %s: posted %s to the group robot", result.report, result.as_of, message.describe())
-            except WecomEvalError as exc:
-                partial = replace(result, posted=posted, dry_run=False)
-                before = [*done, partial] if posted else done
-                hint = (
-                    f" The key comes from {ENV_KEY}: set it to the key of a robot in the group."
-                    if isinstance(exc, WecomApiError) and exc.errcode == WEBHOOK_KEY_INVALID
-                    else ""
-                )
-                what = (
-                    "Posted before the failure: " + "; ".join(r.summary() for r in before) + "."
-                    if before
-                    else "Nothing was posted."
-                )
-                raise NotifyError(redact(f"{exc}{hint} {what}"), posted=before) from None
-            done.append(replace(result, posted=posted, dry_run=False))
-    return done
-
-
 def notify_runs(
     run_dirs: Iterable[str | os.PathLike[str]],
     *,
@@ -323,7 +264,7 @@ def notify_runs(
     dry_run
         Compose and check, send nothing, need no key.
     language, link_base, max_alerts
-        As in :func:`summary_markdown`.
+        As in :func:`~wecom_eval.reporting.summary.summary_markdown`.
 
     Raises
     ------
@@ -333,33 +274,56 @@ def notify_runs(
         WeCom refused a message or could not be reached after the retries (exit 3); the
         message says what was posted before.
     """
-    return asyncio.run(
-        notify_runs_async(
-            run_dirs,
-            key=key,
-            client=client,
-            image=image,
-            dry_run=dry_run,
-            language=language,
-            link_base=link_base,
-            max_alerts=max_alerts,
-            base_url=base_url,
-            files=files,
-        )
-    )
+    install_log_redaction([__name__])
+    if key:
+        register_secret(key)
+    built = [
+        build_messages(d, image=image, language=language, link_base=link_base, max_alerts=max_alerts, files=files)
+        for d in run_dirs
+    ]  # every run is read and checked before anything is sent
+    for result in built:
+        for warning in result.warnings:
+            log.warning("%s %s: %s", result.report, result.as_of, warning)
+    if dry_run:
+        return built
+    if not key:
+        raise ValueError(f"a webhook key is required to post (set {ENV_KEY}); use dry_run=True to only compose")
+    return asyncio.run(post_runs(built, key=key, client=client, base_url=base_url))
 
 
-def notify_run(
-    run_dir: str | os.PathLike[str],
-    *,
-    key: str | None,
-    client: WecomClient | None = None,
-    image: bool = False,
-    dry_run: bool = False,
-    language: str | None = None,
-    link_base: str | None = None,
-) -> NotifyResult:
-    """Post one run's summary (and optionally its scorecard image); see :func:`notify_runs`."""
-    return notify_runs(
-        [run_dir], key=key, client=client, image=image, dry_run=dry_run, language=language, link_base=link_base
-    )[0]
+async def post_runs(
+    built: Sequence[NotifyResult], *, key: str, client: WecomClient | None = None, base_url: str | None = None
+) -> list[NotifyResult]:
+    """Post the messages :func:`build_messages` made, run after run, through one client.
+
+    For code already inside an event loop; :func:`notify_runs` is the whole job.
+    """
+    if client is None:
+        base = base_url or os.environ.get(ENV_BASE, "").strip() or DEFAULT_BASE
+        client = WecomClient(Credentials("", {}, base))
+    done: list[NotifyResult] = []
+    robot = GroupRobot(client, key)
+    async with client:
+        for result in built:
+            posted = 0
+            try:
+                for message in result.messages:
+                    await robot.deliver(message)
+                    posted += 1
+                    log.info("%s %s: posted %s to the group robot", result.report, result.as_of, message.describe())
+            except WecomEvalError as exc:
+                partial = replace(result, posted=posted, dry_run=False)
+                before = [*done, partial] if posted else done
+                hint = (
+                    f" The key comes from {ENV_KEY}: set it to the key of a robot in the group."
+                    if isinstance(exc, WecomApiError) and exc.errcode == WEBHOOK_KEY_INVALID
+                    else ""
+                )
+                what = (
+                    "Posted before the failure: " + "; ".join(r.summary() for r in before) + "."
+                    if before
+                    else "Nothing was posted."
+                )
+                raise NotifyError(redact(f"{exc}{hint} {what}"), posted=before) from None
+            done.append(replace(result, posted=posted, dry_run=False))
+    return done

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import hashlib
 import json
 import threading
@@ -36,7 +37,7 @@ from wecom_eval.store.raw import land_records
 from wecom_eval.store.warehouse import open_writer
 from wecom_eval.wecom.api import Page
 from wecom_eval.wecom.redact import redact
-from wecom_eval.wecom.windows import Window
+from wecom_eval.wecom.windows import Window, split_days
 
 RAW_SOURCE = "wecom-api"  # raw landing folder and the warehouse's load source
 LOCK_TIMEOUT = 5.0
@@ -170,6 +171,16 @@ class Pull:
         if not units:
             self.checkpoint.mark([group])
         return todo
+
+    async def windows(self, source: str, span_days: int, part: Callable[[Window, str], Awaitable[Unit]]) -> None:
+        """One part per ``span_days``-day window of the pull, each made by ``part(window, unit id)``."""
+        limit = asyncio.Semaphore(self.unit_concurrency)
+        jobs = []
+        for w in split_days(self.window.first, self.window.last, span_days):
+            unit_id = f"{source}:{w}"
+            for todo in self.group(unit_id, [unit_id]):
+                jobs.append(self.run_unit(todo, functools.partial(part, w, todo), limit))
+        await asyncio.gather(*jobs)
 
     def _say(self, label: str) -> None:
         done = self.report.parts_done + self.report.parts_skipped
