@@ -546,3 +546,17 @@ def test_identical_fetches_give_identical_tables(tmp_path, demo, plan):
             tables.append({name: wh.frame(name).astype(str).values.tolist() for name in ("members", "member_status")})
     assert tables[0] == tables[1]
     assert len(tables[0]["member_status"]) == len(demo.tables["members"])  # one snapshot row per member
+
+
+def test_the_fetch_package_exports_its_public_names_and_loads_them_on_first_use():
+    import wecom_eval.fetch as package
+
+    for name in package.__all__:
+        assert getattr(package, name) is not None, name
+    # The command line asks for the source names at start-up: that must not load the pull itself.
+    code = (
+        "import sys; from wecom_eval.fetch import DEFAULT_SOURCES, SOURCES, parse_sources; "
+        "print(sorted(m for m in ('pandas', 'httpx', 'wecom_eval.fetch.run') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
