@@ -22,7 +22,10 @@ from pptx import Presentation
 
 from wecom_eval.reporting import kpis_json, runner, text
 from wecom_eval.reporting.collect import KEY_COLUMNS
-from wecom_eval.reporting.params import REPORTS, parameters_cell
+from wecom_eval.reporting.params import parameters_cell
+from wecom_eval.reporting.registry import names
+
+REPORTS = names()  # every report of the registry
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"

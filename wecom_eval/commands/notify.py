@@ -46,12 +46,35 @@ log = logging.getLogger(__name__)
 
 ATTACHMENTS = ("tables.xlsx", "deck.pptx")  # the run's files a group gets with files=True (the deck: quarterly)
 
+DESCRIPTION = """\
+Post a report run's summary to a WeCom group robot: one markdown message of at most 4096
+bytes with the five targets, their verdicts, the top alerts and where the full report
+lives ($WECOM_EVAL_REPORTS_URL plus the report's path when set, else its path). A longer
+summary lists fewer alerts and says how many it left out. --image adds the scorecard as a
+picture; --files adds the run's tables.xlsx (and the quarterly deck.pptx) as files of at
+most 20 MB. At most 20 messages a minute go to one robot; more wait their turn.
+
+The robot's key comes only from the environment: WECOM_WEBHOOK_KEY (the key, or the whole
+webhook URL). WECOM_API_BASE points elsewhere than WeCom (the fake server).
+
+Exit status: 0 posted (or composed, with --dry-run); 2 no key, or a run folder that is
+missing, failed or broken (nothing sent); 3 WeCom refused a message (93000: wrong key or
+robot removed) or could not be reached after retries.
+"""
+
+EXAMPLES = """\
+examples:
+  wecom-eval notify --run reports/weekly/2026-05-25 --dry-run
+  WECOM_WEBHOOK_KEY=… wecom-eval notify --run reports/weekly/2026-05-25 --image
+"""
+
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "notify",
         help="post a run's summary to a WeCom group robot",
-        description=__doc__,
+        description=DESCRIPTION,
+        epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(

@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import quote
 
 from wecom_eval.errors import InputError, Problem
-from wecom_eval.reporting import text
+from wecom_eval.reporting import registry, text
 from wecom_eval.reporting.collect import TARGET_IDS
 from wecom_eval.reporting.safe_text import robot_markdown
 from wecom_eval.reporting.summary_fit import more_line
@@ -283,7 +283,7 @@ def compose(run: Run, *, language: str | None, link_base: str | None, max_alerts
     same = language == doc["language"]
     w = WORDS[language]
     period = doc["period"]
-    title = text.report_title(doc["report"], language)
+    title = registry.title(doc["report"], language)
     label = robot_markdown(period["label"]) if same else f"{period['start']} – {period['end']}"
     lines = [f"# {title} · {label}{'' if period['complete'] else w['incomplete']}"]
     window = doc["data_window"]

@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from wecom_eval.reporting import text
+from wecom_eval.reporting import registry, text
 from wecom_eval.reporting.collect import TARGET_IDS
 from wecom_eval.reporting.safe_text import chart_label
 from wecom_eval.reporting.tables import format_kpi_value
@@ -53,7 +53,7 @@ def scorecard_png(kpis: Mapping[str, Any], *, language: str | None = None, max_b
     for ax, kid in zip(axes, TARGET_IDS, strict=True):
         _draw_target(ax, kid, kpis["targets"][kid], language=language, same_language=same)
     period = kpis["period"]["label"] if same else f"{kpis['period']['start']} – {kpis['period']['end']}"
-    fig.suptitle(f"{text.report_title(str(kpis['report']), language)} · {period}", x=0.01, ha="left", fontsize=13)
+    fig.suptitle(f"{registry.title(str(kpis['report']), language)} · {period}", x=0.01, ha="left", fontsize=13)
     levels = {k.get("confidence") for k in kpis["targets"].values() if k.get("confidence")}
     level = f"{levels.pop():.0%}" if len(levels) == 1 else ""
     fig.tight_layout(rect=(0, 0.04, 1, 1))

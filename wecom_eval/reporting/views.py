@@ -18,7 +18,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from wecom_eval import kpis
-from wecom_eval.reporting import figures, safe_text, satisfaction, text
+from wecom_eval.reporting import figures, safe_text, satisfaction, text, trends
 from wecom_eval.reporting.collect import Report
 from wecom_eval.reporting.tables import format_kpi_value
 
@@ -157,7 +157,7 @@ def registration_trend_figure(report: Report, *, weeks: int = 12, forecast: dict
             ],
             ignore_index=True,
         )
-    return figures.trend_chart(
+    return trends.trend_chart(
         trend.astype({"week": int}),
         x="week",
         y="registration_rate",
@@ -245,7 +245,7 @@ def activity_trend_figure(report: Report, *, weeks: int = 12, measure: str = "en
             {"week": sorted(data["week"].unique()), "target": _path_at(report, "engaged_rate", week_ends).to_numpy()}
         )
     minutes = report.plan.targets.daily_active.min_daily_minutes
-    return figures.trend_chart(
+    return trends.trend_chart(
         data,
         x="week",
         y="rate",
@@ -510,7 +510,7 @@ def power(report: Report) -> tuple[Any, str, Figure | None]:
     curve = result.curve
     effect_col = "effect" if "effect" in curve else curve.columns[0]
     power_col = "power" if "power" in curve else curve.columns[1]
-    fig = figures.trend_chart(
+    fig = trends.trend_chart(
         curve.assign(target=0.8),
         x=effect_col,
         y=power_col,
@@ -1019,7 +1019,7 @@ def branch_trend_figure(report: Report, kpi: str = "registration") -> Figure:
         if left_out
         else ""
     )
-    return figures.trend_chart(
+    return trends.trend_chart(
         trend,
         x="week",
         y="rate",
