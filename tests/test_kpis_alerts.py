@@ -123,7 +123,7 @@ def test_bad_options(wh) -> None:  # noqa: ANN001
 
 def test_messages_name_features_with_the_report_labels(wh, found: pd.DataFrame) -> None:  # noqa: ANN001
     # Regression: messages showed the raw code, "功能渗透率（docs）"; they read like the report
-    # (wecom_eval/reporting/strings.yaml, the one table of feature labels)
+    # (wecom_eval/strings.yaml, the one table of feature labels)
     zh = kpis.alerts(wh, tiny.plan(1), as_of=D("2026-02-28"), language="zh")
     cust_zh = _one(zh, kind="behind_path", kpi="feature_penetration", feature="customer", level="company")
     assert cust_zh["message"].startswith("全公司 核心功能渗透率（客户管理）为 27.3%")  # 3 of 11

@@ -24,10 +24,10 @@ import pandas as pd
 import pytest
 from fake_clock import FakeClock
 
-from wecom_eval import cli, notify
+from wecom_eval import cli, notify, text
 from wecom_eval.errors import InputError
 from wecom_eval.fakeserver import FakeWecom
-from wecom_eval.reporting import kpis_json, text
+from wecom_eval.reporting import kpis_json
 from wecom_eval.reporting.tables import format_interval, format_kpi_value
 from wecom_eval.wecom import ClientSettings, Credentials, WecomClient
 

@@ -7,8 +7,7 @@ import json
 import pytest
 from test_notify import new_key, serve, target_line
 
-from wecom_eval import cli, notify
-from wecom_eval.reporting import text
+from wecom_eval import cli, notify, text
 from wecom_eval.reporting.tables import format_kpi_value
 
 

@@ -45,8 +45,8 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs, quote, urlsplit
 
+from wecom_eval import text
 from wecom_eval.errors import InputError, Problem, SourceError, WecomEvalError
-from wecom_eval.reporting import text
 from wecom_eval.reporting.collect import TARGET_IDS
 from wecom_eval.reporting.safe_text import chart_label, robot_markdown
 from wecom_eval.reporting.tables import format_interval, format_kpi_value
@@ -77,7 +77,7 @@ _IMAGE_DPIS = (160, 110, 80)  # tried in turn until the PNG is within IMAGE_MAX_
 
 Language = Literal["zh", "en"]
 
-# The summary's own words; report titles, target labels and verdicts come from reports/strings.yaml.
+# The summary's own words; report titles, target labels and verdicts come from wecom_eval/strings.yaml.
 _WORDS: dict[str, dict[str, str]] = {
     "zh": {
         "as_of": "报告日期 {as_of}",

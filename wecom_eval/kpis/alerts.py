@@ -41,7 +41,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from wecom_eval import privacy
+from wecom_eval import privacy, text
 from wecom_eval.kpis._base import COMPANY, By, Context, Source, as_date, finish, keys_of, week_ends
 from wecom_eval.kpis.paths import Align, Shape, first_days, judge, look_of, path_value, planned_looks
 from wecom_eval.plan import RolloutPlan
@@ -107,12 +107,10 @@ KIND_ORDER = {
 def _what(kpi: str, feature: str | None, language: str) -> str:
     """The KPI (and feature) as the reports name them: ``核心功能渗透率（文档协作）``.
 
-    The names come from the reports' one string table (``wecom_eval/reporting/strings.yaml``:
+    The names come from the reports' one string table (``wecom_eval/strings.yaml``:
     ``targets`` for the KPIs, ``features`` for the core features), so that an alert reads
     like the tables and figures beside it; a code the table does not hold shows as is.
     """
-    from wecom_eval.reporting import text  # on use: the report modules import the KPI package
-
     name = text.lookup("targets", kpi, language)
     if not feature:
         return name

@@ -69,7 +69,7 @@ EPS = 1e-12
 NO_DAYS = "no working day in the week so far"
 NOT_MEASURED = "not measured: the source gives no minutes of use"
 # Each note of a scorecard row by its code (the ``note_codes`` column); reports show the
-# same codes in their own language (``kpi_notes`` in reporting/strings.yaml).
+# same codes in their own language (``kpi_notes`` in wecom_eval/strings.yaml).
 NOTES: dict[str, str] = {
     "hidden": "hidden: fewer than {floor} people (or hidden so that a small group cannot be worked out)",
     "no_days": NO_DAYS,

@@ -46,9 +46,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wecom_eval import text
 from wecom_eval.home import Home
 from wecom_eval.plan import RolloutPlan, load_plan
-from wecom_eval.reporting import text
 from wecom_eval.reporting.params import ReportParams, validate_params
 from wecom_eval.reporting.periods import Period, report_period
 from wecom_eval.warehouse import Warehouse

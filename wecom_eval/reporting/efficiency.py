@@ -172,7 +172,7 @@ def verdict_for_gain(low: float, high: float, target: float) -> str:
 
 def method_text(result: Any, language: str, *, design: LaunchDesign | None = None) -> str:
     """How the effect was estimated, in the report's language (for kpis.json and the deck)."""
-    from wecom_eval.reporting import text
+    from wecom_eval import text
 
     draws = text.lookup("methods", "enumerated" if result.enumerated else "sampled", language, n=f"{result.n_draws:,}")
     name = text.lookup("methods", result.inference, language)
@@ -284,7 +284,7 @@ def verdict_basis(result: Any) -> str:
 
 def _caveats(result: Any, language: str) -> str | None:
     """The estimate's statistical warnings: as written in English, one caveat from strings.yaml otherwise."""
-    from wecom_eval.reporting import text
+    from wecom_eval import text
 
     if not result.warnings:
         return None

@@ -14,8 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from wecom_eval import text
 from wecom_eval.kpis import forecast as fc
-from wecom_eval.reporting import text
 from wecom_eval.reporting.collect import Report
 from wecom_eval.reporting.tables import format_kpi_value
 

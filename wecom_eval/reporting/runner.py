@@ -627,7 +627,8 @@ def _tables_shown(run_dir: Path) -> list[dict[str, Any]]:
 
 def publish(run_dir: Path, job: Job) -> list[str]:
     """Build the report's files in ``run_dir`` from the executed notebook and what it recorded."""
-    from wecom_eval.reporting import collect, export, kpis_json, tables, text
+    from wecom_eval import text
+    from wecom_eval.reporting import collect, export, kpis_json, tables
 
     meta = collect.read_meta(run_dir)
     language = meta["language"]

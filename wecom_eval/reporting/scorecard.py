@@ -62,15 +62,14 @@ def _nan_to_none(value: Any) -> Any:
 
 def reason(key: str, language: str, **fields: object) -> str:
     """Why a target is not measured, in the report's language (``reasons`` in strings.yaml)."""
-    from wecom_eval.reporting import text
+    from wecom_eval import text
 
     return text.lookup("reasons", key, language, **fields)
 
 
 def kpi_note(rec: pd.Series, plan: RolloutPlan, language: str) -> str | None:
     """A KPI scorecard row's note in the report's language, from its codes (``kpi_notes`` in strings.yaml)."""
-    from wecom_eval import privacy
-    from wecom_eval.reporting import text
+    from wecom_eval import privacy, text
 
     codes = _nan_to_none(rec.get("note_codes"))
     if not codes:
@@ -127,7 +126,7 @@ def _share_row(
 
 
 def _method(method: str | None, language: str) -> str | None:
-    from wecom_eval.reporting import text
+    from wecom_eval import text
 
     return None if method is None else text.lookup("methods", method, language)
 
@@ -184,7 +183,7 @@ def adoption_rows(
             if verdicts == {"met"} and len(features) == len(plan.targets.feature_penetration.features)
             else "not_yet_shown"
         )
-        from wecom_eval.reporting import text
+        from wecom_eval import text
 
         names = [text.lookup("features", str(f), language) for f in features["feature"]]
         weakest_name = text.lookup("features", str(weakest["feature"]), language)

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from wecom_eval import kpis
-from wecom_eval.reporting import figures, safe_text, satisfaction, text
+from wecom_eval import kpis, text
+from wecom_eval.reporting import figures, safe_text, satisfaction
 from wecom_eval.reporting.collect import Report
 from wecom_eval.reporting.tables import format_kpi_value
 
