@@ -113,7 +113,7 @@ def run_default_did(
     reps: int, seed: int, design: dict[str, object], reduction: float, alpha: float = 0.05
 ) -> tuple[int, int, int, str]:
     """Default did(): rejections of no effect, covers of the truth, "met" verdicts (30 % target)."""
-    from wecom_eval.reporting.efficiency import verdict_for_gain
+    from wecom_eval.kpis.efficiency import verdict_for_gain
 
     rng = np.random.default_rng(seed)
     truth = math.log1p(-reduction)

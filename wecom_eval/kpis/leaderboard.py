@@ -41,8 +41,9 @@ import numpy as np
 import pandas as pd
 
 from wecom_eval import privacy
-from wecom_eval.kpis import queries as q
+from wecom_eval.kpis import queries_survey as sq
 from wecom_eval.kpis._base import Context, Source, one, run
+from wecom_eval.kpis.queries import render
 from wecom_eval.plan import RolloutPlan
 from wecom_eval.workcal import WorkCalendar
 
@@ -113,7 +114,7 @@ def _feedback(
     ctx: Context, last: dt.date, *, wave: str | None, item: str
 ) -> tuple[pd.DataFrame, str | None, list[str]]:
     notes: list[str] = []
-    waves = run(ctx.con, q.SURVEY_WAVES)
+    waves = run(ctx.con, sq.SURVEY_WAVES)
     if wave is None:
         dated = waves.loc[waves["last_submitted"].notna()]
         dated = dated.loc[[d <= last for d in dated["last_submitted"]]]
@@ -125,7 +126,7 @@ def _feedback(
     has_item = bool(one(ctx.con, "SELECT COUNT(*) FROM survey_items WHERE wave = ? AND item = ?", [wave, item])[0])
     if not has_item:
         notes.append(f"survey wave {wave} has no item {item!r}: feedback is each respondent's mean over all items")
-    sql = q.render(q.FEEDBACK, item_filter="i.item = $item" if has_item else "1 = 1")
+    sql = render(sq.FEEDBACK, item_filter="i.item = $item" if has_item else "1 = 1")
     fb = run(ctx.con, sql, {"wave": wave, "item": item}, {"kpi_departments": ctx.departments()})
     scale = ctx.plan.targets.satisfaction.scale_max
     fb["estimate"] = (fb["mean_score"] - 1.0) / (scale - 1.0)

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from wecom_eval import privacy
-from wecom_eval.kpis import queries as q
+from wecom_eval.kpis import queries_records as q
 from wecom_eval.kpis._base import Context, Source, as_date, finish, run
 from wecom_eval.plan import RolloutPlan
 from wecom_eval.workcal import WorkCalendar

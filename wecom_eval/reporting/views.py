@@ -18,7 +18,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from wecom_eval import kpis, text
-from wecom_eval.reporting import figures, safe_text, satisfaction
+from wecom_eval.kpis import efficiency, satisfaction
+from wecom_eval.kpis import targets as five
+from wecom_eval.reporting import figures, safe_text
 from wecom_eval.reporting.collect import Report
 from wecom_eval.reporting.tables import format_kpi_value
 
@@ -95,17 +97,41 @@ def _hide_blank_rows(frame: pd.DataFrame, people: str, keys: list[str]) -> pd.Da
 # ---- the five targets ----------------------------------------------------------------------
 
 
-def targets(report: Report, **options: Any) -> pd.DataFrame:
-    """The scorecard of the five targets (:func:`wecom_eval.reporting.scorecard.for_report`)."""
-    from wecom_eval.reporting import scorecard
+# reports read once, at their phase's end: their efficiency verdict keeps the one-off level
+READ_ONCE = frozenset({"deepening-review"})
 
+
+def targets(report: Report, **options: Any) -> pd.DataFrame:
+    """The scorecard (:func:`wecom_eval.kpis.targets.five_targets`) as of the end of the report's
+    own period (a monthly review's month, a weekly report's week), so that its scorecard and its
+    alerts describe the same days. Every report but those in :data:`READ_ONCE` recurs. The
+    monthly review's scorecard also has the ``change`` from the previous month's end
+    (:func:`wecom_eval.kpis.targets.with_change`)."""
     params: Any = report.params
     wave = params.wave if hasattr(params, "wave") else ""
     if "wave" not in options and wave:
         options["wave"] = wave
     if "inference" not in options and hasattr(params, "inference"):
         options["inference"] = params.inference
-    return scorecard.for_report(report, **options)
+    options.setdefault("recurring", report.name not in READ_ONCE)
+    frame = five.five_targets(
+        report.warehouse,
+        report.plan,
+        last_day=report.period.end,
+        n_boot=report.params.n_boot,
+        seed=report.params.seed,
+        language=report.language,
+        **options,
+    )
+    if report.name == "monthly":
+        frame = five.with_change(
+            frame,
+            report.warehouse,
+            report.plan,
+            since=report.period.start - dt.timedelta(days=1),
+            language=report.language,
+        )
+    return frame
 
 
 def headline(report: Report, scorecard: pd.DataFrame) -> str:
@@ -461,7 +487,6 @@ def power(report: Report) -> tuple[Any, str, Figure | None]:
     period.
     """
     from wecom_eval import stats
-    from wecom_eval.reporting import efficiency
 
     params: Any = report.params  # LaunchReviewParams
     records = efficiency.turnaround_records(report.warehouse, report.plan, end=report.period.end)
@@ -547,9 +572,8 @@ def show_met_probability(report: Report, result: Any) -> None:
 
 def _why_not(report: Report, records: pd.DataFrame) -> str:
     """Why the approval records allow no estimate yet, in the report's language (never an internal message)."""
-    from wecom_eval.reporting.scorecard import reason
 
-    return reason("no_approvals" if records.empty else "not_estimable", report.language)
+    return five.reason("no_approvals" if records.empty else "not_estimable", report.language)
 
 
 def efficiency_evidence(report: Report) -> dict[str, Any]:
@@ -562,7 +586,6 @@ def efficiency_evidence(report: Report) -> dict[str, Any]:
     there: when the records allow no estimate the sentence says "not measured" and why, the
     other sentences point to it, and the tables and the figure are None (shown as nothing).
     """
-    from wecom_eval.reporting import efficiency
 
     records = efficiency.turnaround_records(report.warehouse, report.plan, end=report.period.end)
     inference = getattr(report.params, "inference", "auto")
@@ -591,7 +614,6 @@ def efficiency_evidence(report: Report) -> dict[str, Any]:
         out["pretrend"] = out["case"] = v(report, "efficiency_see_above")
         return out
     from wecom_eval.kpis.paths import look_of, planned_looks
-    from wecom_eval.reporting.scorecard import READ_ONCE
 
     recurring = report.name not in READ_ONCE
     looks = (
@@ -765,7 +787,7 @@ def survey(report: Report) -> dict[str, Any]:
             top2=cmp["top2_difference"],
         )
     out["comments"] = satisfaction.comments(wh, plan, wave)
-    total = satisfaction._scalar(wh, "SELECT count(DISTINCT respondent_id) FROM survey_text WHERE wave = ?", [wave])
+    total = satisfaction.text_respondents(wh, wave)
     out["comment_people"] = total if len(out["comments"]) else None
     return out
 
@@ -890,13 +912,12 @@ def deadline_status(report: Report) -> pd.DataFrame:
     The rows are the scorecard's target rows on that day, so a figure whose source is absent
     says ``not_measured`` with its reason (``note``), as in the five targets.
     """
-    from wecom_eval.reporting import scorecard
 
     rows = []
     for target_name in ("registration", "daily_active"):
         deadline = report.plan.deadline(getattr(report.plan.targets, target_name).deadline_day)
         day = min(deadline, report.period.end)
-        found = scorecard.adoption_rows(report.warehouse, report.plan, last_day=day, language=report.language)
+        found = five.adoption_rows(report.warehouse, report.plan, last_day=day, language=report.language)
         rec = next(r for r in found if r["kpi"] == target_name)
         rows.append(
             {

@@ -8,7 +8,7 @@ import math
 import pytest
 
 from wecom_eval.demo import DemoConfig, build_demo
-from wecom_eval.reporting import efficiency
+from wecom_eval.kpis import efficiency
 from wecom_eval.warehouse import open_reader
 
 
