@@ -91,7 +91,7 @@ DESIGNS: dict[str, dict[str, object]] = {
 
 def run_weekly_verdicts(reps: int, seed: int, looks: int = 12) -> dict[str, int]:
     """Rollouts with any false "met" / "missed" over ``looks`` weekly verdicts at a true rate on target."""
-    from wecom_eval.kpis.paths import judge
+    from wecom_eval.kpis.verdicts import judge
 
     rng = np.random.default_rng(seed)
     out = {"fixed_met": 0, "fixed_missed": 0, "seq_met": 0, "seq_missed": 0}
@@ -177,7 +177,7 @@ def predicted(
 
 def run_behind_alerts(reps: int, seed: int, departments: int = 30, look: int = 6) -> dict[str, float]:
     """30 departments exactly on their path: behind alerts per weekly report, before and after."""
-    from wecom_eval.kpis.paths import judge
+    from wecom_eval.kpis.verdicts import judge
     from wecom_eval.stats import benjamini_hochberg
 
     rng = np.random.default_rng(seed)

@@ -163,7 +163,7 @@ def test_a_plan_edited_after_ingest_is_used_by_the_next_computation(home: Home):
     assert second["总部/行政部"] == (False, dt.date(2026, 11, 30))  # week 5 = 11-02 + 28 days
     # and the KPIs follow: 行政部's registration path now starts at its new go-live
     with open_reader(home) as wh:
-        sc = kpis.scorecard(wh, load_plan(plan_file), as_of=dt.date(2026, 11, 22), by="department")
+        sc = kpis.progress(wh, load_plan(plan_file), data_through=dt.date(2026, 11, 22), by="department")
     row = sc.loc[(sc["department"] == "总部/行政部") & (sc["kpi"] == "registration")].iloc[0]
     assert row["path_start"] == dt.date(2026, 11, 30) and "not live yet" in row["note"]
     from wecom_eval.kpis.targets import kpi_note

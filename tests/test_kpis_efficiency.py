@@ -63,7 +63,7 @@ def test_recurring_reports_spend_alpha_over_looks_where_a_one_off_verdict_says_m
     each of the plan's 12 planned looks, stats.spent_alpha), so read weekly it is not yet shown."""
     from types import SimpleNamespace
 
-    from wecom_eval.kpis.paths import planned_looks
+    from wecom_eval.kpis.verdicts import planned_looks
 
     assert planned_looks(plan) == 12 and plan.targets.pilot_efficiency.target == pytest.approx(0.30)
     result = SimpleNamespace(

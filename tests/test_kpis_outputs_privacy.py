@@ -116,7 +116,7 @@ def test_scorecard_leaderboard_and_alerts_hide_the_small_department(demo: Any) -
     wh, plan = demo
     as_of = plan.start_date + dt.timedelta(days=27)
     small = "总部/法务部"
-    card = kpis.scorecard(wh, plan, as_of=as_of, by="department")
+    card = kpis.progress(wh, plan, data_through=as_of, by="department")
     assert card.loc[card["department"] == small, "estimate"].isna().all()
     ranking = kpis.best_department(wh, plan, month=as_of).ranking
     row = ranking.loc[ranking["department"] == small]

@@ -43,7 +43,8 @@ import pandas as pd
 
 from wecom_eval import privacy, text
 from wecom_eval.kpis._base import COMPANY, By, Context, Source, as_date, finish, keys_of, week_ends
-from wecom_eval.kpis.paths import Align, Shape, first_days, judge, look_of, path_value, planned_looks
+from wecom_eval.kpis.paths import Align, Shape, first_days, path_value
+from wecom_eval.kpis.verdicts import judge, look_of, planned_looks
 from wecom_eval.plan import RolloutPlan
 from wecom_eval.workcal import WorkCalendar
 
@@ -229,7 +230,7 @@ def alerts(
     as_of
         Today (the alerts read the weeks from the rollout's start to the week holding it).
     align, shape, alpha
-        As in :func:`wecom_eval.kpis.paths.scorecard`.
+        As in :func:`wecom_eval.kpis.progress.progress`.
     grace_days
         Days after go-live (or hire) before an unregistered employee counts as a straggler.
     drop_threshold

@@ -4,7 +4,7 @@ This is the one scorecard: every report opens with it and writes it to ``kpis.js
 (:mod:`wecom_eval.kpis.paths` holds the weekly path to a target, not a scorecard). The rows come from:
 
 * ``registration``, ``daily_active``, ``feature_penetration`` — the company's adoption
-  figures against their targets (:func:`wecom_eval.kpis.paths.scorecard`); the daily-active
+  figures against their targets (:func:`wecom_eval.kpis.progress.progress`); the daily-active
   target counts active days with at least ``min_daily_minutes``, so its row is the
   **engaged** rate; penetration is judged per core feature and the row shows the weakest
   feature (met only when every feature is met, missed when any is missed);
@@ -31,12 +31,13 @@ from typing import Any
 import pandas as pd
 
 from wecom_eval import privacy, text
-from wecom_eval.kpis import efficiency, paths
+from wecom_eval.kpis import efficiency
 from wecom_eval.kpis._base import Context
 from wecom_eval.kpis.change import change_from_previous
 from wecom_eval.kpis.coverage import has_member_source
-from wecom_eval.kpis.paths import look_of, planned_looks
+from wecom_eval.kpis.progress import progress
 from wecom_eval.kpis.satisfaction import satisfaction_row
+from wecom_eval.kpis.verdicts import look_of, planned_looks
 from wecom_eval.plan import RolloutPlan
 from wecom_eval.warehouse import Warehouse
 
@@ -136,7 +137,7 @@ def adoption_rows(
 ) -> list[dict[str, Any]]:
     """The registration, daily-active and penetration rows (see the module docstring)."""
 
-    sc = paths.scorecard(warehouse, plan, as_of=last_day, by="company")
+    sc = progress(warehouse, plan, data_through=last_day, by="company")
     pick = {k: sc.loc[sc["kpi"] == k] for k in ("registration", "engaged_rate", "feature_penetration")}
     members = has_member_source(Context.of(warehouse, plan))
     rows = [

@@ -294,7 +294,7 @@ def department_status(report: Report, kpi: str) -> pd.DataFrame:
     ``path_value``, ``gap_to_path``, ``path_verdict``, ``verdict``. Show with
     ``people="n"`` and ``formats=views.SHARE``.
     """
-    sc = kpis.scorecard(report.warehouse, report.plan, as_of=report.period.end, by="department")
+    sc = kpis.progress(report.warehouse, report.plan, data_through=report.period.end, by="department")
     rows = _not_measured(sc.loc[sc["kpi"] == kpi].copy(), "n")
     rows = _hide_blank_rows(rows, "n", ["department", "department_id"])
     rows = rows.sort_values("gap_to_path", na_position="last")
@@ -348,7 +348,7 @@ def activity_by_department(report: Report) -> tuple[pd.DataFrame, str]:
 
 def feature_status(report: Report) -> pd.DataFrame:
     """Company penetration per core feature with interval, path, target and verdict."""
-    sc = kpis.scorecard(report.warehouse, report.plan, as_of=report.period.end, by="company")
+    sc = kpis.progress(report.warehouse, report.plan, data_through=report.period.end, by="company")
     rows = _not_measured(sc.loc[sc["kpi"] == "feature_penetration"].copy(), "n")
     return rows[
         ["feature", "n", "estimate", "ci_low", "ci_high", "path_value", "target", "path_verdict", "verdict"]
@@ -378,7 +378,7 @@ def feature_figure(report: Report, status: pd.DataFrame) -> Figure:
 
 def feature_gaps(report: Report) -> pd.DataFrame:
     """Departments × features behind the target path (long), largest gap first."""
-    sc = kpis.scorecard(report.warehouse, report.plan, as_of=report.period.end, by="department")
+    sc = kpis.progress(report.warehouse, report.plan, data_through=report.period.end, by="department")
     rows = sc.loc[(sc["kpi"] == "feature_penetration") & sc["estimate"].notna()]
     rows = rows.loc[rows["gap_to_path"] < 0].sort_values("gap_to_path")
     return rows[["department", "feature", "n", "estimate", "path_value", "gap_to_path", "verdict"]].reset_index(
@@ -463,7 +463,7 @@ def pilot_status(report: Report) -> pd.DataFrame:
 
     Pilots go live on the rollout's first day, so their paths start there (``align="start"``).
     """
-    sc = kpis.scorecard(report.warehouse, report.plan, as_of=report.period.end, by="department", align="start")
+    sc = kpis.progress(report.warehouse, report.plan, data_through=report.period.end, by="department", align="start")
     deps = report.warehouse.query("SELECT department_id, path FROM departments")
     pilots = report.plan.resolve_pilots(deps.itertuples(index=False, name=None))
     rows = sc.loc[sc["department_id"].isin(pilots) & sc["kpi"].isin(["registration", "active_rate", "engaged_rate"])]
@@ -613,7 +613,7 @@ def efficiency_evidence(report: Report) -> dict[str, Any]:
         out["sentence"] = v(report, "efficiency_not_estimable", reason=_why_not(report, records))
         out["pretrend"] = out["case"] = v(report, "efficiency_see_above")
         return out
-    from wecom_eval.kpis.paths import look_of, planned_looks
+    from wecom_eval.kpis.verdicts import look_of, planned_looks
 
     recurring = report.name not in READ_ONCE
     looks = (
@@ -938,7 +938,7 @@ def deadline_status(report: Report) -> pd.DataFrame:
 
 def lagging(report: Report, *, top: int = 10) -> pd.DataFrame:
     """The departments furthest behind their engaged-rate path, with likely reasons."""
-    sc = kpis.scorecard(report.warehouse, report.plan, as_of=report.period.end, by="department")
+    sc = kpis.progress(report.warehouse, report.plan, data_through=report.period.end, by="department")
     act = sc.loc[(sc["kpi"] == "engaged_rate") & sc["estimate"].notna()].set_index("department_id")
     reg: Any = sc.loc[(sc["kpi"] == "registration") & sc["estimate"].notna()].set_index("department_id")["estimate"]
     act_rate: Any = sc.loc[(sc["kpi"] == "active_rate") & sc["estimate"].notna()].set_index("department_id")["estimate"]
