@@ -22,7 +22,7 @@ from pptx import Presentation
 
 from wecom_eval import text
 from wecom_eval.reporting import kpis_json, runner
-from wecom_eval.reporting.collect import KEY_COLUMNS
+from wecom_eval.reporting.floor import KEY_COLUMNS
 from wecom_eval.reporting.params import REPORTS, parameters_cell
 
 REPO = Path(__file__).resolve().parents[1]

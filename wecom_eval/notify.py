@@ -47,7 +47,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 from wecom_eval import text
 from wecom_eval.errors import InputError, Problem, SourceError, WecomEvalError
-from wecom_eval.reporting.collect import TARGET_IDS
+from wecom_eval.reporting.records import TARGET_IDS
 from wecom_eval.reporting.safe_text import chart_label, robot_markdown
 from wecom_eval.reporting.tables import format_interval, format_kpi_value
 from wecom_eval.wecom.client import FILE_MAX_BYTES, FILE_MIN_BYTES, MARKDOWN_MAX_BYTES, WecomClient

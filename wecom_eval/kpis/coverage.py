@@ -25,7 +25,7 @@ import pandas as pd
 
 from wecom_eval.kpis._base import Context, Source, has_rows, one, run
 from wecom_eval.plan import RolloutPlan
-from wecom_eval.warehouse import MEMBER_DAYS_STORE
+from wecom_eval.warehouse import MEMBER_DAYS_STORE, Warehouse
 from wecom_eval.workcal import WorkCalendar
 
 NO_MEMBERS = "not measured: no member source (WeCom members with their activation)"
@@ -154,10 +154,31 @@ def source_coverage(
     )  # counts stay whole
 
 
+# The first day of any activity, approval or feature event, and the last one up to $last.
+DATA_WINDOW = (
+    "SELECT least((SELECT min(date) FROM member_activity), (SELECT min(started_at)::DATE FROM process_records),"
+    " (SELECT min(ts)::DATE FROM feature_events)) AS first,"
+    " greatest((SELECT max(date) FROM member_activity WHERE date <= $last),"
+    " (SELECT max(started_at)::DATE FROM process_records WHERE started_at::DATE <= $last),"
+    " (SELECT max(ts)::DATE FROM feature_events WHERE ts::DATE <= $last)) AS last"
+)
+
+
+def data_window(warehouse: Warehouse, *, data_through: dt.date) -> tuple[dt.date | None, dt.date | None]:
+    """The first and the last day of activity data up to ``data_through`` (None: no data)."""
+    row: Any = warehouse.query(DATA_WINDOW, {"last": data_through}).iloc[0]
+
+    def day(value: Any) -> dt.date | None:
+        return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
+
+    return day(row["first"]), day(row["last"])
+
+
 __all__ = [
     "NO_FEATURE_EVENTS",
     "NO_MEMBERS",
     "SOURCES",
+    "data_window",
     "feature_measured",
     "feature_ranges",
     "has_member_source",

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -162,7 +163,7 @@ def _figures(ctx: Context, day: dt.date, by: By) -> pd.DataFrame:
 
 
 def _judged(
-    rec: dict[str, Any],
+    rec: Mapping[Hashable, Any],
     *,
     day: dt.date,
     first: dt.date,
@@ -203,7 +204,7 @@ def _judged(
 
 
 def _row(
-    rec: dict[str, Any],
+    rec: Mapping[Hashable, Any],
     plan: RolloutPlan,
     *,
     keys: list[str],

@@ -120,6 +120,13 @@ ORDER BY p.record_id
 """
 
 
+# Every department with its path (the plan names pilots by id or by path).
+DEPARTMENT_PATHS = "SELECT department_id, path FROM departments"
+
+# Employees per department, whatever their dates (the staff the power simulation draws approvals for).
+STAFF_BY_DEPARTMENT = "SELECT department_id, count(*) AS staff FROM employees GROUP BY 1"
+
+
 # ---- reconciliation ------------------------------------------------------------------------
 
 RECONCILE_LISTS: Mapping[str, str] = {

@@ -39,7 +39,7 @@ def compute(report: Report, *, draws: int = 2000) -> pd.DataFrame:
     frame = fc.forecast(
         report.warehouse,
         report.plan,
-        as_of=report.last_day + dt.timedelta(days=1),
+        as_of=report.data_through + dt.timedelta(days=1),
         draws=draws,
         seed=int(getattr(params, "seed", 0)),
         cal=report.calendar,
@@ -196,7 +196,7 @@ def overlay(report: Report, frame: pd.DataFrame, target_id: str) -> dict[str, fl
         return None
     rec = rows[0]
     day = (rec["deadline"] - report.plan.start_date).days + 1
-    last = (report.last_day - report.plan.start_date).days + 1
+    last = (report.data_through - report.plan.start_date).days + 1
     return {
         "x0": last / 7,
         "y0": float(rec["now"]),

@@ -9,8 +9,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from wecom_eval import kpis, text
-from wecom_eval.kpis import efficiency
+from wecom_eval.kpis import efficiency, pilot
 from wecom_eval.kpis import targets as five
+from wecom_eval.kpis.verdicts import look_of, planned_looks
 from wecom_eval.reporting import figures
 from wecom_eval.reporting.collect import Report
 from wecom_eval.reporting.views._common import READ_ONCE, hide_blank_rows, not_measured, v
@@ -22,8 +23,7 @@ def pilot_status(report: Report) -> pd.DataFrame:
     Pilots go live on the rollout's first day, so their paths start there (``align="start"``).
     """
     sc = kpis.progress(report.warehouse, report.plan, data_through=report.period.end, by="department", align="start")
-    deps = report.warehouse.query("SELECT department_id, path FROM departments")
-    pilots = report.plan.resolve_pilots(deps.itertuples(index=False, name=None))
+    pilots = pilot.pilot_ids(report.warehouse, report.plan)
     rows = sc.loc[sc["department_id"].isin(pilots) & sc["kpi"].isin(["registration", "active_rate", "engaged_rate"])]
     rows = not_measured(rows.copy(), "n")  # no count and no path verdict for a figure not measured
     rows["path_verdict"] = rows["path_verdict"].astype(object).where(rows["verdict"] != "not_measured", "not_measured")
@@ -38,45 +38,22 @@ MAX_WEEKS = 26
 
 
 def power(report: Report) -> tuple[Any, str, Figure | None]:
-    """Power and minimum detectable effect of the planned pilot comparison, a sentence and the curve.
-
-    Uses the baseline approvals (before the rollout) for the variance components, the
-    departments with baseline approvals, their staff, and the launch weeks as the after
-    period.
-    """
-    from wecom_eval import stats
-
+    """Power and minimum detectable effect of the planned pilot comparison
+    (:func:`wecom_eval.pilot.launch_power`), a sentence and the curve."""
     params: Any = report.params  # LaunchReviewParams
-    records = efficiency.turnaround_records(report.warehouse, report.plan, end=report.period.end)
-    base = records.loc[records["week"] < 1]
-    try:
-        comps = stats.variance_components(base, outcome="hours", department="department_id", week="week")
-    except ValueError:  # too little baseline data: say so instead of failing the report
-        return None, v(report, "power_not_estimable", reason=_why_not(report, base)), None
-    per_dep = base.groupby("department_id").agg(records=("record_id", "size"), pilot=("is_pilot", "max"))
-    staff = report.warehouse.query("SELECT department_id, count(*) AS staff FROM employees GROUP BY 1").set_index(
-        "department_id"
-    )["staff"]
-    per_dep = per_dep.join(staff, how="left").fillna({"staff": 1})
-    weeks_pre = max(1, int(base["week"].nunique()))
-    weeks_post = max(1, int(report.plan.phase("launch").last_week))
-    rate = float(per_dep["records"].sum() / per_dep["staff"].sum() / weeks_pre)
-    pilots = [i for i, p in enumerate(per_dep["pilot"]) if p]
-    result = stats.did_power(
-        n_departments=len(per_dep),
-        n_treated=len(pilots),
-        staff=per_dep["staff"].astype(int).tolist(),
-        approvals_per_staff_week=rate,
-        weeks_pre=weeks_pre,
-        weeks_post=weeks_post,
-        components=comps,
+    found = pilot.launch_power(
+        report.warehouse,
+        report.plan,
+        data_through=report.period.end,
         effect=params.assumed_gain,
-        pilots=pilots,
         n_sim=params.power_simulations,
         seed=params.seed,
-        target=report.plan.targets.pilot_efficiency.target,
         max_weeks=MAX_WEEKS,
     )
+    result, weeks_pre, weeks_post = found.result, found.weeks_pre, found.weeks_post
+    if result is None:  # too little baseline data: say so instead of failing the report
+        why = five.reason("no_approvals" if not found.baseline_records else "not_estimable", report.language)
+        return None, v(report, "power_not_estimable", reason=why), None
     sentence = v(
         report,
         "power_sentence",
@@ -131,45 +108,8 @@ def _why_not(report: Report, records: pd.DataFrame) -> str:
     return five.reason("no_approvals" if records.empty else "not_estimable", report.language)
 
 
-def efficiency_evidence(report: Report) -> dict[str, Any]:
-    """The pilot's efficiency effect with its evidence.
-
-    Returns a dict with ``sentence`` (markdown), ``cells`` (geometric-mean turnaround per
-    pilot/control × before/after cell), ``methods`` (calendar and working hours; the
-    chosen inference beside CR1), ``event_figure`` and ``pretrend`` (a sentence, flagged when
-    the pre-trend test rejects), ``case`` (the case-study sentence). Every key is always
-    there: when the records allow no estimate the sentence says "not measured" and why, the
-    other sentences point to it, and the tables and the figure are None (shown as nothing).
-    """
-
-    records = efficiency.turnaround_records(report.warehouse, report.plan, end=report.period.end)
-    inference = getattr(report.params, "inference", "auto")
-    out: dict[str, Any] = {
-        "sentence": "",
-        "cells": None,
-        "methods": None,
-        "event_figure": None,
-        "pretrend": "",
-        "case": "",
-    }
-    try:
-        cal, design = efficiency.pilot_did(
-            records, report.plan, inference=inference, n_boot=report.params.n_boot, seed=report.params.seed
-        )
-        work, _ = efficiency.pilot_did(
-            records,
-            report.plan,
-            outcome="working_hours",
-            inference=inference,
-            n_boot=report.params.n_boot,
-            seed=report.params.seed,
-        )
-    except ValueError:
-        out["sentence"] = v(report, "efficiency_not_estimable", reason=_why_not(report, records))
-        out["pretrend"] = out["case"] = v(report, "efficiency_see_above")
-        return out
-    from wecom_eval.kpis.verdicts import look_of, planned_looks
-
+def _efficiency_sentence(report: Report, cal: Any, design: Any) -> tuple[dict[str, Any], str]:
+    """The scorecard row of the calendar-hours estimate and the sentence that reads it."""
     recurring = report.name not in READ_ONCE
     looks = (
         {"look": look_of(report.plan, report.period.end), "planned_looks": planned_looks(report.plan)}
@@ -177,8 +117,7 @@ def efficiency_evidence(report: Report) -> dict[str, Any]:
         else {}
     )
     row = efficiency.efficiency_row(cal, report.plan, design=design, language=report.language, **looks)
-    out["row"] = row
-    out["sentence"] = v(
+    sentence = v(
         report,
         "efficiency_sentence",
         gain=row["estimate"],
@@ -190,7 +129,7 @@ def efficiency_evidence(report: Report) -> dict[str, Any]:
         p_target=row["target_p_value"],
         verdict=text.verdict_label(row["verdict"], report.language),
     )
-    out["sentence"] += " " + (
+    sentence += " " + (
         v(
             report,
             "efficiency_spent",
@@ -202,11 +141,11 @@ def efficiency_evidence(report: Report) -> dict[str, Any]:
         if recurring
         else v(report, "efficiency_once")
     )
-    sample, _ = efficiency.launch_sample(records, report.plan)
-    cells = efficiency.cell_means(sample)
-    cells["group"] = np.where(cells["treated"] == 1, "pilot", "control")
-    cells["period"] = np.where(cells["post"] == 1, "after", "before")
-    out["cells"] = cells[["group", "period", "departments", "records", "median_hours"]]
+    return row, sentence
+
+
+def _methods_table(report: Report, cal: Any, work: Any) -> pd.DataFrame:
+    """The estimate in calendar and in working hours, each with its inference, in the report's language."""
     labels = {"zh": ("日历小时", "工作小时"), "en": ("calendar hours", "working hours")}[report.language]
     table = efficiency.did_table({labels[0]: cal, labels[1]: work})
     table["method"] = [
@@ -219,34 +158,46 @@ def efficiency_evidence(report: Report) -> dict[str, Any]:
         text.lookup("methods", "enumerated" if e else "sampled", report.language, n=f"{n:,}")
         for e, n in zip(table.pop("enumerated"), table.pop("draws"), strict=True)
     ]
-    out["methods"] = table
+    return table
+
+
+def _event_study(report: Report, records: pd.DataFrame) -> tuple[Figure | None, str]:
+    """The staggered event study's figure and the pre-trend sentence (or why there is none)."""
     try:
-        es = efficiency.staggered_event_study(
-            records, report.plan, n_boot=min(report.params.n_boot, 1999), seed=report.params.seed
-        )
-        effects = es.effects.assign(
-            change=np.expm1(es.effects["estimate"]),
-            low=np.expm1(es.effects["ci_low"]),
-            high=np.expm1(es.effects["ci_high"]),
-        )
-        out["event_figure"] = figures.event_study_chart(
-            effects,
-            estimate="change",
-            low="low",
-            high="high",
-            title=v(report, "event_study"),
-            xlabel=v(report, "weeks_since_go_live"),
-            ylabel=v(report, "change_in_turnaround"),
-            legend=(v(report, "event_estimate"), v(report, "event_interval"), v(report, "event_reference")),
-        )
-        key = "pretrend_flag" if es.pretrend_rejects else "pretrend_ok"
-        out["pretrend"] = v(report, key, p=es.pretrend_p_value)
+        return _event_figure(report, records)
     except ValueError:
-        out["pretrend"] = v(report, "event_study_not_estimable", reason=_why_not(report, records))
+        return None, v(report, "event_study_not_estimable", reason=_why_not(report, records))
+
+
+def _event_figure(report: Report, records: pd.DataFrame) -> tuple[Figure, str]:
+    es = efficiency.staggered_event_study(
+        records, report.plan, n_boot=min(report.params.n_boot, 1999), seed=report.params.seed
+    )
+    effects = es.effects.assign(
+        change=np.expm1(es.effects["estimate"]),
+        low=np.expm1(es.effects["ci_low"]),
+        high=np.expm1(es.effects["ci_high"]),
+    )
+    figure = figures.event_study_chart(
+        effects,
+        estimate="change",
+        low="low",
+        high="high",
+        title=v(report, "event_study"),
+        xlabel=v(report, "weeks_since_go_live"),
+        ylabel=v(report, "change_in_turnaround"),
+        legend=(v(report, "event_estimate"), v(report, "event_interval"), v(report, "event_reference")),
+    )
+    key = "pretrend_flag" if es.pretrend_rejects else "pretrend_ok"
+    return figure, v(report, key, p=es.pretrend_p_value)
+
+
+def _case(report: Report, sample: pd.DataFrame) -> str:
+    """The case-study sentence: median turnaround of the pilots and the controls, before and after."""
     med: Any = sample.groupby(["treated", "post"])["hours"].agg(["median", "size"])
     if len(med) < 4:  # a cell without records: no case to tell
-        return out
-    out["case"] = v(
+        return ""
+    return v(
         report,
         "case_sentence",
         before=med.loc[(1, 0), "median"],
@@ -256,6 +207,47 @@ def efficiency_evidence(report: Report) -> dict[str, Any]:
         c_before=med.loc[(0, 0), "median"],
         c_after=med.loc[(0, 1), "median"],
     )
+
+
+def efficiency_evidence(report: Report) -> dict[str, Any]:
+    """The pilot's efficiency effect with its evidence.
+
+    Returns a dict with ``sentence`` (markdown), ``cells`` (geometric-mean turnaround per
+    pilot/control × before/after cell), ``methods`` (calendar and working hours; the
+    chosen inference beside CR1), ``event_figure`` and ``pretrend`` (a sentence, flagged when
+    the pre-trend test rejects), ``case`` (the case-study sentence). Every key is always
+    there: when the records allow no estimate the sentence says "not measured" and why, the
+    other sentences point to it, and the tables and the figure are None (shown as nothing).
+    """
+    records = efficiency.turnaround_records(report.warehouse, report.plan, end=report.period.end)
+    inference = getattr(report.params, "inference", "auto")
+    out: dict[str, Any] = {
+        "sentence": "",
+        "cells": None,
+        "methods": None,
+        "event_figure": None,
+        "pretrend": "",
+        "case": "",
+    }
+    n_boot, seed = report.params.n_boot, report.params.seed
+    try:
+        cal, design = efficiency.pilot_did(records, report.plan, inference=inference, n_boot=n_boot, seed=seed)
+        work, _ = efficiency.pilot_did(
+            records, report.plan, outcome="working_hours", inference=inference, n_boot=n_boot, seed=seed
+        )
+    except ValueError:
+        out["sentence"] = v(report, "efficiency_not_estimable", reason=_why_not(report, records))
+        out["pretrend"] = out["case"] = v(report, "efficiency_see_above")
+        return out
+    out["row"], out["sentence"] = _efficiency_sentence(report, cal, design)
+    sample, _ = efficiency.launch_sample(records, report.plan)
+    cells = efficiency.cell_means(sample)
+    cells["group"] = np.where(cells["treated"] == 1, "pilot", "control")
+    cells["period"] = np.where(cells["post"] == 1, "after", "before")
+    out["cells"] = cells[["group", "period", "departments", "records", "median_hours"]]
+    out["methods"] = _methods_table(report, cal, work)
+    out["event_figure"], out["pretrend"] = _event_study(report, records)
+    out["case"] = _case(report, sample)
     return out
 
 

@@ -12,9 +12,10 @@ from matplotlib.figure import Figure
 
 from wecom_eval import kpis, text
 from wecom_eval.kpis import targets as five
+from wecom_eval.kpis.laggards import laggards
 from wecom_eval.reporting import figures
 from wecom_eval.reporting.collect import Report
-from wecom_eval.reporting.views._common import path_at, v, week_of
+from wecom_eval.reporting.views._common import path_at, v
 
 
 def best_department(report: Report, *, top: int = 10) -> dict[str, Any]:
@@ -156,62 +157,27 @@ def deadline_status(report: Report) -> pd.DataFrame:
 
 
 def lagging(report: Report, *, top: int = 10) -> pd.DataFrame:
-    """The departments furthest behind their engaged-rate path, with likely reasons."""
-    sc = kpis.progress(report.warehouse, report.plan, data_through=report.period.end, by="department")
-    act = sc.loc[(sc["kpi"] == "engaged_rate") & sc["estimate"].notna()].set_index("department_id")
-    reg: Any = sc.loc[(sc["kpi"] == "registration") & sc["estimate"].notna()].set_index("department_id")["estimate"]
-    act_rate: Any = sc.loc[(sc["kpi"] == "active_rate") & sc["estimate"].notna()].set_index("department_id")["estimate"]
-    training: Any = report.warehouse.query(
-        """
-        SELECT m.department_id, count(DISTINCT t.userid) * 1.0 / count(DISTINCT m.userid) AS trained
-        FROM members m LEFT JOIN training_attendance t ON t.userid = m.userid AND t.date <= ?
-        WHERE m.status IN (1, 2, 4) GROUP BY m.department_id
-        """,
-        [report.period.end],
-    ).set_index("department_id")["trained"]
-    median_training = float(training.median()) if len(training) else 0.0
-    first_week = report.plan.departments.others_go_live_week
+    """The departments furthest behind their engaged-rate path, with likely reasons
+    (:func:`wecom_eval.kpis.laggards.laggards`)."""
+    found = laggards(report.warehouse, report.plan, data_through=report.period.end, top=top)
     rows = []
-    behind = act.loc[act["gap_to_path"] < 0].sort_values("gap_to_path").head(top)
-    did: Any
-    for did, rec in behind.iterrows():
-        reasons = []
-        week = week_of(report, rec["path_start"])
-        if week > first_week:
-            reasons.append(v(report, "reason_late_go_live", week=week))
-        if did in reg.index and reg[did] < 0.9:
-            reasons.append(v(report, "reason_low_registration", rate=reg[did]))
-        if did in training.index and training[did] < 0.8 * median_training:
-            reasons.append(v(report, "reason_low_training", share=training[did]))
+    for rec in found.to_dict("records"):
+        fields = {
+            "late_go_live": {"week": rec["go_live_week"]},
+            "low_registration": {"rate": rec["registration_rate"]},
+            "low_training": {"share": rec["trained"]},
+        }
+        reasons = [v(report, f"reason_{code}", **fields[code]) for code in rec["reasons"]]
+        message = "；".join(reasons) if report.language == "zh" else "; ".join(reasons)
         rows.append(
             {
-                "department": rec["department"],
-                "n": rec["n"],
-                "go_live_week": week,
-                "registration_rate": reg.get(did, np.nan),
-                "active_rate": act_rate.get(did, np.nan),
-                "engaged_rate": rec["estimate"],
-                "gap": rec["gap_to_path"],
-                "message": "；".join(reasons)
-                if report.language == "zh"
-                else "; ".join(reasons) or v(report, "reason_unknown"),
+                **{k: rec[k] for k in ("department", "n", "go_live_week")},
+                **{k: rec[k] for k in ("registration_rate", "active_rate", "engaged_rate", "gap")},
+                "message": message or v(report, "reason_unknown"),
             }
         )
-        if not reasons:
-            rows[-1]["message"] = v(report, "reason_unknown")
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "department",
-            "n",
-            "go_live_week",
-            "registration_rate",
-            "active_rate",
-            "engaged_rate",
-            "gap",
-            "message",
-        ],
-    )
+    columns = ["department", "n", "go_live_week", "registration_rate", "active_rate", "engaged_rate", "gap", "message"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def branch_trend_figure(report: Report, kpi: str = "registration") -> Figure:

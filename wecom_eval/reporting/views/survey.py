@@ -33,6 +33,45 @@ def needs_figure(report: Report, question: str, frame: pd.DataFrame, n: int) -> 
     )
 
 
+def _satisfaction_sentence(report: Report, wave: str, row: dict[str, Any], overall: pd.DataFrame) -> str:
+    """The satisfaction target in a sentence, or that the wave does not measure it."""
+    if row["estimate"] is None or not len(overall):
+        return v(report, "no_satisfaction")
+    return v(
+        report,
+        "satisfaction_sentence",
+        wave=wave,
+        mean=row["estimate"],
+        low=row["ci_low"],
+        high=row["ci_high"],
+        p=f"{row['confidence']:.0%}",
+        n=row["n"],
+        top2=float(overall["top2"].iloc[0]),
+        target=row["target"],
+        verdict=text.verdict_label(row["verdict"], report.language),
+        departments=row.get("n_clusters", 0),
+        deff=row.get("design_effect", "—"),
+    )
+
+
+def _wave_sentence(report: Report, wave: str) -> str:
+    """The overall item against the previous satisfaction wave, when there is one."""
+    previous = satisfaction.previous_wave(report.warehouse, wave, last_day=report.period.end)
+    if not previous:
+        return ""
+    cmp = satisfaction.compare(report.warehouse, previous, wave).iloc[0]
+    return v(
+        report,
+        "wave_sentence",
+        baseline=previous,
+        diff=cmp["estimate"],
+        low=cmp["ci_low"],
+        high=cmp["ci_high"],
+        pv=p_text(cmp["p_value"]),
+        top2=cmp["top2_difference"],
+    )
+
+
 def survey(report: Report) -> dict[str, Any]:
     """The satisfaction wave's results: sentence, items, distribution figure, α, departments, waves."""
     params: Any = report.params
@@ -72,24 +111,7 @@ def survey(report: Report) -> dict[str, Any]:
         "items": items,
         "items_people": int(items["responses"].min()) if len(items) else None,
     }
-    if row["estimate"] is not None and len(overall):
-        out["sentence"] = v(
-            report,
-            "satisfaction_sentence",
-            wave=wave,
-            mean=row["estimate"],
-            low=row["ci_low"],
-            high=row["ci_high"],
-            p=f"{row['confidence']:.0%}",
-            n=row["n"],
-            top2=float(overall["top2"].iloc[0]),
-            target=row["target"],
-            verdict=text.verdict_label(row["verdict"], report.language),
-            departments=row.get("n_clusters", 0),
-            deff=row.get("design_effect", "—"),
-        )
-    else:
-        out["sentence"] = v(report, "no_satisfaction")
+    out["sentence"] = _satisfaction_sentence(report, wave, row, overall)
     labels = text.strings()["views"]["likert_labels"][report.language]
     counts = satisfaction.likert_counts(wh, wave)
     counts["item"] = counts["item"].map(lambda code: text.lookup("items", code, report.language))
@@ -99,19 +121,7 @@ def survey(report: Report) -> dict[str, Any]:
     out["by_department"] = satisfaction.by_department(wh, wave)
     share = satisfaction.roster_share(wh, wave)
     out["roster_share"] = v(report, "roster_share_sentence", **share) if share["roster"] else ""
-    previous = satisfaction.previous_wave(wh, wave, last_day=report.period.end)
-    if previous:
-        cmp = satisfaction.compare(wh, previous, wave).iloc[0]
-        out["waves"] = v(
-            report,
-            "wave_sentence",
-            baseline=previous,
-            diff=cmp["estimate"],
-            low=cmp["ci_low"],
-            high=cmp["ci_high"],
-            pv=p_text(cmp["p_value"]),
-            top2=cmp["top2_difference"],
-        )
+    out["waves"] = _wave_sentence(report, wave)
     out["comments"] = satisfaction.comments(wh, plan, wave)
     total = satisfaction.text_respondents(wh, wave)
     out["comment_people"] = total if len(out["comments"]) else None
