@@ -121,7 +121,7 @@ def test_scorecard_leaderboard_and_alerts_hide_the_small_department(demo: Any) -
     ranking = kpis.best_department(wh, plan, month=as_of).ranking
     row = ranking.loc[ranking["department"] == small]
     assert len(row) == 1 and not row["ranked"].item() and pd.isna(row["score"].item())
-    found = kpis.alerts(wh, plan, as_of=as_of)
+    found = kpis.alerts(wh, plan, data_through=as_of)
     assert small not in set(found.loc[found["kind"] != "no_data", "group"])
 
 

@@ -303,7 +303,7 @@ def alert_table(report: Report, *, limit: int = 20) -> pd.DataFrame:
     """The most urgent alerts as of the period's end (what, where, by how much, since when)."""
     language: Any = report.language
     report.define("alerts")
-    found = kpis.alerts(report.warehouse, report.plan, as_of=report.period.end, language=language)
+    found = kpis.alerts(report.warehouse, report.plan, data_through=report.period.end, language=language)
     found = found.head(limit)
     return found.rename(columns={"group": "subject", "since_week": "since"})[
         ["kind", "severity", "subject", "message", "gap", "since", "p_value", "p_adjusted"]
