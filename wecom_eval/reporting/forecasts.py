@@ -16,6 +16,7 @@ import pandas as pd
 
 from wecom_eval import text
 from wecom_eval.kpis import forecast as fc
+from wecom_eval.kpis import forecast_model as fm
 from wecom_eval.reporting.collect import Report
 from wecom_eval.reporting.tables import format_kpi_value
 
@@ -75,7 +76,7 @@ def _company(frame: pd.DataFrame) -> list[dict[str, Any]]:
         return []
     company = frame.loc[frame["department_id"].isna()]
     rows = []
-    for target_id in fc.TARGETS:
+    for target_id in fm.TARGETS:
         part = company.loc[company["target_id"] == target_id]
         if not len(part):
             continue
@@ -145,7 +146,7 @@ def reason_text(report: Report, rec: dict[str, Any]) -> str:
         report.language,
         deadline=_date_text(rec["deadline"], report.language),
         weeks=int(rec.get("weeks") or 0),
-        needed=fc.MIN_WEEKS,
+        needed=fm.MIN_WEEKS,
     )
 
 
@@ -160,7 +161,7 @@ def sentences(report: Report, frame: pd.DataFrame) -> str:
         if rec["now"] >= rec["target"]:
             reach = _v(report, "forecast_reached")
         elif rec.get("reach_date") is None or pd.isna(rec.get("reach_date")):
-            reach = _v(report, "forecast_never", days=fc.HORIZON_DAYS)
+            reach = _v(report, "forecast_never", days=fm.HORIZON_DAYS)
         else:
             reach = _v(report, "forecast_reach", date=_date_text(rec["reach_date"], report.language))
         lines.append(
