@@ -34,7 +34,7 @@ def test_change_is_now_minus_then_and_not_measured_when_either_is_missing():
 
 def test_change_on_the_tiny_fixture_worked_by_hand(wh):  # noqa: ANN001
     plan = tiny.plan(1)
-    now = pd.DataFrame(targets.adoption_rows(wh, plan, last_day=dt.date(2026, 2, 28)))
+    now = pd.DataFrame(targets.adoption_rows(wh, plan, data_through=dt.date(2026, 2, 28)))
     out = targets.with_change(now, wh, plan, since=dt.date(2026, 2, 15))
     change = dict(zip(out["kpi"], out["change"], strict=True))
     # registration on 02-28: 15 of 17 employees (tests/test_kpis_paths.py); on 02-15: E06 not yet

@@ -22,7 +22,7 @@ def demo(tmp_path_factory):
     build_demo(home, DemoConfig(employees=600), plan)
     truth = json.loads((home.demo / "truth.json").read_text(encoding="utf-8"))
     with open_reader(home) as wh:
-        records = efficiency.turnaround_records(wh, plan, end=plan.end_date)
+        records = efficiency.turnaround_records(wh, plan, data_through=plan.end_date)
     return plan, truth, records
 
 

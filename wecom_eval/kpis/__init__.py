@@ -10,7 +10,7 @@ reconciliation lists) are marked restricted and never belong in a meeting report
 >>> from wecom_eval import kpis
 >>> from wecom_eval.warehouse import open_reader          # doctest: +SKIP
 >>> with open_reader() as wh:                              # doctest: +SKIP
-...     weekly = kpis.weekly_activity(wh, plan, start=plan.start_date, end=as_of)
+...     weekly = kpis.weekly_activity(wh, plan, start=plan.start_date, end=data_through)
 """
 
 from __future__ import annotations

@@ -65,11 +65,11 @@ def feature_ranges(ctx: Context) -> dict[str, tuple[dt.date, dt.date]]:
 
 
 def feature_measured(
-    ranges: dict[str, tuple[dt.date, dt.date]], feature: str, *, window_start: dt.date, as_of: dt.date
+    ranges: dict[str, tuple[dt.date, dt.date]], feature: str, *, window_start: dt.date, data_through: dt.date
 ) -> bool:
-    """Whether ``feature``'s events (first … last day) reach into ``window_start`` … ``as_of``."""
+    """Whether ``feature``'s events (first … last day) reach into ``window_start`` … ``data_through``."""
     span = ranges.get(feature)
-    return span is not None and span[0] <= as_of and span[1] >= window_start
+    return span is not None and span[0] <= data_through and span[1] >= window_start
 
 
 def _load_times(ctx: Context) -> dict[str, Any]:

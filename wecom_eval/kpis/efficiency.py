@@ -44,9 +44,9 @@ MIN_WORKING_HOURS = 1 / 60  # a record finished outside working hours counts one
 
 
 def turnaround_records(
-    warehouse: Warehouse, plan: RolloutPlan, *, end: dt.date, calendar: WorkCalendar | None = None
+    warehouse: Warehouse, plan: RolloutPlan, *, data_through: dt.date, calendar: WorkCalendar | None = None
 ) -> pd.DataFrame:
-    """Finished records of the plan's efficiency process started up to ``end``.
+    """Finished records of the plan's efficiency process started up to ``data_through``.
 
     Returns
     -------
@@ -61,7 +61,7 @@ def turnaround_records(
     process = plan.targets.pilot_efficiency.process
     frame = warehouse.query(
         q.TURNAROUND_RECORDS,
-        [process, end],
+        [process, data_through],
     )
     frame = plan_departments(plan, frame).rename(columns={"path": "department"})  # the plan in force decides
     started = pd.to_datetime(frame["started_at"])

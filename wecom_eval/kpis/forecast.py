@@ -65,16 +65,16 @@ def history(
             {"unit": ids, "go_live_day": [go_live.get(i, 1) for i in ids], "weight": weights.to_numpy(dtype=float)}
         )
 
-    reg = registration_raw(ctx, as_of=ends, by="department")
+    reg = registration_raw(ctx, data_through=ends, by="department")
     reg_hist = pd.DataFrame(
         {
             "unit": reg["department_id"].astype(int),
-            "day": [_day(plan, d) for d in reg["as_of"]],
+            "day": [_day(plan, d) for d in reg["data_through"]],
             "value": reg["registration_rate"].astype(float),
             "n": reg["employees"].astype(float),
         }
     )
-    roster = reg.loc[reg["as_of"] == reg["as_of"].max()].set_index("department_id")["employees"]
+    roster = reg.loc[reg["data_through"] == reg["data_through"].max()].set_index("department_id")["employees"]
     out["registration"] = (reg_hist, units(roster))
 
     act = weekly_activity_raw(ctx, start=plan.start_date, end=ends[-1], by="department")
@@ -90,17 +90,17 @@ def history(
     measured = roster.loc[roster.index.isin(set(act["department_id"].astype(int)))]
     out["daily_active"] = (act_hist, units(measured))
 
-    pen = penetration_raw(ctx, as_of=ends, by="department")
+    pen = penetration_raw(ctx, data_through=ends, by="department")
     for feature, part in pen.groupby("feature", sort=False):
         hist = pd.DataFrame(
             {
                 "unit": part["department_id"].astype(int),
-                "day": [_day(plan, d) for d in part["as_of"]],
+                "day": [_day(plan, d) for d in part["data_through"]],
                 "value": part["penetration"].astype(float),
                 "n": part["eligible"].astype(float),
             }
         )
-        eligible = part.loc[part["as_of"] == part["as_of"].max()].set_index("department_id")["eligible"]
+        eligible = part.loc[part["data_through"] == part["data_through"].max()].set_index("department_id")["eligible"]
         out[f"feature_penetration:{feature}"] = (hist, units(eligible))
     return out
 

@@ -99,7 +99,7 @@ def _active(ctx: Context, first: dt.date, last: dt.date) -> pd.DataFrame:
 def _penetration(ctx: Context, last: dt.date) -> pd.DataFrame:
     from wecom_eval.kpis.penetration import penetration_raw
 
-    pen = penetration_raw(ctx, as_of=[last], by="department")
+    pen = penetration_raw(ctx, data_through=[last], by="department")
     pen = pen.loc[pen["users"].notna()]  # a feature without events in the window is not measured, not 0
     g = pen.groupby(KEYS, as_index=False).agg(
         users=("users", "sum"), eligible=("eligible", "sum"), n=("headcount", "max")

@@ -51,7 +51,7 @@ def launch_power(
     """
     from wecom_eval import stats
 
-    records = turnaround_records(warehouse, plan, end=data_through)
+    records = turnaround_records(warehouse, plan, data_through=data_through)
     base = records.loc[records["week"] < 1]
     try:
         comps = stats.variance_components(base, outcome="hours", department="department_id", week="week")

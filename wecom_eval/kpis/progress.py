@@ -62,10 +62,10 @@ def _registration(ctx: Context, day: dt.date, by: By) -> pd.DataFrame:
 
     keys = keys_of(by)
     reg = privacy.suppress(
-        registration_raw(ctx, as_of=[day], by=by),
+        registration_raw(ctx, data_through=[day], by=by),
         size="employees",
         by=keys,
-        within=["as_of"],
+        within=["data_through"],
         min_group_size=privacy.floor(ctx.plan),
     )
     return pd.DataFrame(
@@ -133,9 +133,9 @@ def _penetration(ctx: Context, day: dt.date, by: By) -> pd.DataFrame:
     from wecom_eval.kpis.penetration import penetration_raw
 
     keys = keys_of(by)
-    pen = penetration_raw(ctx, as_of=[day], by=by)
+    pen = penetration_raw(ctx, data_through=[day], by=by)
     pen = privacy.suppress(
-        pen, size="eligible", by=keys, within=["feature", "as_of"], min_group_size=privacy.floor(ctx.plan)
+        pen, size="eligible", by=keys, within=["feature", "data_through"], min_group_size=privacy.floor(ctx.plan)
     )
     window = ctx.plan.targets.feature_penetration.window_days
     return pd.DataFrame(

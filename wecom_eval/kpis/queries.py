@@ -95,7 +95,7 @@ MEMBER_JOIN_MEMBERS = "m.userid = p.person_id"
 
 REGISTRATION = f"""
 WITH people AS ({{people}})
-SELECT {{select}} d.date AS as_of,
+SELECT {{select}} d.date AS data_through,
        COUNT(*) AS employees,
        SUM(CASE WHEN p.registered_on <= d.date THEN 1 ELSE 0 END) AS registered
 FROM people p
@@ -114,8 +114,8 @@ FROM people p
 JOIN kpi_departments dep ON dep.department_id = p.department_id
 LEFT JOIN employees e ON e.employee_id = p.person_id
 LEFT JOIN members m ON {{member_join}}
-WHERE p.on_from <= $as_of AND COALESCE(p.on_to, {FAR_FUTURE}) >= $as_of
-  AND (p.registered_on IS NULL OR p.registered_on > $as_of)
+WHERE p.on_from <= $data_through AND COALESCE(p.on_to, {FAR_FUTURE}) >= $data_through
+  AND (p.registered_on IS NULL OR p.registered_on > $data_through)
 ORDER BY dep.department, p.person_id, m.userid
 """
 
@@ -334,7 +334,7 @@ cells AS (
   LEFT JOIN kpi_eligibility el ON el.department_id = hd.department_id AND el.feature = f.feature
   LEFT JOIN users u ON u.department_id = hd.department_id AND u.date = hd.date AND u.feature = f.feature
 )
-SELECT {{select}} c.feature, c.date AS as_of,
+SELECT {{select}} c.feature, c.date AS data_through,
        CAST(SUM(c.headcount) AS BIGINT) AS headcount,
        CAST(SUM(c.eligible) AS BIGINT) AS eligible,
        CAST(SUM(c.users) AS BIGINT) AS users

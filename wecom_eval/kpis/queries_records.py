@@ -133,7 +133,7 @@ RECONCILE_LISTS: Mapping[str, str] = {
     "employees_without_member": f"""
 SELECT e.employee_id, e.name, e.department_id, dep.department, e.hire_date
 FROM employees e JOIN kpi_departments dep ON dep.department_id = e.department_id
-WHERE e.hire_date <= $as_of AND COALESCE(e.leave_date, {FAR_FUTURE}) >= $as_of
+WHERE e.hire_date <= $data_through AND COALESCE(e.leave_date, {FAR_FUTURE}) >= $data_through
   AND NOT EXISTS (SELECT 1 FROM members m WHERE m.employee_id = e.employee_id)
 ORDER BY dep.department, e.employee_id""",
     "members_without_employee": """
@@ -151,14 +151,14 @@ JOIN employees e ON e.employee_id = m.employee_id
 JOIN kpi_departments rd ON rd.department_id = e.department_id
 JOIN kpi_departments wd ON wd.department_id = m.department_id
 WHERE m.department_id <> e.department_id
-  AND e.hire_date <= $as_of AND COALESCE(e.leave_date, {FAR_FUTURE}) >= $as_of
+  AND e.hire_date <= $data_through AND COALESCE(e.leave_date, {FAR_FUTURE}) >= $data_through
 ORDER BY rd.department, e.employee_id""",
     "leavers_still_active": """
 SELECT e.employee_id, e.name, m.userid, e.department_id, dep.department, e.leave_date, m.status
 FROM members m
 JOIN employees e ON e.employee_id = m.employee_id
 JOIN kpi_departments dep ON dep.department_id = e.department_id
-WHERE e.leave_date < $as_of AND m.status = 1
+WHERE e.leave_date < $data_through AND m.status = 1
 ORDER BY dep.department, e.employee_id""",
     "disabled_or_left_while_employed": f"""
 SELECT e.employee_id, e.name, m.userid, e.department_id, dep.department, m.status
@@ -166,7 +166,7 @@ FROM members m
 JOIN employees e ON e.employee_id = m.employee_id
 JOIN kpi_departments dep ON dep.department_id = e.department_id
 WHERE m.status IN (2, 5)
-  AND e.hire_date <= $as_of AND COALESCE(e.leave_date, {FAR_FUTURE}) >= $as_of
+  AND e.hire_date <= $data_through AND COALESCE(e.leave_date, {FAR_FUTURE}) >= $data_through
 ORDER BY dep.department, e.employee_id""",
     "duplicate_members": """
 SELECT e.employee_id, e.name, e.department_id, dep.department, m.userid, m.status
@@ -186,7 +186,7 @@ ORDER BY dep.department, m.userid""",
 RECONCILE_DEPARTMENTS = f"""
 WITH roster AS (
   SELECT department_id, COUNT(*) AS employees FROM employees
-  WHERE hire_date <= $as_of AND COALESCE(leave_date, {FAR_FUTURE}) >= $as_of
+  WHERE hire_date <= $data_through AND COALESCE(leave_date, {FAR_FUTURE}) >= $data_through
   GROUP BY department_id
 ),
 wecom AS (

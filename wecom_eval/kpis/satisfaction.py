@@ -44,36 +44,38 @@ def _scalar(warehouse: Warehouse, sql: str, params: list[Any]) -> int:
     return int(value)
 
 
-def waves(warehouse: Warehouse, *, last_day: dt.date) -> pd.DataFrame:
-    """Waves with answers up to ``last_day``: kind, first and last day, respondents.
+def waves(warehouse: Warehouse, *, data_through: dt.date) -> pd.DataFrame:
+    """Waves with answers up to ``data_through``: kind, first and last day, respondents.
 
     Columns: ``wave``, ``kind`` (``satisfaction`` or ``needs``), ``first_day``,
     ``last_day``, ``respondents``, ``items`` (Likert items answered).
     """
     frame = warehouse.query(
         sq.WAVES,
-        [last_day],
+        [data_through],
     )
     frame["kind"] = np.where(frame["items"] > 0, "satisfaction", "needs")
     return frame[["wave", "kind", "first_day", "last_day", "respondents", "items"]]
 
 
-def latest_wave(warehouse: Warehouse, *, last_day: dt.date, kind: str = "satisfaction", wave: str = "") -> str | None:
-    """The named ``wave`` (checked), else the latest wave of ``kind`` with answers by ``last_day``."""
-    known = waves(warehouse, last_day=last_day)
+def latest_wave(
+    warehouse: Warehouse, *, data_through: dt.date, kind: str = "satisfaction", wave: str = ""
+) -> str | None:
+    """The named ``wave`` (checked), else the latest wave of ``kind`` with answers by ``data_through``."""
+    known = waves(warehouse, data_through=data_through)
     if wave:
         if wave not in set(known["wave"]):
             raise ValueError(
-                f"survey wave {wave!r} has no answers up to {last_day}; waves: {', '.join(known['wave']) or 'none'}"
+                f"survey wave {wave!r} has no answers up to {data_through}; waves: {', '.join(known['wave']) or 'none'}"
             )
         return wave
     chosen = known.loc[known["kind"] == kind, "wave"]
     return None if chosen.empty else str(chosen.iloc[-1])
 
 
-def previous_wave(warehouse: Warehouse, wave: str, *, last_day: dt.date) -> str | None:
+def previous_wave(warehouse: Warehouse, wave: str, *, data_through: dt.date) -> str | None:
     """The satisfaction wave before ``wave``, if any."""
-    frame = waves(warehouse, last_day=last_day)
+    frame = waves(warehouse, data_through=data_through)
     known: list[str] = [str(w) for w in frame.loc[frame["kind"] == "satisfaction", "wave"]]
     if wave not in known:
         return None
@@ -93,7 +95,7 @@ def satisfaction_row(
     warehouse: Warehouse,
     plan: RolloutPlan,
     *,
-    last_day: dt.date,
+    data_through: dt.date,
     n_boot: int = 9999,
     seed: int = 0,
     wave: str = "",
@@ -103,7 +105,7 @@ def satisfaction_row(
     from wecom_eval import stats
 
     target = plan.targets.satisfaction.target
-    chosen = latest_wave(warehouse, last_day=last_day, wave=wave)
+    chosen = latest_wave(warehouse, data_through=data_through, wave=wave)
     row: dict[str, Any] = {
         "kpi": "satisfaction",
         "target": target,

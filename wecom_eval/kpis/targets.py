@@ -133,11 +133,11 @@ def _method(method: str | None, language: str) -> str | None:
 
 
 def adoption_rows(
-    warehouse: Warehouse, plan: RolloutPlan, *, last_day: dt.date, language: str = "en"
+    warehouse: Warehouse, plan: RolloutPlan, *, data_through: dt.date, language: str = "en"
 ) -> list[dict[str, Any]]:
     """The registration, daily-active and penetration rows (see the module docstring)."""
 
-    sc = progress(warehouse, plan, data_through=last_day, by="company")
+    sc = progress(warehouse, plan, data_through=data_through, by="company")
     pick = {k: sc.loc[sc["kpi"] == k] for k in ("registration", "engaged_rate", "feature_penetration")}
     members = has_member_source(Context.of(warehouse, plan))
     rows = [
@@ -194,7 +194,7 @@ def efficiency_target(
     warehouse: Warehouse,
     plan: RolloutPlan,
     *,
-    last_day: dt.date,
+    data_through: dt.date,
     n_boot: int,
     seed: int,
     inference: str = "auto",
@@ -204,7 +204,7 @@ def efficiency_target(
     """The pilot-efficiency row (``not_measured`` until the pilots have records after go-live).
 
     ``recurring`` reports spend alpha over the plan's weekly looks (the look is the rollout
-    week of ``last_day``); a report read once (the deepening review) keeps the one-off level.
+    week of ``data_through``); a report read once (the deepening review) keeps the one-off level.
     """
 
     base = {
@@ -214,7 +214,7 @@ def efficiency_target(
         "unit": "share",
         "confidence": CONFIDENCE,
     }
-    records = efficiency.turnaround_records(warehouse, plan, end=last_day)
+    records = efficiency.turnaround_records(warehouse, plan, data_through=data_through)
     try:
         result, design = efficiency.pilot_did(records, plan, inference=inference, n_boot=n_boot, seed=seed)
     except ValueError:  # no pilot record after go-live yet, too few departments …
@@ -230,7 +230,7 @@ def efficiency_target(
             "note": reason(why, language),
             "verdict_basis": "none",
         }
-    looks = {"look": look_of(plan, last_day), "planned_looks": planned_looks(plan)} if recurring else {}
+    looks = {"look": look_of(plan, data_through), "planned_looks": planned_looks(plan)} if recurring else {}
     return {
         **efficiency.efficiency_row(result, plan, design=design, language=language, **looks),
         "confidence": CONFIDENCE,
@@ -241,7 +241,7 @@ def five_targets(
     warehouse: Warehouse,
     plan: RolloutPlan,
     *,
-    last_day: dt.date,
+    data_through: dt.date,
     n_boot: int = 9999,
     seed: int = 0,
     inference: str = "auto",
@@ -255,15 +255,17 @@ def five_targets(
     :func:`efficiency_target`.
     """
 
-    rows = adoption_rows(warehouse, plan, last_day=last_day, language=language)
+    rows = adoption_rows(warehouse, plan, data_through=data_through, language=language)
     rows.append(
-        satisfaction_row(warehouse, plan, last_day=last_day, n_boot=n_boot, seed=seed, wave=wave, language=language)
+        satisfaction_row(
+            warehouse, plan, data_through=data_through, n_boot=n_boot, seed=seed, wave=wave, language=language
+        )
     )
     rows.append(
         efficiency_target(
             warehouse,
             plan,
-            last_day=last_day,
+            data_through=data_through,
             n_boot=n_boot,
             seed=seed,
             inference=inference,
@@ -282,7 +284,9 @@ def with_change(
     (:func:`wecom_eval.kpis.change.change_from_previous`); ``None`` for the survey and pilot
     targets and when ``since`` is before the rollout."""
 
-    previous = None if since < plan.start_date else adoption_rows(warehouse, plan, last_day=since, language=language)
+    previous = (
+        None if since < plan.start_date else adoption_rows(warehouse, plan, data_through=since, language=language)
+    )
     change = change_from_previous(frame.to_dict("records"), previous)
     out = frame.copy()
     out["change"] = [change[str(k)] for k in out["kpi"]]

@@ -23,9 +23,9 @@ def planned_looks(plan: RolloutPlan) -> int:
     return max(p.last_week for p in plan.phases)
 
 
-def look_of(plan: RolloutPlan, as_of: dt.date) -> int:
-    """The rollout week ``as_of`` falls in (1 in the first week and before the start)."""
-    return max(1, (as_of - plan.start_date).days // 7 + 1)
+def look_of(plan: RolloutPlan, day: dt.date) -> int:
+    """The rollout week ``day`` falls in (1 in the first week and before the start)."""
+    return max(1, (day - plan.start_date).days // 7 + 1)
 
 
 def judge(

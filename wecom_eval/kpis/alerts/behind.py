@@ -31,10 +31,10 @@ def _registration(ctx: Context, level: By, ends: list[dt.date], series: Series, 
 
     plan, keys = ctx.plan, keys_of(level)
     reg = privacy.suppress(
-        registration_raw(ctx, as_of=ends, by=level),
+        registration_raw(ctx, data_through=ends, by=level),
         size="employees",
         by=keys,
-        within=["as_of"],
+        within=["data_through"],
         min_group_size=privacy.floor(plan),
     )
     for rec in records(reg.loc[~reg["suppressed"]]):
@@ -42,9 +42,9 @@ def _registration(ctx: Context, level: By, ends: list[dt.date], series: Series, 
         groups[key] = rec
         series.setdefault(key, []).append(
             {
-                "date": rec["as_of"],
-                "week": (rec["as_of"] - plan.start_date).days // 7 + 1,
-                "week_start": plan.week_start((rec["as_of"] - plan.start_date).days // 7 + 1),
+                "date": rec["data_through"],
+                "week": (rec["data_through"] - plan.start_date).days // 7 + 1,
+                "week_start": plan.week_start((rec["data_through"] - plan.start_date).days // 7 + 1),
                 "estimate": float(rec["registration_rate"]),
                 "successes": float(rec["registered"]),
                 "n": float(rec["employees"]),
@@ -82,19 +82,19 @@ def _penetration(ctx: Context, level: By, ends: list[dt.date], series: Series, g
 
     plan, keys = ctx.plan, keys_of(level)
     pen = privacy.suppress(
-        penetration_raw(ctx, as_of=ends, by=level),
+        penetration_raw(ctx, data_through=ends, by=level),
         size="eligible",
         by=keys,
-        within=["feature", "as_of"],
+        within=["feature", "data_through"],
         min_group_size=privacy.floor(plan),
     )
     for rec in records(pen.loc[~pen["suppressed"] & (pen["eligible"] > 0)]):
         key = ("feature_penetration", rec["feature"], *(rec[k] for k in keys))
         groups[key] = rec
-        week = (rec["as_of"] - plan.start_date).days // 7 + 1
+        week = (rec["data_through"] - plan.start_date).days // 7 + 1
         series.setdefault(key, []).append(
             {
-                "date": rec["as_of"],
+                "date": rec["data_through"],
                 "week": week,
                 "week_start": plan.week_start(week),
                 "estimate": float(rec["penetration"]),

@@ -20,14 +20,14 @@ def straggler_alerts(ctx: Context, *, day: dt.date, grace_days: int, language: L
     from wecom_eval.kpis.registration import registration_raw, stragglers
 
     plan = ctx.plan
-    late = stragglers(ctx.con, plan, as_of=day, grace_days=grace_days)
+    late = stragglers(ctx.con, plan, data_through=day, grace_days=grace_days)
     if not len(late) or not has_member_source(ctx):  # without members registration is not measured: no alert
         return []
     reg_now = privacy.suppress(
-        registration_raw(ctx, as_of=[day], by="department"),
+        registration_raw(ctx, data_through=[day], by="department"),
         size="employees",
         by=["department_id"],
-        within=["as_of"],
+        within=["data_through"],
         keep=["department"],
         min_group_size=privacy.floor(plan),
     )

@@ -40,7 +40,7 @@ def targets(report: Report, **options: Any) -> pd.DataFrame:
     frame = five.five_targets(
         report.warehouse,
         report.plan,
-        last_day=report.period.end,
+        data_through=report.period.end,
         n_boot=report.params.n_boot,
         seed=report.params.seed,
         language=report.language,
@@ -85,7 +85,10 @@ def registration_trend_figure(report: Report, *, weeks: int = 12, forecast: dict
     trend = kpis.registration_trend(report.warehouse, report.plan, start=start, end=report.period.end, by="company")
     trend = trend.dropna(subset=["registration_rate"])
     path = pd.DataFrame(
-        {"week": trend["week"].to_numpy(), "target": path_at(report, "registration", list(trend["as_of"])).to_numpy()}
+        {
+            "week": trend["week"].to_numpy(),
+            "target": path_at(report, "registration", list(trend["data_through"])).to_numpy(),
+        }
     )
     band = v(report, "forecast_band", p=f"{forecast['level']:.0%}") if forecast else ""
     if forecast:  # the path runs on to the deadline the forecast aims at
@@ -118,7 +121,7 @@ def registration_trend_figure(report: Report, *, weeks: int = 12, forecast: dict
 def registration_basis_note(report: Report, day: dt.date | None = None) -> str:
     """One line: on which bound the registration figure of ``day`` (default the period's end) rests."""
     day = day or report.period.end
-    row = kpis.registration_basis(report.warehouse, report.plan, as_of=day).iloc[0]
+    row = kpis.registration_basis(report.warehouse, report.plan, data_through=day).iloc[0]
     if not row["registered"] and not row["activated_unknown"]:
         return ""
     counts = {k: int(row[k]) for k in ("registered", "export_time", "snapshot", "first_activity")}
@@ -336,7 +339,7 @@ def support_table(report: Report, *, weeks: int = 12) -> pd.DataFrame:
 
 def reconciliation(report: Report) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Roster against WeCom members: counts per check, and counts by department (no names)."""
-    result = kpis.reconcile(report.warehouse, report.plan, as_of=report.period.end)
+    result = kpis.reconcile(report.warehouse, report.plan, data_through=report.period.end)
     summary = result.summary.rename(columns={"check": "kind", "description": "message"})
     if report.language == "zh":
         summary["message"] = summary["kind"].map(lambda k: text.lookup("checks", k, "zh"))

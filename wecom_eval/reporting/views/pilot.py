@@ -219,7 +219,7 @@ def efficiency_evidence(report: Report) -> dict[str, Any]:
     there: when the records allow no estimate the sentence says "not measured" and why, the
     other sentences point to it, and the tables and the figure are None (shown as nothing).
     """
-    records = efficiency.turnaround_records(report.warehouse, report.plan, end=report.period.end)
+    records = efficiency.turnaround_records(report.warehouse, report.plan, data_through=report.period.end)
     inference = getattr(report.params, "inference", "auto")
     out: dict[str, Any] = {
         "sentence": "",

@@ -94,7 +94,7 @@ def month_over_month(report: Report) -> pd.DataFrame:
         grouped = act.groupby("department").agg(
             active_rate=("active_rate", "mean"), registered=("registered_week", "max")
         )
-        pen = kpis.feature_penetration(report.warehouse, report.plan, as_of=end, by="department")
+        pen = kpis.feature_penetration(report.warehouse, report.plan, data_through=end, by="department")
         mean_pen = pen.groupby("department")["penetration"].mean().rename("penetration")
         rows.append(grouped.join(mean_pen).add_suffix(f"_{label}"))
     if len(rows) < 2:
@@ -137,7 +137,7 @@ def deadline_status(report: Report) -> pd.DataFrame:
     for target_name in ("registration", "daily_active"):
         deadline = report.plan.deadline(getattr(report.plan.targets, target_name).deadline_day)
         day = min(deadline, report.period.end)
-        found = five.adoption_rows(report.warehouse, report.plan, last_day=day, language=report.language)
+        found = five.adoption_rows(report.warehouse, report.plan, data_through=day, language=report.language)
         rec = next(r for r in found if r["kpi"] == target_name)
         rows.append(
             {

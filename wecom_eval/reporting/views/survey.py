@@ -16,7 +16,7 @@ from wecom_eval.reporting.views._common import p_text, v
 
 def needs(report: Report) -> list[tuple[str, pd.DataFrame, int]]:
     """Each needs-survey question: its title, the choices (count, share) and respondents."""
-    wave = satisfaction.latest_wave(report.warehouse, last_day=report.period.end, kind="needs")
+    wave = satisfaction.latest_wave(report.warehouse, data_through=report.period.end, kind="needs")
     if wave is None:
         return []
     chosen = satisfaction.choices(report.warehouse, wave)
@@ -56,7 +56,7 @@ def _satisfaction_sentence(report: Report, wave: str, row: dict[str, Any], overa
 
 def _wave_sentence(report: Report, wave: str) -> str:
     """The overall item against the previous satisfaction wave, when there is one."""
-    previous = satisfaction.previous_wave(report.warehouse, wave, last_day=report.period.end)
+    previous = satisfaction.previous_wave(report.warehouse, wave, data_through=report.period.end)
     if not previous:
         return ""
     cmp = satisfaction.compare(report.warehouse, previous, wave).iloc[0]
@@ -76,7 +76,7 @@ def survey(report: Report) -> dict[str, Any]:
     """The satisfaction wave's results: sentence, items, distribution figure, α, departments, waves."""
     params: Any = report.params
     wave = satisfaction.latest_wave(
-        report.warehouse, last_day=report.period.end, wave=params.wave if hasattr(params, "wave") else ""
+        report.warehouse, data_through=report.period.end, wave=params.wave if hasattr(params, "wave") else ""
     )
     empty: dict[str, Any] = {
         "sentence": v(report, "no_satisfaction"),
@@ -97,7 +97,7 @@ def survey(report: Report) -> dict[str, Any]:
     row = satisfaction.satisfaction_row(
         wh,
         plan,
-        last_day=report.period.end,
+        data_through=report.period.end,
         n_boot=report.params.n_boot,
         seed=report.params.seed,
         wave=wave,
