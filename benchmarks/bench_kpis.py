@@ -29,9 +29,9 @@ The workbook:
 
 ``report``   :func:`wecom_eval.kpis.weekly_activity` as a weekly report calls it (rollups fresh);
 ``fold``     the same on ``raw.duckdb``: folded from the raw member-days;
-``build``    :func:`wecom_eval.kpis.refresh_rollups` (a full rebuild: once per load);
-``add a day``  load ``next_day.parquet`` through the loader and refresh the rollups
-(incremental), on a fresh copy of the warehouse each time (the copy is not timed).
+``build``    :func:`wecom_eval.store.load.refresh_dependents` (a full rebuild: once per load);
+``add a day``  load ``next_day.parquet`` through the load path (:func:`wecom_eval.store.load.load`),
+which refreshes the rollups (incremental), on a fresh copy of the warehouse each time (the copy is not timed).
 
 Goals (issue 18): raw fold and build + report ≥ 5× the pandas baseline (whole processes);
 a day added in < 2 s. The fold and the report must agree exactly (checked).
@@ -76,8 +76,8 @@ def generate(folder: Path, *, employees: int, weeks: int, seed: int) -> dict[str
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from wecom_eval import kpis
-    from wecom_eval.warehouse import Warehouse
+    from wecom_eval.store.load import refresh_dependents
+    from wecom_eval.store.warehouse import Warehouse
     from wecom_eval.workcal import WorkCalendar
 
     rng = np.random.default_rng(seed)
@@ -184,7 +184,7 @@ def generate(folder: Path, *, employees: int, weeks: int, seed: int) -> dict[str
     pq.write_table(activity(np.array([n_days])), folder / "next_day.parquet")
     shutil.copy(folder / "raw.duckdb", folder / "warehouse.duckdb")
     wh = Warehouse(folder / "warehouse.duckdb")
-    kpis.refresh_rollups(wh, plan)
+    refresh_dependents(wh, plan)
     wh.con.execute("CHECKPOINT")
     wh.close()
     info = {
@@ -233,7 +233,8 @@ def run_duckdb_sql(folder: Path, out: Path) -> None:
 
 def run_workbook(folder: Path, out: Path, mode: str) -> None:
     from wecom_eval import kpis
-    from wecom_eval.warehouse import Warehouse
+    from wecom_eval.store.load import load, refresh_dependents
+    from wecom_eval.store.warehouse import Warehouse
 
     info = json.loads((folder / "info.json").read_text())
     plan = bench_plan(dt.date.fromisoformat(info["start"]))
@@ -243,12 +244,12 @@ def run_workbook(folder: Path, out: Path, mode: str) -> None:
         if mode == "add_day":
             import pyarrow.parquet as pq
 
-            wh.load("member_days", pq.read_table(folder / "next_day.parquet"), source="next day")
-            built = kpis.refresh_rollups(wh, plan)
-            if built.refreshed_days != 1:
+            done = load(wh, {"member_days": pq.read_table(folder / "next_day.parquet")}, source="next day", plan=plan)
+            built = done.rollups
+            if built is None or built.refreshed_days != 1:
                 raise SystemExit(f"expected an incremental refresh of 1 day, got {built}")
         else:
-            kpis.refresh_rollups(wh, plan, force=True)
+            refresh_dependents(wh, plan, force=True)
         wh.close()
         return
     wh = Warehouse(folder / ("raw.duckdb" if mode == "fold" else "warehouse.duckdb"), read_only=True)

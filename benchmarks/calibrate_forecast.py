@@ -45,7 +45,7 @@ from wecom_eval.home import Home
 from wecom_eval.kpis.forecast import forecast
 from wecom_eval.kpis.forecast_model import LEVEL, interval_score
 from wecom_eval.plan import RolloutPlan, parse_plan
-from wecom_eval.warehouse import open_reader
+from wecom_eval.store.warehouse import open_reader
 
 ROOT = Path(__file__).resolve().parents[1]
 WEEKS = (2, 3, 4)

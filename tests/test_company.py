@@ -138,7 +138,7 @@ def test_a_plan_edited_after_ingest_is_used_by_the_next_computation(home: Home):
     from wecom_eval import kpis
     from wecom_eval.kpis._base import departments_frame
     from wecom_eval.plan import load_plan
-    from wecom_eval.warehouse import open_reader
+    from wecom_eval.store.warehouse import open_reader
 
     assert cli("ingest", "roster", str(FIXTURES / "roster-activation.csv")) == 0  # ingested under the repo plan
     assert _init() == 0
@@ -175,7 +175,7 @@ def test_a_plan_edited_after_ingest_is_used_by_the_next_computation(home: Home):
 def test_a_day_without_any_activity_row_is_left_out_not_zero(home: Home):
     from wecom_eval import kpis
     from wecom_eval.plan import load_plan
-    from wecom_eval.warehouse import open_reader
+    from wecom_eval.store.warehouse import open_reader
 
     assert cli("ingest", "roster", str(FIXTURES / "roster-activation.csv")) == 0
     assert _init() == 0

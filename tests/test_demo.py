@@ -13,9 +13,9 @@ import wecom_eval.demo as demo_pkg
 from wecom_eval.cli import main as cli_main
 from wecom_eval.demo import DemoConfig, build_demo, generate
 from wecom_eval.plan import RolloutPlan
-from wecom_eval.schema import TABLES
-from wecom_eval.validate import coerce_frame
-from wecom_eval.warehouse import open_reader
+from wecom_eval.store.schema import TABLES
+from wecom_eval.store.validate import coerce_frame
+from wecom_eval.store.warehouse import open_reader
 from wecom_eval.workcal import WorkCalendar
 
 SMALL = DemoConfig(employees=600, baseline_weeks=3, rollout_weeks=13)
@@ -420,7 +420,7 @@ def _days(start: int, userids: list[str], *, minutes: int | None = 10) -> pa.Tab
 
 def test_direct_loads_report_the_same_rows_as_staged_ones(home):
     from wecom_eval.errors import InputError
-    from wecom_eval.warehouse import open_writer
+    from wecom_eval.store.warehouse import open_writer
 
     with open_writer(home) as wh:
         _members_loaded(wh)
@@ -461,7 +461,7 @@ def test_another_demo_replaces_the_previous_one_but_real_data_is_never_touched(h
     assert json.loads((home.demo / "config.json").read_text(encoding="utf-8"))["employees"] == 250
 
     from wecom_eval.errors import InputError
-    from wecom_eval.warehouse import open_writer
+    from wecom_eval.store.warehouse import open_writer
 
     with open_writer(home) as wh:
         wh.con.execute(

@@ -35,8 +35,8 @@ from wecom_eval.fetch import (
     map_checkins,
 )
 from wecom_eval.home import Home
-from wecom_eval.schema import LOAD_ORDER
-from wecom_eval.warehouse import open_reader, open_writer
+from wecom_eval.store.schema import LOAD_ORDER
+from wecom_eval.store.warehouse import open_reader, open_writer
 from wecom_eval.wecom import ClientSettings, Window
 
 FIXTURES = Path(__file__).parent / "fixtures" / "wecom"
@@ -152,8 +152,8 @@ def test_fetch_loads_exactly_what_the_fake_served(home, demo, plan):
     assert served["by_path"]["checkin/getcheckindata"] == -(-len(demo.tables["members"]) // 100)  # batches of 100
     # The KPI rollups follow the pull, so reports read fresh pre-folded tables (empty here:
     # without a roster there is no headcount to fold activity into).
-    from wecom_eval.kpis import rollup_info
-    from wecom_eval.warehouse import open_reader
+    from wecom_eval.store.rollups import rollup_info
+    from wecom_eval.store.warehouse import open_reader
 
     with open_reader(home) as wh:
         info = rollup_info(wh, plan)

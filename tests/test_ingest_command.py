@@ -9,7 +9,7 @@ import pytest
 from wecom_eval.cli import build_parser, main
 from wecom_eval.home import Home
 from wecom_eval.ingest import KINDS
-from wecom_eval.warehouse import open_reader
+from wecom_eval.store.warehouse import open_reader
 
 REPO = Path(__file__).resolve().parents[1]
 

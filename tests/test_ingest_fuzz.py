@@ -42,8 +42,8 @@ from wecom_eval.ingest.aliases import packaged_aliases
 from wecom_eval.ingest.kinds import KINDS
 from wecom_eval.ingest.parse import CellError, parse_date
 from wecom_eval.ingest.read import read_table
-from wecom_eval.schema import LOAD_ORDER
-from wecom_eval.warehouse import open_reader
+from wecom_eval.store.schema import LOAD_ORDER
+from wecom_eval.store.warehouse import open_reader
 
 LONG = os.environ.get("WECOM_EVAL_FUZZ") == "long"
 EXAMPLES = int(os.environ.get("WECOM_EVAL_FUZZ_EXAMPLES", "3000")) if LONG else 10

@@ -10,8 +10,8 @@ import pytest
 from wecom_eval.errors import InputError
 from wecom_eval.home import Home
 from wecom_eval.ingest import KINDS, ingest
-from wecom_eval.schema import TABLES
-from wecom_eval.warehouse import open_reader
+from wecom_eval.store.schema import TABLES
+from wecom_eval.store.warehouse import open_reader
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -6,18 +6,15 @@ import datetime as dt
 
 import pytest
 
+from wecom_eval.ingest.labels import parse_approval_status, parse_bool, parse_likert, parse_member_status
 from wecom_eval.ingest.parse import (
     EXCEL_1904,
     CellError,
     as_text,
     is_empty,
-    parse_approval_status,
-    parse_bool,
     parse_cells,
     parse_date,
     parse_int,
-    parse_likert,
-    parse_member_status,
     parse_minutes,
     parse_timestamp,
     split_choices,

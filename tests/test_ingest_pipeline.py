@@ -14,8 +14,8 @@ from wecom_eval.cli import main
 from wecom_eval.errors import InputError
 from wecom_eval.home import Home
 from wecom_eval.ingest import derived_id, ingest, pseudonymise
-from wecom_eval.schema import LOAD_ORDER
-from wecom_eval.warehouse import open_reader
+from wecom_eval.store.schema import LOAD_ORDER
+from wecom_eval.store.warehouse import open_reader
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "ingest"
 GOOD, BAD = FIXTURES / "good", FIXTURES / "bad"

@@ -9,7 +9,8 @@ import openpyxl
 import pytest
 
 from wecom_eval.errors import InputError
-from wecom_eval.ingest.read import detect_encoding, find_header, read_table, sniff_delimiter
+from wecom_eval.ingest.formats import detect_encoding, sniff_delimiter
+from wecom_eval.ingest.read import find_header, read_table
 
 HEADERS = {"日期", "账号", "是否活跃", "使用时长", "date", "userid"}
 

@@ -11,9 +11,11 @@ import pytest
 from wecom_eval.cli import main
 from wecom_eval.errors import InputError
 from wecom_eval.home import Home
-from wecom_eval.ingest import ingest, pipeline
-from wecom_eval.ingest.read import identify_encoding, open_table, read_table
-from wecom_eval.warehouse import MEMORY_ENV, TEMP_FOLDER, duckdb_config, open_reader, open_writer
+from wecom_eval.ingest import ingest, readfile
+from wecom_eval.ingest.formats import identify_encoding
+from wecom_eval.ingest.read import open_table, read_table
+from wecom_eval.store.engine import MEMORY_ENV, TEMP_FOLDER, duckdb_config
+from wecom_eval.store.warehouse import open_reader, open_writer
 
 HEADER = "日期,账号,是否活跃,使用时长(分钟)\n"
 
@@ -190,7 +192,7 @@ def test_ingest_in_small_chunks_loads_the_same_and_a_bad_last_row_loads_nothing(
 ):
     rows = "".join(f"2026-03-{d:02d},user{u},是,{(d * u) % 90}\n" for d in range(2, 9) for u in range(5))
     good = write(tmp_path / "good.csv", HEADER + rows)
-    monkeypatch.setattr(pipeline, "CHUNK_ROWS", 4)
+    monkeypatch.setattr(readfile, "CHUNK_ROWS", 4)
     report = ingest("activity", [good], home=home)
     assert report.results["member_days"].inserted == 35
     assert "35 data rows" in str(report)

@@ -21,8 +21,8 @@ from wecom_eval.demo import DemoConfig, generate
 from wecom_eval.demo.surveys import pseudonyms
 from wecom_eval.home import Home
 from wecom_eval.ingest import ingest
-from wecom_eval.schema import TABLES
-from wecom_eval.warehouse import open_reader
+from wecom_eval.store.schema import TABLES
+from wecom_eval.store.warehouse import open_reader
 
 SALT = "round-trip-salt-0123456789"
 EXCEL_DAY0 = dt.date(1899, 12, 30)

@@ -11,7 +11,7 @@ from wecom_eval.home import Home
 from wecom_eval.ingest import ingest, pseudonymise
 from wecom_eval.ingest.survey import question_name, salt_from_env
 from wecom_eval.plan import RolloutPlan
-from wecom_eval.warehouse import open_reader
+from wecom_eval.store.warehouse import open_reader
 
 SALT = "survey-test-salt-0123456789"
 

@@ -21,8 +21,8 @@ from wecom_eval.cli import main
 from wecom_eval.errors import InputError
 from wecom_eval.home import Home
 from wecom_eval.ingest import ingest
-from wecom_eval.schema import LOAD_ORDER
-from wecom_eval.warehouse import open_reader
+from wecom_eval.store.schema import LOAD_ORDER
+from wecom_eval.store.warehouse import open_reader
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ingest"
 WECOM = FIXTURES / "wecom"

@@ -16,7 +16,8 @@ from wecom_eval import kpis
 from wecom_eval.demo import DemoConfig, build_demo
 from wecom_eval.home import Home
 from wecom_eval.plan import Privacy, RolloutPlan
-from wecom_eval.warehouse import Warehouse
+from wecom_eval.store.rollups import refresh_rollups
+from wecom_eval.store.warehouse import Warehouse
 
 D = dt.date.fromisoformat
 
@@ -27,7 +28,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory, plan: RolloutPlan) -> Any:  #
     summary = build_demo(home, DemoConfig(employees=600, baseline_weeks=2, rollout_weeks=6), plan)
     truth = json.loads(summary.truth_path.read_text(encoding="utf-8"))
     wh = Warehouse(home.warehouse)
-    kpis.refresh_rollups(wh, plan)
+    refresh_rollups(wh, plan)
     open_plan = plan.model_copy(update={"privacy": Privacy(min_group_size=1)})  # compare every department
     yield wh, truth, open_plan
     wh.close()

@@ -9,7 +9,7 @@ import pytest
 
 from wecom_eval.demo import DemoConfig, build_demo
 from wecom_eval.kpis import efficiency
-from wecom_eval.warehouse import open_reader
+from wecom_eval.store.warehouse import open_reader
 
 
 @pytest.fixture(scope="module")

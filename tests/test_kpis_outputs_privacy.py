@@ -18,7 +18,7 @@ from wecom_eval.kpis.activity import weekly_activity_raw
 from wecom_eval.kpis.penetration import penetration_raw
 from wecom_eval.kpis.registration import registration_raw
 from wecom_eval.plan import RolloutPlan
-from wecom_eval.warehouse import Warehouse
+from wecom_eval.store.warehouse import Warehouse
 
 
 @pytest.fixture(scope="module")

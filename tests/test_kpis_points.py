@@ -190,7 +190,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     from wecom_eval.demo import DemoConfig, build_demo
     from wecom_eval.home import Home
     from wecom_eval.plan import Privacy, load_plan
-    from wecom_eval.warehouse import Warehouse
+    from wecom_eval.store.warehouse import Warehouse
 
     plan = load_plan(Path(__file__).resolve().parent.parent / "params" / "rollout.yaml")
     home = Home.from_env(tmp_path_factory.mktemp("demo"))

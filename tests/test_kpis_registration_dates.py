@@ -33,8 +33,10 @@ from wecom_eval import kpis
 from wecom_eval.home import Home
 from wecom_eval.ingest import ingest
 from wecom_eval.kpis._base import Context
-from wecom_eval.kpis.registration import date_activations, registration_basis, registration_raw
-from wecom_eval.warehouse import Warehouse, open_reader, open_writer
+from wecom_eval.kpis.registration import registration_basis, registration_raw
+from wecom_eval.store.activation import date_activations
+from wecom_eval.store.load import refresh_dependents
+from wecom_eval.store.warehouse import Warehouse, open_reader, open_writer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 D = dt.date
@@ -183,7 +185,7 @@ def test_a_fetched_warehouse_turns_first_seen_times_into_snapshots(tmp_path: Pat
             "SELECT userid, observed_on, source, status FROM member_status ORDER BY userid"
         ).fetchall()
         assert snaps == [("a", D(2026, 4, 10), "migrated", 1), ("b", D(2026, 4, 10), "migrated", 1)]
-        kpis.refresh_rollups(wh, plan)  # what the next load does
+        refresh_dependents(wh, plan)  # what the next load does
         dates = wh.con.execute(
             "SELECT userid, CAST(activated_at AS DATE), activation_basis FROM members ORDER BY userid"
         ).fetchall()
@@ -209,7 +211,7 @@ def test_the_weekly_report_says_what_the_registration_figure_rests_on(
 
     home = _unpack("v1-fetched", tmp_path)
     with open_writer(home) as wh:  # migrate and date, as the next load would
-        kpis.refresh_rollups(wh, plan)
+        refresh_dependents(wh, plan)
     monkeypatch.setenv("WECOM_EVAL_HOME", str(home.root))
     monkeypatch.delenv("WECOM_EVAL_RUN_DIR", raising=False)
     for language, expected in (

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from wecom_eval.raw import land_file, land_records
+from wecom_eval.store.raw import land_file, land_records
 
 
 def test_file_lands_byte_for_byte_once(home, tmp_path: Path):

@@ -15,8 +15,8 @@ import pytest
 
 from wecom_eval.errors import InputError, LockBusy
 from wecom_eval.lock import writer_lock
-from wecom_eval.schema import LOAD_ORDER, TABLES
-from wecom_eval.warehouse import Warehouse, open_reader, open_writer
+from wecom_eval.store.schema import LOAD_ORDER, TABLES
+from wecom_eval.store.warehouse import Warehouse, open_reader, open_writer
 
 
 def departments() -> pd.DataFrame:
@@ -187,7 +187,7 @@ KILLED_LOAD = textwrap.dedent("""
     import sys
     import numpy as np, pyarrow as pa
     from wecom_eval.home import Home
-    from wecom_eval.warehouse import open_writer
+    from wecom_eval.store.warehouse import open_writer
 
     def chunks():
         for week in range(1000):

@@ -15,7 +15,8 @@ if typing.TYPE_CHECKING:
     from wecom_eval.errors import InputError, LockBusy, NotebookError, Problem, SourceError, WecomEvalError
     from wecom_eval.home import Home
     from wecom_eval.plan import RolloutPlan, load_plan
-    from wecom_eval.warehouse import LoadResult, Warehouse, open_reader, open_writer
+    from wecom_eval.store.upsert import LoadResult
+    from wecom_eval.store.warehouse import Warehouse, open_reader, open_writer
     from wecom_eval.workcal import WorkCalendar
 
 __getattr__ = _lazy.lazy_exports(
@@ -24,7 +25,8 @@ __getattr__ = _lazy.lazy_exports(
         "errors": ("InputError", "LockBusy", "NotebookError", "Problem", "SourceError", "WecomEvalError"),
         "home": ("Home",),
         "plan": ("RolloutPlan", "load_plan"),
-        "warehouse": ("LoadResult", "Warehouse", "open_reader", "open_writer"),
+        "store.upsert": ("LoadResult",),
+        "store.warehouse": ("Warehouse", "open_reader", "open_writer"),
         "workcal": ("WorkCalendar",),
     },
     globals(),

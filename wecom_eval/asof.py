@@ -21,7 +21,7 @@ def last_activity_day(home: Home) -> dt.date | None:
     """The last day of activity (member_days) in the warehouse; None without a warehouse or rows."""
     if not home.warehouse.exists():
         return None
-    from wecom_eval.warehouse import open_reader  # imported here: DuckDB only when there is a warehouse
+    from wecom_eval.store.warehouse import open_reader  # imported here: DuckDB only when there is a warehouse
 
     with open_reader(home) as wh:
         day: dt.date | None = wh.con.execute("SELECT max(date) FROM member_days").fetchone()[0]  # type: ignore[index]

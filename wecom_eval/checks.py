@@ -88,7 +88,7 @@ def check(
         out.lines.append(f"{mapping} ({origin(mapping)}): mapping file")
 
     if data and home.warehouse.exists():
-        from wecom_eval.warehouse import open_reader
+        from wecom_eval.store.warehouse import open_reader
 
         with open_reader(home) as wh:
             counts = wh.counts()

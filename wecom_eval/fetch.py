@@ -6,7 +6,7 @@
    ``departments`` and ``members`` tables, and a ``member_status`` snapshot of the fetch's
    day (the raw pages land under the day they were taken). The API gives no activation
    time: the activation date is derived from the snapshots and the member's first activity
-   (:func:`wecom_eval.kpis.registration.date_activations`), so identical fetches give
+   (:func:`wecom_eval.store.activation.date_activations`), so identical fetches give
    identical tables; a time an export stated and the roster's ``employee_id`` are kept.
 2. **approvals** — oa/getapprovalinfo per ≤31-day window (``new_cursor`` pages), then
    oa/getapprovaldetail per approval: ``process_records`` (turnaround from ``apply_time``
@@ -55,8 +55,8 @@ from filelock import FileLock, Timeout
 from wecom_eval.errors import InputError, LockBusy, Problem
 from wecom_eval.home import Home
 from wecom_eval.plan import RolloutPlan, load_plan
-from wecom_eval.raw import land_records
-from wecom_eval.warehouse import Warehouse, open_writer
+from wecom_eval.store.raw import land_records
+from wecom_eval.store.warehouse import Warehouse, open_writer
 from wecom_eval.wecom.api import Page, WecomApi
 from wecom_eval.wecom.client import ClientSettings, ClientStats, WecomClient
 from wecom_eval.wecom.credentials import Credentials
@@ -637,10 +637,10 @@ class _Fetcher:
 
     def _refresh_rollups(self) -> None:
         """Bring the KPI rollups up to date once the pull is complete (not after every batch)."""
-        from wecom_eval.kpis import refresh_rollups
+        from wecom_eval.store.load import refresh_dependents
 
         with open_writer(self.home, timeout=LOCK_TIMEOUT * 6) as wh:
-            refresh_rollups(wh, self.plan)
+            refresh_dependents(wh, self.plan)
 
     def _record_stats(self, stats: ClientStats, started: float) -> None:
         self.report.calls = stats.total
@@ -686,7 +686,7 @@ class _Fetcher:
             return list(json.loads(path.read_text(encoding="utf-8")))
         if not self.home.warehouse.exists():
             return []
-        from wecom_eval.warehouse import open_reader
+        from wecom_eval.store.warehouse import open_reader
 
         with open_reader(self.home) as wh:
             return sorted(wh.query("SELECT userid FROM members")["userid"])

@@ -126,22 +126,57 @@ def suppress(
     hidden = ((sizes > 0) & (sizes < min_group_size)) | before
     reason[hidden] = SMALL_GROUP
 
+    sibling_sets = _sibling_sets(out, within, subtotals)
+    _hide_siblings(sibling_sets, sizes, hidden, reason, _rank(out, by), min_group_size)
+
+    measures = [c for c in out.columns if c not in labels]
+    if hidden.any():
+        for col in measures:
+            out[col] = _blank(out[col], hidden)
+    out["suppressed"] = hidden
+    out["suppression"] = pd.array(reason, dtype="string")
+    return out
+
+
+def _rank(frame: pd.DataFrame, by: Sequence[str]) -> np.ndarray:
+    """Each row's place in the order of ``by`` (ties keep the frame's order)."""
+    n = len(frame)
     order = np.arange(n)
     if by:
-        order = out.reset_index(drop=True).sort_values(list(by), kind="stable").index.to_numpy()
+        order = frame.reset_index(drop=True).sort_values(list(by), kind="stable").index.to_numpy()
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n)
+    return rank
+
+
+def _sibling_sets(frame: pd.DataFrame, within: Sequence[str], subtotals: Sequence[Sequence[str]]) -> list[np.ndarray]:
+    """Row positions of every set of siblings with a publishable sum, finest subtotals first."""
+    n = len(frame)
     sibling_sets: list[np.ndarray] = []
     # finest subtotals first: a cell hidden to protect a branch often protects the company total too
     for spec in sorted(subtotals, key=len, reverse=True):
         keys = [*within, *spec]
         groups: list[np.ndarray] = (
-            [np.asarray(g) for g in out.reset_index(drop=True).groupby(keys, dropna=False, sort=False).indices.values()]
+            [
+                np.asarray(g)
+                for g in frame.reset_index(drop=True).groupby(keys, dropna=False, sort=False).indices.values()
+            ]
             if keys
             else [np.arange(n)]
         )
         sibling_sets.extend(np.asarray(g) for g in groups if len(g) > 1)
+    return sibling_sets
 
+
+def _hide_siblings(
+    sibling_sets: list[np.ndarray],
+    sizes: np.ndarray,
+    hidden: np.ndarray,
+    reason: np.ndarray,
+    rank: np.ndarray,
+    min_group_size: int,
+) -> None:
+    """Complementary suppression, in place: hide the smallest visible sibling until no hidden cell can be recovered."""
     changed = True
     while changed:
         changed = False
@@ -156,14 +191,6 @@ def suppress(
                 hidden[pick] = True
                 reason[pick] = COMPLEMENTARY
                 changed = True
-
-    measures = [c for c in out.columns if c not in labels]
-    if hidden.any():
-        for col in measures:
-            out[col] = _blank(out[col], hidden)
-    out["suppressed"] = hidden
-    out["suppression"] = pd.array(reason, dtype="string")
-    return out
 
 
 def _blank(values: pd.Series, mask: np.ndarray) -> pd.Series:

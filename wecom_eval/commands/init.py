@@ -55,7 +55,7 @@ def _loaded_departments(home: Home) -> list[str]:
     fix = "Ingest the roster first: wecom-eval ingest roster FILE (it creates the departments)."
     if not home.warehouse.exists():
         raise InputError("the company plan", [Problem("departments", "none loaded", "a loaded roster", fix)])
-    from wecom_eval.warehouse import open_reader
+    from wecom_eval.store.warehouse import open_reader
 
     with open_reader(home) as wh:
         paths = [str(p) for p in wh.query("SELECT path FROM departments ORDER BY path")["path"]]

@@ -97,8 +97,8 @@ from wecom_eval.demo.surveys import build_surveys
 from wecom_eval.errors import InputError, Problem
 from wecom_eval.home import Home
 from wecom_eval.plan import RolloutPlan
-from wecom_eval.schema import LOAD_ORDER
-from wecom_eval.schema import table as table_def
+from wecom_eval.store.schema import LOAD_ORDER
+from wecom_eval.store.schema import table as table_def
 
 Progress = Callable[[str], None]
 DAY_GRAIN_LIMIT = 20_000_000  # member-days up to which feature_events are per day (auto grain)
@@ -731,9 +731,9 @@ def build_demo(
     wrap_chunks
         Wraps the member_days chunk iterator, given the number of chunks (e.g. a tqdm bar).
     """
-    from wecom_eval.kpis import refresh_rollups
     from wecom_eval.plan import load_plan
-    from wecom_eval.warehouse import Warehouse, open_writer
+    from wecom_eval.store.load import refresh_dependents
+    from wecom_eval.store.warehouse import Warehouse, open_writer
 
     home = home or Home.from_env()
     config = config or DemoConfig()
@@ -764,7 +764,7 @@ def build_demo(
         if not holds or previous == fingerprint:
             say(f"loading into {home.warehouse}")
             results = wh.load_many(rows, source=SOURCE, progress=say)
-            refresh_rollups(wh, plan)
+            refresh_dependents(wh, plan)
         else:
             # another demo (other size, seed or plan): build a fresh warehouse beside it and
             # swap it in at once, so a failure leaves the previous demo as it was
@@ -775,7 +775,7 @@ def build_demo(
             new = Warehouse(fresh)
             try:
                 results = new.load_many(rows, source=SOURCE, progress=say)
-                refresh_rollups(new, plan)
+                refresh_dependents(new, plan)
             finally:
                 new.close()
             wh.close()

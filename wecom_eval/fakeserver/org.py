@@ -1,6 +1,6 @@
 """The organisation a fake WeCom corp serves, indexed for the API's queries.
 
-Built from the canonical tables (:mod:`wecom_eval.schema`) of any organisation — the demo
+Built from the canonical tables (:mod:`wecom_eval.store.schema`) of any organisation — the demo
 generator's or a hand-built one — so that what the fake serves can be compared with what
 it was given:
 

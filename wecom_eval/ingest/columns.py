@@ -19,13 +19,13 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from wecom_eval.errors import Problem
-from wecom_eval.ingest import parse
+from wecom_eval.ingest import labels, parse
 from wecom_eval.ingest.aliases import AliasTable, HeaderMatch, closest_aliases, match_headers
-from wecom_eval.ingest.departments import DepartmentIndex
+from wecom_eval.ingest.departments import DepartmentError, DepartmentIndex
 from wecom_eval.ingest.mapping import Mappings
 from wecom_eval.ingest.read import RawTable
 from wecom_eval.plan import RolloutPlan
-from wecom_eval.validate import EXAMPLES_PER_RULE
+from wecom_eval.store.validate import EXAMPLES_PER_RULE
 
 Parser = Literal["text", "int", "date", "timestamp", "minutes", "bool", "member_status", "approval_status"]
 Window = Literal["event", "hire"]
@@ -221,10 +221,10 @@ def _parser(spec: FieldSpec, sheet: Sheet, plan: RolloutPlan, mappings: Mappings
     if spec.parser == "minutes":
         return partial(parse.parse_minutes, unit=sheet.match.units.get(spec.name, "minutes"))
     if spec.parser == "bool":
-        return partial(parse.parse_bool, extra=mappings.vocabulary("active"))
+        return partial(labels.parse_bool, extra=mappings.vocabulary("active"))
     if spec.parser == "member_status":
-        return partial(parse.parse_member_status, extra=mappings.vocabulary("member_status"))
-    return partial(parse.parse_approval_status, extra=mappings.vocabulary("approval_status"))
+        return partial(labels.parse_member_status, extra=mappings.vocabulary("member_status"))
+    return partial(labels.parse_approval_status, extra=mappings.vocabulary("approval_status"))
 
 
 def parse_fields(
@@ -308,3 +308,60 @@ def timestamp_series(values: Sequence[Any], index: pd.Index, tz: str) -> pd.Seri
 
 def text_series(values: Sequence[Any], index: pd.Index) -> pd.Series:
     return pd.Series(list(values), index=index, dtype=object)
+
+
+# ---- helpers of the build functions (ingest/build_*.py) --------------------------------------
+
+Frames = dict[str, pd.DataFrame]  # canonical rows per table, from one parsed file
+
+
+def department_ids(
+    sheet: Sheet, values: dict[str, list[Any]], ctx: Context, *, create: bool, needed: bool
+) -> list[int | None]:
+    """Department ids per row from the 部门 (path or name) and/or 部门ID columns."""
+    n = len(sheet.lines)
+    texts = values.get("department", [None] * n)
+    ids = values.get("department_id", [None] * n)
+    parents = values.get("parent_id", [None] * n)
+    header = sheet.header("department") if sheet.has("department") else sheet.header("department_id")
+    out: list[int | None] = []
+    cache: dict[tuple[Any, Any, Any], int | DepartmentError] = {}
+    for i in range(n):
+        key = (texts[i], ids[i], parents[i])
+        if key not in cache:
+            try:
+                if create:
+                    cache[key] = ctx.departments.ensure(texts[i], dept_id=ids[i], parent_id=parents[i])
+                elif ids[i] is not None:
+                    cache[key] = ids[i]
+                elif texts[i] is not None:
+                    cache[key] = ctx.departments.resolve(texts[i])
+                elif needed:
+                    cache[key] = DepartmentError(
+                        "a department (a path like 总部/销售部, a name, or a 部门ID)", "Fill it in, or remove the row."
+                    )
+                else:
+                    cache[key] = None  # type: ignore[assignment]
+            except DepartmentError as exc:
+                cache[key] = exc
+        found = cache[key]
+        if isinstance(found, DepartmentError):
+            shown = texts[i] if texts[i] is not None else ids[i]
+            ctx.log.cell(sheet.source, sheet.lines[i], header, shown, found.expected, found.fix)
+            out.append(None)
+        else:
+            out.append(found)
+    return out
+
+
+def int_series(values: Sequence[int | None], index: pd.Index) -> pd.Series:
+    return pd.Series(pd.array(list(values), dtype="Int64"), index=index)
+
+
+def column_values(values: dict[str, list[Any]], name: str, n: int) -> list[Any]:
+    return values.get(name, [None] * n)
+
+
+def stated_basis(activated: pd.Series) -> pd.Series:
+    """``activation_basis`` of members whose export states the activation time (else derived later)."""
+    return pd.Series(["export_time" if pd.notna(t) else None for t in activated], index=activated.index, dtype=object)

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wecom_eval.warehouse import Warehouse
+from wecom_eval.store.warehouse import Warehouse
 
 # An export date in a file name: 通讯录_2026-03-15.xlsx, members-20260315.csv, 成员2026年3月15日.csv
 _SEPARATED = re.compile(r"(?<!\d)(20\d{2})\s*[-_.年]\s*(\d{1,2})\s*[-_.月]\s*(\d{1,2})(?!\d)")

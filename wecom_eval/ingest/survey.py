@@ -24,15 +24,15 @@ across waves and runs, and the raw id never reaches the warehouse.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from wecom_eval import privacy
 from wecom_eval.errors import Problem
-from wecom_eval.ingest import parse
-from wecom_eval.ingest.columns import Context, Sheet, date_series, text_series
+from wecom_eval.ingest import labels, parse
+from wecom_eval.ingest.columns import Context, Frames, Sheet, date_series, department_ids, text_series
 from wecom_eval.plan import RolloutPlan
 
 LIKERT_SHARE = 0.8  # share of a question's answers that must be scores or labels to read it as Likert
@@ -84,8 +84,8 @@ def _role(header: str, cells: list[Any], ctx: Context) -> str:
         return "multi_select"
     if not answers:
         return "text"
-    labels = ctx.mappings.vocabulary("likert")
-    scores, _errors = parse.parse_cells(answers, lambda v: parse.parse_likert(v, extra=labels))
+    words = ctx.mappings.vocabulary("likert")
+    scores, _errors = parse.parse_cells(answers, lambda v: labels.parse_likert(v, extra=words))
     valid = sum(1 for s in scores if s is not None and 1 <= s <= 5)
     return "likert" if valid >= LIKERT_SHARE * len(answers) else "text"
 
@@ -105,36 +105,16 @@ def question_name(header: str) -> str:
     return _NUMBERING.sub("", text) or text
 
 
-def build_survey(
-    sheet: Sheet, values: dict[str, list[Any]], ctx: Context, *, department_ids: Callable[..., list[int | None]]
-) -> dict[str, pd.DataFrame]:
+def build_survey(sheet: Sheet, values: dict[str, list[Any]], ctx: Context) -> Frames:
     """The four survey tables from one file (see the module notes)."""
-    n, lines, index = len(sheet.lines), sheet.lines, sheet.index()
+    n, index = len(sheet.lines), sheet.index()
     if ctx.salt is None:
         raise ValueError("build_survey needs ctx.salt; the pipeline reads it with salt_from_env()")
-    waves = [ctx.wave] * n if ctx.wave else list(values.get("wave", [None] * n))
-    if not ctx.wave and not sheet.has("wave"):
-        ctx.log.add(
-            Problem(
-                f"{sheet.source}",
-                None,
-                "the survey wave: --wave NAME, or a 批次 (wave) column",
-                "Name the wave, e.g. --wave 2026-Q1, so that waves can be compared.",
-            )
-        )
+    waves = _waves(sheet, values, ctx)
+    if waves is None:
         return {}
-    if sheet.has("wave") and not ctx.wave:
-        for i, w in enumerate(waves):
-            if w is None:
-                ctx.log.cell(
-                    sheet.source,
-                    lines[i],
-                    sheet.header("wave"),
-                    None,
-                    "the wave of this answer",
-                    "Fill it in, or pass --wave for the whole file.",
-                )
-    respondents = [None if r is None else pseudonymise(r, ctx.salt) for r in values["respondent"]]
+    salt = ctx.salt
+    answers = _Answers(sheet, waves, [None if r is None else pseudonymise(r, salt) for r in values["respondent"]])
     departments = department_ids(sheet, values, ctx, create=False, needed=False)
     frames: dict[str, list[pd.DataFrame]] = {"survey_items": [], "survey_choices": [], "survey_text": []}
     roles: dict[str, list[str]] = {"likert": [], "multi_select": [], "text": []}
@@ -143,93 +123,21 @@ def build_survey(
         role = _role(header, cells, ctx)
         roles[role].append(header)
         if role == "likert":
-            item = ctx.mappings.item_name(header) or question_name(header)
-            scores, errors = parse.parse_cells(
-                cells, lambda v: parse.parse_likert(v, extra=ctx.mappings.vocabulary("likert"))
-            )
-            for i, s in enumerate(scores):
-                if i in errors or (s is not None and not 1 <= s <= 5):
-                    ctx.log.cell(
-                        sheet.source,
-                        lines[i],
-                        header,
-                        cells[i],
-                        parse.LIKERT_EXPECTED,
-                        "Likert answers run from 1 to 5; correct the answer or leave it blank (skipped).",
-                    )
-                    scores[i] = None
-            frames["survey_items"].append(
-                pd.DataFrame(
-                    {
-                        "wave": waves,
-                        "respondent_id": respondents,
-                        "item": item,
-                        "score": pd.array(scores, dtype="Int64"),
-                    },
-                    index=index,
-                )
-            )
+            frames["survey_items"].append(_likert_items(answers, header, cells, ctx))
         elif role == "multi_select":
-            question = question_name(header)
-            rows: list[tuple[int, str, str]] = []
-            others: list[tuple[int, str]] = []
-            for i, cell in enumerate(cells):
-                text = None if parse.is_empty(cell) else parse.as_text(cell)
-                if text is None:
-                    continue
-                for choice in parse.split_choices(text):
-                    other = _OTHER.match(choice)
-                    if other:
-                        choice = other.group("choice").strip() or "其他"
-                        if other.group("text").strip():
-                            others.append((i, other.group("text").strip()))
-                    rows.append((i, question, choice))
-            at = [i for i, _q, _c in rows]
-            frames["survey_choices"].append(
-                pd.DataFrame(
-                    {
-                        "wave": [waves[i] for i in at],
-                        "respondent_id": [respondents[i] for i in at],
-                        "question": [q for _i, q, _c in rows],
-                        "choice": [c for _i, _q, c in rows],
-                    },
-                    index=pd.Index([lines[i] for i in at], dtype="int64"),
-                )
-            )
-            if others:
-                frames["survey_text"].append(
-                    pd.DataFrame(
-                        {
-                            "wave": [waves[i] for i, _t in others],
-                            "respondent_id": [respondents[i] for i, _t in others],
-                            "question": question + OTHER_SUFFIX,
-                            "text": [t for _i, t in others],
-                        },
-                        index=pd.Index([lines[i] for i, _t in others], dtype="int64"),
-                    )
-                )
+            choices, other_text = _choices(answers, header, cells)
+            frames["survey_choices"].append(choices)
+            if other_text is not None:
+                frames["survey_text"].append(other_text)
         else:
-            question = question_name(header)
-            texts = [parse.as_text(c) for c in cells]
-            keep = [i for i, t in enumerate(texts) if t is not None]
-            frames["survey_text"].append(
-                pd.DataFrame(
-                    {
-                        "wave": [waves[i] for i in keep],
-                        "respondent_id": [respondents[i] for i in keep],
-                        "question": question,
-                        "text": [texts[i] for i in keep],
-                    },
-                    index=pd.Index([lines[i] for i in keep], dtype="int64"),
-                )
-            )
+            frames["survey_text"].append(_free_text(answers, header, cells))
     described = "; ".join(f"{role.replace('_', '-')}: {', '.join(h)}" for role, h in roles.items() if h)
     sheet.notes.append(f"questions — {described or 'none found'}")
     out = {
         "survey_responses": pd.DataFrame(
             {
                 "wave": text_series(waves, index),
-                "respondent_id": text_series(respondents, index),
+                "respondent_id": text_series(answers.respondents, index),
                 "department_id": pd.Series(pd.array(departments, dtype="Int64"), index=index),
                 "submitted_on": date_series(values.get("submitted_on", [None] * n), index),
             },
@@ -240,3 +148,109 @@ def build_survey(
         if parts:
             out[name] = pd.concat(parts)
     return out
+
+
+def _waves(sheet: Sheet, values: dict[str, list[Any]], ctx: Context) -> list[Any] | None:
+    """The wave of each answer (``--wave`` or the 批次 column); None, with the problem logged, if neither."""
+    n = len(sheet.lines)
+    if ctx.wave:
+        return [ctx.wave] * n
+    if not sheet.has("wave"):
+        ctx.log.add(
+            Problem(
+                f"{sheet.source}",
+                None,
+                "the survey wave: --wave NAME, or a 批次 (wave) column",
+                "Name the wave, e.g. --wave 2026-Q1, so that waves can be compared.",
+            )
+        )
+        return None
+    waves = list(values.get("wave", [None] * n))
+    for i, w in enumerate(waves):
+        if w is None:
+            ctx.log.cell(
+                sheet.source,
+                sheet.lines[i],
+                sheet.header("wave"),
+                None,
+                "the wave of this answer",
+                "Fill it in, or pass --wave for the whole file.",
+            )
+    return waves
+
+
+@dataclass(frozen=True)
+class _Answers:
+    """Who answered each row of a sheet: its line number, wave and pseudonymised respondent."""
+
+    sheet: Sheet
+    waves: list[Any]
+    respondents: list[str | None]
+
+    def frame(self, rows: list[int], **columns: Any) -> pd.DataFrame:
+        """A table's rows for the sheet rows ``rows`` (positions), indexed by their line numbers."""
+        return pd.DataFrame(
+            {
+                "wave": [self.waves[i] for i in rows],
+                "respondent_id": [self.respondents[i] for i in rows],
+                **columns,
+            },
+            index=pd.Index([self.sheet.lines[i] for i in rows], dtype="int64"),
+        )
+
+
+def _likert_items(answers: _Answers, header: str, cells: list[Any], ctx: Context) -> pd.DataFrame:
+    """``survey_items`` of one Likert question: a score 1–5 or null per row (a bad answer is logged)."""
+    sheet = answers.sheet
+    item = ctx.mappings.item_name(header) or question_name(header)
+    scores, errors = parse.parse_cells(cells, lambda v: labels.parse_likert(v, extra=ctx.mappings.vocabulary("likert")))
+    for i, s in enumerate(scores):
+        if i in errors or (s is not None and not 1 <= s <= 5):
+            ctx.log.cell(
+                sheet.source,
+                sheet.lines[i],
+                header,
+                cells[i],
+                labels.LIKERT_EXPECTED,
+                "Likert answers run from 1 to 5; correct the answer or leave it blank (skipped).",
+            )
+            scores[i] = None
+    return pd.DataFrame(
+        {
+            "wave": answers.waves,
+            "respondent_id": answers.respondents,
+            "item": item,
+            "score": pd.array(scores, dtype="Int64"),
+        },
+        index=sheet.index(),
+    )
+
+
+def _choices(answers: _Answers, header: str, cells: list[Any]) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """``survey_choices`` of one multi-select question, and ``survey_text`` of its "other" answers (if any)."""
+    question = question_name(header)
+    rows: list[tuple[int, str]] = []
+    others: list[tuple[int, str]] = []
+    for i, cell in enumerate(cells):
+        text = None if parse.is_empty(cell) else parse.as_text(cell)
+        if text is None:
+            continue
+        for choice in parse.split_choices(text):
+            other = _OTHER.match(choice)
+            if other:
+                choice = other.group("choice").strip() or "其他"
+                if other.group("text").strip():
+                    others.append((i, other.group("text").strip()))
+            rows.append((i, choice))
+    choices = answers.frame([i for i, _c in rows], question=[question] * len(rows), choice=[c for _i, c in rows])
+    if not others:
+        return choices, None
+    said = answers.frame([i for i, _t in others], question=question + OTHER_SUFFIX, text=[t for _i, t in others])
+    return choices, said
+
+
+def _free_text(answers: _Answers, header: str, cells: list[Any]) -> pd.DataFrame:
+    """``survey_text`` of one free-text question: one row per non-blank answer."""
+    texts = [parse.as_text(c) for c in cells]
+    keep = [i for i, t in enumerate(texts) if t is not None]
+    return answers.frame(keep, question=question_name(header), text=[texts[i] for i in keep])

@@ -8,7 +8,7 @@ small tidy pandas frame with stable snake_case columns. Every breakdown passes t
 reconciliation lists) are marked restricted and never belong in a meeting report.
 
 >>> from wecom_eval import kpis
->>> from wecom_eval.warehouse import open_reader          # doctest: +SKIP
+>>> from wecom_eval.store.warehouse import open_reader          # doctest: +SKIP
 >>> with open_reader() as wh:                              # doctest: +SKIP
 ...     weekly = kpis.weekly_activity(wh, plan, start=plan.start_date, end=data_through)
 """
@@ -29,13 +29,11 @@ from wecom_eval.kpis.registration import (
     registration_trend,
     stragglers,
 )
-from wecom_eval.kpis.rollups import RollupInfo, refresh_rollups, rollup_info
 from wecom_eval.kpis.support import it_support
 
 __all__ = [
     "BestDepartment",
     "Reconciliation",
-    "RollupInfo",
     "alerts",
     "best_department",
     "daily_activity",
@@ -48,11 +46,9 @@ __all__ = [
     "points_ledger",
     "progress",
     "reconcile",
-    "refresh_rollups",
     "registration_basis",
     "registration_rate",
     "registration_trend",
-    "rollup_info",
     "stragglers",
     "target_path",
     "weekly_activity",

@@ -1,11 +1,11 @@
-"""Shared plumbing for the KPI modules: connections, small helper relations, grouping.
+"""Shared plumbing for the KPI modules: the KPI context, small helper relations, grouping.
 
 The KPI SQL (in :mod:`wecom_eval.kpis.queries`) reads the canonical tables plus three small
-relations built here from the plan and the calendar and handed to the engine for one query:
+relations built from the plan and the calendar and handed to the engine for one query:
 
 * ``kpi_calendar(date, is_working, week, week_start)`` — one row per day of the query's
-  range: China's working days (:class:`~wecom_eval.workcal.WorkCalendar`) and rollout weeks
-  (for the activity KPIs also ``covered``: the activity source has a row that day);
+  range (:func:`wecom_eval.store.sql.calendar_frame`, shared with the store's rollups; for
+  the activity KPIs also ``covered``: the activity source has a row that day);
 * ``kpi_departments(department_id, department, name, branch, is_pilot, go_live_date)`` —
   the department tree with each department's pilot flag and go-live date from the plan;
 * ``kpi_eligibility(department_id, feature)`` — which department each core feature applies to.
@@ -27,25 +27,15 @@ import pandas as pd
 import pyarrow as pa
 
 from wecom_eval.plan import RolloutPlan
-from wecom_eval.warehouse import Warehouse
+from wecom_eval.store.sql import Source, calendar_frame, connection, one, settle
 from wecom_eval.workcal import WorkCalendar
 
 By = Literal["department", "branch", "company"]
 BY_VALUES: tuple[str, ...] = ("department", "branch", "company")
-Source = Warehouse | duckdb.DuckDBPyConnection
 
 # Output key columns for each level of breakdown (stable names).
 KEYS: dict[str, list[str]] = {"department": ["department_id", "department"], "branch": ["branch"], "company": []}
 COMPANY = "全公司"
-
-
-def connection(source: Source) -> duckdb.DuckDBPyConnection:
-    """The DuckDB connection of a :class:`Warehouse` (or the connection itself)."""
-    if isinstance(source, Warehouse):
-        return source.con
-    if isinstance(source, duckdb.DuckDBPyConnection):
-        return source
-    raise TypeError(f"expected a Warehouse or a DuckDB connection, got {type(source).__name__}")
 
 
 def check_by(by: str) -> str:
@@ -98,17 +88,6 @@ def keys_of(by: str) -> list[str]:
     return list(KEYS[check_by(by)])
 
 
-def settle(con: duckdb.DuckDBPyConnection) -> None:
-    """Finish a half-read result left on the connection (a caller's ``fetchone()``).
-
-    DuckDB 2 refuses any other work on a connection while a result of ``execute()`` is not
-    read to its end; the KPIs only ever read their own results fully.
-    """
-    complete = getattr(con, "complete", None)
-    if complete is not None:
-        complete()
-
-
 def run(
     con: duckdb.DuckDBPyConnection,
     sql: str,
@@ -144,37 +123,11 @@ def to_frame(table: pa.Table) -> pd.DataFrame:
     return frame
 
 
-def one(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> tuple[Any, ...]:
-    """The single row of a query, fully fetched (DuckDB 2 keeps a half-read result open)."""
-    settle(con)
-    rows = con.execute(sql, list(params or [])).fetchall()
-    if len(rows) != 1:
-        raise ValueError(f"expected one row, got {len(rows)} from: {sql}")
-    return tuple(rows[0])
-
-
 def has_rows(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return bool(one(con, f"SELECT EXISTS (SELECT 1 FROM {table})")[0])
 
 
 # ---- helper relations --------------------------------------------------------------------
-
-
-def calendar_frame(cal: WorkCalendar, start: dt.date, end: dt.date) -> pd.DataFrame:
-    """``kpi_calendar`` for ``start``..``end``: date, is_working, rollout week, week_start."""
-    days = pd.date_range(start, end, freq="D")
-    plan = cal.plan
-    offset = (days - pd.Timestamp(plan.start_date)).days.to_numpy()
-    week = offset // 7 + 1
-    week_start = pd.Timestamp(plan.start_date) + pd.to_timedelta((week - 1) * 7, unit="D")
-    return pd.DataFrame(
-        {
-            "date": days.date,
-            "is_working": cal.working_day_mask(days.date),
-            "week": week.astype(np.int32),
-            "week_start": week_start.date,
-        }
-    )
 
 
 def path_segments(path: str) -> list[str]:

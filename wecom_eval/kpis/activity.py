@@ -27,9 +27,10 @@ import pandas as pd
 
 from wecom_eval import privacy
 from wecom_eval.kpis import queries as q
-from wecom_eval.kpis._base import By, Context, Source, check_by, check_range, finish, keys_of, run, select_prefix
-from wecom_eval.kpis.rollups import activity_sources
+from wecom_eval.kpis._base import By, Context, check_by, check_range, finish, keys_of, run, select_prefix
+from wecom_eval.kpis.activity_sources import activity_sources
 from wecom_eval.plan import RolloutPlan
+from wecom_eval.store.sql import Source
 from wecom_eval.workcal import WorkCalendar
 
 DEFINITION_ACTIVE = (

@@ -23,9 +23,11 @@ from typing import Any
 
 import pandas as pd
 
-from wecom_eval.kpis._base import Context, Source, has_rows, one, run
+from wecom_eval.kpis._base import Context, has_rows, run
 from wecom_eval.plan import RolloutPlan
-from wecom_eval.warehouse import MEMBER_DAYS_STORE, Warehouse
+from wecom_eval.store.member_days import MEMBER_DAYS_STORE
+from wecom_eval.store.sql import Source, one
+from wecom_eval.store.warehouse import Warehouse
 from wecom_eval.workcal import WorkCalendar
 
 NO_MEMBERS = "not measured: no member source (WeCom members with their activation)"

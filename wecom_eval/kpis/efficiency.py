@@ -35,7 +35,7 @@ from wecom_eval import text
 from wecom_eval.kpis import queries_records as q
 from wecom_eval.kpis._base import plan_departments
 from wecom_eval.plan import RolloutPlan
-from wecom_eval.warehouse import Warehouse
+from wecom_eval.store.warehouse import Warehouse
 from wecom_eval.workcal import WorkCalendar
 
 FINISHED = ("approved", "rejected")

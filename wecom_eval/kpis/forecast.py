@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wecom_eval.kpis._base import Context, Source, as_date
+from wecom_eval.kpis._base import Context, as_date
 from wecom_eval.kpis.forecast_model import (
     HORIZON_DAYS,
     LEVEL,
@@ -28,6 +28,7 @@ from wecom_eval.kpis.forecast_model import (
     summarise,
 )
 from wecom_eval.plan import RolloutPlan
+from wecom_eval.store.sql import Source
 from wecom_eval.workcal import WorkCalendar
 
 

@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wecom_eval.kpis._base import Context, Source, as_date, run
+from wecom_eval.kpis._base import Context, as_date, run
 from wecom_eval.kpis.progress import progress
 from wecom_eval.plan import RolloutPlan
+from wecom_eval.store.sql import Source
 from wecom_eval.workcal import WorkCalendar
 
 LOW_REGISTRATION = 0.9

@@ -42,9 +42,10 @@ import pandas as pd
 
 from wecom_eval import privacy
 from wecom_eval.kpis import queries_survey as sq
-from wecom_eval.kpis._base import Context, Source, one, run
+from wecom_eval.kpis._base import Context, run
 from wecom_eval.kpis.queries import render
 from wecom_eval.plan import RolloutPlan
+from wecom_eval.store.sql import Source, one
 from wecom_eval.workcal import WorkCalendar
 
 COMPONENTS = ("active_rate", "feature_penetration", "feedback")

@@ -27,7 +27,6 @@ from wecom_eval.kpis import queries as q
 from wecom_eval.kpis._base import (
     By,
     Context,
-    Source,
     as_date,
     as_dates,
     check_by,
@@ -42,7 +41,8 @@ from wecom_eval.kpis._base import (
 )
 from wecom_eval.kpis.coverage import feature_measured, feature_ranges
 from wecom_eval.plan import RolloutPlan
-from wecom_eval.schema import FEATURES
+from wecom_eval.store.schema import FEATURES
+from wecom_eval.store.sql import Source
 from wecom_eval.workcal import WorkCalendar
 
 DEFINITION = (

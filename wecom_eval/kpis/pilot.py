@@ -14,7 +14,7 @@ from typing import Any
 from wecom_eval.kpis import queries_records as q
 from wecom_eval.kpis.efficiency import turnaround_records
 from wecom_eval.plan import RolloutPlan
-from wecom_eval.warehouse import Warehouse
+from wecom_eval.store.warehouse import Warehouse
 
 
 def pilot_ids(warehouse: Warehouse, plan: RolloutPlan) -> list[int]:

@@ -36,10 +36,11 @@ from typing import Any
 import pandas as pd
 
 from wecom_eval import privacy
-from wecom_eval.kpis._base import By, Context, Source, as_date, finish, keys_of
+from wecom_eval.kpis._base import By, Context, as_date, finish, keys_of
 from wecom_eval.kpis.paths import Align, Shape, first_days, path_deadline, path_value, target_of
 from wecom_eval.kpis.verdicts import holm_verdicts, judge, look_of, planned_looks
 from wecom_eval.plan import RolloutPlan
+from wecom_eval.store.sql import Source
 from wecom_eval.workcal import WorkCalendar
 
 NO_DAYS = "no working day in the week so far"

@@ -1,10 +1,12 @@
-"""The SQL of the adoption KPIs: populations, registration, activation dates, activity and
-feature penetration (DESIGN §11).
+"""The SQL of the adoption KPIs: populations, registration, activity and feature penetration
+(DESIGN §11).
 
-Every KPI statement lives in ``kpis/``: here, in :mod:`~wecom_eval.kpis.rollup_sql` (the
-activity rollups), :mod:`~wecom_eval.kpis.queries_records` (points, IT tickets, approval
-records, the org reconciliation) and :mod:`~wecom_eval.kpis.queries_survey` (survey waves,
-satisfaction, feedback); they share the conventions below.
+Every KPI statement lives in ``kpis/``: here, in :mod:`~wecom_eval.kpis.queries_records`
+(points, IT tickets, approval records, the org reconciliation) and
+:mod:`~wecom_eval.kpis.queries_survey` (survey waves, satisfaction, feedback). The statements
+that fold member-days into the activity rollups, and those that date activations, belong to
+the store (:mod:`wecom_eval.store.rollup_sql`, :mod:`wecom_eval.store.activation`). They all
+share the conventions below.
 
 The statements use standard SQL where a standard form exists (CASE, COALESCE, window
 functions, ``INTERVAL '1' HOUR``); week numbers, working days, trailing windows and
@@ -41,7 +43,7 @@ from __future__ import annotations
 
 import re
 
-from wecom_eval.kpis.rollup_sql import FAR_FUTURE, MEMBER_SPANS
+from wecom_eval.store.rollup_sql import FAR_FUTURE, MEMBER_SPANS
 
 
 def render(sql: str, **parts: str) -> str:
@@ -117,72 +119,6 @@ LEFT JOIN members m ON {{member_join}}
 WHERE p.on_from <= $data_through AND COALESCE(p.on_to, {FAR_FUTURE}) >= $data_through
   AND (p.registered_on IS NULL OR p.registered_on > $data_through)
 ORDER BY dep.department, p.person_id, m.userid
-"""
-
-
-# ---- activation dates (members.activated_at, activation_basis) ----------------------------------
-
-# Each member's status from its latest snapshot (the latest day; on one day a members export
-# before a fetch). A member the snapshot shows not activated (4) but who used WeCom after
-# that day has activated since: status 1.
-LATEST_STATUS = """
-WITH latest AS (
-  SELECT userid, observed_on, status FROM (
-    SELECT userid, observed_on, status,
-           ROW_NUMBER() OVER (PARTITION BY userid ORDER BY observed_on DESC, source) AS n
-    FROM member_status
-  ) x WHERE n = 1
-)
-SELECT l.userid,
-       CASE WHEN l.status = 4 AND (
-              EXISTS (SELECT 1 FROM member_days d WHERE d.userid = l.userid AND d.active AND d.date > l.observed_on)
-              OR EXISTS (SELECT 1 FROM feature_events f WHERE f.userid = l.userid
-                         AND CAST(f.ts AS DATE) > l.observed_on)
-              OR EXISTS (SELECT 1 FROM process_records p WHERE p.userid = l.userid AND p.system = 'wecom'
-                         AND CAST(p.started_at AS DATE) > l.observed_on))
-            THEN 1 ELSE l.status END AS status
-FROM latest l
-"""
-
-# Members whose activation date is derived (no time stated by a source), with the bounds it
-# rests on: the first snapshot showing the member activated, and the first activity of any
-# kind in WeCom (a legacy-system record is not one). A time a source stated (basis
-# export_time, or any time loaded without a basis) stays.
-ACTIVATION_BOUNDS = """
-WITH need AS (
-  SELECT userid, status FROM members
-  WHERE NOT (activated_at IS NOT NULL AND (activation_basis IS NULL OR activation_basis = 'export_time'))
-    AND (status <> 4 OR activated_at IS NOT NULL OR activation_basis IS NOT NULL)
-),
-snap AS (
-  SELECT userid, MIN(CASE WHEN status = 1 THEN observed_on END) AS seen_on, MIN(activated_at) AS stated
-  FROM member_status WHERE userid IN (SELECT userid FROM need) GROUP BY userid
-),
-act AS (
-  SELECT userid, MIN(day) AS first_on FROM (
-    SELECT userid, MIN(date) AS day FROM member_days
-    WHERE active AND userid IN (SELECT userid FROM need) GROUP BY userid
-    UNION ALL
-    SELECT userid, MIN(CAST(ts AS DATE)) FROM feature_events WHERE userid IN (SELECT userid FROM need) GROUP BY userid
-    UNION ALL
-    SELECT userid, MIN(CAST(started_at AS DATE)) FROM process_records
-    WHERE system = 'wecom' AND userid IN (SELECT userid FROM need) GROUP BY userid
-  ) u GROUP BY userid
-)
-SELECT n.userid,
-       CASE WHEN n.status = 4 THEN NULL
-            WHEN s.stated IS NOT NULL THEN s.stated
-            WHEN a.first_on IS NOT NULL AND (s.seen_on IS NULL OR a.first_on < s.seen_on)
-              THEN CAST(a.first_on AS TIMESTAMPTZ)
-            ELSE CAST(s.seen_on AS TIMESTAMPTZ) END AS activated_at,
-       CASE WHEN n.status = 4 THEN NULL
-            WHEN s.stated IS NOT NULL THEN 'export_time'
-            WHEN a.first_on IS NOT NULL AND (s.seen_on IS NULL OR a.first_on < s.seen_on) THEN 'first_activity'
-            WHEN s.seen_on IS NOT NULL THEN 'snapshot'
-            WHEN n.status = 1 THEN 'unknown' END AS activation_basis
-FROM need n
-LEFT JOIN snap s ON s.userid = n.userid
-LEFT JOIN act a ON a.userid = n.userid
 """
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from wecom_eval.kpis.rollup_sql import FAR_FUTURE
+from wecom_eval.store.rollup_sql import FAR_FUTURE
 
 # ---- points ---------------------------------------------------------------------------------
 

@@ -34,8 +34,9 @@ import pandas as pd
 
 from wecom_eval import privacy
 from wecom_eval.kpis import queries_records as q
-from wecom_eval.kpis._base import Context, Source, as_date, finish, run
+from wecom_eval.kpis._base import Context, as_date, finish, run
 from wecom_eval.plan import RolloutPlan
+from wecom_eval.store.sql import Source
 from wecom_eval.workcal import WorkCalendar
 
 DESCRIPTIONS = {

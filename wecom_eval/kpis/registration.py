@@ -27,15 +27,12 @@ from wecom_eval.kpis import queries as q
 from wecom_eval.kpis._base import (
     By,
     Context,
-    Source,
     as_date,
     as_dates,
     check_by,
-    connection,
     dates_frame,
     finish,
     keys_of,
-    one,
     people_parts,
     run,
     select_prefix,
@@ -43,7 +40,8 @@ from wecom_eval.kpis._base import (
 )
 from wecom_eval.kpis.coverage import has_member_source
 from wecom_eval.plan import RolloutPlan
-from wecom_eval.schema import MEMBER_STATUS
+from wecom_eval.store.schema import MEMBER_STATUS
+from wecom_eval.store.sql import Source, one
 from wecom_eval.workcal import WorkCalendar
 
 DEFINITION = (
@@ -53,55 +51,6 @@ DEFINITION = (
 
 
 BASIS_ORDER = ("export_time", "snapshot", "first_activity")
-
-
-def date_activations(source: Source) -> int:
-    """Date each member's activation from what the warehouse knows; returns the members changed.
-
-    First each member's status becomes that of its latest snapshot, if it has one (activated,
-    when the snapshot says not activated but the member used WeCom after it).
-
-    A member whose source stated an activation time (an export's 激活时间) keeps it
-    (``activation_basis`` ``export_time``). Otherwise the date is the earlier of two upper
-    bounds: the first status snapshot (a fetch or a ``members`` export) showing the member
-    activated (``snapshot``), and the member's first activity of any kind — an active member
-    day, a feature event, a process record (``first_activity``). An activated member with
-    neither is ``unknown`` and has no date; a member not activated (status 4) has none.
-    Identical data gives identical dates: nothing depends on when the work was done. Needs a
-    writable warehouse; run after every load (:func:`wecom_eval.kpis.refresh_rollups` does).
-    """
-    con = connection(source)
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute(
-            "UPDATE members SET activation_basis = 'export_time' "
-            "WHERE activated_at IS NOT NULL AND activation_basis IS NULL"
-        )
-        # A member's current status is its latest snapshot's (an older export loaded later does not win).
-        con.execute(
-            f"UPDATE members SET status = s.status FROM ({q.LATEST_STATUS}) s "
-            "WHERE members.userid = s.userid AND members.status <> s.status"
-        )
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _activation AS {q.ACTIVATION_BOUNDS}")
-        changed = one(
-            con,
-            "SELECT count(*) FROM _activation a JOIN members m USING (userid) WHERE "
-            "a.activated_at IS DISTINCT FROM m.activated_at OR "
-            "a.activation_basis IS DISTINCT FROM m.activation_basis",
-        )[0]
-        if changed:
-            con.execute(
-                "UPDATE members SET activated_at = a.activated_at, activation_basis = a.activation_basis "
-                "FROM _activation a WHERE members.userid = a.userid AND "
-                "(a.activated_at IS DISTINCT FROM members.activated_at OR "
-                "a.activation_basis IS DISTINCT FROM members.activation_basis)"
-            )
-        con.execute("DROP TABLE _activation")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    return int(changed)
 
 
 def registration_basis(source: Source, plan: RolloutPlan, *, data_through: dt.date | Sequence[dt.date]) -> pd.DataFrame:
@@ -329,4 +278,4 @@ def stragglers(
     return finish(out, notes=notes, definition=DEFINITION)
 
 
-__all__ = ["date_activations", "registration_basis", "registration_rate", "registration_trend", "stragglers"]
+__all__ = ["registration_basis", "registration_rate", "registration_trend", "stragglers"]

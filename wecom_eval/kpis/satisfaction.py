@@ -31,7 +31,7 @@ import pandas as pd
 
 from wecom_eval.kpis import queries_survey as sq
 from wecom_eval.plan import RolloutPlan
-from wecom_eval.warehouse import Warehouse
+from wecom_eval.store.warehouse import Warehouse
 
 OVERALL_ITEM = "overall"
 _SCALE_ITEM = re.compile(r"^(?P<scale>[a-z][a-z0-9]*)_\d+$")

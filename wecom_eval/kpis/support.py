@@ -20,8 +20,9 @@ import pandas as pd
 
 from wecom_eval import privacy
 from wecom_eval.kpis import queries_records as q
-from wecom_eval.kpis._base import Context, Source, as_date, check_range, finish, has_rows, run
+from wecom_eval.kpis._base import Context, as_date, check_range, finish, has_rows, run
 from wecom_eval.plan import RolloutPlan
+from wecom_eval.store.sql import Source
 from wecom_eval.workcal import WorkCalendar
 
 Clock = Literal["calendar", "working"]

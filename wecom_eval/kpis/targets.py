@@ -39,7 +39,7 @@ from wecom_eval.kpis.progress import progress
 from wecom_eval.kpis.satisfaction import satisfaction_row
 from wecom_eval.kpis.verdicts import look_of, planned_looks
 from wecom_eval.plan import RolloutPlan
-from wecom_eval.warehouse import Warehouse
+from wecom_eval.store.warehouse import Warehouse
 
 COLUMNS = [
     "kpi",

@@ -18,7 +18,7 @@ from wecom_eval.plan import RolloutPlan, load_plan
 from wecom_eval.reporting.params import ReportParams
 from wecom_eval.reporting.periods import Period, report_period
 from wecom_eval.reporting.records import jsonable
-from wecom_eval.warehouse import Warehouse
+from wecom_eval.store.warehouse import Warehouse
 from wecom_eval.workcal import WorkCalendar
 
 

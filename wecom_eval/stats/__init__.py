@@ -47,11 +47,12 @@ from ._results import (
 from .did import did
 from .event_study import event_study
 from .multiple import benjamini_hochberg, holm
-from .power import did_power, variance_components
+from .power import did_power
 from .sequential import confidence_sequence, spent_alpha
 from .survey import compare_waves, cronbach_alpha, top2box
 from .targets import mean_vs_target, proportion_vs_target
 from .two_sample import mann_whitney_hl, ratio_of_medians_bootstrap, welch_log
+from .variance import variance_components
 
 __all__ = [
     "AlphaResult",

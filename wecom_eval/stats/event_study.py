@@ -13,33 +13,31 @@ tested as Borusyak et al. recommend, on the untreated observations alone.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from ._checks import (
-    check_alpha,
-    check_choice,
-    check_columns,
-    check_count,
-    check_frame,
-    numeric_column,
-    positive_for_log,
-)
-from ._ols import (
-    WildLinearTest,
-    WLSFit,
-    collapse,
-    dummies,
-    independent_columns,
-    invert_test,
-    wild_wald_test,
-    wild_weights,
-)
+from ._checks import check_alpha, check_choice, check_columns, check_count, check_frame
+from ._ols import WLSFit, wild_wald_test, wild_weights
 from ._results import EventStudyResult
+from ._staggered import Panel, fit_with_indicators, infer_contrast, read_panel
+
+_EFFECT_COLUMNS = [
+    "event_time",
+    "period",
+    "estimate",
+    "std_error",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "relative_change",
+    "relative_ci_low",
+    "relative_ci_high",
+    "n_obs",
+    "n_units",
+]
 
 
 def event_study(
@@ -179,66 +177,82 @@ def event_study(
     if lags is not None:
         lags = check_count(lags, "lags", 0)
     warnings: list[str] = []
+    panel = read_panel(
+        data,
+        outcome=outcome,
+        unit=unit,
+        time=time,
+        first_treated=first_treated,
+        cluster=cluster,
+        transform=transform,
+        min_clusters=4 if inference == "wild" else 2,
+        inference=inference,
+        warnings=warnings,
+    )
+    G, G1 = panel.n_clusters, panel.n_treated_clusters
+    V, enumerated, kind = wild_weights(G, n_boot, weights, np.random.default_rng(seed))
+    contrast = _Contrast(inference, V, alpha, G)
+    rows, overall = _post_effects(panel, contrast, lags, warnings)
+    pre = _pretrends(panel, contrast, leads, warnings)
+    rejects = _pretrend_flag(pre.p_value, pretrend_alpha, warnings)
+    if G < 10 or G1 < 3:
+        warnings.append(f"{G} clusters, {G1} of which go live: intervals rest on few clusters")
 
-    y = numeric_column(data, outcome, "outcome")
-    tv = numeric_column(data, time, "time")
-    ft = numeric_column(data, first_treated, "first_treated")
-    ft = np.where(np.isinf(ft), np.nan, ft)
-    u_codes, _ = pd.factorize(data[unit], sort=True)
-    cl_codes, _ = pd.factorize(data[cluster if cluster is not None else unit], sort=True)
-    missing = np.isnan(y) | np.isnan(tv) | (u_codes < 0) | (cl_codes < 0)
-    if missing.any():
-        warnings.append(f"dropped {int(missing.sum())} row(s) with a missing value")
-    keep = ~missing
-    index = data.index[keep]
-    y, tv, ft = y[keep], tv[keep], ft[keep]
-    u_codes = pd.factorize(u_codes[keep], sort=True)[0]
-    cl_codes = pd.factorize(cl_codes[keep], sort=True)[0]
-    if y.size == 0:
-        raise ValueError("no rows left after dropping missing values")
-    if np.any(tv != np.round(tv)):
-        raise ValueError(
-            f"time={time!r} must hold whole periods (e.g. the rollout week number); convert dates to week numbers first"
-        )
-    _check_constant_within(ft, u_codes, first_treated, unit)
-    if transform == "log":
-        positive_for_log(y, outcome, index)
-        y = np.log(y)
-    if np.all(np.isnan(ft)):
-        raise ValueError(f"no unit goes live: {first_treated!r} is missing for every row")
+    rel_fn = np.expm1 if transform == "log" else (lambda v: math.nan)
+    return EventStudyResult(
+        effects=_effects_frame(pre.rows + rows, transform),
+        estimate=overall["estimate"],
+        std_error=overall["std_error"],
+        ci_low=overall["ci_low"],
+        ci_high=overall["ci_high"],
+        p_value=overall["p_value"],
+        relative_change=float(rel_fn(overall["estimate"])),
+        relative_ci_low=float(rel_fn(overall["ci_low"])),
+        relative_ci_high=float(rel_fn(overall["ci_high"])),
+        pretrend_stat=float(pre.stat),
+        pretrend_df=int(pre.df),
+        pretrend_p_value=float(pre.p_value),
+        pretrend_rejects=rejects,
+        pretrend_wild_p_value=float(pre.wild_p_value),
+        pretrend_f_p_value=float(pre.f_p_value),
+        inference=inference,
+        method=_method(inference, kind, enumerated, V.shape[0], G),
+        alpha=alpha,
+        n_obs=int(panel.y.size),
+        n_clusters=G,
+        n_treated_clusters=G1,
+        outcome=outcome,
+        transform=transform,
+        warnings=warnings,
+    )
 
-    treated_obs = ~np.isnan(ft) & (tv >= ft)
-    times = np.unique(tv)
-    untreated_at = {t: bool(np.any(~treated_obs & (tv == t))) for t in times}
-    in_post_sample = np.array([untreated_at[t] for t in tv])
-    if (~in_post_sample).any():
-        dropped = sorted({int(t) for t in tv[~in_post_sample]})
-        warnings.append(f"period(s) {dropped} dropped: every unit is live there, so nothing is left to compare with")
-    if not np.any(treated_obs & in_post_sample):
-        raise ValueError(
-            "no treated observation has a not-yet-live comparison in the same period; the effect is not identified"
-        )
 
-    G = int(cl_codes.max()) + 1
-    min_g = 4 if inference == "wild" else 2
-    if min_g > G:
-        raise ValueError(
-            f"inference={inference!r} needs at least {min_g} clusters; got {G}. Add "
-            "departments or use a coarser question."
-        )
-    cl_first_live = pd.Series(ft).groupby(cl_codes).max()
-    G1 = int(cl_first_live.notna().sum())
-    rng = np.random.default_rng(seed)
-    V, enumerated, kind = wild_weights(G, n_boot, weights, rng)
+class _Contrast(NamedTuple):
+    """How a contrast of coefficients is tested: the method, the wild weights, the level, G."""
 
-    # -- effects after go-live --------------------------------------------------------
-    sel = in_post_sample
-    post_fit, post_cols, cells_post = _fit_with_indicators(
-        y[sel],
-        u_codes[sel],
+    inference: str
+    V: np.ndarray
+    alpha: float
+    n_clusters: int
+
+    def row(self, fit: WLSFit, c: np.ndarray) -> dict[str, float]:
+        return infer_contrast(fit, c, self.inference, self.V, self.alpha, self.n_clusters)
+
+
+Row = dict[str, float | int | str]
+
+
+def _post_effects(
+    panel: Panel, contrast: _Contrast, lags: int | None, warnings: list[str]
+) -> tuple[list[Row], dict[str, float]]:
+    """One row per event time after go-live, and the overall effect (cells weighted by their observations)."""
+    sel, treated_obs, ft, tv = panel.in_post_sample, panel.treated_obs, panel.ft, panel.tv
+    post_fit, post_cols, cells_post = fit_with_indicators(
+        panel.y[sel],
+        panel.u_codes[sel],
         tv[sel],
-        cl_codes[sel],
-        G,
+        panel.cl_codes[sel],
+        panel.n_clusters,
         labels=[
             (g, t)
             for g, t in sorted(
@@ -250,7 +264,6 @@ def event_study(
         warnings=warnings,
         what="go-live cohort x week",
     )
-    rows: list[dict[str, float | int | str]] = []
     event_times = sorted({int(t - g) for (g, t) in post_cols})
     if lags is not None:
         event_times = [e for e in event_times if e <= lags]
@@ -258,194 +271,106 @@ def event_study(
     col_w = np.array([cells_post[lab][0] for lab in post_cols], dtype=float)
     col_u = [cells_post[lab][1] for lab in post_cols]
 
-    def combo(mask: np.ndarray, fit: WLSFit, n_cols: int) -> np.ndarray:
-        c = np.zeros(fit.k)
+    def combo(mask: np.ndarray) -> np.ndarray:
+        c = np.zeros(post_fit.k)
         wts = np.where(mask, col_w, 0.0)
-        c[fit.k - n_cols :] = wts / wts.sum()
+        c[post_fit.k - len(post_cols) :] = wts / wts.sum()
         return c
 
+    rows: list[Row] = []
     for e in event_times:
         mask = col_e == e
-        c = combo(mask, post_fit, len(post_cols))
         units = set().union(*[col_u[j] for j in np.flatnonzero(mask)])
         rows.append(
             {
                 "event_time": e,
                 "period": "post",
-                **_infer(post_fit, c, inference, V, alpha, G),
+                **contrast.row(post_fit, combo(mask)),
                 "n_obs": int(col_w[mask].sum()),
                 "n_units": len(units),
             }
         )
     overall_mask = col_e <= (lags if lags is not None else col_e.max())
-    overall = _infer(post_fit, combo(overall_mask, post_fit, len(post_cols)), inference, V, alpha, G)
+    return rows, contrast.row(post_fit, combo(overall_mask))
 
-    # -- pre-trends on the untreated observations ----------------------------------------
-    pre_rows: list[dict[str, float | int | str]] = []
-    stat, q, p_pre, p_pre_wild, p_pre_f = math.nan, 0, math.nan, math.nan, math.nan
-    untreated = ~treated_obs
-    rel = tv - ft
+
+class _Pretrend(NamedTuple):
+    """The pre-go-live points and the joint test that they are zero."""
+
+    rows: list[Row]
+    stat: float = math.nan  # CR1 F = Wald / q
+    df: int = 0
+    p_value: float = math.nan  # the wild bootstrap Wald test decides the flag
+    wild_p_value: float = math.nan
+    f_p_value: float = math.nan
+
+
+def _pretrends(panel: Panel, contrast: _Contrast, leads: int, warnings: list[str]) -> _Pretrend:
+    """Pre-trends on the untreated observations: one indicator per event time -leads..-1, tested jointly."""
+    untreated = ~panel.treated_obs
+    rel = panel.tv - panel.ft
     lead_labels: list[tuple[float, ...]] = [(float(e),) for e in range(-leads, 0) if np.any(untreated & (rel == e))]
-    if leads and lead_labels:
-        pre_fit, pre_cols, cells_pre = _fit_with_indicators(
-            y[untreated],
-            u_codes[untreated],
-            tv[untreated],
-            cl_codes[untreated],
-            G,
-            labels=lead_labels,
-            member=lambda ftc, tc, lab: (tc - ftc) == lab[0],
-            ft=ft[untreated],
-            warnings=warnings,
-            what="pre-go-live period",
-        )
-        q = len(pre_cols)
-        if q:
-            R = np.zeros((q, pre_fit.k))
-            R[:, pre_fit.k - q :] = np.eye(q)
-            diff = R @ pre_fit.beta
-            wald = float(diff @ np.linalg.solve(R @ pre_fit.vcov_cr1() @ R.T, diff))
-            stat = wald / q
-            p_pre_f = float(sps.f.sf(stat, q, G - 1))
-            p_pre_wild = wild_wald_test(pre_fit, R, np.zeros(q), V)[1]
-            p_pre = p_pre_wild
-            for j, lab in enumerate(pre_cols):
-                c = np.zeros(pre_fit.k)
-                c[pre_fit.k - q + j] = 1.0
-                pre_rows.append(
-                    {
-                        "event_time": int(lab[0]),
-                        "period": "pre",
-                        **_infer(pre_fit, c, inference, V, alpha, G),
-                        "n_obs": int(cells_pre[lab][0]),
-                        "n_units": len(cells_pre[lab][1]),
-                    }
-                )
-    else:
+    if not (leads and lead_labels):
         warnings.append("no pre-go-live periods to test for pre-trends (leads=0 or no data)")
-    rejects = bool(p_pre < pretrend_alpha) if math.isfinite(p_pre) else False
+        return _Pretrend([])
+    G = panel.n_clusters
+    pre_fit, pre_cols, cells_pre = fit_with_indicators(
+        panel.y[untreated],
+        panel.u_codes[untreated],
+        panel.tv[untreated],
+        panel.cl_codes[untreated],
+        G,
+        labels=lead_labels,
+        member=lambda ftc, tc, lab: (tc - ftc) == lab[0],
+        ft=panel.ft[untreated],
+        warnings=warnings,
+        what="pre-go-live period",
+    )
+    q = len(pre_cols)
+    if not q:
+        return _Pretrend([])
+    R = np.zeros((q, pre_fit.k))
+    R[:, pre_fit.k - q :] = np.eye(q)
+    diff = R @ pre_fit.beta
+    stat = float(diff @ np.linalg.solve(R @ pre_fit.vcov_cr1() @ R.T, diff)) / q
+    p_wild = wild_wald_test(pre_fit, R, np.zeros(q), contrast.V)[1]
+    rows: list[Row] = []
+    for j, lab in enumerate(pre_cols):
+        c = np.zeros(pre_fit.k)
+        c[pre_fit.k - q + j] = 1.0
+        rows.append(
+            {
+                "event_time": int(lab[0]),
+                "period": "pre",
+                **contrast.row(pre_fit, c),
+                "n_obs": int(cells_pre[lab][0]),
+                "n_units": len(cells_pre[lab][1]),
+            }
+        )
+    return _Pretrend(rows, stat, q, p_wild, p_wild, float(sps.f.sf(stat, q, G - 1)))
+
+
+def _method(inference: str, kind: str, enumerated: bool, n_draws: int, G: int) -> str:
+    how = f"CR1 cluster-robust, t with {G - 1} df"
+    if inference == "wild":
+        how = f"restricted wild cluster bootstrap ({kind} weights, {'all' if enumerated else 'random'} {n_draws} draws)"
+    return f"extended two-way fixed effects (not-yet-live controls); {how}"
+
+
+def _pretrend_flag(p_value: float, pretrend_alpha: float, warnings: list[str]) -> bool:
+    """Whether the pre-trend test rejects at ``pretrend_alpha`` (with a warning saying so)."""
+    rejects = bool(p_value < pretrend_alpha) if math.isfinite(p_value) else False
     if rejects:
         warnings.append(
-            f"pre-trend test rejects (p = {p_pre:.3f} < {pretrend_alpha}): departments were "
+            f"pre-trend test rejects (p = {p_value:.3f} < {pretrend_alpha}): departments were "
             "already drifting apart before go-live, so the effect estimates may be biased"
         )
-    if G < 10 or G1 < 3:
-        warnings.append(f"{G} clusters, {G1} of which go live: intervals rest on few clusters")
+    return rejects
 
-    effects = pd.DataFrame(pre_rows + rows)
-    for col in ("relative_change", "relative_ci_low", "relative_ci_high"):
-        src = {"relative_change": "estimate", "relative_ci_low": "ci_low", "relative_ci_high": "ci_high"}[col]
+
+def _effects_frame(rows: list[Row], transform: str) -> pd.DataFrame:
+    """The effects table: pre rows then post rows, with relative changes on the log scale."""
+    effects = pd.DataFrame(rows)
+    for col, src in (("relative_change", "estimate"), ("relative_ci_low", "ci_low"), ("relative_ci_high", "ci_high")):
         effects[col] = np.expm1(effects[src]) if transform == "log" else np.nan
-    effects = effects[
-        [
-            "event_time",
-            "period",
-            "estimate",
-            "std_error",
-            "ci_low",
-            "ci_high",
-            "p_value",
-            "relative_change",
-            "relative_ci_low",
-            "relative_ci_high",
-            "n_obs",
-            "n_units",
-        ]
-    ]
-    how = (
-        f"restricted wild cluster bootstrap ({kind} weights, {'all' if enumerated else 'random'} {V.shape[0]} draws)"
-        if inference == "wild"
-        else f"CR1 cluster-robust, t with {G - 1} df"
-    )
-    rel_fn = np.expm1 if transform == "log" else (lambda v: math.nan)
-    return EventStudyResult(
-        effects=effects.reset_index(drop=True),
-        estimate=overall["estimate"],
-        std_error=overall["std_error"],
-        ci_low=overall["ci_low"],
-        ci_high=overall["ci_high"],
-        p_value=overall["p_value"],
-        relative_change=float(rel_fn(overall["estimate"])),
-        relative_ci_low=float(rel_fn(overall["ci_low"])),
-        relative_ci_high=float(rel_fn(overall["ci_high"])),
-        pretrend_stat=float(stat),
-        pretrend_df=int(q),
-        pretrend_p_value=float(p_pre),
-        pretrend_rejects=rejects,
-        pretrend_wild_p_value=float(p_pre_wild),
-        pretrend_f_p_value=float(p_pre_f),
-        inference=inference,
-        method=f"extended two-way fixed effects (not-yet-live controls); {how}",
-        alpha=alpha,
-        n_obs=int(y.size),
-        n_clusters=G,
-        n_treated_clusters=G1,
-        outcome=outcome,
-        transform=transform,
-        warnings=warnings,
-    )
-
-
-def _check_constant_within(ft: np.ndarray, units: np.ndarray, col: str, unit: str) -> None:
-    frame = pd.DataFrame({"u": units, "ft": np.where(np.isnan(ft), -np.inf, ft)})
-    n = frame.groupby("u")["ft"].nunique()
-    if (n > 1).any():
-        raise ValueError(
-            f"first_treated={col!r} must be the same on every row of a {unit!r}; it varies "
-            f"for {int((n > 1).sum())} unit(s). Give each department one go-live period."
-        )
-
-
-def _fit_with_indicators(
-    y: np.ndarray,
-    u: np.ndarray,
-    tv: np.ndarray,
-    cl: np.ndarray,
-    G: int,
-    *,
-    labels: list[tuple[float, ...]],
-    member: Callable[[np.ndarray, np.ndarray, tuple[float, ...]], np.ndarray],
-    ft: np.ndarray,
-    warnings: list[str],
-    what: str,
-) -> tuple[WLSFit, list[tuple[float, ...]], dict[tuple[float, ...], tuple[float, set[int]]]]:
-    """Unit and period fixed effects plus one indicator per label (kept when identified)."""
-    u_c, u_n = pd.factorize(u, sort=True)[0], len(np.unique(u))
-    t_c = pd.factorize(tv, sort=True)[0]
-    cells = collapse(y, [cl, u_c, t_c])
-    f = cells.first
-    ft_c, tv_c = ft[f], tv[f]
-    m = f.size
-    U, Td = dummies(u_c[f], u_n, "unit"), dummies(t_c[f], int(t_c.max()) + 1, "time")
-    nuis = np.column_stack([np.ones(m), U[0], Td[0]])
-    ind = np.column_stack([member(ft_c, tv_c, lab).astype(float) for lab in labels])
-    X_all = np.column_stack([nuis, ind])
-    n_nuis = nuis.shape[1]
-    kept = independent_columns(X_all, cells.w, list(range(n_nuis)))
-    kept = independent_columns(X_all, cells.w, kept + list(range(n_nuis, X_all.shape[1])))
-    kept_ind = [j for j in kept if j >= n_nuis]
-    if len(kept_ind) < len(labels):
-        warnings.append(f"{len(labels) - len(kept_ind)} {what} indicator(s) not identified and left out")
-    X = X_all[:, [j for j in kept if j < n_nuis] + kept_ind]
-    fit = WLSFit(X, cells.w, cells.ybar, ss_within=cells.ss_within, n_obs=y.size, cluster=cl[f], n_clusters=G)
-    cols = [labels[j - n_nuis] for j in kept_ind]
-    info = {}
-    for j, lab in zip(kept_ind, cols, strict=True):
-        mask = X_all[:, j] > 0
-        info[lab] = (float(cells.w[mask].sum()), set(u_c[f][mask].tolist()))
-    return fit, cols, info
-
-
-def _infer(fit: WLSFit, c: np.ndarray, inference: str, V: np.ndarray, alpha: float, G: int) -> dict[str, float]:
-    """Estimate, CR1 SE, interval and p-value of ``c' beta``."""
-    est = float(c @ fit.beta)
-    se = float(math.sqrt(max(c @ fit.vcov_cr1() @ c, 0.0)))
-    if inference == "wild":
-        test = WildLinearTest(fit, c, V)
-        p = test.pvalue(0.0)
-        lo, hi = invert_test(test.pvalue, est, se, alpha)
-    else:
-        q = float(sps.t.ppf(1 - alpha / 2, G - 1))
-        lo, hi = est - q * se, est + q * se
-        p = float(2 * sps.t.sf(abs(est) / se, G - 1)) if se > 0 else math.nan
-    return {"estimate": est, "std_error": se, "ci_low": float(lo), "ci_high": float(hi), "p_value": float(p)}
+    return effects[_EFFECT_COLUMNS].reset_index(drop=True)

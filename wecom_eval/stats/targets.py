@@ -264,21 +264,7 @@ def mean_vs_target(
     df = n - 1
     n_clusters, deff = 0, math.nan
     if labels is not None:
-        codes = pd.factorize(labels)[0]
-        n_clusters = int(codes.max()) + 1
-        if n_clusters < 2:
-            warnings.append(
-                "every answer comes from one department: the spread between "
-                "departments cannot be estimated, so no interval is given"
-            )
-            se, df = math.nan, 0
-        else:
-            sums = np.bincount(codes, weights=x - mean)
-            se_c = math.sqrt(n_clusters / (n_clusters - 1) * float(sums @ sums)) / n
-            deff = (se_c / se) ** 2 if se > 0 else math.nan
-            se, df = se_c, n_clusters - 1
-            if n_clusters < 10:
-                warnings.append(f"only {n_clusters} departments: the clustered interval is wide")
+        se, df, n_clusters, deff = _clustered_se(x, labels, se, warnings)
     q = float(sps.t.ppf(1 - alpha, df)) if df > 0 else math.nan
     lo, hi = mean - q * se, mean + q * se
     if math.isnan(se):
@@ -316,6 +302,27 @@ def mean_vs_target(
         n_clusters=n_clusters,
         design_effect=deff,
     )
+
+
+def _clustered_se(
+    x: np.ndarray, labels: pd.Series, se_simple: float, warnings: list[str]
+) -> tuple[float, int, int, float]:
+    """CR1 standard error of the mean of ``x`` clustered by ``labels``: SE, df (G - 1), G, design effect."""
+    n, mean = x.size, float(x.mean())
+    codes = pd.factorize(labels)[0]
+    n_clusters = int(codes.max()) + 1
+    if n_clusters < 2:
+        warnings.append(
+            "every answer comes from one department: the spread between "
+            "departments cannot be estimated, so no interval is given"
+        )
+        return math.nan, 0, n_clusters, math.nan
+    sums = np.bincount(codes, weights=x - mean)
+    se_c = math.sqrt(n_clusters / (n_clusters - 1) * float(sums @ sums)) / n
+    deff = (se_c / se_simple) ** 2 if se_simple > 0 else math.nan
+    if n_clusters < 10:
+        warnings.append(f"only {n_clusters} departments: the clustered interval is wide")
+    return se_c, n_clusters - 1, n_clusters, deff
 
 
 def bootstrap_means(x: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:

@@ -40,13 +40,14 @@ import numpy as np
 import pandas as pd
 
 from wecom_eval import privacy
-from wecom_eval.kpis._base import By, Context, Source, as_date, finish, keys_of
+from wecom_eval.kpis._base import By, Context, as_date, finish, keys_of
 from wecom_eval.kpis.alerts._rows import COLUMNS, KIND_ORDER, MESSAGES, SEVERITY_ORDER, Language
 from wecom_eval.kpis.alerts.behind import adjust_behind, behind_path
 from wecom_eval.kpis.alerts.data import data_drop, data_quality, no_data, sudden_drops
 from wecom_eval.kpis.alerts.stragglers import straggler_alerts
 from wecom_eval.kpis.paths import Align, Shape
 from wecom_eval.plan import RolloutPlan
+from wecom_eval.store.sql import Source
 from wecom_eval.workcal import WorkCalendar
 
 

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from wecom_eval.errors import InputError, Problem
-from wecom_eval.schema import Column, Table
+from wecom_eval.store.schema import Column, Table
 
 DEFAULT_TZ = "Asia/Shanghai"
 EXAMPLES_PER_RULE = 5  # enough examples to fix a whole column without drowning the user
@@ -194,90 +194,95 @@ def check_staged(
     grouped by the key itself. That is much cheaper than grouping tens of millions of
     composite keys when, as usual, there are no duplicates.
     """
-    problems: list[Problem] = []
-
-    def add(rows: list[tuple[Any, ...]], column: str, expected: str, fix: str = "") -> None:
-        for row_no, value in rows[:EXAMPLES_PER_RULE]:
-            problems.append(Problem(f"{source}, row {row_no}, column {column}", _plain(value), expected, fix))
-        if len(rows) > EXAMPLES_PER_RULE:
-            problems.append(Problem(f"{source}, column {column}", "more such rows", expected, fix))
-
-    # (condition that marks a bad row, example query, column, expected, fix)
-    rules: list[tuple[str, str, str, str, str]] = []
-    for c in table.columns:
-        if not c.nullable:
-            cond = f"{c.name} IS NULL"
-            rules.append(
-                (
-                    cond,
-                    f"SELECT {ROW}, NULL FROM {stage} WHERE {cond} ORDER BY {ROW}",
-                    c.name,
-                    "a value (this column is required)",
-                    "",
-                )
-            )
-        if c.allowed is not None:
-            allowed = ", ".join(_quote(a) if isinstance(a, str) else str(a) for a in c.allowed)
-            cond = f"{c.name} IS NOT NULL AND {c.name} NOT IN ({allowed})"
-            rules.append(
-                (
-                    cond,
-                    f"SELECT {ROW}, {c.name} FROM {stage} WHERE {cond} ORDER BY {ROW}",
-                    c.name,
-                    f"one of {', '.join(map(str, c.allowed))}",
-                    "",
-                )
-            )
-        if c.min is not None or c.max is not None:
-            conds = []
-            if c.min is not None:
-                conds.append(f"{c.name} < {c.min}")
-            if c.max is not None:
-                conds.append(f"{c.name} > {c.max}")
-            cond = " OR ".join(conds)
-            rules.append(
-                (
-                    cond,
-                    f"SELECT {ROW}, {c.name} FROM {stage} WHERE {cond} ORDER BY {ROW}",
-                    c.name,
-                    f"a value from {c.min} to {c.max}",
-                    "",
-                )
-            )
-    for o in table.orderings:
-        cond = f"{o.later} < {o.earlier}"
-        rules.append(
-            (
-                cond,
-                f"SELECT {ROW}, CAST({o.later} AS VARCHAR) FROM {stage} WHERE {cond} ORDER BY {ROW}",
-                o.later,
-                f"a time not before {o.earlier}",
-                "Check that the two columns are not swapped.",
-            )
-        )
-    if rules:
-        counts = con.execute(
-            "SELECT " + ", ".join(f"count(*) FILTER (WHERE {r[0]})" for r in rules) + f" FROM {stage}"
-        ).fetchall()[0]
-        for rule, failed in zip(rules, counts, strict=True):
-            if failed:
-                add(_sql_examples(con, rule[1]), rule[2], rule[3], rule[4])
+    problems = _broken_rules(con, table, stage, source)
     if problems:
         raise InputError(f"{source} → {table.name}", problems)
+    n_dup, problems = _duplicate_keys(con, table, stage, source, colliding)
+    if problems:
+        raise InputError(f"{source} → {table.name}", problems)
+    problems = _missing_references(con, table, stage, source, target_has_rows)
+    if problems:
+        raise InputError(f"{source} → {table.name}", problems)
+    return n_dup
 
+
+def _examples(rows: list[tuple[Any, ...]], *, source: str, column: str, expected: str, fix: str = "") -> list[Problem]:
+    """Problems for the example rows of one broken rule (``(row, value)`` pairs), and a line for the rest."""
+    problems = [
+        Problem(f"{source}, row {row_no}, column {column}", _plain(value), expected, fix)
+        for row_no, value in rows[:EXAMPLES_PER_RULE]
+    ]
+    if len(rows) > EXAMPLES_PER_RULE:
+        problems.append(Problem(f"{source}, column {column}", "more such rows", expected, fix))
+    return problems
+
+
+def _value_rules(table: Table, stage: str) -> list[tuple[str, str, str, str, str]]:
+    """(condition that marks a bad row, example query, column, expected, fix) per value rule."""
+    rules: list[tuple[str, str, str, str, str]] = []
+
+    def rule(cond: str, shown: str, column: str, expected: str, fix: str = "") -> None:
+        rules.append((cond, f"SELECT {ROW}, {shown} FROM {stage} WHERE {cond} ORDER BY {ROW}", column, expected, fix))
+
+    for c in table.columns:
+        if not c.nullable:
+            rule(f"{c.name} IS NULL", "NULL", c.name, "a value (this column is required)")
+        if c.allowed is not None:
+            allowed = ", ".join(_quote(a) if isinstance(a, str) else str(a) for a in c.allowed)
+            rule(
+                f"{c.name} IS NOT NULL AND {c.name} NOT IN ({allowed})",
+                c.name,
+                c.name,
+                f"one of {', '.join(map(str, c.allowed))}",
+            )
+        if c.min is not None or c.max is not None:
+            conds = [f"{c.name} < {c.min}"] if c.min is not None else []
+            conds += [f"{c.name} > {c.max}"] if c.max is not None else []
+            rule(" OR ".join(conds), c.name, c.name, f"a value from {c.min} to {c.max}")
+    for o in table.orderings:
+        rule(
+            f"{o.later} < {o.earlier}",
+            f"CAST({o.later} AS VARCHAR)",
+            o.later,
+            f"a time not before {o.earlier}",
+            "Check that the two columns are not swapped.",
+        )
+    return rules
+
+
+def _broken_rules(con: duckdb.DuckDBPyConnection, table: Table, stage: str, source: str) -> list[Problem]:
+    """Every value rule counted in one pass; examples of the rules that fail."""
+    rules = _value_rules(table, stage)
+    if not rules:
+        return []
+    counts = con.execute(
+        "SELECT " + ", ".join(f"count(*) FILTER (WHERE {r[0]})" for r in rules) + f" FROM {stage}"
+    ).fetchall()[0]
+    problems: list[Problem] = []
+    for (_cond, example, column, expected, fix), failed in zip(rules, counts, strict=True):
+        if failed:
+            problems += _examples(_sql_examples(con, example), source=source, column=column, expected=expected, fix=fix)
+    return problems
+
+
+def _duplicate_keys(
+    con: duckdb.DuckDBPyConnection, table: Table, stage: str, source: str, colliding: int | None
+) -> tuple[int, list[Problem]]:
+    """The number of keys staged more than once, and the keys among them with conflicting values."""
     key = ", ".join(table.key)
     dupkeys = f"{stage}_dupkeys"
     # No two rows share a key hash (the usual case, one cheap pass): no key is duplicated.
     if colliding is None:
         colliding = int(con.execute(f"SELECT count(*) - count(DISTINCT hash({key})) FROM {stage}").fetchall()[0][0])
-    n_dup = 0
-    if colliding:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {dupkeys} AS "
-            f"WITH h AS (SELECT hash({key}) AS h FROM {stage} GROUP BY 1 HAVING count(*) > 1) "
-            f"SELECT {key} FROM {stage} WHERE hash({key}) IN (SELECT h FROM h) GROUP BY {key} HAVING count(*) > 1"
-        )
-        n_dup = int(con.execute(f"SELECT count(*) FROM {dupkeys}").fetchall()[0][0])
+    if not colliding:
+        return 0, []
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {dupkeys} AS "
+        f"WITH h AS (SELECT hash({key}) AS h FROM {stage} GROUP BY 1 HAVING count(*) > 1) "
+        f"SELECT {key} FROM {stage} WHERE hash({key}) IN (SELECT h FROM h) GROUP BY {key} HAVING count(*) > 1"
+    )
+    n_dup = int(con.execute(f"SELECT count(*) FROM {dupkeys}").fetchall()[0][0])
+    problems = []
     if n_dup:
         others = [c for c in table.column_names if c not in table.key]
         distinct = f"count(DISTINCT ({', '.join(others)}))" if others else "1"
@@ -297,11 +302,15 @@ def check_staged(
                     "Keep one of the conflicting rows, or export the file again.",
                 )
             )
-    if colliding:
-        con.execute(f"DROP TABLE {dupkeys}")
-    if problems:
-        raise InputError(f"{source} → {table.name}", problems)
+    con.execute(f"DROP TABLE {dupkeys}")
+    return n_dup, problems
 
+
+def _missing_references(
+    con: duckdb.DuckDBPyConnection, table: Table, stage: str, source: str, target_has_rows: Callable[[str], bool]
+) -> list[Problem]:
+    """Values that refer to rows the referenced (non-empty) table does not hold."""
+    problems: list[Problem] = []
     for ref in table.references:
         if not target_has_rows(ref.target):
             continue
@@ -322,12 +331,11 @@ def check_staged(
             f"WHERE {present} AND NOT EXISTS (SELECT 1 FROM {ref.target} t WHERE {join}) "
             f"GROUP BY v ORDER BY 1",
         )
-        add(
+        problems += _examples(
             rows,
-            "/".join(cols),
-            f"a value that exists in {ref.target}.{'/'.join(ref.target_columns)}",
-            f"Load {ref.target} first, or correct the value.",
+            source=source,
+            column="/".join(cols),
+            expected=f"a value that exists in {ref.target}.{'/'.join(ref.target_columns)}",
+            fix=f"Load {ref.target} first, or correct the value.",
         )
-    if problems:
-        raise InputError(f"{source} → {table.name}", problems)
-    return n_dup
+    return problems

@@ -1,7 +1,7 @@
 """The canonical warehouse tables (DESIGN §4): columns, types, keys and value rules.
 
-One :class:`Table` per table. Validation (:mod:`wecom_eval.validate`) and the warehouse
-(:mod:`wecom_eval.warehouse`) both read these definitions, so a rule lives in one place.
+One :class:`Table` per table. Validation (:mod:`wecom_eval.store.validate`) and the warehouse
+(:mod:`wecom_eval.store.warehouse`) both read these definitions, so a rule lives in one place.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ DUCK_TYPES: dict[Kind, str] = {
 
 FEATURES = ("approval", "docs", "customer", "attendance", "other")
 MEMBER_STATUS = {1: "activated", 2: "disabled", 4: "not activated", 5: "left"}
-# What a member's activation date rests on (wecom_eval.kpis.registration.date_activations):
+# What a member's activation date rests on (wecom_eval.store.activation.date_activations):
 # a time the source stated (激活时间), the first snapshot showing the member activated, the
 # member's first activity of any kind, or nothing (activated, date unknown).
 ACTIVATION_BASIS = ("export_time", "snapshot", "first_activity", "unknown")

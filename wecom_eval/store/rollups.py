@@ -1,9 +1,9 @@
 """Pre-folded activity rollups: the layout that keeps weekly KPIs fast at 36 million member-days.
 
 The activity KPIs only need, per department and day, how many members were registered,
-active, engaged and measured (:data:`~wecom_eval.kpis.rollup_sql.DEPARTMENT_DAYS`), and per
+active, engaged and measured (:data:`~wecom_eval.store.rollup_sql.DEPARTMENT_DAYS`), and per
 department and week how many distinct members were active
-(:data:`~wecom_eval.kpis.rollup_sql.DEPARTMENT_WEEKS`). :func:`refresh_rollups` folds the
+(:data:`~wecom_eval.store.rollup_sql.DEPARTMENT_WEEKS`). :func:`refresh_rollups` folds the
 member-day rows into those two small native tables once, after a load:
 
 ``kpi_department_days``
@@ -23,9 +23,10 @@ gives the same tables as a full rebuild. Any other change (members, roster, depa
 plan settings) rebuilds them whole.
 
 Readers never need them: every KPI query takes the rollup when it is fresh (the fingerprint
-still matches) and covers the requested days, and otherwise folds the member-day rows on
-the fly with the very same SQL, so both paths give identical numbers. Writers (ingest,
-fetch, the demo) should call :func:`refresh_rollups` after loading member days.
+still matches) and covers the requested days (:mod:`wecom_eval.kpis.activity_sources`), and
+otherwise folds the member-day rows on the fly with the very same SQL, so both paths give
+identical numbers. Writers never call :func:`refresh_rollups` themselves: the load path
+(:func:`wecom_eval.store.load.load`) does after every load.
 """
 
 from __future__ import annotations
@@ -38,10 +39,10 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
-from wecom_eval.kpis import rollup_sql as q
-from wecom_eval.kpis._base import Context, Source, connection, has_rows, one
 from wecom_eval.plan import RolloutPlan
-from wecom_eval.warehouse import CHANGED_DAYS, MEMBER_DAYS_STORE
+from wecom_eval.store import rollup_sql as q
+from wecom_eval.store.member_days import CHANGED_DAYS, MEMBER_DAYS_STORE
+from wecom_eval.store.sql import Source, calendar_frame, connection, one
 from wecom_eval.workcal import WorkCalendar
 
 DAYS_TABLE = "kpi_department_days"
@@ -70,6 +71,11 @@ class RollupInfo:
             and self.first_day <= start
             and end <= self.last_day
         )
+
+
+def _check_plan(plan: RolloutPlan) -> None:
+    if not isinstance(plan, RolloutPlan):
+        raise TypeError(f"plan: expected a RolloutPlan (load_plan(...)), got {type(plan).__name__}")
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
@@ -101,16 +107,17 @@ def fingerprint(con: duckdb.DuckDBPyConnection, plan: RolloutPlan, *, member_day
 
 def rollup_info(source: Source, plan: RolloutPlan) -> RollupInfo | None:
     """The rollups in the warehouse and whether they are fresh, or None when there are none."""
-    ctx = Context.of(source, plan)
-    if not _table_exists(ctx.con, META_TABLE):
+    _check_plan(plan)
+    con = connection(source)
+    if not _table_exists(con, META_TABLE):
         return None
-    rows = ctx.con.execute(
+    rows = con.execute(
         f"SELECT fingerprint, first_day, last_day, department_days, department_weeks FROM {META_TABLE}"
     ).fetchall()
     if len(rows) != 1:
         return None
     row = rows[0]
-    fp = fingerprint(ctx.con, plan)
+    fp = fingerprint(con, plan)
     return RollupInfo(row[0], row[1], row[2], int(row[3]), int(row[4]), fresh=row[0] == fp)
 
 
@@ -124,11 +131,8 @@ def refresh_rollups(
     the days (and weeks) they touched are recomputed; otherwise the tables are rebuilt. Either
     way in one transaction.
     """
-    from wecom_eval.kpis.registration import date_activations
-
-    ctx = Context.of(source, plan, cal)
-    con = ctx.con
-    date_activations(con)  # activation dates follow every load too (before the fingerprint: they are folded)
+    _check_plan(plan)
+    con = connection(source)
     info = None if force else rollup_info(con, plan)
     if info is not None and info.fresh:
         return info
@@ -138,7 +142,10 @@ def refresh_rollups(
     con.execute("BEGIN TRANSACTION")
     try:
         if first is not None:
-            con.register("kpi_calendar", pa.Table.from_pandas(ctx.calendar(first, last), preserve_index=False))
+            con.register(
+                "kpi_calendar",
+                pa.Table.from_pandas(calendar_frame(cal or WorkCalendar(plan), first, last), preserve_index=False),
+            )
         try:
             if first is not None:
                 _execute(con, f"CREATE OR REPLACE TEMP TABLE _kpi_spans AS {q.SPANS}", params)
@@ -146,7 +153,7 @@ def refresh_rollups(
             if days is None:
                 _build(con, params, first)
             else:
-                _refresh_days(con, ctx, days, params)
+                _refresh_days(con, plan, days, params)
         finally:
             if first is not None:
                 con.unregister("kpi_calendar")
@@ -227,7 +234,9 @@ def _days_to_refresh(
     return sorted(d for d in days | set(grown) if first <= d <= last)
 
 
-def _refresh_days(con: duckdb.DuckDBPyConnection, ctx: Context, days: list[dt.date], params: dict[str, object]) -> None:
+def _refresh_days(
+    con: duckdb.DuckDBPyConnection, plan: RolloutPlan, days: list[dt.date], params: dict[str, object]
+) -> None:
     """Recompute the department-day rows of ``days`` and the department-week rows of their weeks,
     each with the same SQL as the full build over the same (clipped) ranges."""
     first, last = params["start"], params["end"]
@@ -246,7 +255,7 @@ def _refresh_days(con: duckdb.DuckDBPyConnection, ctx: Context, days: list[dt.da
             f"INSERT INTO {DAYS_TABLE} {with_parts} SELECT * FROM ({q.DEPARTMENT_DAYS}) x",
             {**params, "start": a, "end": b},
         )
-    offset = ctx.plan.start_date
+    offset = plan.start_date
     week_starts = sorted({d - dt.timedelta(days=(d - offset).days % 7) for d in days})
     for ws in week_starts:
         a, b = max(ws, first), min(ws + dt.timedelta(days=6), last)
@@ -279,41 +288,4 @@ def drop_rollups(source: Source) -> None:
         con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
-@dataclass(frozen=True)
-class ActivitySources:
-    """The SQL parts the activity queries read (slots ``spans``, ``department_days``,
-    ``department_weeks``), and whether the department figures came from the rollups."""
-
-    parts: dict[str, str]
-    from_rollups: bool
-
-
-def _inline() -> dict[str, str]:
-    return {"spans": q.SPANS, "department_days": q.DEPARTMENT_DAYS, "department_weeks": q.DEPARTMENT_WEEKS}
-
-
-def activity_sources(ctx: Context, start: dt.date, end: dt.date, *, weeks: bool) -> ActivitySources:
-    """The relations for the activity figures of ``start``..``end``.
-
-    The rollups are used when they are fresh and cover the days. Distinct weekly users come
-    from the week rollup only when the range holds the same (clipped) weeks as the rollup:
-    ``start`` on a week's first day (or the rollup's first day) and ``end`` on a week's last
-    day (or the rollup's last day); otherwise they are folded on the fly.
-    """
-    info = rollup_info(ctx.con, ctx.plan) if has_rows(ctx.con, "member_days") else None
-    if info is None or not info.covers(start, end):
-        return ActivitySources(_inline(), False)
-    offset = ctx.plan.start_date
-    start_ok = (start - offset).days % 7 == 0 or start == info.first_day
-    end_ok = (end - offset).days % 7 == 6 or end == info.last_day
-    parts = _inline()
-    parts["department_days"] = f"SELECT * FROM {DAYS_TABLE} WHERE date BETWEEN $start AND $end"
-    if weeks and start_ok and end_ok:
-        parts["department_weeks"] = (
-            f"SELECT * FROM {WEEKS_TABLE} WHERE week_start IN "
-            "(SELECT week_start FROM kpi_calendar WHERE date BETWEEN $start AND $end)"
-        )
-    return ActivitySources(parts, True)
-
-
-__all__ = ["ActivitySources", "RollupInfo", "activity_sources", "drop_rollups", "refresh_rollups", "rollup_info"]
+__all__ = ["RollupInfo", "drop_rollups", "fingerprint", "refresh_rollups", "rollup_info"]

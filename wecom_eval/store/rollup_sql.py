@@ -1,6 +1,6 @@
 """The SQL of the activity rollups: registered spans, department-days and department-weeks.
 
-:mod:`wecom_eval.kpis.rollups` folds member-days into department-day and department-week
+:mod:`wecom_eval.store.rollups` folds member-days into department-day and department-week
 figures with these statements; the KPI statements in :mod:`wecom_eval.kpis.queries` read the
 rollups and share :data:`MEMBER_SPANS` (who counts as registered) and :data:`FAR_FUTURE`. The
 conventions (``$name`` parameters, helper relations such as ``kpi_calendar``) and the definitions
