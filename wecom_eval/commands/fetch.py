@@ -17,8 +17,8 @@ from wecom_eval.commands import date_option
 from wecom_eval.errors import InputError, Problem
 from wecom_eval.fetch import DEFAULT_SOURCES, SOURCES, fetch, parse_sources
 from wecom_eval.home import Home
-from wecom_eval.wecom.client import ClientSettings
 from wecom_eval.wecom.credentials import APPS
+from wecom_eval.wecom.settings import ClientSettings
 from wecom_eval.wecom.windows import CST
 
 

@@ -187,9 +187,10 @@ def _succeeded(folder: Path) -> bool:
 
 
 def _run_due(home: Home, day: dt.date, args: argparse.Namespace, overrides: dict[str, str]) -> int:
-    from wecom_eval.notify import notify_runs, webhook_key_from_env
+    from wecom_eval.commands.notify import notify_runs
     from wecom_eval.plan import load_plan
     from wecom_eval.schedule import due_reports
+    from wecom_eval.wecom.robot import webhook_key_from_env
     from wecom_eval.workcal import WorkCalendar
 
     key = webhook_key_from_env() if args.notify else None
