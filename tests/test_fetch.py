@@ -492,7 +492,7 @@ def _registration(home: Home, plan, day: dt.date) -> dict[str, int]:
     from wecom_eval.kpis.registration import registration_basis
 
     with open_reader(home) as wh:
-        row = registration_basis(wh, plan, as_of=day).iloc[0]
+        row = registration_basis(wh, plan, data_through=day).iloc[0]
     return {k: int(row[k]) for k in ("employees", "registered", "snapshot", "first_activity", "activated_unknown")}
 
 

@@ -24,11 +24,11 @@ import pandas as pd
 import pytest
 from fake_clock import FakeClock
 
-from wecom_eval import cli
+from wecom_eval import cli, text
 from wecom_eval.commands import notify
 from wecom_eval.errors import InputError
 from wecom_eval.fakeserver import FakeWecom
-from wecom_eval.reporting import kpis_json, summary, summary_fit, text
+from wecom_eval.reporting import kpis_json, summary, summary_fit
 from wecom_eval.reporting.tables import format_interval, format_kpi_value
 from wecom_eval.wecom import ClientSettings, Credentials, WecomClient
 from wecom_eval.wecom.robot import ENV_KEY, image_body

@@ -7,8 +7,8 @@ import json
 import pytest
 from test_notify import new_key, serve, target_line
 
-from wecom_eval import cli
-from wecom_eval.reporting import summary, text
+from wecom_eval import cli, text
+from wecom_eval.reporting import summary
 from wecom_eval.reporting.tables import format_kpi_value
 from wecom_eval.wecom.robot import ENV_KEY
 

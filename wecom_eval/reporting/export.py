@@ -25,7 +25,8 @@ from typing import Any
 import nbformat
 from nbconvert import HTMLExporter
 
-from wecom_eval.reporting import registry, safe_text, text
+from wecom_eval import text
+from wecom_eval.reporting import registry, safe_text
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 TEMPLATE_NAME = "wecom_report"

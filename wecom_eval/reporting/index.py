@@ -12,7 +12,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from wecom_eval.reporting import registry, safe_text, text
+from wecom_eval import text
+from wecom_eval.reporting import registry, safe_text
 
 INDEX = "index.html"
 # Files a run may hold, in the order the index links them.

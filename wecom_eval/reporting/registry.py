@@ -82,7 +82,7 @@ class ReportSpec:
         """The report's title in ``language``."""
         if self.title_text is not None:
             return self.title_text.get(language) or next(iter(self.title_text.values()))
-        from wecom_eval.reporting import text
+        from wecom_eval import text
 
         return text.lookup("reports", self.strings_key, language)
 
@@ -147,7 +147,7 @@ def title(report: str, language: str, home: Home | None = None) -> str:
     found = reports(home).get(report)
     if found is not None:
         return found.title(language)
-    from wecom_eval.reporting import text
+    from wecom_eval import text
 
     return text.lookup("reports", report, language)
 

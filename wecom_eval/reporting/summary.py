@@ -28,9 +28,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from wecom_eval import text
 from wecom_eval.errors import InputError, Problem
-from wecom_eval.reporting import registry, text
-from wecom_eval.reporting.collect import TARGET_IDS
+from wecom_eval.reporting import registry
+from wecom_eval.reporting.records import TARGET_IDS
 from wecom_eval.reporting.safe_text import robot_markdown
 from wecom_eval.reporting.summary_fit import more_line
 from wecom_eval.reporting.tables import format_interval, format_kpi_value

@@ -12,8 +12,9 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from wecom_eval.reporting import registry, text
-from wecom_eval.reporting.collect import TARGET_IDS
+from wecom_eval import text
+from wecom_eval.reporting import registry
+from wecom_eval.reporting.records import TARGET_IDS
 from wecom_eval.reporting.safe_text import chart_label
 from wecom_eval.reporting.tables import format_kpi_value
 from wecom_eval.wecom.robot import IMAGE_MAX_BYTES

@@ -27,7 +27,8 @@ import pandas as pd
 import xlsxwriter
 from pandas.io.formats.style import Styler
 
-from wecom_eval.reporting import safe_text, text
+from wecom_eval import text
+from wecom_eval.reporting import safe_text
 
 SUPPRESSED = "—"
 # Columns whose values are codes with a translation (column → string group).
