@@ -18,7 +18,8 @@ WITH answers AS (
   GROUP BY r.department_id, r.respondent_id
 )
 SELECT dep.department_id, dep.department, COUNT(*) AS respondents,
-       AVG(a.score) AS mean_score, STDDEV_SAMP(a.score) AS sd_score
+       -- in respondent order: a float sum's rounding must not depend on DuckDB's threads
+       AVG(a.score ORDER BY a.respondent_id) AS mean_score, STDDEV_SAMP(a.score ORDER BY a.respondent_id) AS sd_score
 FROM answers a JOIN kpi_departments dep ON dep.department_id = a.department_id
 GROUP BY dep.department_id, dep.department
 """
