@@ -14,7 +14,7 @@ start-up, imports, reading and checking the file, raw landing, the load in one t
 and the incremental refresh of the rollups (only that day's rows and its week's), on a fresh
 copy of the warehouse (the copy is not timed). One warm-up run, then ``--rounds`` counted
 runs; median (min–max) and the peak resident memory from GNU time. Goal (issue 18 item 4):
-under 2 s. ``tests/test_kpis_rollups.py`` checks that the incremental refresh equals a full
+under 2 s. ``tests/test_store_rollups.py`` checks that the incremental refresh equals a full
 rebuild.
 """
 

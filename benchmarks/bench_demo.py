@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     from wecom_eval.home import Home
     from wecom_eval.plan import load_plan
     from wecom_eval.reporting.kernel import ensure_kernel
-    from wecom_eval.reporting.params import REPORTS
+    from wecom_eval.reporting.registry import BUILT_IN as REPORTS
 
     ensure_kernel()
     config = DemoConfig()

@@ -42,7 +42,8 @@ import yaml
 from wecom_eval.demo.config import DemoConfig
 from wecom_eval.demo.generator import build_demo
 from wecom_eval.home import Home
-from wecom_eval.kpis.forecast import LEVEL, forecast, interval_score
+from wecom_eval.kpis.forecast import forecast
+from wecom_eval.kpis.forecast_model import LEVEL, interval_score
 from wecom_eval.plan import RolloutPlan, parse_plan
 from wecom_eval.store.warehouse import open_reader
 

@@ -91,7 +91,7 @@ DESIGNS: dict[str, dict[str, object]] = {
 
 def run_weekly_verdicts(reps: int, seed: int, looks: int = 12) -> dict[str, int]:
     """Rollouts with any false "met" / "missed" over ``looks`` weekly verdicts at a true rate on target."""
-    from wecom_eval.kpis.paths import judge
+    from wecom_eval.kpis.verdicts import judge
 
     rng = np.random.default_rng(seed)
     out = {"fixed_met": 0, "fixed_missed": 0, "seq_met": 0, "seq_missed": 0}
@@ -113,7 +113,7 @@ def run_default_did(
     reps: int, seed: int, design: dict[str, object], reduction: float, alpha: float = 0.05
 ) -> tuple[int, int, int, str]:
     """Default did(): rejections of no effect, covers of the truth, "met" verdicts (30 % target)."""
-    from wecom_eval.reporting.efficiency import verdict_for_gain
+    from wecom_eval.kpis.efficiency import verdict_for_gain
 
     rng = np.random.default_rng(seed)
     truth = math.log1p(-reduction)
@@ -177,7 +177,7 @@ def predicted(
 
 def run_behind_alerts(reps: int, seed: int, departments: int = 30, look: int = 6) -> dict[str, float]:
     """30 departments exactly on their path: behind alerts per weekly report, before and after."""
-    from wecom_eval.kpis.paths import judge
+    from wecom_eval.kpis.verdicts import judge
     from wecom_eval.stats import benjamini_hochberg
 
     rng = np.random.default_rng(seed)

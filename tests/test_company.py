@@ -163,10 +163,10 @@ def test_a_plan_edited_after_ingest_is_used_by_the_next_computation(home: Home):
     assert second["总部/行政部"] == (False, dt.date(2026, 11, 30))  # week 5 = 11-02 + 28 days
     # and the KPIs follow: 行政部's registration path now starts at its new go-live
     with open_reader(home) as wh:
-        sc = kpis.scorecard(wh, load_plan(plan_file), as_of=dt.date(2026, 11, 22), by="department")
+        sc = kpis.progress(wh, load_plan(plan_file), data_through=dt.date(2026, 11, 22), by="department")
     row = sc.loc[(sc["department"] == "总部/行政部") & (sc["kpi"] == "registration")].iloc[0]
     assert row["path_start"] == dt.date(2026, 11, 30) and "not live yet" in row["note"]
-    from wecom_eval.reporting.scorecard import kpi_note
+    from wecom_eval.kpis.targets import kpi_note
 
     assert row["note_codes"] == "not_live"  # a Chinese report says it from strings.yaml, not in English
     assert kpi_note(row, load_plan(plan_file), "zh") == "路径自 2026-11-30 起（尚未上线）"
@@ -455,8 +455,8 @@ def test_promotion_review_runs_on_a_company_without_members(tmp_path: Path):
 
 def test_phase_review_sections_say_not_measured(home: Home):
     """The package functions behind the two phase reviews' sections, without a kernel."""
+    from wecom_eval.kpis.targets import reason
     from wecom_eval.reporting import open_report, views
-    from wecom_eval.reporting.scorecard import reason
 
     assert cli("ingest", "roster", str(FIXTURES / "roster.csv")) == 0
     assert _init() == 0

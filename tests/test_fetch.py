@@ -25,15 +25,8 @@ from wecom_eval.demo import DemoConfig, generate
 from wecom_eval.errors import InputError
 from wecom_eval.fakeserver import FakeWecom
 from wecom_eval.fakeserver.org import FakeOrg
-from wecom_eval.fetch import (
-    ACTIVITY_SOURCE,
-    decision_time,
-    department_paths,
-    fetch,
-    map_approvals,
-    map_behavior,
-    map_checkins,
-)
+from wecom_eval.fetch import ACTIVITY_SOURCE, fetch
+from wecom_eval.fetch.mapping import decision_time, department_paths, map_approvals, map_behavior, map_checkins
 from wecom_eval.home import Home
 from wecom_eval.store.schema import LOAD_ORDER
 from wecom_eval.store.warehouse import open_reader, open_writer
@@ -158,6 +151,52 @@ def test_fetch_loads_exactly_what_the_fake_served(home, demo, plan):
     with open_reader(home) as wh:
         info = rollup_info(wh, plan)
     assert info is not None and info.fresh and (info.first_day, info.last_day) == (SINCE, UNTIL)
+
+
+def _watch_loads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, bool]]:
+    """Record each load of a fetch: (the writer it used, whether it refreshed), and every writer opened."""
+    import wecom_eval.fetch.parts as parts
+
+    calls: list[tuple[int, bool]] = []
+    real_load, real_writer = parts.load, parts.open_writer
+
+    def load(wh, tables, **kwargs):  # noqa: ANN001, ANN202
+        calls.append((id(wh), kwargs["refresh"]))
+        return real_load(wh, tables, **kwargs)
+
+    def open_writer(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        calls.append((-1, False))  # a writer opened
+        return real_writer(*args, **kwargs)
+
+    monkeypatch.setattr(parts, "load", load)
+    monkeypatch.setattr(parts, "open_writer", open_writer)
+    return calls
+
+
+def test_parts_commit_through_the_load_path_and_a_complete_pull_refreshes_once(home, demo, plan, monkeypatch):
+    calls = _watch_loads(monkeypatch)
+    with FakeWecom(demo) as server:
+        fetch(since=SINCE, until=UNTIL, home=home, credentials=server.credentials(), settings=FAST, plan=plan)
+    writers = [c for c in calls if c[0] == -1]
+    loads = [c for c in calls if c[0] != -1]
+    assert len(loads) >= 2 and len(writers) == len(loads)  # one writer per commit, none for the refresh alone
+    assert [refresh for _w, refresh in loads] == [False] * (len(loads) - 1) + [True]  # once, at the end
+
+
+def test_a_failed_pull_commits_its_finished_parts_without_refreshing(home, demo, plan, monkeypatch):
+    from wecom_eval.store.rollups import rollup_info
+    from wecom_eval.wecom import Credentials, WecomApiError
+
+    calls = _watch_loads(monkeypatch)
+    with FakeWecom(demo) as server:
+        good = server.credentials()
+        wrong = Credentials(good.corp_id, {**good.secrets, "CUSTOMER": "not-the-customer-secret"}, good.base_url)
+        with pytest.raises(WecomApiError):
+            fetch(since=SINCE, until=UNTIL, home=home, credentials=wrong, settings=FAST, plan=plan)
+    assert [refresh for w, refresh in calls if w != -1] and not any(refresh for _w, refresh in calls)
+    with open_reader(home) as wh:
+        assert len(wh.frame("members")) == len(demo.tables["members"])  # contacts were committed
+        assert rollup_info(wh, plan) is None  # and nothing refreshed after the failure
 
 
 def test_faults_and_a_token_expiring_mid_pagination_lose_and_duplicate_nothing(home, demo, plan):
@@ -453,7 +492,7 @@ def _registration(home: Home, plan, day: dt.date) -> dict[str, int]:
     from wecom_eval.kpis.registration import registration_basis
 
     with open_reader(home) as wh:
-        row = registration_basis(wh, plan, as_of=day).iloc[0]
+        row = registration_basis(wh, plan, data_through=day).iloc[0]
     return {k: int(row[k]) for k in ("employees", "registered", "snapshot", "first_activity", "activated_unknown")}
 
 
@@ -507,3 +546,17 @@ def test_identical_fetches_give_identical_tables(tmp_path, demo, plan):
             tables.append({name: wh.frame(name).astype(str).values.tolist() for name in ("members", "member_status")})
     assert tables[0] == tables[1]
     assert len(tables[0]["member_status"]) == len(demo.tables["members"])  # one snapshot row per member
+
+
+def test_the_fetch_package_exports_its_public_names_and_loads_them_on_first_use():
+    import wecom_eval.fetch as package
+
+    for name in package.__all__:
+        assert getattr(package, name) is not None, name
+    # The command line asks for the source names at start-up: that must not load the pull itself.
+    code = (
+        "import sys; from wecom_eval.fetch import DEFAULT_SOURCES, SOURCES, parse_sources; "
+        "print(sorted(m for m in ('pandas', 'httpx', 'wecom_eval.fetch.run') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -28,7 +28,7 @@ from hostile import CORPUS, MARKERS, department
 from html_tree import content_security_policy, parse
 from pptx import Presentation
 
-from wecom_eval import notify
+from wecom_eval.commands import notify
 from wecom_eval.reporting import runner, safe_text, tables
 
 pytestmark = pytest.mark.slow

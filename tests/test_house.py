@@ -58,9 +58,8 @@ LAYERS: dict[str, str] = {
     "wecom_eval.ingest": "sources",
     # 4. every KPI computation and its SQL
     "wecom_eval.kpis": "kpis",
-    # 5. format and publish: the report registry, the summary, the schedule
+    # 5. format and publish: the report registry, the summary, the schedule (reporting/schedule.py)
     "wecom_eval.reporting": "reporting",
-    "wecom_eval.schedule": "reporting",
     # 6. commands
     "wecom_eval.asof": "commands",
     "wecom_eval.checks": "commands",

@@ -19,7 +19,7 @@ D = dt.date.fromisoformat
 
 @pytest.fixture(scope="module")
 def found(wh) -> pd.DataFrame:  # noqa: ANN001
-    return kpis.alerts(wh, tiny.plan(1), as_of=D("2026-02-28"), language="en")
+    return kpis.alerts(wh, tiny.plan(1), data_through=D("2026-02-28"), language="en")
 
 
 def _one(frame: pd.DataFrame, **match: object) -> dict:
@@ -78,7 +78,7 @@ def test_department_without_data(found: pd.DataFrame) -> None:
 
 
 def test_hidden_departments_get_no_kpi_alert(wh) -> None:  # noqa: ANN001
-    out = kpis.alerts(wh, tiny.plan(5), as_of=D("2026-02-28"))
+    out = kpis.alerts(wh, tiny.plan(5), data_through=D("2026-02-28"))
     kpi_alerts = out.loc[out["kind"] == "behind_path"]
     assert not set(kpi_alerts["group"]) & {"总部/行政部", "总部/法务部"}
     no_data = _one(out, kind="no_data")  # data problems are about data, not people …
@@ -99,7 +99,7 @@ def test_sudden_drop_and_data_drop(tmp_path: Path) -> None:
     )
     tables["member_days"] = pd.concat([tables["member_days"], extra], ignore_index=True)
     wh = tiny.load(tmp_path / "w.duckdb", tables)
-    out = kpis.alerts(wh, tiny.plan(1), as_of=D("2026-03-06"), language="en")
+    out = kpis.alerts(wh, tiny.plan(1), data_through=D("2026-03-06"), language="en")
     drop = _one(out, kind="sudden_drop", group="总部/销售部")
     # week 3: 48 % (see test_kpis_activity); week 4: 0 of 6
     assert drop["value"] == 0.0 and drop["expected"] == pytest.approx(0.48) and drop["gap"] == pytest.approx(-0.48)
@@ -111,20 +111,20 @@ def test_sudden_drop_and_data_drop(tmp_path: Path) -> None:
 
 
 def test_before_the_start_there_is_nothing_to_say(wh) -> None:  # noqa: ANN001
-    assert kpis.alerts(wh, tiny.plan(1), as_of=D("2026-01-31")).empty
+    assert kpis.alerts(wh, tiny.plan(1), data_through=D("2026-01-31")).empty
 
 
 def test_bad_options(wh) -> None:  # noqa: ANN001
     with pytest.raises(ValueError, match="language"):
-        kpis.alerts(wh, tiny.plan(1), as_of=D("2026-02-28"), language="fr")  # type: ignore[arg-type]
+        kpis.alerts(wh, tiny.plan(1), data_through=D("2026-02-28"), language="fr")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="drop_threshold"):
-        kpis.alerts(wh, tiny.plan(1), as_of=D("2026-02-28"), drop_threshold=15)
+        kpis.alerts(wh, tiny.plan(1), data_through=D("2026-02-28"), drop_threshold=15)
 
 
 def test_messages_name_features_with_the_report_labels(wh, found: pd.DataFrame) -> None:  # noqa: ANN001
     # Regression: messages showed the raw code, "功能渗透率（docs）"; they read like the report
-    # (wecom_eval/reporting/strings.yaml, the one table of feature labels)
-    zh = kpis.alerts(wh, tiny.plan(1), as_of=D("2026-02-28"), language="zh")
+    # (wecom_eval/strings.yaml, the one table of feature labels)
+    zh = kpis.alerts(wh, tiny.plan(1), data_through=D("2026-02-28"), language="zh")
     cust_zh = _one(zh, kind="behind_path", kpi="feature_penetration", feature="customer", level="company")
     assert cust_zh["message"].startswith("全公司 核心功能渗透率（客户管理）为 27.3%")  # 3 of 11
     cust_en = _one(found, kind="behind_path", kpi="feature_penetration", feature="customer", level="company")

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from kpis_tiny_fixture import tiny
 
+from wecom_eval.kpis import targets
 from wecom_eval.kpis.change import change_from_previous
-from wecom_eval.reporting import scorecard
 
 
 def test_change_is_now_minus_then_and_not_measured_when_either_is_missing():
@@ -34,13 +34,13 @@ def test_change_is_now_minus_then_and_not_measured_when_either_is_missing():
 
 def test_change_on_the_tiny_fixture_worked_by_hand(wh):  # noqa: ANN001
     plan = tiny.plan(1)
-    now = pd.DataFrame(scorecard.adoption_rows(wh, plan, last_day=dt.date(2026, 2, 28)))
-    out = scorecard.with_change(now, wh, plan, since=dt.date(2026, 2, 15))
+    now = pd.DataFrame(targets.adoption_rows(wh, plan, data_through=dt.date(2026, 2, 28)))
+    out = targets.with_change(now, wh, plan, since=dt.date(2026, 2, 15))
     change = dict(zip(out["kpi"], out["change"], strict=True))
     # registration on 02-28: 15 of 17 employees (tests/test_kpis_paths.py); on 02-15: E06 not yet
     # hired and E15 gone leave 16 employees, of whom E01–E04, E11–E13 had activated: 7 of 16
     assert change["registration"] == pytest.approx(15 / 17 - 7 / 16)
     assert list(now["estimate"]) == list(out["estimate"])  # the scorecard itself is unchanged
     # before the rollout (starts 02-09) there is nothing to compare with: not measured
-    before = scorecard.with_change(now, wh, plan, since=dt.date(2026, 2, 8))
+    before = targets.with_change(now, wh, plan, since=dt.date(2026, 2, 8))
     assert before["change"].isna().all()

@@ -38,9 +38,9 @@ def test_registration_matches_the_truth(demo: Any) -> None:  # noqa: ANN401
     wh, truth, plan = demo
     reg = truth["registration"]
     as_of = D(reg["as_of"])
-    company = kpis.registration_rate(wh, plan, as_of=as_of, by="company").iloc[0]
+    company = kpis.registration_rate(wh, plan, data_through=as_of, by="company").iloc[0]
     assert (company["employees"], company["registered"]) == (reg["company"]["roster"], reg["company"]["registered"])
-    by_dep = kpis.registration_rate(wh, plan, as_of=as_of, by="department")
+    by_dep = kpis.registration_rate(wh, plan, data_through=as_of, by="department")
     got = {str(r["department_id"]): (r["employees"], r["registered"]) for r in by_dep.to_dict("records")}
     assert got == {k: (v["roster"], v["registered"]) for k, v in reg["by_department"].items()}
     weekly = kpis.registration_trend(wh, plan, start=plan.start_date, end=D(reg["weekly"][-1]["date"]), by="company")
@@ -101,10 +101,10 @@ def test_penetration_matches_the_truth(demo: Any) -> None:  # noqa: ANN401
     wh, truth, plan = demo
     pen = truth["penetration"]
     as_of = D(pen["as_of"])
-    company = kpis.feature_penetration(wh, plan, as_of=as_of, by="company").set_index("feature")
+    company = kpis.feature_penetration(wh, plan, data_through=as_of, by="company").set_index("feature")
     for feature, want in pen["features"].items():
         assert (company.loc[feature, "eligible"], company.loc[feature, "users"]) == (want["eligible"], want["users"])
-    by_dep = kpis.feature_penetration(wh, plan, as_of=as_of, by="department")
+    by_dep = kpis.feature_penetration(wh, plan, data_through=as_of, by="department")
     for feature, deps in pen["by_department"].items():
         mine = by_dep.loc[(by_dep["feature"] == feature) & (by_dep["eligible"] > 0)]
         got = {str(r["department_id"]): (r["eligible"], r["users"]) for r in mine.to_dict("records")}
@@ -125,7 +125,7 @@ def test_support_and_reconciliation_match_the_truth(demo: Any) -> None:  # noqa:
         truth["tickets"]["resolved_within_4h"]
     )
     anomalies = truth["anomalies"]
-    recon = kpis.reconcile(wh, plan, as_of=end)
+    recon = kpis.reconcile(wh, plan, data_through=end)
     assert sorted(recon.lists["members_without_employee"]["userid"]) == sorted(anomalies["shared_accounts"])
     # moved in HR but not in WeCom (those whose employee has left by then are no longer listed)
     mismatched = set(recon.lists["department_mismatch"]["userid"])

@@ -52,11 +52,11 @@ def test_registration_activity_and_penetration_breakdowns(demo: Any) -> None:  #
     as_of = plan.start_date + dt.timedelta(days=27)
     keys = ["department_id"]
     hidden = check(
-        kpis.registration_rate(wh, plan, as_of=as_of),
-        registration_raw(ctx, as_of=[as_of]),
+        kpis.registration_rate(wh, plan, data_through=as_of),
+        registration_raw(ctx, data_through=[as_of]),
         size="employees",
         keys=keys,
-        within=["as_of"],
+        within=["data_through"],
         floor=floor,
     )
     assert hidden >= 2  # the three-person department and its complement
@@ -70,11 +70,11 @@ def test_registration_activity_and_penetration_breakdowns(demo: Any) -> None:  #
     )
     assert hidden >= 2
     check(
-        kpis.feature_penetration(wh, plan, as_of=as_of),
-        penetration_raw(ctx, as_of=[as_of]).drop(columns=["headcount"]),
+        kpis.feature_penetration(wh, plan, data_through=as_of),
+        penetration_raw(ctx, data_through=[as_of]).drop(columns=["headcount"]),
         size="eligible",
         keys=keys,
-        within=["feature", "as_of"],
+        within=["feature", "data_through"],
         floor=floor,
     )
 
@@ -83,17 +83,17 @@ def test_hidden_rows_carry_no_figures_at_all(demo: Any) -> None:  # noqa: ANN401
     wh, plan = demo
     as_of = plan.start_date + dt.timedelta(days=27)
     frames = [
-        kpis.registration_rate(wh, plan, as_of=as_of),
+        kpis.registration_rate(wh, plan, data_through=as_of),
         kpis.weekly_activity(wh, plan, start=plan.start_date, end=as_of),
         kpis.daily_activity(wh, plan, start=as_of - dt.timedelta(days=6), end=as_of),
-        kpis.feature_penetration(wh, plan, as_of=as_of),
+        kpis.feature_penetration(wh, plan, data_through=as_of),
         kpis.points_by_department(wh, plan, end=as_of),
-        kpis.reconcile(wh, plan, as_of=as_of).by_department,
+        kpis.reconcile(wh, plan, data_through=as_of).by_department,
     ]
     labels = {
         "department_id",
         "department",
-        "as_of",
+        "data_through",
         "week",
         "week_start",
         "week_end",
@@ -116,18 +116,18 @@ def test_scorecard_leaderboard_and_alerts_hide_the_small_department(demo: Any) -
     wh, plan = demo
     as_of = plan.start_date + dt.timedelta(days=27)
     small = "总部/法务部"
-    card = kpis.scorecard(wh, plan, as_of=as_of, by="department")
+    card = kpis.progress(wh, plan, data_through=as_of, by="department")
     assert card.loc[card["department"] == small, "estimate"].isna().all()
     ranking = kpis.best_department(wh, plan, month=as_of).ranking
     row = ranking.loc[ranking["department"] == small]
     assert len(row) == 1 and not row["ranked"].item() and pd.isna(row["score"].item())
-    found = kpis.alerts(wh, plan, as_of=as_of)
+    found = kpis.alerts(wh, plan, data_through=as_of)
     assert small not in set(found.loc[found["kind"] != "no_data", "group"])
 
 
 def test_named_lists_are_restricted(demo: Any) -> None:  # noqa: ANN401
     wh, plan = demo
     as_of = plan.start_date + dt.timedelta(days=27)
-    assert privacy.is_restricted(kpis.stragglers(wh, plan, as_of=as_of))
+    assert privacy.is_restricted(kpis.stragglers(wh, plan, data_through=as_of))
     assert privacy.is_restricted(kpis.points_ledger(wh, plan, end=as_of))
-    assert all(privacy.is_restricted(f) for f in kpis.reconcile(wh, plan, as_of=as_of).lists.values())
+    assert all(privacy.is_restricted(f) for f in kpis.reconcile(wh, plan, data_through=as_of).lists.values())

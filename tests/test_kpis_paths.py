@@ -11,7 +11,8 @@ from scipy.stats import binom
 from statsmodels.stats.proportion import proportion_confint
 
 from wecom_eval import kpis
-from wecom_eval.kpis.paths import judge, path_deadline
+from wecom_eval.kpis.paths import path_deadline
+from wecom_eval.kpis.verdicts import judge
 
 D = dt.date.fromisoformat
 
@@ -59,11 +60,11 @@ def test_judge_census_and_sample() -> None:
     assert judge(successes=0, n=0, value=0.6, census=False)["verdict"] is None
 
 
-# ---- the scorecard ---------------------------------------------------------------------------
+# ---- progress against path and target ---------------------------------------------------------------------------
 
 
-def test_company_scorecard(wh) -> None:  # noqa: ANN001
-    card = kpis.scorecard(wh, tiny.plan(1), as_of=D("2026-02-28"), by="company")
+def test_company_progress(wh) -> None:  # noqa: ANN001
+    card = kpis.progress(wh, tiny.plan(1), data_through=D("2026-02-28"), by="company")
     rows = {(r["kpi"], r["feature"] if isinstance(r["feature"], str) else None): r for r in card.to_dict("records")}
     reg = rows[("registration", None)]
     # 15 of 17 registered; the deadline (02-22) has passed, the path is at 100 %: missed, exactly
@@ -99,7 +100,7 @@ def test_company_scorecard(wh) -> None:  # noqa: ANN001
 
 
 def test_department_paths_start_at_go_live(wh) -> None:  # noqa: ANN001
-    card = kpis.scorecard(wh, tiny.plan(1), as_of=D("2026-02-28"), by="department")
+    card = kpis.progress(wh, tiny.plan(1), data_through=D("2026-02-28"), by="department")
     reg = card.loc[card["kpi"] == "registration"].set_index("department")
     assert reg.loc["总部/销售部", "path_start"] == D("2026-02-09")  # the pilot
     assert reg.loc["总部/行政部", "path_start"] == D("2026-02-23")  # week 3
@@ -111,19 +112,19 @@ def test_department_paths_start_at_go_live(wh) -> None:  # noqa: ANN001
     assert "not measured" in engaged.loc["华东分公司/销售部", "note"]
     customer = card.loc[(card["kpi"] == "feature_penetration") & (card["feature"] == "customer")]
     assert customer.set_index("department").loc["总部/行政部", "note"] == "no eligible staff"
-    flat = kpis.scorecard(wh, tiny.plan(1), as_of=D("2026-02-28"), by="department", align="start")
+    flat = kpis.progress(wh, tiny.plan(1), data_through=D("2026-02-28"), by="department", align="start")
     assert set(flat["path_start"]) == {D("2026-02-09")}
 
 
 def test_before_go_live_there_is_no_path_verdict(wh) -> None:  # noqa: ANN001
-    card = kpis.scorecard(wh, tiny.plan(1), as_of=D("2026-02-20"), by="department")
+    card = kpis.progress(wh, tiny.plan(1), data_through=D("2026-02-20"), by="department")
     reg = card.loc[card["kpi"] == "registration"].set_index("department")
     assert pd.isna(reg.loc["总部/行政部", "path_verdict"])
     assert "not live yet" in reg.loc["总部/行政部", "note"]
 
 
 def test_hidden_departments_keep_a_row_without_figures(wh) -> None:  # noqa: ANN001
-    card = kpis.scorecard(wh, tiny.plan(5), as_of=D("2026-02-28"), by="department")
+    card = kpis.progress(wh, tiny.plan(5), data_through=D("2026-02-28"), by="department")
     legal = card.loc[card["department"] == "总部/法务部"].set_index(["kpi", "feature"])
     assert legal["estimate"].isna().all() and legal["verdict"].isna().all()
     # every row but customer management, which does not apply there (it describes nobody)
@@ -132,7 +133,7 @@ def test_hidden_departments_keep_a_row_without_figures(wh) -> None:  # noqa: ANN
 
 
 def test_holm_verdicts_by_hand() -> None:
-    from wecom_eval.kpis.paths import holm_verdicts
+    from wecom_eval.kpis.verdicts import holm_verdicts
 
     # four claims: p = 0.01, 0.02, 0.04 and a row with no test (registration, a census).
     # Holm at 0.05: sorted 0.01 x 3 = 0.03, 0.02 x 2 = 0.04, 0.04 x 1 = 0.04 (monotone):

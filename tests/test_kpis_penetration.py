@@ -23,7 +23,7 @@ def _cells(frame: pd.DataFrame, key: str) -> dict:
 
 
 def test_company_penetration_per_feature(wh) -> None:  # noqa: ANN001
-    out = kpis.feature_penetration(wh, tiny.plan(1), as_of=D("2026-02-28"), by="company").set_index("feature")
+    out = kpis.feature_penetration(wh, tiny.plan(1), data_through=D("2026-02-28"), by="company").set_index("feature")
     # window 02-22 … 02-28. approval: E01 (A3), E11 (A4, A5), E13 (A6, through u13 whose WeCom
     # department differs), E31 (A7 at 2026-02-28T15:30Z = 23:30 in Shanghai), E32 (A9 at
     # 2026-02-21T16:30Z = 02-22 00:30 in Shanghai); not E03 (02-10), not shared1 (no employee),
@@ -40,7 +40,7 @@ def test_company_penetration_per_feature(wh) -> None:  # noqa: ANN001
 
 
 def test_by_department_and_not_applicable(wh) -> None:  # noqa: ANN001
-    out = kpis.feature_penetration(wh, tiny.plan(1), as_of=D("2026-02-28"), by="department")
+    out = kpis.feature_penetration(wh, tiny.plan(1), data_through=D("2026-02-28"), by="department")
     cells = _cells(out, "department")
     assert cells[("总部/销售部", "approval")] == (6, 1)
     assert cells[("总部/行政部", "approval")] == (4, 2)
@@ -52,9 +52,9 @@ def test_by_department_and_not_applicable(wh) -> None:  # noqa: ANN001
 
 def test_window_moves_with_the_day(wh) -> None:  # noqa: ANN001
     out = kpis.feature_penetration(
-        wh, tiny.plan(1), as_of=[D("2026-02-21"), D("2026-02-28")], by="company", features=["approval"]
+        wh, tiny.plan(1), data_through=[D("2026-02-21"), D("2026-02-28")], by="company", features=["approval"]
     )
-    got = dict(zip(out["as_of"], zip(out["eligible"], out["users"], strict=True), strict=True))
+    got = dict(zip(out["data_through"], zip(out["eligible"], out["users"], strict=True), strict=True))
     # 02-15 … 02-21: only A8 (02-21 23:30 local, E31); 16 on the roster (E06 not yet hired)
     assert got[D("2026-02-21")] == (16, 1)
     assert got[D("2026-02-28")] == (17, 5)
@@ -63,7 +63,7 @@ def test_window_moves_with_the_day(wh) -> None:  # noqa: ANN001
 def test_feature_with_no_eligible_staff_is_undefined_not_zero(wh) -> None:  # noqa: ANN001
     plan = tiny.plan(1)
     plan = plan.model_copy(update={"features": {"customer": FeatureScope(department_names=["市场部"])}})
-    out = kpis.feature_penetration(wh, plan, as_of=D("2026-02-28"), by="company").set_index("feature")
+    out = kpis.feature_penetration(wh, plan, data_through=D("2026-02-28"), by="company").set_index("feature")
     assert out.loc["customer", "eligible"] == 0
     assert pd.isna(out.loc["customer", "penetration"])
     assert any("No eligible staff for customer" in n for n in out.attrs["notes"])
@@ -80,7 +80,7 @@ def test_trend_by_week(wh) -> None:  # noqa: ANN001
 
 
 def test_small_departments_are_hidden_per_feature(wh) -> None:  # noqa: ANN001
-    out = kpis.feature_penetration(wh, tiny.plan(5), as_of=D("2026-02-28"), by="department")
+    out = kpis.feature_penetration(wh, tiny.plan(5), data_through=D("2026-02-28"), by="department")
     approval = out.loc[out["feature"] == "approval"].set_index("department")
     assert set(approval.index[approval["suppressed"]]) == {"总部/行政部", "总部/法务部"}
     customer = out.loc[out["feature"] == "customer"].set_index("department")
@@ -90,7 +90,7 @@ def test_small_departments_are_hidden_per_feature(wh) -> None:  # noqa: ANN001
 
 def test_unknown_feature_is_refused(wh) -> None:  # noqa: ANN001
     with pytest.raises(ValueError, match="features"):
-        kpis.feature_penetration(wh, tiny.plan(1), as_of=D("2026-02-28"), features=["chat"])
+        kpis.feature_penetration(wh, tiny.plan(1), data_through=D("2026-02-28"), features=["chat"])
 
 
 @pytest.mark.parametrize("window", [1, 3, 20])
@@ -98,17 +98,17 @@ def test_several_days_at_once_equal_each_day_alone(wh, window: int) -> None:  # 
     # one query reads every as-of day (each use is credited to every window holding it); it
     # must agree with asking day by day, whether the windows overlap (20) or leave gaps (1, 3)
     days = [D("2026-02-12"), D("2026-02-21"), D("2026-02-22"), D("2026-02-26"), D("2026-02-28")]
-    together = kpis.feature_penetration(wh, tiny.plan(1), as_of=days, by="department", window_days=window)
+    together = kpis.feature_penetration(wh, tiny.plan(1), data_through=days, by="department", window_days=window)
     alone = pd.concat(
-        [kpis.feature_penetration(wh, tiny.plan(1), as_of=d, by="department", window_days=window) for d in days],
+        [kpis.feature_penetration(wh, tiny.plan(1), data_through=d, by="department", window_days=window) for d in days],
         ignore_index=True,
     )
-    cols = ["department_id", "feature", "as_of", "eligible", "users"]
+    cols = ["department_id", "feature", "data_through", "eligible", "users"]
     pd.testing.assert_frame_equal(
         together[cols].sort_values(cols, ignore_index=True), alone[cols].sort_values(cols, ignore_index=True)
     )
-    company = kpis.feature_penetration(wh, tiny.plan(1), as_of=days, by="company", window_days=window)
-    approval = company.loc[company["feature"] == "approval"].set_index("as_of")["users"].to_dict()
+    company = kpis.feature_penetration(wh, tiny.plan(1), data_through=days, by="company", window_days=window)
+    approval = company.loc[company["feature"] == "approval"].set_index("data_through")["users"].to_dict()
     if window == 1:
         # A8 (02-21 23:30 in Shanghai) is E31's on 02-21; A9 (02-22 00:30) E32's on 02-22;
         # A7 (02-28 23:30) E31's on 02-28; A4 on 02-26 is E11's

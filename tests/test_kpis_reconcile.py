@@ -14,7 +14,7 @@ D = dt.date.fromisoformat
 
 
 def test_counts_and_restricted_lists(wh) -> None:  # noqa: ANN001
-    r = kpis.reconcile(wh, tiny.plan(1), as_of=D("2026-02-27"))
+    r = kpis.reconcile(wh, tiny.plan(1), data_through=D("2026-02-27"))
     counts = dict(zip(r.summary["check"], r.summary["count"], strict=True))
     assert counts == {
         "employees_without_member": 1,  # E14
@@ -36,7 +36,7 @@ def test_counts_and_restricted_lists(wh) -> None:  # noqa: ANN001
 
 
 def test_by_department(wh) -> None:  # noqa: ANN001
-    r = kpis.reconcile(wh, tiny.plan(1), as_of=D("2026-02-27"))
+    r = kpis.reconcile(wh, tiny.plan(1), data_through=D("2026-02-27"))
     admin = r.by_department.set_index("department").loc["总部/行政部"]
     # roster E11–E14 (E15 gone); WeCom accounts there: u11, u12, shared1 (u15 is 'left')
     assert (admin["employees"], admin["members"], admin["employees_without_member"], admin["department_mismatch"]) == (
@@ -45,7 +45,7 @@ def test_by_department(wh) -> None:  # noqa: ANN001
         1,
         1,
     )
-    hidden = kpis.reconcile(wh, tiny.plan(5), as_of=D("2026-02-27")).by_department.set_index("department")
+    hidden = kpis.reconcile(wh, tiny.plan(5), data_through=D("2026-02-27")).by_department.set_index("department")
     assert hidden.loc["总部/法务部", "suppressed"] and hidden["employees"].isna().sum() >= 2
 
 
@@ -56,11 +56,11 @@ def test_access_risks_and_duplicates(wh, tmp_path: Path) -> None:  # noqa: ANN00
     extra = members.loc[members["userid"] == "u01"].assign(userid="u01b", status="4", activated_at="")
     tables["members"] = pd.concat([members, extra], ignore_index=True)
     other = tiny.load(tmp_path / "w.duckdb", tables)
-    r = kpis.reconcile(other, tiny.plan(1), as_of=D("2026-02-27"))
+    r = kpis.reconcile(other, tiny.plan(1), data_through=D("2026-02-27"))
     counts = dict(zip(r.summary["check"], r.summary["count"], strict=True))
     assert counts["leavers_still_active"] == 1 and counts["duplicate_members"] == 1
     assert r.lists["duplicate_members"]["userid"].tolist() == ["u01", "u01b"]
     # a second, never-activated account does not change E01's registration
-    reg = kpis.registration_rate(other, tiny.plan(1), as_of=D("2026-02-27"), by="company")
+    reg = kpis.registration_rate(other, tiny.plan(1), data_through=D("2026-02-27"), by="company")
     assert reg["registered"].item() == 15
     other.close()

@@ -73,12 +73,12 @@ DAYS = [
 def _basis(home: Home, plan) -> dict[dt.date, tuple[int, int, int, int]]:  # noqa: ANN001
     """(registered, by snapshot, by first activity, activated with date unknown) per day."""
     with open_reader(home) as wh:
-        frame = registration_basis(wh, plan, as_of=DAYS)
-        rate = registration_raw(Context.of(wh, plan), as_of=DAYS, by="company")  # four people: below the floor
+        frame = registration_basis(wh, plan, data_through=DAYS)
+        rate = registration_raw(Context.of(wh, plan), data_through=DAYS, by="company")  # four people: below the floor
     assert rate["registered"].tolist() == frame["registered"].tolist()  # the same figure as the KPI
     assert set(frame["employees"]) == {4}
     return {
-        r.as_of: (r.registered, r.snapshot, r.first_activity, r.activated_unknown)
+        r.data_through: (r.registered, r.snapshot, r.first_activity, r.activated_unknown)
         for r in frame.itertuples(index=False)
     }
 
@@ -164,8 +164,8 @@ def test_a_warehouse_written_before_snapshots_is_read_then_migrated(tmp_path: Pa
     # Read-only, not yet migrated: the KPIs still work; every time in it was stated by the roster.
     with open_reader(home) as wh:
         assert "activation_basis" not in wh.query("SELECT * FROM members LIMIT 0").columns
-        before = kpis.registration_rate(wh, plan, as_of=day, by="company")["registered"].tolist()
-        basis = registration_basis(wh, plan, as_of=day).iloc[0]
+        before = kpis.registration_rate(wh, plan, data_through=day, by="company")["registered"].tolist()
+        basis = registration_basis(wh, plan, data_through=day).iloc[0]
     # zhangwei, wangfang, lina, zhaomin (03-16 16:20) and huangqiang (03-16, disabled since): 5 of 8
     assert before == [5] and (basis["export_time"], basis["activated_unknown"]) == (5, 0)
     with open_writer(home) as wh:
@@ -173,7 +173,7 @@ def test_a_warehouse_written_before_snapshots_is_read_then_migrated(tmp_path: Pa
         assert wh.count("member_status") == 0
     assert basis_of["zhangwei"] == "export_time" and basis_of["liuyang"] is None
     with open_reader(home) as wh:
-        assert kpis.registration_rate(wh, plan, as_of=day, by="company")["registered"].tolist() == [5]
+        assert kpis.registration_rate(wh, plan, data_through=day, by="company")["registered"].tolist() == [5]
 
 
 def test_a_fetched_warehouse_turns_first_seen_times_into_snapshots(tmp_path: Path, plan):  # noqa: ANN001
@@ -189,8 +189,8 @@ def test_a_fetched_warehouse_turns_first_seen_times_into_snapshots(tmp_path: Pat
         dates = wh.con.execute(
             "SELECT userid, CAST(activated_at AS DATE), activation_basis FROM members ORDER BY userid"
         ).fetchall()
-        row = registration_basis(wh, plan, as_of=D(2026, 3, 31)).iloc[0]
-        behind = kpis.stragglers(wh, plan, as_of=D(2026, 3, 31))
+        row = registration_basis(wh, plan, data_through=D(2026, 3, 31)).iloc[0]
+        behind = kpis.stragglers(wh, plan, data_through=D(2026, 3, 31))
     finally:
         wh.close()
     assert dates == [("a", D(2026, 3, 5), "first_activity"), ("b", D(2026, 4, 10), "snapshot"), ("c", None, None)]
@@ -261,7 +261,7 @@ def test_the_export_writer_serves_the_test_company(home: Home, plan, tmp_path: P
     report = str(ingest("members", files[:2], home=home, plan=plan))
     assert "joined to the roster by 工号 50; not on the roster: 0" in report  # 账号 u001… are not 工号 C001…
     with open_reader(home) as wh:
-        got = registration_basis(wh, plan, as_of=[D(2026, 11, 3), D(2026, 11, 5), D(2026, 11, 9)])
+        got = registration_basis(wh, plan, data_through=[D(2026, 11, 3), D(2026, 11, 5), D(2026, 11, 9)])
     # 11-04 shows the 45 who activate at all, minus those activating on 11-05 or 11-06 (k mod 5
     # = 3 or 4: 20 people): 25. On 11-03 those 25 (and the 20 later ones: nothing rules out
     # an earlier day) are "activated, date unknown"; on 11-05 the 11-04 export shows the 20 not

@@ -20,9 +20,13 @@ import pytest
 from demo_home import demo_home
 from pptx import Presentation
 
-from wecom_eval.reporting import kpis_json, runner, text
-from wecom_eval.reporting.collect import KEY_COLUMNS
-from wecom_eval.reporting.params import REPORTS, parameters_cell
+from wecom_eval import text
+from wecom_eval.reporting import kpis_json, runner
+from wecom_eval.reporting.floor import KEY_COLUMNS
+from wecom_eval.reporting.params import parameters_cell
+from wecom_eval.reporting.registry import names
+
+REPORTS = names()  # every report of the registry
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"

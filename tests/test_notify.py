@@ -1,4 +1,4 @@
-"""``wecom_eval.notify`` and ``wecom-eval notify``: the group-robot summary of a run.
+"""The group-robot summary of a run: ``reporting.summary``, its messages, ``wecom-eval notify``.
 
 Run folders are written from a ``kpis.json`` fixture that follows the schema (checked with
 ``kpis_json.problems``); the network is ``httpx.MockTransport`` on a fake clock for the rate
@@ -24,12 +24,14 @@ import pandas as pd
 import pytest
 from fake_clock import FakeClock
 
-from wecom_eval import cli, notify
+from wecom_eval import cli, text
+from wecom_eval.commands import notify
 from wecom_eval.errors import InputError
 from wecom_eval.fakeserver import FakeWecom
-from wecom_eval.reporting import kpis_json, text
+from wecom_eval.reporting import kpis_json, summary, summary_fit
 from wecom_eval.reporting.tables import format_interval, format_kpi_value
 from wecom_eval.wecom import ClientSettings, Credentials, WecomClient
+from wecom_eval.wecom.robot import ENV_KEY, image_body
 
 WECOM_FIXTURES = Path(__file__).parent / "fixtures" / "wecom"
 TARGETS = ("registration", "daily_active", "feature_penetration", "satisfaction", "pilot_efficiency")
@@ -171,7 +173,7 @@ def wecom_org() -> dict[str, pd.DataFrame]:
 
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for name in (notify.ENV_KEY, notify.ENV_REPORTS_URL, "WECOM_API_BASE"):
+    for name in (ENV_KEY, summary.ENV_REPORTS_URL, "WECOM_API_BASE"):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -179,7 +181,7 @@ def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 # ---- the summary --------------------------------------------------------------------------------
 def test_summary_shows_each_target_with_estimate_interval_target_and_coloured_verdict(tmp_path, env):
     run = write_run(tmp_path, document())
-    md = notify.summary_markdown(run)
+    md = summary.summary_markdown(run)
     assert md.startswith("# 周报 · 推广第6周（2026-04-06 至 2026-04-12）\n")
     assert (
         target_line(md, "注册率")
@@ -198,8 +200,8 @@ def test_summary_shows_each_target_with_estimate_interval_target_and_coloured_ve
 
 def test_summary_in_english_links_to_the_published_report_when_a_base_url_is_set(tmp_path, env):
     run = write_run(tmp_path, document(alerts=[]))
-    env.setenv(notify.ENV_REPORTS_URL, "https://bi.example.com/wecom-reports/")
-    md = notify.summary_markdown(run, language="en")
+    env.setenv(summary.ENV_REPORTS_URL, "https://bi.example.com/wecom-reports/")
+    md = summary.summary_markdown(run, language="en")
     assert md.startswith("# Weekly report · 2026-04-06 – 2026-04-12\n")
     assert '<font color="info">met</font> **Daily active rate (with minimum minutes)**: 62.0% (90% interval' in md
     assert "**Alerts**: none" in md
@@ -211,14 +213,14 @@ def test_summary_in_english_links_to_the_published_report_when_a_base_url_is_set
 
 def test_alerts_beyond_the_top_five_are_counted_not_listed(tmp_path, env):
     run = write_run(tmp_path, document(alerts=[alert(i) for i in range(8)]))
-    md = notify.summary_markdown(run)
+    md = summary.summary_markdown(run)
     assert md.count("\n- ") == 5 and "…另有 3 条提醒，见完整报告" in md
     assert "部门00" in md and "部门05" not in md  # the report's order: most urgent first
 
 
 def test_free_text_cannot_break_the_markdown(tmp_path, env):
     run = write_run(tmp_path, document(alerts=[alert(1, message='<font color="info">假</font>\n第二行')]))
-    md = notify.summary_markdown(run)
+    md = summary.summary_markdown(run)
     assert '- 总部/部门01：＜font color="info"＞假＜/font＞ 第二行' in md
 
 
@@ -233,9 +235,9 @@ def test_a_summary_too_long_for_wecom_drops_alerts_and_says_how_many(tmp_path, e
     # 40 alerts of 150 Chinese characters (450 bytes each, 3 bytes a character): about 18 KB in all.
     alerts = [alert(i, message=f"第{i:02d}条" + "部门活跃率持续低于目标路径" * 11 + "需要跟进") for i in range(40)]
     run = write_run(tmp_path, document(alerts=alerts))
-    full = notify.summary_markdown(run, max_alerts=None)
+    full = summary.summary_markdown(run, max_alerts=None)
     assert len(full.encode("utf-8")) > 4096 * 4
-    fitted = notify.fit_markdown(full)
+    fitted = summary_fit.fit_markdown(full)
     assert_fits(fitted)
     listed = fitted.count("\n- ")
     more = re.search(r"…另有 (\d+) 条提醒，见完整报告", fitted)
@@ -259,21 +261,21 @@ def test_messages_built_for_a_run_merge_their_count_with_the_top_five_cut(tmp_pa
 
 def test_fit_markdown_returns_text_that_fits_unchanged():
     text_ = "# 周报\n- 一\n- 二"
-    assert notify.fit_markdown(text_) is text_
+    assert summary_fit.fit_markdown(text_) is text_
 
 
 @pytest.mark.parametrize("limit", [1, 2, 3, 4, 5, 61, 62, 63, 64, 100, 101, 102, 200])
 def test_fit_markdown_never_cuts_a_character_in_half(limit):
     # one line that no line boundary can save: CJK (3 bytes), an emoji (4 bytes), ASCII
     text_ = ("注册率😀ok" * 40) + "\n" + "满意度" * 30
-    fitted = notify.fit_markdown(text_, limit)
+    fitted = summary_fit.fit_markdown(text_, limit)
     assert_fits(fitted, limit)
     assert fitted.replace("…", "")[:1] in ("", "注")
 
 
 def test_fit_markdown_shortens_long_lines_before_it_drops_them():
     lines = ["# 周报", "> " + "目标说明很长" * 100, "完整报告：`/srv/reports/weekly/2026-04-13/report.html`"]
-    fitted = notify.fit_markdown("\n".join(lines), 600)
+    fitted = summary_fit.fit_markdown("\n".join(lines), 600)
     assert_fits(fitted, 600)
     kept = fitted.split("\n")
     assert kept[0] == lines[0] and kept[2] == lines[2] and kept[1].endswith("…")
@@ -338,7 +340,7 @@ def test_the_scorecard_image_goes_as_base64_with_the_md5_of_its_bytes(tmp_path, 
     run = write_run(tmp_path, document())
     key, clock = new_key(), FakeClock(start=5000.0)
     robot = Robot(clock, key)
-    result = notify.notify_run(run, key=key, client=client_on(robot, clock), image=True)
+    (result,) = notify.notify_runs([run], key=key, client=client_on(robot, clock), image=True)
     assert result.posted == 2 and [b["msgtype"] for _, b in robot.received] == ["markdown", "image"]
     image = robot.received[1][1]["image"]
     raw = base64.b64decode(image["base64"])
@@ -348,9 +350,9 @@ def test_the_scorecard_image_goes_as_base64_with_the_md5_of_its_bytes(tmp_path, 
 
 def test_image_bodies_are_checked():
     with pytest.raises(ValueError, match="PNG or JPEG"):
-        notify.image_body(b"GIF89a....")
+        image_body(b"GIF89a....")
     with pytest.raises(ValueError, match="at most 2,097,152"):
-        notify.image_body(b"\x89PNG\r\n\x1a\n" + b"\0" * (2 * 1024 * 1024))
+        image_body(b"\x89PNG\r\n\x1a\n" + b"\0" * (2 * 1024 * 1024))
 
 
 # ---- the command ------------------------------------------------------------------------------------------
@@ -364,7 +366,7 @@ def test_without_a_key_the_command_exits_2_and_names_the_variable(tmp_path, env,
 
 def test_a_failed_or_missing_run_exits_2_and_sends_nothing(tmp_path, env, capsys):
     env.setenv("WECOM_EVAL_HOME", str(tmp_path))
-    env.setenv(notify.ENV_KEY, new_key())
+    env.setenv(ENV_KEY, new_key())
     write_run(tmp_path, document(), status="failed")
     assert cli.main(["notify", "--run", "reports/weekly/2026-04-13"]) == 2
     assert "The run failed (cell 7 raised KeyError" in capsys.readouterr().err
@@ -372,7 +374,7 @@ def test_a_failed_or_missing_run_exits_2_and_sends_nothing(tmp_path, env, capsys
     broken = write_run(tmp_path / "other", document())
     (broken / "kpis.json").write_text('{"schema": "wecom-eval/kpis/1"}', encoding="utf-8")
     with pytest.raises(InputError, match="kpis.schema.json"):
-        notify.read_run(broken)
+        summary.read_run(broken)
 
 
 def test_dry_run_prints_exactly_the_message_and_needs_no_key(tmp_path, env, capsys):
@@ -380,7 +382,7 @@ def test_dry_run_prints_exactly_the_message_and_needs_no_key(tmp_path, env, caps
     run = write_run(tmp_path, document())
     assert cli.main(["notify", "--run", "weekly/2026-04-13", "--dry-run"]) == 0  # under the home's reports/
     out = capsys.readouterr().out
-    expected = notify.fit_markdown(notify.summary_markdown(run))
+    expected = summary_fit.fit_markdown(summary.summary_markdown(run))
     assert (
         out == f"--- weekly 2026-04-13 · message 1 of 1: markdown, {len(expected.encode()):,} of 4,096 bytes ---\n"
         f"{expected}\n"
@@ -397,7 +399,7 @@ def test_end_to_end_the_recorded_message_matches_the_runs_kpis(tmp_path, env, ca
     run = write_run(tmp_path, doc)
     with serve(key) as fake:
         env.setenv("WECOM_API_BASE", fake.base_url)
-        env.setenv(notify.ENV_KEY, key)
+        env.setenv(ENV_KEY, key)
         assert cli.main(["notify", "--run", str(run)]) == 0
         messages = fake.webhook_messages
     assert "weekly 2026-04-13: posted 1 of 1: markdown" in capsys.readouterr().out
@@ -418,7 +420,7 @@ def test_a_wrong_key_exits_3_with_a_clear_message_and_no_traceback(tmp_path, env
     run = write_run(tmp_path, document())
     with serve(new_key()) as fake:
         env.setenv("WECOM_API_BASE", fake.base_url)
-        env.setenv(notify.ENV_KEY, new_key())  # not the robot's
+        env.setenv(ENV_KEY, new_key())  # not the robot's
         assert cli.main(["notify", "--run", str(run)]) == 3
         assert fake.webhook_messages == []
     err = capsys.readouterr().err
@@ -435,11 +437,11 @@ def test_the_key_never_appears_in_any_output_log_or_file(tmp_path, env, capsys, 
     outputs: list[str] = []
     with serve(key) as fake:
         env.setenv("WECOM_API_BASE", fake.base_url)
-        env.setenv(notify.ENV_KEY, url)  # the whole URL, as pasted from the robot's settings
+        env.setenv(ENV_KEY, url)  # the whole URL, as pasted from the robot's settings
         assert cli.main(["-v", "notify", "--run", str(run), "--dry-run"]) == 0
         assert cli.main(["-v", "notify", "--run", str(run)]) == 0
         assert len(fake.webhook_messages) == 1  # the key was taken from the URL
-        env.setenv(notify.ENV_KEY, key[::-1])  # a wrong key: refused
+        env.setenv(ENV_KEY, key[::-1])  # a wrong key: refused
         assert cli.main(["-v", "notify", "--run", str(run)]) == 3
     captured = capsys.readouterr()
     outputs += [captured.out, captured.err, caplog.text]
@@ -466,7 +468,7 @@ def test_end_to_end_after_a_real_weekly_run(tmp_path, env, capsys):
     key = new_key()
     with serve(key) as fake:
         env.setenv("WECOM_API_BASE", fake.base_url)
-        env.setenv(notify.ENV_KEY, key)
+        env.setenv(ENV_KEY, key)
         assert cli.main(["notify", "--run", str(run), "--image"]) == 0
         messages = fake.webhook_messages
     assert [m["msgtype"] for m in messages] == ["markdown", "image"]
@@ -497,7 +499,7 @@ def test_files_follow_the_summary_as_the_robots_own_uploads(tmp_path, env, capsy
     made = write_files(run, deck=True)
     with serve(key) as fake:
         env.setenv("WECOM_API_BASE", fake.base_url)
-        env.setenv(notify.ENV_KEY, key)
+        env.setenv(ENV_KEY, key)
         assert cli.main(["notify", "--run", str(run), "--files"]) == 0
         messages = fake.webhook_messages
         stats = fake.stats()
@@ -530,7 +532,7 @@ def test_a_file_wecom_would_refuse_exits_2_before_anything_is_sent(tmp_path, env
     (run / "tables.xlsx").write_bytes(b"PK")  # 2 bytes: the robot takes more than 5
     with serve(key) as fake:
         env.setenv("WECOM_API_BASE", fake.base_url)
-        env.setenv(notify.ENV_KEY, key)
+        env.setenv(ENV_KEY, key)
         assert cli.main(["notify", "--run", str(run), "--files"]) == 2
         assert fake.webhook_messages == [] and fake.stats()["requests"] == 0
     err = capsys.readouterr().err

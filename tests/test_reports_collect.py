@@ -12,8 +12,10 @@ import pytest
 
 from wecom_eval.privacy import mark_restricted
 from wecom_eval.reporting import collect
-from wecom_eval.reporting.collect import Report, enforce_floor
+from wecom_eval.reporting.collect import Report
+from wecom_eval.reporting.floor import enforce_floor
 from wecom_eval.reporting.params import validate_params
+from wecom_eval.reporting.records import jsonable
 
 TARGETS = pd.DataFrame(
     {
@@ -141,7 +143,7 @@ def test_without_a_run_folder_a_report_only_displays(home):
 
 
 def test_jsonable_turns_missing_values_into_null():
-    assert collect.jsonable({"a": np.nan, "b": pd.NA, "c": np.int64(3), "d": dt.date(2026, 1, 2)}) == {
+    assert jsonable({"a": np.nan, "b": pd.NA, "c": np.int64(3), "d": dt.date(2026, 1, 2)}) == {
         "a": None,
         "b": None,
         "c": 3,

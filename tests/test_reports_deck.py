@@ -9,8 +9,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 from pptx import Presentation  # noqa: E402
 
 from wecom_eval.reporting import deck  # noqa: E402
-from wecom_eval.reporting.collect import COLLECTED, TARGET_IDS  # noqa: E402
+from wecom_eval.reporting.collect import COLLECTED  # noqa: E402
 from wecom_eval.reporting.figures import VERDICT_COLOURS  # noqa: E402
+from wecom_eval.reporting.records import TARGET_IDS  # noqa: E402
 
 
 def target(kpi: str, **fields) -> dict:

@@ -10,7 +10,7 @@ import pytest
 from matplotlib import font_manager
 from matplotlib.ft2font import FT2Font
 
-from wecom_eval.reporting import figures
+from wecom_eval.reporting import figures, trends
 
 
 def test_the_theme_uses_a_font_with_chinese_glyphs():
@@ -42,7 +42,7 @@ def test_trend_chart_with_interval_band_and_target_path():
         }
     )
     path = pd.DataFrame({"week": [1, 2, 3], "target": [0.1, 0.3, 0.6]})
-    fig = figures.trend_chart(
+    fig = trends.trend_chart(
         data,
         x="week",
         y="rate",
@@ -112,7 +112,7 @@ def test_every_line_has_a_legend_entry_and_the_forecast_fan_reaches_the_deadline
     data = pd.DataFrame({"week": [1, 2, 3], "rate": [0.1, 0.3, 0.45]})
     path = pd.DataFrame({"week": [1, 2, 3], "target": [0.2, 0.5, 0.8]})
     forecast = {"x0": 3.0, "y0": 0.45, "x1": 30 / 7, "y1": 0.62, "low": 0.55, "high": 0.7, "level": 0.8}
-    fig = figures.trend_chart(
+    fig = trends.trend_chart(
         data,
         x="week",
         y="rate",
@@ -172,7 +172,7 @@ def test_branch_lines_are_named_at_their_ends_with_a_caption_for_those_left_out(
     data = pd.DataFrame(
         {"week": [3, 4, 5, 4, 5], "rate": [0.2, 0.5, 0.7, 0.1, 0.4], "branch": ["华东分公司"] * 3 + ["华北分公司"] * 2}
     )
-    fig = figures.trend_chart(
+    fig = trends.trend_chart(
         data,
         x="week",
         y="rate",
@@ -192,7 +192,7 @@ def test_branch_names_ending_at_one_value_do_not_overlap():
     figures.use_theme()
     names = ["华东分公司", "华北分公司", "华南分公司", "总部", "西南分公司"]
     data = pd.DataFrame({"week": [7, 8] * 5, "rate": [0.9, 0.97] * 5, "branch": [n for n in names for _ in (1, 2)]})
-    fig = figures.trend_chart(data, x="week", y="rate", hue="branch", title="注册率", end_labels=True)
+    fig = trends.trend_chart(data, x="week", y="rate", hue="branch", title="注册率", end_labels=True)
     ax = fig.axes[0]
     fig.canvas.draw()
     boxes = [t.get_window_extent() for t in ax.texts]

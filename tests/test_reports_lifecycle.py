@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from wecom_eval.home import Home
-from wecom_eval.reporting import runner
+from wecom_eval.reporting import jobs, runner
 from wecom_eval.reporting.index import INDEX
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "notebooks"
@@ -78,7 +78,7 @@ def started(home: Home) -> list[int]:
 
 
 def staging_folders(home: Home) -> list[Path]:
-    return sorted((home.reports / "weekly").glob(f".*{runner.STAGING}*"))
+    return sorted((home.reports / "weekly").glob(f".*{jobs.STAGING}*"))
 
 
 def test_a_second_run_of_the_same_report_exits_5_while_the_first_publishes(home):
@@ -118,29 +118,29 @@ def test_a_killed_run_leaves_no_process_that_publishes_and_nothing_the_next_run_
     first = start_run(home, environ=environ)
     wait_for(lambda: len(started(home)) == 1 and len(staging_folders(home)) == 1, "the run to reach its gate")
     (staging,) = staging_folders(home)
-    worker = runner._owner(staging, runner.STAGING)
+    worker = runner._owner(staging, jobs.STAGING)
     kernel = started(home)[0]
     assert worker and alive(worker) and alive(kernel)
     # the kernel's connection file is in the home, not the system temp dir
     argv = Path(f"/proc/{kernel}/cmdline").read_bytes().decode().split("\0")
     connection = Path(argv[argv.index("-f") + 1])
-    assert connection.is_relative_to(home.data / runner.KERNEL_DIR) and connection.exists(), connection
+    assert connection.is_relative_to(home.data / jobs.KERNEL_DIR) and connection.exists(), connection
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=WAIT)
     # the worker dies with the command, the kernel with the worker
     wait_for(lambda: not alive(worker) and not alive(kernel), "the worker and its kernel to end")
     (home.root / "gate").touch()  # an orphan waiting here would now go on and publish
     assert not (home.reports / "weekly" / AS_OF).exists()
-    assert staging.exists() and list((home.data / runner.JOBS_DIR).iterdir())  # what the killed run left
+    assert staging.exists() and list((home.data / jobs.JOBS_DIR).iterdir())  # what the killed run left
 
     second = start_run(home, "minimal", environ=environ)
     _out, err = second.communicate(timeout=WAIT)
     assert second.returncode == 0, err
-    assert not staging_folders(home) and not list((home.data / runner.JOBS_DIR).iterdir())
+    assert not staging_folders(home) and not list((home.data / jobs.JOBS_DIR).iterdir())
     assert not connection.exists()
     manifest = json.loads((home.reports / "weekly" / AS_OF / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["status"] == "succeeded"
     assert f"weekly/{AS_OF}/report.html" in (home.reports / INDEX).read_text(encoding="utf-8")
     # nothing outside the home: no IPython history or profile, no Jupyter runtime file
     assert not [p for p in user_home.rglob("*")], sorted(user_home.rglob("*"))
-    assert not (home.data / runner.KERNEL_DIR / "ipython" / "profile_default" / "history.sqlite").exists()
+    assert not (home.data / jobs.KERNEL_DIR / "ipython" / "profile_default" / "history.sqlite").exists()

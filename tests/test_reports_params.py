@@ -9,6 +9,7 @@ import pytest
 
 from wecom_eval.errors import InputError
 from wecom_eval.reporting import params as P
+from wecom_eval.reporting import registry
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -18,15 +19,8 @@ def _problems(exc: InputError) -> dict[str, P.Problem]:  # type: ignore[name-def
 
 
 def test_every_report_has_a_model_and_a_scheduled_parameter_file():
-    assert list(P.REPORTS) == [
-        "launch-review",
-        "weekly",
-        "monthly",
-        "promotion-review",
-        "deepening-review",
-        "quarterly",
-    ]
-    for report in P.REPORTS:
+    # the list of reports and its order: tests/test_reports_registry.py
+    for report in registry.names():
         path = REPO / "params" / f"{report}.yaml"
         params = P.load_params(report, path=path, overrides={"as_of": "2026-05-25"})
         assert params.as_of == dt.date(2026, 5, 25)
@@ -120,9 +114,9 @@ def test_parameters_cell_has_one_typed_line_per_parameter():
 
 def test_docs_list_every_parameter():
     docs = (REPO / "docs" / "reports.md").read_text(encoding="utf-8")
-    for report, model in P.REPORTS.items():
+    for report, spec in registry.reports().items():
         assert f"`{report}`" in docs
-        for name in model.model_fields:
+        for name in spec.params.model_fields:
             assert f"`{name}`" in docs, name
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from wecom_eval.errors import InputError
 from wecom_eval.reporting.periods import report_period
 
 D = dt.date
@@ -33,5 +34,5 @@ def test_periods(plan, report, as_of, start, end, complete):
 
 
 def test_unknown_report(plan):
-    with pytest.raises(ValueError, match="unknown report"):
+    with pytest.raises(InputError, match="daily"):
         report_period("daily", plan, D(2026, 5, 25))

@@ -7,14 +7,15 @@ import json
 import pytest
 from test_notify import new_key, serve, target_line
 
-from wecom_eval import cli, notify
-from wecom_eval.reporting import text
+from wecom_eval import cli, text
+from wecom_eval.reporting import summary
 from wecom_eval.reporting.tables import format_kpi_value
+from wecom_eval.wecom.robot import ENV_KEY
 
 
 @pytest.fixture
 def demo_home(tmp_path, monkeypatch):
-    for name in (notify.ENV_KEY, notify.ENV_REPORTS_URL, "WECOM_API_BASE"):
+    for name in (ENV_KEY, summary.ENV_REPORTS_URL, "WECOM_API_BASE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("WECOM_EVAL_HOME", str(tmp_path))
     assert cli.main(["demo", "--employees", "300", "--weeks-rollout", "6", "--no-reports"]) == 0
@@ -26,7 +27,7 @@ def test_due_runs_once_and_the_robot_hears_once(demo_home, monkeypatch, capsys):
     key = new_key()
     with serve(key) as fake:
         monkeypatch.setenv("WECOM_API_BASE", fake.base_url)
-        monkeypatch.setenv(notify.ENV_KEY, key)
+        monkeypatch.setenv(ENV_KEY, key)
         # Monday 13 April 2026 is the first working day of its week: the weekly report is due.
         assert cli.main(["run", "--due", "--as-of", "2026-04-13", "--notify"]) == 0
         first = capsys.readouterr()

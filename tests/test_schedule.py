@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from wecom_eval.plan import parse_plan
-from wecom_eval.schedule import due_reports, schedule
+from wecom_eval.reporting.schedule import due_reports, schedule
 from wecom_eval.workcal import WorkCalendar
 
 D = dt.date
@@ -40,6 +40,15 @@ def test_prolonged_promotion_phase_moves_the_reviews(plan):
     due = _by_report(schedule(longer, WorkCalendar(longer), D(2026, 3, 1), D(2026, 6, 30)))
     assert due["promotion-review"] == [D(2026, 5, 11)]  # week 10 ends Sun 10 May
     assert due["deepening-review"] == [D(2026, 6, 8)]  # week 14 ends Sun 7 June
+
+
+def test_a_quarter_that_starts_with_holidays_is_reported_on_its_first_working_day(plan):
+    cal = WorkCalendar(plan)
+    due = _by_report(schedule(plan, cal, D(2026, 7, 2), D(2027, 1, 10)))
+    first_in_october = next(D(2026, 10, d) for d in range(1, 32) if cal.is_working_day(D(2026, 10, d)))
+    assert first_in_october > D(2026, 10, 1)  # National Day: 1 October is off
+    assert first_in_october in due["quarterly"]  # Q3 is not skipped because its next day is a holiday
+    assert len(due["quarterly"]) == 2  # Q3 and Q4 2026
 
 
 def test_nothing_due_on_a_holiday_or_before_the_start(plan):

@@ -21,9 +21,9 @@ DAY = dt.date(2026, 3, 2)
 
 
 def _rollups(wh: Warehouse) -> dict[str, pd.DataFrame]:
+    """Both rollup tables, rows in a fixed order."""
     return {
-        "days": wh.query("SELECT * FROM kpi_department_days ORDER BY department_id, date"),
-        "weeks": wh.query("SELECT * FROM kpi_department_weeks ORDER BY department_id, week_start"),
+        name: wh.query(f"SELECT * FROM {name} ORDER BY ALL") for name in ("kpi_department_days", "kpi_department_weeks")
     }
 
 

@@ -300,49 +300,6 @@ def test_gettoken_itself_is_retried_on_transient_failures():
     assert data["errcode"] == 0 and stats.token_fetches == 1 and script.calls("gettoken") == 3
 
 
-def test_webhook_is_not_resent_when_it_may_have_arrived():
-    clock = FakeClock()
-    script = ScriptedWecom(clock)
-    script.queue("webhook/send", httpx.ReadTimeout("timed out"))
-
-    async def go() -> None:
-        async with client_for(script, clock) as client:
-            await client.webhook_send("robot-key-0123456789", markdown="**周报**")
-
-    with pytest.raises(SourceError) as caught:
-        run(go())
-    assert "not resent" in str(caught.value) and script.calls("webhook/send") == 1
-    assert "robot-key-0123456789" not in str(caught.value)
-
-
-def test_webhook_is_resent_when_it_certainly_never_left_or_was_refused():
-    clock = FakeClock()
-    script = ScriptedWecom(clock)
-    script.queue("webhook/send", httpx.ConnectError("refused"), -1, 45009)
-
-    async def go() -> dict:
-        async with client_for(script, clock) as client:
-            return await client.webhook_send("robot-key-0123456789", markdown="**周报**")
-
-    assert run(go())["errcode"] == 0
-    path, query, body, _t = script.requests[-1]
-    assert query == {"key": "robot-key-0123456789"} and "access_token" not in query
-    assert body == {"msgtype": "markdown", "markdown": {"content": "**周报**"}}
-
-
-def test_webhook_refuses_content_over_the_byte_limit_before_sending():
-    clock = FakeClock()
-    script = ScriptedWecom(clock)
-
-    async def go() -> None:
-        async with client_for(script, clock) as client:
-            await client.webhook_send("robot-key-0123456789", markdown="周" * 1366)  # 4098 bytes
-
-    with pytest.raises(ValueError, match="4098 UTF-8 bytes; WeCom accepts at most 4096"):
-        run(go())
-    assert script.requests == []
-
-
 # ---- fatal errcodes ---------------------------------------------------------------------------------
 FATAL = {  # errcode on the business call → words the message must contain (meaning, fix)
     48002: ("this app may not call this API", "审批数据权限"),
@@ -595,26 +552,6 @@ def test_documented_limits_are_the_defaults():
     assert ENDPOINTS["security/member_oper_log/list"].per_minute == 600
     assert ENDPOINTS["webhook/send"].per_minute == 20
     assert ENDPOINTS["externalcontact/get_user_behavior_data"].per_minute == 10_000  # §2.1 per-API default
-
-
-def test_webhook_limit_is_per_robot_key():
-    clock = FakeClock()
-    script = ScriptedWecom(clock)
-
-    async def go() -> None:
-        async with client_for(script, clock) as client:
-            for i in range(21):
-                await client.webhook_send("robot-one-0123456789", text=f"m{i}")
-            await client.webhook_send("robot-two-0123456789", text="other robot")
-
-    run(go())
-    times = {
-        k: [t for p, q, _b, t in script.requests if p == "webhook/send" and q["key"] == k]
-        for k in ("robot-one-0123456789", "robot-two-0123456789")
-    }
-    assert _max_in_window(times["robot-one-0123456789"], 60.0) == 20
-    assert times["robot-one-0123456789"][20] - times["robot-one-0123456789"][0] >= 60.0
-    assert len(times["robot-two-0123456789"]) == 1
 
 
 def test_concurrency_is_bounded_overall_and_per_endpoint():

@@ -50,9 +50,15 @@ def check(
     Returns a :class:`CheckResult`; nothing raises for a problem the user can fix (a bad
     plan, a bad parameter, a pilot that is not a loaded department) — each is a ``Problem``.
     """
-    from wecom_eval.reporting.params import REPORTS, load_params, read_params_file
+    from wecom_eval.reporting import registry
+    from wecom_eval.reporting.params import load_params, read_params_file
 
     out = CheckResult()
+    try:
+        known = registry.names(home)
+    except InputError as exc:  # a bad params/reports.yaml: said like every other problem
+        out.problems += exc.problems
+        known = [spec.name for spec in registry.BUILT_IN]
     path = Path(plan_path) if plan_path is not None else home.plan
     try:
         out.plan = plan = load_plan(path)
@@ -68,12 +74,12 @@ def check(
     if params_files is not None:
         files = [Path(f) for f in params_files]
     else:
-        files = [home.param_file(f"{r}.yaml") for r in (reports or REPORTS)]
+        files = [home.param_file(f"{r}.yaml") for r in (reports or known)]
         files = [f for f in files if f.exists()]
     for file in files:
-        if file.stem not in REPORTS:
+        if file.stem not in known:
             out.problems.append(
-                Problem(str(file), file.name, f"a file named <report>.yaml, report one of {', '.join(REPORTS)}")
+                Problem(str(file), file.name, f"a file named <report>.yaml, report one of {', '.join(known)}")
             )
             continue
         try:

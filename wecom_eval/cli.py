@@ -50,6 +50,16 @@ def _command_named(argv: Sequence[str]) -> str | None:
     return None
 
 
+def error_line(command: str, exc: BaseException) -> str:
+    """``wecom-eval <command>: <message>``, with one prefix: a message that already names the
+    command (``wecom-eval ingest activity: …``) keeps its own, more precise one."""
+    message = str(exc)
+    prog = f"wecom-eval {command}"
+    if message == prog or message.startswith((f"{prog}:", f"{prog} ")):
+        return message
+    return f"{prog}: {message}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(_command_named(argv))
@@ -68,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except WecomEvalError as exc:
-        print(f"wecom-eval {args.command}: {exc}", file=sys.stderr)
+        print(error_line(args.command, exc), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print(f"wecom-eval {args.command}: interrupted; nothing half-written was kept", file=sys.stderr)

@@ -14,12 +14,30 @@ import argparse
 from wecom_eval.checks import check
 from wecom_eval.home import Home
 
+DESCRIPTION = """\
+Check the rollout plan, every report parameter file and the loaded data, without running
+anything. Each line says which file a setting came from: the home's own params/ folder or
+the repository's. When the warehouse exists, it also checks that the plan's pilot
+departments are loaded and says how many rows each table holds.
+
+Exit status: 0 when all is well; 2 with one line per problem. "wecom-eval run" makes the
+same checks before any report starts.
+"""
+
+EXAMPLES = """\
+examples:
+  wecom-eval check                               the plan, every parameter file, the data
+  wecom-eval check --params params/weekly.yaml   one parameter file
+  wecom-eval --home /srv/wecom check             another home
+"""
+
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "check",
         help="validate the rollout plan, report parameters and loaded data",
-        description=__doc__,
+        description=DESCRIPTION,
+        epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--plan", help="the rollout plan (default: params/rollout.yaml under the home)")

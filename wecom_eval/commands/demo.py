@@ -26,11 +26,26 @@ from wecom_eval.plan import load_plan
 _DEFAULTS = DemoConfig()
 
 
+DESCRIPTION = """\
+Build a synthetic demo organisation, load it into the warehouse, run every report and
+print where the index page is. The organisation's ground truth is written to data/demo/,
+every table is loaded in one transaction, and the reports are made as of the day after
+the demo's data ends, two at a time.
+"""
+
+EXAMPLES = """\
+examples:
+  wecom-eval --home /tmp/wecom-demo demo         the whole demo in a folder of its own
+  wecom-eval demo --no-reports                   build and load only
+"""
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "demo",
         help="build the demo organisation and load it into the warehouse",
-        description=__doc__,
+        description=DESCRIPTION,
+        epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(

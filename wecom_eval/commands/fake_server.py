@@ -21,12 +21,36 @@ from wecom_eval.fakeserver import FakeWecom, Faults
 from wecom_eval.home import Home
 from wecom_eval.plan import load_plan
 
+DESCRIPTION = """\
+Serve a demo organisation over the WeCom API on this machine only, for tests and the
+offline demo. The first line of output is the base URL; the credentials a client needs
+are written to an env file. Runs until interrupted (Ctrl-C or SIGTERM).
+
+Faults are injected with --faults, a comma-separated list of name=value:
+  busy=SHARE        calls answering errcode -1 (system busy)
+  freq=SHARE        calls answering errcode 45009 (frequency limit)
+  http502=SHARE     calls answering HTTP 502
+  drop=SHARE        connections closed without an answer
+  slow=SHARE        calls answered slow_ms milliseconds late (slow_ms, default 500)
+  latency_ms=MS     milliseconds added to every answer
+  expire_at_page=N  every token expires at the N-th request for a later page
+  max_run=N         at most N faults in a row for the same request (default 2)
+  seed=N            the seed of the draws (the same client meets the same faults)
+"""
+
+EXAMPLES = """\
+examples:
+  wecom-eval fake-server --port 8765
+  wecom-eval fake-server --employees 300 --faults busy=0.1,latency_ms=50
+"""
+
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "fake-server",
         help="serve the demo organisation over the WeCom API on loopback",
-        description=__doc__,
+        description=DESCRIPTION,
+        epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")

@@ -17,9 +17,25 @@ from wecom_eval.commands import date_option
 from wecom_eval.errors import InputError, Problem
 from wecom_eval.fetch import DEFAULT_SOURCES, SOURCES, fetch, parse_sources
 from wecom_eval.home import Home
-from wecom_eval.wecom.client import ClientSettings
 from wecom_eval.wecom.credentials import APPS
+from wecom_eval.wecom.settings import ClientSettings
 from wecom_eval.wecom.windows import CST
+
+DESCRIPTION = """\
+Pull a date window from the WeCom API into the raw landing and the warehouse. A rerun
+continues where an interrupted one stopped, never duplicates rows, and makes no call for
+a window that is already complete.
+
+Credentials come only from the environment (or <home>/.env): WECOM_CORP_ID, one
+WECOM_SECRET_<APP> per application, and WECOM_API_BASE to point at another server (the
+fake server, say).
+"""
+
+EXAMPLES = """\
+examples:
+  wecom-eval fetch --since 2026-03-02
+  wecom-eval fetch --since 2026-03-02 --until 2026-03-31
+"""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,9 +43,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "fetch",
         help="pull a date window from the WeCom API (resumable)",
-        description=__doc__,
+        description=DESCRIPTION,
+        epilog=f"sources and the secret each needs: {apps}.\n\n{EXAMPLES}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=f"Sources and the secret each needs: {apps}.",
     )
     p.add_argument("--since", required=True, help="first day, YYYY-MM-DD (China Standard Time days)")
     p.add_argument("--until", help="last day, YYYY-MM-DD (default: yesterday)")

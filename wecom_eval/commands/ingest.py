@@ -21,6 +21,19 @@ from wecom_eval.home import Home
 from wecom_eval.ingest.kinds import KINDS, KindSpec
 from wecom_eval.ingest.pipeline import ingest
 
+DESCRIPTION = """\
+Load exported files into the warehouse. Files are CSV or text (UTF-8 with or without BOM,
+GB18030/GBK, UTF-16; comma, tab or semicolon separated) or XLSX workbooks. Columns are
+found by their header, Chinese or English, through an alias table; a company adds its own
+header names in params/mappings/*.yaml. Title rows above the header are skipped.
+
+Every file is checked whole before anything is written: a bad file is refused with one
+line per problem (file, row, column, value, what was expected, how to fix) and exit
+status 2, and the warehouse is left as it was. The same file twice changes nothing; a
+newer export of the same period replaces the rows it repeats. Originals are kept byte for
+byte under data/raw/file-<KIND>/ with their SHA-256.
+"""
+
 
 def _describe(spec: KindSpec) -> str:
     grouped = {name for group in spec.one_of for name in group}
@@ -44,8 +57,9 @@ def epilog() -> str:
     return (
         f"kinds:\n\n{kinds}\n\n"
         "Every header alias is listed in docs/ingest.md; company mapping files: params/mappings/README.md.\n"
-        "Try it:  wecom-eval ingest roster data/examples/roster.csv\n"
-        "         wecom-eval ingest members data/examples/members_2026-03-20.csv"
+        "examples:\n"
+        "  wecom-eval ingest roster data/examples/roster.csv\n"
+        "  wecom-eval ingest members data/examples/members_2026-03-20.csv"
     )
 
 
@@ -53,7 +67,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "ingest",
         help="load exported files: " + ", ".join(KINDS),
-        description=(__doc__ or "").replace("``", ""),
+        description=DESCRIPTION,
         epilog=epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

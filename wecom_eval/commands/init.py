@@ -24,12 +24,30 @@ from wecom_eval.home import REPO_PARAMS, Home
 from wecom_eval.plan import parse_plan
 from wecom_eval.yamlfile import read_mapping
 
+DESCRIPTION = """\
+Write the company's own rollout plan to <home>/params/rollout.yaml, from the repository's
+template (its comments kept): the start date, the pilot departments and the week every
+other department goes live. Pilots are paths or unique names of departments the loaded
+roster created, so ingest the roster first. The template's per-branch go-live weeks name
+the demo company's branches and are dropped.
+
+An existing plan is kept unless --force. Other parameter files keep coming from the
+repository until the home has its own file of that name ("wecom-eval check" shows which).
+"""
+
+EXAMPLES = """\
+examples:
+  wecom-eval ingest roster hr/roster.xlsx
+  wecom-eval init --start 2026-03-02 --pilots 总部/财务部,华东分公司/销售部
+"""
+
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "init",
         help="write the company's rollout plan (<home>/params/rollout.yaml)",
-        description=__doc__,
+        description=DESCRIPTION,
+        epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--start", required=True, metavar="DATE", help="the rollout's first day, YYYY-MM-DD")

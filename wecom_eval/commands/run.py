@@ -1,7 +1,7 @@
 """``wecom-eval run REPORT --as-of DATE [--params FILE]``, ``run --all`` and ``run --due``.
 
 ``run --due [--as-of DATE] [--force] [--notify]`` runs the reports the rollout plan makes
-due on that day (today by default; see :mod:`wecom_eval.schedule`) that have not yet
+due on that day (today by default; see :mod:`wecom_eval.reporting.schedule`) that have not yet
 succeeded for it, and is silent when nothing is due — safe to call from cron every day.
 With ``--notify`` each run that succeeded and was not yet announced is posted to the WeCom
 group robot (key from ``$WECOM_WEBHOOK_KEY``, checked before anything runs).
@@ -29,7 +29,7 @@ from wecom_eval.checks import check
 from wecom_eval.commands import date_option
 from wecom_eval.errors import InputError, Problem
 from wecom_eval.home import Home
-from wecom_eval.reporting.params import REPORTS, report_model
+from wecom_eval.reporting import registry
 from wecom_eval.reporting.runner import (
     DEFAULT_CELL_TIMEOUT,
     DEFAULT_JOBS,
@@ -39,16 +39,50 @@ from wecom_eval.reporting.runner import (
     run_report,
 )
 
+DESCRIPTION = """\
+Run report notebooks with papermill and publish each run in reports/<report>/<as_of>/:
+report.html, tables.xlsx, kpis.json, manifest.json, the executed notebook (and deck.pptx
+for the quarterly report); reports/index.html links every run. --as-of is the day the
+report is made: it uses data up to the day before.
+
+The checks of "wecom-eval check" run first (plan, parameter files, the plan's departments
+against the loaded data), then --as-of must lie between the plan's start and a week after
+the last day of activity loaded (--allow-stale lifts the latter).
+
+--due runs the reports the plan makes due on --as-of (default today) that have not yet
+succeeded for it, and prints nothing when none is due: safe to call from cron every day.
+With --notify each new successful run is posted to the WeCom group robot (key from
+$WECOM_WEBHOOK_KEY, checked before anything runs).
+
+Exit status: 0 success; 2 bad plan, parameters or --as-of (nothing was run); 4 a notebook
+failed (its executed copy is kept and named); 5 another run holds the lock.
+"""
+
+
+def _examples() -> str:
+    from wecom_eval.reporting.registry import BUILT_IN
+
+    return (
+        f"reports: {', '.join(spec.name for spec in BUILT_IN)},\n"
+        "and any entry of params/reports.yaml under the home (see docs/reports.md, which lists\n"
+        "each report's parameters); parameter files: params/<report>.yaml.\n\n"
+        "examples:\n"
+        "  wecom-eval run weekly --as-of 2026-05-25\n"
+        "  wecom-eval run weekly --as-of 2026-05-25 --language en --params my-weekly.yaml\n"
+        "  wecom-eval run --all --as-of 2026-05-25\n"
+        "  wecom-eval run --due --notify          (from cron, every day)\n"
+    )
+
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "run",
         help="run a report notebook (or all of them) and publish its outputs",
-        description=__doc__,
+        description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=f"Reports: {', '.join(REPORTS)}. Parameters: docs/reports.md; files: params/<report>.yaml.",
+        epilog=_examples(),
     )
-    p.add_argument("report", nargs="?", metavar="REPORT", help=f"one of: {', '.join(REPORTS)}")
+    p.add_argument("report", nargs="?", metavar="REPORT", help="the report to run (listed below)")
     p.add_argument("--all", action="store_true", help="run every report (phase reviews at their phase's end)")
     p.add_argument(
         "--due",
@@ -119,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
     if (args.force or args.notify) and not args.due:
         raise InputError("options", [Problem("--force/--notify", True, "only together with --due")])
     if not (args.due or args.all) and args.report:
-        report_model(args.report)  # an unknown report name is said as such, before the checks
+        registry.spec(args.report, home)  # an unknown report name is said as such, before the checks
     # The checks of `wecom-eval check` come first: a problem is exit 2 before any kernel starts.
     check(
         home,
@@ -162,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"FAILED {r.report} {r.as_of}: {r.error}\n  executed notebook: {r.notebook}", file=sys.stderr)
         return results_exit_code(results)
     if not args.report:
-        raise InputError("options", [Problem("REPORT", None, f"one of {', '.join(REPORTS)}, or --all")])
+        raise InputError("options", [Problem("REPORT", None, f"one of {', '.join(registry.names(home))}, or --all")])
     result = run_report(
         args.report,
         as_of=_date(args.as_of, required=True),
@@ -187,9 +221,10 @@ def _succeeded(folder: Path) -> bool:
 
 
 def _run_due(home: Home, day: dt.date, args: argparse.Namespace, overrides: dict[str, str]) -> int:
-    from wecom_eval.notify import notify_runs, webhook_key_from_env
+    from wecom_eval.commands.notify import notify_runs
     from wecom_eval.plan import load_plan
-    from wecom_eval.schedule import due_reports
+    from wecom_eval.reporting.schedule import due_reports
+    from wecom_eval.wecom.robot import webhook_key_from_env
     from wecom_eval.workcal import WorkCalendar
 
     key = webhook_key_from_env() if args.notify else None

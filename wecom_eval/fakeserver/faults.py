@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from wecom_eval.errors import InputError, Problem
-from wecom_eval.fakeserver.org import stable_int
+from wecom_eval.fakeserver.convert import stable_int
 
 FAULT_KINDS = ("busy", "freq", "http502", "drop")
 _SCALE = float(2**64)

@@ -21,110 +21,27 @@ member_days (active)              security/member_oper_log/list (one record per 
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from wecom_eval.wecom.windows import DAY, midnight
-
-TZ = "Asia/Shanghai"
-_OFFSET = 8 * 3600  # China Standard Time
-_EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
-ON_DUTY, OFF_DUTY, OUTSIDE = 0, 1, 2
-CHECKIN_TYPES = ("上班打卡", "下班打卡", "外出打卡")
-WORK_START, WORK_END = 9 * 3600, 18 * 3600  # the fake's one attendance rule: 09:00–18:00
-STATUS_CODES = {"pending": 1, "approved": 2, "rejected": 3, "withdrawn": 4}
-TEMPLATES = (
-    ("请假", "C4NzTUz7Gr2zXx3nAr9WV7iV1dJWz9ZUK3H5XtHw"),
-    ("报销", "3TkZjxdaVBZV3ZQpajyV3wWDXNxuGEHPt1Tr7RoZ"),
-    ("采购", "BsAY8UvzX1wqbqYNj3QV2kJpDu46vHzZAaXd1FyX"),
-    ("出差", "ZLqk8pcsAvNdaByFrC2NxtTN6WJ7MJjPnkKMsm3R"),
+from wecom_eval.fakeserver.approvals import STATUS_CODES, approval_info, template_of
+from wecom_eval.fakeserver.convert import (
+    Slices,
+    as_frame,
+    canonical_tables,
+    cst_day,
+    day_midnight,
+    day_numbers,
+    epoch_seconds,
+    stable_int,
 )
+from wecom_eval.fakeserver.punches import Punches, build_punches, checkin_record
+
 OPER_NEW_DEVICE_LOGIN = 4  # reference §6.2: 4 新设备登录
-
-
-def _frame(value: Any) -> pd.DataFrame:
-    """A pandas frame from a frame, an Arrow table or an iterable of either."""
-    if isinstance(value, pd.DataFrame):
-        return value
-    if isinstance(value, pa.Table):
-        frame: pd.DataFrame = value.to_pandas()
-        return frame
-    parts = [_frame(v) for v in value]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-
-
-def _tables(org: Any) -> dict[str, Any]:
-    """The tables of ``org``: a mapping, or an object with ``.tables`` (and member-day chunks)."""
-    if isinstance(org, Mapping):
-        return dict(org)
-    tables = dict(getattr(org, "tables", {}))
-    if "member_days" not in tables:
-        for name in ("member_days_chunks", "member_days_frame"):
-            method = getattr(org, name, None)
-            if method is not None:
-                tables["member_days"] = method()
-                break
-    if not tables:
-        raise TypeError(f"expected canonical tables (a mapping or an object with .tables), got {type(org).__name__}")
-    return tables
-
-
-def epoch_seconds(values: Any) -> np.ndarray:
-    """Unix seconds (float, NaN when missing) of timestamps; naive ones are read as Asia/Shanghai."""
-    s = pd.Series(values)
-    if not pd.api.types.is_datetime64_any_dtype(s):
-        s = pd.to_datetime(s, errors="coerce", format="mixed")
-        if not pd.api.types.is_datetime64_any_dtype(s):  # mixed offsets come back as objects
-            s = pd.to_datetime(pd.Series(values), errors="coerce", utc=True)
-    if getattr(s.dt, "tz", None) is None:
-        s = s.dt.tz_localize(TZ, ambiguous="NaT", nonexistent="NaT")
-    seconds = (s.dt.tz_convert("UTC") - _EPOCH) / pd.Timedelta(seconds=1)
-    return np.floor(seconds.to_numpy(dtype=float, na_value=np.nan))
-
-
-def day_numbers(values: Any) -> np.ndarray:
-    """Days since 1970-01-01 of dates (the calendar date as written, no time zone)."""
-    s = pd.to_datetime(pd.Series(values), errors="coerce")
-    if getattr(s.dt, "tz", None) is not None:
-        s = s.dt.tz_localize(None)
-    return ((s.dt.normalize() - pd.Timestamp("1970-01-01")) // pd.Timedelta(days=1)).to_numpy(dtype=np.int64)
-
-
-def cst_day(ts: np.ndarray) -> np.ndarray:
-    """CST day numbers (days since 1970-01-01) of Unix seconds."""
-    return (ts.astype(np.int64) + _OFFSET) // DAY
-
-
-def day_midnight(day: np.ndarray | int) -> np.ndarray | int:
-    """Unix seconds of 00:00 CST of day numbers."""
-    return day * DAY - _OFFSET
-
-
-def stable_int(*parts: object) -> int:
-    """A deterministic integer from values (Python's ``hash`` changes between runs)."""
-    return int.from_bytes(hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=8).digest(), "big")
-
-
-@dataclass(frozen=True)
-class _Slices:
-    """Rows grouped by user: ``index[userid] = (start, stop)`` into arrays sorted by (user, time)."""
-
-    index: dict[str, tuple[int, int]]
-
-    @classmethod
-    def of(cls, users: np.ndarray) -> _Slices:
-        if not len(users):
-            return cls({})
-        change = np.flatnonzero(users[1:] != users[:-1]) + 1
-        starts = np.concatenate([[0], change])
-        stops = np.concatenate([change, [len(users)]])
-        return cls({str(users[a]): (int(a), int(b)) for a, b in zip(starts, stops, strict=True)})
 
 
 class FakeOrg:
@@ -142,12 +59,12 @@ class FakeOrg:
     """
 
     def __init__(self, org: Any, *, now: int | None = None) -> None:
-        tables = _tables(org)
+        tables = canonical_tables(org)
         self._last_data_day: int | None = None
-        self._departments(_frame(tables.get("departments", [])))
-        self._members(_frame(tables.get("members", [])), _frame(tables.get("employees", [])))
-        self._approvals(_frame(tables.get("process_records", [])))
-        events = _frame(tables.get("feature_events", []))
+        self._departments(as_frame(tables.get("departments", [])))
+        self._members(as_frame(tables.get("members", [])), as_frame(tables.get("employees", [])))
+        self._approvals(as_frame(tables.get("process_records", [])))
+        events = as_frame(tables.get("feature_events", []))
         self._attendance(events)
         self._customer(events)
         self._activity(tables.get("member_days", []))
@@ -333,21 +250,16 @@ class FakeOrg:
                 continue
             if statuses is not None and STATUS_CODES.get(row["status"], 0) not in statuses:
                 continue
-            if templates is not None and self._template(sp)[1] not in templates:
+            if templates is not None and template_of(sp)[1] not in templates:
                 continue
             out.append(str(sp))
         return out
-
-    @staticmethod
-    def _template(sp_no: str) -> tuple[str, str]:
-        return TEMPLATES[stable_int("template", sp_no) % len(TEMPLATES)]
 
     def approval_detail(self, sp_no: str) -> dict[str, Any] | None:
         """The ``info`` object of getapprovaldetail, or None for an unknown number."""
         row = self._approval_rows.get(sp_no)
         if row is None:
             return None
-        apply, finish, status = row["apply"], row["finish"], row["status"]
         pool = (
             [u for u in self._approvers.get(row["department"], []) if u != row["userid"]]
             or [u for u in self._anyone if u != row["userid"]]
@@ -355,50 +267,7 @@ class FakeOrg:
         )
         k = stable_int("approver", sp_no) % len(pool)
         first, second = pool[k], pool[(k + 1) % len(pool)]  # two different people when there are two
-        code = STATUS_CODES.get(status, 1)
-
-        def node(status_code: int, approver: str, when: int, speech: str = "") -> dict[str, Any]:
-            return {
-                "sp_status": status_code,
-                "approverattr": 1,
-                "details": [
-                    {
-                        "approver": {"userid": approver},
-                        "speech": speech,
-                        "sp_status": status_code,
-                        "sptime": when,
-                        "media_id": [],
-                    }
-                ],
-            }
-
-        if code in (2, 3) and finish is not None:
-            middle = apply + (finish - apply) // 2  # the first approver agreed half-way
-            record = [node(2, first, middle, "同意"), node(code, second, finish, "同意" if code == 2 else "不同意")]
-        else:  # pending or withdrawn: nobody decided (sptime 0 = not yet acted)
-            record = [node(1, first, 0), node(1, second, 0)]
-        name, template_id = self._template(sp_no)
-        return {
-            "sp_no": sp_no,
-            "sp_name": name,
-            "sp_status": code,
-            "template_id": template_id,
-            "apply_time": apply,
-            "applyer": {"userid": row["userid"], "partyid": str(row["department"])},
-            "sp_record": record,
-            "notifyer": [],
-            "apply_data": {
-                "contents": [
-                    {
-                        "control": "Textarea",
-                        "id": "Textarea-1",
-                        "title": [{"text": "事由", "lang": "zh_CN"}],
-                        "value": {"text": f"{name}申请"},
-                    }
-                ]
-            },
-            "comments": [],
-        }
+        return approval_info(sp_no, row, first, second)
 
     # ---- attendance ----------------------------------------------------------------------------
     def _attendance(self, events: pd.DataFrame) -> None:
@@ -406,45 +275,18 @@ class FakeOrg:
         self.punch_user = np.array([], dtype=object)
         self.punch_time = self.punch_kind = self.punch_sched = empty
         self.punch_missing = np.array([], dtype=bool)
-        self._punch_slices = _Slices({})
+        self._punches: Punches | None = None
+        self._punch_slices = Slices({})
         if events.empty:
             return
         ev = events[events["feature"] == "attendance"]
         if ev.empty:
             return
-        ts = epoch_seconds(ev["ts"]).astype(np.int64)
-        cnt = ev["count"].to_numpy(dtype=np.int64).clip(min=1)
-        users = ev["userid"].astype(str).to_numpy(dtype=object)
-        day = cst_day(ts)
-        day_end = day_midnight(day + 1) - 1
-        step = np.minimum(9 * 3600, (day_end - ts) // np.maximum(cnt - 1, 1))  # later uses: 9 h apart, same day
-        rep = np.repeat(np.arange(len(ts)), cnt)
-        j = np.arange(len(rep)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-        t = ts[rep] + j * step[rep]
-        u, d = users[rep], day[rep]
-        order = np.lexsort((t, u))
-        t, u, d = t[order], u[order], d[order]
-        new_group = np.ones(len(t), dtype=bool)
-        new_group[1:] = (u[1:] != u[:-1]) | (d[1:] != d[:-1])
-        last_in_group = np.ones(len(t), dtype=bool)
-        last_in_group[:-1] = new_group[1:]
-        kind = np.where(new_group, ON_DUTY, np.where(last_in_group, OFF_DUTY, OUTSIDE))
-        sched = np.where(
-            kind == ON_DUTY, day_midnight(d) + WORK_START, np.where(kind == OFF_DUTY, day_midnight(d) + WORK_END, 0)
-        )
-        lone = new_group & last_in_group  # one punch that day: the clock-out is missing
-        miss_u, miss_d = u[lone], d[lone]
-        miss_t = np.asarray(day_midnight(miss_d)) + WORK_END
-        t = np.concatenate([t, miss_t])
-        u = np.concatenate([u, miss_u])
-        kind = np.concatenate([kind, np.full(len(miss_t), OFF_DUTY)])
-        sched = np.concatenate([sched, miss_t])
-        missing = np.concatenate([np.zeros(len(order), dtype=bool), np.ones(len(miss_t), dtype=bool)])
-        order = np.lexsort((missing, t, u))
-        self.punch_user, self.punch_time = u[order], t[order]
-        self.punch_kind, self.punch_sched, self.punch_missing = kind[order], sched[order], missing[order]
-        self._punch_slices = _Slices.of(self.punch_user)
-        self._note_day(int(cst_day(ts.max())))
+        p = self._punches = build_punches(ev)
+        self.punch_user, self.punch_time, self.punch_kind = p.user, p.time, p.kind
+        self.punch_sched, self.punch_missing = p.sched, p.missing
+        self._punch_slices = Slices.of(self.punch_user)
+        self._note_day(p.last_day)
 
     def punches(self, userid: str, start: int, stop: int) -> range:
         """Row positions of ``userid``'s punches with ``start <= time < stop``."""
@@ -454,37 +296,9 @@ class FakeOrg:
 
     def checkin_record(self, i: int) -> dict[str, Any]:
         """One ``checkindata`` row (reference §7.1 shape; location fields as a real punch has)."""
-        missing = bool(self.punch_missing[i])
-        kind = int(self.punch_kind[i])
-        time = int(self.punch_time[i])
-        sched = int(self.punch_sched[i])
-        if missing:
-            exception = "未打卡"
-        elif kind == ON_DUTY and time > sched or kind == OFF_DUTY and time < sched:
-            exception = "时间异常"
-        else:
-            exception = ""
-        here = not missing
-        return {
-            "userid": str(self.punch_user[i]),
-            "groupname": "标准考勤",
-            "groupid": 1,
-            "checkin_type": CHECKIN_TYPES[kind],
-            "exception_type": exception,
-            "checkin_time": time,
-            "sch_checkin_time": sched if kind != OUTSIDE else 0,
-            "schedule_id": 0,
-            "timeline_id": 1,
-            "location_title": "示例大厦" if here else "",
-            "location_detail": "上海市浦东新区示例路88号" if here else "",
-            "wifiname": "Office-5G" if here else "",
-            "wifimac": "3c:46:d8:0c:7a:70" if here else "",
-            "notes": "",
-            "mediaids": [],
-            "lat": 31230416 if here else 0,
-            "lng": 121473701 if here else 0,
-            "deviceid": f"D{stable_int('device', self.punch_user[i]) % 10**8:08d}" if here else "",
-        }
+        if self._punches is None:
+            raise IndexError(f"no punch {i}: the organisation has no attendance events")
+        return checkin_record(self._punches, i)
 
     # ---- customer contact --------------------------------------------------------------------------
     def _customer(self, events: pd.DataFrame) -> None:
@@ -536,7 +350,7 @@ class FakeOrg:
         days: list[np.ndarray] = []
         chunks = [member_days] if isinstance(member_days, (pd.DataFrame, pa.Table)) else member_days
         for chunk in chunks:
-            frame = _frame(chunk)
+            frame = as_frame(chunk)
             if frame.empty:
                 continue
             frame = frame[frame["active"].astype(bool)]
@@ -603,4 +417,4 @@ class FakeOrg:
         }
 
 
-__all__ = ["FakeOrg", "day_midnight", "epoch_seconds", "midnight", "stable_int"]
+__all__ = ["FakeOrg"]

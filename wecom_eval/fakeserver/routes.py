@@ -15,19 +15,31 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from wecom_eval.fakeserver.org import (
-    CHECKIN_TYPES,
-    OFF_DUTY,
-    ON_DUTY,
-    OUTSIDE,
-    WORK_END,
-    WORK_START,
-    FakeOrg,
-    day_midnight,
-    stable_int,
-)
+from wecom_eval.fakeserver.convert import day_midnight, stable_int
+from wecom_eval.fakeserver.org import FakeOrg
+from wecom_eval.fakeserver.punches import CHECKIN_TYPES, OFF_DUTY, ON_DUTY, OUTSIDE, WORK_END, WORK_START
 from wecom_eval.wecom.windows import DAY
 
+ERRMSG: dict[int, str] = {  # WeCom's errmsg of each errcode the fake answers
+    -1: "system busy",
+    41001: "access_token missing",
+    41002: "corpid missing",
+    41004: "corpsecret missing",
+    40001: "invalid credential, access_token is invalid or not latest",
+    40013: "invalid corpid",
+    40014: "invalid access_token",
+    42001: "access_token expired",
+    45009: "api freq out of limit",
+    44001: "empty media data",
+    40006: "invalid meida size",
+    40004: "invalid media type",
+    40007: "invalid media_id",
+    48002: "api forbidden",
+    48009: "api forbidden: contact sync assistant may not read contact details from a new ip",
+    60020: "not allow to access from your ip",
+    93000: "invalid webhook url",
+    40008: "invalid message type",
+}
 MAX_USERS = 100
 CHECKIN_MAX_SPAN = 30 * DAY  # "间隔少于一个月": the fake refuses anything longer than 30 days
 DAYDATA_MAX_DAYS = 30

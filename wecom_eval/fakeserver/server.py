@@ -12,13 +12,9 @@ endpoints as ``qyapi.weixin.qq.com``, with the real validation:
   contact-sync secret "from a new IP" (when asked to);
 * the documented per-minute limits per endpoint (45009 beyond them), span and list limits
   (see :mod:`~wecom_eval.fakeserver.routes`);
-* ``webhook/send?key=…``: 93000 for an unknown key, 40058 over the byte limits, 45009 over
-  20 messages a minute; accepted messages are kept (:attr:`FakeWecom.webhook_messages`,
-  or ``GET /_fake/webhook/messages``); a ``file`` message needs a ``media_id`` the same robot
-  uploaded (40007 otherwise) and is kept with the file's name, size and SHA-256;
-* ``webhook/upload_media?key=…&type=file``: multipart with the file in the field ``media``;
-  44001 for a missing or empty file (5 bytes or fewer, checked before the key), 40006 over
-  20 MB, 93000 for an unknown key, 40004 for a type other than file or voice.
+* the group robots' ``webhook/send`` and ``webhook/upload_media`` with their own checks
+  (:mod:`~wecom_eval.fakeserver.robot`); accepted messages are kept
+  (:attr:`FakeWecom.webhook_messages`, or ``GET /_fake/webhook/messages``).
 
 Faults are injected by :class:`~wecom_eval.fakeserver.faults.Faults`. ``GET /_fake/stats``
 returns the counters. Use it as a context manager::
@@ -29,58 +25,31 @@ returns the counters. Use it as a context manager::
 
 from __future__ import annotations
 
-import contextlib
-import email.parser
-import email.policy
-import hashlib
 import json
 import logging
 import secrets as secrets_module
-import socket
 import threading
 import time
 from collections import Counter, deque
 from collections.abc import Mapping
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
+from wecom_eval.fakeserver.convert import stable_int
 from wecom_eval.fakeserver.faults import Faults
-from wecom_eval.fakeserver.org import FakeOrg, stable_int
-from wecom_eval.fakeserver.routes import ROUTES, ApiError, Request
+from wecom_eval.fakeserver.handler import FakeHttpServer
+from wecom_eval.fakeserver.org import FakeOrg
+from wecom_eval.fakeserver.robot import FakeRobots
+from wecom_eval.fakeserver.routes import ERRMSG, ROUTES, ApiError, Request
 from wecom_eval.wecom.credentials import APPS, DEFAULT_BASE, ENV_BASE, ENV_CORP_ID, Credentials
 from wecom_eval.wecom.endpoints import ENDPOINTS
-from wecom_eval.wecom.redact import redact
 
 log = logging.getLogger("wecom_eval.fakeserver")
 
 TOKEN_TTL = 7200  # reference §3: expires_in, normally 7200
-MARKDOWN_MAX_BYTES = 4096
-FILE_MIN_BYTES, FILE_MAX_BYTES = 6, 20 * 1024 * 1024  # reference §10.2: more than 5 bytes, at most 20 MB
-TEXT_MAX_BYTES = 2048
-WEBHOOK_TYPES = ("text", "markdown", "markdown_v2", "image", "news", "file", "voice", "template_card")
 CONTACT_DETAILS = ("department/list", "user/list")  # refused to contact-sync from a new IP (48009)
-_MESSAGES = {
-    -1: "system busy",
-    41001: "access_token missing",
-    41002: "corpid missing",
-    41004: "corpsecret missing",
-    40001: "invalid credential, access_token is invalid or not latest",
-    40013: "invalid corpid",
-    40014: "invalid access_token",
-    42001: "access_token expired",
-    45009: "api freq out of limit",
-    44001: "empty media data",
-    40006: "invalid meida size",
-    40004: "invalid media type",
-    40007: "invalid media_id",
-    48002: "api forbidden",
-    48009: "api forbidden: contact sync assistant may not read contact details from a new ip",
-    60020: "not allow to access from your ip",
-    93000: "invalid webhook url",
-    40008: "invalid message type",
-}
 _HTML_502 = (
     b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center>"
     b"<hr><center>stgw</center></body></html>"
@@ -154,7 +123,6 @@ class FakeWecom:
         self.faults = faults if isinstance(faults, Faults) else Faults.parse(faults)
         self.corp_id = corp_id or "ww" + secrets_module.token_hex(8)
         self.secrets = dict(secrets) if secrets else {app: secrets_module.token_urlsafe(24) for app in APPS}
-        self.webhook_keys = list(webhook_keys) if webhook_keys else [secrets_module.token_hex(16)]
         self.host, self._port = host, port
         self.limit_period = limit_period
         self.enforce_limits = enforce_limits
@@ -175,15 +143,16 @@ class FakeWecom:
         self.requests: Counter[str] = Counter()  # by path
         self.outcomes: Counter[str] = Counter()
         self.issued_tokens: list[str] = []
-        self._webhook_messages: list[dict[str, Any]] = []
-        self._media: dict[str, dict[str, Any]] = {}  # media_id → the uploaded file and its robot
+        self.robots = FakeRobots(
+            list(webhook_keys) if webhook_keys else [secrets_module.token_hex(16)], self._lock, self._rate_limit
+        )
+        self.webhook_keys = self.robots.keys
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     # ---- lifecycle --------------------------------------------------------------------------
     def start(self) -> FakeWecom:
-        httpd = _Server((self.host, self._port), _Handler)
-        httpd.fake = self
+        httpd = FakeHttpServer((self.host, self._port), self.dispatch)
         self._httpd = httpd
         self._thread = threading.Thread(
             target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, name="fake-wecom", daemon=True
@@ -229,8 +198,7 @@ class FakeWecom:
 
     @property
     def webhook_messages(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [dict(m) for m in self._webhook_messages]
+        return self.robots.messages
 
     def stats(self) -> dict[str, Any]:
         """Counters: requests by path and outcomes ("ok", "errcode N", "fault busy|freq|http502|drop",
@@ -303,9 +271,9 @@ class FakeWecom:
             if name == "gettoken":
                 payload = self._gettoken(query, ip)
             elif name == "webhook/upload_media":
-                payload = self._upload(query, content_type, raw)
+                payload = self.robots.upload(query, content_type, raw)
             elif name == "webhook/send" or route is None:
-                payload = self._webhook(query, body)
+                payload = self.robots.send(query, body)
             else:
                 self._authorise(name, route.apps, route.method, method, query, ip)
                 payload = route.handler(self.org, Request(method, name, query, body, ip))
@@ -344,11 +312,11 @@ class FakeWecom:
         self._check_ip(ip)
         corp, secret = query.get("corpid", ""), query.get("corpsecret", "")
         if not corp:
-            raise ApiError(41002, _MESSAGES[41002])
+            raise ApiError(41002, ERRMSG[41002])
         if corp != self.corp_id:
-            raise ApiError(40013, _MESSAGES[40013])
+            raise ApiError(40013, ERRMSG[40013])
         if not secret:
-            raise ApiError(41004, _MESSAGES[41004])
+            raise ApiError(41004, ERRMSG[41004])
         app = self._app_of_secret.get(secret)
         if app is None:
             raise ApiError(40001, "invalid credential")
@@ -366,7 +334,7 @@ class FakeWecom:
 
     def _check_ip(self, ip: str) -> None:
         if self.trusted_ips is not None and ip not in self.trusted_ips:
-            raise ApiError(60020, f"{_MESSAGES[60020]}")
+            raise ApiError(60020, f"{ERRMSG[60020]}")
 
     def _authorise(
         self, name: str, apps: frozenset[str], route_method: str, method: str, query: dict[str, str], ip: str
@@ -374,19 +342,19 @@ class FakeWecom:
         self._check_ip(ip)
         value = query.get("access_token", "")
         if not value:
-            raise ApiError(41001, _MESSAGES[41001])
+            raise ApiError(41001, ERRMSG[41001])
         with self._lock:
             token = self._tokens.get(value)
             if token is None:
-                raise ApiError(40014, _MESSAGES[40014])
+                raise ApiError(40014, ERRMSG[40014])
             if token.expired_code is None and time.monotonic() >= token.expires_at:
                 token.expired_code = 42001
             if token.expired_code is not None:
-                raise ApiError(token.expired_code, _MESSAGES[token.expired_code])
+                raise ApiError(token.expired_code, ERRMSG[token.expired_code])
             if token.app not in apps:
-                raise ApiError(48002, _MESSAGES[48002])
+                raise ApiError(48002, ERRMSG[48002])
             if self.contact_sync_new_ip and name in CONTACT_DETAILS:
-                raise ApiError(48009, _MESSAGES[48009])
+                raise ApiError(48009, ERRMSG[48009])
             self._rate_limit(name, "")
 
     def _rate_limit(self, name: str, key: str) -> None:
@@ -400,68 +368,8 @@ class FakeWecom:
             window.popleft()
         if len(window) >= limit:
             self.outcomes["limit 45009"] += 1
-            raise ApiError(45009, _MESSAGES[45009])
+            raise ApiError(45009, ERRMSG[45009])
         window.append(now)
-
-    def _webhook(self, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
-        key = query.get("key", "")
-        if key not in self.webhook_keys:
-            raise ApiError(93000, _MESSAGES[93000])
-        msgtype = body.get("msgtype")
-        if msgtype not in WEBHOOK_TYPES:
-            raise ApiError(40008, _MESSAGES[40008])
-        content = (body.get(msgtype) or {}).get("content") if isinstance(body.get(msgtype), dict) else None
-        if msgtype in ("text", "markdown", "markdown_v2"):
-            if not isinstance(content, str) or not content:
-                raise ApiError(40058, f"{msgtype}.content is empty. Invalid input invalid Request Parameter")
-            limit = TEXT_MAX_BYTES if msgtype == "text" else MARKDOWN_MAX_BYTES
-            if len(content.encode("utf-8")) > limit:
-                raise ApiError(
-                    40058, f"{msgtype}.content exceed max length {limit}. Invalid input invalid Request Parameter"
-                )
-        file = None
-        if msgtype == "file":
-            media_id = (body.get("file") or {}).get("media_id") if isinstance(body.get("file"), dict) else None
-            with self._lock:
-                file = self._media.get(str(media_id))
-            if file is None or file["key_index"] != self.webhook_keys.index(key):
-                raise ApiError(40007, _MESSAGES[40007])  # unknown, or uploaded by another robot
-        with self._lock:
-            self._rate_limit("webhook/send", key)
-            self._webhook_messages.append(
-                {
-                    "key_index": self.webhook_keys.index(key),
-                    "msgtype": msgtype,
-                    "content": content,
-                    "body": body,
-                    "received_at": time.time(),
-                    **({"file": file} if file else {}),
-                }
-            )
-        return {}
-
-    def _upload(self, query: dict[str, str], content_type: str, raw: bytes) -> dict[str, Any]:
-        filename, data = _multipart_file(content_type, raw, "media")
-        if data is None or len(data) < FILE_MIN_BYTES:  # the file is checked before the key
-            raise ApiError(44001, _MESSAGES[44001])
-        if len(data) > FILE_MAX_BYTES:
-            raise ApiError(40006, _MESSAGES[40006])
-        key = query.get("key", "")
-        if key not in self.webhook_keys:
-            raise ApiError(93000, _MESSAGES[93000])
-        kind = query.get("type", "")
-        if kind not in ("file", "voice"):
-            raise ApiError(40004, _MESSAGES[40004])
-        with self._lock:
-            media_id = "3" + secrets_module.token_urlsafe(30)
-            self._media[media_id] = {
-                "key_index": self.webhook_keys.index(key),
-                "filename": filename,
-                "size": len(data),
-                "sha256": hashlib.sha256(data).hexdigest(),
-                "type": kind,
-            }
-        return {"type": kind, "media_id": media_id, "created_at": str(int(time.time()))}
 
     def _admin(self, path: str) -> Reply:
         if path == "/_fake/webhook/messages":
@@ -478,72 +386,13 @@ class FakeWecom:
             hint = f"{int(time.time())}{self._hints:08d}"
             if count:
                 self.outcomes[f"errcode {code}"] += 1
-        text = message or _MESSAGES.get(code, "invalid parameter")
+        text = message or ERRMSG.get(code, "invalid parameter")
         errmsg = f"{text}, hint: [{hint}], from ip: {ip}, more info at https://open.work.weixin.qq.com/devtool/query?e={code}"
         return self._json({"errcode": code, "errmsg": errmsg}, delay)
 
     @staticmethod
     def _json(payload: dict[str, Any], delay: float) -> Reply:
         return Reply(200, json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), delay=delay)
-
-
-def _multipart_file(content_type: str, raw: bytes, field: str) -> tuple[str | None, bytes | None]:
-    """The file name and bytes of one field of a multipart/form-data body (None, None when absent)."""
-    if not content_type.startswith("multipart/form-data"):
-        return None, None
-    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw
-    )
-    for part in message.iter_parts():
-        if part.get_param("name", header="content-disposition") == field:
-            payload = part.get_payload(decode=True)
-            return part.get_filename(), payload if isinstance(payload, bytes) else None
-    return None, None
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True  # a keep-alive connection never holds up shutdown
-    request_queue_size = 128  # a client opening many connections at once is not refused
-    fake: FakeWecom
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as the real service
-    server_version = "stgw"
-    # One write per answer, sent at once: headers and body in separate small writes would
-    # meet Nagle's algorithm and delayed ACKs (40 ms per call on loopback).
-    wbufsize = 1 << 16
-    disable_nagle_algorithm = True
-
-    def _serve(self, method: str) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length > 0 else b""
-        parts = urlsplit(self.path)
-        fake = self.server.fake  # type: ignore[attr-defined]  # set on _Server
-        reply = fake.dispatch(
-            method, parts.path, parts.query, raw, self.client_address[0], self.headers.get("Content-Type") or ""
-        )
-        if reply.delay > 0:
-            time.sleep(reply.delay)
-        if reply.drop:  # close without an answer: the client sees a dropped connection
-            self.close_connection = True
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
-            return
-        self.send_response(reply.status)
-        self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(reply.body)))
-        self.end_headers()
-        self.wfile.write(reply.body)
-
-    def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
-        self._serve("GET")
-
-    def do_POST(self) -> None:  # noqa: N802
-        self._serve("POST")
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        log.debug("fake WeCom: %s", redact(format % args))  # the path carries the token: redacted
 
 
 __all__ = ["DEFAULT_BASE", "FakeWecom", "Reply"]

@@ -183,7 +183,7 @@ def build_wecom_approvals(sheet: Sheet, values: dict[str, list[Any]], ctx: Conte
         index=index,
     )
     used = records["userid"].notna() & records["record_id"].notna()
-    # The same event ids as a fetch (wecom_eval.fetch.map_approvals): export and API never double count.
+    # The same event ids as a fetch (wecom_eval.fetch.mapping.map_approvals): export and API never double count.
     events = pd.DataFrame(
         {
             "event_id": "wecom-approval:" + records["record_id"].astype(str) + ":apply",

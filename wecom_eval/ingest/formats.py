@@ -269,13 +269,17 @@ def open_xlsx(path: Path, sheet: str | None) -> tuple[Records, str, dt.datetime]
         raise
     except Exception as exc:  # noqa: BLE001 - read-only workbooks parse lazily
         wb.close()
-        raise fail(
-            path,
-            f"{type(exc).__name__}: {exc}",
-            "a complete, readable XLSX workbook",
-            "The workbook is damaged or cut short; export or download it again.",
-        ) from None
+        raise _damaged(path, exc) from None
     return _xlsx_records(path, wb, ws), ws.title, wb.epoch
+
+
+def _damaged(path: Path, exc: Exception) -> InputError:
+    return fail(
+        path,
+        f"{type(exc).__name__}: {exc}",
+        "a complete, readable XLSX workbook",
+        "The workbook is damaged or cut short; export or download it again.",
+    )
 
 
 def _xlsx_records(path: Path, wb: Any, ws: Any) -> Records:
@@ -287,11 +291,6 @@ def _xlsx_records(path: Path, wb: Any, ws: Any) -> Records:
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001 - read-only workbooks parse lazily, row by row
-        raise fail(
-            path,
-            f"{type(exc).__name__}: {exc}",
-            "a complete, readable XLSX workbook",
-            "The workbook is damaged or cut short; export or download it again.",
-        ) from None
+        raise _damaged(path, exc) from None
     finally:
         wb.close()

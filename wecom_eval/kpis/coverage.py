@@ -27,6 +27,7 @@ from wecom_eval.kpis._base import Context, has_rows, run
 from wecom_eval.plan import RolloutPlan
 from wecom_eval.store.member_days import MEMBER_DAYS_STORE
 from wecom_eval.store.sql import Source, one
+from wecom_eval.store.warehouse import Warehouse
 from wecom_eval.workcal import WorkCalendar
 
 NO_MEMBERS = "not measured: no member source (WeCom members with their activation)"
@@ -66,11 +67,11 @@ def feature_ranges(ctx: Context) -> dict[str, tuple[dt.date, dt.date]]:
 
 
 def feature_measured(
-    ranges: dict[str, tuple[dt.date, dt.date]], feature: str, *, window_start: dt.date, as_of: dt.date
+    ranges: dict[str, tuple[dt.date, dt.date]], feature: str, *, window_start: dt.date, data_through: dt.date
 ) -> bool:
-    """Whether ``feature``'s events (first … last day) reach into ``window_start`` … ``as_of``."""
+    """Whether ``feature``'s events (first … last day) reach into ``window_start`` … ``data_through``."""
     span = ranges.get(feature)
-    return span is not None and span[0] <= as_of and span[1] >= window_start
+    return span is not None and span[0] <= data_through and span[1] >= window_start
 
 
 def _load_times(ctx: Context) -> dict[str, Any]:
@@ -155,10 +156,31 @@ def source_coverage(
     )  # counts stay whole
 
 
+# The first day of any activity, approval or feature event, and the last one up to $last.
+DATA_WINDOW = (
+    "SELECT least((SELECT min(date) FROM member_activity), (SELECT min(started_at)::DATE FROM process_records),"
+    " (SELECT min(ts)::DATE FROM feature_events)) AS first,"
+    " greatest((SELECT max(date) FROM member_activity WHERE date <= $last),"
+    " (SELECT max(started_at)::DATE FROM process_records WHERE started_at::DATE <= $last),"
+    " (SELECT max(ts)::DATE FROM feature_events WHERE ts::DATE <= $last)) AS last"
+)
+
+
+def data_window(warehouse: Warehouse, *, data_through: dt.date) -> tuple[dt.date | None, dt.date | None]:
+    """The first and the last day of activity data up to ``data_through`` (None: no data)."""
+    row: Any = warehouse.query(DATA_WINDOW, {"last": data_through}).iloc[0]
+
+    def day(value: Any) -> dt.date | None:
+        return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
+
+    return day(row["first"]), day(row["last"])
+
+
 __all__ = [
     "NO_FEATURE_EVENTS",
     "NO_MEMBERS",
     "SOURCES",
+    "data_window",
     "feature_measured",
     "feature_ranges",
     "has_member_source",

@@ -41,8 +41,9 @@ import numpy as np
 import pandas as pd
 
 from wecom_eval import privacy
-from wecom_eval.kpis import queries as q
+from wecom_eval.kpis import queries_survey as sq
 from wecom_eval.kpis._base import Context, run
+from wecom_eval.kpis.queries import render
 from wecom_eval.plan import RolloutPlan
 from wecom_eval.store.sql import Source, one
 from wecom_eval.workcal import WorkCalendar
@@ -99,7 +100,7 @@ def _active(ctx: Context, first: dt.date, last: dt.date) -> pd.DataFrame:
 def _penetration(ctx: Context, last: dt.date) -> pd.DataFrame:
     from wecom_eval.kpis.penetration import penetration_raw
 
-    pen = penetration_raw(ctx, as_of=[last], by="department")
+    pen = penetration_raw(ctx, data_through=[last], by="department")
     pen = pen.loc[pen["users"].notna()]  # a feature without events in the window is not measured, not 0
     g = pen.groupby(KEYS, as_index=False).agg(
         users=("users", "sum"), eligible=("eligible", "sum"), n=("headcount", "max")
@@ -114,7 +115,7 @@ def _feedback(
     ctx: Context, last: dt.date, *, wave: str | None, item: str
 ) -> tuple[pd.DataFrame, str | None, list[str]]:
     notes: list[str] = []
-    waves = run(ctx.con, q.SURVEY_WAVES)
+    waves = run(ctx.con, sq.SURVEY_WAVES)
     if wave is None:
         dated = waves.loc[waves["last_submitted"].notna()]
         dated = dated.loc[[d <= last for d in dated["last_submitted"]]]
@@ -126,7 +127,7 @@ def _feedback(
     has_item = bool(one(ctx.con, "SELECT COUNT(*) FROM survey_items WHERE wave = ? AND item = ?", [wave, item])[0])
     if not has_item:
         notes.append(f"survey wave {wave} has no item {item!r}: feedback is each respondent's mean over all items")
-    sql = q.render(q.FEEDBACK, item_filter="i.item = $item" if has_item else "1 = 1")
+    sql = render(sq.FEEDBACK, item_filter="i.item = $item" if has_item else "1 = 1")
     fb = run(ctx.con, sql, {"wave": wave, "item": item}, {"kpi_departments": ctx.departments()})
     scale = ctx.plan.targets.satisfaction.scale_max
     fb["estimate"] = (fb["mean_score"] - 1.0) / (scale - 1.0)
@@ -179,35 +180,54 @@ def best_department(
         raise ValueError(f"alpha must be between 0 and 0.5, got {alpha}")
     ctx = Context.of(source, plan, cal)
     label, first, last = _month(month)
-    floor = privacy.floor(plan)
     notes = ctx.notes()
     parts = {"active_rate": _active(ctx, first, last), "feature_penetration": _penetration(ctx, last)}
     fb, used_wave, fb_notes = _feedback(ctx, last, wave=wave, item=item)
     parts["feedback"] = fb
     notes += fb_notes
+    weights = _weights(plan, parts, notes)
+    total = sum(weights.values())
+    if total <= 0:  # no component measured: nobody is ranked
+        notes.append("no department could be ranked this month: none of the score's components was measured")
+        ranking = pd.DataFrame(columns=[*KEYS, "ranked", "reason", "score", "score_se", "score_low", "rank"])
+        evidence = pd.DataFrame(columns=EVIDENCE)
+        return BestDepartment(label, first, last, weights, ranking, None, evidence, list(dict.fromkeys(notes)))
+    weights = {k: v / total for k, v in weights.items()}
+    used = [k for k in COMPONENTS if weights[k] > 0]
+    from scipy import stats as sps  # imported here: scipy.stats takes a second to import
+
+    z = float(sps.norm.ppf(1 - alpha))
+    table = _ranked(_components(ctx, parts, used), weights, used, z)
+    winner, evidence = _winner(table, weights, used, z, notes)
+    if winner is not None and used_wave:
+        winner["survey_wave"] = used_wave
+    table.attrs["definition"] = __doc__.split("Score of a department", 1)[1].strip() if __doc__ else ""
+    return BestDepartment(label, first, last, weights, table, winner, evidence, list(dict.fromkeys(notes)))
+
+
+EVIDENCE = ["component", "weight", "estimate", "n", "se", "ci_low", "ci_high", "contribution"]
+
+
+def _weights(plan: RolloutPlan, parts: dict[str, pd.DataFrame], notes: list[str]) -> dict[str, float]:
+    """The plan's weights, with a component that has no data this month set to 0 (said in ``notes``)."""
     weights = {k: float(plan.best_department.weights.get(k, 0.0)) for k in COMPONENTS}  # type: ignore[call-overload]
     if sum(weights.values()) <= 0:
         raise ValueError("every component has weight 0 in best_department.weights: nothing to rank on")
-    if fb.empty and weights["feedback"] > 0:
+    if parts["feedback"].empty and weights["feedback"] > 0:
         notes.append("no survey wave by the month's end: feedback is left out and the other weights rescaled")
         weights["feedback"] = 0.0
     for name in ("active_rate", "feature_penetration"):
         if parts[name].empty and weights[name] > 0:
             notes.append(f"{name}: no data this month: left out and the other weights rescaled")
             weights[name] = 0.0
-    total = sum(weights.values())
-    if total <= 0:  # no component measured: nobody is ranked
-        notes.append("no department could be ranked this month: none of the score's components was measured")
-        ranking = pd.DataFrame(columns=[*KEYS, "ranked", "reason", "score", "score_se", "score_low", "rank"])
-        evidence = pd.DataFrame(
-            columns=["component", "weight", "estimate", "n", "se", "ci_low", "ci_high", "contribution"]
-        )
-        return BestDepartment(label, first, last, weights, ranking, None, evidence, list(dict.fromkeys(notes)))
-    weights = {k: v / total for k, v in weights.items()}
-    used = [k for k in COMPONENTS if weights[k] > 0]
+    return weights
 
-    deps = ctx.departments()
-    table = deps[KEYS].copy()
+
+def _components(ctx: Context, parts: dict[str, pd.DataFrame], used: list[str]) -> pd.DataFrame:
+    """One row per department with data: each used component protected by the privacy floor, and
+    ``ranked``/``reason`` (a department is ranked only when every component is shown)."""
+    floor = privacy.floor(ctx.plan)
+    table = ctx.departments()[KEYS].copy()
     reasons: dict[int, list[str]] = {int(i): [] for i in table["department_id"]}
     for name in used:
         part = parts[name].copy()
@@ -230,10 +250,11 @@ def best_department(
     table["ranked"] = [not reasons[int(d)] for d in table["department_id"]]
     table["reason"] = ["; ".join(reasons[int(d)]) or None for d in table["department_id"]]
     present = set().union(*(set(parts[k]["department_id"].astype(int)) for k in used))
-    table = table.loc[table["department_id"].astype(int).isin(present)]
-    from scipy import stats as sps  # imported here: scipy.stats takes a second to import
+    return table.loc[table["department_id"].astype(int).isin(present)]
 
-    z = float(sps.norm.ppf(1 - alpha))
+
+def _ranked(table: pd.DataFrame, weights: dict[str, float], used: list[str], z: float) -> pd.DataFrame:
+    """The score, its standard error and lower bound, sorted and ranked; unranked rows show no figures."""
     score = sum(weights[k] * table[k].astype(float) for k in used)
     se = np.sqrt(sum((weights[k] * table[f"{k}_se"].astype(float)) ** 2 for k in used))
     table["score"] = np.where(table["ranked"], score, np.nan)
@@ -248,48 +269,47 @@ def best_department(
     for col in figure_cols:
         table[col] = table[col].where(table["ranked"])
     components = [c for c in figure_cols if c.endswith("_se") and c != "score_se"]
-    table = table[[*KEYS, "ranked", "reason", *[c for c in figure_cols if c not in components], *components, "rank"]]
+    return table[[*KEYS, "ranked", "reason", *[c for c in figure_cols if c not in components], *components, "rank"]]
 
-    winner: dict[str, Any] | None = None
-    evidence = pd.DataFrame(columns=["component", "weight", "estimate", "n", "se", "ci_low", "ci_high", "contribution"])
+
+def _winner(
+    table: pd.DataFrame, weights: dict[str, float], used: list[str], z: float, notes: list[str]
+) -> tuple[dict[str, Any] | None, pd.DataFrame]:
+    """The first ranked department with the comparison with the runner-up, and its evidence."""
     ranked = table.loc[table["ranked"]]
-    if len(ranked):
-        winner = {str(k): v for k, v in ranked.iloc[0].to_dict().items()}
-        rows = []
-        for k in used:
-            est, se_k = float(winner[k]), float(winner[f"{k}_se"])
-            rows.append(
-                {
-                    "component": k,
-                    "weight": weights[k],
-                    "estimate": est,
-                    "n": float(winner[f"{k}_n"]),
-                    "se": se_k,
-                    "ci_low": max(0.0, est - z * se_k),
-                    "ci_high": min(1.0, est + z * se_k),
-                    "contribution": weights[k] * est,
-                }
-            )
-        evidence = pd.DataFrame(rows)
-        if len(ranked) > 1:
-            second = ranked.iloc[1]
-            winner.update(
-                runner_up=second["department"],
-                runner_up_score=float(second["score"]),
-                runner_up_score_low=float(second["score_low"]),
-                margin=float(winner["score_low"] - second["score_low"]),
-                clear=bool(winner["score_low"] > second["score"]),
-            )
-            if winner["margin"] <= 0:
-                notes.append("the first two are tied on the lower bound: the higher score, then the name, decides")
-        else:
-            notes.append("only one department could be ranked this month")
-        if used_wave:
-            winner["survey_wave"] = used_wave
-    else:
+    if not len(ranked):
         notes.append("no department could be ranked this month")
-    table.attrs["definition"] = __doc__.split("Score of a department", 1)[1].strip() if __doc__ else ""
-    return BestDepartment(label, first, last, weights, table, winner, evidence, list(dict.fromkeys(notes)))
+        return None, pd.DataFrame(columns=EVIDENCE)
+    winner = {str(k): v for k, v in ranked.iloc[0].to_dict().items()}
+    rows = []
+    for k in used:
+        est, se_k = float(winner[k]), float(winner[f"{k}_se"])
+        rows.append(
+            {
+                "component": k,
+                "weight": weights[k],
+                "estimate": est,
+                "n": float(winner[f"{k}_n"]),
+                "se": se_k,
+                "ci_low": max(0.0, est - z * se_k),
+                "ci_high": min(1.0, est + z * se_k),
+                "contribution": weights[k] * est,
+            }
+        )
+    if len(ranked) > 1:
+        second = ranked.iloc[1]
+        winner.update(
+            runner_up=second["department"],
+            runner_up_score=float(second["score"]),
+            runner_up_score_low=float(second["score_low"]),
+            margin=float(winner["score_low"] - second["score_low"]),
+            clear=bool(winner["score_low"] > second["score"]),
+        )
+        if winner["margin"] <= 0:
+            notes.append("the first two are tied on the lower bound: the higher score, then the name, decides")
+    else:
+        notes.append("only one department could be ranked this month")
+    return winner, pd.DataFrame(rows)
 
 
 __all__ = ["BestDepartment", "best_department"]

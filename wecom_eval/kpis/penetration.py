@@ -62,7 +62,7 @@ def _features(plan: RolloutPlan, features: Sequence[str] | None) -> list[str]:
 def penetration_raw(
     ctx: Context,
     *,
-    as_of: Sequence[dt.date],
+    data_through: Sequence[dt.date],
     by: By = "department",
     features: Sequence[str] | None = None,
     window_days: int | None = None,
@@ -81,7 +81,7 @@ def penetration_raw(
     parts, _notes = people_parts(ctx)
     sel, grp = select_prefix(by)
     sql = q.render(q.PENETRATION, people=parts["people"], person_map=parts["person_map"], select=sel, group=grp)
-    dates = dates_frame(plan, as_of, window_days=days)
+    dates = dates_frame(plan, data_through, window_days=days)
     params = {"first_day": min(dates["window_start"]), "last_day": max(dates["date"])}
     frame = run(
         ctx.con,
@@ -99,24 +99,30 @@ def penetration_raw(
     )
     ranges = feature_ranges(ctx)
     measured = [
-        feature_measured(ranges, f, window_start=d - dt.timedelta(days=days - 1), as_of=d)
-        for f, d in zip(frame["feature"], frame["as_of"], strict=True)
+        feature_measured(ranges, f, window_start=d - dt.timedelta(days=days - 1), data_through=d)
+        for f, d in zip(frame["feature"], frame["data_through"], strict=True)
     ]
     frame.loc[~np.array(measured, dtype=bool), ["users", "penetration"]] = np.nan
     frame["window_days"] = days
     keys = keys_of(by)
     order = {f: i for i, f in enumerate(feats)}
-    frame = frame.assign(_f=frame["feature"].map(order)).sort_values(["_f", *keys, "as_of"], ignore_index=True)
-    frame = _with_missing_company_rows(frame, by, feats, as_of)
-    return frame[[*keys, "feature", "as_of", "window_days", "headcount", "eligible", "users", "penetration"]]
+    frame = frame.assign(_f=frame["feature"].map(order)).sort_values(["_f", *keys, "data_through"], ignore_index=True)
+    frame = _with_missing_company_rows(frame, by, feats, data_through)
+    return frame[[*keys, "feature", "data_through", "window_days", "headcount", "eligible", "users", "penetration"]]
 
 
-def _with_missing_company_rows(frame: pd.DataFrame, by: By, feats: list[str], as_of: Sequence[dt.date]) -> pd.DataFrame:
+def _with_missing_company_rows(
+    frame: pd.DataFrame, by: By, feats: list[str], data_through: Sequence[dt.date]
+) -> pd.DataFrame:
     """Company-wide, every (feature, day) has a row, even with nobody on the roster."""
     if by != "company":
         return frame
-    full = pd.MultiIndex.from_product([feats, sorted(set(as_of))], names=["feature", "as_of"]).to_frame(index=False)
-    out = full.merge(frame.drop(columns=["_f"], errors="ignore"), on=["feature", "as_of"], how="left", indicator=True)
+    full = pd.MultiIndex.from_product([feats, sorted(set(data_through))], names=["feature", "data_through"]).to_frame(
+        index=False
+    )
+    out = full.merge(
+        frame.drop(columns=["_f"], errors="ignore"), on=["feature", "data_through"], how="left", indicator=True
+    )
     absent = out.pop("_merge").eq("left_only")
     for col in ("headcount", "eligible"):
         out[col] = out[col].fillna(0).astype("int64")
@@ -129,7 +135,7 @@ def feature_penetration(
     source: Source,
     plan: RolloutPlan,
     *,
-    as_of: dt.date | Sequence[dt.date],
+    data_through: dt.date | Sequence[dt.date],
     by: By = "department",
     features: Sequence[str] | None = None,
     window_days: int | None = None,
@@ -144,7 +150,7 @@ def feature_penetration(
     plan
         The rollout plan: ``targets.feature_penetration`` (features, ``window_days``) and
         ``features`` (eligibility).
-    as_of
+    data_through
         A day or several days.
     by
         ``"department"`` (the roster's department), ``"branch"`` or ``"company"``.
@@ -158,22 +164,22 @@ def feature_penetration(
     Returns
     -------
     pandas.DataFrame
-        One row per group, feature and day: key columns, ``feature``, ``as_of``,
+        One row per group, feature and day: key columns, ``feature``, ``data_through``,
         ``window_days``, ``eligible`` (eligible employees on the roster: the people the row
         describes), ``users``, ``penetration`` (null when ``eligible`` is 0), ``applies``
         (the feature applies to someone in the group), ``suppressed``, ``suppression``.
     """
     del cal
     ctx = Context.of(source, plan)
-    days = as_dates(as_of, name="as_of")
-    raw = penetration_raw(ctx, as_of=days, by=by, features=features, window_days=window_days)
+    days = as_dates(data_through, name="data_through")
+    raw = penetration_raw(ctx, data_through=days, by=by, features=features, window_days=window_days)
     raw = raw.drop(columns=["headcount"])
     raw["applies"] = raw["eligible"] > 0
     out = privacy.suppress(
         raw,
         size="eligible",
         by=keys_of(by),
-        within=["feature", "as_of", "window_days"],
+        within=["feature", "data_through", "window_days"],
         keep=["applies"],
         min_group_size=privacy.floor(plan),
     )
@@ -201,9 +207,9 @@ def penetration_trend(
     """
     start = as_date(start, name="start")
     end = as_date(end, name="end")
-    out = feature_penetration(source, plan, as_of=week_ends(plan, start, end), by=by, features=features, cal=cal)
-    week = np.array([(d - plan.start_date).days // 7 + 1 for d in out["as_of"]], dtype=np.int64)
-    out.insert(list(out.columns).index("as_of") + 1, "week", week)
+    out = feature_penetration(source, plan, data_through=week_ends(plan, start, end), by=by, features=features, cal=cal)
+    week = np.array([(d - plan.start_date).days // 7 + 1 for d in out["data_through"]], dtype=np.int64)
+    out.insert(list(out.columns).index("data_through") + 1, "week", week)
     return out
 
 

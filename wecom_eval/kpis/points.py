@@ -12,7 +12,7 @@ Every point traces to the event that earned it (DESIGN §6). The actions are:
 
 Points go to employees on the HR roster through their WeCom members, and only for what
 they do while on the roster (hire date to leave date, the definition of
-:mod:`wecom_eval.kpis.queries`): a member with no employee (a shared account) earns nothing,
+:mod:`wecom_eval.kpis.queries_records`): a member with no employee (a shared account) earns nothing,
 nor does a leaver's account that is still used after the leave date; an event dated before
 the hire date (an account activated before the first day) counts on the hire date. Points
 belong to the roster's department (``employees.department_id``), never the member's WeCom
@@ -33,8 +33,9 @@ import pandas as pd
 
 from wecom_eval import privacy
 from wecom_eval.errors import InputError, Problem
-from wecom_eval.kpis import queries as q
+from wecom_eval.kpis import queries_records as q
 from wecom_eval.kpis._base import By, Context, as_date, check_by, check_range, finish, keys_of, run, select_prefix
+from wecom_eval.kpis.queries import render
 from wecom_eval.plan import RolloutPlan
 from wecom_eval.store.schema import FEATURES
 from wecom_eval.store.sql import Source
@@ -152,7 +153,7 @@ def points_by_department(
     start, end = _range(plan, start, end)
     keys = keys_of(by)
     sel, grp = select_prefix(by)
-    sql = q.render(
+    sql = render(
         q.POINTS_TOTALS,
         ledger=_ledger_sql(),
         select=sel,

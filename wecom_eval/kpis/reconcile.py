@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from wecom_eval import privacy
-from wecom_eval.kpis import queries as q
+from wecom_eval.kpis import queries_records as q
 from wecom_eval.kpis._base import Context, as_date, finish, run
 from wecom_eval.plan import RolloutPlan
 from wecom_eval.store.sql import Source
@@ -54,9 +54,9 @@ DESCRIPTIONS = {
 
 @dataclass(frozen=True)
 class Reconciliation:
-    """The roster against the members on ``as_of``."""
+    """The roster against the members on ``data_through``."""
 
-    as_of: dt.date
+    data_through: dt.date
     summary: pd.DataFrame
     by_department: pd.DataFrame
     lists: dict[str, pd.DataFrame] = field(default_factory=dict)
@@ -70,8 +70,10 @@ class Reconciliation:
         return self.summary.copy()
 
 
-def reconcile(source: Source, plan: RolloutPlan, *, as_of: dt.date, cal: WorkCalendar | None = None) -> Reconciliation:
-    """Compare the HR roster with the WeCom members on ``as_of``.
+def reconcile(
+    source: Source, plan: RolloutPlan, *, data_through: dt.date, cal: WorkCalendar | None = None
+) -> Reconciliation:
+    """Compare the HR roster with the WeCom members on ``data_through``.
 
     Returns
     -------
@@ -85,13 +87,13 @@ def reconcile(source: Source, plan: RolloutPlan, *, as_of: dt.date, cal: WorkCal
     """
     del cal
     ctx = Context.of(source, plan)
-    as_of = as_date(as_of, name="as_of")
+    data_through = as_date(data_through, name="data_through")
     deps = ctx.departments()
     rel = {"kpi_departments": deps}
     lists: dict[str, pd.DataFrame] = {}
     for name, sql in q.RECONCILE_LISTS.items():
-        lists[name] = run(ctx.con, sql, {"as_of": as_of}, rel)
-    per_dep = run(ctx.con, q.RECONCILE_DEPARTMENTS, {"as_of": as_of}, rel)
+        lists[name] = run(ctx.con, sql, {"data_through": data_through}, rel)
+    per_dep = run(ctx.con, q.RECONCILE_DEPARTMENTS, {"data_through": data_through}, rel)
     lists["departments_without_members"] = per_dep.loc[(per_dep["employees"] > 0) & (per_dep["members"] == 0)]
     lists["departments_without_employees"] = per_dep.loc[(per_dep["members"] > 0) & (per_dep["employees"] == 0)]
     for name, frame in lists.items():
@@ -118,7 +120,7 @@ def reconcile(source: Source, plan: RolloutPlan, *, as_of: dt.date, cal: WorkCal
         table, size="size", by=["department_id"], keep=["department"], min_group_size=privacy.floor(plan)
     ).drop(columns=["size"])
     notes = [] if ctx.has_roster() else ["No HR roster is loaded: every member is 'without employee'."]
-    return Reconciliation(as_of, finish(summary, notes=notes), finish(table, notes=notes), lists)
+    return Reconciliation(data_through, finish(summary, notes=notes), finish(table, notes=notes), lists)
 
 
 __all__ = ["Reconciliation", "reconcile"]

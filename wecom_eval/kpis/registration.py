@@ -53,10 +53,10 @@ DEFINITION = (
 BASIS_ORDER = ("export_time", "snapshot", "first_activity")
 
 
-def registration_basis(source: Source, plan: RolloutPlan, *, as_of: dt.date | Sequence[dt.date]) -> pd.DataFrame:
+def registration_basis(source: Source, plan: RolloutPlan, *, data_through: dt.date | Sequence[dt.date]) -> pd.DataFrame:
     """On which bound the registration figure rests, company-wide, per as-of day.
 
-    Returns one row per day: ``as_of``, ``employees`` (the people counted, as in
+    Returns one row per day: ``data_through``, ``employees`` (the people counted, as in
     :func:`registration_rate`), ``registered`` and its split by what each registration date
     rests on (``export_time``, ``snapshot``, ``first_activity``), and ``activated_unknown``:
     people not counted as registered on the day whose WeCom account is activated but whose
@@ -64,7 +64,7 @@ def registration_basis(source: Source, plan: RolloutPlan, *, as_of: dt.date | Se
     showing it not yet activated — "activated, date unknown", never silently "after".
     """
     ctx = Context.of(source, plan)
-    days = as_dates(as_of, name="as_of")
+    days = as_dates(data_through, name="data_through")
     parts, _notes = people_parts(ctx)
     people = run(
         ctx.con,
@@ -91,11 +91,11 @@ def registration_basis(source: Source, plan: RolloutPlan, *, as_of: dt.date | Se
         before = snaps[snaps["observed_on"] <= day].sort_values("observed_on").drop_duplicates("userid", keep="last")
         seen_inactive = set(before.loc[before["status"] != 1, "userid"])
         unknown = open_[~open_["userid"].isin(seen_inactive)]["person_id"].nunique()
-        row = {"as_of": day, "employees": int(on["person_id"].nunique()), "registered": len(first)}
+        row = {"data_through": day, "employees": int(on["person_id"].nunique()), "registered": len(first)}
         row.update({b: int((first["basis"] == b).sum()) for b in BASIS_ORDER})
         row["activated_unknown"] = int(unknown)
         rows.append(row)
-    return pd.DataFrame(rows, columns=["as_of", "employees", "registered", *BASIS_ORDER, "activated_unknown"])
+    return pd.DataFrame(rows, columns=["data_through", "employees", "registered", *BASIS_ORDER, "activated_unknown"])
 
 
 def _basis_column(ctx: Context) -> str:
@@ -115,13 +115,15 @@ def _has_snapshots(ctx: Context) -> bool:
     return bool(one(ctx.con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'member_status'")[0])
 
 
-def registration_raw(ctx: Context, *, as_of: Sequence[dt.date], by: By = "department") -> pd.DataFrame:
+def registration_raw(ctx: Context, *, data_through: Sequence[dt.date], by: By = "department") -> pd.DataFrame:
     """Registration counts per group and as-of date, before privacy protection."""
     check_by(by)
     parts, _notes = people_parts(ctx)
     sel, grp = select_prefix(by)
     sql = q.render(q.REGISTRATION, people=parts["people"], select=sel, group=grp)
-    frame = run(ctx.con, sql, {}, {"kpi_dates": dates_frame(ctx.plan, as_of), "kpi_departments": ctx.departments()})
+    frame = run(
+        ctx.con, sql, {}, {"kpi_dates": dates_frame(ctx.plan, data_through), "kpi_departments": ctx.departments()}
+    )
     frame["employees"] = frame["employees"].astype("int64")
     frame["registered"] = frame["registered"].astype("int64")
     frame["unregistered"] = frame["employees"] - frame["registered"]
@@ -129,15 +131,15 @@ def registration_raw(ctx: Context, *, as_of: Sequence[dt.date], by: By = "depart
     if not has_member_source(ctx):  # a roster alone: who should register, not who did — never 0 %
         frame[["registered", "unregistered", "registration_rate"]] = math.nan
     keys = keys_of(by)
-    frame = frame[[*keys, "as_of", "employees", "registered", "unregistered", "registration_rate"]]
-    return frame.sort_values([*keys, "as_of"], ignore_index=True)
+    frame = frame[[*keys, "data_through", "employees", "registered", "unregistered", "registration_rate"]]
+    return frame.sort_values([*keys, "data_through"], ignore_index=True)
 
 
 def registration_rate(
     source: Source,
     plan: RolloutPlan,
     *,
-    as_of: dt.date | Sequence[dt.date],
+    data_through: dt.date | Sequence[dt.date],
     by: By = "department",
     cal: WorkCalendar | None = None,
 ) -> pd.DataFrame:
@@ -149,7 +151,7 @@ def registration_rate(
         The warehouse (or its DuckDB connection).
     plan
         The rollout plan (privacy floor, pilots and go-live for the department list).
-    as_of
+    data_through
         A day, or several days (one row per group and day).
     by
         ``"department"`` (the roster's department), ``"branch"`` or ``"company"``.
@@ -159,16 +161,18 @@ def registration_rate(
     Returns
     -------
     pandas.DataFrame
-        One row per group and day: key columns, ``as_of``, ``employees`` (on the roster that
+        One row per group and day: key columns, ``data_through``, ``employees`` (on the roster that
         day: the people the row describes), ``registered``, ``unregistered``,
         ``registration_rate``, ``suppressed``, ``suppression``. Groups with no one on the
         roster that day have no row.
     """
     del cal
     ctx = Context.of(source, plan)
-    days = as_dates(as_of, name="as_of")
-    raw = registration_raw(ctx, as_of=days, by=by)
-    out = privacy.suppress(raw, size="employees", by=keys_of(by), within=["as_of"], min_group_size=privacy.floor(plan))
+    days = as_dates(data_through, name="data_through")
+    raw = registration_raw(ctx, data_through=days, by=by)
+    out = privacy.suppress(
+        raw, size="employees", by=keys_of(by), within=["data_through"], min_group_size=privacy.floor(plan)
+    )
     _parts, notes = people_parts(ctx)
     return finish(out, notes=notes, definition=DEFINITION)
 
@@ -196,27 +200,27 @@ def registration_trend(
         days = list(pd.date_range(start, end, freq="D").date)
     else:
         raise ValueError(f"freq={freq!r}: use 'week' or 'day'")
-    out = registration_rate(source, plan, as_of=days, by=by, cal=cal)
-    week = np.array([(d - plan.start_date).days // 7 + 1 for d in out["as_of"]], dtype=np.int64)
-    out.insert(list(out.columns).index("as_of") + 1, "week", week)
+    out = registration_rate(source, plan, data_through=days, by=by, cal=cal)
+    week = np.array([(d - plan.start_date).days // 7 + 1 for d in out["data_through"]], dtype=np.int64)
+    out.insert(list(out.columns).index("data_through") + 1, "week", week)
     return out
 
 
 def stragglers(
-    source: Source, plan: RolloutPlan, *, as_of: dt.date, grace_days: int = 0, cal: WorkCalendar | None = None
+    source: Source, plan: RolloutPlan, *, data_through: dt.date, grace_days: int = 0, cal: WorkCalendar | None = None
 ) -> pd.DataFrame:
-    """Who has not registered by ``as_of``, by department — a RESTRICTED named list.
+    """Who has not registered by ``data_through``, by department — a RESTRICTED named list.
 
     For the department heads who chase registration; never for meeting reports (the frame is
     marked with :func:`wecom_eval.privacy.mark_restricted`).
 
     Parameters
     ----------
-    as_of
+    data_through
         The day.
     grace_days
         Leave out employees whose department went live, or who were hired, fewer than this
-        many days before ``as_of``.
+        many days before ``data_through``.
 
     Returns
     -------
@@ -224,29 +228,29 @@ def stragglers(
         One row per unregistered employee on the roster: ``department_id``, ``department``,
         ``employee_id``, ``name``, ``hire_date``, ``go_live_date``, ``days_since_go_live``
         (days since the later of go-live and hire), ``userid`` (null without a member),
-        ``member_state`` (``no member``, ``not activated``, ``activated after as_of``,
+        ``member_state`` (``no member``, ``not activated``, ``activated after data_through``,
         ``activated, date unknown`` (dated only by a later snapshot or use, or not at all), or
         the member status),
         sorted by department and ``days_since_go_live`` (longest first).
     """
     del cal
     ctx = Context.of(source, plan)
-    as_of = as_date(as_of, name="as_of")
+    data_through = as_date(data_through, name="data_through")
     if grace_days < 0:
         raise ValueError(f"grace_days must be 0 or more, got {grace_days}")
     parts, notes = people_parts(ctx)
     sql = q.render(q.STRAGGLERS, people=parts["people"], member_join=parts["member_join"], basis=_basis_column(ctx))
-    rows = run(ctx.con, sql, {"as_of": as_of}, {"kpi_departments": ctx.departments()})
+    rows = run(ctx.con, sql, {"data_through": data_through}, {"kpi_departments": ctx.departments()})
     # one row per employee: their most advanced member, if any
     rows["_rank"] = rows["member_status"].map({1: 0, 2: 1, 5: 2, 4: 3}).fillna(9)
     rows = rows.sort_values(["employee_id", "_rank", "userid"]).drop_duplicates("employee_id")
     go_live = pd.to_datetime(rows["go_live_date"]).dt.date
     hire = pd.to_datetime(rows["hire_date"]).dt.date
     since = [max(g, h) for g, h in zip(go_live, hire, strict=True)]
-    rows["days_since_go_live"] = np.array([(as_of - s).days for s in since], dtype=np.int64)
+    rows["days_since_go_live"] = np.array([(data_through - s).days for s in since], dtype=np.int64)
     state = rows["member_status"].map(lambda s: "no member" if pd.isna(s) else MEMBER_STATUS.get(int(s), str(s)))
     activated_later = rows["activated_on"].notna() & rows["member_status"].isin([1, 2, 5])
-    state = state.where(~activated_later, "activated after as_of")
+    state = state.where(~activated_later, "activated after data_through")
     # A date that is only an upper bound (a snapshot, a first use) does not say "after": unknown.
     unknown = (rows["member_status"] == 1) & (
         rows["activated_on"].isna() | rows["activation_basis"].isin(["snapshot", "first_activity"])

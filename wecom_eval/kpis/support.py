@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from wecom_eval import privacy
-from wecom_eval.kpis import queries as q
+from wecom_eval.kpis import queries_records as q
 from wecom_eval.kpis._base import Context, as_date, check_range, finish, has_rows, run
 from wecom_eval.plan import RolloutPlan
 from wecom_eval.store.sql import Source

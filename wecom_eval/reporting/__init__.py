@@ -13,24 +13,28 @@ from wecom_eval import _lazy
 
 if typing.TYPE_CHECKING:
     from wecom_eval.reporting.collect import Report, open_report
-    from wecom_eval.reporting.params import REPORTS, ReportParams, load_params, validate_params
-    from wecom_eval.reporting.runner import RunResult, run_all, run_report
+    from wecom_eval.reporting.jobs import RunResult
+    from wecom_eval.reporting.params import ReportParams, load_params, validate_params
+    from wecom_eval.reporting.registry import ReportSpec
+    from wecom_eval.reporting.runner import run_all, run_report
 
 # imported on first use: `wecom-eval run` reads the parameters without loading pandas
 __getattr__ = _lazy.lazy_exports(
     __name__,
     {
         "collect": ("Report", "open_report"),
-        "params": ("REPORTS", "ReportParams", "load_params", "validate_params"),
-        "runner": ("RunResult", "run_all", "run_report"),
+        "params": ("ReportParams", "load_params", "validate_params"),
+        "registry": ("ReportSpec",),
+        "jobs": ("RunResult",),
+        "runner": ("run_all", "run_report"),
     },
     globals(),
 )
 
 __all__ = [
-    "REPORTS",
     "Report",
     "ReportParams",
+    "ReportSpec",
     "RunResult",
     "load_params",
     "open_report",

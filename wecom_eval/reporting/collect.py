@@ -34,139 +34,34 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import os
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from wecom_eval import text
 from wecom_eval.home import Home
-from wecom_eval.plan import RolloutPlan, load_plan
-from wecom_eval.reporting import text
+from wecom_eval.reporting.context import ReportContext
+from wecom_eval.reporting.display import show, show_note, show_png
+from wecom_eval.reporting.floor import protect
 from wecom_eval.reporting.params import ReportParams, validate_params
-from wecom_eval.reporting.periods import Period, report_period
-from wecom_eval.store.warehouse import Warehouse
+from wecom_eval.reporting.records import (
+    TARGET_IDS,
+    check_name,
+    jsonable,
+    jsonable_dict,
+    kpi_row,
+    target_table,
+    write_parquet,
+)
 from wecom_eval.workcal import WorkCalendar
 
 RUN_DIR_ENV = "WECOM_EVAL_RUN_DIR"
 COLLECTED = ".collected"
 META = "meta.json"
-TARGET_IDS: tuple[str, ...] = (
-    "registration",
-    "daily_active",
-    "feature_penetration",
-    "satisfaction",
-    "pilot_efficiency",
-)
-VERDICTS: tuple[str, ...] = ("met", "not_yet_shown", "missed", "not_measured")
-UNITS: tuple[str, ...] = ("share", "score", "relative_change", "hours", "count", "points", "ratio")
-# Columns that identify a row rather than describe its people; never hidden.
-KEY_COLUMNS = frozenset(
-    {
-        "department",
-        "department_id",
-        "department_path",
-        "path",
-        "branch",
-        "week",
-        "week_start",
-        "date",
-        "month",
-        "feature",
-        "item",
-        "wave",
-        "question",
-        "choice",
-        "kpi",
-        "is_pilot",
-        "go_live_week",
-        "rank_group",
-        "level",
-    }
-)
-SUPPRESSED_TEXT = "—"
-_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-
-
-def jsonable_dict(value: Mapping[str, Any]) -> dict[str, Any]:
-    """``value`` (a mapping) as a plain JSON object."""
-    result: dict[str, Any] = jsonable(value)
-    return result
-
-
-def jsonable(value: Any) -> Any:
-    """``value`` as plain JSON types (NaN and NA become None; dates become ISO text)."""
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set)):
-        return [jsonable(v) for v in value]
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return None if math.isnan(float(value)) or math.isinf(float(value)) else float(value)
-    if isinstance(value, (pd.Timestamp, dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
-
-
-def enforce_floor(
-    frame: pd.DataFrame, *, people: str, floor: int, keys: Iterable[str] = (), within: Sequence[str] = ()
-) -> tuple[pd.DataFrame, int]:
-    """Hide rows of ``frame`` that describe fewer than ``floor`` people, with their siblings.
-
-    Applies :func:`wecom_eval.privacy.suppress` (small groups, then complementary
-    suppression so that a hidden value cannot be worked out from a total). Key columns
-    (``keys`` and the usual :data:`KEY_COLUMNS`) stay visible; every other column,
-    ``people`` included, is blanked in hidden rows. Rows hidden before (a KPI function's
-    ``suppressed`` flag, or a blank ``people``) stay hidden and are protected by their
-    siblings like any small group. Returns the new frame (without the
-    ``suppressed``/``suppression`` flags) and the number of hidden rows; ``frame`` is not
-    changed.
-
-    Examples
-    --------
-    >>> df = pd.DataFrame({"department": ["A", "B", "C"], "n": [3, 6, 40], "rate": [1.0, 0.5, 0.7]})
-    >>> out, hidden = enforce_floor(df, people="n", floor=5)
-    >>> hidden, out["rate"].isna().tolist()
-    (2, [True, True, False])
-    """
-    from wecom_eval import privacy
-
-    if people not in frame.columns:
-        raise ValueError(f"people={people!r} is not a column of the table; columns are {list(frame.columns)}")
-    work = frame.reset_index(drop=True)
-    # Rows hidden before (flagged by a KPI function, or whose number of people was left blank)
-    # take part in complementary suppression like any small group.
-    earlier = work[people].isna().to_numpy()
-    if "suppressed" in work:
-        earlier = earlier | work["suppressed"].fillna(False).astype(bool).to_numpy()
-    work = work.drop(columns=[c for c in ("suppressed", "suppression") if c in work.columns])
-    labels = [c for c in work.columns if (c in KEY_COLUMNS or c in set(keys)) and c != people]
-    by = [c for c in labels if c not in within]
-    out = privacy.suppress(
-        work,
-        size=people,
-        by=by,
-        within=list(within),
-        min_group_size=floor,
-        keep=[c for c in labels if c not in by],
-        hidden_before=earlier,
-    )
-    hidden = out.pop("suppressed").to_numpy(dtype=bool)
-    out = out.drop(columns=["suppression"])
-    return out, int(hidden.sum())
 
 
 @dataclass
@@ -180,97 +75,26 @@ class _Collected:
     definitions: list[str] = field(default_factory=list)
 
 
-class Report:
-    """One report being made: its parameters, plan, data, and what it has shown so far.
+class Report(ReportContext):
+    """One report being made: its context (:class:`~wecom_eval.reporting.context.ReportContext`:
+    ``params``, ``as_of``, ``data_through``, ``language``, ``plan``, ``calendar``, ``warehouse``,
+    ``period``, ``data_window``, ``floor``, ``t(key)``) and what it has shown so far.
 
-    Build it with :func:`open_report`. Attributes a notebook uses: ``params``, ``as_of``,
-    ``language``, ``plan``, ``calendar``, ``warehouse`` (read-only), ``period``,
-    ``data_window``, ``floor`` (the privacy floor) and ``t(key)`` for report text.
+    Build it with :func:`open_report`.
     """
 
     def __init__(
         self, name: str, params: ReportParams, *, home: Home | None = None, run_dir: Path | None = None
     ) -> None:
-        self.name = name
-        self.params = params
-        self.home = home or Home.from_env()
+        super().__init__(name, params, home=home)
         self.run_dir = run_dir
         self._collected = _Collected()
-        self._warehouse: Warehouse | None = None
         if run_dir is not None:
             (run_dir / COLLECTED / "tables").mkdir(parents=True, exist_ok=True)
             (run_dir / COLLECTED / "figures").mkdir(parents=True, exist_ok=True)
         self._save()
 
-    # ---- context -------------------------------------------------------------------
-    @property
-    def as_of(self) -> dt.date:
-        return self.params.as_of
-
-    @property
-    def language(self) -> str:
-        return self.params.language
-
-    @property
-    def last_day(self) -> dt.date:
-        """The last complete day of data: the day before ``as_of``."""
-        return self.as_of - dt.timedelta(days=1)
-
-    @cached_property
-    def plan(self) -> RolloutPlan:
-        return load_plan(self.home.plan)
-
-    @cached_property
-    def calendar(self) -> WorkCalendar:
-        return WorkCalendar(self.plan)
-
-    @property
-    def floor(self) -> int:
-        """The privacy floor: no table row describes fewer people."""
-        return self.plan.privacy.min_group_size
-
-    @cached_property
-    def period(self) -> Period:
-        return report_period(self.name, self.plan, self.as_of)
-
-    @property
-    def warehouse(self) -> Warehouse:
-        """The warehouse, opened read-only on first use and kept open for the report."""
-        if self._warehouse is None:
-            self._warehouse = Warehouse(self.home.warehouse, read_only=True, tz=self.plan.timezone)
-        return self._warehouse
-
-    @cached_property
-    def data_window(self) -> tuple[dt.date | None, dt.date | None]:
-        """The first and the last day of activity data this report can use (none after ``last_day``)."""
-        row: Any = self.warehouse.query(
-            "SELECT least((SELECT min(date) FROM member_activity), (SELECT min(started_at)::DATE FROM process_records),"
-            " (SELECT min(ts)::DATE FROM feature_events)) AS first,"
-            " greatest((SELECT max(date) FROM member_activity WHERE date <= $last),"
-            " (SELECT max(started_at)::DATE FROM process_records WHERE started_at::DATE <= $last),"
-            " (SELECT max(ts)::DATE FROM feature_events WHERE ts::DATE <= $last)) AS last",
-            {"last": self.last_day},
-        ).iloc[0]
-
-        def day(value: Any) -> dt.date | None:
-            return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
-
-        return day(row["first"]), day(row["last"])
-
-    def t(self, key: str, **fields: object) -> str:
-        """Report text for ``key`` in the report's language (see ``strings.yaml``)."""
-        return text.t(key, self.language, **fields)
-
-    def close(self) -> None:
-        if self._warehouse is not None:
-            self._warehouse.close()
-            self._warehouse = None
-
     # ---- showing -------------------------------------------------------------------
-    def _check_name(self, name: str, kind: str) -> None:
-        if not _NAME.match(name):
-            raise ValueError(f"{kind} name {name!r} must be snake_case (a–z, 0–9, _; at most 63 characters)")
-
     def show_table(
         self,
         frame: pd.DataFrame | None,
@@ -312,44 +136,26 @@ class Report:
             A sentence shown under the table (and above it in the workbook).
 
         """
-        from wecom_eval.privacy import is_restricted
         from wecom_eval.reporting import tables
 
-        self._check_name(name, "table")
+        check_name(name, "table")
         if frame is None:
             return
         if frame.empty:  # nothing to show (no alerts, no survey yet): say so, record nothing
-            _display_note(
+            show_note(
                 f"*{title}：{text.t('no_rows', self.language)}*"
                 if self.language == "zh"
                 else f"*{title}: {text.t('no_rows', self.language)}*"
             )
             return
-        if is_restricted(frame):
-            raise ValueError(
-                f"table {name!r} is a restricted named list ({frame.attrs.get('wecom_eval_restricted')}); "
-                "named lists never go into meeting reports — write it to its own restricted file"
-            )
-        shown = frame.reset_index(drop=True)
-        hidden = 0
-        if isinstance(people, str):
-            shown, hidden = enforce_floor(shown, people=people, floor=self.floor, keys=keys, within=within)
-        elif isinstance(people, (int, np.integer)) and not isinstance(people, bool):
-            if people < self.floor:
-                raise ValueError(
-                    f"table {name!r} describes {people} people, fewer than the privacy floor "
-                    f"({self.floor}); it cannot be shown in a report"
-                )
-        elif people is not None:
-            raise ValueError(f"people must be a column name, a number or None, got {people!r}")
-        shown = shown.drop(columns=[c for c in ("suppressed", "suppression") if c in shown.columns])
+        shown, hidden = protect(frame, name=name, people=people, floor=self.floor, keys=keys, within=within)
         if hidden:
             floor_note = text.t("suppressed_note", self.language, n=self.floor)
             note = f"{note} {floor_note}" if note else floor_note
         presented = tables.present(shown, self.language, formats=formats, labels=labels, row_formats=row_formats)
-        _display(tables.styled(presented, caption=title))
+        show(tables.styled(presented, caption=title))
         if note:
-            _display_note(note, small=True)
+            show_note(note, small=True)
         record = {
             "name": name,
             "title": title,
@@ -367,7 +173,7 @@ class Report:
         }
         self._replace(self._collected.tables, record)
         if self.run_dir is not None:
-            _write_parquet(shown, self.run_dir / COLLECTED / record["file"])
+            write_parquet(shown, self.run_dir / COLLECTED / record["file"])
         self._save()
 
     def show_figure(self, fig: Any, name: str, *, title: str = "", deck: bool = False, note: str = "") -> None:
@@ -380,7 +186,7 @@ class Report:
 
         from wecom_eval.reporting.figures import png_bytes
 
-        self._check_name(name, "figure")
+        check_name(name, "figure")
         if fig is None:
             return
         png = png_bytes(fig)
@@ -395,7 +201,7 @@ class Report:
             "",
         )
         # The alt text states the chart's message (figures put it in the figure's label), else its title.
-        _display_png(png, width=width, alt=fig.get_label() or title or axes_title)
+        show_png(png, width=width, alt=fig.get_label() or title or axes_title)
         record = {"name": name, "title": title or axes_title, "file": f"figures/{name}.png", "deck": deck, "note": note}
         self._replace(self._collected.figures, record)
         if self.run_dir is not None:
@@ -410,7 +216,7 @@ class Report:
         """
         if not markdown or not markdown.strip():
             return
-        _display_note(markdown)
+        show_note(markdown)
         self._collected.notes.append(markdown)
         self._save()
 
@@ -444,8 +250,9 @@ class Report:
         note: str | None = None,
     ) -> None:
         """Record one KPI value for ``kpis.json`` (a group such as a department or a feature)."""
-        row = self._kpi_row(
+        row = kpi_row(
             kpi,
+            language=self.language,
             estimate=estimate,
             unit=unit,
             label=label,
@@ -474,20 +281,8 @@ class Report:
         KPI id comes from ``kpi`` or the frame's ``kpi`` column, and the group from the
         column named by ``group``.
         """
-        allowed = {
-            "estimate",
-            "unit",
-            "label",
-            "ci_low",
-            "ci_high",
-            "confidence",
-            "target",
-            "deadline",
-            "verdict",
-            "n",
-            "method",
-            "note",
-        }
+        allowed = {"estimate", "unit", "label", "ci_low", "ci_high", "confidence", "target", "deadline"}
+        allowed |= {"verdict", "n", "method", "note"}
         for record in frame.to_dict("records"):
             kpi_id = kpi or record.get("kpi")
             if not kpi_id:
@@ -504,45 +299,9 @@ class Report:
         ``verdict``, ``unit`` (``share`` or ``score``), and optionally ``n``, ``method``, ``note``
         and ``change`` (from the previous period's end, shown as its own column).
         """
-        from wecom_eval.reporting.tables import CHANGE_FORMATS, UNIT_FORMATS, format_interval
-
-        missing = [k for k in TARGET_IDS if k not in set(scorecard["kpi"])]
-        if missing:
-            raise ValueError(f"the scorecard lacks the targets {missing}; it needs one row for each of {TARGET_IDS}")
-        rows = []
-        levels = set()
-        for record in scorecard.to_dict("records"):
-            fields = {
-                k: jsonable(record.get(k))
-                for k in ("estimate", "ci_low", "ci_high", "target", "deadline", "verdict", "n", "method", "note")
-            }
-            fields["unit"] = record.get("unit") or "share"
-            confidence = jsonable(record.get("confidence")) or 0.95
-            levels.add(confidence)
-            row = self._kpi_row(str(record["kpi"]), group=None, label=None, confidence=confidence, **fields)
-            basis = record.get("verdict_basis")
-            row["verdict_basis"] = basis if isinstance(basis, str) and basis else "fixed_sample"
+        records, rows, levels = target_table(scorecard, self.language)
+        for row in records:
             self._collected.targets[row["id"]] = row
-            # Numbers stay numbers (the workbook's cells are numeric); each row has its unit's format.
-            rows.append(
-                {
-                    "kpi": row["id"],
-                    "target": row["target"],
-                    "deadline": row["deadline"] or SUPPRESSED_TEXT,
-                    "estimate": row["estimate"],
-                    "value_format": UNIT_FORMATS.get(row["unit"], "num1"),
-                    "interval": format_interval(row["ci_low"], row["ci_high"], row["unit"]),
-                    **(
-                        {
-                            "change": jsonable(record.get("change")),
-                            "change_format": CHANGE_FORMATS.get(row["unit"], "num2_signed"),
-                        }
-                        if "change" in scorecard.columns
-                        else {}
-                    ),
-                    "verdict": row["verdict"],
-                }
-            )
         self.define(*TARGET_IDS)
         level = levels.pop() if len(levels) == 1 else None
         p = f"{level:.0%}" if level else ""
@@ -552,7 +311,7 @@ class Report:
             else ""
         )
         self.show_table(
-            pd.DataFrame(rows),
+            rows,
             "targets",
             title=title or text.t("deck_scorecard", self.language),
             people=None,
@@ -589,54 +348,6 @@ class Report:
             )
         self._save()
 
-    def _kpi_row(
-        self,
-        kpi: str,
-        *,
-        estimate: Any,
-        unit: str,
-        label: str | None,
-        group: str | None,
-        ci_low: Any,
-        ci_high: Any,
-        confidence: Any,
-        target: Any,
-        deadline: Any,
-        verdict: Any,
-        n: Any,
-        method: Any,
-        note: Any,
-    ) -> dict[str, Any]:
-        self._check_name(kpi, "KPI")
-        if verdict is not None and verdict not in VERDICTS:
-            raise ValueError(f"verdict {verdict!r} for {kpi!r} must be one of {VERDICTS} or None")
-        if unit not in UNITS:
-            raise ValueError(f"unit {unit!r} for {kpi!r} must be one of {UNITS}")
-        if label is None:
-            label = (
-                text.lookup("targets", kpi, self.language)
-                if kpi in TARGET_IDS
-                else text.column_label(kpi, self.language)
-            )
-        return jsonable_dict(
-            {
-                "id": kpi,
-                "label": label,
-                "group": group,
-                "unit": unit,
-                "estimate": estimate,
-                "ci_low": ci_low,
-                "ci_high": ci_high,
-                "confidence": confidence if ci_low is not None or ci_high is not None else None,
-                "target": target,
-                "deadline": deadline,
-                "verdict": verdict,
-                "n": n,
-                "method": method,
-                "note": note,
-            }
-        )
-
     @staticmethod
     def _replace(items: list[dict[str, Any]], record: dict[str, Any]) -> None:
         for i, old in enumerate(items):
@@ -644,18 +355,6 @@ class Report:
                 items[i] = record
                 return
         items.append(record)
-
-    def coverage_records(self) -> list[dict[str, Any]]:
-        """Each data source's coverage up to the last day of data (:mod:`wecom_eval.kpis.coverage`)."""
-        if "_coverage" not in self.__dict__:
-            if not self.home.warehouse.exists():
-                return []
-            from wecom_eval.kpis.coverage import source_coverage
-
-            frame = source_coverage(self.warehouse, self.plan, end=self.last_day, cal=self.calendar)
-            self.__dict__["_coverage"] = jsonable(frame.to_dict("records"))
-        records: list[dict[str, Any]] = self.__dict__["_coverage"]
-        return records
 
     # ---- persistence ---------------------------------------------------------------
     def meta(self) -> dict[str, Any]:
@@ -692,7 +391,7 @@ class Report:
             "label": period.label(self.language),
         }
         first, last = self.data_window if self.home.warehouse.exists() else (None, None)
-        meta["data_window"] = {"start": jsonable(first), "end": jsonable(last or self.last_day)}
+        meta["data_window"] = {"start": jsonable(first), "end": jsonable(last or self.data_through)}
         # Warn when working days of the period have no data (a source that skips weekends is fine).
         missing_days = last is None or (
             last < period.end and WorkCalendar(self.plan).working_days(last + dt.timedelta(days=1), period.end)
@@ -706,50 +405,6 @@ class Report:
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
         tmp.replace(path)
-
-
-def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    out = frame.copy()
-    for column in out.columns:
-        if pd.api.types.is_object_dtype(out[column]):
-            kinds = {type(v) for v in out[column].dropna()}
-            if kinds and all(
-                issubclass(k, (int, float, np.number)) and not issubclass(k, (bool, np.bool_)) for k in kinds
-            ):
-                out[column] = pd.to_numeric(out[column])
-                continue
-            if len(kinds) > 1 or (kinds and not kinds <= {str, dt.date, bool}):
-                out[column] = out[column].map(
-                    lambda v: None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
-                )
-    out.columns = [str(c) for c in out.columns]
-    out.to_parquet(path, index=False)
-
-
-def _display(obj: Any) -> None:
-    from IPython.display import display
-
-    display(obj)
-
-
-def _display_note(markdown: str, *, small: bool = False) -> None:
-    from IPython.display import HTML, display
-
-    from wecom_eval.reporting.safe_text import notes_html
-
-    display(HTML(notes_html(markdown, small=small)))
-
-
-def _display_png(png: bytes, *, width: int, alt: str = "") -> None:
-    """The PNG as an ``<img>`` with its alt text (nbconvert gives a bare image output a
-    placeholder "No description has been provided")."""
-    import base64
-    import html
-
-    from IPython.display import HTML, display
-
-    data = base64.b64encode(png).decode("ascii")
-    display(HTML(f'<img src="data:image/png;base64,{data}" width="{width}" alt="{html.escape(alt, quote=True)}">'))
 
 
 def open_report(report: str, **values: Any) -> Report:
@@ -785,13 +440,8 @@ def read_table(run_dir: Path, record: Mapping[str, Any]) -> pd.DataFrame:
 
 __all__ = [
     "COLLECTED",
-    "KEY_COLUMNS",
     "RUN_DIR_ENV",
-    "TARGET_IDS",
-    "VERDICTS",
     "Report",
-    "enforce_floor",
-    "jsonable",
     "open_report",
     "read_meta",
     "read_table",

@@ -30,9 +30,11 @@ from pptx.enum.shapes import MSO_SHAPE
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
-from wecom_eval.reporting import safe_text, text
-from wecom_eval.reporting.collect import COLLECTED, TARGET_IDS
+from wecom_eval import text
+from wecom_eval.reporting import safe_text
+from wecom_eval.reporting.collect import COLLECTED
 from wecom_eval.reporting.figures import VERDICT_COLOURS
+from wecom_eval.reporting.records import TARGET_IDS
 from wecom_eval.reporting.tables import format_interval
 from wecom_eval.reporting.tables import format_kpi_value as fmt_value
 

@@ -25,7 +25,8 @@ from typing import Any
 import nbformat
 from nbconvert import HTMLExporter
 
-from wecom_eval.reporting import safe_text, text
+from wecom_eval import text
+from wecom_eval.reporting import registry, safe_text
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 TEMPLATE_NAME = "wecom_report"
@@ -51,7 +52,7 @@ def _params_rows(params: Mapping[str, Any]) -> str:
 def header_html(meta: Mapping[str, Any], *, generated: dt.datetime) -> str:
     """The block at the top of a report: title, period, parameters, data window."""
     lang = meta["language"]
-    title = text.report_title(meta["report"], lang)
+    title = registry.title(meta["report"], lang)
     period = (meta.get("period") or {}).get("label", "")
     window = meta.get("data_window") or {}
     start, end = window.get("start") or "?", window.get("end") or "?"
@@ -160,7 +161,7 @@ def report_notebook(
         nb.cells = [first, head, *cells[1:], foot]
     else:
         nb.cells = [head, *cells, foot]
-    nb.metadata["title"] = f"{text.report_title(meta['report'], lang)} · {meta['as_of']}"
+    nb.metadata["title"] = f"{registry.title(meta['report'], lang)} · {meta['as_of']}"
     return nb
 
 

@@ -14,8 +14,9 @@ from typing import Any
 
 import pandas as pd
 
+from wecom_eval import text
 from wecom_eval.kpis import forecast as fc
-from wecom_eval.reporting import text
+from wecom_eval.kpis import forecast_model as fm
 from wecom_eval.reporting.collect import Report
 from wecom_eval.reporting.tables import format_kpi_value
 
@@ -39,7 +40,7 @@ def compute(report: Report, *, draws: int = 2000) -> pd.DataFrame:
     frame = fc.forecast(
         report.warehouse,
         report.plan,
-        as_of=report.last_day + dt.timedelta(days=1),
+        as_of=report.data_through + dt.timedelta(days=1),
         draws=draws,
         seed=int(getattr(params, "seed", 0)),
         cal=report.calendar,
@@ -75,7 +76,7 @@ def _company(frame: pd.DataFrame) -> list[dict[str, Any]]:
         return []
     company = frame.loc[frame["department_id"].isna()]
     rows = []
-    for target_id in fc.TARGETS:
+    for target_id in fm.TARGETS:
         part = company.loc[company["target_id"] == target_id]
         if not len(part):
             continue
@@ -145,7 +146,7 @@ def reason_text(report: Report, rec: dict[str, Any]) -> str:
         report.language,
         deadline=_date_text(rec["deadline"], report.language),
         weeks=int(rec.get("weeks") or 0),
-        needed=fc.MIN_WEEKS,
+        needed=fm.MIN_WEEKS,
     )
 
 
@@ -160,7 +161,7 @@ def sentences(report: Report, frame: pd.DataFrame) -> str:
         if rec["now"] >= rec["target"]:
             reach = _v(report, "forecast_reached")
         elif rec.get("reach_date") is None or pd.isna(rec.get("reach_date")):
-            reach = _v(report, "forecast_never", days=fc.HORIZON_DAYS)
+            reach = _v(report, "forecast_never", days=fm.HORIZON_DAYS)
         else:
             reach = _v(report, "forecast_reach", date=_date_text(rec["reach_date"], report.language))
         lines.append(
@@ -196,7 +197,7 @@ def overlay(report: Report, frame: pd.DataFrame, target_id: str) -> dict[str, fl
         return None
     rec = rows[0]
     day = (rec["deadline"] - report.plan.start_date).days + 1
-    last = (report.last_day - report.plan.start_date).days + 1
+    last = (report.data_through - report.plan.start_date).days + 1
     return {
         "x0": last / 7,
         "y0": float(rec["now"]),

@@ -12,7 +12,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from wecom_eval.reporting import safe_text, text
+from wecom_eval import text
+from wecom_eval.reporting import registry, safe_text
 
 INDEX = "index.html"
 # Files a run may hold, in the order the index links them.
@@ -60,7 +61,7 @@ def render(reports_dir: Path) -> str:
             links.append(f'<a href="{safe_text.html(folder)}/{safe_text.html(m["notebook"])}">ipynb</a>')
         status = m.get("status", "?")
         known = status in ("succeeded", "failed")
-        title = text.report_title(m.get("report", "?"), "zh")
+        title = registry.title(m.get("report", "?"), "zh")
         rows.append(
             f"<tr class='{status if known else 'unknown'}'><td><b>{safe_text.html(title)}</b><br><span class=en>"
             f"{safe_text.html(m.get('report', '?'))}</span></td><td>{safe_text.html(m.get('as_of', ''))}</td>"

@@ -1,6 +1,7 @@
 """Typed parameters for each report, validated before papermill starts.
 
-Each report of DESIGN §8 has one pydantic model here. A parameter file
+Each report of DESIGN §8 has one pydantic model here; the registry
+(:mod:`wecom_eval.reporting.registry`) says which model a report takes. A parameter file
 (``params/<report>.yaml``), the command line (``--as-of``) and the notebook's
 ``parameters`` cell all describe the same fields; the model is the single source of truth,
 and :func:`parameters_cell` writes the notebook cell from it (a test keeps them equal).
@@ -89,26 +90,6 @@ class QuarterlyParams(ReportParams):
     deck: bool = Field(default=True, description="also write deck.pptx for the meeting")
 
 
-REPORTS: dict[str, type[ReportParams]] = {
-    "launch-review": LaunchReviewParams,
-    "weekly": WeeklyParams,
-    "monthly": MonthlyParams,
-    "promotion-review": PromotionReviewParams,
-    "deepening-review": DeepeningReviewParams,
-    "quarterly": QuarterlyParams,
-}
-"""Every report, in the order of DESIGN §8, with its parameter model."""
-
-# A date the notebooks open with in JupyterLab: the day after the demo's 12 rollout weeks.
-INTERACTIVE_AS_OF: dict[str, dt.date] = {
-    "launch-review": dt.date(2026, 3, 16),
-    "weekly": dt.date(2026, 5, 25),
-    "monthly": dt.date(2026, 5, 25),
-    "promotion-review": dt.date(2026, 4, 27),
-    "deepening-review": dt.date(2026, 5, 25),
-    "quarterly": dt.date(2026, 5, 25),
-}
-
 _FIXES = {
     "extra_forbidden": "Remove it or check its spelling; docs/reports.md lists each report's parameters.",
     "missing": "Give it in the parameter file or on the command line (--as-of YYYY-MM-DD).",
@@ -120,13 +101,10 @@ _FIXES = {
 
 
 def report_model(report: str) -> type[ReportParams]:
-    """The parameter model of ``report``; :class:`InputError` names the reports that exist."""
-    try:
-        return REPORTS[report]
-    except KeyError:
-        raise InputError(
-            "report", [Problem("REPORT", report, f"one of {', '.join(REPORTS)}", "Name one of the six reports.")]
-        ) from None
+    """The parameter model of ``report`` in the registry; :class:`InputError` names the reports that exist."""
+    from wecom_eval.reporting import registry  # the registry imports the models above
+
+    return registry.spec(report).params
 
 
 def _allowed(model: type[ReportParams], name: str) -> str:
@@ -165,7 +143,7 @@ def validate_params(report: str, values: Mapping[str, Any], *, source: str = "pa
     Parameters
     ----------
     report
-        One of :data:`REPORTS`.
+        A report of the registry (:mod:`wecom_eval.reporting.registry`).
     values
         Parameter names and values (from a YAML file, the command line or a notebook).
     source
@@ -234,10 +212,12 @@ def parameters_cell(report: str) -> str:
     One ``name: type = literal  # help`` line per parameter; ``as_of`` gets the demo date
     so that the notebook runs top to bottom in JupyterLab with no edits.
     """
-    model = report_model(report)
+    from wecom_eval.reporting import registry
+
+    spec = registry.spec(report)
     lines = []
-    for name, field in model.model_fields.items():
-        default = INTERACTIVE_AS_OF[report].isoformat() if name == "as_of" else field.default
+    for name, field in spec.params.model_fields.items():
+        default = spec.sample_as_of.isoformat() if name == "as_of" else field.default
         literal = json.dumps(default, ensure_ascii=False) if isinstance(default, str) else repr(default)
         lines.append(f"{name}: {_type_name(field.annotation)} = {literal}  # {field.description}")
     return "\n".join(lines)
@@ -245,12 +225,14 @@ def parameters_cell(report: str) -> str:
 
 def secret_like_names() -> list[str]:
     """Parameter names that look like secrets (a test keeps this empty)."""
+    from wecom_eval.reporting import registry
+
     marks = ("secret", "token", "password", "key", "salt", "webhook", "corp_id")
-    return [f"{r}.{n}" for r, m in REPORTS.items() for n in m.model_fields if any(k in n.lower() for k in marks)]
+    specs = registry.reports().values()
+    return [f"{s.name}.{n}" for s in specs for n in s.params.model_fields if any(k in n.lower() for k in marks)]
 
 
 __all__ = [
-    "REPORTS",
     "DeepeningReviewParams",
     "LaunchReviewParams",
     "MonthlyParams",

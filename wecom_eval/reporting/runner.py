@@ -6,7 +6,7 @@ One run of one report (:func:`run_report`), or every report (:func:`run_all`):
    model before anything starts; a bad one is an :class:`~wecom_eval.errors.InputError`
    (exit 2) and no kernel is started, no folder written.
 2. **Execute** ``notebooks/<report>.ipynb`` with papermill on the project's named kernel
-   (:mod:`.kernel`), with a per-cell timeout, in a separate process per report (two at a
+   (:mod:`.kernel`), with a per-cell timeout, in a worker process per report (:mod:`.worker`; two at a
    time by default: the machine has two cores). The kernel gets the environment without
    its secrets (:mod:`.secrecy`) plus ``$WECOM_EVAL_RUN_DIR``, the run's folder, where the
    notebook records its tables, figures and KPIs (:mod:`.collect`).
@@ -40,91 +40,30 @@ import hashlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import traceback
-import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import ExitStack, contextmanager
-from dataclasses import asdict, dataclass, field
+from contextlib import ExitStack
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from wecom_eval.errors import InputError, NotebookError, Problem
 from wecom_eval.home import HOME_ENV, Home
 from wecom_eval.lock import writer_lock
-from wecom_eval.reporting.collect import COLLECTED, RUN_DIR_ENV
-from wecom_eval.reporting.kernel import KERNEL_NAME, ensure_kernel
-from wecom_eval.reporting.params import REPORTS, ReportParams, load_params
-from wecom_eval.reporting.periods import PHASE_OF_REVIEW, phase_end
+from wecom_eval.reporting import registry
+from wecom_eval.reporting.jobs import JOBS_DIR, KERNEL_DIR, PARENT_ENV, STAGING, Job, RunResult, result_from_json
+from wecom_eval.reporting.kernel import ensure_kernel
+from wecom_eval.reporting.params import ReportParams, load_params
+from wecom_eval.reporting.periods import phase_end
 
 NOTEBOOKS_ENV = "WECOM_EVAL_NOTEBOOKS"
 DEFAULT_NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 DEFAULT_CELL_TIMEOUT = 600.0  # seconds; a cell that takes longer fails the run
 DEFAULT_JOBS = 2
-KERNEL_START_TIMEOUT = 120
-KERNEL_LOG = "kernel.log"  # the kernel's stderr; kept only when the run failed
-PARENT_ENV = "WECOM_EVAL_RUNNER_PARENT"  # the pid of the command a worker must not outlive
-JOBS_DIR = ".jobs"  # under data/: one folder per worker (its job and result), named <command pid>-…
-KERNEL_DIR = ".kernel"  # under data/: the kernel's IPython folder and Jupyter runtime files
-STAGING = ".running-"  # reports/<report>/.<as_of>.running-<worker pid>-…: a run being built
-KERNEL_ARGS = ["--HistoryManager.enabled=False"]  # no IPython history database anywhere
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """How one report run ended and where its files are."""
-
-    report: str
-    as_of: dt.date
-    status: str  # "succeeded" or "failed"
-    folder: Path
-    notebook: Path
-    duration: float
-    error: str | None = None
-    outputs: tuple[str, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "succeeded"
-
-    def summary(self) -> str:
-        if self.ok:
-            return f"{self.report} {self.as_of}: succeeded in {self.duration:.1f} s → {self.folder / 'report.html'}"
-        return (
-            f"{self.report} {self.as_of}: FAILED after {self.duration:.1f} s — {self.error}\n"
-            f"  executed notebook: {self.notebook}"
-        )
-
-
-@dataclass(frozen=True)
-class Job:
-    """Everything a worker process needs to run one report (plain, picklable values)."""
-
-    report: str
-    params: dict[str, Any]
-    home: str
-    notebook: str
-    cell_timeout: float
-    salt_env: str
-    kernel: str = KERNEL_NAME
-    minutes: int = 30
-    window_days: int = 28
-    extra_env: dict[str, str] = field(default_factory=dict)
-    timezone: str = "Asia/Shanghai"  # the plan's: every time a run writes is in it
-
-    def now(self) -> dt.datetime:
-        """Now, in the plan's time zone."""
-        from zoneinfo import ZoneInfo
-
-        return dt.datetime.now(ZoneInfo(self.timezone))
-
-    plan: dict[str, str] = field(default_factory=dict)  # the plan file in force and its sha256
 
 
 def notebook_dir(notebooks: str | Path | None = None) -> Path:
@@ -159,7 +98,7 @@ def prepare(
 def _job(report: str, params: ReportParams, *, home: Home, notebooks: Path, cell_timeout: float) -> Job:
     from wecom_eval.plan import load_plan
 
-    notebook = notebooks / f"{report}.ipynb"
+    notebook = registry.spec(report, home).notebook_path(notebooks)
     if not notebook.exists():
         raise InputError(
             "report notebooks",
@@ -168,7 +107,7 @@ def _job(report: str, params: ReportParams, *, home: Home, notebooks: Path, cell
                     str(notebook),
                     None,
                     "an existing notebook",
-                    f"Restore notebooks/{report}.ipynb or set ${NOTEBOOKS_ENV}.",
+                    f"Restore {notebook.name} in the notebooks folder or set ${NOTEBOOKS_ENV}.",
                 )
             ],
         )
@@ -208,7 +147,7 @@ def run_report(
     Parameters
     ----------
     report
-        One of :data:`~wecom_eval.reporting.params.REPORTS`.
+        A report of the registry (:mod:`wecom_eval.reporting.registry`).
     as_of
         The day the report is made (its data runs to the day before).
     params_path
@@ -235,11 +174,12 @@ def run_report(
 
 def review_as_of(report: str, as_of: dt.date, home: Home) -> dt.date:
     """``as_of`` for a phase review in :func:`run_all`: the day after its phase ended, if that is earlier."""
-    if report not in PHASE_OF_REVIEW:
+    phase = registry.spec(report, home).phase
+    if phase is None:
         return as_of
     from wecom_eval.plan import load_plan
 
-    end = phase_end(load_plan(home.plan), PHASE_OF_REVIEW[report]) + dt.timedelta(days=1)
+    end = phase_end(load_plan(home.plan), phase) + dt.timedelta(days=1)
     return min(as_of, end)
 
 
@@ -267,7 +207,7 @@ def run_all(
     if jobs < 1:
         raise InputError("run options", [Problem("--jobs", jobs, "a whole number of 1 or more")])
     day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else (as_of or dt.date.today())
-    names = list(reports or REPORTS)
+    names = list(reports or registry.names(home))
     folder = notebook_dir(notebooks)
     problems: list[Problem] = []
     prepared: list[Job] = []
@@ -285,7 +225,7 @@ def run_all(
 def run_jobs(prepared: Sequence[Job], *, jobs: int = DEFAULT_JOBS, progress: Any = None) -> list[RunResult]:
     """Execute prepared jobs in worker processes, ``jobs`` at a time; rebuild the index after each.
 
-    Each job runs in a fresh interpreter (``python -m wecom_eval.reporting.runner``) whose
+    Each job runs in a fresh interpreter (``python -m wecom_eval.reporting.worker``) whose
     environment holds no secret but the pseudonymisation salt; its kernel inherits that
     environment. When a worker is done, every file it wrote is scanned for the values of
     this process's secret variables (:func:`check_for_secrets`).
@@ -350,13 +290,17 @@ def _fresh_kernel_folders(home: Home) -> None:
 
 
 def _alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs; a zombie (ended, not yet reaped by its new parent) does not."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # someone else's process
         return True
-    return True
+    try:  # Linux: an orphan's zombie lingers where the init process reaps slowly (containers)
+        return not Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z")
+    except (OSError, IndexError):
+        return True
 
 
 def _owner(folder: Path, marker: str = "") -> int | None:
@@ -383,32 +327,6 @@ def remove_abandoned(home: Home) -> list[Path]:
     return removed
 
 
-def _result_json(result: RunResult) -> dict[str, Any]:
-    return {
-        "report": result.report,
-        "as_of": result.as_of.isoformat(),
-        "status": result.status,
-        "folder": str(result.folder),
-        "notebook": str(result.notebook),
-        "duration": result.duration,
-        "error": result.error,
-        "outputs": list(result.outputs),
-    }
-
-
-def _result_from_json(data: Mapping[str, Any]) -> RunResult:
-    return RunResult(
-        data["report"],
-        dt.date.fromisoformat(data["as_of"]),
-        data["status"],
-        Path(data["folder"]),
-        Path(data["notebook"]),
-        float(data["duration"]),
-        data["error"],
-        tuple(data["outputs"]),
-    )
-
-
 def _run_worker(job: Job, env: Mapping[str, str]) -> RunResult:
     """Run ``job`` in a fresh interpreter with ``env``; a crashed worker is a failed run."""
     clock = time.perf_counter()
@@ -420,14 +338,14 @@ def _run_worker(job: Job, env: Mapping[str, str]) -> RunResult:
         job_path, result_path = Path(tmp) / "job.json", Path(tmp) / "result.json"
         job_path.write_text(json.dumps(asdict(job)), encoding="utf-8")
         done = subprocess.run(
-            [sys.executable, "-m", "wecom_eval.reporting.runner", str(job_path), str(result_path)],
+            [sys.executable, "-m", "wecom_eval.reporting.worker", str(job_path), str(result_path)],
             env=dict(env),
             capture_output=True,
             text=True,
             check=False,
         )
         if result_path.exists():
-            return _result_from_json(json.loads(result_path.read_text(encoding="utf-8")))
+            return result_from_json(json.loads(result_path.read_text(encoding="utf-8")))
     as_of = dt.date.fromisoformat(job.params["as_of"])
     folder = Home(Path(job.home)).reports / job.report / as_of.isoformat()
     tail = "\n".join(done.stderr.strip().splitlines()[-15:])
@@ -476,194 +394,10 @@ def check_for_secrets(result: RunResult, *, salt_env: str, environ: Mapping[str,
     )
 
 
-@contextmanager
-def _stderr_to(path: Path) -> Iterator[None]:
-    """Send this process's stderr (and so the kernel's, which inherits it) to ``path``.
-
-    The kernel writes start-up chatter there; a failed run keeps the file beside its notebook.
-    """
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with open(path, "ab") as fh:
-        os.dup2(fh.fileno(), 2)
-        try:
-            yield
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-
-
 def _redact(message: str, secrets: Mapping[str, str]) -> str:
     for name, value in secrets.items():
         message = message.replace(value, f"<{name}>")
     return message
-
-
-def execute(job: Job) -> RunResult:
-    """Run one prepared job in this process (the worker side of :func:`run_jobs`).
-
-    Expects an environment without secrets (the worker's); sets ``$WECOM_EVAL_RUN_DIR`` for
-    the kernel and builds the run in a staging folder that replaces ``reports/<report>/<as_of>``.
-    """
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
-    from wecom_eval.reporting import manifest
-
-    home = Home(Path(job.home))
-    as_of = dt.date.fromisoformat(job.params["as_of"])
-    report_dir = home.reports / job.report
-    final = report_dir / as_of.isoformat()
-    staging = report_dir / f".{as_of.isoformat()}{STAGING}{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    staging.mkdir(parents=True)
-    executed = staging / f"{job.report}.ipynb"
-    os.environ.update({RUN_DIR_ENV: str(staging), HOME_ENV: str(home.root), **job.extra_env})
-    started = job.now()
-    clock = time.perf_counter()
-    error: str | None = None
-    outputs: list[str] = []
-    try:
-        with _stderr_to(staging / KERNEL_LOG):
-            papermill.execute_notebook(
-                job.notebook,
-                str(executed),
-                parameters=job.params,
-                kernel_name=job.kernel,
-                execution_timeout=job.cell_timeout,
-                start_timeout=KERNEL_START_TIMEOUT,
-                progress_bar=False,
-                log_output=False,
-                cwd=str(staging),
-                extra_arguments=KERNEL_ARGS,
-            )
-    except PapermillExecutionError as exc:
-        error = f"cell {exc.exec_count} raised {exc.ename}: {exc.evalue}"
-    except Exception as exc:  # a cell timeout, a dead kernel: the run failed, the notebook is kept
-        error = f"{type(exc).__name__}: {exc}".strip()
-    if error is None:
-        try:
-            outputs = publish(staging, job)
-        except Exception as exc:
-            error = f"publishing the report failed: {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
-    shown = _tables_shown(staging)
-    shutil.rmtree(staging / COLLECTED, ignore_errors=True)
-    if error is None:
-        (staging / KERNEL_LOG).unlink(missing_ok=True)
-    finished = job.now()
-    status = "failed" if error else "succeeded"
-    manifest.write(
-        manifest.build(
-            report=job.report,
-            as_of=as_of,
-            params=job.params,
-            status=status,
-            started=started,
-            finished=finished,
-            kernel=job.kernel,
-            cell_timeout=job.cell_timeout,
-            notebook=executed.name,
-            outputs=outputs,
-            error=error,
-            source_notebook=job.notebook,
-            tables=shown,
-            plan=job.plan,
-        ),
-        staging / "manifest.json",
-    )
-    if final.exists():
-        shutil.rmtree(final)
-    staging.rename(final)
-    return RunResult(
-        job.report, as_of, status, final, final / executed.name, time.perf_counter() - clock, error, tuple(outputs)
-    )
-
-
-def _die_with_parent() -> None:
-    """End this worker when the command that started it ends, however it ends (SIGKILL included)."""
-    parent = int(os.environ.get(PARENT_ENV) or 0)
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        pr_set_pdeathsig = 1  # <linux/prctl.h>
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
-    elif parent:
-
-        def watch() -> None:
-            while os.getppid() == parent:
-                time.sleep(0.5)
-            os.kill(os.getpid(), signal.SIGKILL)
-
-        threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-    if parent and os.getppid() != parent:  # the command ended before the signal was armed
-        os._exit(1)
-
-
-def _worker_main(argv: Sequence[str]) -> int:
-    """``python -m wecom_eval.reporting.runner JOB.json RESULT.json``: run one job (used by :func:`run_jobs`)."""
-    if len(argv) != 2:
-        print("usage: python -m wecom_eval.reporting.runner JOB.json RESULT.json", file=sys.stderr)
-        return 2
-    _die_with_parent()
-    job = Job(**json.loads(Path(argv[0]).read_text(encoding="utf-8")))
-    result = execute(job)
-    Path(argv[1]).write_text(json.dumps(_result_json(result)), encoding="utf-8")
-    return 0
-
-
-def _tables_shown(run_dir: Path) -> list[dict[str, Any]]:
-    """Name, title and privacy facts of each table the notebook showed (for the manifest)."""
-    from wecom_eval.reporting import collect
-
-    try:
-        meta = collect.read_meta(run_dir)
-    except (FileNotFoundError, ValueError):
-        return []
-    return [
-        {k: t.get(k) for k in ("name", "title", "people", "keys", "within", "floor", "rows", "hidden_rows")}
-        for t in meta["tables"]
-    ]
-
-
-def publish(run_dir: Path, job: Job) -> list[str]:
-    """Build the report's files in ``run_dir`` from the executed notebook and what it recorded."""
-    from wecom_eval.reporting import collect, export, kpis_json, tables, text
-
-    meta = collect.read_meta(run_dir)
-    language = meta["language"]
-    export.export_html(
-        run_dir / f"{job.report}.ipynb",
-        meta,
-        run_dir / "report.html",
-        minutes=job.minutes,
-        window_days=job.window_days,
-        generated=job.now(),
-    )
-    sheets = [
-        tables.SheetTable(
-            t["name"],
-            t["title"],
-            tables.present(
-                collect.read_table(run_dir, t),
-                language,
-                formats=t["formats"],
-                labels=t["labels"],
-                row_formats=t.get("row_formats"),
-            ),
-            t.get("note", ""),
-        )
-        for t in meta["tables"]
-    ]
-    heading = f"{text.report_title(job.report, language)} · {(meta.get('period') or {}).get('label', '')}"
-    tables.write_workbook(run_dir / "tables.xlsx", sheets, language=language, heading=heading)
-    kpis_json.write(meta, run_dir / "kpis.json")
-    outputs = ["report.html", "tables.xlsx", "kpis.json"]
-    if meta["params"].get("deck"):
-        from wecom_eval.reporting import deck
-
-        deck.write_deck(run_dir, meta, run_dir / "deck.pptx", minutes=job.minutes, window_days=job.window_days)
-        outputs.append("deck.pptx")
-    return outputs + ["manifest.json", f"{job.report}.ipynb"]
 
 
 def results_exit_code(results: Iterable[RunResult]) -> int:
@@ -674,13 +408,9 @@ def results_exit_code(results: Iterable[RunResult]) -> int:
 __all__ = [
     "DEFAULT_CELL_TIMEOUT",
     "DEFAULT_JOBS",
-    "Job",
     "NOTEBOOKS_ENV",
-    "RunResult",
-    "execute",
     "notebook_dir",
     "prepare",
-    "publish",
     "remove_abandoned",
     "report_lock",
     "results_exit_code",
@@ -690,7 +420,3 @@ __all__ = [
     "run_report",
     "check_for_secrets",
 ]
-
-
-if __name__ == "__main__":
-    sys.exit(_worker_main(sys.argv[1:]))

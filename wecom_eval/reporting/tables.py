@@ -27,7 +27,8 @@ import pandas as pd
 import xlsxwriter
 from pandas.io.formats.style import Styler
 
-from wecom_eval.reporting import safe_text, text
+from wecom_eval import text
+from wecom_eval.reporting import safe_text
 
 SUPPRESSED = "—"
 # Columns whose values are codes with a translation (column → string group).
@@ -290,6 +291,57 @@ class SheetTable:
     note: str = ""
 
 
+class _Writer:
+    """The workbook's cell formats, and how each kind of value is written with them."""
+
+    STYLES: dict[str, dict[str, Any]] = {
+        "text": {},
+        "bold": {"bold": True},
+        "title": {"bold": True, "font_size": 13},
+        "head": {"bold": True, "bg_color": "#e8eef7", "border": 1, "text_wrap": True, "valign": "top"},
+    }
+
+    def __init__(self, wb: Any) -> None:
+        self.plain = {k: wb.add_format(v) for k, v in self.STYLES.items()}
+        # The same looks with Excel's quote prefix, for text that starts like a formula.
+        self.quoted = {k: wb.add_format({**v, "quote_prefix": True}) for k, v in self.STYLES.items()}
+        self.hidden = wb.add_format({"align": "center", "font_color": "#888888"})
+        self.verdicts = {
+            code: wb.add_format({"bg_color": colour, "font_color": VERDICT_TEXT.get(code, "#ffffff"), "bold": True})
+            for code, colour in VERDICT_COLOURS.items()
+        }
+        self.numbers = {k: wb.add_format({"num_format": v}) for k, v in EXCEL_FORMATS.items()}
+        self.datetime = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+
+    def text(self, ws: Any, row: int, col: int, value: Any, style: str = "text") -> str:
+        """Write ``value`` as inert text (:func:`.safe_text.xlsx`); return what was written."""
+        content, quote = safe_text.xlsx(value)
+        ws.write_string(row, col, content, (self.quoted if quote else self.plain)[style])
+        return content
+
+    def cell(
+        self, ws: Any, row: int, col: int, raw: Any, *, column: str, fmt_name: str | None, shown: Presented
+    ) -> Any:
+        """Write one table cell by its type; return the value written (None: hidden)."""
+        value = _excel_value(raw)
+        if value is None:
+            ws.write_string(row, col, SUPPRESSED, self.hidden)
+        elif isinstance(value, bool):
+            ws.write_boolean(row, col, value)
+        elif isinstance(value, (int, float)):
+            ws.write_number(row, col, value, self.numbers.get(fmt_name or ""))
+        elif isinstance(value, dt.datetime):
+            style = self.datetime if (value.hour or value.minute) else self.numbers["date"]
+            ws.write_datetime(row, col, value, style)
+        elif isinstance(value, dt.date):
+            ws.write_datetime(row, col, dt.datetime.combine(value, dt.time()), self.numbers["date"])
+        elif column == shown.verdict_column and shown.verdicts and shown.verdicts.get(value) in self.verdicts:
+            ws.write_string(row, col, value, self.verdicts[shown.verdicts[value]])
+        else:
+            value = self.text(ws, row, col, value)
+        return value
+
+
 def write_workbook(path: str | Path, tables: Sequence[SheetTable], *, language: str, heading: str = "") -> Path:
     """Write ``tables`` to ``path`` (``tables.xlsx``): a contents sheet, then one sheet each.
 
@@ -300,89 +352,47 @@ def write_workbook(path: str | Path, tables: Sequence[SheetTable], *, language: 
     (suppressed) cells are shown as ``—``.
     """
     path = Path(path)
-    wb = xlsxwriter.Workbook(
-        str(path),
-        {
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-            "nan_inf_to_errors": False,
-        },
-    )
+    options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+    wb = xlsxwriter.Workbook(str(path), {**options, "nan_inf_to_errors": False})
     try:
-        styles: dict[str, dict[str, Any]] = {
-            "text": {},
-            "bold": {"bold": True},
-            "title": {"bold": True, "font_size": 13},
-            "head": {"bold": True, "bg_color": "#e8eef7", "border": 1, "text_wrap": True, "valign": "top"},
-        }
-        plain = {k: wb.add_format(v) for k, v in styles.items()}
-        # The same looks with Excel's quote prefix, for text that starts like a formula.
-        quoted = {k: wb.add_format({**v, "quote_prefix": True}) for k, v in styles.items()}
-
-        def write_text(ws: Any, row: int, col: int, value: Any, style: str = "text") -> str:
-            content, quote = safe_text.xlsx(value)
-            ws.write_string(row, col, content, (quoted if quote else plain)[style])
-            return content
-
-        hidden_fmt = wb.add_format({"align": "center", "font_color": "#888888"})
-        verdict_fmts = {
-            code: wb.add_format({"bg_color": colour, "font_color": VERDICT_TEXT.get(code, "#ffffff"), "bold": True})
-            for code, colour in VERDICT_COLOURS.items()
-        }
-        num_fmts = {k: wb.add_format({"num_format": v}) for k, v in EXCEL_FORMATS.items()}
-        dt_fmt = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+        writer = _Writer(wb)
         names = sheet_names([sheet_label(t.name, t.title, language) for t in tables])
         contents = wb.add_worksheet(sheet_names([text.t("tables_sheet_contents", language)])[0])
-        write_text(contents, 0, 0, heading, "title")
-        write_text(contents, 2, 0, text.t("table_name", language), "bold")
-        write_text(contents, 2, 1, text.t("table_title", language), "bold")
+        writer.text(contents, 0, 0, heading, "title")
+        writer.text(contents, 2, 0, text.t("table_name", language), "bold")
+        writer.text(contents, 2, 1, text.t("table_title", language), "bold")
         contents.set_column(0, 0, 34)
         contents.set_column(1, 1, 60)
         for i, (sheet, table) in enumerate(zip(names, tables, strict=True), start=3):
             shown, quote = safe_text.xlsx(sheet)  # a sheet named after a title from data stays inert too
-            contents.write_url(i, 0, f"internal:'{sheet}'!A1", (quoted if quote else plain)["text"], string=shown)
-            write_text(contents, i, 1, table.title)
+            link = (writer.quoted if quote else writer.plain)["text"]
+            contents.write_url(i, 0, f"internal:'{sheet}'!A1", link, string=shown)
+            writer.text(contents, i, 1, table.title)
         for sheet, table in zip(names, tables, strict=True):
-            ws = wb.add_worksheet(sheet)
-            # A fixed layout for people and programs alike: title, note (may be blank), headings, rows.
-            write_text(ws, 0, 0, table.title, "title")
-            if table.note:
-                write_text(ws, 1, 0, table.note)
-            row0 = 2
-            frame = table.presented.frame
-            widths = [_width(c) for c in frame.columns]
-            for j, column in enumerate(frame.columns):
-                write_text(ws, row0, j, column, "head")
-            for i, record in enumerate(frame.itertuples(index=False), start=row0 + 1):
-                for j, (column, raw) in enumerate(zip(frame.columns, record, strict=True)):
-                    value = _excel_value(raw)
-                    fmt_name = table.presented.format_of(column, i - row0 - 1)
-                    if value is None:
-                        ws.write_string(i, j, SUPPRESSED, hidden_fmt)
-                    elif isinstance(value, bool):
-                        ws.write_boolean(i, j, value)
-                    elif isinstance(value, (int, float)):
-                        ws.write_number(i, j, value, num_fmts.get(fmt_name or ""))
-                    elif isinstance(value, dt.datetime):
-                        ws.write_datetime(i, j, value, dt_fmt if (value.hour or value.minute) else num_fmts["date"])
-                    elif isinstance(value, dt.date):
-                        ws.write_datetime(i, j, dt.datetime.combine(value, dt.time()), num_fmts["date"])
-                    elif (
-                        column == table.presented.verdict_column
-                        and table.presented.verdicts
-                        and table.presented.verdicts.get(value) in verdict_fmts
-                    ):
-                        ws.write_string(i, j, value, verdict_fmts[table.presented.verdicts[value]])
-                    else:
-                        value = write_text(ws, i, j, value)
-                    widths[j] = max(widths[j], min(_width(value if value is not None else SUPPRESSED), 60))
-            for j, w in enumerate(widths):
-                ws.set_column(j, j, max(8, w + 2))
-            ws.freeze_panes(row0 + 1, 0)
+            _write_sheet(wb.add_worksheet(sheet), writer, table)
     finally:
         wb.close()
     return path
+
+
+def _write_sheet(ws: Any, writer: _Writer, table: SheetTable) -> None:
+    """One table's sheet, a fixed layout for people and programs alike: title, note (may be blank), headings, rows."""
+    writer.text(ws, 0, 0, table.title, "title")
+    if table.note:
+        writer.text(ws, 1, 0, table.note)
+    row0 = 2
+    frame = table.presented.frame
+    widths = [_width(c) for c in frame.columns]
+    for j, column in enumerate(frame.columns):
+        writer.text(ws, row0, j, column, "head")
+    for i, record in enumerate(frame.itertuples(index=False), start=row0 + 1):
+        for j, (column, raw) in enumerate(zip(frame.columns, record, strict=True)):
+            fmt_name = table.presented.format_of(column, i - row0 - 1)
+            value = writer.cell(ws, i, j, raw, column=column, fmt_name=fmt_name, shown=table.presented)
+            widths[j] = max(widths[j], min(_width(value if value is not None else SUPPRESSED), 60))
+    for j, w in enumerate(widths):
+        ws.set_column(j, j, max(8, w + 2))
+    ws.freeze_panes(row0 + 1, 0)
 
 
 __all__ = [

@@ -7,6 +7,8 @@ conventions (``$name`` parameters, helper relations such as ``kpi_calendar``) an
 of registered, active, engaged and measured are those of :mod:`wecom_eval.kpis.queries`.
 """
 
+from __future__ import annotations
+
 FAR_FUTURE = "DATE '9999-12-31'"
 
 # Members that count as registered on the days from reg_from to reg_to (null: open).

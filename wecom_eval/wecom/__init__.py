@@ -6,12 +6,14 @@
 from __future__ import annotations
 
 from wecom_eval.wecom.api import Page, WecomApi
-from wecom_eval.wecom.client import ClientSettings, ClientStats, WecomClient
+from wecom_eval.wecom.client import WecomClient
 from wecom_eval.wecom.credentials import APPS, Credentials, read_dotenv
 from wecom_eval.wecom.endpoints import ENDPOINTS, Endpoint, endpoint
 from wecom_eval.wecom.errors import ERRCODES, ErrorCode, WecomApiError, describe
 from wecom_eval.wecom.ratelimit import SlidingWindowLimiter, min_duration
 from wecom_eval.wecom.redact import install_log_redaction, redact, register_secret
+from wecom_eval.wecom.robot import GroupRobot
+from wecom_eval.wecom.settings import ClientSettings, ClientStats
 from wecom_eval.wecom.windows import Window, batched, day_of, midnight, split_days
 
 __all__ = [
@@ -23,6 +25,7 @@ __all__ = [
     "ERRCODES",
     "Endpoint",
     "ErrorCode",
+    "GroupRobot",
     "Page",
     "SlidingWindowLimiter",
     "WecomApi",

@@ -26,10 +26,9 @@ import logging
 import random
 import ssl
 import time
-from collections import Counter
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -40,96 +39,9 @@ from wecom_eval.wecom.endpoints import ENDPOINTS, Endpoint, endpoint
 from wecom_eval.wecom.errors import FREQUENCY_LIMIT, WecomApiError, describe
 from wecom_eval.wecom.ratelimit import Clock, Sleep, SlidingWindowLimiter
 from wecom_eval.wecom.redact import install_log_redaction, redact, register_secret
+from wecom_eval.wecom.settings import ClientSettings, ClientStats
 
 log = logging.getLogger("wecom_eval.wecom")
-
-MARKDOWN_MAX_BYTES = 4096  # reference §10.1
-TEXT_MAX_BYTES = 2048
-FILE_MIN_BYTES, FILE_MAX_BYTES = 6, 20 * 1024 * 1024  # reference §10.2: a robot file is more than 5 bytes, ≤20 MB
-
-
-@dataclass(frozen=True)
-class ClientSettings:
-    """How hard the client tries and how fast it may go. Every field has a safe default.
-
-    Parameters
-    ----------
-    timeout, connect_timeout
-        Seconds for a whole request and for opening a connection.
-    max_retries
-        Retries after the first try for transient failures (so ``max_retries + 1`` tries).
-    backoff_base, backoff_max, jitter
-        Delay before retry *n* is ``min(backoff_max, backoff_base · 2^(n-1))``, of which the
-        share ``jitter`` is drawn uniformly at random.
-    freq_limit_wait
-        Least wait after errcode 45009: WeCom blocks a minute-level excess for 60 s.
-    token_margin
-        Refresh a token this many seconds before it expires (at most half its lifetime).
-    concurrency
-        Calls in flight at once across all endpoints (1 = one call at a time).
-    endpoint_concurrency
-        Cap on calls in flight per endpoint (default: each endpoint's own cap).
-    limit_period
-        Length of a rate-limit window in seconds (60: WeCom's limits are per minute).
-    limits
-        Per-minute limits overriding the documented ones, by endpoint path.
-    rate_limits
-        False turns the client-side limiter off (the server's 45009 still applies).
-    """
-
-    timeout: float = 30.0
-    connect_timeout: float = 5.0
-    max_retries: int = 4
-    backoff_base: float = 0.5
-    backoff_max: float = 16.0
-    jitter: float = 0.5
-    freq_limit_wait: float = 60.0
-    token_margin: float = 300.0
-    concurrency: int = 32
-    endpoint_concurrency: int | None = None
-    limit_period: float = 60.0
-    limits: Mapping[str, int] = field(default_factory=dict)
-    rate_limits: bool = True
-
-    def __post_init__(self) -> None:
-        checks = {
-            "timeout": self.timeout > 0,
-            "connect_timeout": self.connect_timeout > 0,
-            "max_retries": self.max_retries >= 0,
-            "backoff_base": self.backoff_base >= 0,
-            "backoff_max": self.backoff_max >= 0,
-            "jitter": 0 <= self.jitter <= 1,
-            "freq_limit_wait": self.freq_limit_wait >= 0,
-            "token_margin": self.token_margin >= 0,
-            "concurrency": self.concurrency >= 1,
-            "endpoint_concurrency": self.endpoint_concurrency is None or self.endpoint_concurrency >= 1,
-            "limit_period": self.limit_period > 0,
-        }
-        bad = [name for name, ok in checks.items() if not ok]
-        if bad:
-            raise ValueError(
-                f"ClientSettings: out of range: {', '.join(f'{b}={getattr(self, b)!r}' for b in bad)}"
-                " (timeouts and periods positive, counts at least 1, jitter in [0, 1])"
-            )
-        for path, limit in self.limits.items():
-            endpoint(path)
-            if limit < 1:
-                raise ValueError(f"ClientSettings.limits[{path!r}] must be at least 1 call a minute, got {limit}")
-
-
-@dataclass
-class ClientStats:
-    """What the client did: requests sent, their outcomes, retries and token fetches."""
-
-    requests: Counter[str] = field(default_factory=Counter)  # by endpoint path
-    outcomes: Counter[str] = field(default_factory=Counter)  # "ok", "errcode -1", "HTTP 502", ...
-    retries: int = 0
-    refreshes: int = 0
-    token_fetches: int = 0
-
-    @property
-    def total(self) -> int:
-        return sum(self.requests.values())
 
 
 class _Transient(Exception):
@@ -250,68 +162,24 @@ class WecomClient:
             raise ValueError(f"{ep.path} takes no access token; use the client's dedicated method")
         return await self._call(ep, params=params, body=body, app=ep.app)
 
-    async def webhook_send(
+    async def call_robot(
         self,
-        key: str,
+        path: str,
         *,
-        markdown: str | None = None,
-        text: str | None = None,
-        markdown_v2: str | None = None,
-        mentioned_list: list[str] | None = None,
+        key: str,
+        params: Mapping[str, Any] | None = None,
+        body: Mapping[str, Any] | None = None,
+        files: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Post one message to a group robot (``webhook/send?key=…``), at most 20 a minute.
-
-        Exactly one of ``markdown`` (≤4096 UTF-8 bytes), ``markdown_v2`` (≤4096 bytes) or
-        ``text`` (≤2048 bytes) is sent. The message is resent only when it certainly never
-        left (a robot would otherwise post it twice).
-        """
-        given = {
-            k: v for k, v in (("markdown", markdown), ("markdown_v2", markdown_v2), ("text", text)) if v is not None
-        }
-        if len(given) != 1:
-            raise ValueError("give exactly one of markdown=, markdown_v2= or text=")
-        if not key:
-            raise ValueError("a webhook key is required")
-        ((msgtype, content),) = given.items()
-        limit = TEXT_MAX_BYTES if msgtype == "text" else MARKDOWN_MAX_BYTES
-        size = len(content.encode("utf-8"))
-        if size > limit:
-            raise ValueError(
-                f"{msgtype} content is {size} UTF-8 bytes; WeCom accepts at most {limit}. "
-                "Split the message at line boundaries."
-            )
-        register_secret(key)
-        payload: dict[str, Any] = {"content": content}
-        if mentioned_list and msgtype == "text":
-            payload["mentioned_list"] = list(mentioned_list)
-        return await self.webhook_post(key, {"msgtype": msgtype, msgtype: payload})
-
-    async def webhook_post(self, key: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        """Post one prepared ``webhook/send`` body (any msgtype, e.g. an image built by
-        :func:`wecom_eval.notify.image_body`) through the robot's 20-a-minute limiter; resent
-        only when it certainly never left."""
+        """Call a group robot's endpoint (``webhook/…``, the robot's ``key`` in the query, no
+        token) through its per-key limiter; see :class:`wecom_eval.wecom.robot.GroupRobot`."""
+        ep = endpoint(path)
+        if ep.app is not None or not ep.path.startswith("webhook/"):
+            raise ValueError(f"{ep.path} is not a group robot's endpoint")
         if not key:
             raise ValueError("a webhook key is required")
         register_secret(key)
-        return await self._call(ENDPOINTS["webhook/send"], params=None, body=body, key=key)
-
-    async def webhook_upload(self, key: str, *, filename: str, content: bytes, media_type: str = "file") -> str:
-        """Upload a file for a group robot's file message (``webhook/upload_media``); return its
-        ``media_id`` (valid 3 days, for this robot only). WeCom takes more than 5 bytes and at most
-        20 MB; a file outside that raises ``ValueError`` before anything is sent."""
-        if not key:
-            raise ValueError("a webhook key is required")
-        if not FILE_MIN_BYTES <= len(content) <= FILE_MAX_BYTES:
-            raise ValueError(
-                f"{filename} is {len(content):,} bytes; a robot's file must be more than 5 bytes "
-                f"and at most {FILE_MAX_BYTES:,} (20 MB)"
-            )
-        register_secret(key)
-        files = {"media": (filename, content, "application/octet-stream")}
-        data = await self._call(
-            ENDPOINTS["webhook/upload_media"], params={"type": media_type}, body=None, key=key, files=files
-        )
-        return str(data["media_id"])
+        return await self._call(ep, params=params, body=body, key=key, files=files)
 
     # ---- the retry loop ------------------------------------------------------------------
     async def _call(
@@ -570,12 +438,4 @@ def _errcode(data: Mapping[str, Any]) -> int:
         return -1  # a garbled errcode: treat as "system busy" and retry
 
 
-__all__ = [
-    "ClientSettings",
-    "ClientStats",
-    "FILE_MAX_BYTES",
-    "FILE_MIN_BYTES",
-    "MARKDOWN_MAX_BYTES",
-    "TEXT_MAX_BYTES",
-    "WecomClient",
-]
+__all__ = ["WecomClient"]

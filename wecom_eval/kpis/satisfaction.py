@@ -1,4 +1,4 @@
-"""Survey results for the reports: waves, the satisfaction target, items, departments, needs.
+"""Survey KPIs: waves, the satisfaction target, items, departments, needs.
 
 Reads the long survey tables (``survey_responses``, ``survey_items``, ``survey_choices``,
 ``survey_text``) and hands the statistics to :mod:`wecom_eval.stats`. Definitions:
@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wecom_eval.kpis import queries_survey as sq
 from wecom_eval.plan import RolloutPlan
 from wecom_eval.store.warehouse import Warehouse
 
@@ -43,43 +44,38 @@ def _scalar(warehouse: Warehouse, sql: str, params: list[Any]) -> int:
     return int(value)
 
 
-def waves(warehouse: Warehouse, *, last_day: dt.date) -> pd.DataFrame:
-    """Waves with answers up to ``last_day``: kind, first and last day, respondents.
+def waves(warehouse: Warehouse, *, data_through: dt.date) -> pd.DataFrame:
+    """Waves with answers up to ``data_through``: kind, first and last day, respondents.
 
     Columns: ``wave``, ``kind`` (``satisfaction`` or ``needs``), ``first_day``,
     ``last_day``, ``respondents``, ``items`` (Likert items answered).
     """
     frame = warehouse.query(
-        """
-        SELECT r.wave, min(r.submitted_on) AS first_day, max(r.submitted_on) AS last_day,
-               count(*) AS respondents,
-               (SELECT count(DISTINCT i.item) FROM survey_items i WHERE i.wave = r.wave) AS items
-        FROM survey_responses r
-        WHERE r.submitted_on IS NULL OR r.submitted_on <= ?
-        GROUP BY r.wave ORDER BY max(r.submitted_on), r.wave
-        """,
-        [last_day],
+        sq.WAVES,
+        [data_through],
     )
     frame["kind"] = np.where(frame["items"] > 0, "satisfaction", "needs")
     return frame[["wave", "kind", "first_day", "last_day", "respondents", "items"]]
 
 
-def latest_wave(warehouse: Warehouse, *, last_day: dt.date, kind: str = "satisfaction", wave: str = "") -> str | None:
-    """The named ``wave`` (checked), else the latest wave of ``kind`` with answers by ``last_day``."""
-    known = waves(warehouse, last_day=last_day)
+def latest_wave(
+    warehouse: Warehouse, *, data_through: dt.date, kind: str = "satisfaction", wave: str = ""
+) -> str | None:
+    """The named ``wave`` (checked), else the latest wave of ``kind`` with answers by ``data_through``."""
+    known = waves(warehouse, data_through=data_through)
     if wave:
         if wave not in set(known["wave"]):
             raise ValueError(
-                f"survey wave {wave!r} has no answers up to {last_day}; waves: {', '.join(known['wave']) or 'none'}"
+                f"survey wave {wave!r} has no answers up to {data_through}; waves: {', '.join(known['wave']) or 'none'}"
             )
         return wave
     chosen = known.loc[known["kind"] == kind, "wave"]
     return None if chosen.empty else str(chosen.iloc[-1])
 
 
-def previous_wave(warehouse: Warehouse, wave: str, *, last_day: dt.date) -> str | None:
+def previous_wave(warehouse: Warehouse, wave: str, *, data_through: dt.date) -> str | None:
     """The satisfaction wave before ``wave``, if any."""
-    frame = waves(warehouse, last_day=last_day)
+    frame = waves(warehouse, data_through=data_through)
     known: list[str] = [str(w) for w in frame.loc[frame["kind"] == "satisfaction", "wave"]]
     if wave not in known:
         return None
@@ -90,11 +86,7 @@ def previous_wave(warehouse: Warehouse, wave: str, *, last_day: dt.date) -> str 
 def item_scores(warehouse: Warehouse, wave: str) -> pd.DataFrame:
     """Long Likert answers of a wave: ``respondent_id``, ``department_id``, ``item``, ``score``."""
     return warehouse.query(
-        """
-        SELECT i.respondent_id, r.department_id, i.item, i.score
-        FROM survey_items i JOIN survey_responses r USING (wave, respondent_id)
-        WHERE i.wave = ? AND i.score IS NOT NULL ORDER BY i.item, i.respondent_id
-        """,
+        sq.ITEM_SCORES,
         [wave],
     )
 
@@ -103,7 +95,7 @@ def satisfaction_row(
     warehouse: Warehouse,
     plan: RolloutPlan,
     *,
-    last_day: dt.date,
+    data_through: dt.date,
     n_boot: int = 9999,
     seed: int = 0,
     wave: str = "",
@@ -113,7 +105,7 @@ def satisfaction_row(
     from wecom_eval import stats
 
     target = plan.targets.satisfaction.target
-    chosen = latest_wave(warehouse, last_day=last_day, wave=wave)
+    chosen = latest_wave(warehouse, data_through=data_through, wave=wave)
     row: dict[str, Any] = {
         "kpi": "satisfaction",
         "target": target,
@@ -204,8 +196,7 @@ def item_summary(warehouse: Warehouse, wave: str, *, n_boot: int = 9999, seed: i
 def likert_counts(warehouse: Warehouse, wave: str) -> pd.DataFrame:
     """Answers per item and score (1–5): ``item``, ``score``, ``n``."""
     return warehouse.query(
-        "SELECT item, score, count(*) AS n FROM survey_items WHERE wave = ? AND score IS NOT NULL "
-        "GROUP BY item, score ORDER BY item, score",
+        sq.LIKERT_COUNTS,
         [wave],
     )
 
@@ -243,14 +234,7 @@ def by_department(warehouse: Warehouse, wave: str) -> pd.DataFrame:
     Not yet suppressed: show it through ``report.show_table(..., people="responses")``.
     """
     frame = warehouse.query(
-        """
-        SELECT d.path AS department, count(*) AS responses, avg(i.score) AS mean,
-               avg(CASE WHEN i.score >= 4 THEN 1.0 ELSE 0.0 END) AS top2
-        FROM survey_items i JOIN survey_responses r USING (wave, respondent_id)
-        LEFT JOIN departments d ON d.department_id = r.department_id
-        WHERE i.wave = ? AND i.item = ? AND i.score IS NOT NULL
-        GROUP BY d.path ORDER BY d.path
-        """,
+        sq.DEPARTMENT_SCORES,
         [wave, OVERALL_ITEM],
     )
     frame["department"] = frame["department"].fillna("—")
@@ -275,13 +259,7 @@ def compare(warehouse: Warehouse, baseline: str, comparison: str) -> pd.DataFram
 def roster_share(warehouse: Warehouse, wave: str) -> dict[str, Any]:
     """Respondents of a wave and their share of the roster on the wave's last day."""
     row = warehouse.query(
-        """
-        WITH w AS (SELECT count(*) AS respondents, max(submitted_on) AS day FROM survey_responses WHERE wave = ?)
-        SELECT w.respondents, w.day,
-               (SELECT count(*) FROM employees e WHERE e.hire_date <= w.day
-                  AND (e.leave_date IS NULL OR e.leave_date >= w.day)) AS roster
-        FROM w
-        """,
+        sq.ROSTER_SHARE,
         [wave],
     ).iloc[0]
     roster = int(row["roster"]) if row["roster"] is not None else 0
@@ -297,12 +275,7 @@ def roster_share(warehouse: Warehouse, wave: str) -> dict[str, Any]:
 def choices(warehouse: Warehouse, wave: str) -> pd.DataFrame:
     """Multi-select answers: ``question``, ``choice``, ``count``, ``share`` (of the wave's respondents)."""
     return warehouse.query(
-        """
-        SELECT c.question, c.choice, count(*) AS count,
-               count(*) / (SELECT count(*) FROM survey_responses r WHERE r.wave = ?) AS share
-        FROM survey_choices c WHERE c.wave = ?
-        GROUP BY c.question, c.choice ORDER BY c.question, count(*) DESC, c.choice
-        """,
+        sq.CHOICES,
         [wave, wave],
     )
 
@@ -313,13 +286,18 @@ def comments(warehouse: Warehouse, plan: RolloutPlan, wave: str, *, limit: int =
     Free text is shown only for a group of at least ``min_group_size_text`` respondents; it
     is never labelled with a department (a comment from a small team could name its author).
     """
-    count = _scalar(warehouse, "SELECT count(*) FROM survey_text WHERE wave = ?", [wave])
+    count = _scalar(warehouse, sq.TEXT_ANSWERS, [wave])
     if count < plan.privacy.min_group_size_text:
         return pd.DataFrame(columns=["question", "text"])
     return warehouse.query(
-        "SELECT question, text FROM survey_text WHERE wave = ? ORDER BY hash(respondent_id), question LIMIT ?",
+        sq.COMMENTS,
         [wave, limit],
     )
+
+
+def text_respondents(warehouse: Warehouse, wave: str) -> int:
+    """Respondents of a wave who wrote free text."""
+    return _scalar(warehouse, sq.TEXT_RESPONDENTS, [wave])
 
 
 __all__ = [
@@ -336,5 +314,6 @@ __all__ = [
     "roster_share",
     "satisfaction_row",
     "scale_reliability",
+    "text_respondents",
     "waves",
 ]

@@ -31,6 +31,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wecom_eval import text
+from wecom_eval.kpis import queries_records as q
 from wecom_eval.kpis._base import plan_departments
 from wecom_eval.plan import RolloutPlan
 from wecom_eval.store.warehouse import Warehouse
@@ -42,9 +44,9 @@ MIN_WORKING_HOURS = 1 / 60  # a record finished outside working hours counts one
 
 
 def turnaround_records(
-    warehouse: Warehouse, plan: RolloutPlan, *, end: dt.date, calendar: WorkCalendar | None = None
+    warehouse: Warehouse, plan: RolloutPlan, *, data_through: dt.date, calendar: WorkCalendar | None = None
 ) -> pd.DataFrame:
-    """Finished records of the plan's efficiency process started up to ``end``.
+    """Finished records of the plan's efficiency process started up to ``data_through``.
 
     Returns
     -------
@@ -58,14 +60,8 @@ def turnaround_records(
     calendar = calendar or WorkCalendar(plan)
     process = plan.targets.pilot_efficiency.process
     frame = warehouse.query(
-        """
-        SELECT p.record_id, p.department_id, d.path, p.system, p.started_at, p.finished_at
-        FROM process_records p JOIN departments d USING (department_id)
-        WHERE p.process = ? AND p.status IN ('approved', 'rejected') AND p.finished_at IS NOT NULL
-          AND p.finished_at > p.started_at AND p.started_at::DATE <= ?
-        ORDER BY p.record_id
-        """,
-        [process, end],
+        q.TURNAROUND_RECORDS,
+        [process, data_through],
     )
     frame = plan_departments(plan, frame).rename(columns={"path": "department"})  # the plan in force decides
     started = pd.to_datetime(frame["started_at"])
@@ -172,8 +168,6 @@ def verdict_for_gain(low: float, high: float, target: float) -> str:
 
 def method_text(result: Any, language: str, *, design: LaunchDesign | None = None) -> str:
     """How the effect was estimated, in the report's language (for kpis.json and the deck)."""
-    from wecom_eval.reporting import text
-
     draws = text.lookup("methods", "enumerated" if result.enumerated else "sampled", language, n=f"{result.n_draws:,}")
     name = text.lookup("methods", result.inference, language)
     if language == "zh":
@@ -284,8 +278,6 @@ def verdict_basis(result: Any) -> str:
 
 def _caveats(result: Any, language: str) -> str | None:
     """The estimate's statistical warnings: as written in English, one caveat from strings.yaml otherwise."""
-    from wecom_eval.reporting import text
-
     if not result.warnings:
         return None
     if language == "en":

@@ -8,7 +8,7 @@ import math
 import pytest
 
 from wecom_eval.demo import DemoConfig, build_demo
-from wecom_eval.reporting import efficiency
+from wecom_eval.kpis import efficiency
 from wecom_eval.store.warehouse import open_reader
 
 
@@ -22,7 +22,7 @@ def demo(tmp_path_factory):
     build_demo(home, DemoConfig(employees=600), plan)
     truth = json.loads((home.demo / "truth.json").read_text(encoding="utf-8"))
     with open_reader(home) as wh:
-        records = efficiency.turnaround_records(wh, plan, end=plan.end_date)
+        records = efficiency.turnaround_records(wh, plan, data_through=plan.end_date)
     return plan, truth, records
 
 
@@ -63,7 +63,7 @@ def test_recurring_reports_spend_alpha_over_looks_where_a_one_off_verdict_says_m
     each of the plan's 12 planned looks, stats.spent_alpha), so read weekly it is not yet shown."""
     from types import SimpleNamespace
 
-    from wecom_eval.kpis.paths import planned_looks
+    from wecom_eval.kpis.verdicts import planned_looks
 
     assert planned_looks(plan) == 12 and plan.targets.pilot_efficiency.target == pytest.approx(0.30)
     result = SimpleNamespace(

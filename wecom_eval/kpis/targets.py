@@ -1,14 +1,15 @@
-"""The five targets of the rollout plan, each with its estimate, interval and verdict.
+"""The scorecard: the five targets of the rollout plan, each with its estimate, interval and verdict.
 
-Every report opens with this scorecard and writes it to ``kpis.json``. The rows come from:
+This is the one scorecard: every report opens with it and writes it to ``kpis.json``
+(:mod:`wecom_eval.kpis.paths` holds the weekly path to a target, not a scorecard). The rows come from:
 
-* ``registration``, ``daily_active``, ``feature_penetration`` — the KPI module's
-  scorecard against the targets (:func:`wecom_eval.kpis.paths.scorecard`); the daily-active
+* ``registration``, ``daily_active``, ``feature_penetration`` — the company's adoption
+  figures against their targets (:func:`wecom_eval.kpis.progress.progress`); the daily-active
   target counts active days with at least ``min_daily_minutes``, so its row is the
   **engaged** rate; penetration is judged per core feature and the row shows the weakest
   feature (met only when every feature is met, missed when any is missed);
-* ``satisfaction`` — :func:`wecom_eval.reporting.satisfaction.satisfaction_row`;
-* ``pilot_efficiency`` — :func:`wecom_eval.reporting.efficiency.pilot_did`.
+* ``satisfaction`` — :func:`wecom_eval.kpis.satisfaction.satisfaction_row`;
+* ``pilot_efficiency`` — :func:`wecom_eval.kpis.efficiency.pilot_did`.
 
 Interval ends are one-sided 95 % bounds (a two-sided 90 % interval), as the verdict rule
 of :mod:`wecom_eval.stats.targets` reads them — except for the adoption rows, which the
@@ -29,6 +30,14 @@ from typing import Any
 
 import pandas as pd
 
+from wecom_eval import privacy, text
+from wecom_eval.kpis import efficiency
+from wecom_eval.kpis._base import Context
+from wecom_eval.kpis.change import change_from_previous
+from wecom_eval.kpis.coverage import has_member_source
+from wecom_eval.kpis.progress import progress
+from wecom_eval.kpis.satisfaction import satisfaction_row
+from wecom_eval.kpis.verdicts import look_of, planned_looks
 from wecom_eval.plan import RolloutPlan
 from wecom_eval.store.warehouse import Warehouse
 
@@ -48,8 +57,6 @@ COLUMNS = [
     "verdict_basis",
 ]
 CONFIDENCE = 0.90
-# reports read once, at their phase's end: their efficiency verdict keeps the one-off level
-READ_ONCE = frozenset({"deepening-review"})
 
 
 def _nan_to_none(value: Any) -> Any:
@@ -62,16 +69,11 @@ def _nan_to_none(value: Any) -> Any:
 
 def reason(key: str, language: str, **fields: object) -> str:
     """Why a target is not measured, in the report's language (``reasons`` in strings.yaml)."""
-    from wecom_eval.reporting import text
-
     return text.lookup("reasons", key, language, **fields)
 
 
 def kpi_note(rec: pd.Series, plan: RolloutPlan, language: str) -> str | None:
     """A KPI scorecard row's note in the report's language, from its codes (``kpi_notes`` in strings.yaml)."""
-    from wecom_eval import privacy
-    from wecom_eval.reporting import text
-
     codes = _nan_to_none(rec.get("note_codes"))
     if not codes:
         return None
@@ -127,20 +129,15 @@ def _share_row(
 
 
 def _method(method: str | None, language: str) -> str | None:
-    from wecom_eval.reporting import text
-
     return None if method is None else text.lookup("methods", method, language)
 
 
 def adoption_rows(
-    warehouse: Warehouse, plan: RolloutPlan, *, last_day: dt.date, language: str = "en"
+    warehouse: Warehouse, plan: RolloutPlan, *, data_through: dt.date, language: str = "en"
 ) -> list[dict[str, Any]]:
     """The registration, daily-active and penetration rows (see the module docstring)."""
-    from wecom_eval.kpis import paths
-    from wecom_eval.kpis._base import Context
-    from wecom_eval.kpis.coverage import has_member_source
 
-    sc = paths.scorecard(warehouse, plan, as_of=last_day, by="company")
+    sc = progress(warehouse, plan, data_through=data_through, by="company")
     pick = {k: sc.loc[sc["kpi"] == k] for k in ("registration", "engaged_rate", "feature_penetration")}
     members = has_member_source(Context.of(warehouse, plan))
     rows = [
@@ -184,8 +181,6 @@ def adoption_rows(
             if verdicts == {"met"} and len(features) == len(plan.targets.feature_penetration.features)
             else "not_yet_shown"
         )
-        from wecom_eval.reporting import text
-
         names = [text.lookup("features", str(f), language) for f in features["feature"]]
         weakest_name = text.lookup("features", str(weakest["feature"]), language)
         row["note"] = (
@@ -199,7 +194,7 @@ def efficiency_target(
     warehouse: Warehouse,
     plan: RolloutPlan,
     *,
-    last_day: dt.date,
+    data_through: dt.date,
     n_boot: int,
     seed: int,
     inference: str = "auto",
@@ -209,10 +204,8 @@ def efficiency_target(
     """The pilot-efficiency row (``not_measured`` until the pilots have records after go-live).
 
     ``recurring`` reports spend alpha over the plan's weekly looks (the look is the rollout
-    week of ``last_day``); a report read once (the deepening review) keeps the one-off level.
+    week of ``data_through``); a report read once (the deepening review) keeps the one-off level.
     """
-    from wecom_eval.kpis.paths import look_of, planned_looks
-    from wecom_eval.reporting import efficiency
 
     base = {
         "kpi": "pilot_efficiency",
@@ -221,7 +214,7 @@ def efficiency_target(
         "unit": "share",
         "confidence": CONFIDENCE,
     }
-    records = efficiency.turnaround_records(warehouse, plan, end=last_day)
+    records = efficiency.turnaround_records(warehouse, plan, data_through=data_through)
     try:
         result, design = efficiency.pilot_did(records, plan, inference=inference, n_boot=n_boot, seed=seed)
     except ValueError:  # no pilot record after go-live yet, too few departments …
@@ -237,7 +230,7 @@ def efficiency_target(
             "note": reason(why, language),
             "verdict_basis": "none",
         }
-    looks = {"look": look_of(plan, last_day), "planned_looks": planned_looks(plan)} if recurring else {}
+    looks = {"look": look_of(plan, data_through), "planned_looks": planned_looks(plan)} if recurring else {}
     return {
         **efficiency.efficiency_row(result, plan, design=design, language=language, **looks),
         "confidence": CONFIDENCE,
@@ -248,7 +241,7 @@ def five_targets(
     warehouse: Warehouse,
     plan: RolloutPlan,
     *,
-    last_day: dt.date,
+    data_through: dt.date,
     n_boot: int = 9999,
     seed: int = 0,
     inference: str = "auto",
@@ -261,17 +254,18 @@ def five_targets(
     ``language`` is that of the ``method`` and ``note`` texts; ``recurring`` see
     :func:`efficiency_target`.
     """
-    from wecom_eval.reporting.satisfaction import satisfaction_row
 
-    rows = adoption_rows(warehouse, plan, last_day=last_day, language=language)
+    rows = adoption_rows(warehouse, plan, data_through=data_through, language=language)
     rows.append(
-        satisfaction_row(warehouse, plan, last_day=last_day, n_boot=n_boot, seed=seed, wave=wave, language=language)
+        satisfaction_row(
+            warehouse, plan, data_through=data_through, n_boot=n_boot, seed=seed, wave=wave, language=language
+        )
     )
     rows.append(
         efficiency_target(
             warehouse,
             plan,
-            last_day=last_day,
+            data_through=data_through,
             n_boot=n_boot,
             seed=seed,
             inference=inference,
@@ -289,49 +283,21 @@ def with_change(
     """``frame`` with a ``change`` column: each adoption target's change since the day ``since``
     (:func:`wecom_eval.kpis.change.change_from_previous`); ``None`` for the survey and pilot
     targets and when ``since`` is before the rollout."""
-    from wecom_eval.kpis.change import change_from_previous
 
-    previous = None if since < plan.start_date else adoption_rows(warehouse, plan, last_day=since, language=language)
+    previous = (
+        None if since < plan.start_date else adoption_rows(warehouse, plan, data_through=since, language=language)
+    )
     change = change_from_previous(frame.to_dict("records"), previous)
     out = frame.copy()
     out["change"] = [change[str(k)] for k in out["kpi"]]
     return out
 
 
-def for_report(report: Any, **options: Any) -> pd.DataFrame:
-    """:func:`five_targets` for an open report, as of the end of the report's own period (a
-    monthly review's month, a weekly report's week), so that its scorecard and its alerts
-    describe the same days. Every report but the deepening review recurs (see :data:`READ_ONCE`).
-    The monthly review's scorecard also has the ``change`` from the previous month's end
-    (:func:`with_change`)."""
-    options.setdefault("recurring", report.name not in READ_ONCE)
-    frame = five_targets(
-        report.warehouse,
-        report.plan,
-        last_day=report.period.end,
-        n_boot=report.params.n_boot,
-        seed=report.params.seed,
-        language=report.language,
-        **options,
-    )
-    if report.name == "monthly":
-        frame = with_change(
-            frame,
-            report.warehouse,
-            report.plan,
-            since=report.period.start - dt.timedelta(days=1),
-            language=report.language,
-        )
-    return frame
-
-
 __all__ = [
     "COLUMNS",
-    "READ_ONCE",
     "adoption_rows",
     "efficiency_target",
     "five_targets",
-    "for_report",
     "kpi_note",
     "reason",
     "with_change",

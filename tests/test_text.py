@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from wecom_eval.reporting import text
+from wecom_eval import text
 
 
 def test_every_string_has_chinese_and_english_with_the_same_placeholders():
@@ -19,3 +19,15 @@ def test_every_string_has_chinese_and_english_with_the_same_placeholders():
 def test_unknown_keys_show_as_they_are():
     assert text.lookup("features", "calendar", "zh") == "calendar"
     assert text.column_label("my_column", "en") == "my_column"
+
+
+def test_the_strings_ship_with_the_package_beside_the_text_module():
+    import tomllib
+    from pathlib import Path
+
+    package = Path(text.__file__).parent
+    project = tomllib.loads((package.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = project["tool"]["setuptools"]["package-data"]["wecom_eval"]
+    shipped = {p.relative_to(package).as_posix() for pattern in patterns for p in package.glob(pattern)}
+    assert package / "strings.yaml" == text.STRINGS_PATH
+    assert "strings.yaml" in shipped

@@ -1,0 +1,84 @@
+"""Benchmark: where a report's start-up goes, each part a whole process beside its floor.
+
+    python benchmarks/bench_report_start.py
+    python benchmarks/bench_report_start.py --rounds 5
+
+A report run starts three Python processes one after another: the command, a worker
+(papermill, nbformat, nbconvert), and the worker's kernel, whose first cell imports the
+package's report modules. Contenders, one warm-up round, then ``--rounds`` counted rounds,
+alternated:
+
+``worker imports``
+    ``import papermill, nbconvert`` as the worker does them: with the ``rfc3987_syntax``
+    module kept out (``wecom_eval.reporting.worker.main``);
+``worker imports, grammar loaded``
+    the same imports as they were before: jsonschema, under nbformat, imports
+    ``rfc3987_syntax`` (installed with Jupyter's extras), which compiles an IRI grammar;
+``first cell``
+    the weekly notebook's first code cell's imports (``forecasts, open_report, views``);
+``bare interpreter``
+    ``python -c pass``: the floor every process pays.
+
+``benchmarks/bench_demo.py --weekly-only`` times the whole weekly report beside a trivial
+papermill notebook; this one says which part of it is start-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _harness as h  # noqa: E402
+
+KEPT_OUT = "import sys; sys.modules['rfc3987_syntax'] = None; import papermill, nbconvert"
+AS_BEFORE = "import papermill, nbconvert"
+FIRST_CELL = "from wecom_eval.reporting import forecasts, open_report, views"
+
+
+def _python(code: str):  # noqa: ANN202
+    def go() -> h.Sample:
+        return h.run([sys.executable, "-c", code])
+
+    return go
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--json", help="write the table here (for run_all.py)")
+    args = parser.parse_args(argv)
+    from wecom_eval.reporting.worker import SLOW_FORMAT_MODULE
+
+    assert SLOW_FORMAT_MODULE in KEPT_OUT  # the bench measures what the worker does
+    got = h.alternate(
+        {
+            "worker imports": _python(KEPT_OUT),
+            "worker imports, grammar loaded": _python(AS_BEFORE),
+            "first cell": _python(FIRST_CELL),
+            "bare interpreter": _python("pass"),
+        },
+        rounds=args.rounds,
+    )
+    bare = got["bare interpreter"]
+    lines = [
+        h.Line(
+            "report worker start-up (papermill, nbconvert)",
+            h.cell(got["worker imports"]),
+            f"the same, grammar loaded (as before) {h.cell(got['worker imports, grammar loaded'])}",
+            h.ratio(got["worker imports, grammar loaded"], got["worker imports"]),
+        ),
+        h.Line(
+            "weekly notebook's first cell (imports)",
+            h.cell(got["first cell"]),
+            f"bare interpreter {h.cell(bare)}",
+            f"{h.walls(got['first cell']).median / h.walls(bare).median:.1f}× the bare interpreter",
+        ),
+    ]
+    h.emit("bench_report_start", lines, args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

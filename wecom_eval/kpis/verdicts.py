@@ -1,0 +1,137 @@
+"""The verdict of a figure against a value (a target, or a path's point) and Holm over a family.
+
+:func:`judge` gives one verdict; :func:`holm_verdicts` adjusts a scorecard's family of them;
+:func:`look_of` and :func:`planned_looks` say which weekly look a day is. The rule in full is
+the definition of :func:`wecom_eval.kpis.progress.progress`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any, Literal
+
+import pandas as pd
+
+from wecom_eval.plan import RolloutPlan
+
+EPS = 1e-12
+
+
+def planned_looks(plan: RolloutPlan) -> int:
+    """Weekly looks the plan foresees: the weeks up to the end of its last phase."""
+    return max(p.last_week for p in plan.phases)
+
+
+def look_of(plan: RolloutPlan, day: dt.date) -> int:
+    """The rollout week ``day`` falls in (1 in the first week and before the start)."""
+    return max(1, (day - plan.start_date).days // 7 + 1)
+
+
+def judge(
+    *,
+    successes: float,
+    n: float,
+    value: float,
+    census: bool,
+    alpha: float = 0.05,
+    look: int | None = None,
+    planned_looks: int = 12,
+) -> dict[str, Any]:
+    """One figure against one value: estimate, bounds, p-values, verdict, method, verdict basis.
+
+    ``census`` figures (registration) are exact counts: no interval, verdict by the count.
+    Others go through :func:`wecom_eval.stats.proportion_vs_target` with ``successes`` and
+    ``n`` rounded to whole people. With ``look`` (the rollout week) the bounds are those of
+    the weekly confidence sequence (:func:`wecom_eval.stats.spent_alpha`): exact
+    Clopper-Pearson bounds, each one-sided at ``alpha_k``, so that reading the verdict every
+    week keeps the chance of ever a wrong "met" (or ever a wrong "missed") at ``alpha``;
+    ``p_greater``/``p_less`` are the anytime p-values of "the value is not reached" / "the
+    value is reached", comparable with ``alpha`` (and ready for Holm). Without ``look``:
+    the one-off Wilson interval at ``alpha``.
+    """
+    if n is None or not n > 0 or successes is None or (isinstance(successes, float) and math.isnan(successes)):
+        return {
+            "estimate": math.nan,
+            "ci_low": math.nan,
+            "ci_high": math.nan,
+            "p_value": math.nan,
+            "p_greater": math.nan,
+            "p_less": math.nan,
+            "verdict": None,
+            "method": None,
+            "n": 0,
+            "verdict_basis": None,
+        }
+    if census:
+        est = successes / n
+        verdict = "met" if est >= value - EPS else "missed"
+        return {
+            "estimate": est,
+            "ci_low": est,
+            "ci_high": est,
+            "p_value": math.nan,
+            "p_greater": math.nan,
+            "p_less": math.nan,
+            "verdict": verdict,
+            "method": "census count",
+            "n": int(round(n)),
+            "verdict_basis": "census",
+        }
+    from wecom_eval.stats import proportion_vs_target
+    from wecom_eval.stats.sequential import anytime_p_value, spent_alpha
+
+    n_int = max(int(round(n)), 1)
+    s_int = min(max(int(round(successes)), 0), n_int)
+    value = min(max(value, 0.0), 1.0)
+    a_look = alpha if look is None else spent_alpha(look, alpha=alpha, planned_looks=planned_looks)
+    # the sequence spends a small alpha_k at each look, deep in the tails where the score
+    # test's normal approximation is too liberal: there the exact (Clopper-Pearson) bounds
+    method: Literal["wilson", "exact"] = "wilson" if look is None else "exact"
+    r = proportion_vs_target(s_int, n_int, target=value, alpha=a_look, method=method)
+    p_less = proportion_vs_target(s_int, n_int, target=value, alpha=a_look, alternative="less", method=method).p_value
+    if look is None:
+        p_g, p_l, basis = r.p_value, p_less, "fixed_sample"
+    else:
+        p_g, p_l = (anytime_p_value(p, look, planned_looks=planned_looks) for p in (r.p_value, p_less))
+        basis = "confidence_sequence:spending"
+    return {
+        "estimate": r.estimate,
+        "ci_low": r.ci_low,
+        "ci_high": r.ci_high,
+        "p_value": r.p_value,
+        "p_greater": p_g,
+        "p_less": p_l,
+        "verdict": r.verdict,
+        "method": r.method,
+        "n": n_int,
+        "verdict_basis": basis,
+    }
+
+
+def holm_verdicts(
+    frame: pd.DataFrame, *, verdict: str, p_greater: str, p_less: str, alpha: float = 0.05
+) -> tuple[pd.Series, pd.Series]:
+    """Holm over a report's family of verdicts: the adjusted p-values and the verdicts they allow.
+
+    Each row claims "met" (a floor reached: ``p_greater`` small) or "missed" (``p_less``
+    small) or nothing; the row's p-value is the smaller of the two, the family is every row
+    with one (census rows have none and keep their verdict). A row keeps "met"/"missed"
+    only when its Holm-adjusted p-value is at most ``alpha``; otherwise it becomes
+    "not_yet_shown". Rows without a verdict keep theirs.
+    """
+    from wecom_eval.stats import holm
+
+    p = pd.concat([frame[p_greater], frame[p_less]], axis=1).astype(float).min(axis=1, skipna=False)
+    adjusted = pd.Series(math.nan, index=frame.index)
+    out = frame[verdict].copy()
+    ok = p.notna()
+    if ok.any():
+        res = holm(p[ok].to_numpy(), alpha=alpha)
+        adjusted[ok] = res.p_adjusted
+        claims = frame[verdict].isin(["met", "missed"]) & ok
+        out[claims & (adjusted > alpha)] = "not_yet_shown"
+    return adjusted, out
+
+
+__all__ = ["holm_verdicts", "judge", "look_of", "planned_looks"]

@@ -1,0 +1,247 @@
+"""The worker side of a report run: ``python -m wecom_eval.reporting.worker JOB.json RESULT.json``.
+
+The runner (:mod:`.runner`) starts one worker process per report with an environment
+without secrets. The worker dies with the command that started it, executes the notebook
+with papermill in a staging folder (:func:`execute`), builds the report's files from what
+the notebook recorded (:func:`publish`), writes the manifest and moves the folder into
+place, then writes its :class:`~wecom_eval.reporting.jobs.RunResult` for the runner.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import signal
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+from wecom_eval.home import HOME_ENV, Home
+from wecom_eval.reporting import registry
+from wecom_eval.reporting.collect import COLLECTED, RUN_DIR_ENV
+from wecom_eval.reporting.jobs import (
+    KERNEL_ARGS,
+    KERNEL_LOG,
+    KERNEL_START_TIMEOUT,
+    PARENT_ENV,
+    STAGING,
+    Job,
+    RunResult,
+    result_to_json,
+)
+
+SLOW_FORMAT_MODULE = "rfc3987_syntax"  # kept out of the worker: see main()
+
+
+@contextmanager
+def _stderr_to(path: Path) -> Iterator[None]:
+    """Send this process's stderr (and so the kernel's, which inherits it) to ``path``.
+
+    The kernel writes start-up chatter there; a failed run keeps the file beside its notebook.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(path, "ab") as fh:
+        os.dup2(fh.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def execute(job: Job) -> RunResult:
+    """Run one prepared job in this process (the worker side of :func:`~wecom_eval.reporting.runner.run_jobs`).
+
+    Expects an environment without secrets (the worker's); sets ``$WECOM_EVAL_RUN_DIR`` for
+    the kernel and builds the run in a staging folder that replaces ``reports/<report>/<as_of>``.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    from wecom_eval.reporting import manifest
+
+    home = Home(Path(job.home))
+    as_of = dt.date.fromisoformat(job.params["as_of"])
+    report_dir = home.reports / job.report
+    final = report_dir / as_of.isoformat()
+    staging = report_dir / f".{as_of.isoformat()}{STAGING}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    staging.mkdir(parents=True)
+    executed = staging / f"{job.report}.ipynb"
+    os.environ.update({RUN_DIR_ENV: str(staging), HOME_ENV: str(home.root), **job.extra_env})
+    started = job.now()
+    clock = time.perf_counter()
+    error: str | None = None
+    outputs: list[str] = []
+    try:
+        with _stderr_to(staging / KERNEL_LOG):
+            papermill.execute_notebook(
+                job.notebook,
+                str(executed),
+                parameters=job.params,
+                kernel_name=job.kernel,
+                execution_timeout=job.cell_timeout,
+                start_timeout=KERNEL_START_TIMEOUT,
+                progress_bar=False,
+                log_output=False,
+                cwd=str(staging),
+                extra_arguments=KERNEL_ARGS,
+            )
+    except PapermillExecutionError as exc:
+        error = f"cell {exc.exec_count} raised {exc.ename}: {exc.evalue}"
+    except Exception as exc:  # a cell timeout, a dead kernel: the run failed, the notebook is kept
+        error = f"{type(exc).__name__}: {exc}".strip()
+    if error is None:
+        try:
+            outputs = publish(staging, job)
+        except Exception as exc:
+            error = f"publishing the report failed: {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
+    shown = _tables_shown(staging)
+    shutil.rmtree(staging / COLLECTED, ignore_errors=True)
+    if error is None:
+        (staging / KERNEL_LOG).unlink(missing_ok=True)
+    finished = job.now()
+    status = "failed" if error else "succeeded"
+    manifest.write(
+        manifest.build(
+            report=job.report,
+            as_of=as_of,
+            params=job.params,
+            status=status,
+            started=started,
+            finished=finished,
+            kernel=job.kernel,
+            cell_timeout=job.cell_timeout,
+            notebook=executed.name,
+            outputs=outputs,
+            error=error,
+            source_notebook=job.notebook,
+            tables=shown,
+            plan=job.plan,
+        ),
+        staging / "manifest.json",
+    )
+    if final.exists():
+        shutil.rmtree(final)
+    staging.rename(final)
+    return RunResult(
+        job.report, as_of, status, final, final / executed.name, time.perf_counter() - clock, error, tuple(outputs)
+    )
+
+
+def _die_with_parent() -> None:
+    """End this worker when the command that started it ends, however it ends (SIGKILL included)."""
+    parent = int(os.environ.get(PARENT_ENV) or 0)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1  # <linux/prctl.h>
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    elif parent:
+
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+    if parent and os.getppid() != parent:  # the command ended before the signal was armed
+        os._exit(1)
+
+
+def main(argv: Sequence[str]) -> int:
+    """``python -m wecom_eval.reporting.worker JOB.json RESULT.json``: run one job (started by the runner)."""
+    if len(argv) != 2:
+        print("usage: python -m wecom_eval.reporting.worker JOB.json RESULT.json", file=sys.stderr)
+        return 2
+    _die_with_parent()
+    # jsonschema (under papermill, nbformat and kpis.json) registers an "iri" format check when
+    # rfc3987-syntax is installed (a Jupyter extra), and that package compiles a grammar on
+    # import: seconds per run. No schema a run validates uses the iri formats (a test checks).
+    sys.modules.setdefault(SLOW_FORMAT_MODULE, None)  # type: ignore[arg-type]  # None reads as "not installed"
+    job = Job(**json.loads(Path(argv[0]).read_text(encoding="utf-8")))
+    # While the kernel runs the notebook this process only waits: load what publishing needs meanwhile.
+    threading.Thread(target=_load_publishers, name="load-publishers", daemon=True).start()
+    result = execute(job)
+    Path(argv[1]).write_text(json.dumps(result_to_json(result)), encoding="utf-8")
+    return 0
+
+
+def _load_publishers() -> None:
+    """Import the modules :func:`publish` uses (nbconvert, openpyxl's writer, jsonschema …)."""
+    import importlib
+
+    for name in ("wecom_eval.reporting.export", "wecom_eval.reporting.tables", "wecom_eval.reporting.kpis_json"):
+        with suppress(Exception):  # an import that fails here fails again, and is reported, in publish
+            importlib.import_module(name)
+
+
+def _tables_shown(run_dir: Path) -> list[dict[str, Any]]:
+    """Name, title and privacy facts of each table the notebook showed (for the manifest)."""
+    from wecom_eval.reporting import collect
+
+    try:
+        meta = collect.read_meta(run_dir)
+    except (FileNotFoundError, ValueError):
+        return []
+    return [
+        {k: t.get(k) for k in ("name", "title", "people", "keys", "within", "floor", "rows", "hidden_rows")}
+        for t in meta["tables"]
+    ]
+
+
+def publish(run_dir: Path, job: Job) -> list[str]:
+    """Build the report's files in ``run_dir`` from the executed notebook and what it recorded."""
+    from wecom_eval.reporting import collect, export, kpis_json, tables
+
+    meta = collect.read_meta(run_dir)
+    language = meta["language"]
+    export.export_html(
+        run_dir / f"{job.report}.ipynb",
+        meta,
+        run_dir / "report.html",
+        minutes=job.minutes,
+        window_days=job.window_days,
+        generated=job.now(),
+    )
+    sheets = [
+        tables.SheetTable(
+            t["name"],
+            t["title"],
+            tables.present(
+                collect.read_table(run_dir, t),
+                language,
+                formats=t["formats"],
+                labels=t["labels"],
+                row_formats=t.get("row_formats"),
+            ),
+            t.get("note", ""),
+        )
+        for t in meta["tables"]
+    ]
+    heading = f"{registry.title(job.report, language)} · {(meta.get('period') or {}).get('label', '')}"
+    tables.write_workbook(run_dir / "tables.xlsx", sheets, language=language, heading=heading)
+    kpis_json.write(meta, run_dir / "kpis.json")
+    outputs = ["report.html", "tables.xlsx", "kpis.json"]
+    if meta["params"].get("deck"):
+        from wecom_eval.reporting import deck
+
+        deck.write_deck(run_dir, meta, run_dir / "deck.pptx", minutes=job.minutes, window_days=job.window_days)
+        outputs.append("deck.pptx")
+    return outputs + ["manifest.json", f"{job.report}.ipynb"]
+
+
+__all__ = ["execute", "main", "publish"]
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
