@@ -29,18 +29,11 @@ CLI = [sys.executable, "-m", "wecom_eval.cli"]
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--employees", type=int, default=100_000)
+    h.size_options(parser)
     parser.add_argument("--weeks", type=int, default=52, help="rollout weeks (no baseline weeks)")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--warmup", type=int, default=1)
-    parser.add_argument("--quick", action="store_true", help="20,000 employees, 2 rounds")
     parser.add_argument("--keep", help="leave the last home here (for a report benchmark to use)")
-    parser.add_argument("--json", help="write the table here (for run_all.py)")
     args = parser.parse_args(argv)
-    if args.quick:
-        args.employees, args.rounds = min(args.employees, 20_000), min(args.rounds, 2)
-    for name in [k for k in os.environ if k.startswith("WECOM_EVAL_DUCKDB")]:
-        del os.environ[name]  # the command line's defaults, not the benchmark's
+    h.cli_defaults(args)
     root = Path(tempfile.mkdtemp(prefix="bench-demo-load-"))
     command = [
         "demo",

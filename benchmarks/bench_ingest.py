@@ -128,7 +128,10 @@ def main(argv: list[str] | None = None) -> int:
         "installed package, e.g. a snapshot of the working tree while it is being edited",
     )
     parser.add_argument("--fresh-only", action="store_true", help="time the ingest into a fresh home only")
+    parser.add_argument("--quick", action="store_true", help="2,000 users × 210 days, 2 runs (make bench's --quick)")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.users, args.runs = min(args.users, 2_000), min(args.runs, 2)
 
     exe = shutil.which("wecom-eval", path=str(Path(sys.executable).parent)) or "wecom-eval"
     work = Path(tempfile.mkdtemp(prefix="wecom-eval-bench-ingest-"))

@@ -343,7 +343,12 @@ def main(argv: list[str] | None = None) -> int:
     same = agree(folder / "result-fold.parquet", folder / "result-report.parquet")
     base, size = samples["pandas"], f"{info['employees'] // 1000:,}k × {info['weeks']} w"
     both = [
-        h.Sample(b.wall + r.wall, (b.work or 0) + (r.work or 0), max(b.peak_mb, r.peak_mb))
+        h.Sample(
+            b.wall + r.wall,
+            (b.work or 0) + (r.work or 0),
+            max(b.peak_mb, r.peak_mb),
+            cpu=(b.cpu or 0) + (r.cpu or 0),
+        )
         for b, r in zip(samples["build"], samples["report"], strict=True)
     ]
     lines = [

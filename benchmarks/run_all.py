@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _harness as h  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-ORDER = ("bench_kpis", "bench_demo_load", "bench_demo", "bench_wild_bootstrap", "bench_fetch")
+ORDER = ("bench_kpis", "bench_add_day", "bench_demo_load", "bench_demo", "bench_wild_bootstrap", "bench_fetch")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,7 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", help=f"benchmarks to run (default: {', '.join(ORDER)})")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
-    # the benchmarks that speak the table's format, then any other bench_*.py (printed as they are)
+    # the benchmarks that speak the table's format, then any other bench_*.py (printed as they
+    # are; each takes --quick too)
     others = sorted(p.stem for p in HERE.glob("bench_*.py") if p.stem not in ORDER)
     names = args.names or [*ORDER, *others]
     lines: list[h.Line] = []
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
             out = Path(tmp) / f"{name}.json"
             print(f"== {name}", flush=True)
             if name not in ORDER:
-                code = subprocess.call([sys.executable, str(HERE / f"{name}.py")])
+                code = subprocess.call([sys.executable, str(HERE / f"{name}.py"), *(["--quick"] if args.quick else [])])
                 lines.append(h.Line(f"{name}: its own output above" if code == 0 else f"{name}: FAILED", "—"))
                 continue
             code = subprocess.call(

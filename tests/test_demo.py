@@ -71,6 +71,10 @@ def test_chunks_are_weeks_with_canonical_types(small, days):
     assert [str(f.type) for f in chunks[0].schema] == ["date32[day]", "string", "bool", "int16", "string"]
     assert len(days) == small.truth["counts"]["member_days"]
     assert not days.duplicated(["date", "userid"]).any()
+    # feature events stream week by week too, the same rows as the whole frame
+    events = pa.concat_tables(list(small.feature_events_chunks()))
+    assert events.num_rows == small.truth["counts"]["feature_events"] == len(small.tables["feature_events"])
+    assert events["event_id"].to_pylist() == small.tables["feature_events"]["event_id"].tolist()
 
 
 # ---- validity and integrity -------------------------------------------------------------
@@ -472,3 +476,39 @@ def test_another_demo_replaces_the_previous_one_but_real_data_is_never_touched(h
         build_demo(home, small_config, plan)
     with open_reader(home) as wh:
         assert wh.counts() == other.counts
+
+
+def test_the_demo_lands_its_tables_under_raw_and_loads_them(home, plan):
+    import hashlib
+
+    import pyarrow.parquet as pq
+
+    config = DemoConfig(employees=200, baseline_weeks=1, rollout_weeks=3)
+    build_demo(home, config, plan)
+    landed = json.loads((home.demo / "build.json").read_text(encoding="utf-8"))["landed"]
+    assert len(landed["member_days"]) == len(landed["feature_events"]) == config.window_weeks
+    assert set(landed) == {"member_days", "feature_events", *(n for n in TABLES if n not in ("member_status",))}
+    folders = {(home.raw / p).parent for paths in landed.values() for p in paths}
+    assert len(folders) == 1 and folders.pop().parent == home.raw / "demo"
+    # every file is listed in its folder's SHA256SUMS with the checksum of its bytes, read-only
+    for paths in landed.values():
+        for rel in paths:
+            path = home.raw / rel
+            sums = dict(line.split("  ")[::-1] for line in (path.parent / "SHA256SUMS").read_text().splitlines())
+            assert sums[path.name] == hashlib.sha256(path.read_bytes()).hexdigest()
+            assert not path.stat().st_mode & 0o222
+    # what is loaded is what landed: the weekly files hold the member days, in order
+    with open_reader(home) as wh:
+        stored = wh.query("SELECT count(*) AS n, min(date) AS lo, max(date) AS hi FROM member_days")
+        events = wh.count("feature_events")
+    files = [pq.read_table(home.raw / p) for p in landed["member_days"]]
+    assert sum(f.num_rows for f in files) == stored["n"][0]
+    assert (
+        files[0]["date"][0].as_py() == stored["lo"][0].date()
+        and files[-1]["date"][-1].as_py() == stored["hi"][0].date()
+    )
+    assert sum(pq.read_metadata(home.raw / p).num_rows for p in landed["feature_events"]) == events
+    # a rebuild lands nothing new: the same bytes are found where they landed
+    before = sorted(p for p in (home.raw / "demo").rglob("*.parquet"))
+    build_demo(home, config, plan)
+    assert sorted(p for p in (home.raw / "demo").rglob("*.parquet")) == before

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from wecom_eval.demo import DemoConfig, build_demo
-from wecom_eval.demo.generator import DemoSummary
+from wecom_eval.demo.build import DemoSummary
 from wecom_eval.errors import InputError, Problem
 from wecom_eval.home import Home
 from wecom_eval.plan import load_plan

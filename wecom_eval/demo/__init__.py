@@ -6,7 +6,8 @@
 
 from __future__ import annotations
 
+from wecom_eval.demo.build import DemoSummary, build_demo
 from wecom_eval.demo.config import DemoConfig
-from wecom_eval.demo.generator import DemoOrg, DemoSummary, build_demo, generate
+from wecom_eval.demo.generator import DemoOrg, generate
 
 __all__ = ["DemoConfig", "DemoOrg", "DemoSummary", "build_demo", "generate"]

@@ -21,7 +21,7 @@ The model, per member *m* and day *d* after registration (*k* days since it):
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -156,12 +156,18 @@ class ActivityModel:
             active, minutes = self.block(d0, d1)
             yield self.table(d0, d1, active, minutes)
 
+    def feature_chunks(self) -> Iterator[pa.Table]:
+        """``feature_events`` one week at a time, drawn afresh (the same rows as :func:`scan` meets)."""
+        for d0, d1 in self.weeks():
+            active, _minutes = self.block(d0, d1)
+            yield self.features(d0, d1, active).table(self)
+
     # ---- feature use -------------------------------------------------------------------
     def features(self, d0: int, d1: int, active: np.ndarray) -> FeatureUse:
         """Feature use in one block: one entry per user × feature × day (or × week) used."""
         d_idx, m_idx = np.nonzero(active)  # row-major: by day, then member
         working = self.working[d0 + d_idx]
-        out = FeatureUse.empty()
+        parts = []
         for f_no, (feature, (_never, _mean, extra, _code)) in enumerate(FEATURES.items()):
             rng = np.random.default_rng([self.seed, STREAM_FEATURES, d0 // 7, f_no])
             logit = self.use_logit[feature][m_idx]
@@ -182,7 +188,7 @@ class ActivityModel:
                 seconds = 8 * 3600 + rng.integers(0, 5400, n)
             else:
                 seconds = 9 * 3600 + (rng.beta(2.0, 2.2, n) * 9 * 3600).astype(np.int64)
-            out.append(
+            parts.append(
                 FeatureUse(
                     members.astype(np.int32),
                     np.full(n, f_no, dtype=np.int8),
@@ -191,15 +197,15 @@ class ActivityModel:
                     count.astype(np.int32),
                 )
             )
-        return out.concat()
+        return FeatureUse.concat(parts)
 
 
 @dataclass
 class FeatureUse:
     """Feature events as compact arrays (member row, feature number, day index, seconds, count).
 
-    About 15 bytes a row; the string columns of ``feature_events`` are built from these only
-    when a frame or an Arrow chunk is asked for. ``offsets`` marks where each week starts.
+    About 17 bytes a row; the string columns of ``feature_events`` are built from these only
+    when a frame or an Arrow table is asked for.
     """
 
     member: np.ndarray
@@ -207,50 +213,41 @@ class FeatureUse:
     day: np.ndarray
     seconds: np.ndarray
     count: np.ndarray
-    offsets: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
-    _parts: list[FeatureUse] = field(default_factory=list, repr=False)
 
     @classmethod
-    def empty(cls) -> FeatureUse:
-        z = np.zeros(0, dtype=np.int32)
-        return cls(z, z.astype(np.int8), z, z, z)
-
-    def append(self, other: FeatureUse) -> None:
-        self._parts.append(other)
-
-    def concat(self) -> FeatureUse:
-        parts = [self, *self._parts]
-        offsets = np.concatenate([[0], np.cumsum([len(p.member) for p in self._parts], dtype=np.int64)])
+    def concat(cls, parts: list[FeatureUse]) -> FeatureUse:
+        if not parts:
+            z = np.zeros(0, dtype=np.int32)
+            return cls(z, z.astype(np.int8), z, z, z)
         member, feature, day, seconds, count = (
             np.concatenate([getattr(p, a) for p in parts]) for a in ("member", "feature", "day", "seconds", "count")
         )
-        return FeatureUse(member, feature, day, seconds, count, offsets=offsets)
+        return cls(member, feature, day, seconds, count)
 
     def __len__(self) -> int:
         return len(self.member)
 
-    def _columns(self, model: ActivityModel, lo: int, hi: int) -> tuple[pa.Array, pa.Array, pa.Array, np.ndarray]:
-        """(event_id, userid, feature) as large_string and the local timestamps, rows lo..hi-1."""
+    def _columns(self, model: ActivityModel) -> tuple[pa.Array, pa.Array, pa.Array, np.ndarray]:
+        """(event_id, userid, feature) as large_string and the local timestamps."""
         days = (model.start + np.arange(model.n_days)).astype("datetime64[D]")
         day_strings = pc.replace_substring(
             pa.array(np.datetime_as_string(days).astype(object), type=pa.large_string()), "-", ""
         )
         names = pa.array(list(FEATURES), type=pa.large_string())
         codes = pa.array([v[3] for v in FEATURES.values()], type=pa.large_string())
-        uid = model.userids.cast(pa.large_string()).take(pa.array(self.member[lo:hi]))
-        feature = pa.array(self.feature[lo:hi].astype(np.int32))
-        day = self.day[lo:hi]
+        uid = model.userids.cast(pa.large_string()).take(pa.array(self.member))
+        feature = pa.array(self.feature.astype(np.int32))
         event_id = pc.binary_join_element_wise(
-            uid, codes.take(feature), day_strings.take(pa.array(day)), pa.scalar("-", pa.large_string())
+            uid, codes.take(feature), day_strings.take(pa.array(self.day)), pa.scalar("-", pa.large_string())
         )
-        local = (model.start + day.astype(np.int64)).astype("datetime64[s]") + self.seconds[lo:hi].astype(
+        local = (model.start + self.day.astype(np.int64)).astype("datetime64[s]") + self.seconds.astype(
             "timedelta64[s]"
         )
         return event_id, uid, names.take(feature), local
 
     def frame(self, model: ActivityModel) -> pd.DataFrame:
-        """All feature_events rows as a frame (string columns wrap Arrow memory, no copy)."""
-        event_id, uid, feature, local = self._columns(model, 0, len(self))
+        """The rows as a frame (string columns wrap Arrow memory, no copy)."""
+        event_id, uid, feature, local = self._columns(model)
         return pd.DataFrame(
             {
                 "event_id": pd.Series(event_id, dtype="str"),
@@ -261,21 +258,20 @@ class FeatureUse:
             }
         )
 
-    def chunks(self, model: ActivityModel) -> Iterator[pa.Table]:
-        """feature_events one week at a time, as Arrow tables with the canonical column types."""
-        for lo, hi in zip(self.offsets[:-1], self.offsets[1:], strict=True):
-            event_id, uid, feature, local = self._columns(model, int(lo), int(hi))
-            utc = local.astype(np.int64) - 8 * 3600
-            yield pa.Table.from_arrays(
-                [
-                    event_id,
-                    uid,
-                    feature,
-                    pa.array(utc, type=pa.int64()).cast(pa.timestamp("s", tz=TZ)),
-                    pa.array(self.count[lo:hi], type=pa.int32()),
-                ],
-                names=FEATURE_EVENT_SCHEMA.names,
-            )
+    def table(self, model: ActivityModel) -> pa.Table:
+        """The rows as an Arrow table with the canonical column types."""
+        event_id, uid, feature, local = self._columns(model)
+        utc = local.astype(np.int64) - 8 * 3600
+        return pa.Table.from_arrays(
+            [
+                event_id,
+                uid,
+                feature,
+                pa.array(utc, type=pa.int64()).cast(pa.timestamp("s", tz=TZ)),
+                pa.array(self.count, type=pa.int32()),
+            ],
+            names=FEATURE_EVENT_SCHEMA.names,
+        )
 
 
 @dataclass
@@ -293,10 +289,29 @@ class Aggregates:
         return cls(*(np.zeros(shape, dtype=np.int64) for _ in range(4)))
 
 
-def scan(model: ActivityModel) -> tuple[Aggregates, FeatureUse]:
-    """One pass over every week: the realised aggregates and all feature use."""
+@dataclass
+class FeatureSummary:
+    """What the ground truth needs of the feature events, kept while they stream past."""
+
+    events: int  # rows of feature_events
+    used: np.ndarray  # bool (feature number, member row): used on a day of the penetration window
+
+
+Week = Callable[[int, pa.Table, pa.Table], None]  # (week number from 0, member_days, feature_events)
+
+
+def scan(
+    model: ActivityModel, window: tuple[int, int], on_week: Week | None = None
+) -> tuple[Aggregates, FeatureSummary]:
+    """One pass over every week: the realised aggregates and a summary of the feature use.
+
+    ``window`` is the penetration window (first and last day index, both included).
+    ``on_week`` is handed each week's ``member_days`` and ``feature_events`` as Arrow tables
+    (to land them); nothing of a week is kept after it.
+    """
     agg = Aggregates.empty(model.n_days, model.n_dept)
-    uses = FeatureUse.empty()
+    summary = FeatureSummary(0, np.zeros((len(FEATURES), model.n_members), dtype=bool))
+    lo, hi = window
     for d0, d1 in model.weeks():
         active, minutes = model.block(d0, d1)
         days = np.arange(d0, d1)[:, None]
@@ -311,5 +326,10 @@ def scan(model: ActivityModel) -> tuple[Aggregates, FeatureUse]:
             agg.active[d0 + i] = bc(active[i])
             agg.registered_measured[d0 + i] = bc(registered[i] & model.measured)
             agg.engaged[d0 + i] = bc(engaged[i])
-        uses.append(model.features(d0, d1, active))
-    return agg, uses.concat()
+        uses = model.features(d0, d1, active)
+        inside = (uses.day >= lo) & (uses.day <= hi)
+        summary.used[uses.feature[inside], uses.member[inside]] = True
+        summary.events += len(uses)
+        if on_week is not None:
+            on_week(d0 // 7, model.table(d0, d1, active, minutes), uses.table(model))
+    return agg, summary

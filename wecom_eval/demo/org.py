@@ -168,11 +168,90 @@ def dates(window: Window, day: np.ndarray) -> np.ndarray:
     return (np.datetime64(window.start, "D") + day.astype(np.int64)).astype("datetime64[s]")
 
 
-def build_org(config: DemoConfig, plan: RolloutPlan, rng: np.random.Generator) -> Org:
-    window = Window.build(config, plan)
-    n_days = window.n_days
+@dataclass
+class _Tree:
+    """The department tree: one row per department, in ``departments`` order."""
 
-    # ---- the department tree -------------------------------------------------------
+    departments: pd.DataFrame
+    ids: np.ndarray
+    paths: list[str]
+    level: np.ndarray
+    branch: list[str]
+    weight: np.ndarray  # relative size of a level-2 department
+    pilot: np.ndarray
+    go_live: np.ndarray  # day index
+    go_live_week: np.ndarray
+
+
+@dataclass
+class _Roster:
+    employees: pd.DataFrame
+    employee_ids: np.ndarray
+    numbers: np.ndarray
+    dept: np.ndarray
+    hire: np.ndarray
+    leave: np.ndarray
+
+
+def build_org(config: DemoConfig, plan: RolloutPlan, rng: np.random.Generator) -> Org:
+    """The organisation: tree, sizes, roster, members and registration, drawn from ``rng`` in that order."""
+    window = Window.build(config, plan)
+    tree = _department_tree(config, plan, window, rng)
+    roster = _roster(config, window, tree, _department_sizes(config, tree, rng), rng)
+    userids, mem_emp, mem_dept, moved, unsynced = _member_accounts(config, tree, roster, rng)
+    with_emp = mem_emp >= 0
+    mem_hire = np.where(with_emp, roster.hire[np.maximum(mem_emp, 0)], -1)
+    mem_leave = np.where(with_emp, roster.leave[np.maximum(mem_emp, 0)], NEVER)
+    act, disabled, stragglers, mem_last = _registration(
+        config, window, tree, mem_dept, with_emp, mem_hire, mem_leave, rng
+    )
+    activated = act < NEVER
+    status = np.where(mem_leave < window.n_days, 5, np.where(disabled, 2, np.where(activated, 1, 4)))
+    act_ts = timestamps(window, np.where(activated, act, 0), _clock(rng, len(mem_emp)))
+    measured = np.asarray(tree.branch, dtype=object)[mem_dept] != config.no_minutes_branch
+    members = pd.DataFrame(
+        {
+            "userid": userids,
+            "employee_id": pd.Series(roster.employee_ids[np.maximum(mem_emp, 0)], dtype="str").where(with_emp),
+            "department_id": tree.ids[mem_dept],
+            "status": status.astype(np.int64),
+            "activated_at": pd.Series(act_ts).where(activated),
+        }
+    )
+    anomalies = {
+        "shared_accounts": [u for u, _ in SHARED_ACCOUNTS],
+        "department_mismatch": sorted(userids[moved].tolist()),
+        "employees_without_member": sorted(roster.employee_ids[unsynced].tolist()),
+        "stragglers": sorted(userids[stragglers].tolist()),
+        "disabled": sorted(userids[disabled].tolist()),
+    }
+    return Org(
+        window,
+        tree.departments,
+        roster.employees,
+        members,
+        tree.ids,
+        tree.paths,
+        tree.level,
+        tree.branch,
+        tree.pilot,
+        tree.go_live,
+        tree.go_live_week,
+        roster.dept,
+        roster.hire,
+        roster.leave,
+        mem_dept,
+        mem_emp,
+        mem_hire,
+        mem_leave,
+        act,
+        mem_last,
+        measured,
+        anomalies,
+    )
+
+
+def _department_tree(config: DemoConfig, plan: RolloutPlan, window: Window, rng: np.random.Generator) -> _Tree:
     rows: list[tuple[int, str, int | None, str, int, str, float]] = []  # id, name, parent, path, level, branch, weight
     rows.append((1, config.company_name, None, config.company_name, 0, HQ, 0.0))
     units = (HQ, *config.branches)
@@ -188,8 +267,6 @@ def build_org(config: DemoConfig, plan: RolloutPlan, rng: np.random.Generator) -
             next_id += 1
     dept_ids = np.array([r[0] for r in rows], dtype=np.int64)
     dept_paths = [r[3] for r in rows]
-    dept_level = np.array([r[4] for r in rows], dtype=np.int64)
-    dept_branch = [r[5] for r in rows]
     pilots = plan.resolve_pilots(zip(dept_ids.tolist(), dept_paths, strict=True))
     dept_pilot = np.isin(dept_ids, list(pilots))
     go_live_week = np.array(
@@ -200,7 +277,6 @@ def build_org(config: DemoConfig, plan: RolloutPlan, rng: np.random.Generator) -
         dtype=np.int64,
     )
     go_live_dates = [plan.week_start(int(w)) for w in go_live_week]
-    dept_go_live = np.array([window.day(d) for d in go_live_dates], dtype=np.int64)
     departments = pd.DataFrame(
         {
             "department_id": dept_ids,
@@ -211,12 +287,25 @@ def build_org(config: DemoConfig, plan: RolloutPlan, rng: np.random.Generator) -
             "go_live_date": pd.to_datetime(go_live_dates),
         }
     )
+    return _Tree(
+        departments,
+        dept_ids,
+        dept_paths,
+        np.array([r[4] for r in rows], dtype=np.int64),
+        [r[5] for r in rows],
+        np.array([r[6] for r in rows]),
+        dept_pilot,
+        np.array([window.day(d) for d in go_live_dates], dtype=np.int64),
+        go_live_week,
+    )
 
-    # ---- department sizes: heavy-tailed, one department under the privacy floor -------
+
+def _department_sizes(config: DemoConfig, tree: _Tree, rng: np.random.Generator) -> np.ndarray:
+    """Each employee's department row: heavy-tailed sizes, one department under the privacy floor."""
     n = config.employees
-    leaf = np.flatnonzero(dept_level == 2)
-    weights = np.array([rows[i][6] for i in leaf])
-    small = np.array([dept_paths[i] == SMALL_DEPARTMENT for i in leaf])
+    leaf = np.flatnonzero(tree.level == 2)
+    weights = tree.weight[leaf]
+    small = np.array([tree.paths[i] == SMALL_DEPARTMENT for i in leaf])
     sizes = np.zeros(len(leaf), dtype=np.int64)
     sizes[small] = config.small_department_size
     regular = ~small
@@ -234,9 +323,12 @@ def build_org(config: DemoConfig, plan: RolloutPlan, rng: np.random.Generator) -
             ],
         )
     sizes[regular] = MIN_DEPARTMENT_SIZE + rng.multinomial(rest, weights[regular] / weights[regular].sum())
-    emp_dept = rng.permutation(np.repeat(leaf, sizes))
+    return rng.permutation(np.repeat(leaf, sizes))
 
-    # ---- the roster: tenure, joiners and leavers ------------------------------------
+
+def _roster(config: DemoConfig, window: Window, tree: _Tree, emp_dept: np.ndarray, rng: np.random.Generator) -> _Roster:
+    """The HR roster: tenure, joiners and leavers."""
+    n, n_days = config.employees, window.n_days
     emp_hire = -(rng.exponential(5 * 365, size=n) + 14).astype(np.int64)
     joiners = rng.random(n) < config.joiner_share
     hire_in = rng.integers(0, max(n_days - 1, 1), size=n)
@@ -255,60 +347,76 @@ def build_org(config: DemoConfig, plan: RolloutPlan, rng: np.random.Generator) -
         {
             "employee_id": employee_ids,
             "name": _names(rng, n),
-            "department_id": dept_ids[emp_dept],
+            "department_id": tree.ids[emp_dept],
             "hire_date": dates(window, emp_hire),
             "leave_date": pd.Series(dates(window, np.where(emp_leave == NEVER, 0, emp_leave))).where(
                 emp_leave != NEVER
             ),
-            "branch": np.asarray(dept_branch, dtype=object)[emp_dept],
+            "branch": np.asarray(tree.branch, dtype=object)[emp_dept],
             "role": roles,
         }
     )
+    return _Roster(employees, employee_ids, emp_numbers, emp_dept, emp_hire, emp_leave)
 
-    # ---- members: one per employee, minus a couple not yet synced, plus shared accounts --
-    unsynced = np.argsort(-emp_hire, kind="stable")[:2] if n >= 500 else np.array([], dtype=np.int64)
+
+def _member_accounts(
+    config: DemoConfig, tree: _Tree, roster: _Roster, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(userids, employee row, department row, moved, unsynced): one member per employee, minus a
+    couple not yet synced, plus shared accounts; a few moved in HR but not (yet) in WeCom."""
+    n = config.employees
+    leaf = np.flatnonzero(tree.level == 2)
+    unsynced = np.argsort(-roster.hire, kind="stable")[:2] if n >= 500 else np.array([], dtype=np.int64)
     has_member = np.ones(n, dtype=bool)
     has_member[unsynced] = False
     mem_emp = np.flatnonzero(has_member)
-    userids = serials("u", emp_numbers[mem_emp], 6)
-    mem_dept = emp_dept[mem_emp].copy()
-    # a few moved departments in HR but not (yet) in WeCom
+    userids = serials("u", roster.numbers[mem_emp], 6)
+    mem_dept = roster.dept[mem_emp].copy()
     n_moved = max(2, n // 1000)
     moved = rng.choice(len(mem_emp), size=n_moved, replace=False)
     for m in moved:
         same_unit = [
             i
             for i in leaf
-            if dept_branch[i] == dept_branch[mem_dept[m]] and i != mem_dept[m] and dept_paths[i] != SMALL_DEPARTMENT
+            if tree.branch[i] == tree.branch[mem_dept[m]] and i != mem_dept[m] and tree.paths[i] != SMALL_DEPARTMENT
         ]
         mem_dept[m] = rng.choice(same_unit)
     shared_dept = []
     for k, (_uid, name) in enumerate(SHARED_ACCOUNTS):
         unit = config.branches[0] if k == 0 and config.branches else HQ
-        cands = [i for i in leaf if dept_paths[i] == f"{unit}/{name}"] or [
-            i for i in leaf if not dept_pilot[i] and dept_paths[i] != SMALL_DEPARTMENT
+        cands = [i for i in leaf if tree.paths[i] == f"{unit}/{name}"] or [
+            i for i in leaf if not tree.pilot[i] and tree.paths[i] != SMALL_DEPARTMENT
         ]
         shared_dept.append(cands[0])
     userids = np.concatenate([userids, np.array([u for u, _ in SHARED_ACCOUNTS], dtype=object)])
     mem_dept = np.concatenate([mem_dept, np.array(shared_dept, dtype=np.int64)])
     mem_emp = np.concatenate([mem_emp, np.full(len(SHARED_ACCOUNTS), -1)])
-    m_n = len(mem_emp)
-    with_emp = mem_emp >= 0
-    mem_hire = np.where(with_emp, emp_hire[np.maximum(mem_emp, 0)], -1)
-    mem_leave = np.where(with_emp, emp_leave[np.maximum(mem_emp, 0)], NEVER)
+    return userids, mem_emp, mem_dept, moved, unsynced
 
-    # ---- registration: a logistic S-curve by department, relative to its go-live -----
-    d_n = len(dept_ids)
-    mu = np.where(dept_pilot, 2.0 + rng.gamma(2.0, 0.75, size=d_n), 3.0 + rng.gamma(2.0, 2.5, size=d_n))
+
+def _registration(
+    config: DemoConfig,
+    window: Window,
+    tree: _Tree,
+    mem_dept: np.ndarray,
+    with_emp: np.ndarray,
+    mem_hire: np.ndarray,
+    mem_leave: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(activation day, disabled, stragglers, last active day) per member: a logistic S-curve by
+    department, relative to its go-live."""
+    n_days, m_n, d_n = window.n_days, len(mem_dept), len(tree.ids)
+    mu = np.where(tree.pilot, 2.0 + rng.gamma(2.0, 0.75, size=d_n), 3.0 + rng.gamma(2.0, 2.5, size=d_n))
     scale = 1.5 + rng.gamma(2.0, 0.75, size=d_n)
     if config.registration_pace != 1.0:  # the default leaves the random stream and the data unchanged
         mu, scale = mu * config.registration_pace, scale * config.registration_pace
-    g = dept_go_live[mem_dept]
+    g = tree.go_live[mem_dept]
     joined_late = mem_hire > g
     avail = np.maximum(g, np.maximum(mem_hire, 0))
     delay = np.where(joined_late, rng.logistic(1.5, 1.0, size=m_n), rng.logistic(mu[mem_dept], scale[mem_dept]))
     act = avail + np.maximum(0, np.rint(delay)).astype(np.int64)
-    early = (~dept_pilot[mem_dept]) & (rng.random(m_n) < config.early_adopter_share) & (g > window.rollout_day0)
+    early = (~tree.pilot[mem_dept]) & (rng.random(m_n) < config.early_adopter_share) & (g > window.rollout_day0)
     early_day = window.rollout_day0 + (rng.random(m_n) * np.maximum(g - window.rollout_day0, 1)).astype(np.int64)
     act = np.where(early & (early_day >= mem_hire), early_day, act)
     shift = rng.random(m_n) < 0.75
@@ -322,47 +430,12 @@ def build_org(config: DemoConfig, plan: RolloutPlan, rng: np.random.Generator) -
     disabled &= disabled_on < n_days
     disabled_on = np.where(disabled, disabled_on, NEVER)
     mem_last = np.minimum(np.minimum(mem_leave, disabled_on - 1), n_days - 1)
+    return act, disabled, stragglers, mem_last
 
-    status = np.where(mem_leave < n_days, 5, np.where(disabled, 2, np.where(activated, 1, 4)))
-    act_ts = timestamps(window, np.where(activated, act, 0), _clock(rng, m_n))
-    measured = np.asarray(dept_branch, dtype=object)[mem_dept] != config.no_minutes_branch
-    members = pd.DataFrame(
-        {
-            "userid": userids,
-            "employee_id": pd.Series(employee_ids[np.maximum(mem_emp, 0)], dtype="str").where(with_emp),
-            "department_id": dept_ids[mem_dept],
-            "status": status.astype(np.int64),
-            "activated_at": pd.Series(act_ts).where(activated),
-        }
-    )
-    anomalies = {
-        "shared_accounts": [u for u, _ in SHARED_ACCOUNTS],
-        "department_mismatch": sorted(userids[moved].tolist()),
-        "employees_without_member": sorted(employee_ids[unsynced].tolist()),
-        "stragglers": sorted(userids[stragglers].tolist()),
-        "disabled": sorted(userids[disabled].tolist()),
-    }
-    return Org(
-        window,
-        departments,
-        employees,
-        members,
-        dept_ids,
-        dept_paths,
-        dept_level,
-        dept_branch,
-        dept_pilot,
-        dept_go_live,
-        go_live_week,
-        emp_dept,
-        emp_hire,
-        emp_leave,
-        mem_dept,
-        mem_emp,
-        mem_hire,
-        mem_leave,
-        act,
-        mem_last,
-        measured,
-        anomalies,
-    )
+
+def eligible_departments(plan: RolloutPlan, feature: str, paths: list[str], names: np.ndarray) -> np.ndarray:
+    """Per department row: may its people use ``feature`` (the plan's eligibility, by any part of the path)?"""
+    allowed = plan.eligible_names(feature)
+    if allowed is None:
+        return np.ones(len(paths), dtype=bool)
+    return np.array([any(part in allowed for part in p.split("/")) for p in paths], dtype=bool)

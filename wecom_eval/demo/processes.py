@@ -12,6 +12,7 @@ the pilot's true change at go-live is ``log(pilot_effect)`` on the log scale.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from wecom_eval.demo.config import DemoConfig
-from wecom_eval.demo.org import NEVER, Org, _clock, dates, serials, timestamps
+from wecom_eval.demo.org import NEVER, Org, Window, _clock, dates, serials, timestamps
 from wecom_eval.plan import RolloutPlan
 
 STATUSES = ("approved", "rejected", "withdrawn", "pending")
@@ -39,31 +40,22 @@ def headcount(org: Org) -> np.ndarray:
     return np.cumsum(diff, axis=0)[:n_days]
 
 
-def _member_of_employee(org: Org) -> np.ndarray:
+def member_of_employee(org: Org) -> np.ndarray:
+    """Member row of each employee, -1 for employees with no member."""
     out = np.full(len(org.emp_dept), -1, dtype=np.int64)
     has = org.mem_emp >= 0
     out[org.mem_emp[has]] = np.flatnonzero(has)
     return out
 
 
-def approvals(org: Org, config: DemoConfig, rng: np.random.Generator) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The process_records table and the per-record facts the truth needs."""
-    w = org.window
-    heads = headcount(org)
-    rate = np.where(w.working, config.approvals_per_working_day, 0.03 * config.approvals_per_working_day)
-    counts = rng.poisson(heads * rate[:, None])
-    day, dept = np.nonzero(counts)
-    reps = counts[day, dept]
-    day = np.repeat(day, reps)
-    dept = np.repeat(dept, reps)
+def _filers(org: Org, day: np.ndarray, dept: np.ndarray, wecom: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Who filed each record: a member whose employee is in the department and employed that day
+    (registered, for WeCom records); up to six draws, -1 when none fits."""
     n = len(day)
-    wecom = day >= org.dept_go_live[dept]
-
-    # who filed it: an employee of the department, employed that day (registered, for WeCom)
     order = np.argsort(org.emp_dept, kind="stable")
     first = np.searchsorted(org.emp_dept[order], np.arange(len(org.dept_ids)))
     size = np.bincount(org.emp_dept, minlength=len(org.dept_ids))
-    member_of = _member_of_employee(org)
+    member_of = member_of_employee(org)
     filer = np.full(n, -1, dtype=np.int64)
     todo = np.arange(n)
     for _ in range(6):
@@ -75,11 +67,107 @@ def approvals(org: Org, config: DemoConfig, rng: np.random.Generator) -> tuple[p
         ok &= ~wecom[todo] | (org.mem_act[np.maximum(m, 0)] <= day[todo])
         filer[todo[ok]] = m[ok]
         todo = todo[~ok]
+    return filer
 
-    # turnaround
+
+@dataclass
+class Approvals:
+    """``process_records`` as compact arrays, one entry per record in table order.
+
+    About 35 bytes a record (at a million employees there are about 19 million); the table's
+    string and timestamp columns are built by :meth:`frame` for a slice of rows at a time.
+    """
+
+    window: Window
+    dept_ids: np.ndarray  # department id per department row
+    userids: pa.Array  # large_string, one per member row
+    day: np.ndarray  # int32 day index filed
+    dept: np.ndarray  # int32 department row
+    start_s: np.ndarray  # int64 second of the day filed
+    finish_s: np.ndarray  # float64 second from the window's start finished
+    status: np.ndarray  # int8 index into STATUSES
+    filer: np.ndarray  # member row, -1 when none fits
+    wecom: np.ndarray  # bool: filed in WeCom
+    pending: np.ndarray  # bool: not finished by the window's end
+
+    def __len__(self) -> int:
+        return len(self.day)
+
+    def facts(self) -> dict[str, Any]:
+        """What the truth needs per record: day, dept, wecom, pending, status and hours (the turnaround)."""
+        hours = (self.finish_s - (self.day.astype(np.int64) * 86400 + self.start_s)) / 3600.0
+        return {
+            "day": self.day,
+            "dept": self.dept,
+            "wecom": self.wecom,
+            "pending": self.pending,
+            "status": self.status,
+            "hours": hours,
+        }
+
+    def frame(self, lo: int = 0, hi: int | None = None) -> pd.DataFrame:
+        """Rows ``lo`` to ``hi`` (default: all) of ``process_records`` as a frame."""
+        hi = len(self) if hi is None else hi
+        n, w = hi - lo, self.window
+        wecom, pending = self.wecom[lo:hi], self.pending[lo:hi]
+        seq = pc.utf8_lpad(pc.cast(pa.array(np.arange(lo + 1, hi + 1)), pa.large_string()), 7, "0")
+        prefix = pa.array(["OA", "SP"], type=pa.large_string()).take(pa.array(wecom.astype(np.int8)))
+        record_id = pc.binary_join_element_wise(prefix, seq, pa.scalar("-", pa.large_string()))
+        filer = self.filer[lo:hi]
+        finish = np.where(pending, 0, self.finish_s[lo:hi]).astype(np.int64)
+        columns = {
+            "record_id": pd.Series(record_id, dtype="str"),
+            "process": _text(["approval"], np.zeros(n, dtype=np.int8)),
+            "department_id": pd.Series(self.dept_ids[self.dept[lo:hi]]),
+            "userid": pd.Series(self.userids.take(pa.array(filer, mask=filer < 0)), dtype="str"),
+            "started_at": pd.Series(timestamps(w, self.day[lo:hi], self.start_s[lo:hi])),
+            "finished_at": pd.Series(timestamps(w, np.zeros(n, dtype=np.int64), finish)).where(~pending),
+            "status": _text(list(STATUSES), self.status[lo:hi]),
+            "system": _text(["legacy", "wecom"], wecom.astype(np.int8)),
+        }
+        return pd.DataFrame(columns, copy=False)
+
+
+def approvals(org: Org, config: DemoConfig, rng: np.random.Generator) -> Approvals:
+    """The approval records: how many each day per department, who filed them, their turnaround."""
+    w = org.window
+    heads = headcount(org)
+    rate = np.where(w.working, config.approvals_per_working_day, 0.03 * config.approvals_per_working_day)
+    counts = rng.poisson(heads * rate[:, None])
+    day, dept = np.nonzero(counts)
+    reps = counts[day, dept]
+    day = np.repeat(day, reps).astype(np.int32)
+    dept = np.repeat(dept, reps).astype(np.int32)
+    wecom = day >= org.dept_go_live[dept]
+    filer = _filers(org, day, dept, wecom, rng)
+    start_s, finish_s, kind = _turnaround(org, config, day, dept, wecom, rng)
+    pending = finish_s >= w.n_days * 86400
+    status = np.where(pending, 3, kind).astype(np.int8)
+    del kind
+    sort = np.lexsort((start_s, day))
+    userids = pa.array(org.members["userid"].to_numpy(dtype=object), type=pa.large_string())
+    return Approvals(
+        w,
+        org.dept_ids,
+        userids,
+        *(a[sort] for a in (day, dept, start_s, finish_s, status, filer, wecom, pending)),
+    )
+
+
+def _text(values: list[str], index: np.ndarray) -> pd.Series:
+    """A string column built in Arrow from a few values (no Python objects per row)."""
+    return pd.Series(pa.array(values, type=pa.large_string()).take(pa.array(index)), dtype="str")
+
+
+def _turnaround(
+    org: Org, config: DemoConfig, day: np.ndarray, dept: np.ndarray, wecom: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(start second of the day, finish second from the window's start, kind: 0 approved,
+    1 rejected, 2 withdrawn) per record, from the log-normal turnaround model."""
+    n = len(day)
     u_dept = rng.normal(0.0, config.department_sigma, size=len(org.dept_ids))
     effect = np.where(org.dept_pilot, np.log(config.pilot_effect), np.log(config.other_effect))
-    weeks_in = (day - w.rollout_day0) / 28.0
+    weeks_in = (day - org.window.rollout_day0) / 28.0
     log_hours = (
         np.log(config.legacy_median_hours)
         + u_dept[dept]
@@ -87,48 +175,13 @@ def approvals(org: Org, config: DemoConfig, rng: np.random.Generator) -> tuple[p
         + effect[dept] * wecom
         + rng.normal(0.0, config.turnaround_sigma, size=n)
     )
+    del weeks_in
     start_s = _clock(rng, n, office_share=0.9)
     kind = rng.choice(3, size=n, p=[0.86, 0.09, 0.05])  # approved, rejected, withdrawn
     hours = np.exp(log_hours) * np.where(kind == 2, 0.3, 1.0)
+    del log_hours
     finish_s = day.astype(np.float64) * 86400 + start_s + np.rint(hours * 3600)
-    pending = finish_s >= w.n_days * 86400
-    status = np.asarray(STATUSES, dtype=object)[np.where(pending, 3, kind)]
-
-    sort = np.lexsort((start_s, day))
-    day, dept, start_s, finish_s, kind, filer = (a[sort] for a in (day, dept, start_s, finish_s, kind, filer))
-    wecom, pending, status = wecom[sort], pending[sort], status[sort]
-
-    def text(values: list[str], index: np.ndarray) -> pd.Series:
-        """A string column built in Arrow from a few values (no Python objects per row)."""
-        return pd.Series(pa.array(values, type=pa.large_string()).take(pa.array(index)), dtype="str")
-
-    seq = pc.utf8_lpad(pc.cast(pa.array(np.arange(1, n + 1)), pa.large_string()), 7, "0")
-    prefix = pa.array(["OA", "SP"], type=pa.large_string()).take(pa.array(wecom.astype(np.int8)))
-    record_id = pc.binary_join_element_wise(prefix, seq, pa.scalar("-", pa.large_string()))
-    userids = pa.array(org.members["userid"].to_numpy(dtype=object), type=pa.large_string())
-    started = timestamps(w, day, start_s)
-    finished_idx = timestamps(w, np.zeros(n, dtype=np.int64), np.where(pending, 0, finish_s).astype(np.int64))
-    frame = pd.DataFrame(
-        {
-            "record_id": pd.Series(record_id, dtype="str"),
-            "process": text(["approval"], np.zeros(n, dtype=np.int8)),
-            "department_id": org.dept_ids[dept],
-            "userid": pd.Series(userids.take(pa.array(filer, mask=filer < 0)), dtype="str"),
-            "started_at": started,
-            "finished_at": pd.Series(finished_idx).where(~pending),
-            "status": text(list(STATUSES), np.where(pending, 3, kind)),
-            "system": text(["legacy", "wecom"], wecom.astype(np.int8)),
-        }
-    )
-    facts = {
-        "day": day,
-        "dept": dept,
-        "wecom": wecom,
-        "pending": pending,
-        "status": status,
-        "hours": (finish_s - (day * 86400 + start_s)) / 3600.0,
-    }
-    return frame, facts
+    return start_s, finish_s, kind.astype(np.int8)
 
 
 def training(org: Org, plan: RolloutPlan, rng: np.random.Generator) -> pd.DataFrame:

@@ -102,77 +102,98 @@ def _multi_select(
 
 
 def build_surveys(org: Org, config: DemoConfig, plan: RolloutPlan, rng: np.random.Generator) -> Surveys:
+    """The needs survey in launch week 1, then a satisfaction wave at each of ``config.survey_weeks``."""
+    draw = _SurveyDraw(org, config, plan, rng)
     w = org.window
-    key, key_source = salt(plan)
-    ids = pseudonyms(org.members["userid"].to_numpy(dtype=object), key)
-    n_dept = len(org.dept_ids)
-    dept_effect = rng.normal(0.0, 0.25, size=n_dept) + 0.15 * org.dept_pilot
-    dept_response = rng.normal(0.0, 0.5, size=n_dept)
-    base_logit = np.log(config.response_rate / (1 - config.response_rate)) if config.response_rate < 1 else 9.0
-    eta = rng.standard_normal(org.n_members)
-    ease_factor = 0.7 * eta + np.sqrt(1 - 0.49) * rng.standard_normal(org.n_members)
+    close = w.rollout_day0 + 6
+    if close < w.n_days:
+        draw.needs_wave(close)
+    for week in config.survey_weeks:
+        close = w.rollout_day0 + 7 * week - 1
+        if week >= 1 and close < w.n_days:
+            draw.satisfaction_wave(week, close)
+    return draw.result()
 
-    responses, items, choices, texts = [], [], [], []
-    truth: dict[str, Any] = {"pseudonymisation": key_source, "waves": {}}
 
-    def invite(close: int, *, registered: bool) -> np.ndarray:
+class _SurveyDraw:
+    """The survey tables as they are drawn, wave after wave, from one generator."""
+
+    def __init__(self, org: Org, config: DemoConfig, plan: RolloutPlan, rng: np.random.Generator) -> None:
+        self.org, self.config, self.rng = org, config, rng
+        key, key_source = salt(plan)
+        self.ids = pseudonyms(org.members["userid"].to_numpy(dtype=object), key)
+        n_dept = len(org.dept_ids)
+        self.dept_effect = rng.normal(0.0, 0.25, size=n_dept) + 0.15 * org.dept_pilot
+        self.dept_response = rng.normal(0.0, 0.5, size=n_dept)
+        rate = config.response_rate
+        self.base_logit = np.log(rate / (1 - rate)) if rate < 1 else 9.0
+        self.eta = rng.standard_normal(org.n_members)
+        self.ease_factor = 0.7 * self.eta + np.sqrt(1 - 0.49) * rng.standard_normal(org.n_members)
+        self.responses: list[pd.DataFrame] = []
+        self.items: list[pd.DataFrame] = []
+        self.choices: list[pd.DataFrame] = []
+        self.texts: list[pd.DataFrame] = []
+        self.truth: dict[str, Any] = {"pseudonymisation": key_source, "waves": {}}
+
+    def invite(self, close: int, *, registered: bool) -> np.ndarray:
+        org = self.org
         ok = (org.mem_emp >= 0) & (org.mem_hire <= close) & (close <= org.mem_leave)
         if registered:
             ok &= org.mem_act <= close
         return np.flatnonzero(ok)
 
-    def respond(invited: np.ndarray, open_day: int, close: int, wave: str) -> np.ndarray:
-        p = 1 / (1 + np.exp(-(base_logit + dept_response[org.mem_dept[invited]])))
-        who = invited[rng.random(len(invited)) < p]
-        day = rng.integers(open_day, close + 1, size=len(who))
-        responses.append(
+    def respond(self, invited: np.ndarray, open_day: int, close: int, wave: str) -> np.ndarray:
+        org = self.org
+        p = 1 / (1 + np.exp(-(self.base_logit + self.dept_response[org.mem_dept[invited]])))
+        who = invited[self.rng.random(len(invited)) < p]
+        day = self.rng.integers(open_day, close + 1, size=len(who))
+        self.responses.append(
             pd.DataFrame(
                 {
                     "wave": wave,
-                    "respondent_id": ids[who],
+                    "respondent_id": self.ids[who],
                     "department_id": org.dept_ids[org.mem_dept[who]],
-                    "submitted_on": dates(w, day),
+                    "submitted_on": dates(org.window, day),
                 }
             )
         )
         return np.asarray(who)
 
-    def add_text(who: np.ndarray, wave: str, pool: tuple[str, ...], share: float) -> int:
-        writers = who[rng.random(len(who)) < share]
-        texts.append(
+    def add_text(self, who: np.ndarray, wave: str, pool: tuple[str, ...], share: float) -> int:
+        writers = who[self.rng.random(len(who)) < share]
+        self.texts.append(
             pd.DataFrame(
                 {
                     "wave": wave,
-                    "respondent_id": ids[writers],
+                    "respondent_id": self.ids[writers],
                     "question": TEXT_QUESTION,
-                    "text": np.asarray(pool, dtype=object)[rng.integers(0, len(pool), len(writers))],
+                    "text": np.asarray(pool, dtype=object)[self.rng.integers(0, len(pool), len(writers))],
                 }
             )
         )
         return len(writers)
 
-    # ---- the needs survey in launch week 1 ------------------------------------------
-    close = w.rollout_day0 + 6
-    if close < w.n_days:
+    def needs_wave(self, close: int) -> None:
+        w = self.org.window
         wave = f"{w.rollout_start.year}-needs"
-        invited = invite(close, registered=False)
-        who = respond(invited, w.rollout_day0, close, wave)
+        invited = self.invite(close, registered=False)
+        who = self.respond(invited, w.rollout_day0, close, wave)
         counts = {}
         for question, (options, weights, most) in NEEDS_QUESTIONS.items():
-            r, o = _multi_select(rng, len(who), options, weights, most)
-            choices.append(
+            r, o = _multi_select(self.rng, len(who), options, weights, most)
+            self.choices.append(
                 pd.DataFrame(
                     {
                         "wave": wave,
-                        "respondent_id": ids[who[r]],
+                        "respondent_id": self.ids[who[r]],
                         "question": question,
                         "choice": np.asarray(options, dtype=object)[o],
                     }
                 )
             )
             counts[question] = {opt: int((o == i).sum()) for i, opt in enumerate(options)}
-        n_text = add_text(who, wave, NEEDS_TEXT, 0.08)
-        truth["waves"][wave] = {
+        n_text = self.add_text(who, wave, NEEDS_TEXT, 0.08)
+        self.truth["waves"][wave] = {
             "kind": "needs",
             "opens": str(w.date(w.rollout_day0)),
             "closes": str(w.date(close)),
@@ -183,40 +204,40 @@ def build_surveys(org: Org, config: DemoConfig, plan: RolloutPlan, rng: np.rando
             "text_answers": n_text,
         }
 
-    # ---- satisfaction waves ------------------------------------------------------------
-    for week in config.survey_weeks:
-        close = w.rollout_day0 + 7 * week - 1
-        if week < 1 or close >= w.n_days:
-            continue
-        close_date = w.date(close)
+    def satisfaction_wave(self, week: int, close: int) -> None:
+        org, rng = self.org, self.rng
+        close_date = org.window.date(close)
         wave = f"{close_date.year}-Q{(close_date.month - 1) // 3 + 1}"
-        if wave in truth["waves"]:
+        if wave in self.truth["waves"]:
             wave = f"{wave}-w{week}"
-        invited = invite(close, registered=True)
+        invited = self.invite(close, registered=True)
         mu = 3.7 + 0.45 * min(week, 12) / 12
         d = org.mem_dept[invited]
         latent = {
-            "overall": mu + dept_effect[d] + 0.75 * eta[invited] + 0.55 * rng.standard_normal(len(invited)),
+            "overall": mu + self.dept_effect[d] + 0.75 * self.eta[invited] + 0.55 * rng.standard_normal(len(invited)),
         }
         for item in EASE_ITEMS:
             latent[item] = (
-                mu - 0.1 + dept_effect[d] + 0.7 * ease_factor[invited] + 0.7 * rng.standard_normal(len(invited))
+                mu
+                - 0.1
+                + self.dept_effect[d]
+                + 0.7 * self.ease_factor[invited]
+                + 0.7 * rng.standard_normal(len(invited))
             )
         scores = {k: np.clip(np.rint(v), 1, 5).astype(np.int64) for k, v in latent.items()}
-        population_mean = float(scores["overall"].mean()) if len(invited) else None
         pos = {m: i for i, m in enumerate(invited)}
-        who = respond(invited, close - 6, close, wave)
+        who = self.respond(invited, close - 6, close, wave)
         at = np.array([pos[m] for m in who], dtype=np.int64)
         answered = {}
         for item in ITEMS:
             s = scores[item][at].astype(float)
-            s[rng.random(len(at)) < config.item_nonresponse] = np.nan
+            s[rng.random(len(at)) < self.config.item_nonresponse] = np.nan
             answered[item] = s
-            items.append(
+            self.items.append(
                 pd.DataFrame(
                     {
                         "wave": wave,
-                        "respondent_id": ids[who],
+                        "respondent_id": self.ids[who],
                         "item": item,
                         "score": pd.Series(np.where(np.isnan(s), 0, s).astype(np.int64), dtype="Int64")
                         .where(~np.isnan(s))
@@ -224,7 +245,24 @@ def build_surveys(org: Org, config: DemoConfig, plan: RolloutPlan, rng: np.rando
                     }
                 )
             )
-        n_text = add_text(who, wave, SATISFACTION_TEXT, 0.06)
+        n_text = self.add_text(who, wave, SATISFACTION_TEXT, 0.06)
+        self.truth["waves"][wave] = {
+            "kind": "satisfaction",
+            "rollout_week": week,
+            "opens": str(org.window.date(close - 6)),
+            "closes": str(close_date),
+            "invited": int(len(invited)),
+            "respondents": int(len(who)),
+            "response_rate": len(who) / max(len(invited), 1),
+            "latent_mean_overall": mu,
+            "population_mean_overall": float(scores["overall"].mean()) if len(invited) else None,
+            **self._answers_truth(who, answered),
+            "text_answers": n_text,
+        }
+
+    def _answers_truth(self, who: np.ndarray, answered: dict[str, np.ndarray]) -> dict[str, Any]:
+        """What the answers show: mean and top-2 box of overall, alpha of ease, by department."""
+        org = self.org
         overall = answered["overall"][~np.isnan(answered["overall"])]
         ease = np.column_stack([answered[i] for i in EASE_ITEMS])
         ease = ease[~np.isnan(ease).any(axis=1)]
@@ -235,38 +273,29 @@ def build_surveys(org: Org, config: DemoConfig, plan: RolloutPlan, rng: np.rando
                 "n": int(mask.sum()),
                 "mean_overall": float(answered["overall"][mask].mean()) if mask.any() else None,
             }
-        truth["waves"][wave] = {
-            "kind": "satisfaction",
-            "rollout_week": week,
-            "opens": str(w.date(close - 6)),
-            "closes": str(close_date),
-            "invited": int(len(invited)),
-            "respondents": int(len(who)),
-            "response_rate": len(who) / max(len(invited), 1),
-            "latent_mean_overall": mu,
-            "population_mean_overall": population_mean,
+        return {
             "mean_overall": float(overall.mean()) if len(overall) else None,
             "n_overall": int(len(overall)),
             "top2box_overall": float((overall >= 4).mean()) if len(overall) else None,
             "cronbach_alpha_ease": _alpha(ease),
             "n_ease_complete": int(len(ease)),
             "by_department": by_dept,
-            "text_answers": n_text,
         }
 
-    def cat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
-        frames = [f for f in frames if len(f)]
-        if not frames:
-            return pd.DataFrame({c: pd.Series([], dtype="str") for c in columns})
-        return pd.concat(frames, ignore_index=True)
+    def result(self) -> Surveys:
+        def cat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+            frames = [f for f in frames if len(f)]
+            if not frames:
+                return pd.DataFrame({c: pd.Series([], dtype="str") for c in columns})
+            return pd.concat(frames, ignore_index=True)
 
-    return Surveys(
-        responses=cat(responses, ["wave", "respondent_id", "department_id", "submitted_on"]),
-        items=cat(items, ["wave", "respondent_id", "item", "score"]),
-        choices=cat(choices, ["wave", "respondent_id", "question", "choice"]),
-        text=cat(texts, ["wave", "respondent_id", "question", "text"]),
-        truth=truth,
-    )
+        return Surveys(
+            responses=cat(self.responses, ["wave", "respondent_id", "department_id", "submitted_on"]),
+            items=cat(self.items, ["wave", "respondent_id", "item", "score"]),
+            choices=cat(self.choices, ["wave", "respondent_id", "question", "choice"]),
+            text=cat(self.texts, ["wave", "respondent_id", "question", "text"]),
+            truth=self.truth,
+        )
 
 
 def _alpha(x: np.ndarray) -> float | None:

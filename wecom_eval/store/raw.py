@@ -15,7 +15,7 @@ import re
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,4 +86,28 @@ def land_records(
         return Landed(found, checksum, new=False)
     target = folder / f"{checksum[:16]}-{_SAFE.sub('_', name)}.jsonl"
     _finish(Path(tmp.name), target, checksum)
+    return Landed(target, checksum, new=True)
+
+
+def land_written(
+    root: Path, source: str, name: str, write: Callable[[Path], None], *, day: dt.date | None = None
+) -> Landed:
+    """Land the file that ``write`` creates at the path it is given (e.g. a table written as Parquet)."""
+    folder = root / source / (day or dt.date.today()).isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, name_tmp = tempfile.mkstemp(dir=folder, prefix=".landing-")
+    os.close(fd)
+    tmp = Path(name_tmp)
+    try:
+        write(tmp)
+        checksum = sha256_of(tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    found = _existing(root, source, checksum)
+    if found is not None:
+        tmp.unlink()
+        return Landed(found, checksum, new=False)
+    target = folder / f"{checksum[:16]}-{_SAFE.sub('_', name)}"
+    _finish(tmp, target, checksum)
     return Landed(target, checksum, new=True)

@@ -273,7 +273,13 @@ def _duplicate_keys(
     dupkeys = f"{stage}_dupkeys"
     # No two rows share a key hash (the usual case, one cheap pass): no key is duplicated.
     if colliding is None:
-        colliding = int(con.execute(f"SELECT count(*) - count(DISTINCT hash({key})) FROM {stage}").fetchall()[0][0])
+        # grouped rather than count(DISTINCT …): a grouped aggregate spills to disk beyond the
+        # memory limit (tens of millions of keys at a million employees)
+        colliding = int(
+            con.execute(
+                f"SELECT COALESCE(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {stage} GROUP BY hash({key}))"
+            ).fetchall()[0][0]
+        )
     if not colliding:
         return 0, []
     con.execute(
