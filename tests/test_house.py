@@ -262,7 +262,6 @@ def _report(offenders: list[str]) -> str:
 # ---- the real package -------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=False, reason="issue 13 in progress")
 @pytest.mark.parametrize(
     "check",
     [long_modules, long_functions, upward_imports, missing_homes],

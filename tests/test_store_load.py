@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import datetime as dt
 import json
 from pathlib import Path
@@ -11,7 +10,6 @@ import pandas as pd
 import pytest
 from kpis_tiny_fixture import tiny
 
-import wecom_eval
 from wecom_eval.errors import InputError
 from wecom_eval.store.load import Raw, RawFile, RawRecords, load, refresh_dependents
 from wecom_eval.store.rollups import rollup_info
@@ -83,34 +81,3 @@ def test_batches_refreshed_once_at_the_end_give_the_rollups_of_one_load(tmp_path
         pd.testing.assert_frame_equal(_rollups(parts)[name], frame, obj=name)
     whole.close()
     parts.close()
-
-
-def _imports(path: Path) -> set[str]:
-    """Every module a file imports, lazily inside functions too."""
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            found |= {f"{node.module}.{a.name}" for a in node.names} if node.module == "wecom_eval" else {node.module}
-        elif isinstance(node, ast.Import):
-            found |= {a.name for a in node.names}
-    return found
-
-
-@pytest.mark.parametrize(
-    ("below", "above"),
-    [
-        (("store",), ("ingest", "fetch", "demo", "fakeserver", "kpis", "reporting", "commands", "cli")),
-        (("ingest", "fetch", "demo", "fakeserver"), ("kpis", "reporting", "commands", "cli")),
-    ],
-)
-def test_the_store_and_the_sources_import_nothing_above_them(below: tuple[str, ...], above: tuple[str, ...]) -> None:
-    package = Path(wecom_eval.__file__).parent
-    files = [f for name in below for f in [*package.glob(f"{name}/**/*.py"), package / f"{name}.py"] if f.exists()]
-    assert files
-    upward = {
-        f"{f.relative_to(package)} imports {m}"
-        for f in files
-        for m in _imports(f)
-        if m.split(".")[:2] in [["wecom_eval", a] for a in above]
-    }
-    assert not upward

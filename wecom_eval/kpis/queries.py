@@ -176,12 +176,13 @@ weekly AS (
   -- each mean in date order: a float sum's rounding must not depend on DuckDB's threads
   SELECT {keys} week,
          SUM(CASE WHEN is_working AND covered AND registered > 0 THEN 1 ELSE 0 END) AS days_with_members,
-         AVG(CASE WHEN is_working AND covered AND registered > 0 THEN CAST(active AS DOUBLE) / registered END ORDER BY date)
-           AS active_rate,
-         AVG(CASE WHEN is_working AND measured > 0 THEN CAST(engaged AS DOUBLE) / measured END ORDER BY date) AS engaged_rate,
+         AVG(CASE WHEN is_working AND covered AND registered > 0 THEN CAST(active AS DOUBLE) / registered END
+             ORDER BY date) AS active_rate,
+         AVG(CASE WHEN is_working AND measured > 0 THEN CAST(engaged AS DOUBLE) / measured END ORDER BY date)
+           AS engaged_rate,
          SUM(CASE WHEN is_working AND measured > 0 THEN 1 ELSE 0 END) AS engaged_days_measured,
-         AVG(CASE WHEN is_working AND covered AND registered > 0 THEN CAST(measured AS DOUBLE) / registered END ORDER BY date)
-           AS minutes_coverage,
+         AVG(CASE WHEN is_working AND covered AND registered > 0 THEN CAST(measured AS DOUBLE) / registered END
+             ORDER BY date) AS minutes_coverage,
          AVG(CASE WHEN is_working THEN CAST(registered AS DOUBLE) END ORDER BY date) AS registered_mean,
          AVG(CASE WHEN is_working AND covered THEN CAST(active AS DOUBLE) END ORDER BY date) AS active_mean,
          AVG(CASE WHEN is_working AND measured > 0 THEN CAST(measured AS DOUBLE) END ORDER BY date) AS measured_mean,
