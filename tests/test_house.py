@@ -68,7 +68,7 @@ LAYERS: dict[str, str] = {
 }
 #: The package's own ``__init__`` re-exports names of every floor: it sits on the top one.
 FACADE_FLOOR = "commands"
-#: Modules being created this round: named so that their floor is fixed before they land.
+#: Modules other code relies on by name: a move or rename must come here and to the map together.
 EXPECTED = (
     "wecom_eval.text",
     "wecom_eval.store",

@@ -72,6 +72,21 @@ def reason(key: str, language: str, **fields: object) -> str:
     return text.lookup("reasons", key, language, **fields)
 
 
+def not_measured(base: dict[str, Any], note: str) -> dict[str, Any]:
+    """A target row with no estimate: ``base`` (id, target, deadline …), the verdict and why."""
+    return {
+        **base,
+        "estimate": None,
+        "ci_low": None,
+        "ci_high": None,
+        "verdict": "not_measured",
+        "n": None,
+        "method": None,
+        "note": note,
+        "verdict_basis": "none",
+    }
+
+
 def kpi_note(rec: pd.Series, plan: RolloutPlan, language: str) -> str | None:
     """A KPI scorecard row's note in the report's language, from its codes (``kpi_notes`` in strings.yaml)."""
     codes = _nan_to_none(rec.get("note_codes"))
@@ -103,17 +118,7 @@ def _share_row(
     }
     if rec is None or _nan_to_none(rec.get("estimate")) is None:
         window = plan.targets.feature_penetration.window_days
-        return {
-            **base,
-            "estimate": None,
-            "ci_low": None,
-            "ci_high": None,
-            "verdict": "not_measured",
-            "n": None,
-            "method": None,
-            "note": reason(unmeasured, language, days=window),
-            "verdict_basis": "none",
-        }
+        return not_measured(base, reason(unmeasured, language, days=window))
     census = rec.get("method") == "census count"  # registration counts the whole roster: exact, no interval
     return {
         **base,
@@ -219,17 +224,7 @@ def efficiency_target(
         result, design = efficiency.pilot_did(records, plan, inference=inference, n_boot=n_boot, seed=seed)
     except ValueError:  # no pilot record after go-live yet, too few departments …
         why = "no_approvals" if records.empty else "not_estimable"
-        return {
-            **base,
-            "estimate": None,
-            "ci_low": None,
-            "ci_high": None,
-            "verdict": "not_measured",
-            "n": None,
-            "method": None,
-            "note": reason(why, language),
-            "verdict_basis": "none",
-        }
+        return not_measured(base, reason(why, language))
     looks = {"look": look_of(plan, data_through), "planned_looks": planned_looks(plan)} if recurring else {}
     return {
         **efficiency.efficiency_row(result, plan, design=design, language=language, **looks),
