@@ -57,3 +57,17 @@ def test_an_unknown_report_is_named_with_the_reports_of_the_registry(tmp_path, c
     assert cli.main(["--home", str(tmp_path), "run", "daily", "--as-of", "2026-05-25"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("wecom-eval run: report: 1 problem(s)") and "weekly" in err and "daily" in err
+
+
+def test_building_the_command_line_imports_no_generator_server_or_pull():
+    """Every command (``ingest`` of one day too) pays only for what it runs, not for the others."""
+    import subprocess
+    import sys
+
+    heavy = ("wecom_eval.demo.generator", "wecom_eval.fakeserver.server", "wecom_eval.fetch.run")
+    probe = (
+        "import sys; from wecom_eval import cli; cli.build_parser(); "
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ""

@@ -13,15 +13,17 @@ import datetime as dt
 import sys
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from wecom_eval.demo import DemoConfig, build_demo
-from wecom_eval.demo.build import DemoSummary
+from wecom_eval.demo.config import DemoConfig
 from wecom_eval.errors import InputError, Problem
 from wecom_eval.home import Home
 from wecom_eval.plan import load_plan
+
+if TYPE_CHECKING:
+    from wecom_eval.demo.build import DemoSummary
 
 _DEFAULTS = DemoConfig()
 
@@ -132,6 +134,8 @@ class _Reporter:
 
 def build(home: Home, config: DemoConfig, plan_path: str | None = None) -> DemoSummary:
     """The build step of ``wecom-eval demo`` (reused when the command also runs the reports)."""
+    from wecom_eval.demo.build import build_demo  # the generator, pandas and Arrow: only when building
+
     plan = load_plan(plan_path or home.plan)
     reporter = _Reporter()
     return build_demo(home, config, plan, progress=reporter.line, wrap_chunks=reporter.wrap)

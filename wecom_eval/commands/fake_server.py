@@ -17,7 +17,6 @@ from pathlib import Path
 from types import FrameType
 
 from wecom_eval.errors import InputError, Problem
-from wecom_eval.fakeserver import FakeWecom, Faults
 from wecom_eval.home import Home
 from wecom_eval.plan import load_plan
 
@@ -86,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
     from wecom_eval.demo import DemoConfig, generate
 
     home = Home.from_env()
+    from wecom_eval.fakeserver import FakeWecom, Faults  # the server and the demo org: only when serving
+
     faults = Faults.parse(args.faults)
     plan = load_plan(home.plan)
     try:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from wecom_eval.commands import date_option
 from wecom_eval.errors import InputError, Problem
-from wecom_eval.fetch import DEFAULT_SOURCES, SOURCES, fetch, parse_sources
+from wecom_eval.fetch.options import DEFAULT_SOURCES, SOURCES, parse_sources
 from wecom_eval.home import Home
 from wecom_eval.wecom.credentials import APPS
 from wecom_eval.wecom.settings import ClientSettings
@@ -104,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
     if not getattr(args, "verbose", False):
         for name in ("httpx", "httpcore"):  # one line per request is noise; warnings still show
             logging.getLogger(name).setLevel(logging.WARNING)
+    from wecom_eval.fetch.run import fetch  # the client, the mapping and the store: only when pulling
+
     progress = _Progress()
     try:
         report = fetch(

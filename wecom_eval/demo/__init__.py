@@ -6,8 +6,20 @@
 
 from __future__ import annotations
 
-from wecom_eval.demo.build import DemoSummary, build_demo
-from wecom_eval.demo.config import DemoConfig
-from wecom_eval.demo.generator import DemoOrg, generate
+import typing
+
+from wecom_eval import _lazy
+
+if typing.TYPE_CHECKING:
+    from wecom_eval.demo.build import DemoSummary, build_demo
+    from wecom_eval.demo.config import DemoConfig
+    from wecom_eval.demo.generator import DemoOrg, generate
+
+# loaded on first use: a command that only names the demo's options imports no generator
+__getattr__ = _lazy.lazy_exports(
+    __name__,
+    {"build": ("DemoSummary", "build_demo"), "config": ("DemoConfig",), "generator": ("DemoOrg", "generate")},
+    globals(),
+)
 
 __all__ = ["DemoConfig", "DemoOrg", "DemoSummary", "build_demo", "generate"]
