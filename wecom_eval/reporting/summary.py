@@ -46,39 +46,11 @@ VERDICT_FONT: dict[str, str] = {
     "not_measured": "comment",
 }
 
+
 # The summary's own words; report titles, target labels and verdicts come from strings.yaml.
-WORDS: dict[str, dict[str, str]] = {
-    "zh": {
-        "as_of": "报告日期 {as_of}",
-        "data": "数据 {start} 至 {end}",
-        "data_to": "数据截至 {end}",
-        "incomplete": "（本期尚未结束）",
-        "targets": "**五项目标**",
-        "target": "目标 {value}",
-        "deadline": "，截止 {deadline}",
-        "interval": "{p} 区间 {interval}",
-        "alerts": "**提醒**（共 {n} 条，最紧急的在前）",
-        "no_alerts": "**提醒**：无",
-        "full": "完整报告：{where}",
-        "sep": "，",
-        "colon": "：",
-    },
-    "en": {
-        "as_of": "as of {as_of}",
-        "data": "data {start} to {end}",
-        "data_to": "data to {end}",
-        "incomplete": " (period not over yet)",
-        "targets": "**The five targets**",
-        "target": "target {value}",
-        "deadline": " by {deadline}",
-        "interval": "{p} interval {interval}",
-        "alerts": "**Alerts** ({n}, most urgent first)",
-        "no_alerts": "**Alerts**: none",
-        "full": "Full report: {where}",
-        "sep": ", ",
-        "colon": ": ",
-    },
-}
+def words(language: str) -> dict[str, str]:
+    """The summary's own words in ``language`` (the ``summary`` group of ``strings.yaml``), unformatted."""
+    return {key: text.lookup("summary", key, language) for key in text.strings()["summary"]}
 
 
 @dataclass(frozen=True)
@@ -195,7 +167,7 @@ def _cut_chars(value: str, limit: int) -> str:
 
 
 def _target_line(kpi: Mapping[str, Any], *, language: str, same_language: bool) -> str:
-    w = WORDS[language]
+    w = words(language)
     kid = str(kpi["id"])
     label = (
         robot_markdown(kpi["label"]) if same_language and kpi.get("label") else text.lookup("targets", kid, language)
@@ -279,10 +251,8 @@ def summary_markdown(
 def compose(run: Run, *, language: str | None, link_base: str | None, max_alerts: int | None) -> str:
     doc = run.kpis
     language = language or doc["language"]
-    if language not in WORDS:
-        raise ValueError(f"language must be one of {tuple(WORDS)}, got {language!r}")
     same = language == doc["language"]
-    w = WORDS[language]
+    w = words(language)  # refuses a language the table does not have
     period = doc["period"]
     title = registry.title(doc["report"], language)
     label = robot_markdown(period["label"]) if same else f"{period['start']} – {period['end']}"
@@ -308,7 +278,7 @@ def compose(run: Run, *, language: str | None, link_base: str | None, max_alerts
             message = alert.get("message") or text.lookup("kinds", str(alert.get("kind")), doc["language"])
             subject = alert.get("subject")
             if subject and str(subject) not in str(message):
-                message = f"{subject}{WORDS[doc['language']]['colon']}{message}"
+                message = f"{subject}{text.lookup('summary', 'colon', doc['language'])}{message}"
             lines.append(f"- {robot_markdown(message)}")
         if len(alerts) > len(shown):
             lines.append(more_line(len(alerts) - len(shown), language))
@@ -322,10 +292,10 @@ def compose(run: Run, *, language: str | None, link_base: str | None, max_alerts
 __all__ = [
     "DEFAULT_MAX_ALERTS",
     "ENV_REPORTS_URL",
-    "WORDS",
     "Run",
     "compose",
     "read_run",
     "report_location",
     "summary_markdown",
+    "words",
 ]

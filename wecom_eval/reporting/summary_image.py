@@ -24,10 +24,6 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 IMAGE_DPIS = (160, 110, 80)  # tried in turn until the PNG is within max_bytes
-LEGEND: dict[str, str] = {
-    "zh": "红色虚线：目标；灰线：{p} 区间；圆点颜色：判定",
-    "en": "red dashes: target; grey line: {p} interval; dot colour: verdict",
-}
 
 
 def scorecard_png(kpis: Mapping[str, Any], *, language: str | None = None, max_bytes: int = IMAGE_MAX_BYTES) -> bytes:
@@ -45,8 +41,7 @@ def scorecard_png(kpis: Mapping[str, Any], *, language: str | None = None, max_b
     from wecom_eval.reporting import figures
 
     language = language or str(kpis["language"])
-    if language not in LEGEND:
-        raise ValueError(f"language must be one of {tuple(LEGEND)}, got {language!r}")
+    legend = text.lookup("summary", "legend", language)  # refuses a language the table does not have
     same = language == kpis["language"]
     figures.use_theme()
     fig = Figure(figsize=(8.0, 1.05 * len(TARGET_IDS) + 0.9))
@@ -61,7 +56,7 @@ def scorecard_png(kpis: Mapping[str, Any], *, language: str | None = None, max_b
     fig.text(
         0.01,
         0.005,
-        LEGEND[language].format(p=level).replace("  ", " "),
+        legend.format(p=level).replace("  ", " "),
         fontsize=9,
         color="#555555",
         ha="left",
