@@ -139,6 +139,7 @@ def test_the_parameters_and_period_of_an_added_report_come_from_its_entry(added)
         ("sample_as_of: soon", "reports.pilot-check.sample_as_of", "YYYY-MM-DD"),
         ("title: Pilot check", "reports.pilot-check.title", "{zh: …, en: …}"),
         ("colour: blue", "reports.pilot-check.colour", "one of"),
+        ("read_once: maybe", "reports.pilot-check.read_once", "true or false"),
         ("period: phase", "reports.pilot-check.phase", "a phase"),
     ],
 )
@@ -159,3 +160,9 @@ def test_a_registry_entry_cannot_take_a_built_in_or_unsafe_name(tmp_path, name):
     home = _home(tmp_path, ENTRY.replace("pilot-check:", f"{json.dumps(name)}:"))
     with pytest.raises(InputError, match=re.escape(name)):
         registry.reports(home)
+
+
+def test_only_the_deepening_review_is_read_once_and_only_the_monthly_is_about_a_month():
+    built_in = registry.reports()
+    assert [n for n, s in built_in.items() if s.read_once] == ["deepening-review"]
+    assert [n for n, s in built_in.items() if s.period == "month"] == ["monthly"]

@@ -15,9 +15,11 @@ from wecom_eval import text
 from wecom_eval.home import Home
 from wecom_eval.kpis.coverage import data_window
 from wecom_eval.plan import RolloutPlan, load_plan
+from wecom_eval.reporting import registry
 from wecom_eval.reporting.params import ReportParams
 from wecom_eval.reporting.periods import Period, report_period
 from wecom_eval.reporting.records import jsonable
+from wecom_eval.reporting.registry import ReportSpec
 from wecom_eval.store.warehouse import Warehouse
 from wecom_eval.workcal import WorkCalendar
 
@@ -44,6 +46,11 @@ class ReportContext:
     def data_through(self) -> dt.date:
         """The last day of data the report includes: the day before ``as_of``."""
         return self.as_of - dt.timedelta(days=1)
+
+    @cached_property
+    def spec(self) -> ReportSpec:
+        """The report's registry entry (period rule, phase, whether it is read once …)."""
+        return registry.spec(self.name, self.home)
 
     @cached_property
     def plan(self) -> RolloutPlan:

@@ -57,7 +57,9 @@ class ReportSpec:
     ``due`` when :func:`~wecom_eval.reporting.schedule.due_reports` makes it due; both take
     ``phase`` when they are ``phase``/``phase-end``. ``notebook`` is a file name in the
     notebooks folder, or an absolute path. The title comes from ``title`` (language → text)
-    when given, else from ``strings.yaml`` under ``reports.<strings_key>``.
+    when given, else from ``strings.yaml`` under ``reports.<strings_key>``. A ``read_once``
+    report is read once, at the end of what it reviews: its efficiency verdict keeps the one-off
+    level instead of spending alpha over the plan's weekly looks.
     """
 
     name: str
@@ -69,6 +71,7 @@ class ReportSpec:
     notebook: str = ""
     strings_key: str = ""
     title_text: Mapping[str, str] | None = None
+    read_once: bool = False
 
     def __post_init__(self) -> None:
         if (self.period == "phase" or self.due == "phase-end") and not self.phase:
@@ -101,7 +104,9 @@ BUILT_IN: tuple[ReportSpec, ...] = (
     ReportSpec(
         "promotion-review", PromotionReviewParams, "phase", "phase-end", dt.date(2026, 4, 27), phase="promotion"
     ),
-    ReportSpec("deepening-review", DeepeningReviewParams, "phase", "phase-end", _DEMO_END, phase="deepening"),
+    ReportSpec(
+        "deepening-review", DeepeningReviewParams, "phase", "phase-end", _DEMO_END, phase="deepening", read_once=True
+    ),
     ReportSpec("quarterly", QuarterlyParams, "quarter", "quarter-end", _DEMO_END),
 )
 """The reports of DESIGN §8, in its order."""
@@ -158,7 +163,7 @@ def phase_reviews(home: Home | None = None) -> dict[str, str]:
 
 
 _MODELS = {s.name: s.params for s in BUILT_IN}
-_KEYS = {"notebook", "params", "period", "due", "phase", "title", "sample_as_of"}
+_KEYS = {"notebook", "params", "period", "due", "phase", "title", "sample_as_of", "read_once"}
 
 
 def _model(value: Any, where: str) -> type[ReportParams]:
@@ -222,6 +227,9 @@ def _entry(name: Any, entry: Any, where: str, home: Home) -> ReportSpec | list[P
     if not (isinstance(title, Mapping) and title and all(isinstance(v, str) for v in title.values())):
         problems.append(Problem(f"{where}.title", title, "a mapping of language to title, e.g. {zh: …, en: …}"))
         title = {}
+    read_once = entry.get("read_once", False)
+    if not isinstance(read_once, bool):
+        problems.append(Problem(f"{where}.read_once", read_once, "true or false"))
     sample = _date(entry.get("sample_as_of"))
     if sample is None:
         problems.append(Problem(f"{where}.sample_as_of", entry.get("sample_as_of"), "a date YYYY-MM-DD"))
@@ -242,6 +250,7 @@ def _entry(name: Any, entry: Any, where: str, home: Home) -> ReportSpec | list[P
             phase=entry.get("phase"),
             notebook=str(notebook if notebook.is_absolute() else home.root / notebook),
             title_text={str(k): str(v) for k, v in title.items()},
+            read_once=bool(read_once),
         )
     except ValueError as exc:
         return [Problem(f"{where}.phase", entry.get("phase"), "a phase of the plan", str(exc))]

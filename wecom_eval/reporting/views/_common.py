@@ -80,16 +80,11 @@ def hide_blank_rows(frame: pd.DataFrame, people: str, keys: list[str]) -> pd.Dat
     return out
 
 
-# reports read once, at their phase's end: their efficiency verdict keeps the one-off level
-READ_ONCE = frozenset({"deepening-review"})
-
-
 def path_at(report: Report, kpi: str, days: list[dt.date]) -> pd.Series:
     return pd.Series([kpis.path_value(report.plan, kpi, d) for d in days])
 
 
 __all__ = [
-    "READ_ONCE",
     "SHARE",
     "hide_blank_rows",
     "not_measured",

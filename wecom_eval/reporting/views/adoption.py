@@ -15,7 +15,6 @@ from wecom_eval.reporting import figures, trends
 from wecom_eval.reporting.collect import Report
 from wecom_eval.reporting.tables import format_kpi_value
 from wecom_eval.reporting.views._common import (
-    READ_ONCE,
     hide_blank_rows,
     not_measured,
     path_at,
@@ -27,8 +26,8 @@ from wecom_eval.reporting.views._common import (
 def targets(report: Report, **options: Any) -> pd.DataFrame:
     """The scorecard (:func:`wecom_eval.kpis.targets.five_targets`) as of the end of the report's
     own period (a monthly review's month, a weekly report's week), so that its scorecard and its
-    alerts describe the same days. Every report but those in :data:`READ_ONCE` recurs. The
-    monthly review's scorecard also has the ``change`` from the previous month's end
+    alerts describe the same days. Every report but a ``read_once`` one recurs. A report about a
+    month also has the ``change`` from the previous month's end
     (:func:`wecom_eval.kpis.targets.with_change`)."""
     params: Any = report.params
     wave = params.wave if hasattr(params, "wave") else ""
@@ -36,7 +35,7 @@ def targets(report: Report, **options: Any) -> pd.DataFrame:
         options["wave"] = wave
     if "inference" not in options and hasattr(params, "inference"):
         options["inference"] = params.inference
-    options.setdefault("recurring", report.name not in READ_ONCE)
+    options.setdefault("recurring", not report.spec.read_once)
     frame = five.five_targets(
         report.warehouse,
         report.plan,
@@ -46,7 +45,7 @@ def targets(report: Report, **options: Any) -> pd.DataFrame:
         language=report.language,
         **options,
     )
-    if report.name == "monthly":
+    if report.spec.period == "month":
         frame = five.with_change(
             frame,
             report.warehouse,

@@ -14,7 +14,7 @@ from wecom_eval.kpis import targets as five
 from wecom_eval.kpis.verdicts import look_of, planned_looks
 from wecom_eval.reporting import figures, trends
 from wecom_eval.reporting.collect import Report
-from wecom_eval.reporting.views._common import READ_ONCE, hide_blank_rows, not_measured, v
+from wecom_eval.reporting.views._common import hide_blank_rows, not_measured, v
 
 
 def pilot_status(report: Report) -> pd.DataFrame:
@@ -110,7 +110,7 @@ def _why_not(report: Report, records: pd.DataFrame) -> str:
 
 def _efficiency_sentence(report: Report, cal: Any, design: Any) -> tuple[dict[str, Any], str]:
     """The scorecard row of the calendar-hours estimate and the sentence that reads it."""
-    recurring = report.name not in READ_ONCE
+    recurring = not report.spec.read_once
     looks = (
         {"look": look_of(report.plan, report.period.end), "planned_looks": planned_looks(report.plan)}
         if recurring
