@@ -57,10 +57,6 @@ def t(key: str, language: str, **fields: object) -> str:
     return lookup("text", key, language, **fields)
 
 
-def report_title(report: str, language: str) -> str:
-    return lookup("reports", report, language)
-
-
 def verdict_label(verdict: str | None, language: str) -> str:
     return "" if verdict is None else lookup("verdicts", verdict, language)
 
@@ -92,7 +88,6 @@ __all__ = [
     "definition",
     "definition_keys",
     "lookup",
-    "report_title",
     "t",
     "verdict_label",
 ]
