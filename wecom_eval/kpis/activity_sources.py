@@ -25,8 +25,9 @@ class ActivitySources:
     from_rollups: bool
 
 
-def _inline() -> dict[str, str]:
-    return {"spans": q.SPANS, "department_days": q.DEPARTMENT_DAYS, "department_weeks": q.DEPARTMENT_WEEKS}
+def _inline(start: dt.date, end: dt.date) -> dict[str, str]:
+    weeks = q.department_weeks(q.week_words(start, end))
+    return {"spans": q.SPANS, "department_days": q.DEPARTMENT_DAYS, "department_weeks": weeks}
 
 
 def activity_sources(ctx: Context, start: dt.date, end: dt.date, *, weeks: bool) -> ActivitySources:
@@ -39,11 +40,11 @@ def activity_sources(ctx: Context, start: dt.date, end: dt.date, *, weeks: bool)
     """
     info = rollup_info(ctx.con, ctx.plan) if has_rows(ctx.con, "member_days") else None
     if info is None or not info.covers(start, end):
-        return ActivitySources(_inline(), False)
+        return ActivitySources(_inline(start, end), False)
     offset = ctx.plan.start_date
     start_ok = (start - offset).days % 7 == 0 or start == info.first_day
     end_ok = (end - offset).days % 7 == 6 or end == info.last_day
-    parts = _inline()
+    parts = _inline(start, end)
     parts["department_days"] = f"SELECT * FROM {DAYS_TABLE} WHERE date BETWEEN $start AND $end"
     if weeks and start_ok and end_ok:
         parts["department_weeks"] = (

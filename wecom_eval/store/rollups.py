@@ -194,7 +194,7 @@ def _build(con: duckdb.DuckDBPyConnection, params: dict[str, object], first: dt.
     )
     _execute(
         con,
-        f"INSERT INTO {WEEKS_TABLE} {with_parts} SELECT * FROM ({q.DEPARTMENT_WEEKS}) x "
+        f"INSERT INTO {WEEKS_TABLE} {with_parts} SELECT * FROM ({_weeks_sql(params)}) x "
         "ORDER BY department_id, week_start",
         params,
     )
@@ -260,10 +260,9 @@ def _refresh_days(
     for ws in week_starts:
         a, b = max(ws, first), min(ws + dt.timedelta(days=6), last)
         con.execute(f"DELETE FROM {WEEKS_TABLE} WHERE week_start = ?", [ws])
+        week_params = {**params, "start": a, "end": b}
         _execute(
-            con,
-            f"INSERT INTO {WEEKS_TABLE} {with_parts} SELECT * FROM ({q.DEPARTMENT_WEEKS}) x",
-            {**params, "start": a, "end": b},
+            con, f"INSERT INTO {WEEKS_TABLE} {with_parts} SELECT * FROM ({_weeks_sql(week_params)}) x", week_params
         )
 
 
@@ -275,6 +274,12 @@ def _has_column(con: duckdb.DuckDBPyConnection, table_name: str, column: str) ->
             [table_name, column],
         )[0]
     )
+
+
+def _weeks_sql(params: dict[str, object]) -> str:
+    start, end = params["start"], params["end"]
+    assert isinstance(start, dt.date) and isinstance(end, dt.date)
+    return q.department_weeks(q.week_words(start, end))
 
 
 def _execute(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]) -> None:
