@@ -74,10 +74,10 @@ by_span AS (
   SELECT s.department_id, md.date, md.source,
          md.date >= s.reg_from AND md.date <= COALESCE(s.reg_to, {FAR_FUTURE}) AS registered,
          COUNT(*) AS with_row,
-         SUM(CASE WHEN md.active THEN 1 ELSE 0 END) AS active,
-         SUM(CASE WHEN md.active AND md.minutes >= $min_minutes THEN 1 ELSE 0 END) AS engaged,
+         SUM(CAST(md.active AS INTEGER)) AS active,
+         SUM(CAST(md.active AND COALESCE(md.minutes >= $min_minutes, FALSE) AS INTEGER)) AS engaged,
          COUNT(md.minutes) AS minutes_known,
-         SUM(CASE WHEN NOT md.active AND md.minutes IS NULL THEN 1 ELSE 0 END) AS inactive_unknown
+         SUM(CAST(NOT md.active AND md.minutes IS NULL AS INTEGER)) AS inactive_unknown
   FROM member_activity md
   JOIN spans s ON s.member_key = md.member_key
   WHERE md.date BETWEEN $start AND $end
@@ -135,7 +135,7 @@ def department_weeks(words: int) -> str:
         for w in range(words)
     )
     unfolded = "\n  UNION ALL ".join(
-        f"SELECT member_key, {w} AS word, bits_{w} AS bits FROM member_words" for w in range(words)
+        f"SELECT member_key, CAST({w} AS UBIGINT) AS word, bits_{w} AS bits FROM member_words" for w in range(words)
     )
     return f"""
 WITH weeks AS (
