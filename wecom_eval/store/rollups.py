@@ -34,6 +34,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import duckdb
@@ -49,6 +51,10 @@ DAYS_TABLE = "kpi_department_days"
 WEEKS_TABLE = "kpi_department_weeks"
 META_TABLE = "kpi_rollup_meta"
 VERSION = 2  # bump when the rollup SQL changes meaning
+# While folding member-days: a direct-addressed ("perfect") hash table for groups on keys of up
+# to 20 bits (DuckDB's default is 12), so the weekly fold, grouped by the member key alone,
+# adds into an array of about a million members at most instead of a hash table.
+FOLD_SETTINGS = {"perfect_ht_threshold": 20}
 
 
 @dataclass(frozen=True)
@@ -150,10 +156,11 @@ def refresh_rollups(
             if first is not None:
                 _execute(con, f"CREATE OR REPLACE TEMP TABLE _kpi_spans AS {q.SPANS}", params)
             days = _days_to_refresh(con, info, base, first, last)
-            if days is None:
-                _build(con, params, first)
-            else:
-                _refresh_days(con, plan, days, params)
+            with fold_settings(con):
+                if days is None:
+                    _build(con, params, first)
+                else:
+                    _refresh_days(con, plan, days, params)
         finally:
             if first is not None:
                 con.unregister("kpi_calendar")
@@ -198,6 +205,19 @@ def _build(con: duckdb.DuckDBPyConnection, params: dict[str, object], first: dt.
         "ORDER BY department_id, week_start",
         params,
     )
+
+
+@contextmanager
+def fold_settings(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """:data:`FOLD_SETTINGS` on ``con`` for the block, then the settings it had before."""
+    before = {name: one(con, f"SELECT current_setting('{name}')")[0] for name in FOLD_SETTINGS}
+    for name, value in FOLD_SETTINGS.items():
+        con.execute(f"SET {name} = {value}")
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            con.execute(f"SET {name} = {value}")
 
 
 def _days_to_refresh(
@@ -293,4 +313,4 @@ def drop_rollups(source: Source) -> None:
         con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
-__all__ = ["RollupInfo", "drop_rollups", "fingerprint", "refresh_rollups", "rollup_info"]
+__all__ = ["RollupInfo", "drop_rollups", "fingerprint", "fold_settings", "refresh_rollups", "rollup_info"]
