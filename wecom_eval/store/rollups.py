@@ -3,7 +3,7 @@
 The activity KPIs only need, per department and day, how many members were registered,
 active, engaged and measured (:data:`~wecom_eval.store.rollup_sql.DEPARTMENT_DAYS`), and per
 department and week how many distinct members were active
-(:data:`~wecom_eval.store.rollup_sql.DEPARTMENT_WEEKS`). :func:`refresh_rollups` folds the
+(:func:`~wecom_eval.store.rollup_sql.department_weeks`). :func:`refresh_rollups` folds the
 member-day rows into those two small native tables once, after a load:
 
 ``kpi_department_days``
