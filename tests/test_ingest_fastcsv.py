@@ -25,6 +25,7 @@ PLAIN = {
     "hours, no yes/no": "日期,账号,使用时长(小时)\n2026/11/2,a,1.5\n2026年11月3日,b,0\n20261104,c,2小时30分\n",
     "yes/no only, a source, a BOM": "\ufeff日期,账号,是否活跃,数据来源\n2026-11-02,a,Y,api_log\n2026-11-02,b,N,\n",
     "a blank yes/no beside minutes": HEAD + "2026-11-02,a,,30\n2026-11-02,b,,0\n2026-11-02,c,-,5\n",
+    "ids padded with spaces": HEAD + "2026-11-02,\u3000a,是,95\n2026-11-02,b\x1f,否,0\n2026-11-02,c ,否,0\n",
     "English headers": "date,userid,active,minutes\n2026-11-02,a,yes,1:30\n2026-11-02,b,no,0\n",
 }
 GENERAL = {

@@ -79,10 +79,27 @@ def _blank_or_note(table: pa.Table) -> bool:
     return _is_note(list(table.slice(table.num_rows - 1).to_pylist()[0].values()))
 
 
-def _parsed(column: pa.ChunkedArray, parser: Any, *, text: bool) -> tuple[list[Any], pa.Array] | None:
+# What str.strip() removes (parse.as_text trims cells with it); no whitespace lies beyond U+3000.
+_SPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
+_SPACE_CLASS = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in _SPACE) + "]"
+_PADDED = f"^{_SPACE_CLASS}|{_SPACE_CLASS}$"
+
+
+def _text_as_is(column: pa.ChunkedArray) -> bool:
+    """Whether every cell is text as :func:`~wecom_eval.ingest.parse.as_text` returns it: not blank, trimmed."""
+    import pyarrow.compute as pc
+
+    if pc.any(pc.equal(pc.utf8_length(column), 0)).as_py():
+        return False
+    return not pc.any(pc.match_substring_regex(column, _PADDED)).as_py()
+
+
+def _parsed(column: pa.ChunkedArray, parser: Any, *, text: bool) -> tuple[Any, pa.Array | None] | None:
     """Each distinct cell parsed once, and each row's position among them (None: a cell does not parse)."""
     import pyarrow.compute as pc
 
+    if text and _text_as_is(column):  # the cells are their values (ids: as many as rows)
+        return column.combine_chunks(), None
     distinct = pc.unique(column)
     cells = distinct.to_pylist()
     if text:
@@ -94,14 +111,16 @@ def _parsed(column: pa.ChunkedArray, parser: Any, *, text: bool) -> tuple[list[A
     return values, pc.index_in(column, value_set=distinct)
 
 
-def _field(table: pa.Table, sheet: Sheet, spec: KindSpec, name: str, ctx: Context) -> tuple[list[Any], pa.Array] | None:
+def _field(
+    table: pa.Table, sheet: Sheet, spec: KindSpec, name: str, ctx: Context
+) -> tuple[Any, pa.Array | None] | None:
     f = spec.field(name)
     position = sheet.match.columns[name]
     found = _parsed(table.column(position), _parser(f, sheet, ctx.plan, ctx.mappings), text=f.parser == "text")
     if found is None:
         return None
-    values, _index = found
-    if f.needed and any(v is None for v in values):
+    values, index = found
+    if f.needed and index is not None and any(v is None for v in values):
         return None
     if f.parser in ("date", "timestamp"):
         lo, hi = plausible_window(ctx.plan, f.window or "hire", today=ctx.today)
@@ -111,8 +130,10 @@ def _field(table: pa.Table, sheet: Sheet, spec: KindSpec, name: str, ctx: Contex
     return found
 
 
-def _column(found: tuple[list[Any], pa.Array], type_: pa.DataType) -> pa.Array:
+def _column(found: tuple[Any, pa.Array | None], type_: pa.DataType) -> pa.Array:
     values, index = found
+    if index is None:  # the text cells themselves
+        return values.cast(type_)
     return pa.array(values, type=type_).take(index)
 
 

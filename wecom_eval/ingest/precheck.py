@@ -55,7 +55,7 @@ class _Scratch:
             )
             t = TABLES[target]
             select = ", ".join(cols)
-            existing = self.wh.query(f"SELECT {select} FROM {target}")
+            existing = self.wh.con.sql(f"SELECT {select} FROM {target}").to_arrow_table()
             self.con.register("_existing", existing)
             typed = ", ".join(f"CAST({c} AS {t.column(c).sql_type}) AS {c}" for c in cols)
             self.con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT {typed} FROM _existing")
