@@ -9,6 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from wecom_eval.ingest import fastcsv
 from wecom_eval.ingest.columns import Context, ProblemLog
 from wecom_eval.ingest.departments import DepartmentIndex
 from wecom_eval.ingest.kinds import kind
@@ -86,4 +87,13 @@ def test_any_other_file_is_read_cell_by_cell(name: str, tmp_path: Path, plan: Ro
 def test_a_gb18030_export_is_read_cell_by_cell(tmp_path: Path, plan: RolloutPlan) -> None:
     path = tmp_path / "activity.csv"
     path.write_bytes(PLAIN["yes/no and minutes"].encode("gb18030"))
+    assert not _same(path, plan)
+
+
+def test_a_file_past_the_size_limit_is_read_in_chunks(
+    tmp_path: Path, plan: RolloutPlan, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "activity.csv"
+    path.write_text(PLAIN["yes/no and minutes"], encoding="utf-8")
+    monkeypatch.setattr(fastcsv, "MAX_BYTES", path.stat().st_size - 1)
     assert not _same(path, plan)
