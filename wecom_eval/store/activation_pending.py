@@ -84,12 +84,16 @@ def _activity(table: str, rows: str, *, keyed: bool) -> str:
     return f"SELECT {who} AS userid, {day} AS day FROM {rows} WHERE {counts} AND {who} IS NOT NULL"
 
 
+def _everyone_pending(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(con.execute(f"SELECT EXISTS (SELECT 1 FROM {PENDING} WHERE kind = 'all')").fetchall()[0][0])
+
+
 def note_replaced(
     con: duckdb.DuckDBPyConnection, table: str, stage: str, target: str, key_match: str, *, keyed: bool
 ) -> None:
     """Before the rows of ``target`` matching ``stage`` (``key_match`` on ``s`` and ``t``) are replaced:
     the members with activity among them that the new rows do not repeat are rechecked."""
-    if table not in ACTIVITY:
+    if table not in ACTIVITY or _everyone_pending(con):
         return
     old = f"(SELECT t.* FROM {target} t JOIN {stage} s ON {key_match})"
     con.execute(
@@ -102,7 +106,7 @@ def note_added(con: duckdb.DuckDBPyConnection, table: str, stage: str, *, keyed:
     """After the rows of ``stage`` were added: each member's earliest activity among them."""
     if table in REDATE_ALL:
         redate_all(con)
-    elif table in ACTIVITY:
+    elif table in ACTIVITY and not _everyone_pending(con):  # (everyone: nothing to add)
         con.execute(
             f"INSERT INTO {PENDING} SELECT userid, MIN(day), 'added' FROM "
             f"({_activity(table, stage, keyed=keyed)}) GROUP BY userid"
