@@ -122,10 +122,12 @@ def date_activations(source: Source, *, full: bool = False) -> int:
     writable warehouse; run after every load (:func:`wecom_eval.store.load.refresh_dependents` does).
 
     Only the members the loads since the last dating touched are redated
-    (:mod:`~wecom_eval.store.activation_pending`): those whose activity was replaced from
-    scratch, those with activity added by the rule for an earlier first activity. A load of
-    members or snapshots, and ``full``, redate everyone; either way the dates are the same.
-    The days whose registered members changed are handed to the rollups' refresh.
+    (:mod:`~wecom_eval.store.activation_pending`): from scratch those whose activity was
+    replaced and those not activated; the others with activity added, by the rule that added
+    activity can only move a first activity earlier. A load of members or snapshots, and
+    ``full``, redate everyone; either way the dates are the same
+    (``tests/test_store_activation.py``). The days whose registered members changed are
+    handed to the rollups' refresh.
     """
     con = connection(source)
     con.execute("BEGIN TRANSACTION")
