@@ -27,6 +27,8 @@ PLAIN = {
     "yes/no only, a source, a BOM": "\ufeff日期,账号,是否活跃,数据来源\n2026-11-02,a,Y,api_log\n2026-11-02,b,N,\n",
     "a blank yes/no beside minutes": HEAD + "2026-11-02,a,,30\n2026-11-02,b,,0\n2026-11-02,c,-,5\n",
     "ids padded with spaces": HEAD + "2026-11-02,\u3000a,是,95\n2026-11-02,b\x1f,否,0\n2026-11-02,c ,否,0\n",
+    "Windows line ends": (HEAD + "2026-11-02,a,是,95\n2026-11-02,b,否,0\n").replace("\n", "\r\n"),
+    "no line end at the end": HEAD + "2026-11-02,a,是,95\r\n2026-11-02,b,否,0",
     "English headers": "date,userid,active,minutes\n2026-11-02,a,yes,1:30\n2026-11-02,b,no,0\n",
 }
 GENERAL = {
@@ -35,7 +37,9 @@ GENERAL = {
     "a blank row": HEAD + "2026-11-02,a,是,95\n , , , \n2026-11-02,b,否,0\n",
     "a title row": "成员活跃度统计 2026-11-02\n" + HEAD + "2026-11-02,a,是,95\n",
     "a note at the end": HEAD + "2026-11-02,a,是,95\n注：仅统计已激活成员,,,\n",
-    "CRLF line ends": (HEAD + "2026-11-02,a,是,95\n").replace("\n", "\r\n"),
+    "old Mac line ends": (HEAD + "2026-11-02,a,是,95\n").replace("\n", "\r"),
+    "a blank CRLF line": (HEAD + "2026-11-02,a,是,95\n\n2026-11-02,b,否,0\n").replace("\n", "\r\n"),
+    "a lone CR in a line": HEAD + "2026-11-02,a\r,是,95\n",
     "a bad date": HEAD + "2026-13-02,a,是,95\n2026-11-02,b,否,0\n",
     "a date ahead of the load": HEAD + "2026-12-30,a,是,95\n",
     "no userid": HEAD + "2026-11-02,,是,95\n",

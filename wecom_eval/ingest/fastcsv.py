@@ -2,8 +2,8 @@
 
 The general path (:func:`~wecom_eval.ingest.readfile.read_file`) reads every file cell by
 cell in Python, which is most of the time it takes to add one day's activity of a large
-company. Most activity exports are plain: UTF-8, comma-separated, the header on the first
-line, no quotes, no blank, ragged or note lines. Such a file is read here column by column:
+company. Most activity exports are plain: UTF-8, comma-separated, LF or CRLF line ends, the
+header on the first line, no quotes, no blank, ragged or note lines. Such a file is read here column by column:
 each distinct cell is parsed once with the very parsers of the general path
 (:func:`~wecom_eval.ingest.parse.parse_cells`), and the rows come out typed as the general
 path types them.
@@ -45,7 +45,9 @@ def _table(path: Path, stream: TableStream, width: int) -> pa.Table | None:
     if head.header_line != 1 or head.skipped or path.stat().st_size > MAX_BYTES:
         return None
     data = path.read_bytes()
-    if b'"' in data or b"\r" in data or b"\n\n" in data:  # quoting, old Mac line ends, blank lines
+    if b'"' in data or b"\n\n" in data or b"\n\r\n" in data:  # quoting, blank lines
+        return None
+    if data.count(b"\r") != data.count(b"\r\n"):  # line ends other than LF or CRLF
         return None
     try:
         table = csv.read_csv(
