@@ -18,6 +18,7 @@ import pandas as pd
 from wecom_eval.errors import InputError, Problem
 from wecom_eval.home import Home
 from wecom_eval.lock import writer_lock
+from wecom_eval.store.activation_pending import create_pending
 from wecom_eval.store.engine import duckdb_config
 from wecom_eval.store.member_days import (
     CHANGED_DAYS,
@@ -81,6 +82,7 @@ class Warehouse:
             " source VARCHAR, received BIGINT, inserted BIGINT, updated BIGINT, unchanged BIGINT)"
         )
         self.con.execute(f"CREATE TABLE IF NOT EXISTS {CHANGED_DAYS} (date DATE)")
+        create_pending(self.con, existed="members" in existing)
         if old:
             migrate_member_days(self.con)
         else:
