@@ -148,7 +148,8 @@ class Warehouse:
     def count(self, name: str) -> int:
         table(name)
         stored = MEMBER_DAYS_STORE if name == "member_days" else name  # the view would join every row
-        return int(self.con.execute(f"SELECT count(*) FROM {stored}").fetchone()[0])  # type: ignore[index]
+        # fetchall, not fetchone: DuckDB 2 refuses other work on a connection with a half-read result
+        return int(self.con.execute(f"SELECT count(*) FROM {stored}").fetchall()[0][0])
 
     def counts(self) -> dict[str, int]:
         return {name: self.count(name) for name in LOAD_ORDER}
