@@ -25,6 +25,8 @@ import pandas as pd
 
 from wecom_eval.kpis._base import Context, has_rows, run
 from wecom_eval.plan import RolloutPlan
+from wecom_eval.store.feature_uses import feature_ranges as uses_ranges
+from wecom_eval.store.feature_uses import feature_uses_fresh
 from wecom_eval.store.member_days import MEMBER_DAYS_STORE
 from wecom_eval.store.sql import Source, one
 from wecom_eval.store.warehouse import Warehouse
@@ -57,7 +59,9 @@ def has_member_source(ctx: Context) -> bool:
 
 
 def feature_ranges(ctx: Context) -> dict[str, tuple[dt.date, dt.date]]:
-    """Each feature with events: its first and last event day."""
+    """Each feature with events: its first and last event day (from the feature uses when fresh)."""
+    if feature_uses_fresh(ctx.con):
+        return uses_ranges(ctx.con)
     frame = run(
         ctx.con,
         "SELECT feature, MIN(CAST(ts AS DATE)) AS first, MAX(CAST(ts AS DATE)) AS last "
