@@ -43,6 +43,12 @@ ALPHA = 0.05  # one-sided, as in stats.targets: the did interval is then two-sid
 MIN_WORKING_HOURS = 1 / 60  # a record finished outside working hours counts one minute
 
 
+def _weeks(plan: RolloutPlan, days: pd.Series) -> np.ndarray:
+    """The rollout week of each day (0 and below before the rollout)."""
+    offsets = (pd.to_datetime(days) - pd.Timestamp(plan.start_date)).dt.days.to_numpy(dtype=np.int64)
+    return offsets // 7 + 1
+
+
 def turnaround_records(
     warehouse: Warehouse, plan: RolloutPlan, *, data_through: dt.date, calendar: WorkCalendar | None = None
 ) -> pd.DataFrame:
@@ -63,13 +69,17 @@ def turnaround_records(
         q.TURNAROUND_RECORDS,
         [process, data_through],
     )
-    frame = plan_departments(plan, frame).rename(columns={"path": "department"})  # the plan in force decides
+    # the plan in force decides, once per department rather than once per record
+    frame["department_id"] = frame["department_id"].astype("int64")
+    deps = plan_departments(plan, frame[["department_id", "path"]].drop_duplicates(ignore_index=True))
+    frame = frame.merge(deps.drop(columns="path"), on="department_id", how="left").rename(
+        columns={"path": "department"}
+    )
     started = pd.to_datetime(frame["started_at"])
     finished = pd.to_datetime(frame["finished_at"])
     frame["start_date"] = started.dt.tz_convert(plan.timezone).dt.date if started.dt.tz is not None else started.dt.date
-    frame["week"] = np.array([(d - plan.start_date).days // 7 + 1 for d in frame["start_date"]], dtype=np.int64)
-    go_live = list(frame["go_live_date"])
-    frame["go_live_week"] = np.array([(d - plan.start_date).days // 7 + 1 for d in go_live], dtype=np.int64)
+    frame["week"] = _weeks(plan, frame["start_date"])
+    frame["go_live_week"] = _weeks(plan, frame["go_live_date"])
     frame["hours"] = (finished - started).dt.total_seconds() / 3600.0
     local_start = started.dt.tz_convert(plan.timezone) if started.dt.tz is not None else started
     local_end = finished.dt.tz_convert(plan.timezone) if finished.dt.tz is not None else finished

@@ -14,6 +14,12 @@ from wecom_eval.store.rollup_sql import FAR_FUTURE
 
 # ---- points ---------------------------------------------------------------------------------
 
+# The members of the employees hired in $start..$end.
+HIRED_MEMBERS = """
+SELECT m.userid FROM members m JOIN employees emp ON emp.employee_id = m.employee_id
+WHERE emp.hire_date BETWEEN $start AND $end
+"""
+
 POINTS_LEDGER = f"""
 WITH events AS (
   SELECT 'register' AS action, 'members' AS source_table, m.userid AS event_id, m.userid,
@@ -22,6 +28,13 @@ WITH events AS (
   UNION ALL
   SELECT fe.feature, 'feature_events', fe.event_id, fe.userid, fe.ts, fe.count
   FROM feature_events fe
+  WHERE fe.ts >= CAST($start AS TIMESTAMPTZ) AND fe.ts < CAST($end + INTERVAL '1' DAY AS TIMESTAMPTZ)
+  UNION ALL
+  -- an event before the range counts in it only when its employee was hired in the range
+  -- (it is dated on the hire date): only their members' events are read before $start
+  SELECT fe.feature, 'feature_events', fe.event_id, fe.userid, fe.ts, fe.count
+  FROM feature_events fe
+  WHERE fe.ts < CAST($start AS TIMESTAMPTZ) {{first_use}} AND fe.userid IN ({HIRED_MEMBERS})
   UNION ALL
   SELECT 'training', 'training_attendance', t.session_id || '/' || t.userid, t.userid,
          CAST(t.date AS TIMESTAMPTZ), 1

@@ -238,6 +238,17 @@ def feature_ranges(source: Source) -> dict[str, tuple[dt.date, dt.date]]:
     return out
 
 
+def first_use_day(source: Source, userids_sql: str, params: dict[str, object]) -> dt.date | None:
+    """The first day any of the members ``userids_sql`` selects used a feature (None: never);
+    the table must be fresh."""
+    con = connection(source)
+    lowest = "(bit_count(xor(days, days - CAST(1 AS UBIGINT))) - 1)"  # the lowest set bit (days is never 0)
+    used = {k: v for k, v in params.items() if f"${k}" in userids_sql}
+    sql = f"SELECT MIN({WORD_DAYS} * CAST(word AS BIGINT) + {lowest}) FROM {TABLE} WHERE userid IN ({userids_sql})"
+    row = con.execute(sql, used).fetchall()[0]
+    return None if row[0] is None else EPOCH + dt.timedelta(days=int(row[0]))
+
+
 def drop_feature_uses(source: Source) -> None:
     """Remove the table (readers then read the raw events)."""
     con = connection(source)
@@ -252,5 +263,6 @@ __all__ = [
     "feature_uses_fresh",
     "feature_uses_info",
     "fingerprint",
+    "first_use_day",
     "refresh_feature_uses",
 ]
