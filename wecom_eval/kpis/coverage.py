@@ -49,6 +49,16 @@ SOURCES: dict[str, tuple[str, str, str]] = {
     "training": ("training_attendance", "date", ""),
     "tickets": ("tickets", "CAST(created_at AS DATE)", ""),
 }
+# Sources dated by a timestamp (their day is its date in the session's time zone): read as
+# the date of the first and last timestamp before the day after ``end``, with no conversion per row.
+STAMPED: dict[str, str] = {
+    "members": "activated_at",
+    "feature_events": "ts",
+    "legacy_approvals": "started_at",
+    "wecom_approvals": "started_at",
+    "tickets": "created_at",
+}
+_BEFORE = "CAST($end AS DATE) + INTERVAL '1' DAY"
 # Sources whose rows are expected on every working day of their range (a missing day is a gap).
 DAILY = ("activity",)
 
@@ -112,7 +122,16 @@ def source_coverage(
         table, day, where = SOURCES[name]
         stored = MEMBER_DAYS_STORE if table == "member_days" else table  # the same rows without the view's join
         cond = f"{day} <= $end" + (f" AND {where}" if where else "")
-        if day:
+        if name in STAMPED:
+            ts = STAMPED[name]
+            cond = f"{ts} < CAST({_BEFORE} AS TIMESTAMPTZ)" + (f" AND {where}" if where else "")
+            first, last, n = one(
+                ctx.con,
+                f"SELECT CAST(MIN({ts}) AS DATE), CAST(MAX({ts}) AS DATE), COUNT(*) FROM {stored} "
+                f"WHERE {cond.replace('$end', '?')}",
+                [end],
+            )
+        elif day:
             first, last, n = one(
                 ctx.con,
                 f"SELECT MIN({day}), MAX({day}), COUNT(*) FROM {stored} WHERE {cond.replace('$end', '?')}",
@@ -165,8 +184,10 @@ DATA_WINDOW = (
     "SELECT least((SELECT min(date) FROM member_activity), (SELECT min(started_at)::DATE FROM process_records),"
     " (SELECT min(ts)::DATE FROM feature_events)) AS first,"
     " greatest((SELECT max(date) FROM member_activity WHERE date <= $last),"
-    " (SELECT max(started_at)::DATE FROM process_records WHERE started_at::DATE <= $last),"
-    " (SELECT max(ts)::DATE FROM feature_events WHERE ts::DATE <= $last)) AS last"
+    " (SELECT max(started_at)::DATE FROM process_records"
+    "  WHERE started_at < CAST(CAST($last AS DATE) + INTERVAL '1' DAY AS TIMESTAMPTZ)),"
+    " (SELECT max(ts)::DATE FROM feature_events"
+    "  WHERE ts < CAST(CAST($last AS DATE) + INTERVAL '1' DAY AS TIMESTAMPTZ))) AS last"
 )
 
 

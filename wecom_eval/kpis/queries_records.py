@@ -133,6 +133,16 @@ ORDER BY p.record_id
 """
 
 
+# Per department, the first and last start of the records above (what the launch design needs
+# of all of them).
+TURNAROUND_SPANS = """
+SELECT p.department_id, d.path, MIN(p.started_at) AS first_at, MAX(p.started_at) AS last_at
+FROM process_records p JOIN departments d USING (department_id)
+WHERE p.process = ? AND p.status IN ('approved', 'rejected') AND p.finished_at IS NOT NULL
+  AND p.finished_at > p.started_at AND p.started_at::DATE <= ?
+GROUP BY p.department_id, d.path
+"""
+
 # Every department with its path (the plan names pilots by id or by path).
 DEPARTMENT_PATHS = "SELECT department_id, path FROM departments"
 
