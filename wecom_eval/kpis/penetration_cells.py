@@ -9,36 +9,27 @@ is what the raw statement's GROUP BY does. :func:`department_cells` computes the
 * otherwise with the raw statement :data:`~wecom_eval.kpis.queries.PENETRATION` over
   ``feature_events``: the same cells either way;
 
-and, on a read-only warehouse (a report's: its data cannot change while it is open), keeps
-them per connection, window, features and eligibility, so that the forecast history, the
-alerts at three levels, progress, the leaderboard and the targets of one report ask the
-warehouse once per as-of date instead of once each.
+and, on a read-only warehouse (a report's), keeps them per window, features and eligibility
+(:mod:`wecom_eval.kpis._cache`), so that the forecast history, the alerts at three levels,
+progress, the leaderboard and the targets of one report ask the warehouse once per as-of
+date instead of once each.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import weakref
 from collections.abc import Sequence
 
-import duckdb
 import pandas as pd
 
 from wecom_eval.kpis import queries as q
 from wecom_eval.kpis._base import By, Context, dates_frame, keys_of, run, select_prefix
+from wecom_eval.kpis._cache import by_date
 from wecom_eval.kpis.penetration_uses import department_cells as cells_from_uses
 from wecom_eval.store.feature_uses import feature_uses_fresh
-from wecom_eval.store.sql import one
 
 CELLS = ["department_id", "data_through", "feature", "headcount", "eligible", "users"]
 COUNTS = ["headcount", "eligible", "users"]
-
-_Key = tuple[object, ...]
-_cache: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, dict[_Key, pd.DataFrame]] = weakref.WeakKeyDictionary()
-
-
-def _read_only(con: duckdb.DuckDBPyConnection) -> bool:
-    return str(one(con, "SELECT current_setting('access_mode')")[0]).lower() == "read_only"
 
 
 def _raw_cells(
@@ -73,27 +64,15 @@ def department_cells(
     """The department cells (:data:`CELLS`) of ``dates``; ``relations`` holds ``kpi_departments``,
     ``kpi_eligibility`` and ``kpi_features``. Only the dates not yet asked of a read-only
     connection are computed."""
-    wanted = sorted(set(dates))
-    if not _read_only(ctx.con):
-        return _compute(ctx, wanted, window_days, parts, relations)
     elig = relations["kpi_eligibility"]
-    key: _Key = (
+    key = (
+        "penetration",
         window_days,
         tuple(relations["kpi_features"]["feature"]),
         tuple(zip(elig["department_id"], elig["feature"], strict=True)),
         parts["people"],
     )
-    held = _cache.setdefault(ctx.con, {})
-    known = held.get(key)
-    have = set() if known is None else set(known.attrs.get("dates", ()))
-    missing = [d for d in wanted if d not in have]
-    if missing:
-        fresh = _compute(ctx, missing, window_days, parts, relations)
-        known = fresh if known is None else pd.concat([known, fresh], ignore_index=True)
-        known.attrs["dates"] = sorted(have | set(missing))
-        held[key] = known
-    assert known is not None
-    return known.loc[known["data_through"].isin(set(wanted))].reset_index(drop=True)
+    return by_date(ctx.con, key, dates, lambda missing: _compute(ctx, missing, window_days, parts, relations))
 
 
 def grouped(cells: pd.DataFrame, departments: pd.DataFrame, by: By) -> pd.DataFrame:

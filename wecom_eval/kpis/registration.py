@@ -38,6 +38,7 @@ from wecom_eval.kpis._base import (
     select_prefix,
     week_ends,
 )
+from wecom_eval.kpis._cache import by_date
 from wecom_eval.kpis.coverage import has_member_source
 from wecom_eval.plan import RolloutPlan
 from wecom_eval.store.schema import MEMBER_STATUS
@@ -115,17 +116,33 @@ def _has_snapshots(ctx: Context) -> bool:
     return bool(one(ctx.con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'member_status'")[0])
 
 
+def _department_counts(ctx: Context, days: list[dt.date], people: str, departments: pd.DataFrame) -> pd.DataFrame:
+    sel, grp = select_prefix("department")
+    sql = q.render(q.REGISTRATION, people=people, select=sel, group=grp)
+    frame = run(ctx.con, sql, {}, {"kpi_dates": dates_frame(ctx.plan, days), "kpi_departments": departments})
+    cols = ["department_id", "data_through", "employees", "registered"]
+    return frame[cols].astype({"department_id": "int64", "employees": "int64", "registered": "int64"})
+
+
 def registration_raw(ctx: Context, *, data_through: Sequence[dt.date], by: By = "department") -> pd.DataFrame:
-    """Registration counts per group and as-of date, before privacy protection."""
+    """Registration counts per group and as-of date, before privacy protection.
+
+    Counted per department (kept per as-of date for a report's read-only warehouse, see
+    :mod:`wecom_eval.kpis._cache`) and added up for a branch or the company: each person
+    is in one department, so the sums are the group's own counts.
+    """
     check_by(by)
     parts, _notes = people_parts(ctx)
-    sel, grp = select_prefix(by)
-    sql = q.render(q.REGISTRATION, people=parts["people"], select=sel, group=grp)
-    frame = run(
-        ctx.con, sql, {}, {"kpi_dates": dates_frame(ctx.plan, data_through), "kpi_departments": ctx.departments()}
+    departments = ctx.departments()
+    counts = by_date(
+        ctx.con,
+        ("registration", parts["people"]),
+        data_through,
+        lambda days: _department_counts(ctx, days, parts["people"], departments),
     )
-    frame["employees"] = frame["employees"].astype("int64")
-    frame["registered"] = frame["registered"].astype("int64")
+    frame = counts.merge(departments[["department_id", "department", "branch"]], on="department_id")
+    frame = frame.groupby([*keys_of(by), "data_through"], sort=False, as_index=False)[["employees", "registered"]].sum()
+    frame = frame.astype({"employees": "int64", "registered": "int64"})
     frame["unregistered"] = frame["employees"] - frame["registered"]
     frame["registration_rate"] = frame["registered"] / frame["employees"]
     if not has_member_source(ctx):  # a roster alone: who should register, not who did — never 0 %
