@@ -21,6 +21,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from wecom_eval import privacy
 from wecom_eval.kpis import queries as q
@@ -54,6 +56,17 @@ DEFINITION = (
 BASIS_ORDER = ("export_time", "snapshot", "first_activity")
 
 
+BASIS_OPEN = ("unknown", "snapshot", "first_activity")  # a basis that leaves the date open
+
+
+def _isin(values: pd.Series, among: Sequence[object] | pd.Series) -> np.ndarray:
+    """``values.isin(among)`` in Arrow (pandas walks Arrow strings one by one in Python)."""
+    ref = among if isinstance(among, pd.Series) else list(among)
+    value_set = pa.array(ref, from_pandas=True).cast(pa.string())
+    found = pc.is_in(pa.array(values, from_pandas=True).cast(pa.string()), value_set=value_set)
+    return np.asarray(found.fill_null(False), dtype=bool)
+
+
 def registration_basis(source: Source, plan: RolloutPlan, *, data_through: dt.date | Sequence[dt.date]) -> pd.DataFrame:
     """On which bound the registration figure rests, company-wide, per as-of day.
 
@@ -78,20 +91,22 @@ def registration_basis(source: Source, plan: RolloutPlan, *, data_through: dt.da
         if _has_snapshots(ctx)
         else pd.DataFrame(columns=["userid", "observed_on", "status"])
     )
-    for col in ("on_from", "on_to", "activated_on"):
-        people[col] = pd.to_datetime(people[col]).dt.date
+    stamps = {col: pd.to_datetime(people[col]) for col in ("on_from", "on_to", "activated_on")}  # compared as arrays
+    for col, stamp in stamps.items():
+        people[col] = stamp.dt.date
     snaps["observed_on"] = pd.to_datetime(snaps["observed_on"]).dt.date
     rows = []
     for day in days:
-        on = people[(people["on_from"] <= day) & people["on_to"].map(lambda d, day=day: pd.isna(d) or d >= day)]
-        dated = on[on["activated_on"].map(lambda d, day=day: not pd.isna(d) and d <= day) & (on["status"] != 4)]
+        when = pd.Timestamp(day)
+        on_roster = (stamps["on_from"] <= when) & (stamps["on_to"].isna() | (stamps["on_to"] >= when))
+        on = people[on_roster]
+        activated = stamps["activated_on"][on_roster]
+        dated = on[activated.notna() & (activated <= when) & (on["status"] != 4)]
         first = dated.sort_values(["person_id", "activated_on"]).drop_duplicates("person_id")
-        open_ = on[
-            ~on["person_id"].isin(first["person_id"]) & on["basis"].isin(["unknown", "snapshot", "first_activity"])
-        ]
+        open_ = on[~_isin(on["person_id"], first["person_id"]) & _isin(on["basis"], BASIS_OPEN)]
         before = snaps[snaps["observed_on"] <= day].sort_values("observed_on").drop_duplicates("userid", keep="last")
-        seen_inactive = set(before.loc[before["status"] != 1, "userid"])
-        unknown = open_[~open_["userid"].isin(seen_inactive)]["person_id"].nunique()
+        seen_inactive = before.loc[before["status"] != 1, "userid"]
+        unknown = open_[~_isin(open_["userid"], seen_inactive)]["person_id"].nunique()
         row = {"data_through": day, "employees": int(on["person_id"].nunique()), "registered": len(first)}
         row.update({b: int((first["basis"] == b).sum()) for b in BASIS_ORDER})
         row["activated_unknown"] = int(unknown)
