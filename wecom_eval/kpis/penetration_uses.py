@@ -23,10 +23,22 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from wecom_eval.kpis import queries as q
 from wecom_eval.kpis._base import Context, run
 from wecom_eval.store.feature_uses import TABLE, WORD_DAYS, day_number
 
 ALL_BITS = (1 << 64) - 1
+
+# Who is on the roster when: the columns of the people relations of
+# :mod:`wecom_eval.kpis.queries` that penetration reads, without the registration dates.
+ROSTER_SPANS = (
+    "SELECT employee_id AS person_id, department_id, hire_date AS on_from, leave_date AS on_to FROM employees"
+)
+MEMBER_SPANS = (
+    "SELECT userid AS person_id, department_id, DATE '1900-01-01' AS on_from, CAST(NULL AS DATE) AS on_to "
+    "FROM members WHERE status <> 5"
+)
+SPANS_OF = {q.PEOPLE_FROM_ROSTER: ROSTER_SPANS, q.PEOPLE_FROM_MEMBERS: MEMBER_SPANS}
 
 USES = """
 WITH people AS ({people}),
@@ -123,10 +135,11 @@ def _chunk(
     lo, hi, mask = span_bounds(days)
     bits = pd.DataFrame({"j": range(len(days)), "bit": [1 << j for j in range(len(days))]}).astype("uint64")
     rels = {**relations, "kpi_bits": bits.astype({"j": "int32"})}
+    people = SPANS_OF.get(parts["people"], parts["people"])
     users = run(
         ctx.con,
         USES.format(
-            people=parts["people"],
+            people=people,
             person_map=parts["person_map"],
             hits=hits,
             table=TABLE,
@@ -138,7 +151,7 @@ def _chunk(
         ),
         relations=rels,
     )
-    heads = run(ctx.con, HEADS.format(people=parts["people"], lo=lo, hi=hi), relations=rels)
+    heads = run(ctx.con, HEADS.format(people=people, lo=lo, hi=hi), relations=rels)
     feats = list(relations["kpi_features"]["feature"])
     eligible = set(
         zip(relations["kpi_eligibility"]["department_id"], relations["kpi_eligibility"]["feature"], strict=True)
