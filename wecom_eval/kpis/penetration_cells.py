@@ -47,7 +47,7 @@ def _compute(
     ctx: Context, dates: list[dt.date], days: int, parts: dict[str, str], relations: dict[str, pd.DataFrame]
 ) -> pd.DataFrame:
     if feature_uses_fresh(ctx.con):
-        frame = cells_from_uses(ctx, dates=dates, window_days=days, parts=parts, relations=relations)
+        frame = cells_from_uses(ctx, dates, days, parts, relations)
     else:
         frame = _raw_cells(ctx, dates, days, parts, relations)
     return frame.astype({"department_id": "int64", **dict.fromkeys(COUNTS, "int64")})

@@ -28,6 +28,7 @@ from wecom_eval.kpis._base import Context, run
 from wecom_eval.store.feature_uses import TABLE, WORD_DAYS, day_number
 
 ALL_BITS = (1 << 64) - 1
+Rels = dict[str, pd.DataFrame]
 
 # Who is on the roster when: the columns of the people relations of
 # :mod:`wecom_eval.kpis.queries` that penetration reads, without the registration dates.
@@ -112,19 +113,13 @@ def span_bounds(dates: Sequence[dt.date]) -> tuple[str, str, str]:
 
 
 def department_cells(
-    ctx: Context,
-    *,
-    dates: Sequence[dt.date],
-    window_days: int,
-    parts: dict[str, str],
-    relations: dict[str, pd.DataFrame],
+    ctx: Context, dates: Sequence[dt.date], window: int, sql: dict[str, str], rels: Rels
 ) -> pd.DataFrame:
     """``department_id, data_through, feature, headcount, eligible, users`` for ``dates``, from
-    the feature uses (64 dates per statement). ``relations``: ``kpi_features``, ``kpi_eligibility``."""
+    the feature uses (64 dates per statement); ``sql``: the people parts; ``rels``: ``kpi_features``,
+    ``kpi_eligibility``."""
     days = sorted(set(dates))
-    frames = [
-        _chunk(ctx, days[i : i + WORD_DAYS], window_days, parts, relations) for i in range(0, len(days), WORD_DAYS)
-    ]
+    frames = [_chunk(ctx, days[i : i + WORD_DAYS], window, sql, rels) for i in range(0, len(days), WORD_DAYS)]
     return pd.concat(frames, ignore_index=True)
 
 
