@@ -128,7 +128,7 @@ TURNAROUND_RECORDS = """
 SELECT p.record_id, p.department_id, d.path, p.system, p.started_at, p.finished_at
 FROM process_records p JOIN departments d USING (department_id)
 WHERE p.process = ? AND p.status IN ('approved', 'rejected') AND p.finished_at IS NOT NULL
-  AND p.finished_at > p.started_at AND p.started_at::DATE <= ?
+  AND p.finished_at > p.started_at AND p.started_at < CAST(CAST(? AS DATE) + INTERVAL '1' DAY AS TIMESTAMPTZ)
 ORDER BY p.record_id
 """
 
@@ -139,7 +139,7 @@ TURNAROUND_SPANS = """
 SELECT p.department_id, d.path, MIN(p.started_at) AS first_at, MAX(p.started_at) AS last_at
 FROM process_records p JOIN departments d USING (department_id)
 WHERE p.process = ? AND p.status IN ('approved', 'rejected') AND p.finished_at IS NOT NULL
-  AND p.finished_at > p.started_at AND p.started_at::DATE <= ?
+  AND p.finished_at > p.started_at AND p.started_at < CAST(CAST(? AS DATE) + INTERVAL '1' DAY AS TIMESTAMPTZ)
 GROUP BY p.department_id, d.path
 """
 
