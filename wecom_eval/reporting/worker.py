@@ -22,23 +22,27 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wecom_eval.home import HOME_ENV, Home
-from wecom_eval.reporting import registry
-from wecom_eval.reporting.collect import COLLECTED, RUN_DIR_ENV
 from wecom_eval.reporting.jobs import (
+    COLLECTED,
     KERNEL_ARGS,
     KERNEL_LOG,
     KERNEL_START_TIMEOUT,
     PARENT_ENV,
+    RUN_DIR_ENV,
     STAGING,
     Job,
     RunResult,
     result_to_json,
 )
 
+if TYPE_CHECKING:
+    from jupyter_client.manager import AsyncKernelManager
+
 SLOW_FORMAT_MODULE = "rfc3987_syntax"  # kept out of the worker: see main()
+NO_HISTORY_FILE = ":memory:"  # papermill's client gives a kernel it starts this history file
 
 
 @contextmanager
@@ -65,9 +69,6 @@ def execute(job: Job) -> RunResult:
     Expects an environment without secrets (the worker's); sets ``$WECOM_EVAL_RUN_DIR`` for
     the kernel and builds the run in a staging folder that replaces ``reports/<report>/<as_of>``.
     """
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
     from wecom_eval.reporting import manifest
 
     home = Home(Path(job.home))
@@ -80,26 +81,9 @@ def execute(job: Job) -> RunResult:
     os.environ.update({RUN_DIR_ENV: str(staging), HOME_ENV: str(home.root), **job.extra_env})
     started = job.now()
     clock = time.perf_counter()
-    error: str | None = None
     outputs: list[str] = []
-    try:
-        with _stderr_to(staging / KERNEL_LOG):
-            papermill.execute_notebook(
-                job.notebook,
-                str(executed),
-                parameters=job.params,
-                kernel_name=job.kernel,
-                execution_timeout=job.cell_timeout,
-                start_timeout=KERNEL_START_TIMEOUT,
-                progress_bar=False,
-                log_output=False,
-                cwd=str(staging),
-                extra_arguments=KERNEL_ARGS,
-            )
-    except PapermillExecutionError as exc:
-        error = f"cell {exc.exec_count} raised {exc.ename}: {exc.evalue}"
-    except Exception as exc:  # a cell timeout, a dead kernel: the run failed, the notebook is kept
-        error = f"{type(exc).__name__}: {exc}".strip()
+    with _stderr_to(staging / KERNEL_LOG):
+        error = _run_notebook(job, staging, executed)
     if error is None:
         try:
             outputs = publish(staging, job)
@@ -136,6 +120,63 @@ def execute(job: Job) -> RunResult:
     return RunResult(
         job.report, as_of, status, final, final / executed.name, time.perf_counter() - clock, error, tuple(outputs)
     )
+
+
+def _run_notebook(job: Job, staging: Path, executed: Path) -> str | None:
+    """Execute the job's notebook into ``executed``; None when every cell ran, else what went wrong."""
+    try:
+        with _started_kernel(job, staging) as kernel_manager_class:
+            import papermill  # imported while the kernel starts
+
+            papermill.execute_notebook(
+                job.notebook,
+                str(executed),
+                parameters=job.params,
+                kernel_name=job.kernel,
+                execution_timeout=job.cell_timeout,
+                start_timeout=KERNEL_START_TIMEOUT,
+                progress_bar=False,
+                log_output=False,
+                cwd=str(staging),
+                kernel_manager_class=kernel_manager_class,
+            )
+    except Exception as exc:  # a failed cell, a cell timeout, a dead kernel: the run failed, the notebook is kept
+        from papermill.exceptions import PapermillExecutionError
+
+        if isinstance(exc, PapermillExecutionError):
+            return f"cell {exc.exec_count} raised {exc.ename}: {exc.evalue}"
+        return f"{type(exc).__name__}: {exc}".strip()
+    return None
+
+
+@contextmanager
+def _started_kernel(job: Job, cwd: Path) -> Iterator[type[AsyncKernelManager]]:
+    """Start the job's kernel at once and hand it to papermill as the kernel manager to use.
+
+    The kernel (a process of its own) then boots while this one imports papermill and
+    nbconvert. Papermill's client finds the kernel started, waits for it to be ready
+    (``start_timeout``) and shuts it down at the end, as it does a kernel it started; a
+    kernel papermill never took is shut down here.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
+
+    manager = AsyncKernelManager(kernel_name=job.kernel)
+    # The arguments papermill's client gives a kernel it starts: the same kernel either way.
+    arguments = [*KERNEL_ARGS, f"--HistoryManager.hist_file={NO_HISTORY_FILE}"]
+    run_sync(manager.start_kernel)(extra_arguments=arguments, cwd=str(cwd))
+
+    class Started(AsyncKernelManager):
+        """The kernel manager class papermill's client instantiates: it gets the running one."""
+
+        def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+            return manager
+
+    try:
+        yield Started
+    finally:
+        if manager.has_kernel:
+            run_sync(manager.shutdown_kernel)(now=True)
 
 
 def _die_with_parent() -> None:
@@ -201,7 +242,7 @@ def _tables_shown(run_dir: Path) -> list[dict[str, Any]]:
 
 def publish(run_dir: Path, job: Job) -> list[str]:
     """Build the report's files in ``run_dir`` from the executed notebook and what it recorded."""
-    from wecom_eval.reporting import collect, export, kpis_json, tables
+    from wecom_eval.reporting import collect, export, kpis_json, registry, tables
 
     meta = collect.read_meta(run_dir)
     language = meta["language"]
