@@ -37,6 +37,7 @@ from wecom_eval.reporting.jobs import (
     RunResult,
     result_to_json,
 )
+from wecom_eval.reporting.workers import SERVE
 
 if TYPE_CHECKING:
     from jupyter_client.manager import AsyncKernelManager
@@ -200,9 +201,14 @@ def _die_with_parent() -> None:
 
 
 def main(argv: Sequence[str]) -> int:
-    """``python -m wecom_eval.reporting.worker JOB.json RESULT.json``: run one job (started by the runner)."""
+    """``python -m wecom_eval.reporting.worker JOB.json RESULT.json``: run one job (started by the runner).
+
+    ``--serve`` makes a warm worker instead (:func:`serve`).
+    """
+    if list(argv) == [SERVE]:
+        return serve()
     if len(argv) != 2:
-        print("usage: python -m wecom_eval.reporting.worker JOB.json RESULT.json", file=sys.stderr)
+        print("usage: python -m wecom_eval.reporting.worker JOB.json RESULT.json | --serve", file=sys.stderr)
         return 2
     _die_with_parent()
     # jsonschema (under papermill, nbformat and kpis.json) registers an "iri" format check when
@@ -217,11 +223,62 @@ def main(argv: Sequence[str]) -> int:
     return 0
 
 
-def _load_publishers() -> None:
-    """Import the modules :func:`publish` uses (nbconvert, openpyxl's writer, jsonschema …)."""
+def serve() -> int:
+    """A warm worker (:mod:`.workers`): import what a run needs once, then fork one child per job.
+
+    Reads lines ``JOB.json<TAB>RESULT.json<TAB>LOG`` on stdin; for each, a child runs the job
+    as :func:`main` does, its stdout and stderr in ``LOG``, and this process answers with the
+    child's exit code on a line of its own. Ends when stdin closes.
+    """
+    _die_with_parent()
+    sys.modules.setdefault(SLOW_FORMAT_MODULE, None)  # type: ignore[arg-type]  # see main()
+    _load_publishers(("jupyter_client.manager", "jupyter_core.utils", "papermill", "wecom_eval.reporting.manifest"))
+    _rehearse_html()
+    for line in sys.stdin:
+        job_path, result_path, log_path = line.rstrip("\n").split("\t")
+        pid = os.fork()
+        if pid == 0:
+            _child(job_path, result_path, log_path)
+        _, status = os.waitpid(pid, 0)
+        print(os.waitstatus_to_exitcode(status), flush=True)
+    return 0
+
+
+def _rehearse_html() -> None:
+    """Render a one-cell page once, so that what nbconvert compiles on first use (CSS selectors,
+    regular expressions, notebook validators) is compiled already in every forked worker."""
+    with suppress(Exception):  # a real failure shows, and is reported, in the report that meets it
+        import nbformat
+
+        from wecom_eval.reporting.export import render_html
+
+        render_html(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# -")]), "zh")
+
+
+def _child(job_path: str, result_path: str, log_path: str) -> None:
+    """The forked worker of one job: never returns."""
+    code = 1
+    try:
+        log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+        os.environ[PARENT_ENV] = str(os.getppid())  # this child dies with the warm worker
+        code = main([job_path, result_path])
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        with suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+
+
+def _load_publishers(more: Sequence[str] = ()) -> None:
+    """Import the modules :func:`publish` uses (nbconvert, openpyxl's writer, jsonschema …), and ``more``."""
     import importlib
 
-    for name in ("wecom_eval.reporting.export", "wecom_eval.reporting.tables", "wecom_eval.reporting.kpis_json"):
+    for name in (*more, "wecom_eval.reporting.export", "wecom_eval.reporting.tables", "wecom_eval.reporting.kpis_json"):
         with suppress(Exception):  # an import that fails here fails again, and is reported, in publish
             importlib.import_module(name)
 
