@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,25 @@ from wecom_eval.home import Home
 from wecom_eval.plan import RolloutPlan, load_plan
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def _repo_params_digest() -> dict[str, str]:
+    return {
+        str(f.relative_to(REPO)): hashlib.sha256(f.read_bytes()).hexdigest()
+        for f in sorted((REPO / "params").rglob("*"))
+        if f.is_file()
+    }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def repository_params_untouched() -> Iterator[None]:
+    """Fail the run if a test wrote into the repository's params/ (a home without its own
+    ``params/rollout.yaml`` resolves ``home.plan`` to the repository's file)."""
+    before = _repo_params_digest()
+    yield
+    after = _repo_params_digest()
+    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    assert not changed, f"tests changed the repository's parameter files {changed}: write into a home's own params/"
 
 
 @pytest.fixture

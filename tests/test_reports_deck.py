@@ -94,7 +94,7 @@ def test_the_alerts_slide_lists_the_top_six_and_the_next_steps(tmp_path):
     assert "另有 2 条预警" in texts
     # registration: 0.1 a week × 250 people = 25 registrations a week; daily active is met: no step
     assert "1. 注册率：按期达标需每周新增 25 人注册" in texts
-    assert "2. 核心功能渗透率：距目标还差 30.0%" in texts
+    assert "2. 核心功能渗透率：距目标还差 30.0 个百分点" in texts
     assert "日活跃率" not in texts.split("下一步")[1]
     assert "跟进预警中的部门：总部/部门0、总部/部门1" in texts
 

@@ -119,3 +119,19 @@ def test_rows_mixing_shares_and_scores_are_numbers_with_each_rows_format(tmp_pat
     html = T.styled(presented).to_html()
     assert "97.3%" in html and "100.0%" in html and "4.21" in html and "4.00" in html
     assert "421.3%" not in html and "0.97<" not in html
+
+
+def test_a_change_of_a_share_is_shown_in_percentage_points_everywhere(tmp_path):
+    # 0.612 → 0.853 is a rise of 24.1 percentage points (a relative rise of 39 %): "+24.1%" would
+    # be read as the relative one.
+    assert T.format_kpi_value(0.853 - 0.612, "share", signed=True) == "+24.1 pp"
+    assert T.format_kpi_value(-0.0004, "share", signed=True) == "0.0 pp"  # no "-0.0"
+    assert T.CHANGE_FORMATS["share"] == "pp_signed" and T.CHANGE_FORMATS["score"] == "num2_signed"
+    frame = pd.DataFrame({"department": ["A", "B"], "gap_to_path": [-0.153, 0.02]})
+    presented = T.present(frame, "zh")
+    html = T.styled(presented).to_html()
+    assert "-15.3 pp" in html and "+2.0 pp" in html and "%" not in html.split("<tbody>")[1]
+    path = T.write_workbook(tmp_path / "t.xlsx", [T.SheetTable("gaps", "差距", presented)], language="zh")
+    ws = openpyxl.load_workbook(path).worksheets[1]
+    cell = ws.cell(row=4, column=2)  # numeric, in points, with the unit in its number format
+    assert cell.data_type == "n" and abs(cell.value - (-15.3)) < 1e-9 and '" pp"' in cell.number_format

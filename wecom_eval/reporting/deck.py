@@ -246,7 +246,7 @@ def next_steps(meta: Mapping[str, Any]) -> list[str]:
         elif need:
             what = text.t("deck_need_points", lang, x=f"{need * 100:.1f}")
         elif k.get("estimate") is not None and k.get("target") is not None:
-            what = text.t("deck_gap", lang, gap=fmt_value(max(k["target"] - k["estimate"], 0.0), "share"))
+            what = text.t("deck_gap", lang, x=f"{max(k['target'] - k['estimate'], 0.0) * 100:.1f}")
         else:
             what = text.verdict_label(k.get("verdict"), lang)
         steps.append(f"{label}：{what}" if lang == "zh" else f"{label}: {what}")

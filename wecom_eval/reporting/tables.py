@@ -47,7 +47,8 @@ VALUE_GROUPS: dict[str, str] = {
 }
 EXCEL_FORMATS: dict[str, str] = {
     "pct": "0.0%",
-    "pct_signed": "+0.0%;-0.0%;0.0%",
+    # a change of a share in percentage points: the cell holds 100 × the change (see _Writer.cell)
+    "pp_signed": '+0.0" pp";-0.0" pp";0.0" pp"',
     "int": "#,##0",
     "num1": "0.0",
     "num2": "0.00",
@@ -58,7 +59,9 @@ EXCEL_FORMATS: dict[str, str] = {
 }
 # The display format of a KPI value by its unit (as :func:`format_kpi_value` writes it).
 UNIT_FORMATS: dict[str, str] = {"share": "pct", "relative_change": "pct", "score": "num2"}
-CHANGE_FORMATS: dict[str, str] = {"share": "pct_signed", "relative_change": "pct_signed", "score": "num2_signed"}
+# A change of a share (or of a relative change) is a difference of percentages: shown in
+# percentage points, never as "%", which a reader takes for a relative change.
+CHANGE_FORMATS: dict[str, str] = {"share": "pp_signed", "relative_change": "pp_signed", "score": "num2_signed"}
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 VERDICT_CODES: tuple[str, ...] = ("met", "not_yet_shown", "missed", "not_measured")
 # One colour per verdict for every output: table cells (HTML and xlsx), charts and the deck's lights.
@@ -79,19 +82,20 @@ def verdict_css(code: str | None) -> str:
 
 
 def format_kpi_value(value: float | None, unit: str, *, signed: bool = False) -> str:
-    """A KPI value as text: shares and changes in %, scores with two decimals, ``—`` when missing.
+    """A KPI value as text: shares in %, their changes (``signed``) in percentage points, scores
+    with two decimals, ``—`` when missing.
 
     Examples
     --------
-    >>> format_kpi_value(0.612, "share"), format_kpi_value(-0.41, "relative_change", signed=True)
-    ('61.2%', '-41.0%')
+    >>> format_kpi_value(0.612, "share"), format_kpi_value(-0.041, "share", signed=True)
+    ('61.2%', '-4.1 pp')
     >>> format_kpi_value(4.213, "score"), format_kpi_value(None, "share")
     ('4.21', '—')
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return SUPPRESSED
     if unit in ("share", "relative_change"):
-        return f"{value:+.1%}" if signed else f"{value:.1%}"
+        return _fmt_value(value, "pp_signed") if signed else f"{value:.1%}"
     if unit == "score":
         return f"{value:.2f}"
     return f"{value:,.1f}"
@@ -109,9 +113,11 @@ def _fmt_value(value: Any, fmt: str | None) -> str:
         return SUPPRESSED
     if isinstance(value, (bool, np.bool_)):
         return "✓" if value else ""
-    if fmt in ("pct", "pct_signed") and isinstance(value, (int, float, np.number)):
-        sign = "+" if fmt == "pct_signed" and value > 0 else ""
-        return f"{sign}{value:.1%}"
+    if fmt == "pct" and isinstance(value, (int, float, np.number)):
+        return f"{value:.1%}"
+    if fmt == "pp_signed" and isinstance(value, (int, float, np.number)):
+        points = round(100 * float(value), 1)
+        return f"{points:+.1f} pp" if points else "0.0 pp"
     if fmt == "int" and isinstance(value, (int, float, np.number)):
         return f"{value:,.0f}"
     if fmt in ("num1", "hours") and isinstance(value, (int, float, np.number)):
@@ -329,7 +335,8 @@ class _Writer:
         elif isinstance(value, bool):
             ws.write_boolean(row, col, value)
         elif isinstance(value, (int, float)):
-            ws.write_number(row, col, value, self.numbers.get(fmt_name or ""))
+            points = fmt_name == "pp_signed" and not isinstance(value, bool)
+            ws.write_number(row, col, 100 * value if points else value, self.numbers.get(fmt_name or ""))
         elif isinstance(value, dt.datetime):
             style = self.datetime if (value.hour or value.minute) else self.numbers["date"]
             ws.write_datetime(row, col, value, style)

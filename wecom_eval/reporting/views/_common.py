@@ -15,7 +15,7 @@ SHARE = {
     "ci_low": "pct",
     "ci_high": "pct",
     "path_value": "pct",
-    "gap_to_path": "pct_signed",
+    "gap_to_path": "pp_signed",
     "target": "pct",
 }
 

@@ -68,7 +68,7 @@ def _wave_sentence(report: Report, wave: str) -> str:
         low=cmp["ci_low"],
         high=cmp["ci_high"],
         pv=p_text(cmp["p_value"]),
-        top2=cmp["top2_difference"],
+        top2_pp=100 * cmp["top2_difference"],
     )
 
 
