@@ -71,3 +71,26 @@ def test_a_worker_that_crashes_fails_its_report_only(home, counted, tmp_path):
     assert not weekly.ok and "ended with code -9" in (weekly.error or "")
     assert quarterly.ok and (quarterly.folder / "report.html").exists()
     assert [code for _, code in counted] == [-9, 0]  # the same warm worker ran the next report
+
+
+def test_a_report_whose_warm_worker_dies_runs_again_in_a_fresh_worker(home, counted, tmp_path):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    shutil.copy(FIXTURES / "minimal" / "quarterly.ipynb", notebooks)
+    killing = nbformat.read(FIXTURES / "minimal" / "weekly.ipynb", as_version=4)
+    # the kernel kills the warm worker above its own worker (a fresh worker has none: it then runs on)
+    killing.cells.append(
+        nbformat.v4.new_code_cell(
+            "import os, signal\n"
+            "from pathlib import Path\n"
+            'above = int(Path(f"/proc/{os.getppid()}/stat").read_text().split(") ", 1)[1].split()[1])\n'
+            'if b"--serve" in Path(f"/proc/{above}/cmdline").read_bytes():\n'
+            "    os.kill(above, signal.SIGKILL)"
+        )
+    )
+    nbformat.write(killing, notebooks / "weekly.ipynb")
+    weekly, quarterly = runner.run_all(
+        home, as_of="2026-05-25", reports=["weekly", "quarterly"], jobs=1, notebooks=notebooks
+    )
+    assert weekly.ok and quarterly.ok
+    assert [code for _, code in counted] == [None, 0]  # a new warm worker ran the quarterly report

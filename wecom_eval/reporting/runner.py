@@ -334,11 +334,11 @@ def _run_worker(job: Job, env: Mapping[str, str], warm: WarmWorkers | None = Non
     with tempfile.TemporaryDirectory(prefix=f"{os.getpid()}-", dir=jobs_dir) as tmp:
         job_path, result_path = Path(tmp) / "job.json", Path(tmp) / "result.json"
         job_path.write_text(json.dumps(asdict(job)), encoding="utf-8")
-        if warm is not None and warm.env == dict(env):
-            log = Path(tmp) / "worker.log"
-            code = warm.run(job_path, result_path, log)
+        log = Path(tmp) / "worker.log"
+        code = warm.run(job_path, result_path, log) if warm is not None and warm.env == dict(env) else None
+        if code is not None or result_path.exists():
             stderr = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
-        else:
+        else:  # a fresh worker (also when the warm worker died unanswered: its child died with it)
             done = subprocess.run(
                 [sys.executable, "-m", "wecom_eval.reporting.worker", str(job_path), str(result_path)],
                 env=dict(env),

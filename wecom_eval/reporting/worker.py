@@ -231,6 +231,8 @@ def serve() -> int:
     child's exit code on a line of its own. Ends when stdin closes.
     """
     _die_with_parent()
+    answers = os.fdopen(os.dup(1), "w")  # only the answers go to stdout: nothing an import prints
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
     sys.modules.setdefault(SLOW_FORMAT_MODULE, None)  # type: ignore[arg-type]  # see main()
     _load_publishers(("jupyter_client.manager", "jupyter_core.utils", "papermill", "wecom_eval.reporting.manifest"))
     _rehearse_html()
@@ -240,7 +242,7 @@ def serve() -> int:
         if pid == 0:
             _child(job_path, result_path, log_path)
         _, status = os.waitpid(pid, 0)
-        print(os.waitstatus_to_exitcode(status), flush=True)
+        print(os.waitstatus_to_exitcode(status), file=answers, flush=True)
     return 0
 
 
