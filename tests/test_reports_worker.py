@@ -9,6 +9,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from test_reports_lifecycle import alive
 
 from wecom_eval.home import HOME_ENV, Home
 from wecom_eval.reporting import kpis_json, worker
@@ -77,12 +78,7 @@ def home(home: Home, monkeypatch: pytest.MonkeyPatch) -> Home:
 
 
 def _gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    stat = Path(f"/proc/{pid}/stat")
-    return stat.exists() and stat.read_text().split(") ", 1)[1].startswith("Z")
+    return not alive(pid)
 
 
 def test_the_kernel_started_early_is_the_one_papermill_runs_with_the_same_settings(home, tmp_path, monkeypatch):
