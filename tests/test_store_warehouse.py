@@ -287,3 +287,15 @@ def test_a_warehouse_file_of_the_old_layout_is_read_as_it_is_and_migrated_by_the
     again = Warehouse(path)  # already migrated: opens as it is
     assert again.con.execute(rows).fetchall()[-1][1:] == ("wang", True, 30, "api")
     again.close()
+
+
+def test_counting_rows_leaves_the_connection_free_for_other_work(tmp_path):
+    # DuckDB 2 refuses any statement on a connection holding a half-read result (a fetchone()).
+    from wecom_eval.store.warehouse import Warehouse
+
+    wh = Warehouse(tmp_path / "w.duckdb")
+    try:
+        assert wh.count("members") == 0
+        assert wh.con.sql("SELECT 42").fetchall() == [(42,)]
+    finally:
+        wh.close()

@@ -12,7 +12,8 @@ sheet), :mod:`~wecom_eval.ingest.kinds` (what each kind reads) with
 :mod:`~wecom_eval.ingest.build_files`, :mod:`~wecom_eval.ingest.build_wecom` and
 :mod:`~wecom_eval.ingest.survey` (rows → canonical tables), :mod:`~wecom_eval.ingest.departments`
 (paths → ids), :mod:`~wecom_eval.ingest.people` (joins to members and the roster),
-:mod:`~wecom_eval.ingest.readfile` (one file read and typed), :mod:`~wecom_eval.ingest.precheck`
+:mod:`~wecom_eval.ingest.readfile` (one file read and typed; a plain activity export by
+:mod:`~wecom_eval.ingest.fastcsv`), :mod:`~wecom_eval.ingest.precheck`
 (every file checked with the warehouse's rules), :mod:`~wecom_eval.ingest.pipeline` (the
 whole ingest, loaded through :func:`wecom_eval.store.load.load`). See docs/ingest.md.
 """

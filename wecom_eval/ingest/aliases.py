@@ -85,7 +85,8 @@ class AliasTable:
 def packaged_aliases() -> AliasTable:
     """The alias table shipped with the package (``wecom_eval/ingest/aliases.yaml``)."""
     text = resources.files("wecom_eval.ingest").joinpath("aliases.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    # libyaml's parser when PyYAML has it (ten times faster on this long file; the same data)
+    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
     return AliasTable(
         {k: tuple(str(a) for a in v) for k, v in data["fields"].items()},
         {k: tuple(str(a) for a in v) for k, v in data.get("ignore", {}).items()},

@@ -18,6 +18,7 @@ from wecom_eval.errors import InputError, Problem
 from wecom_eval.ingest.readfile import FileReport, Parts, translate
 from wecom_eval.store.engine import duckdb_config
 from wecom_eval.store.schema import LOAD_ORDER, TABLES, Table
+from wecom_eval.store.sql import settle
 from wecom_eval.store.validate import ROW, check_staged
 from wecom_eval.store.warehouse import Warehouse
 
@@ -55,7 +56,8 @@ class _Scratch:
             )
             t = TABLES[target]
             select = ", ".join(cols)
-            existing = self.wh.query(f"SELECT {select} FROM {target}")
+            settle(self.wh.con)  # a count's fetchone() may have left its result open
+            existing = self.wh.con.sql(f"SELECT {select} FROM {target}").to_arrow_table()
             self.con.register("_existing", existing)
             typed = ", ".join(f"CAST({c} AS {t.column(c).sql_type}) AS {c}" for c in cols)
             self.con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT {typed} FROM _existing")

@@ -103,9 +103,13 @@ def reread_sheets(path: Path, spec: KindSpec, ctx: Context, head: Sheet, *, shee
 
 
 def read_file(
-    path: Path, spec: KindSpec, ctx: Context, *, sheet_name: str | None
+    path: Path, spec: KindSpec, ctx: Context, *, sheet_name: str | None, fast: bool = True
 ) -> tuple[FileReport, Parts, Sheet] | None:
-    """One file read, parsed and typed in chunks: its report, rows and matched header (None if unreadable)."""
+    """One file read, parsed and typed in chunks: its report, rows and matched header (None if unreadable).
+
+    A plain activity export is read by :mod:`~wecom_eval.ingest.fastcsv` (unless ``fast`` is
+    False), which gives the same rows; any other file, or one it has doubts about, cell by cell.
+    """
     aliases = ctx.mappings.aliases
     try:
         stream = _open(path, spec, ctx, sheet_name=sheet_name)
@@ -117,6 +121,14 @@ def read_file(
     if len(ctx.log) != before:
         return None
     columns = dict(head.match.headers)
+    if fast and spec.name == "activity":
+        from wecom_eval.ingest.fastcsv import read_activity
+
+        typed = read_activity(path, stream, head, spec, ctx)
+        if typed is not None:
+            report = FileReport(path, stream.describe(), columns, list(dict.fromkeys(head.notes)), {})
+            report.rows["member_days"] = typed.num_rows
+            return report, {"member_days": [typed]}, head
     created_before = set(ctx.departments.created)
     parts: Parts = {}
     rows: dict[str, int] = {}

@@ -7,7 +7,8 @@ transaction) with :mod:`~wecom_eval.store.upsert` (one table staged and upserted
 :mod:`~wecom_eval.store.member_days` (member days stored with integer keys) and
 :mod:`~wecom_eval.store.engine` (DuckDB settings); :mod:`~wecom_eval.store.load` (the load
 path every source takes: land, validate and load, refresh), which refreshes
-:mod:`~wecom_eval.store.activation` (members' activation dates) and
+:mod:`~wecom_eval.store.activation` (members' activation dates, redating the members
+:mod:`~wecom_eval.store.activation_pending` says loads touched) and
 :mod:`~wecom_eval.store.rollups` (pre-folded activity, SQL in :mod:`~wecom_eval.store.rollup_sql`);
 :mod:`~wecom_eval.store.sql` (DuckDB helpers the KPIs share). The sources (ingest, fetch, the
 demo) sit above it and import nothing of the KPIs. Names are imported when first used, so

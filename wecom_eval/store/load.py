@@ -7,7 +7,8 @@ Ingest, fetch and the demo each hand their canonical rows to :func:`load`:
 2. the rows are checked against the tables' rules and upserted by natural key, every table in
    **one** transaction (:meth:`~wecom_eval.store.warehouse.Warehouse.load_many`): a problem
    rolls everything back and raises :class:`~wecom_eval.errors.InputError`;
-3. what depends on the loaded tables follows (:func:`refresh_dependents`): members' activation dates,
+3. what depends on the loaded tables follows (:func:`refresh_dependents`): members' activation dates
+   (of the members the loads touched, or everyone's after a load of members or snapshots),
    then the activity rollups — incrementally when only member days changed, a no-op when
    nothing they read changed.
 

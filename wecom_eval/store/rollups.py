@@ -134,7 +134,9 @@ def refresh_rollups(
     _check_plan(plan)
     con = connection(source)
     info = None if force else rollup_info(con, plan)
-    if info is not None and info.fresh:
+    # days a load changed without changing the tables fingerprinted (activation dates moved
+    # by feature events or process records) are refreshed too
+    if info is not None and info.fresh and not one(con, f"SELECT EXISTS (SELECT 1 FROM {CHANGED_DAYS})")[0]:
         return info
     fp, base = fingerprint(con, plan), fingerprint(con, plan, member_days=False)
     first, last = one(con, f"SELECT MIN(date), MAX(date) FROM {MEMBER_DAYS_STORE}")

@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from wecom_eval.errors import InputError, Problem
+from wecom_eval.store.activation_pending import note_added, note_first_load, note_replaced
 from wecom_eval.store.member_days import CHANGED_DAYS, MEMBER_DAYS_STORE, MEMBER_KEYS, MemberKeys
 from wecom_eval.store.schema import Table
 from wecom_eval.store.validate import ROW, check_staged, coerce_frame
@@ -241,6 +242,7 @@ class TableLoad:
         received = int(self.con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0])
         if self.keyed:
             self.con.execute(f"INSERT INTO {CHANGED_DAYS} SELECT DISTINCT date FROM {target}")
+        note_first_load(self.con, self.t.name)  # activation dates are then worked out for everyone
         return LoadResult(self.t.name, self.source, received, received, 0, 0)
 
     def _final_stage(self, duplicated_keys: int) -> tuple[str, list[str]]:
@@ -297,9 +299,11 @@ class TableLoad:
                 f"JOIN {target} t ON {key_match}"
             ).fetchall()[0]
             if matched:
+                note_replaced(self.con, self.t.name, stage, target, key_match, keyed=self.keyed)
                 self.con.execute(f"DELETE FROM {target} t USING {stage} s WHERE {key_match}")
         listed = ", ".join(cols)
         self.con.execute(f"INSERT INTO {target} ({listed}) SELECT {listed} FROM {stage}")
+        note_added(self.con, self.t.name, stage, keyed=self.keyed)
         self.con.execute(f"DROP TABLE {stage}")
         return LoadResult(
             self.t.name, self.source, received, received - matched, int(matched - unchanged), int(unchanged)

@@ -18,6 +18,7 @@ import pandas as pd
 from wecom_eval.errors import InputError, Problem
 from wecom_eval.home import Home
 from wecom_eval.lock import writer_lock
+from wecom_eval.store.activation_pending import create_pending
 from wecom_eval.store.engine import duckdb_config
 from wecom_eval.store.member_days import (
     CHANGED_DAYS,
@@ -81,6 +82,7 @@ class Warehouse:
             " source VARCHAR, received BIGINT, inserted BIGINT, updated BIGINT, unchanged BIGINT)"
         )
         self.con.execute(f"CREATE TABLE IF NOT EXISTS {CHANGED_DAYS} (date DATE)")
+        create_pending(self.con, existed="members" in existing)
         if old:
             migrate_member_days(self.con)
         else:
@@ -146,7 +148,8 @@ class Warehouse:
     def count(self, name: str) -> int:
         table(name)
         stored = MEMBER_DAYS_STORE if name == "member_days" else name  # the view would join every row
-        return int(self.con.execute(f"SELECT count(*) FROM {stored}").fetchone()[0])  # type: ignore[index]
+        # fetchall, not fetchone: DuckDB 2 refuses other work on a connection with a half-read result
+        return int(self.con.execute(f"SELECT count(*) FROM {stored}").fetchall()[0][0])
 
     def counts(self) -> dict[str, int]:
         return {name: self.count(name) for name in LOAD_ORDER}
