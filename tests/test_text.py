@@ -31,3 +31,12 @@ def test_the_strings_ship_with_the_package_beside_the_text_module():
     shipped = {p.relative_to(package).as_posix() for pattern in patterns for p in package.glob(pattern)}
     assert package / "strings.yaml" == text.STRINGS_PATH
     assert "strings.yaml" in shipped
+
+
+def test_the_fast_parser_reads_the_same_table_as_the_pure_python_one():
+    import yaml
+
+    pure = yaml.load(text.STRINGS_PATH.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)  # noqa: S506
+    assert text.strings() == pure
+    if yaml.__with_libyaml__:
+        assert text._LOADER is yaml.CSafeLoader

@@ -18,11 +18,16 @@ LANGUAGES: tuple[Language, ...] = ("zh", "en")
 STRINGS_PATH = Path(__file__).with_name("strings.yaml")
 
 
+# libyaml's parser when PyYAML was built with it: the same table, read ten times faster (every
+# process of a report run reads it: the command, the worker and the kernel).
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @lru_cache(maxsize=1)
 def strings() -> dict[str, dict[str, dict[str, Any]]]:
     """The whole string table (read once)."""
     with STRINGS_PATH.open(encoding="utf-8") as fh:
-        data: dict[str, dict[str, dict[str, Any]]] = yaml.safe_load(fh)
+        data: dict[str, dict[str, dict[str, Any]]] = yaml.load(fh, Loader=_LOADER)  # noqa: S506 - a safe loader
     return data
 
 
