@@ -11,23 +11,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
+from wecom_eval.yamlfile import load_packaged
 
 Language = Literal["zh", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh", "en")
 STRINGS_PATH = Path(__file__).with_name("strings.yaml")
 
 
-# libyaml's parser when PyYAML was built with it: the same table, read ten times faster (every
-# process of a report run reads it: the command, the worker and the kernel).
-_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 @lru_cache(maxsize=1)
 def strings() -> dict[str, dict[str, dict[str, Any]]]:
     """The whole string table (read once)."""
-    with STRINGS_PATH.open(encoding="utf-8") as fh:
-        data: dict[str, dict[str, dict[str, Any]]] = yaml.load(fh, Loader=_LOADER)  # noqa: S506 - a safe loader
+    data: dict[str, dict[str, dict[str, Any]]] = load_packaged(STRINGS_PATH.read_text(encoding="utf-8"))
     return data
 
 
