@@ -219,7 +219,7 @@ class Context:
         frame = calendar_frame(self.cal, start, end)
         days = run(
             self.con,
-            "SELECT DISTINCT date FROM member_days WHERE date BETWEEN $start AND $end",
+            "SELECT DISTINCT date FROM member_activity WHERE date BETWEEN $start AND $end",  # no userid join
             {"start": start, "end": end},
         )
         frame["covered"] = frame["date"].isin(set(days["date"]))
