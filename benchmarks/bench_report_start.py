@@ -14,6 +14,12 @@ alternated:
 ``worker imports, grammar loaded``
     the same imports as they were before: jsonschema, under nbformat, imports
     ``rfc3987_syntax`` (installed with Jupyter's extras), which compiles an IRI grammar;
+``kernel launch``
+    what the worker imports before it launches the kernel: its own module and
+    ``jupyter_client``; papermill and nbconvert are imported while the kernel boots;
+``kernel launch, as before``
+    what it imported before the kernel could start when papermill started it: its module
+    as it was (``collect``, hence pandas and DuckDB, and the registry) and papermill;
 ``first cell``
     the weekly notebook's first code cell's imports (``forecasts, open_report, views``);
 ``bare interpreter``
@@ -35,6 +41,10 @@ import _harness as h  # noqa: E402
 KEPT_OUT = "import sys; sys.modules['rfc3987_syntax'] = None; import papermill, nbconvert"
 AS_BEFORE = "import papermill, nbconvert"
 FIRST_CELL = "from wecom_eval.reporting import forecasts, open_report, views"
+LAUNCH = "import wecom_eval.reporting.worker, jupyter_client.manager, jupyter_core.utils"
+LAUNCH_BEFORE = (
+    f"{KEPT_OUT.rsplit(';', 1)[0]}; import wecom_eval.reporting.collect, wecom_eval.reporting.registry, papermill"
+)
 
 
 def _python(code: str):  # noqa: ANN202
@@ -56,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         {
             "worker imports": _python(KEPT_OUT),
             "worker imports, grammar loaded": _python(AS_BEFORE),
+            "kernel launch": _python(LAUNCH),
+            "kernel launch, as before": _python(LAUNCH_BEFORE),
             "first cell": _python(FIRST_CELL),
             "bare interpreter": _python("pass"),
         },
@@ -68,6 +80,12 @@ def main(argv: list[str] | None = None) -> int:
             h.cell(got["worker imports"]),
             f"the same, grammar loaded (as before) {h.cell(got['worker imports, grammar loaded'])}",
             h.ratio(got["worker imports, grammar loaded"], got["worker imports"]),
+        ),
+        h.Line(
+            "report worker, until it launches the kernel",
+            h.cell(got["kernel launch"]),
+            f"as before (papermill started it) {h.cell(got['kernel launch, as before'])}",
+            h.ratio(got["kernel launch, as before"], got["kernel launch"]),
         ),
         h.Line(
             "weekly notebook's first cell (imports)",

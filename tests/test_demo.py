@@ -512,3 +512,20 @@ def test_the_demo_lands_its_tables_under_raw_and_loads_them(home, plan):
     before = sorted(p for p in (home.raw / "demo").rglob("*.parquet"))
     build_demo(home, config, plan)
     assert sorted(p for p in (home.raw / "demo").rglob("*.parquet")) == before
+
+
+def test_the_demo_runs_every_report_the_longest_first(home):
+    from wecom_eval.commands.demo import LONGEST_FIRST, longest_first
+    from wecom_eval.reporting import registry
+
+    assert sorted(LONGEST_FIRST) == sorted(s.name for s in registry.BUILT_IN)  # a new built-in report is ranked
+    order = longest_first(home)
+    assert order[0] == "weekly" and sorted(order) == sorted(registry.names(home))
+    (home.own_params).mkdir(parents=True, exist_ok=True)
+    (home.own_params / registry.REGISTRY_FILE).write_text(
+        "reports:\n  pilot-check:\n    notebook: notebooks/pilot-check.ipynb\n    params: weekly\n"
+        "    period: month\n    due: month-start\n    title: {zh: 试点检查, en: Pilot check}\n"
+        "    sample_as_of: 2026-05-25\n",
+        encoding="utf-8",
+    )
+    assert longest_first(home)[-1] == "pilot-check"  # a company's own report comes after the ranked ones

@@ -23,11 +23,12 @@ def demo(tmp_path_factory):
     truth = json.loads((home.demo / "truth.json").read_text(encoding="utf-8"))
     with open_reader(home) as wh:
         records = efficiency.turnaround_records(wh, plan, data_through=plan.end_date)
-    return plan, truth, records
+        launch = efficiency.launch_records(wh, plan, data_through=plan.end_date)
+    return plan, truth, records, launch
 
 
 def test_launch_sample_is_the_generators_launch_comparison(demo):
-    plan, truth, records = demo
+    plan, truth, records, _launch = demo
     launch = truth["efficiency"]["realised"]["launch_did"]
     sample, design = efficiency.launch_sample(records, plan)
     cells = efficiency.cell_means(sample).set_index(["treated", "post"])
@@ -43,7 +44,7 @@ def test_launch_sample_is_the_generators_launch_comparison(demo):
 
 
 def test_pilot_effect_equals_the_truth_and_its_interval_holds_the_planted_effect(demo):
-    plan, truth, records = demo
+    plan, truth, records, _launch = demo
     result, _ = efficiency.pilot_did(records, plan, n_boot=999)
     assert result.estimate == pytest.approx(truth["efficiency"]["realised"]["launch_did"]["log_effect"], rel=1e-9)
     row = efficiency.efficiency_row(result, plan, language="zh")
@@ -52,8 +53,22 @@ def test_pilot_effect_equals_the_truth_and_its_interval_holds_the_planted_effect
     assert row["verdict"] in ("met", "not_yet_shown") and "随机化推断" in row["method"]
 
 
+def test_the_launch_records_alone_give_the_same_design_and_effect(demo):
+    """A report reads only the records before the first control's go-live (and the bounds of
+    all of them): the same sample, design and estimate as from every record."""
+    plan, _truth, records, (launch, bounds) = demo
+    assert len(launch) < len(records) and bounds == efficiency.LaunchBounds.of(records)
+    sample, design = efficiency.launch_sample(records, plan)
+    fewer, same_design = efficiency.launch_sample(launch, plan, bounds=bounds)
+    assert same_design == design
+    assert fewer.reset_index(drop=True).equals(sample.reset_index(drop=True))
+    full, _ = efficiency.pilot_did(records, plan, n_boot=999)
+    part, _ = efficiency.pilot_did(launch, plan, n_boot=999, bounds=bounds)
+    assert part.to_frame().equals(full.to_frame())
+
+
 def test_working_hours_are_never_zero(demo):
-    _plan, _truth, records = demo
+    _plan, _truth, records, _launch = demo
     assert (records["working_hours"] > 0).all() and (records["hours"] > 0).all()
 
 

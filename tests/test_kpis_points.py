@@ -16,6 +16,7 @@ from kpis_tiny_fixture import tiny
 from wecom_eval import kpis, privacy
 from wecom_eval.errors import InputError
 from wecom_eval.plan import Points
+from wecom_eval.store.feature_uses import refresh_feature_uses
 
 D = dt.date.fromisoformat
 
@@ -162,6 +163,34 @@ def test_points_only_while_on_the_roster(tmp_path: Path) -> None:
     assert "X1" not in ledger.index
     # E07's activation (02-13, before the hire date) counts on the hire date 02-16: week 2
     assert ledger.loc["u07", ["employee_id", "week", "points_awarded"]].tolist() == ["E07", 2, 20]
+    wh.close()
+
+
+def test_a_use_before_the_hire_date_counts_in_a_range_that_starts_at_the_hire(tmp_path: Path) -> None:
+    wh = _with_leaver_and_joiner(tmp_path / "w.duckdb")
+    wh.load(
+        "feature_events",
+        pd.DataFrame(
+            [
+                {
+                    "event_id": "J1",
+                    "userid": "u07",
+                    "feature": "approval",
+                    "ts": "2026-02-12T10:00:00+08:00",
+                    "count": "1",
+                }
+            ]
+        ),
+        source="a pull",
+    )
+    # the range of week 2 only: J1 (02-12, before E07's hire on 02-16) is dated on the hire date,
+    # read from the raw events and with the feature uses bounding what is read before the range
+    for refresh in (False, True):
+        if refresh:
+            refresh_feature_uses(wh)
+        ledger = kpis.points_ledger(wh, tiny.plan(1), start=D("2026-02-16"), end=D("2026-02-22")).set_index("event_id")
+        assert ledger.loc["J1", ["employee_id", "week"]].tolist() == ["E07", 2]
+        assert "A1" not in ledger.index  # E03's approval of 02-10 stays in week 1
     wh.close()
 
 

@@ -31,3 +31,18 @@ def test_the_strings_ship_with_the_package_beside_the_text_module():
     shipped = {p.relative_to(package).as_posix() for pattern in patterns for p in package.glob(pattern)}
     assert package / "strings.yaml" == text.STRINGS_PATH
     assert "strings.yaml" in shipped
+
+
+def test_the_fast_parser_reads_the_same_table_as_the_pure_python_one():
+    import pathlib
+
+    import yaml
+
+    import wecom_eval.ingest
+    from wecom_eval.yamlfile import load_packaged
+
+    aliases = pathlib.Path(wecom_eval.ingest.__file__).with_name("aliases.yaml")
+    for path in (text.STRINGS_PATH, aliases):
+        content = path.read_text(encoding="utf-8")
+        assert load_packaged(content) == yaml.load(content, Loader=yaml.SafeLoader)  # noqa: S506
+    assert text.strings() == yaml.load(text.STRINGS_PATH.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)  # noqa: S506

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from wecom_eval.errors import WecomEvalError
 
 # Module names under wecom_eval.commands; each adds one subcommand.
-COMMANDS = ("demo", "fake_server", "fetch", "init", "ingest", "run", "notify", "check")
+COMMANDS = ("demo", "fake_server", "fetch", "init", "ingest", "refresh", "run", "notify", "check")
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
+from wecom_eval.yamlfile import load_packaged
 
 Language = Literal["zh", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh", "en")
@@ -21,8 +21,7 @@ STRINGS_PATH = Path(__file__).with_name("strings.yaml")
 @lru_cache(maxsize=1)
 def strings() -> dict[str, dict[str, dict[str, Any]]]:
     """The whole string table (read once)."""
-    with STRINGS_PATH.open(encoding="utf-8") as fh:
-        data: dict[str, dict[str, dict[str, Any]]] = yaml.safe_load(fh)
+    data: dict[str, dict[str, dict[str, Any]]] = load_packaged(STRINGS_PATH.read_text(encoding="utf-8"))
     return data
 
 

@@ -27,7 +27,6 @@ import pandas as pd
 import pyarrow as pa
 
 from wecom_eval.plan import RolloutPlan
-from wecom_eval.store.member_days import MEMBER_DAYS_STORE
 from wecom_eval.store.sql import Source, calendar_frame, connection, one, settle
 from wecom_eval.workcal import WorkCalendar
 
@@ -218,9 +217,9 @@ class Context:
         gap), not a day on which nobody was active: the activity rates leave it out.
         """
         frame = calendar_frame(self.cal, start, end)
-        days = run(  # the stored rows: the member_days view would join every row with its userid
+        days = run(
             self.con,
-            f"SELECT DISTINCT date FROM {MEMBER_DAYS_STORE} WHERE date BETWEEN $start AND $end",
+            "SELECT DISTINCT date FROM member_activity WHERE date BETWEEN $start AND $end",  # no userid join
             {"start": start, "end": end},
         )
         frame["covered"] = frame["date"].isin(set(days["date"]))

@@ -25,6 +25,8 @@ import pandas as pd
 
 from wecom_eval.kpis._base import Context, has_rows, run
 from wecom_eval.plan import RolloutPlan
+from wecom_eval.store.feature_uses import feature_ranges as uses_ranges
+from wecom_eval.store.feature_uses import feature_uses_fresh
 from wecom_eval.store.member_days import MEMBER_DAYS_STORE
 from wecom_eval.store.sql import Source, one
 from wecom_eval.store.warehouse import Warehouse
@@ -47,6 +49,16 @@ SOURCES: dict[str, tuple[str, str, str]] = {
     "training": ("training_attendance", "date", ""),
     "tickets": ("tickets", "CAST(created_at AS DATE)", ""),
 }
+# Sources dated by a timestamp (their day is its date in the session's time zone): read as
+# the date of the first and last timestamp before the day after ``end``, with no conversion per row.
+STAMPED: dict[str, str] = {
+    "members": "activated_at",
+    "feature_events": "ts",
+    "legacy_approvals": "started_at",
+    "wecom_approvals": "started_at",
+    "tickets": "created_at",
+}
+_BEFORE = "CAST($end AS DATE) + INTERVAL '1' DAY"
 # Sources whose rows are expected on every working day of their range (a missing day is a gap).
 DAILY = ("activity",)
 
@@ -57,7 +69,9 @@ def has_member_source(ctx: Context) -> bool:
 
 
 def feature_ranges(ctx: Context) -> dict[str, tuple[dt.date, dt.date]]:
-    """Each feature with events: its first and last event day."""
+    """Each feature with events: its first and last event day (from the feature uses when fresh)."""
+    if feature_uses_fresh(ctx.con):
+        return uses_ranges(ctx.con)
     frame = run(
         ctx.con,
         "SELECT feature, MIN(CAST(ts AS DATE)) AS first, MAX(CAST(ts AS DATE)) AS last "
@@ -108,7 +122,16 @@ def source_coverage(
         table, day, where = SOURCES[name]
         stored = MEMBER_DAYS_STORE if table == "member_days" else table  # the same rows without the view's join
         cond = f"{day} <= $end" + (f" AND {where}" if where else "")
-        if day:
+        if name in STAMPED:
+            ts = STAMPED[name]
+            cond = f"{ts} < CAST({_BEFORE} AS TIMESTAMPTZ)" + (f" AND {where}" if where else "")
+            first, last, n = one(
+                ctx.con,
+                f"SELECT CAST(MIN({ts}) AS DATE), CAST(MAX({ts}) AS DATE), COUNT(*) FROM {stored} "
+                f"WHERE {cond.replace('$end', '?')}",
+                [end],
+            )
+        elif day:
             first, last, n = one(
                 ctx.con,
                 f"SELECT MIN({day}), MAX({day}), COUNT(*) FROM {stored} WHERE {cond.replace('$end', '?')}",
@@ -161,8 +184,10 @@ DATA_WINDOW = (
     "SELECT least((SELECT min(date) FROM member_activity), (SELECT min(started_at)::DATE FROM process_records),"
     " (SELECT min(ts)::DATE FROM feature_events)) AS first,"
     " greatest((SELECT max(date) FROM member_activity WHERE date <= $last),"
-    " (SELECT max(started_at)::DATE FROM process_records WHERE started_at::DATE <= $last),"
-    " (SELECT max(ts)::DATE FROM feature_events WHERE ts::DATE <= $last)) AS last"
+    " (SELECT max(started_at)::DATE FROM process_records"
+    "  WHERE started_at < CAST(CAST($last AS DATE) + INTERVAL '1' DAY AS TIMESTAMPTZ)),"
+    " (SELECT max(ts)::DATE FROM feature_events"
+    "  WHERE ts < CAST(CAST($last AS DATE) + INTERVAL '1' DAY AS TIMESTAMPTZ))) AS last"
 )
 
 

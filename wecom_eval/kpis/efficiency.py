@@ -43,8 +43,19 @@ ALPHA = 0.05  # one-sided, as in stats.targets: the did interval is then two-sid
 MIN_WORKING_HOURS = 1 / 60  # a record finished outside working hours counts one minute
 
 
+def _weeks(plan: RolloutPlan, days: pd.Series) -> np.ndarray:
+    """The rollout week of each day (0 and below before the rollout)."""
+    offsets = (pd.to_datetime(days) - pd.Timestamp(plan.start_date)).dt.days.to_numpy(dtype=np.int64)
+    return offsets // 7 + 1
+
+
 def turnaround_records(
-    warehouse: Warehouse, plan: RolloutPlan, *, data_through: dt.date, calendar: WorkCalendar | None = None
+    warehouse: Warehouse,
+    plan: RolloutPlan,
+    *,
+    data_through: dt.date,
+    calendar: WorkCalendar | None = None,
+    started_before: dt.date | None = None,
 ) -> pd.DataFrame:
     """Finished records of the plan's efficiency process started up to ``data_through``.
 
@@ -59,17 +70,22 @@ def turnaround_records(
     """
     calendar = calendar or WorkCalendar(plan)
     process = plan.targets.pilot_efficiency.process
-    frame = warehouse.query(
-        q.TURNAROUND_RECORDS,
-        [process, data_through],
+    if started_before is None:
+        frame = warehouse.query(q.TURNAROUND_RECORDS, [process, data_through])
+    else:
+        sql = q.TURNAROUND_RECORDS.replace("ORDER BY", "AND p.started_at < CAST(? AS TIMESTAMPTZ) ORDER BY")
+        frame = warehouse.query(sql, [process, data_through, started_before])
+    # the plan in force decides, once per department rather than once per record
+    frame["department_id"] = frame["department_id"].astype("int64")
+    deps = plan_departments(plan, frame[["department_id", "path"]].drop_duplicates(ignore_index=True))
+    frame = frame.merge(deps.drop(columns="path"), on="department_id", how="left").rename(
+        columns={"path": "department"}
     )
-    frame = plan_departments(plan, frame).rename(columns={"path": "department"})  # the plan in force decides
     started = pd.to_datetime(frame["started_at"])
     finished = pd.to_datetime(frame["finished_at"])
     frame["start_date"] = started.dt.tz_convert(plan.timezone).dt.date if started.dt.tz is not None else started.dt.date
-    frame["week"] = np.array([(d - plan.start_date).days // 7 + 1 for d in frame["start_date"]], dtype=np.int64)
-    go_live = list(frame["go_live_date"])
-    frame["go_live_week"] = np.array([(d - plan.start_date).days // 7 + 1 for d in go_live], dtype=np.int64)
+    frame["week"] = _weeks(plan, frame["start_date"])
+    frame["go_live_week"] = _weeks(plan, frame["go_live_date"])
     frame["hours"] = (finished - started).dt.total_seconds() / 3600.0
     local_start = started.dt.tz_convert(plan.timezone) if started.dt.tz is not None else started
     local_end = finished.dt.tz_convert(plan.timezone) if finished.dt.tz is not None else finished
@@ -88,18 +104,64 @@ class LaunchDesign:
     controls: int
 
 
-def launch_sample(records: pd.DataFrame, plan: RolloutPlan) -> tuple[pd.DataFrame, LaunchDesign]:
+@dataclass(frozen=True)
+class LaunchBounds:
+    """What the launch design reads off all the records: the first go-live of a control
+    department with records, and the first and last day of a record (None: no records)."""
+
+    first_control: dt.date | None
+    first_day: dt.date | None
+    last_day: dt.date | None
+
+    @classmethod
+    def of(cls, records: pd.DataFrame) -> LaunchBounds:
+        controls = records.loc[~records["is_pilot"]]
+        return cls(
+            controls["go_live_date"].min() if len(controls) else None,
+            min(records["start_date"]) if len(records) else None,
+            max(records["start_date"]) if len(records) else None,
+        )
+
+
+def launch_records(
+    warehouse: Warehouse, plan: RolloutPlan, *, data_through: dt.date
+) -> tuple[pd.DataFrame, LaunchBounds]:
+    """The records :func:`launch_sample` can use (none started after the first control's
+    go-live), with the bounds it reads off all of them: the launch design without reading
+    a year of records (19 million at 1,000,000 employees)."""
+    process = plan.targets.pilot_efficiency.process
+    spans = warehouse.query(q.TURNAROUND_SPANS, [process, data_through])
+    if spans.empty:
+        return turnaround_records(warehouse, plan, data_through=data_through), LaunchBounds(None, None, None)
+    spans = plan_departments(plan, spans)
+    for col in ("first_at", "last_at"):
+        at = pd.to_datetime(spans[col])
+        spans[col] = at.dt.tz_convert(plan.timezone).dt.date if at.dt.tz is not None else at.dt.date
+    controls = spans.loc[~spans["is_pilot"]]
+    bounds = LaunchBounds(
+        controls["go_live_date"].min() if len(controls) else None, min(spans["first_at"]), max(spans["last_at"])
+    )
+    before = None if bounds.first_control is None else max(bounds.first_control, plan.start_date)
+    # two days of margin: the SQL compares in the session's time zone, the sample in the plan's
+    until = None if before is None else before + dt.timedelta(days=2)
+    return turnaround_records(warehouse, plan, data_through=data_through, started_before=until), bounds
+
+
+def launch_sample(
+    records: pd.DataFrame, plan: RolloutPlan, *, bounds: LaunchBounds | None = None
+) -> tuple[pd.DataFrame, LaunchDesign]:
     """Records of the launch design: baseline vs the weeks when only the pilots were live.
 
     ``after`` runs from the rollout's start to the day before the first control department
     goes live (or the last record); ``before`` is every baseline day before the start.
-    Adds ``treated`` and ``post`` (0/1) columns.
+    Adds ``treated`` and ``post`` (0/1) columns. ``bounds``: those of all the records, when
+    ``records`` holds only those of :func:`launch_records`.
     """
-    controls = records.loc[~records["is_pilot"]]
-    first_control = controls["go_live_date"].min() if len(controls) else None
-    last_day = max(records["start_date"]) if len(records) else plan.start_date
+    b = bounds or LaunchBounds.of(records)
+    first_control = b.first_control
+    last_day = b.last_day if b.last_day is not None else plan.start_date
     after_end = min(first_control - dt.timedelta(days=1), last_day) if first_control else last_day
-    first_day = min(records["start_date"]) if len(records) else plan.start_date
+    first_day = b.first_day if b.first_day is not None else plan.start_date
     before = (first_day, plan.start_date - dt.timedelta(days=1))
     after = (plan.start_date, after_end)
     in_before = records["start_date"] < plan.start_date
@@ -124,6 +186,7 @@ def pilot_did(
     inference: Any = "auto",
     n_boot: int = 9999,
     seed: int = 0,
+    bounds: LaunchBounds | None = None,
 ) -> tuple[Any, LaunchDesign]:
     """The pilot's effect on log turnaround by difference-in-differences (launch design).
 
@@ -135,7 +198,7 @@ def pilot_did(
     """
     from wecom_eval import stats
 
-    sample, design = launch_sample(records, plan)
+    sample, design = launch_sample(records, plan, bounds=bounds)
     target = math.log1p(-plan.targets.pilot_efficiency.target)  # "the gain is at most the target"
     result = stats.did(
         sample,
@@ -361,6 +424,8 @@ __all__ = [
     "cell_means",
     "did_table",
     "efficiency_row",
+    "LaunchBounds",
+    "launch_records",
     "launch_sample",
     "method_text",
     "pilot_did",

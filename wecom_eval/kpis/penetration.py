@@ -23,23 +23,20 @@ import numpy as np
 import pandas as pd
 
 from wecom_eval import privacy
-from wecom_eval.kpis import queries as q
 from wecom_eval.kpis._base import (
     By,
     Context,
     as_date,
     as_dates,
     check_by,
-    dates_frame,
     eligibility_frame,
     finish,
     keys_of,
     people_parts,
-    run,
-    select_prefix,
     week_ends,
 )
 from wecom_eval.kpis.coverage import feature_measured, feature_ranges
+from wecom_eval.kpis.penetration_cells import department_cells, grouped
 from wecom_eval.plan import RolloutPlan
 from wecom_eval.store.schema import FEATURES
 from wecom_eval.store.sql import Source
@@ -79,21 +76,13 @@ def penetration_raw(
         raise ValueError(f"window_days must be 1 or more, got {days}")
     departments = ctx.departments()
     parts, _notes = people_parts(ctx)
-    sel, grp = select_prefix(by)
-    sql = q.render(q.PENETRATION, people=parts["people"], person_map=parts["person_map"], select=sel, group=grp)
-    dates = dates_frame(plan, data_through, window_days=days)
-    params = {"first_day": min(dates["window_start"]), "last_day": max(dates["date"])}
-    frame = run(
-        ctx.con,
-        sql,
-        params,
-        {
-            "kpi_dates": dates,
-            "kpi_departments": departments,
-            "kpi_eligibility": eligibility_frame(departments, plan, feats),
-            "kpi_features": pd.DataFrame({"feature": feats}),
-        },
-    )
+    relations = {
+        "kpi_departments": departments,
+        "kpi_eligibility": eligibility_frame(departments, plan, feats),
+        "kpi_features": pd.DataFrame({"feature": feats}),
+    }
+    cells = department_cells(ctx, dates=data_through, window_days=days, parts=parts, relations=relations)
+    frame = grouped(cells, departments, by)
     frame["penetration"] = np.where(
         frame["eligible"] > 0, frame["users"] / frame["eligible"].where(frame["eligible"] > 0, 1), np.nan
     )

@@ -37,6 +37,7 @@ from wecom_eval.kpis import queries_records as q
 from wecom_eval.kpis._base import By, Context, as_date, check_by, check_range, finish, keys_of, run, select_prefix
 from wecom_eval.kpis.queries import render
 from wecom_eval.plan import RolloutPlan
+from wecom_eval.store.feature_uses import feature_uses_fresh, first_use_day
 from wecom_eval.store.schema import FEATURES
 from wecom_eval.store.sql import Source
 from wecom_eval.workcal import WorkCalendar
@@ -75,8 +76,14 @@ def _range(plan: RolloutPlan, start: dt.date | None, end: dt.date) -> tuple[dt.d
     return start, end
 
 
-def _ledger_sql() -> str:
-    return q.POINTS_LEDGER
+def _ledger_sql(ctx: Context, start: dt.date, end: dt.date) -> str:
+    """The ledger statement; the events before ``start`` it must read (those of employees hired
+    in the range) are bounded below by their members' first use when the feature uses are fresh."""
+    first_use = ""
+    if feature_uses_fresh(ctx.con):
+        day = first_use_day(ctx.con, q.HIRED_MEMBERS, {"start": start, "end": end})
+        first_use = "AND FALSE" if day is None else f"AND fe.ts >= CAST(DATE '{day.isoformat()}' AS TIMESTAMPTZ)"
+    return render(q.POINTS_LEDGER, first_use=first_use)
 
 
 def points_ledger(
@@ -110,7 +117,7 @@ def points_ledger(
     start, end = _range(plan, start, end)
     out = run(
         ctx.con,
-        _ledger_sql(),
+        _ledger_sql(ctx, start, end),
         {"start": start, "end": end, "cap": plan.points.weekly_cap},
         {"kpi_points": _rules(plan), "kpi_calendar": ctx.calendar(start, end), "kpi_departments": ctx.departments()},
     )
@@ -155,7 +162,7 @@ def points_by_department(
     sel, grp = select_prefix(by)
     sql = render(
         q.POINTS_TOTALS,
-        ledger=_ledger_sql(),
+        ledger=_ledger_sql(ctx, start, end),
         select=sel,
         group=grp,
         head_keys="".join(f"h.{k}, " for k in keys),

@@ -14,6 +14,12 @@ from wecom_eval.store.rollup_sql import FAR_FUTURE
 
 # ---- points ---------------------------------------------------------------------------------
 
+# The members of the employees hired in $start..$end.
+HIRED_MEMBERS = """
+SELECT m.userid FROM members m JOIN employees emp ON emp.employee_id = m.employee_id
+WHERE emp.hire_date BETWEEN $start AND $end
+"""
+
 POINTS_LEDGER = f"""
 WITH events AS (
   SELECT 'register' AS action, 'members' AS source_table, m.userid AS event_id, m.userid,
@@ -22,6 +28,13 @@ WITH events AS (
   UNION ALL
   SELECT fe.feature, 'feature_events', fe.event_id, fe.userid, fe.ts, fe.count
   FROM feature_events fe
+  WHERE fe.ts >= CAST($start AS TIMESTAMPTZ) AND fe.ts < CAST($end + INTERVAL '1' DAY AS TIMESTAMPTZ)
+  UNION ALL
+  -- an event before the range counts in it only when its employee was hired in the range
+  -- (it is dated on the hire date): only their members' events are read before $start
+  SELECT fe.feature, 'feature_events', fe.event_id, fe.userid, fe.ts, fe.count
+  FROM feature_events fe
+  WHERE fe.ts < CAST($start AS TIMESTAMPTZ) {{first_use}} AND fe.userid IN ({HIRED_MEMBERS})
   UNION ALL
   SELECT 'training', 'training_attendance', t.session_id || '/' || t.userid, t.userid,
          CAST(t.date AS TIMESTAMPTZ), 1
@@ -115,10 +128,20 @@ TURNAROUND_RECORDS = """
 SELECT p.record_id, p.department_id, d.path, p.system, p.started_at, p.finished_at
 FROM process_records p JOIN departments d USING (department_id)
 WHERE p.process = ? AND p.status IN ('approved', 'rejected') AND p.finished_at IS NOT NULL
-  AND p.finished_at > p.started_at AND p.started_at::DATE <= ?
+  AND p.finished_at > p.started_at AND p.started_at < CAST(CAST(? AS DATE) + INTERVAL '1' DAY AS TIMESTAMPTZ)
 ORDER BY p.record_id
 """
 
+
+# Per department, the first and last start of the records above (what the launch design needs
+# of all of them).
+TURNAROUND_SPANS = """
+SELECT p.department_id, d.path, MIN(p.started_at) AS first_at, MAX(p.started_at) AS last_at
+FROM process_records p JOIN departments d USING (department_id)
+WHERE p.process = ? AND p.status IN ('approved', 'rejected') AND p.finished_at IS NOT NULL
+  AND p.finished_at > p.started_at AND p.started_at < CAST(CAST(? AS DATE) + INTERVAL '1' DAY AS TIMESTAMPTZ)
+GROUP BY p.department_id, d.path
+"""
 
 # Every department with its path (the plan names pilots by id or by path).
 DEPARTMENT_PATHS = "SELECT department_id, path FROM departments"

@@ -21,6 +21,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from wecom_eval import privacy
 from wecom_eval.kpis import queries as q
@@ -38,6 +40,7 @@ from wecom_eval.kpis._base import (
     select_prefix,
     week_ends,
 )
+from wecom_eval.kpis._cache import by_date
 from wecom_eval.kpis.coverage import has_member_source
 from wecom_eval.plan import RolloutPlan
 from wecom_eval.store.schema import MEMBER_STATUS
@@ -51,6 +54,17 @@ DEFINITION = (
 
 
 BASIS_ORDER = ("export_time", "snapshot", "first_activity")
+
+
+BASIS_OPEN = ("unknown", "snapshot", "first_activity")  # a basis that leaves the date open
+
+
+def _isin(values: pd.Series, among: Sequence[object] | pd.Series) -> np.ndarray:
+    """``values.isin(among)`` in Arrow (pandas walks Arrow strings one by one in Python)."""
+    ref = among if isinstance(among, pd.Series) else list(among)
+    value_set = pa.array(ref, from_pandas=True).cast(pa.string())
+    found = pc.is_in(pa.array(values, from_pandas=True).cast(pa.string()), value_set=value_set)
+    return np.asarray(found.fill_null(False), dtype=bool)
 
 
 def registration_basis(source: Source, plan: RolloutPlan, *, data_through: dt.date | Sequence[dt.date]) -> pd.DataFrame:
@@ -77,20 +91,22 @@ def registration_basis(source: Source, plan: RolloutPlan, *, data_through: dt.da
         if _has_snapshots(ctx)
         else pd.DataFrame(columns=["userid", "observed_on", "status"])
     )
-    for col in ("on_from", "on_to", "activated_on"):
-        people[col] = pd.to_datetime(people[col]).dt.date
+    stamps = {col: pd.to_datetime(people[col]) for col in ("on_from", "on_to", "activated_on")}  # compared as arrays
+    for col, stamp in stamps.items():
+        people[col] = stamp.dt.date
     snaps["observed_on"] = pd.to_datetime(snaps["observed_on"]).dt.date
     rows = []
     for day in days:
-        on = people[(people["on_from"] <= day) & people["on_to"].map(lambda d, day=day: pd.isna(d) or d >= day)]
-        dated = on[on["activated_on"].map(lambda d, day=day: not pd.isna(d) and d <= day) & (on["status"] != 4)]
+        when = pd.Timestamp(day)
+        on_roster = (stamps["on_from"] <= when) & (stamps["on_to"].isna() | (stamps["on_to"] >= when))
+        on = people[on_roster]
+        activated = stamps["activated_on"][on_roster]
+        dated = on[activated.notna() & (activated <= when) & (on["status"] != 4)]
         first = dated.sort_values(["person_id", "activated_on"]).drop_duplicates("person_id")
-        open_ = on[
-            ~on["person_id"].isin(first["person_id"]) & on["basis"].isin(["unknown", "snapshot", "first_activity"])
-        ]
+        open_ = on[~_isin(on["person_id"], first["person_id"]) & _isin(on["basis"], BASIS_OPEN)]
         before = snaps[snaps["observed_on"] <= day].sort_values("observed_on").drop_duplicates("userid", keep="last")
-        seen_inactive = set(before.loc[before["status"] != 1, "userid"])
-        unknown = open_[~open_["userid"].isin(seen_inactive)]["person_id"].nunique()
+        seen_inactive = before.loc[before["status"] != 1, "userid"]
+        unknown = open_[~_isin(open_["userid"], seen_inactive)]["person_id"].nunique()
         row = {"data_through": day, "employees": int(on["person_id"].nunique()), "registered": len(first)}
         row.update({b: int((first["basis"] == b).sum()) for b in BASIS_ORDER})
         row["activated_unknown"] = int(unknown)
@@ -115,17 +131,33 @@ def _has_snapshots(ctx: Context) -> bool:
     return bool(one(ctx.con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'member_status'")[0])
 
 
+def _department_counts(ctx: Context, days: list[dt.date], people: str, departments: pd.DataFrame) -> pd.DataFrame:
+    sel, grp = select_prefix("department")
+    sql = q.render(q.REGISTRATION, people=people, select=sel, group=grp)
+    frame = run(ctx.con, sql, {}, {"kpi_dates": dates_frame(ctx.plan, days), "kpi_departments": departments})
+    cols = ["department_id", "data_through", "employees", "registered"]
+    return frame[cols].astype({"department_id": "int64", "employees": "int64", "registered": "int64"})
+
+
 def registration_raw(ctx: Context, *, data_through: Sequence[dt.date], by: By = "department") -> pd.DataFrame:
-    """Registration counts per group and as-of date, before privacy protection."""
+    """Registration counts per group and as-of date, before privacy protection.
+
+    Counted per department (kept per as-of date for a report's read-only warehouse, see
+    :mod:`wecom_eval.kpis._cache`) and added up for a branch or the company: each person
+    is in one department, so the sums are the group's own counts.
+    """
     check_by(by)
     parts, _notes = people_parts(ctx)
-    sel, grp = select_prefix(by)
-    sql = q.render(q.REGISTRATION, people=parts["people"], select=sel, group=grp)
-    frame = run(
-        ctx.con, sql, {}, {"kpi_dates": dates_frame(ctx.plan, data_through), "kpi_departments": ctx.departments()}
+    departments = ctx.departments()
+    counts = by_date(
+        ctx.con,
+        ("registration", parts["people"]),
+        data_through,
+        lambda days: _department_counts(ctx, days, parts["people"], departments),
     )
-    frame["employees"] = frame["employees"].astype("int64")
-    frame["registered"] = frame["registered"].astype("int64")
+    frame = counts.merge(departments[["department_id", "department", "branch"]], on="department_id")
+    frame = frame.groupby([*keys_of(by), "data_through"], sort=False, as_index=False)[["employees", "registered"]].sum()
+    frame = frame.astype({"employees": "int64", "registered": "int64"})
     frame["unregistered"] = frame["employees"] - frame["registered"]
     frame["registration_rate"] = frame["registered"] / frame["employees"]
     if not has_member_source(ctx):  # a roster alone: who should register, not who did — never 0 %

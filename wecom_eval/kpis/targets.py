@@ -219,11 +219,13 @@ def efficiency_target(
         "unit": "share",
         "confidence": CONFIDENCE,
     }
-    records = efficiency.turnaround_records(warehouse, plan, data_through=data_through)
+    records, bounds = efficiency.launch_records(warehouse, plan, data_through=data_through)
     try:
-        result, design = efficiency.pilot_did(records, plan, inference=inference, n_boot=n_boot, seed=seed)
+        result, design = efficiency.pilot_did(
+            records, plan, inference=inference, n_boot=n_boot, seed=seed, bounds=bounds
+        )
     except ValueError:  # no pilot record after go-live yet, too few departments …
-        why = "no_approvals" if records.empty else "not_estimable"
+        why = "no_approvals" if bounds.first_day is None else "not_estimable"
         return not_measured(base, reason(why, language))
     looks = {"look": look_of(plan, data_through), "planned_looks": planned_looks(plan)} if recurring else {}
     return {

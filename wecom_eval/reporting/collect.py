@@ -47,6 +47,7 @@ from wecom_eval.home import Home
 from wecom_eval.reporting.context import ReportContext
 from wecom_eval.reporting.display import show, show_note, show_png
 from wecom_eval.reporting.floor import protect
+from wecom_eval.reporting.jobs import COLLECTED, RUN_DIR_ENV
 from wecom_eval.reporting.params import ReportParams, validate_params
 from wecom_eval.reporting.records import (
     TARGET_IDS,
@@ -59,8 +60,6 @@ from wecom_eval.reporting.records import (
 )
 from wecom_eval.workcal import WorkCalendar
 
-RUN_DIR_ENV = "WECOM_EVAL_RUN_DIR"
-COLLECTED = ".collected"
 META = "meta.json"
 
 

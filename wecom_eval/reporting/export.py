@@ -179,20 +179,25 @@ def export_html(
     nb = report_notebook(
         executed, meta, generated=generated or dt.datetime.now(), minutes=minutes, window_days=window_days
     )
+    out = Path(out_path)
+    out.write_text(render_html(nb, meta["language"]), encoding="utf-8")
+    return out
+
+
+def render_html(nb: nbformat.NotebookNode, language: str) -> str:
+    """A report notebook (:func:`report_notebook`) as the HTML page, through the report's template."""
     exporter = HTMLExporter(template_name=TEMPLATE_NAME, extra_template_basedirs=[str(TEMPLATE_DIR)])
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
     exporter.embed_images = True
-    exporter.language_code = HTML_LANG.get(meta["language"], "zh-CN")
+    exporter.language_code = HTML_LANG.get(language, "zh-CN")
     resources = {
         "wecom_css": (TEMPLATE_DIR / TEMPLATE_NAME / "report.css").read_text(encoding="utf-8"),
         "wecom_csp": safe_text.CSP_META,
     }
     body, _ = exporter.from_notebook_node(nb, resources=resources)
-    out = Path(out_path)
-    out.write_text(body, encoding="utf-8")
-    return out
+    return str(body)
 
 
-__all__ = ["coverage_html", "export_html", "footer_html", "header_html", "report_notebook"]
+__all__ = ["coverage_html", "export_html", "footer_html", "header_html", "render_html", "report_notebook"]

@@ -22,6 +22,8 @@ JOBS_DIR = ".jobs"  # under data/: one folder per worker (its job and result), n
 KERNEL_DIR = ".kernel"  # under data/: the kernel's IPython folder and Jupyter runtime files
 STAGING = ".running-"  # reports/<report>/.<as_of>.running-<worker pid>-…: a run being built
 KERNEL_ARGS = ["--HistoryManager.enabled=False"]  # no IPython history database anywhere
+RUN_DIR_ENV = "WECOM_EVAL_RUN_DIR"  # the kernel's run folder: where the notebook records what it shows
+COLLECTED = ".collected"  # under the run folder: the recorded tables, figures and meta.json
 
 
 @dataclass(frozen=True)
@@ -103,4 +105,14 @@ def result_from_json(data: Mapping[str, Any]) -> RunResult:
     )
 
 
-__all__ = ["JOBS_DIR", "KERNEL_DIR", "STAGING", "Job", "RunResult", "result_from_json", "result_to_json"]
+__all__ = [
+    "COLLECTED",
+    "JOBS_DIR",
+    "RUN_DIR_ENV",
+    "KERNEL_DIR",
+    "STAGING",
+    "Job",
+    "RunResult",
+    "result_from_json",
+    "result_to_json",
+]

@@ -7,7 +7,8 @@ One run of one report (:func:`run_report`), or every report (:func:`run_all`):
    (exit 2) and no kernel is started, no folder written.
 2. **Execute** ``notebooks/<report>.ipynb`` with papermill on the project's named kernel
    (:mod:`.kernel`), with a per-cell timeout, in a worker process per report (:mod:`.worker`; two at a
-   time by default: the machine has two cores). The kernel gets the environment without
+   time by default: the machine has two cores; forked from a warm worker when a slot runs
+   several, :mod:`.workers`). The kernel gets the environment without
    its secrets (:mod:`.secrecy`) plus ``$WECOM_EVAL_RUN_DIR``, the run's folder, where the
    notebook records its tables, figures and KPIs (:mod:`.collect`).
 3. **Publish** into ``reports/<report>/<as_of>/``: ``report.html`` (:mod:`.export`),
@@ -52,13 +53,14 @@ from pathlib import Path
 from typing import Any
 
 from wecom_eval.errors import InputError, NotebookError, Problem
-from wecom_eval.home import HOME_ENV, Home
+from wecom_eval.home import Home
 from wecom_eval.lock import writer_lock
 from wecom_eval.reporting import registry
-from wecom_eval.reporting.jobs import JOBS_DIR, KERNEL_DIR, PARENT_ENV, STAGING, Job, RunResult, result_from_json
+from wecom_eval.reporting.jobs import JOBS_DIR, KERNEL_DIR, STAGING, Job, RunResult, result_from_json
 from wecom_eval.reporting.kernel import ensure_kernel
 from wecom_eval.reporting.params import ReportParams, load_params
 from wecom_eval.reporting.periods import phase_end
+from wecom_eval.reporting.workers import WARM_WORKERS, WarmWorkers, run_environment
 
 NOTEBOOKS_ENV = "WECOM_EVAL_NOTEBOOKS"
 DEFAULT_NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
@@ -193,6 +195,7 @@ def run_all(
     overrides: Mapping[str, Any] | None = None,
     notebooks: str | Path | None = None,
     progress: Any = print,
+    warm: WarmWorkers | None = None,
 ) -> list[RunResult]:
     """Run every report (or ``reports``), ``jobs`` at a time; return one result each.
 
@@ -200,7 +203,8 @@ def run_all(
     ``overrides`` apply to all. A phase review is made on the day after its phase ended,
     when that is before ``as_of`` (the launch review describes weeks 1–2 however late it
     is run). Failures do not stop the other reports; check :attr:`RunResult.ok`.
-    All parameters are validated before the first notebook starts.
+    All parameters are validated before the first notebook starts. ``warm``: warm workers the
+    caller started (:mod:`.workers`).
     """
     home = home or Home.from_env()
     _check_timeout(cell_timeout)
@@ -219,19 +223,22 @@ def run_all(
             problems += [Problem(f"{exc.subject}: {p.where}", p.value, p.expected, p.fix) for p in exc.problems]
     if problems:
         raise InputError("reports", problems)
-    return run_jobs(prepared, jobs=jobs, progress=progress)
+    return run_jobs(prepared, jobs=jobs, progress=progress, warm=warm)
 
 
-def run_jobs(prepared: Sequence[Job], *, jobs: int = DEFAULT_JOBS, progress: Any = None) -> list[RunResult]:
+def run_jobs(
+    prepared: Sequence[Job], *, jobs: int = DEFAULT_JOBS, progress: Any = None, warm: WarmWorkers | None = None
+) -> list[RunResult]:
     """Execute prepared jobs in worker processes, ``jobs`` at a time; rebuild the index after each.
 
     Each job runs in a fresh interpreter (``python -m wecom_eval.reporting.worker``) whose
     environment holds no secret but the pseudonymisation salt; its kernel inherits that
-    environment. When a worker is done, every file it wrote is scanned for the values of
+    environment. When a slot runs more than one job, each job's worker is instead forked
+    from a warm worker (``warm``, if the caller started them, else started here; see
+    :mod:`.workers`). When a worker is done, every file it wrote is scanned for the values of
     this process's secret variables (:func:`check_for_secrets`).
     """
     from wecom_eval.reporting.index import write_index
-    from wecom_eval.reporting.secrecy import kernel_environment
 
     if not prepared:
         return []
@@ -241,6 +248,7 @@ def run_jobs(prepared: Sequence[Job], *, jobs: int = DEFAULT_JOBS, progress: Any
     home = Home(Path(homes.pop()))
     ensure_kernel()
     results: dict[int, RunResult] = {}
+    slots = min(jobs, len(prepared))
     with ExitStack() as held:
         # One writer per report; then the warehouse: reports only read it, but DuckDB lets no
         # writer in while they do, so an ingest or fetch meanwhile waits or exits 5.
@@ -249,12 +257,13 @@ def run_jobs(prepared: Sequence[Job], *, jobs: int = DEFAULT_JOBS, progress: Any
         held.enter_context(writer_lock(home.lock))
         remove_abandoned(home)
         _fresh_kernel_folders(home)
-        pool = held.enter_context(ThreadPoolExecutor(max_workers=min(jobs, len(prepared))))
-        futures = {}
-        for i, job in enumerate(prepared):
-            env = kernel_environment(keep=[job.salt_env])
-            env.update(_home_environment(home))
-            futures[pool.submit(_run_worker, job, env)] = i
+        pool = held.enter_context(ThreadPoolExecutor(max_workers=slots))
+        if warm is None and len(prepared) > slots and WARM_WORKERS:
+            warm = held.enter_context(WarmWorkers(run_environment(home, prepared[0].salt_env), slots))
+        futures = {
+            pool.submit(_run_worker, job, run_environment(home, job.salt_env), warm): i
+            for i, job in enumerate(prepared)
+        }
         for future in as_completed(futures):
             i = futures[future]
             results[i] = check_for_secrets(future.result(), salt_env=prepared[i].salt_env)
@@ -267,18 +276,6 @@ def run_jobs(prepared: Sequence[Job], *, jobs: int = DEFAULT_JOBS, progress: Any
 def report_lock(home: Home, report: str) -> Path:
     """The lock file of ``report`` under the home: one run of a report at a time."""
     return home.data / f"report-{report}.lock"
-
-
-def _home_environment(home: Home) -> dict[str, str]:
-    """What keeps a worker and its kernel writing only under the home."""
-    kernel = home.data / KERNEL_DIR
-    return {
-        HOME_ENV: str(home.root),
-        "IPYTHONDIR": str(kernel / "ipython"),
-        "JUPYTER_RUNTIME_DIR": str(kernel / "runtime"),
-        "TMPDIR": str(kernel / "tmp"),
-        PARENT_ENV: str(os.getpid()),
-    }
 
 
 def _fresh_kernel_folders(home: Home) -> None:
@@ -327,8 +324,9 @@ def remove_abandoned(home: Home) -> list[Path]:
     return removed
 
 
-def _run_worker(job: Job, env: Mapping[str, str]) -> RunResult:
-    """Run ``job`` in a fresh interpreter with ``env``; a crashed worker is a failed run."""
+def _run_worker(job: Job, env: Mapping[str, str], warm: WarmWorkers | None = None) -> RunResult:
+    """Run ``job`` in a fresh interpreter with ``env`` (or a child of a warm worker with that
+    environment); a crashed worker is a failed run."""
     clock = time.perf_counter()
     jobs_dir = Path(job.home) / "data" / JOBS_DIR
     jobs_dir.mkdir(parents=True, exist_ok=True)
@@ -337,18 +335,24 @@ def _run_worker(job: Job, env: Mapping[str, str]) -> RunResult:
     with tempfile.TemporaryDirectory(prefix=f"{os.getpid()}-", dir=jobs_dir) as tmp:
         job_path, result_path = Path(tmp) / "job.json", Path(tmp) / "result.json"
         job_path.write_text(json.dumps(asdict(job)), encoding="utf-8")
-        done = subprocess.run(
-            [sys.executable, "-m", "wecom_eval.reporting.worker", str(job_path), str(result_path)],
-            env=dict(env),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        log = Path(tmp) / "worker.log"
+        code = warm.run(job_path, result_path, log) if warm is not None and warm.env == dict(env) else None
+        if code is not None or result_path.exists():
+            stderr = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+        else:  # a fresh worker (also when the warm worker died unanswered: its child died with it)
+            done = subprocess.run(
+                [sys.executable, "-m", "wecom_eval.reporting.worker", str(job_path), str(result_path)],
+                env=dict(env),
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            code, stderr = done.returncode, done.stderr
         if result_path.exists():
             return result_from_json(json.loads(result_path.read_text(encoding="utf-8")))
     as_of = dt.date.fromisoformat(job.params["as_of"])
     folder = Home(Path(job.home)).reports / job.report / as_of.isoformat()
-    tail = "\n".join(done.stderr.strip().splitlines()[-15:])
+    tail = "\n".join(stderr.strip().splitlines()[-15:])
     return RunResult(
         job.report,
         as_of,
@@ -356,7 +360,7 @@ def _run_worker(job: Job, env: Mapping[str, str]) -> RunResult:
         folder,
         folder / f"{job.report}.ipynb",
         time.perf_counter() - clock,
-        f"the worker process ended with code {done.returncode} before it finished:\n{tail}",
+        f"the worker process ended with code {code} before it finished:\n{tail}",
     )
 
 

@@ -22,23 +22,28 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wecom_eval.home import HOME_ENV, Home
-from wecom_eval.reporting import registry
-from wecom_eval.reporting.collect import COLLECTED, RUN_DIR_ENV
 from wecom_eval.reporting.jobs import (
+    COLLECTED,
     KERNEL_ARGS,
     KERNEL_LOG,
     KERNEL_START_TIMEOUT,
     PARENT_ENV,
+    RUN_DIR_ENV,
     STAGING,
     Job,
     RunResult,
     result_to_json,
 )
+from wecom_eval.reporting.workers import SERVE
+
+if TYPE_CHECKING:
+    from jupyter_client.manager import AsyncKernelManager
 
 SLOW_FORMAT_MODULE = "rfc3987_syntax"  # kept out of the worker: see main()
+NO_HISTORY_FILE = ":memory:"  # papermill's client gives a kernel it starts this history file
 
 
 @contextmanager
@@ -65,9 +70,6 @@ def execute(job: Job) -> RunResult:
     Expects an environment without secrets (the worker's); sets ``$WECOM_EVAL_RUN_DIR`` for
     the kernel and builds the run in a staging folder that replaces ``reports/<report>/<as_of>``.
     """
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
     from wecom_eval.reporting import manifest
 
     home = Home(Path(job.home))
@@ -80,26 +82,9 @@ def execute(job: Job) -> RunResult:
     os.environ.update({RUN_DIR_ENV: str(staging), HOME_ENV: str(home.root), **job.extra_env})
     started = job.now()
     clock = time.perf_counter()
-    error: str | None = None
     outputs: list[str] = []
-    try:
-        with _stderr_to(staging / KERNEL_LOG):
-            papermill.execute_notebook(
-                job.notebook,
-                str(executed),
-                parameters=job.params,
-                kernel_name=job.kernel,
-                execution_timeout=job.cell_timeout,
-                start_timeout=KERNEL_START_TIMEOUT,
-                progress_bar=False,
-                log_output=False,
-                cwd=str(staging),
-                extra_arguments=KERNEL_ARGS,
-            )
-    except PapermillExecutionError as exc:
-        error = f"cell {exc.exec_count} raised {exc.ename}: {exc.evalue}"
-    except Exception as exc:  # a cell timeout, a dead kernel: the run failed, the notebook is kept
-        error = f"{type(exc).__name__}: {exc}".strip()
+    with _stderr_to(staging / KERNEL_LOG):
+        error = _run_notebook(job, staging, executed)
     if error is None:
         try:
             outputs = publish(staging, job)
@@ -138,6 +123,63 @@ def execute(job: Job) -> RunResult:
     )
 
 
+def _run_notebook(job: Job, staging: Path, executed: Path) -> str | None:
+    """Execute the job's notebook into ``executed``; None when every cell ran, else what went wrong."""
+    try:
+        with _started_kernel(job, staging) as kernel_manager_class:
+            import papermill  # imported while the kernel starts
+
+            papermill.execute_notebook(
+                job.notebook,
+                str(executed),
+                parameters=job.params,
+                kernel_name=job.kernel,
+                execution_timeout=job.cell_timeout,
+                start_timeout=KERNEL_START_TIMEOUT,
+                progress_bar=False,
+                log_output=False,
+                cwd=str(staging),
+                kernel_manager_class=kernel_manager_class,
+            )
+    except Exception as exc:  # a failed cell, a cell timeout, a dead kernel: the run failed, the notebook is kept
+        from papermill.exceptions import PapermillExecutionError
+
+        if isinstance(exc, PapermillExecutionError):
+            return f"cell {exc.exec_count} raised {exc.ename}: {exc.evalue}"
+        return f"{type(exc).__name__}: {exc}".strip()
+    return None
+
+
+@contextmanager
+def _started_kernel(job: Job, cwd: Path) -> Iterator[type[AsyncKernelManager]]:
+    """Start the job's kernel at once and hand it to papermill as the kernel manager to use.
+
+    The kernel (a process of its own) then boots while this one imports papermill and
+    nbconvert. Papermill's client finds the kernel started, waits for it to be ready
+    (``start_timeout``) and shuts it down at the end, as it does a kernel it started; a
+    kernel papermill never took is shut down here.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
+
+    manager = AsyncKernelManager(kernel_name=job.kernel)
+    # The arguments papermill's client gives a kernel it starts: the same kernel either way.
+    arguments = [*KERNEL_ARGS, f"--HistoryManager.hist_file={NO_HISTORY_FILE}"]
+    run_sync(manager.start_kernel)(extra_arguments=arguments, cwd=str(cwd))
+
+    class Started(AsyncKernelManager):
+        """The kernel manager class papermill's client instantiates: it gets the running one."""
+
+        def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+            return manager
+
+    try:
+        yield Started
+    finally:
+        if manager.has_kernel:
+            run_sync(manager.shutdown_kernel)(now=True)
+
+
 def _die_with_parent() -> None:
     """End this worker when the command that started it ends, however it ends (SIGKILL included)."""
     parent = int(os.environ.get(PARENT_ENV) or 0)
@@ -159,9 +201,14 @@ def _die_with_parent() -> None:
 
 
 def main(argv: Sequence[str]) -> int:
-    """``python -m wecom_eval.reporting.worker JOB.json RESULT.json``: run one job (started by the runner)."""
+    """``python -m wecom_eval.reporting.worker JOB.json RESULT.json``: run one job (started by the runner).
+
+    ``--serve`` makes a warm worker instead (:func:`serve`).
+    """
+    if list(argv) == [SERVE]:
+        return serve()
     if len(argv) != 2:
-        print("usage: python -m wecom_eval.reporting.worker JOB.json RESULT.json", file=sys.stderr)
+        print("usage: python -m wecom_eval.reporting.worker JOB.json RESULT.json | --serve", file=sys.stderr)
         return 2
     _die_with_parent()
     # jsonschema (under papermill, nbformat and kpis.json) registers an "iri" format check when
@@ -176,11 +223,64 @@ def main(argv: Sequence[str]) -> int:
     return 0
 
 
-def _load_publishers() -> None:
-    """Import the modules :func:`publish` uses (nbconvert, openpyxl's writer, jsonschema …)."""
+def serve() -> int:
+    """A warm worker (:mod:`.workers`): import what a run needs once, then fork one child per job.
+
+    Reads lines ``JOB.json<TAB>RESULT.json<TAB>LOG`` on stdin; for each, a child runs the job
+    as :func:`main` does, its stdout and stderr in ``LOG``, and this process answers with the
+    child's exit code on a line of its own. Ends when stdin closes.
+    """
+    _die_with_parent()
+    answers = os.fdopen(os.dup(1), "w")  # only the answers go to stdout: nothing an import prints
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    sys.modules.setdefault(SLOW_FORMAT_MODULE, None)  # type: ignore[arg-type]  # see main()
+    _load_publishers(("jupyter_client.manager", "jupyter_core.utils", "papermill", "wecom_eval.reporting.manifest"))
+    _rehearse_html()
+    for line in sys.stdin:
+        job_path, result_path, log_path = line.rstrip("\n").split("\t")
+        pid = os.fork()
+        if pid == 0:
+            _child(job_path, result_path, log_path)
+        _, status = os.waitpid(pid, 0)
+        print(os.waitstatus_to_exitcode(status), file=answers, flush=True)
+    return 0
+
+
+def _rehearse_html() -> None:
+    """Render a one-cell page once, so that what nbconvert compiles on first use (CSS selectors,
+    regular expressions, notebook validators) is compiled already in every forked worker."""
+    with suppress(Exception):  # a real failure shows, and is reported, in the report that meets it
+        import nbformat
+
+        from wecom_eval.reporting.export import render_html
+
+        render_html(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# -")]), "zh")
+
+
+def _child(job_path: str, result_path: str, log_path: str) -> None:
+    """The forked worker of one job: never returns."""
+    code = 1
+    try:
+        log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+        os.environ[PARENT_ENV] = str(os.getppid())  # this child dies with the warm worker
+        code = main([job_path, result_path])
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        with suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+
+
+def _load_publishers(more: Sequence[str] = ()) -> None:
+    """Import the modules :func:`publish` uses (nbconvert, openpyxl's writer, jsonschema …), and ``more``."""
     import importlib
 
-    for name in ("wecom_eval.reporting.export", "wecom_eval.reporting.tables", "wecom_eval.reporting.kpis_json"):
+    for name in (*more, "wecom_eval.reporting.export", "wecom_eval.reporting.tables", "wecom_eval.reporting.kpis_json"):
         with suppress(Exception):  # an import that fails here fails again, and is reported, in publish
             importlib.import_module(name)
 
@@ -201,7 +301,7 @@ def _tables_shown(run_dir: Path) -> list[dict[str, Any]]:
 
 def publish(run_dir: Path, job: Job) -> list[str]:
     """Build the report's files in ``run_dir`` from the executed notebook and what it recorded."""
-    from wecom_eval.reporting import collect, export, kpis_json, tables
+    from wecom_eval.reporting import collect, export, kpis_json, registry, tables
 
     meta = collect.read_meta(run_dir)
     language = meta["language"]

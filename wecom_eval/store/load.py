@@ -9,8 +9,8 @@ Ingest, fetch and the demo each hand their canonical rows to :func:`load`:
    rolls everything back and raises :class:`~wecom_eval.errors.InputError`;
 3. what depends on the loaded tables follows (:func:`refresh_dependents`): members' activation dates
    (of the members the loads touched, or everyone's after a load of members or snapshots),
-   then the activity rollups — incrementally when only member days changed, a no-op when
-   nothing they read changed.
+   the feature uses (:mod:`wecom_eval.store.feature_uses`) and the activity rollups — each
+   incrementally when only its own rows' days changed, a no-op when nothing it reads changed.
 
 A source that loads many batches (fetch's resumable parts, the demo's chunks) passes
 ``refresh=False`` to all but its last :func:`load`, or calls :func:`refresh_dependents` once at the end
@@ -27,6 +27,7 @@ from typing import Any
 
 from wecom_eval.plan import RolloutPlan
 from wecom_eval.store.activation import date_activations
+from wecom_eval.store.feature_uses import refresh_feature_uses
 from wecom_eval.store.raw import Landed, land_file, land_records
 from wecom_eval.store.rollups import RollupInfo, refresh_rollups
 from wecom_eval.store.upsert import LoadResult, Progress, Rows
@@ -127,12 +128,15 @@ def load(
 def refresh_dependents(
     wh: Warehouse, plan: RolloutPlan, *, cal: WorkCalendar | None = None, force: bool = False
 ) -> RollupInfo:
-    """Bring what depends on the loaded tables up to date: activation dates, then the rollups.
+    """Bring what depends on the loaded tables up to date: activation dates, the feature uses,
+    then the rollups.
 
-    The activation dates come first: the rollups fold them. The rollups are left as they are
-    when fresh, unless ``force``. Each step runs in a transaction of its own.
+    The activation dates come first: the rollups fold them. The feature uses and the rollups
+    are left as they are when fresh, unless ``force``; a warehouse written before the feature
+    uses existed gets them here. Each step runs in a transaction of its own.
     """
     date_activations(wh)
+    refresh_feature_uses(wh, force=force)
     return refresh_rollups(wh, plan, cal=cal, force=force)
 
 

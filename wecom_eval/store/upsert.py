@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from wecom_eval.errors import InputError, Problem
 from wecom_eval.store.activation_pending import note_added, note_first_load, note_replaced
+from wecom_eval.store.feature_changes import note_changed_days
 from wecom_eval.store.member_days import CHANGED_DAYS, MEMBER_DAYS_STORE, MEMBER_KEYS, MemberKeys
 from wecom_eval.store.schema import Table
 from wecom_eval.store.validate import ROW, check_staged, coerce_frame
@@ -240,6 +241,8 @@ class TableLoad:
                 f"(PARTITION BY {key} ORDER BY rowid) AS n FROM {target}) WHERE n > 1)"
             )
         received = int(self.con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0])
+        if self.t.name == "feature_events":
+            note_changed_days(self.con, None)  # a first load: the feature uses are built whole
         if self.keyed:
             self.con.execute(f"INSERT INTO {CHANGED_DAYS} SELECT DISTINCT date FROM {target}")
         note_first_load(self.con, self.t.name)  # activation dates are then worked out for everyone
@@ -300,7 +303,11 @@ class TableLoad:
             ).fetchall()[0]
             if matched:
                 note_replaced(self.con, self.t.name, stage, target, key_match, keyed=self.keyed)
+                if self.t.name == "feature_events" and matched > unchanged:
+                    note_changed_days(self.con, stage, replaced=True)  # the days of the rows replaced
                 self.con.execute(f"DELETE FROM {target} t USING {stage} s WHERE {key_match}")
+        if self.t.name == "feature_events":  # the feature uses are refreshed for these days only
+            note_changed_days(self.con, stage)
         listed = ", ".join(cols)
         self.con.execute(f"INSERT INTO {target} ({listed}) SELECT {listed} FROM {stage}")
         note_added(self.con, self.t.name, stage, keyed=self.keyed)
