@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from kpis_tiny_fixture import tiny
 
-from wecom_eval.kpis._base import Context
+from wecom_eval.kpis._base import Context, week_ends
 from wecom_eval.kpis.coverage import feature_ranges
 from wecom_eval.kpis.penetration import penetration_raw
 from wecom_eval.plan import RolloutPlan
@@ -220,4 +220,32 @@ def test_a_report_reads_each_as_of_date_once(tmp_path: Path, monkeypatch: pytest
     reader.close()
     writer = Warehouse(tmp_path / "w.duckdb")
     pd.testing.assert_frame_equal(_pen(writer, plan, "company", 7, [*ends, D("2026-02-27")]), company)
+    writer.close()
+
+
+def test_a_report_asking_for_its_day_first_gets_the_week_ends_from_the_same_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The targets ask for the report's day, then the forecast history and the alerts for every
+    # rollout week end: one statement over the feature uses answers all of them.
+    from wecom_eval.kpis import penetration_cells
+
+    plan = tiny.plan(1)
+    wh = tiny.load(tmp_path / "w.duckdb", messy_tables())
+    refresh_feature_uses(wh)
+    wh.close()
+    reader = Warehouse(tmp_path / "w.duckdb", read_only=True)
+    asked: list[list[dt.date]] = []
+    compute = penetration_cells._compute
+    monkeypatch.setattr(
+        penetration_cells, "_compute", lambda ctx, dates, *a: asked.append(dates) or compute(ctx, dates, *a)
+    )
+    day, ends = D("2026-02-27"), [D("2026-02-15"), D("2026-02-22")]
+    assert week_ends(plan, plan.start_date, day)[:-1] == ends
+    _pen(reader, plan, "company", 7, [day])
+    later = _pen(reader, plan, "department", 7, ends)
+    assert asked == [[*ends, day]]
+    reader.close()
+    writer = Warehouse(tmp_path / "w.duckdb")  # not cached: computes what it is asked
+    pd.testing.assert_frame_equal(_pen(writer, plan, "department", 7, ends), later)
     writer.close()
