@@ -27,13 +27,19 @@ HERE = Path(__file__).resolve().parent
 ORDER = ("bench_kpis", "bench_add_day", "bench_demo_load", "bench_demo", "bench_wild_bootstrap", "bench_fetch")
 
 
+def _options(name: str) -> set[str]:
+    """Which of ``--json`` and ``--quick`` a benchmark takes (from its ``--help``)."""
+    shown = subprocess.run([sys.executable, str(HERE / f"{name}.py"), "--help"], capture_output=True, text=True)
+    return {opt for opt in ("--json", "--quick") if opt in shown.stdout}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("names", nargs="*", help=f"benchmarks to run (default: {', '.join(ORDER)})")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
-    # the benchmarks that speak the table's format, then any other bench_*.py (printed as they
-    # are; each takes --quick too)
+    # the benchmarks of ORDER, then any other bench_*.py; those that take --json join the table,
+    # the others are printed as they are, and --quick goes only to those that take it
     others = sorted(p.stem for p in HERE.glob("bench_*.py") if p.stem not in ORDER)
     names = args.names or [*ORDER, *others]
     lines: list[h.Line] = []
@@ -43,13 +49,13 @@ def main(argv: list[str] | None = None) -> int:
         for name in names:
             out = Path(tmp) / f"{name}.json"
             print(f"== {name}", flush=True)
-            if name not in ORDER:
-                code = subprocess.call([sys.executable, str(HERE / f"{name}.py"), *(["--quick"] if args.quick else [])])
+            takes = _options(name) if name not in ORDER else {"--json", "--quick"}
+            quick = ["--quick"] if args.quick and "--quick" in takes else []
+            if "--json" not in takes:
+                code = subprocess.call([sys.executable, str(HERE / f"{name}.py"), *quick])
                 lines.append(h.Line(f"{name}: its own output above" if code == 0 else f"{name}: FAILED", "—"))
                 continue
-            code = subprocess.call(
-                [sys.executable, str(HERE / f"{name}.py"), "--json", str(out), *(["--quick"] if args.quick else [])]
-            )
+            code = subprocess.call([sys.executable, str(HERE / f"{name}.py"), "--json", str(out), *quick])
             if code != 0 or not out.exists():
                 lines.append(h.Line(f"{name}: FAILED (exit {code})", "—"))
                 continue

@@ -30,6 +30,7 @@ from wecom_eval.kpis import queries as q
 from wecom_eval.kpis._base import By, Context, check_by, check_range, finish, keys_of, run, select_prefix
 from wecom_eval.kpis.activity_sources import activity_sources
 from wecom_eval.plan import RolloutPlan
+from wecom_eval.store.rollups import fold_settings
 from wecom_eval.store.sql import Source
 from wecom_eval.workcal import WorkCalendar
 
@@ -50,6 +51,17 @@ def _params(ctx: Context, start: dt.date, end: dt.date) -> dict[str, object]:
     return {"start": start, "end": end, "min_minutes": ctx.plan.targets.daily_active.min_daily_minutes}
 
 
+def _run(ctx: Context, sql: str, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """An activity statement over ``start``..``end`` with its helper relations, under the fold's settings."""
+    with fold_settings(ctx.con):
+        return run(
+            ctx.con,
+            sql,
+            _params(ctx, start, end),
+            {"kpi_calendar": ctx.activity_calendar(start, end), "kpi_departments": ctx.departments()},
+        )
+
+
 def daily_activity_raw(ctx: Context, *, start: dt.date, end: dt.date, by: By = "department") -> pd.DataFrame:
     """Daily counts and rates per group, before privacy protection (for internal use)."""
     check_by(by)
@@ -58,12 +70,7 @@ def daily_activity_raw(ctx: Context, *, start: dt.date, end: dt.date, by: By = "
     sel, grp = select_prefix(by)
     parts = {k: v for k, v in sources.parts.items() if k != "department_weeks"}
     sql = q.render(q.DAILY_ACTIVITY, **parts, select=sel, group=grp)
-    frame = run(
-        ctx.con,
-        sql,
-        _params(ctx, start, end),
-        {"kpi_calendar": ctx.activity_calendar(start, end), "kpi_departments": ctx.departments()},
-    )
+    frame = _run(ctx, sql, start, end)
     for col in ("registered", "with_row", "active", "engaged", "measured"):
         frame[col] = frame[col].astype("int64")
     frame["active_rate"] = _ratio(frame["active"], frame["registered"]).where(frame["covered"].astype(bool))
@@ -96,12 +103,7 @@ def weekly_activity_raw(ctx: Context, *, start: dt.date, end: dt.date, by: By = 
         join_weekly=f"AND wk.{join_key} = reg.{join_key}" if join_key else "",
         join_users=f"AND u.{join_key} = reg.{join_key}" if join_key else "",
     )
-    frame = run(
-        ctx.con,
-        sql,
-        _params(ctx, start, end),
-        {"kpi_calendar": ctx.activity_calendar(start, end), "kpi_departments": ctx.departments()},
-    )
+    frame = _run(ctx, sql, start, end)
     frame["working_days"] = frame["working_days"].astype("int64")
     # measured or not is only a question in a week with working days (a holiday week has no rate at all)
     frame["engaged_measured"] = pd.array(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from wecom_eval.kpis._base import Context, has_rows
 from wecom_eval.store import rollup_sql as q
+from wecom_eval.store.member_days import MEMBER_DAYS_STORE
 from wecom_eval.store.rollups import DAYS_TABLE, WEEKS_TABLE, rollup_info
 
 
@@ -25,8 +26,9 @@ class ActivitySources:
     from_rollups: bool
 
 
-def _inline() -> dict[str, str]:
-    return {"spans": q.SPANS, "department_days": q.DEPARTMENT_DAYS, "department_weeks": q.DEPARTMENT_WEEKS}
+def _inline(start: dt.date, end: dt.date) -> dict[str, str]:
+    weeks = q.department_weeks(q.week_words(start, end))
+    return {"spans": q.SPANS, "department_days": q.DEPARTMENT_DAYS, "department_weeks": weeks}
 
 
 def activity_sources(ctx: Context, start: dt.date, end: dt.date, *, weeks: bool) -> ActivitySources:
@@ -37,13 +39,13 @@ def activity_sources(ctx: Context, start: dt.date, end: dt.date, *, weeks: bool)
     ``start`` on a week's first day (or the rollup's first day) and ``end`` on a week's last
     day (or the rollup's last day); otherwise they are folded on the fly.
     """
-    info = rollup_info(ctx.con, ctx.plan) if has_rows(ctx.con, "member_days") else None
+    info = rollup_info(ctx.con, ctx.plan) if has_rows(ctx.con, MEMBER_DAYS_STORE) else None
     if info is None or not info.covers(start, end):
-        return ActivitySources(_inline(), False)
+        return ActivitySources(_inline(start, end), False)
     offset = ctx.plan.start_date
     start_ok = (start - offset).days % 7 == 0 or start == info.first_day
     end_ok = (end - offset).days % 7 == 6 or end == info.last_day
-    parts = _inline()
+    parts = _inline(start, end)
     parts["department_days"] = f"SELECT * FROM {DAYS_TABLE} WHERE date BETWEEN $start AND $end"
     if weeks and start_ok and end_ok:
         parts["department_weeks"] = (

@@ -3,7 +3,7 @@
 The activity KPIs only need, per department and day, how many members were registered,
 active, engaged and measured (:data:`~wecom_eval.store.rollup_sql.DEPARTMENT_DAYS`), and per
 department and week how many distinct members were active
-(:data:`~wecom_eval.store.rollup_sql.DEPARTMENT_WEEKS`). :func:`refresh_rollups` folds the
+(:func:`~wecom_eval.store.rollup_sql.department_weeks`). :func:`refresh_rollups` folds the
 member-day rows into those two small native tables once, after a load:
 
 ``kpi_department_days``
@@ -34,6 +34,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import duckdb
@@ -49,6 +51,10 @@ DAYS_TABLE = "kpi_department_days"
 WEEKS_TABLE = "kpi_department_weeks"
 META_TABLE = "kpi_rollup_meta"
 VERSION = 2  # bump when the rollup SQL changes meaning
+# While folding member-days: a direct-addressed ("perfect") hash table for groups on keys of up
+# to 20 bits (DuckDB's default is 12), so the weekly fold, grouped by the member key alone,
+# adds into an array of about a million members at most instead of a hash table.
+FOLD_SETTINGS = {"perfect_ht_threshold": 20}
 
 
 @dataclass(frozen=True)
@@ -152,10 +158,11 @@ def refresh_rollups(
             if first is not None:
                 _execute(con, f"CREATE OR REPLACE TEMP TABLE _kpi_spans AS {q.SPANS}", params)
             days = _days_to_refresh(con, info, base, first, last)
-            if days is None:
-                _build(con, params, first)
-            else:
-                _refresh_days(con, plan, days, params)
+            with fold_settings(con):
+                if days is None:
+                    _build(con, params, first)
+                else:
+                    _refresh_days(con, plan, days, params)
         finally:
             if first is not None:
                 con.unregister("kpi_calendar")
@@ -196,10 +203,23 @@ def _build(con: duckdb.DuckDBPyConnection, params: dict[str, object], first: dt.
     )
     _execute(
         con,
-        f"INSERT INTO {WEEKS_TABLE} {with_parts} SELECT * FROM ({q.DEPARTMENT_WEEKS}) x "
+        f"INSERT INTO {WEEKS_TABLE} {with_parts} SELECT * FROM ({_weeks_sql(params)}) x "
         "ORDER BY department_id, week_start",
         params,
     )
+
+
+@contextmanager
+def fold_settings(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """:data:`FOLD_SETTINGS` on ``con`` for the block, then the settings it had before."""
+    before = {name: one(con, f"SELECT current_setting('{name}')")[0] for name in FOLD_SETTINGS}
+    for name, value in FOLD_SETTINGS.items():
+        con.execute(f"SET {name} = {value}")
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            con.execute(f"SET {name} = {value}")
 
 
 def _days_to_refresh(
@@ -262,10 +282,9 @@ def _refresh_days(
     for ws in week_starts:
         a, b = max(ws, first), min(ws + dt.timedelta(days=6), last)
         con.execute(f"DELETE FROM {WEEKS_TABLE} WHERE week_start = ?", [ws])
+        week_params = {**params, "start": a, "end": b}
         _execute(
-            con,
-            f"INSERT INTO {WEEKS_TABLE} {with_parts} SELECT * FROM ({q.DEPARTMENT_WEEKS}) x",
-            {**params, "start": a, "end": b},
+            con, f"INSERT INTO {WEEKS_TABLE} {with_parts} SELECT * FROM ({_weeks_sql(week_params)}) x", week_params
         )
 
 
@@ -279,6 +298,12 @@ def _has_column(con: duckdb.DuckDBPyConnection, table_name: str, column: str) ->
     )
 
 
+def _weeks_sql(params: dict[str, object]) -> str:
+    start, end = params["start"], params["end"]
+    assert isinstance(start, dt.date) and isinstance(end, dt.date)
+    return q.department_weeks(q.week_words(start, end))
+
+
 def _execute(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]) -> None:
     con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
 
@@ -290,4 +315,4 @@ def drop_rollups(source: Source) -> None:
         con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
-__all__ = ["RollupInfo", "drop_rollups", "fingerprint", "refresh_rollups", "rollup_info"]
+__all__ = ["RollupInfo", "drop_rollups", "fingerprint", "fold_settings", "refresh_rollups", "rollup_info"]
