@@ -198,19 +198,25 @@ def test_a_stale_table_is_not_read_and_loading_other_tables_keeps_it_fresh(messy
     assert not feature_uses_fresh(messy)
 
 
-def test_a_report_reads_each_as_of_date_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _counting_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Warehouse, list[list[dt.date]]]:
+    """A report's (read-only) warehouse on the messy data, and the list of the date sets
+    penetration computes from it."""
     from wecom_eval.kpis import penetration_cells
 
-    plan = tiny.plan(1)
     wh = tiny.load(tmp_path / "w.duckdb", messy_tables())
     refresh_feature_uses(wh)
     wh.close()
-    reader = Warehouse(tmp_path / "w.duckdb", read_only=True)
     asked: list[list[dt.date]] = []
     compute = penetration_cells._compute
     monkeypatch.setattr(
         penetration_cells, "_compute", lambda ctx, dates, *a: asked.append(dates) or compute(ctx, dates, *a)
     )
+    return Warehouse(tmp_path / "w.duckdb", read_only=True), asked
+
+
+def test_a_report_reads_each_as_of_date_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = tiny.plan(1)
+    reader, asked = _counting_reader(tmp_path, monkeypatch)
     ends = [D("2026-02-15"), D("2026-02-22")]
     first = _pen(reader, plan, "department", 7, ends)
     company = _pen(reader, plan, "company", 7, [*ends, D("2026-02-27")])
@@ -228,18 +234,8 @@ def test_a_report_asking_for_its_day_first_gets_the_week_ends_from_the_same_pass
 ) -> None:
     # The targets ask for the report's day, then the forecast history and the alerts for every
     # rollout week end: one statement over the feature uses answers all of them.
-    from wecom_eval.kpis import penetration_cells
-
     plan = tiny.plan(1)
-    wh = tiny.load(tmp_path / "w.duckdb", messy_tables())
-    refresh_feature_uses(wh)
-    wh.close()
-    reader = Warehouse(tmp_path / "w.duckdb", read_only=True)
-    asked: list[list[dt.date]] = []
-    compute = penetration_cells._compute
-    monkeypatch.setattr(
-        penetration_cells, "_compute", lambda ctx, dates, *a: asked.append(dates) or compute(ctx, dates, *a)
-    )
+    reader, asked = _counting_reader(tmp_path, monkeypatch)
     day, ends = D("2026-02-27"), [D("2026-02-15"), D("2026-02-22")]
     assert week_ends(plan, plan.start_date, day)[:-1] == ends
     _pen(reader, plan, "company", 7, [day])
