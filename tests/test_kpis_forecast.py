@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from scipy.integrate import solve_ivp
 
+from wecom_eval import text
 from wecom_eval.kpis import forecast as fc
 from wecom_eval.kpis import forecast_model as fm
 from wecom_eval.reporting import forecasts, kpis_json
@@ -241,7 +242,21 @@ def test_a_report_with_no_forecast_yet_says_why_for_each_target(wh, plan):
     assert "weight" not in frame  # no forecast was made: no simulated column at all
     report = SimpleNamespace(language="zh")
     shown = forecasts.table(report, frame)
-    assert list(shown["kpi"]) == ["注册率", "日活跃率（达到时长要求）", "核心功能渗透率"]
+    assert list(shown["kpi"])[:2] == ["注册率", "日活跃率（达到时长要求）"]
+    assert shown["kpi"].iloc[2].startswith("核心功能渗透率（")  # names the weakest feature it shows
     # the reason is said in the report's language
     assert shown["at_deadline"].isna().all() and shown["note"].str.startswith("数据不足：").all()
     assert forecasts.sentences(report, frame).count("暂无预测") == 3
+
+
+def test_without_a_projection_the_penetration_row_shows_its_weakest_feature_now(wh, plan):
+    # Past the deadline nothing is projected; the row must still describe the weakest feature,
+    # as the scorecard's verdict does, not whichever feature comes first.
+    frame = fc.forecast(wh, plan, as_of=plan.start_date + dt.timedelta(days=8), draws=200)
+    pen = frame.index[(frame["target_id"] == "feature_penetration") & frame["department_id"].isna()]
+    assert len(pen) >= 2
+    frame.loc[pen, "now"] = [0.9] + [0.754] * (len(pen) - 2) + [0.738]
+    weakest = frame.loc[pen[-1], "feature"]
+    shown = forecasts.table(SimpleNamespace(language="zh"), frame).set_index("kpi")
+    label = f"核心功能渗透率（{text.lookup('features', weakest, 'zh')}）"
+    assert shown.loc[label, "now"] == 0.738 and pd.isna(shown.loc[label, "at_deadline"])

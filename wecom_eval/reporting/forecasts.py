@@ -71,7 +71,9 @@ def needed_text(report: Report, rec: dict[str, Any]) -> str:
 
 
 def _company(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """One company row per target (the penetration target: its feature with the lowest projection)."""
+    """One company row per target. The penetration target shows its feature with the lowest
+    projection, or, when none could be made (past the deadline, too little history), its feature
+    with the lowest latest value: the weakest feature, as its verdict takes it."""
     if not len(frame):
         return []
     company = frame.loc[frame["department_id"].isna()]
@@ -81,7 +83,8 @@ def _company(frame: pd.DataFrame) -> list[dict[str, Any]]:
         if not len(part):
             continue
         made = part.dropna(subset=["at_deadline"]) if "at_deadline" in part else part.iloc[:0]
-        rows.append({str(k): v for k, v in (made.sort_values("at_deadline") if len(made) else part).iloc[0].items()})
+        chosen = made.sort_values("at_deadline") if len(made) else part.sort_values("now", na_position="last")
+        rows.append({str(k): v for k, v in chosen.iloc[0].items()})
     return rows
 
 
@@ -94,7 +97,8 @@ def table(report: Report, frame: pd.DataFrame) -> pd.DataFrame:
         kpi = text.lookup("targets", rec["target_id"], report.language)
         feature = rec.get("feature")
         made = rec.get("reason") is None or pd.isna(rec.get("reason"))
-        if isinstance(feature, str) and made:  # the weakest projected feature
+        known = made or not pd.isna(rec.get("now"))
+        if isinstance(feature, str) and known:  # the weakest feature (projected, else now)
             kpi = (
                 f"{kpi}（{text.lookup('features', feature, report.language)}）"
                 if report.language == "zh"
