@@ -32,13 +32,13 @@ def by_date(
     compute: Callable[[list[dt.date]], pd.DataFrame],
     *,
     column: str = "data_through",
-    along: Sequence[dt.date] = (),
+    along: Callable[[], Sequence[dt.date]] | None = None,
 ) -> pd.DataFrame:
     """The rows of ``dates`` (by ``column``): ``compute(missing dates)`` for those not kept yet.
 
-    When some are missing, the dates of ``along`` not kept yet are computed with them (dates a
-    report is expected to ask for next, when one computation answers many dates for about the
-    cost of one)."""
+    When some are missing, the dates ``along()`` names that are not kept yet are computed with
+    them (dates a report is expected to ask for next, when one computation answers many dates
+    for about the cost of one); ``along`` is called only then."""
     wanted = sorted(set(dates))
     if not read_only(con):
         return compute(wanted)
@@ -47,7 +47,8 @@ def by_date(
     have: set[dt.date] = set() if known is None else set(known.attrs["dates"])
     missing = [d for d in wanted if d not in have]
     if missing:
-        missing = sorted(set(missing) | {d for d in along if d not in have})
+        if along is not None:
+            missing = sorted(set(missing) | {d for d in along() if d not in have})
         fresh = compute(missing)
         known = fresh if known is None else pd.concat([known, fresh], ignore_index=True)
         known.attrs["dates"] = sorted(have | set(missing))

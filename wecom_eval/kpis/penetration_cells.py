@@ -75,12 +75,19 @@ def department_cells(
         tuple(zip(elig["department_id"], elig["feature"], strict=True)),
         parts["people"],
     )
-    along: list[dt.date] = []
-    last = max(dates, default=None)
-    if last is not None and last >= ctx.plan.start_date and feature_uses_fresh(ctx.con):
-        along = [d for d in week_ends(ctx.plan, ctx.plan.start_date, last) if d < last][-63:]
+
+    def week_ends_before() -> list[dt.date]:
+        last = max(dates, default=None)
+        if last is None or last < ctx.plan.start_date or not feature_uses_fresh(ctx.con):
+            return []
+        return [d for d in week_ends(ctx.plan, ctx.plan.start_date, last) if d < last][-63:]
+
     return by_date(
-        ctx.con, key, dates, lambda missing: _compute(ctx, missing, window_days, parts, relations), along=along
+        ctx.con,
+        key,
+        dates,
+        lambda missing: _compute(ctx, missing, window_days, parts, relations),
+        along=week_ends_before,
     )
 
 
