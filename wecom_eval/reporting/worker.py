@@ -37,6 +37,7 @@ from wecom_eval.reporting.jobs import (
     RunResult,
     result_to_json,
 )
+from wecom_eval.reporting.kernel_fork import KernelSeed, forking, import_kernel_modules, manager_class
 from wecom_eval.reporting.workers import SERVE
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ def _stderr_to(path: Path) -> Iterator[None]:
             os.close(saved)
 
 
-def execute(job: Job) -> RunResult:
+def execute(job: Job, seed: KernelSeed | None = None) -> RunResult:
     """Run one prepared job in this process (the worker side of :func:`~wecom_eval.reporting.runner.run_jobs`).
 
     Expects an environment without secrets (the worker's); sets ``$WECOM_EVAL_RUN_DIR`` for
@@ -84,7 +85,7 @@ def execute(job: Job) -> RunResult:
     clock = time.perf_counter()
     outputs: list[str] = []
     with _stderr_to(staging / KERNEL_LOG):
-        error = _run_notebook(job, staging, executed)
+        error = _run_notebook(job, staging, executed, seed)
     if error is None:
         try:
             outputs = publish(staging, job)
@@ -123,10 +124,10 @@ def execute(job: Job) -> RunResult:
     )
 
 
-def _run_notebook(job: Job, staging: Path, executed: Path) -> str | None:
+def _run_notebook(job: Job, staging: Path, executed: Path, seed: KernelSeed | None = None) -> str | None:
     """Execute the job's notebook into ``executed``; None when every cell ran, else what went wrong."""
     try:
-        with _started_kernel(job, staging) as kernel_manager_class:
+        with _started_kernel(job, staging, seed) as kernel_manager_class:
             import papermill  # imported while the kernel starts
 
             papermill.execute_notebook(
@@ -140,6 +141,8 @@ def _run_notebook(job: Job, staging: Path, executed: Path) -> str | None:
                 log_output=False,
                 cwd=str(staging),
                 kernel_manager_class=kernel_manager_class,
+                # Every cell has ended and written what it recorded: no need to wait for a polite exit.
+                shutdown_kernel="immediate",
             )
     except Exception as exc:  # a failed cell, a cell timeout, a dead kernel: the run failed, the notebook is kept
         from papermill.exceptions import PapermillExecutionError
@@ -151,18 +154,22 @@ def _run_notebook(job: Job, staging: Path, executed: Path) -> str | None:
 
 
 @contextmanager
-def _started_kernel(job: Job, cwd: Path) -> Iterator[type[AsyncKernelManager]]:
+def _started_kernel(job: Job, cwd: Path, seed: KernelSeed | None = None) -> Iterator[type[AsyncKernelManager]]:
     """Start the job's kernel at once and hand it to papermill as the kernel manager to use.
 
-    The kernel (a process of its own) then boots while this one imports papermill and
-    nbconvert. Papermill's client finds the kernel started, waits for it to be ready
+    The kernel (a process of its own: ``seed`` made the kernel when given, see
+    :mod:`.kernel_fork`) then boots while this one imports papermill and nbconvert.
+    Papermill's client finds the kernel started, waits for it to be ready
     (``start_timeout``) and shuts it down at the end, as it does a kernel it started; a
     kernel papermill never took is shut down here.
     """
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.utils import run_sync
 
-    manager = AsyncKernelManager(kernel_name=job.kernel)
+    if seed is not None:
+        manager = manager_class()(kernel_name=job.kernel, seed=seed, kernel_log=cwd / KERNEL_LOG)
+    else:
+        manager = AsyncKernelManager(kernel_name=job.kernel)
     # The arguments papermill's client gives a kernel it starts: the same kernel either way.
     arguments = [*KERNEL_ARGS, f"--HistoryManager.hist_file={NO_HISTORY_FILE}"]
     run_sync(manager.start_kernel)(extra_arguments=arguments, cwd=str(cwd))
@@ -178,11 +185,16 @@ def _started_kernel(job: Job, cwd: Path) -> Iterator[type[AsyncKernelManager]]:
     finally:
         if manager.has_kernel:
             run_sync(manager.shutdown_kernel)(now=True)
+        if seed is not None:
+            seed.discard()  # when the kernel never started from it
 
 
-def _die_with_parent() -> None:
-    """End this worker when the command that started it ends, however it ends (SIGKILL included)."""
-    parent = int(os.environ.get(PARENT_ENV) or 0)
+def die_with_parent(parent: int | None = None) -> None:
+    """End this process when ``parent`` ends, however it ends (SIGKILL included).
+
+    ``parent`` defaults to ``$WECOM_EVAL_PARENT_PID``: a worker dies with the command that started it.
+    """
+    parent = int(os.environ.get(PARENT_ENV) or 0) if parent is None else parent
     if sys.platform.startswith("linux"):
         import ctypes
 
@@ -210,7 +222,10 @@ def main(argv: Sequence[str]) -> int:
     if len(argv) != 2:
         print("usage: python -m wecom_eval.reporting.worker JOB.json RESULT.json | --serve", file=sys.stderr)
         return 2
-    _die_with_parent()
+    die_with_parent()
+    # Before any thread starts: the kernel's seed imports the kernel's modules while this process
+    # imports papermill and nbconvert (:mod:`.kernel_fork`).
+    seed = KernelSeed.fork() if forking() else None
     # jsonschema (under papermill, nbformat and kpis.json) registers an "iri" format check when
     # rfc3987-syntax is installed (a Jupyter extra), and that package compiles a grammar on
     # import: seconds per run. No schema a run validates uses the iri formats (a test checks).
@@ -218,7 +233,7 @@ def main(argv: Sequence[str]) -> int:
     job = Job(**json.loads(Path(argv[0]).read_text(encoding="utf-8")))
     # While the kernel runs the notebook this process only waits: load what publishing needs meanwhile.
     threading.Thread(target=_load_publishers, name="load-publishers", daemon=True).start()
-    result = execute(job)
+    result = execute(job, seed)
     Path(argv[1]).write_text(json.dumps(result_to_json(result)), encoding="utf-8")
     return 0
 
@@ -230,10 +245,12 @@ def serve() -> int:
     as :func:`main` does, its stdout and stderr in ``LOG``, and this process answers with the
     child's exit code on a line of its own. Ends when stdin closes.
     """
-    _die_with_parent()
+    die_with_parent()
     answers = os.fdopen(os.dup(1), "w")  # only the answers go to stdout: nothing an import prints
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
     sys.modules.setdefault(SLOW_FORMAT_MODULE, None)  # type: ignore[arg-type]  # see main()
+    if forking():
+        import_kernel_modules()  # once: each report's kernel is forked with them (:mod:`.kernel_fork`)
     _load_publishers(("jupyter_client.manager", "jupyter_core.utils", "papermill", "wecom_eval.reporting.manifest"))
     _rehearse_html()
     for line in sys.stdin:
