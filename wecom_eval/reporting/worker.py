@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from wecom_eval.home import HOME_ENV, Home
 from wecom_eval.reporting.jobs import (
@@ -241,9 +241,10 @@ def main(argv: Sequence[str]) -> int:
 def serve() -> int:
     """A warm worker (:mod:`.workers`): import what a run needs once, then fork one child per job.
 
-    Reads lines ``JOB.json<TAB>RESULT.json<TAB>LOG`` on stdin; for each, a child runs the job
-    as :func:`main` does, its stdout and stderr in ``LOG``, and this process answers with the
-    child's exit code on a line of its own. Ends when stdin closes.
+    Reads lines ``ID<TAB>JOB.json<TAB>RESULT.json<TAB>LOG`` on stdin; for each, at once, a
+    child runs the job as :func:`main` does, its stdout and stderr in ``LOG``; when a child
+    ends this process answers ``ID<TAB>EXIT CODE`` on a line of its own. Jobs run side by side
+    (the command keeps to its number of slots). Ends when stdin closes and every child has ended.
     """
     die_with_parent()
     answers = os.fdopen(os.dup(1), "w")  # only the answers go to stdout: nothing an import prints
@@ -253,14 +254,34 @@ def serve() -> int:
         import_kernel_modules()  # once: each report's kernel is forked with them (:mod:`.kernel_fork`)
     _load_publishers(("jupyter_client.manager", "jupyter_core.utils", "papermill", "wecom_eval.reporting.manifest"))
     _rehearse_html()
-    for line in sys.stdin:
-        job_path, result_path, log_path = line.rstrip("\n").split("\t")
-        pid = os.fork()
-        if pid == 0:
-            _child(job_path, result_path, log_path)
-        _, status = os.waitpid(pid, 0)
-        print(os.waitstatus_to_exitcode(status), file=answers, flush=True)
+    _serve_jobs(sys.stdin.fileno(), answers)
     return 0
+
+
+def _serve_jobs(requests: int, answers: IO[str]) -> None:
+    """Fork a child per request line read from ``requests``; answer each child's end. One thread only:
+    this process forks, so it never starts one."""
+    import select
+
+    running: dict[int, str] = {}  # pid → job id
+    pending, open_ = b"", True
+    while open_ or running:
+        readable, _, _ = select.select([requests] if open_ else [], [], [], 0.05 if running else None)
+        if readable:
+            chunk = os.read(requests, 65536)
+            open_ = bool(chunk)
+            *lines, pending = (pending + chunk).split(b"\n")
+            for line in lines:
+                job_id, job_path, result_path, log_path = line.decode().split("\t")
+                pid = os.fork()
+                if pid == 0:
+                    _child(job_path, result_path, log_path)
+                running[pid] = job_id
+        while running:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+            if not pid:
+                break
+            print(f"{running.pop(pid)}\t{os.waitstatus_to_exitcode(status)}", file=answers, flush=True)
 
 
 def _rehearse_html() -> None:
