@@ -22,6 +22,7 @@ import argparse
 import datetime as dt
 import json
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 from wecom_eval.asof import check_as_of
@@ -33,11 +34,13 @@ from wecom_eval.reporting import registry
 from wecom_eval.reporting.runner import (
     DEFAULT_CELL_TIMEOUT,
     DEFAULT_JOBS,
+    early_worker,
     results_exit_code,
     review_as_of,
     run_all,
     run_report,
 )
+from wecom_eval.reporting.workers import EarlyWorker
 
 DESCRIPTION = """\
 Run report notebooks with papermill and publish each run in reports/<report>/<as_of>/:
@@ -152,8 +155,16 @@ def run(args: argparse.Namespace) -> int:
     overrides = {"language": args.language} if args.language else {}
     if (args.force or args.notify) and not args.due:
         raise InputError("options", [Problem("--force/--notify", True, "only together with --due")])
-    if not (args.due or args.all) and args.report:
+    one = bool(args.report) and not (args.due or args.all)
+    if one:
         registry.spec(args.report, home)  # an unknown report name is said as such, before the checks
+    # One report's worker starts now and imports while the checks run; it runs nothing unless they pass.
+    early = early_worker(home) if one else None
+    with early or nullcontext():
+        return _run(args, home, overrides, early)
+
+
+def _run(args: argparse.Namespace, home: Home, overrides: dict[str, str], early: EarlyWorker | None) -> int:
     # The checks of `wecom-eval check` come first: a problem is exit 2 before any kernel starts.
     check(
         home,
@@ -204,6 +215,7 @@ def run(args: argparse.Namespace) -> int:
         overrides=overrides,
         home=home,
         cell_timeout=args.cell_timeout,
+        early=early,
     )
     print(result.summary())
     print(f"index: {home.reports / 'index.html'}")

@@ -60,7 +60,7 @@ from wecom_eval.reporting.jobs import JOBS_DIR, KERNEL_DIR, STAGING, Job, RunRes
 from wecom_eval.reporting.kernel import ensure_kernel
 from wecom_eval.reporting.params import ReportParams, load_params
 from wecom_eval.reporting.periods import phase_end
-from wecom_eval.reporting.workers import WARM_WORKERS, WarmWorkers, run_environment
+from wecom_eval.reporting.workers import WARM_WORKERS, EarlyWorker, WarmWorkers, run_environment
 
 NOTEBOOKS_ENV = "WECOM_EVAL_NOTEBOOKS"
 DEFAULT_NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
@@ -143,6 +143,7 @@ def run_report(
     home: Home | None = None,
     cell_timeout: float = DEFAULT_CELL_TIMEOUT,
     notebooks: str | Path | None = None,
+    early: EarlyWorker | None = None,
 ) -> RunResult:
     """Run one report and publish it; raise :class:`NotebookError` (exit 4) when it fails.
 
@@ -160,18 +161,32 @@ def run_report(
         Seconds one notebook cell may take.
     notebooks
         Folder of the report notebooks (default: the repository's ``notebooks/``).
+    early
+        The worker to run it in, started by the caller before its checks (:func:`early_worker`).
     """
     home = home or Home.from_env()
     _check_timeout(cell_timeout)
     params = prepare(report, as_of=as_of, params_path=params_path, overrides=overrides, home=home)
     job = _job(report, params, home=home, notebooks=notebook_dir(notebooks), cell_timeout=cell_timeout)
-    (result,) = run_jobs([job], jobs=1)
+    (result,) = run_jobs([job], jobs=1, warm=early)
     if not result.ok:
         raise NotebookError(
             f"report {report} ({result.as_of}) failed: {result.error}\n"
             f"The executed notebook with the error is kept: {result.notebook}"
         )
     return result
+
+
+def early_worker(home: Home) -> EarlyWorker | None:
+    """A worker for the one report a command is about to run, started now so that it imports
+    while the command checks; None when the plan does not load (the checks then say why)."""
+    from wecom_eval.plan import load_plan
+
+    try:
+        salt_env = load_plan(home.plan).privacy.salt_env
+    except (InputError, OSError):
+        return None
+    return EarlyWorker(run_environment(home, salt_env))
 
 
 def review_as_of(report: str, as_of: dt.date, home: Home) -> dt.date:
@@ -227,7 +242,11 @@ def run_all(
 
 
 def run_jobs(
-    prepared: Sequence[Job], *, jobs: int = DEFAULT_JOBS, progress: Any = None, warm: WarmWorkers | None = None
+    prepared: Sequence[Job],
+    *,
+    jobs: int = DEFAULT_JOBS,
+    progress: Any = None,
+    warm: WarmWorkers | EarlyWorker | None = None,
 ) -> list[RunResult]:
     """Execute prepared jobs in worker processes, ``jobs`` at a time; rebuild the index after each.
 
@@ -235,7 +254,8 @@ def run_jobs(
     environment holds no secret but the pseudonymisation salt; its kernel inherits that
     environment. When a slot runs more than one job, each job's worker is instead forked
     from a warm worker (``warm``, if the caller started them, else started here; see
-    :mod:`.workers`). When a worker is done, every file it wrote is scanned for the values of
+    :mod:`.workers`); ``warm`` may instead be the one worker a caller started early for its
+    one job (:func:`early_worker`). When a worker is done, every file it wrote is scanned for the values of
     this process's secret variables (:func:`check_for_secrets`).
     """
     from wecom_eval.reporting.index import write_index
@@ -324,7 +344,7 @@ def remove_abandoned(home: Home) -> list[Path]:
     return removed
 
 
-def _run_worker(job: Job, env: Mapping[str, str], warm: WarmWorkers | None = None) -> RunResult:
+def _run_worker(job: Job, env: Mapping[str, str], warm: WarmWorkers | EarlyWorker | None = None) -> RunResult:
     """Run ``job`` in a fresh interpreter with ``env`` (or a child of a warm worker with that
     environment); a crashed worker is a failed run."""
     clock = time.perf_counter()

@@ -38,7 +38,7 @@ from wecom_eval.reporting.jobs import (
     result_to_json,
 )
 from wecom_eval.reporting.kernel_fork import KernelSeed, forking, import_kernel_modules, manager_class
-from wecom_eval.reporting.workers import SERVE
+from wecom_eval.reporting.workers import SERVE, WAIT
 
 if TYPE_CHECKING:
     from jupyter_client.manager import AsyncKernelManager
@@ -215,12 +215,14 @@ def die_with_parent(parent: int | None = None) -> None:
 def main(argv: Sequence[str]) -> int:
     """``python -m wecom_eval.reporting.worker JOB.json RESULT.json``: run one job (started by the runner).
 
-    ``--serve`` makes a warm worker instead (:func:`serve`).
+    ``--serve`` makes a warm worker instead (:func:`serve`); ``--wait`` a worker started before
+    its job was known, which reads the line ``JOB.json<TAB>RESULT.json`` on stdin and ends
+    without running anything when stdin closes empty (:class:`~.workers.EarlyWorker`).
     """
     if list(argv) == [SERVE]:
         return serve()
-    if len(argv) != 2:
-        print("usage: python -m wecom_eval.reporting.worker JOB.json RESULT.json | --serve", file=sys.stderr)
+    if len(argv) != 2 and list(argv) != [WAIT]:
+        print("usage: python -m wecom_eval.reporting.worker JOB.json RESULT.json | --serve | --wait", file=sys.stderr)
         return 2
     die_with_parent()
     # Before any thread starts: the kernel's seed imports the kernel's modules while this process
@@ -230,11 +232,16 @@ def main(argv: Sequence[str]) -> int:
     # rfc3987-syntax is installed (a Jupyter extra), and that package compiles a grammar on
     # import: seconds per run. No schema a run validates uses the iri formats (a test checks).
     sys.modules.setdefault(SLOW_FORMAT_MODULE, None)  # type: ignore[arg-type]  # None reads as "not installed"
-    job = Job(**json.loads(Path(argv[0]).read_text(encoding="utf-8")))
     # While the kernel runs the notebook this process only waits: load what publishing needs meanwhile.
     threading.Thread(target=_load_publishers, name="load-publishers", daemon=True).start()
+    paths = sys.stdin.readline().rstrip("\n").split("\t") if list(argv) == [WAIT] else list(argv)
+    if len(paths) != 2:  # the command ran no report after all (a check failed)
+        if seed is not None:
+            seed.discard()
+        return 0
+    job = Job(**json.loads(Path(paths[0]).read_text(encoding="utf-8")))
     result = execute(job, seed)
-    Path(argv[1]).write_text(json.dumps(result_to_json(result)), encoding="utf-8")
+    Path(paths[1]).write_text(json.dumps(result_to_json(result)), encoding="utf-8")
     return 0
 
 

@@ -30,6 +30,7 @@ from wecom_eval.home import HOME_ENV, Home
 from wecom_eval.reporting.jobs import KERNEL_DIR, PARENT_ENV
 
 SERVE = "--serve"  # python -m wecom_eval.reporting.worker --serve: a warm worker
+WAIT = "--wait"  # python -m wecom_eval.reporting.worker --wait: a worker started before its job is known
 WARM_WORKERS = sys.platform.startswith("linux")  # a warm worker forks; elsewhere each report starts afresh
 
 
@@ -148,4 +149,52 @@ class WarmWorkers:
             reader.join(timeout=10)
 
 
-__all__ = ["SERVE", "WARM_WORKERS", "WarmWorkers", "run_environment"]
+class EarlyWorker:
+    """A fresh worker started before its one report is known, to import while the command checks.
+
+    A command that runs one report starts it first thing (``python -m
+    wecom_eval.reporting.worker --wait``, with the environment of :func:`run_environment`):
+    it forks its kernel's seed and imports papermill and nbconvert while the command checks
+    the plan, parameters and data. :meth:`run` hands it the job; :meth:`close` ends it
+    unused (a check failed: it has written nothing). Used once, as :class:`WarmWorkers` is
+    for many reports.
+    """
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = dict(env)
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "wecom_eval.reporting.worker", WAIT],
+            env=self.env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self._used = False
+
+    def __enter__(self) -> EarlyWorker:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def run(self, job_path: Path, result_path: Path, log_path: Path) -> int | None:
+        """Run the job; the worker's exit code (its output in ``log_path``), None once used."""
+        if self._used:
+            return None
+        self._used = True
+        output, _ = self._process.communicate(f"{job_path}\t{result_path}\n")
+        log_path.write_text(output or "", encoding="utf-8")
+        return self._process.returncode
+
+    def close(self) -> None:
+        """End the worker if it never got its job (it exits when its input closes)."""
+        if self._process.poll() is None:
+            try:
+                self._process.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.communicate()
+
+
+__all__ = ["SERVE", "WAIT", "WARM_WORKERS", "EarlyWorker", "WarmWorkers", "run_environment"]
