@@ -7,8 +7,9 @@ One run of one report (:func:`run_report`), or every report (:func:`run_all`):
    (exit 2) and no kernel is started, no folder written.
 2. **Execute** ``notebooks/<report>.ipynb`` with papermill on the project's named kernel
    (:mod:`.kernel`), with a per-cell timeout, in a worker process per report (:mod:`.worker`; two at a
-   time by default: the machine has two cores; forked from a warm worker when a slot runs
-   several, :mod:`.workers`). The kernel gets the environment without
+   time by default: the machine has two cores; forked from one warm worker when a command runs
+   more reports than that, :mod:`.workers`; on Linux each kernel is forked from its worker with
+   its imports done, :mod:`.kernel_fork`). The kernel gets the environment without
    its secrets (:mod:`.secrecy`) plus ``$WECOM_EVAL_RUN_DIR``, the run's folder, where the
    notebook records its tables, figures and KPIs (:mod:`.collect`).
 3. **Publish** into ``reports/<report>/<as_of>/``: ``report.html`` (:mod:`.export`),
