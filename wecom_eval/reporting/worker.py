@@ -130,9 +130,12 @@ def _run_notebook(job: Job, staging: Path, executed: Path, seed: KernelSeed | No
         with _started_kernel(job, staging, seed) as kernel_manager_class:
             import papermill  # imported while the kernel starts
 
+            from wecom_eval.reporting.papermill_engine import ENGINE
+
             papermill.execute_notebook(
                 job.notebook,
                 str(executed),
+                engine_name=ENGINE,
                 parameters=job.params,
                 kernel_name=job.kernel,
                 execution_timeout=job.cell_timeout,
@@ -259,7 +262,14 @@ def serve() -> int:
     sys.modules.setdefault(SLOW_FORMAT_MODULE, None)  # type: ignore[arg-type]  # see main()
     if forking():
         import_kernel_modules()  # once: each report's kernel is forked with them (:mod:`.kernel_fork`)
-    _load_publishers(("jupyter_client.manager", "jupyter_core.utils", "papermill", "wecom_eval.reporting.manifest"))
+    _load_publishers(
+        (
+            "jupyter_client.manager",
+            "jupyter_core.utils",
+            "wecom_eval.reporting.papermill_engine",
+            "wecom_eval.reporting.manifest",
+        )
+    )
     _rehearse_html()
     _serve_jobs(sys.stdin.fileno(), answers)
     return 0
