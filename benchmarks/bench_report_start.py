@@ -15,13 +15,15 @@ alternated:
     the same imports as they were before: jsonschema, under nbformat, imports
     ``rfc3987_syntax`` (installed with Jupyter's extras), which compiles an IRI grammar;
 ``kernel launch``
-    what the worker imports before it launches the kernel: its own module and
-    ``jupyter_client``; papermill and nbconvert are imported while the kernel boots;
+    what the worker imports before its kernel starts: its own module, after which it forks the
+    kernel's seed (Linux), which imports the kernel's modules while the worker imports
+    jupyter_client, papermill and nbconvert;
 ``kernel launch, as before``
     what it imported before the kernel could start when papermill started it: its module
     as it was (``collect``, hence pandas and DuckDB, and the registry) and papermill;
 ``first cell``
-    the weekly notebook's first code cell's imports (``forecasts, open_report, views``);
+    the weekly notebook's first code cell's imports (``forecasts, open_report, views``): in a
+    forked kernel the seed made them already;
 ``bare interpreter``
     ``python -c pass``: the floor every process pays.
 
@@ -41,7 +43,7 @@ import _harness as h  # noqa: E402
 KEPT_OUT = "import sys; sys.modules['rfc3987_syntax'] = None; import papermill, nbconvert"
 AS_BEFORE = "import papermill, nbconvert"
 FIRST_CELL = "from wecom_eval.reporting import forecasts, open_report, views"
-LAUNCH = "import wecom_eval.reporting.worker, jupyter_client.manager, jupyter_core.utils"
+LAUNCH = "import wecom_eval.reporting.worker"
 LAUNCH_BEFORE = (
     f"{KEPT_OUT.rsplit(';', 1)[0]}; import wecom_eval.reporting.collect, wecom_eval.reporting.registry, papermill"
 )
