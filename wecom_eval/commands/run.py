@@ -155,14 +155,15 @@ def run(args: argparse.Namespace) -> int:
     if not (args.due or args.all) and args.report:
         registry.spec(args.report, home)  # an unknown report name is said as such, before the checks
     # The checks of `wecom-eval check` come first: a problem is exit 2 before any kernel starts.
-    check(
+    checked = check(
         home,
         params_files=[args.params] if args.params else None,
         reports=[args.report] if args.report and not (args.due or args.all) else None,
-    ).raise_for_problems()
+    )
+    checked.raise_for_problems()
     as_of = _date(args.as_of, required=False)
     if as_of is not None:  # a day the data can speak for: from the plan's start to a week after the last data
-        check_as_of(home, as_of, allow_stale=args.allow_stale)
+        check_as_of(home, as_of, allow_stale=args.allow_stale, plan=checked.plan, facts=checked.facts)
     if args.due:
         if args.all or args.report or args.params:
             raise InputError(
