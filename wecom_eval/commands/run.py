@@ -26,7 +26,7 @@ from pathlib import Path
 
 from wecom_eval.asof import check_as_of
 from wecom_eval.checks import check
-from wecom_eval.commands import date_option
+from wecom_eval.commands import SUMMARIES, date_option
 from wecom_eval.errors import InputError, Problem
 from wecom_eval.home import Home
 from wecom_eval.reporting import registry
@@ -77,7 +77,7 @@ def _examples() -> str:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "run",
-        help="run a report notebook (or all of them) and publish its outputs",
+        help=SUMMARIES["run"],
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=_examples(),
