@@ -30,7 +30,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _harness as h  # noqa: E402
 
-CLI = [sys.executable, "-m", "wecom_eval.cli"]
 AS_OF = "2026-05-25"
 KEEP = """
 import dataclasses, json, shutil, sys
@@ -70,14 +69,10 @@ shutil.rmtree(out)
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--json", help="write the table here (for run_all.py)")
-    parser.add_argument("--home", help="a home with the demo loaded (default: one is built)")
+    h.home_options(parser)
     args = parser.parse_args(argv)
+    home = h.demo_home(args.home)
     kept = Path(tempfile.mkdtemp(prefix="bench-publish-"))
-    home = Path(args.home) if args.home else kept / "home"
-    if not args.home:
-        subprocess.run([*CLI, "--home", str(home), "demo", "--no-reports"], check=True, capture_output=True)
     env = {"WECOM_EVAL_HOME": str(home)}
     subprocess.run([sys.executable, "-c", KEEP, str(home), str(kept), AS_OF], check=True, env={**os.environ, **env})
     notebook = kept / "run" / "weekly.ipynb"
@@ -102,17 +97,17 @@ def main(argv: list[str] | None = None) -> int:
         rounds=args.rounds,
     )
     lines = [
-        h.Line(
+        h.versus(
             "publishing a weekly report after its last cell (page, workbook, kpis.json)",
-            h.cell(got["prepared"]),
-            f"nothing prepared {h.cell(got['unprepared'])}",
-            h.ratio(got["unprepared"], got["prepared"]),
+            got["prepared"],
+            "nothing prepared",
+            got["unprepared"],
         ),
-        h.Line(
+        h.versus(
             "the same, whole process beside nbconvert's own page export",
-            h.cell(got["prepared"]),
-            f"`jupyter nbconvert --to html --no-input` {h.cell(got['nbconvert'])}",
-            h.ratio(got["nbconvert"], got["prepared"]),
+            got["prepared"],
+            "`jupyter nbconvert --to html --no-input`",
+            got["nbconvert"],
         ),
     ]
     h.emit("bench_publish", lines, args.json)

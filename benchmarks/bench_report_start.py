@@ -39,9 +39,7 @@ papermill notebook; this one says which part of it is start-up.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -66,15 +64,6 @@ UNTIL_WORKER = (
 )
 
 
-def _demo_home(given: str | None) -> Path:
-    """A home with the demo's warehouse (built with ``demo --no-reports`` unless given)."""
-    if given:
-        return Path(given)
-    home = Path(tempfile.mkdtemp(prefix="bench-start-"))
-    subprocess.run([*CLI, "--home", str(home), "demo", "--no-reports"], check=True, capture_output=True)
-    return home
-
-
 def _python(code: str):  # noqa: ANN202
     def go() -> h.Sample:
         return h.run([sys.executable, "-c", code])
@@ -84,11 +73,9 @@ def _python(code: str):  # noqa: ANN202
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--json", help="write the table here (for run_all.py)")
-    parser.add_argument("--home", help="a home with the demo loaded (default: one is built)")
+    h.home_options(parser)
     args = parser.parse_args(argv)
-    home = _demo_home(args.home)
+    home = h.demo_home(args.home)
     from wecom_eval.reporting.worker import SLOW_FORMAT_MODULE
 
     assert SLOW_FORMAT_MODULE in KEPT_OUT  # the bench measures what the worker does
@@ -128,17 +115,14 @@ def main(argv: list[str] | None = None) -> int:
             f"bare interpreter {h.cell(bare)}",
             f"{h.walls(got['first cell']).median / h.walls(bare).median:.1f}× the bare interpreter",
         ),
-        h.Line(
+        h.versus(
             "`wecom-eval --help`",
-            h.cell(got["command listing"]),
-            f"every command's parser built (as before) {h.cell(got['all parsers'])}",
-            h.ratio(got["all parsers"], got["command listing"]),
+            got["command listing"],
+            "every command's parser built (as before)",
+            got["all parsers"],
         ),
-        h.Line(
-            "`wecom-eval run weekly`, until its worker starts (checks, locks)",
-            h.cell(got["run, until the worker"]),
-            f"bare interpreter {h.cell(bare)}",
-            f"{h.walls(got['run, until the worker']).median / h.walls(bare).median:.1f}× the bare interpreter",
+        h.versus(
+            "`wecom-eval run weekly`, until its worker starts", got["run, until the worker"], "bare interpreter", bare
         ),
     ]
     h.emit("bench_report_start", lines, args.json)

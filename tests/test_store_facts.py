@@ -37,13 +37,10 @@ def test_the_facts_are_the_warehouses_figures(tmp_path: Path) -> None:
 
 def test_a_file_of_the_old_layout_and_a_missing_one(tmp_path: Path) -> None:
     path = tmp_path / "old.duckdb"
-    con = duckdb.connect(str(path))  # member_days as a plain table with text userids, as files were written
-    con.execute(TABLES["member_days"].ddl())
-    con.execute(
-        "INSERT INTO member_days VALUES ('2026-03-02', 'zhang', true, 45, 'admin_export'), "
-        "('2026-03-05', 'li', false, NULL, 'admin_export')"
-    )
-    con.close()
+    rows = [("2026-03-02", "zhang", True, 45, "admin_export"), ("2026-03-05", "li", False, None, "admin_export")]
+    with duckdb.connect(str(path)) as con:  # member_days as a plain table with text userids, as files were written
+        con.execute(TABLES["member_days"].ddl())
+        con.executemany("INSERT INTO member_days VALUES (?, ?, ?, ?, ?)", rows)
     facts = read_facts(path)  # the tables that file lacks count 0; the file is not changed
     assert facts.counts["member_days"] == 2 and facts.counts["members"] == 0 and facts.departments == ()
     assert str(facts.last_activity) == "2026-03-05"
