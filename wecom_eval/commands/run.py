@@ -27,7 +27,7 @@ from pathlib import Path
 
 from wecom_eval.asof import check_as_of
 from wecom_eval.checks import check
-from wecom_eval.commands import date_option
+from wecom_eval.commands import SUMMARIES, date_option
 from wecom_eval.errors import InputError, Problem
 from wecom_eval.home import Home
 from wecom_eval.reporting import registry
@@ -80,7 +80,7 @@ def _examples() -> str:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "run",
-        help="run a report notebook (or all of them) and publish its outputs",
+        help=SUMMARIES["run"],
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=_examples(),
@@ -166,14 +166,15 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace, home: Home, overrides: dict[str, str], early: EarlyWorker | None) -> int:
     # The checks of `wecom-eval check` come first: a problem is exit 2 before any kernel starts.
-    check(
+    checked = check(
         home,
         params_files=[args.params] if args.params else None,
         reports=[args.report] if args.report and not (args.due or args.all) else None,
-    ).raise_for_problems()
+    )
+    checked.raise_for_problems()
     as_of = _date(args.as_of, required=False)
     if as_of is not None:  # a day the data can speak for: from the plan's start to a week after the last data
-        check_as_of(home, as_of, allow_stale=args.allow_stale)
+        check_as_of(home, as_of, allow_stale=args.allow_stale, plan=checked.plan, facts=checked.facts)
     if args.due:
         if args.all or args.report or args.params:
             raise InputError(

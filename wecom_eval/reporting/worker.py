@@ -335,9 +335,12 @@ def _load_publishers(more: Sequence[str] = ()) -> None:
     """Import the modules :func:`publish` uses (nbconvert, openpyxl's writer, jsonschema …), and ``more``."""
     import importlib
 
-    for name in (*more, "wecom_eval.reporting.export", "wecom_eval.reporting.tables", "wecom_eval.reporting.kpis_json"):
+    publishers = ("export", "tables", "kpis_json", "collect")
+    for name in (*more, *(f"wecom_eval.reporting.{m}" for m in publishers)):
         with suppress(Exception):  # an import that fails here fails again, and is reported, in publish
             importlib.import_module(name)
+    with suppress(Exception):  # what the first page compiles, compiled now (see export.warm_up)
+        importlib.import_module("wecom_eval.reporting.export").warm_up()
 
 
 def _tables_shown(run_dir: Path) -> list[dict[str, Any]]:
