@@ -270,7 +270,6 @@ def serve() -> int:
             "wecom_eval.reporting.manifest",
         )
     )
-    _rehearse_html()
     _serve_jobs(sys.stdin.fileno(), answers)
     return 0
 
@@ -299,17 +298,6 @@ def _serve_jobs(requests: int, answers: IO[str]) -> None:
             if not pid:
                 break
             print(f"{running.pop(pid)}\t{os.waitstatus_to_exitcode(status)}", file=answers, flush=True)
-
-
-def _rehearse_html() -> None:
-    """Render a one-cell page once, so that what nbconvert compiles on first use (CSS selectors,
-    regular expressions, notebook validators) is compiled already in every forked worker."""
-    with suppress(Exception):  # a real failure shows, and is reported, in the report that meets it
-        import nbformat
-
-        from wecom_eval.reporting.export import render_html
-
-        render_html(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# -")]), "zh")
 
 
 def _child(job_path: str, result_path: str, log_path: str) -> None:
@@ -402,4 +390,7 @@ __all__ = ["execute", "main", "publish"]
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    status = main(sys.argv[1:])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)  # the run is written and its kernel gone: skip the interpreter's teardown
