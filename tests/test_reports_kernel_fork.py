@@ -16,6 +16,7 @@ from test_reports_worker import _job, _notebook
 
 from wecom_eval.home import Home
 from wecom_eval.reporting.kernel_fork import FORK_ENV, INLINE_BACKEND, KernelSeed, launcher_args
+from wecom_eval.reporting.workers import WORKER
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kernels are forked on Linux only")
 
@@ -47,9 +48,7 @@ def _run_worker(home: Home, tmp_path: Path, fork: str) -> tuple[int, dict[str, l
     job_path.write_text(json.dumps(asdict(job)), encoding="utf-8")
     env = {**os.environ, FORK_ENV: fork, "MARKER_FROM_WORKER": "1"}
     env.pop("MPLBACKEND", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "wecom_eval.reporting.worker", str(job_path), str(result_path)], env=env
-    )
+    process = subprocess.Popen([*WORKER, str(job_path), str(result_path)], env=env)
     assert process.wait(timeout=180) == 0
     result = json.loads(result_path.read_text(encoding="utf-8"))
     # every cell ran; the notebook records no report, so there is nothing to publish

@@ -221,3 +221,16 @@ def test_a_run_whose_checks_fail_ends_its_early_worker_having_run_nothing(home, 
     (early,) = early_workers
     assert early._process.returncode == 0  # it ended when its input closed, not killed
     assert not home.reports.exists() and not (home.data / JOBS_DIR).exists()
+
+
+def test_a_wecom_eval_folder_where_the_command_runs_is_not_what_its_workers_import(home, monkeypatch, tmp_path):
+    other = tmp_path / "another-checkout" / "wecom_eval"  # e.g. run from inside another copy of the repository
+    other.mkdir(parents=True)
+    (other / "__init__.py").write_text("raise ImportError('the wecom_eval of the working folder')\n", encoding="utf-8")
+    monkeypatch.chdir(other.parent)
+    monkeypatch.setenv("WECOM_EVAL_NOTEBOOKS", str(FIXTURES / "minimal"))
+    assert cli.main(["run", "weekly", "--as-of", "2026-05-25", "--cell-timeout", "120"]) == 0
+    warm = runner.run_all(
+        home, as_of="2026-05-25", reports=["weekly", "quarterly"], jobs=1, notebooks=FIXTURES / "minimal"
+    )
+    assert [r.ok for r in warm] == [True, True]  # a warm worker too

@@ -141,8 +141,6 @@ def _seed(pipe: int, worker: int) -> None:
         from wecom_eval.reporting.worker import die_with_parent
 
         die_with_parent(worker)
-        if sys.path and Path(sys.path[0]) == Path.cwd():
-            del sys.path[0]  # the folder the command ran in: as ipykernel_launcher, import nothing from there
         import_kernel_modules()
         with os.fdopen(pipe, "rb") as fh:
             data = fh.read()

@@ -61,7 +61,7 @@ from wecom_eval.reporting.jobs import JOBS_DIR, KERNEL_DIR, STAGING, Job, RunRes
 from wecom_eval.reporting.kernel import ensure_kernel
 from wecom_eval.reporting.params import ReportParams, load_params
 from wecom_eval.reporting.periods import phase_end
-from wecom_eval.reporting.workers import WARM_WORKERS, EarlyWorker, WarmWorkers, run_environment
+from wecom_eval.reporting.workers import WARM_WORKERS, WORKER, EarlyWorker, WarmWorkers, run_environment
 
 NOTEBOOKS_ENV = "WECOM_EVAL_NOTEBOOKS"
 DEFAULT_NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
@@ -362,7 +362,7 @@ def _run_worker(job: Job, env: Mapping[str, str], warm: WarmWorkers | EarlyWorke
             stderr = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
         else:  # a fresh worker (also when the warm worker died unanswered: its child died with it)
             done = subprocess.run(
-                [sys.executable, "-m", "wecom_eval.reporting.worker", str(job_path), str(result_path)],
+                [*WORKER, str(job_path), str(result_path)],
                 env=dict(env),
                 capture_output=True,
                 text=True,

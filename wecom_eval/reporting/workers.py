@@ -29,6 +29,9 @@ from typing import Any
 from wecom_eval.home import HOME_ENV, Home
 from wecom_eval.reporting.jobs import KERNEL_DIR, PARENT_ENV
 
+# A worker process: -P keeps the folder the command runs in off sys.path, so that a
+# `wecom_eval` folder there (another checkout) is never imported in place of this one.
+WORKER = (sys.executable, "-P", "-m", "wecom_eval.reporting.worker")
 SERVE = "--serve"  # python -m wecom_eval.reporting.worker --serve: a warm worker
 WAIT = "--wait"  # python -m wecom_eval.reporting.worker --wait: a worker started before its job is known
 WARM_WORKERS = sys.platform.startswith("linux")  # a warm worker forks; elsewhere each report starts afresh
@@ -84,7 +87,7 @@ class WarmWorkers:
         """The warm worker, started when there is none (first use, or the last one died). Lock held."""
         if self._process is None:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "wecom_eval.reporting.worker", SERVE],
+                [*WORKER, SERVE],
                 env=self.env,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
@@ -163,7 +166,7 @@ class EarlyWorker:
     def __init__(self, env: Mapping[str, str]) -> None:
         self.env = dict(env)
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "wecom_eval.reporting.worker", WAIT],
+            [*WORKER, WAIT],
             env=self.env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -197,4 +200,4 @@ class EarlyWorker:
                 self._process.communicate()
 
 
-__all__ = ["SERVE", "WAIT", "WARM_WORKERS", "EarlyWorker", "WarmWorkers", "run_environment"]
+__all__ = ["SERVE", "WAIT", "WORKER", "WARM_WORKERS", "EarlyWorker", "WarmWorkers", "run_environment"]
