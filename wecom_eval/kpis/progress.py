@@ -37,6 +37,7 @@ import pandas as pd
 
 from wecom_eval import privacy
 from wecom_eval.kpis._base import By, Context, as_date, finish, keys_of
+from wecom_eval.kpis._cache import memo
 from wecom_eval.kpis.paths import Align, Shape, first_days, path_deadline, path_value, target_of
 from wecom_eval.kpis.verdicts import holm_verdicts, judge, look_of, planned_looks
 from wecom_eval.plan import RolloutPlan
@@ -321,6 +322,12 @@ def progress(
     """
     ctx = Context.of(source, plan, cal)
     day = as_date(data_through, name="data_through")
+    key = ("progress", day, by, align, shape, alpha)
+    return memo(ctx.con, key, lambda: _progress(ctx, day, by, align, shape, alpha), owners=(plan, cal))
+
+
+def _progress(ctx: Context, day: dt.date, by: By, align: Align, shape: Shape, alpha: float) -> pd.DataFrame:
+    plan = ctx.plan
     keys = keys_of(by)
     starts = first_days(ctx, by, align=align)
     looks = {"look": look_of(plan, day), "planned_looks": planned_looks(plan)}

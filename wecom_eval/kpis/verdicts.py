@@ -80,6 +80,7 @@ def judge(
         }
     from wecom_eval.stats import proportion_vs_target
     from wecom_eval.stats.sequential import anytime_p_value, spent_alpha
+    from wecom_eval.stats.targets import proportion_p_value
 
     n_int = max(int(round(n)), 1)
     s_int = min(max(int(round(successes)), 0), n_int)
@@ -89,7 +90,7 @@ def judge(
     # test's normal approximation is too liberal: there the exact (Clopper-Pearson) bounds
     method: Literal["wilson", "exact"] = "wilson" if look is None else "exact"
     r = proportion_vs_target(s_int, n_int, target=value, alpha=a_look, method=method)
-    p_less = proportion_vs_target(s_int, n_int, target=value, alpha=a_look, alternative="less", method=method).p_value
+    p_less = proportion_p_value(s_int, n_int, target=value, alternative="less", method=method)
     if look is None:
         p_g, p_l, basis = r.p_value, p_less, "fixed_sample"
     else:

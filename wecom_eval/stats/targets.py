@@ -144,19 +144,8 @@ def proportion_vs_target(
     target = float(target)
     warnings: list[str] = []
     p_hat = successes / n
-    if method == "wilson":
-        lo, hi = wilson_bounds(successes, n, alpha)
-        if 0.0 < target < 1.0:
-            z0 = (p_hat - target) / math.sqrt(target * (1 - target) / n)
-            p = float(sps.norm.sf(z0) if alternative == "greater" else sps.norm.cdf(z0))
-        else:
-            p = math.nan
-    else:
-        lo, hi = clopper_pearson_bounds(successes, n, alpha)
-        p = float(sps.binomtest(successes, n, target, alternative=alternative).pvalue)
-    exact_p = float(sps.binomtest(successes, n, target, alternative=alternative).pvalue)
-    if method == "wilson" and not 0.0 < target < 1.0:
-        p = exact_p
+    lo, hi = wilson_bounds(successes, n, alpha) if method == "wilson" else clopper_pearson_bounds(successes, n, alpha)
+    p, exact_p = _p_values(successes, n, target, alternative, method)
     verdict = _verdict(lo, hi, target, alternative)
     if target == 1.0 and alternative == "greater":
         verdict = "met" if successes == n else "missed"
@@ -181,6 +170,31 @@ def proportion_vs_target(
         exact_p_value=exact_p,
         warnings=warnings,
     )
+
+
+def _p_values(successes: int, n: int, target: float, alternative: str, method: str) -> tuple[float, float]:
+    """(the test's p-value matching ``method``, the exact binomial test's p-value)."""
+    exact_p = float(sps.binomtest(successes, n, target, alternative=alternative).pvalue)
+    if method == "wilson" and 0.0 < target < 1.0:
+        z0 = (successes / n - target) / math.sqrt(target * (1 - target) / n)
+        return float(sps.norm.sf(z0) if alternative == "greater" else sps.norm.cdf(z0)), exact_p
+    return exact_p, exact_p  # the exact test, or Wilson at a census target
+
+
+def proportion_p_value(
+    successes: int,
+    n: int,
+    *,
+    target: float,
+    alternative: Alternative = "greater",
+    method: Literal["wilson", "exact"] = "wilson",
+) -> float:
+    """The ``p_value`` of :func:`proportion_vs_target` alone (no bounds), for checked counts.
+
+    >>> proportion_p_value(45, 100, target=0.6, alternative="less", method="exact") < 0.01
+    True
+    """
+    return _p_values(successes, n, float(target), alternative, method)[0]
 
 
 def mean_vs_target(

@@ -1,0 +1,73 @@
+"""The per-report memory: computed once on a read-only warehouse, never kept on a writable one,
+and the figures it hands out are those of a fresh computation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from wecom_eval.kpis import _cache
+from wecom_eval.kpis._base import Context
+from wecom_eval.kpis.activity import weekly_activity_raw
+from wecom_eval.plan import RolloutPlan
+from wecom_eval.store.warehouse import Warehouse
+
+progress = importlib.import_module("wecom_eval.kpis.progress")
+
+
+@pytest.fixture
+def paths(tmp_path: Path) -> Path:
+    from kpis_tiny_fixture import tiny
+
+    tiny.load(tmp_path / "w.duckdb").close()
+    return tmp_path / "w.duckdb"
+
+
+def test_memo_computes_once_on_a_read_only_connection_and_always_on_a_writable_one(paths: Path) -> None:
+    calls: list[int] = []
+
+    def compute() -> pd.DataFrame:
+        calls.append(1)
+        return pd.DataFrame({"x": [1, 2]})
+
+    with duckdb.connect(str(paths), read_only=True) as reader:
+        first = _cache.memo(reader, "k", compute)
+        first.loc[0, "x"] = 99  # a caller changing its copy changes no later caller's
+        assert _cache.memo(reader, "k", compute)["x"].tolist() == [1, 2]
+        owner = object()
+        _cache.memo(reader, "k", compute, owners=(owner,))
+        _cache.memo(reader, "k", compute, owners=(owner,))
+        _cache.memo(reader, "k", compute, owners=(object(),))  # another owner: computed anew
+        assert len(calls) == 3
+    with duckdb.connect(str(paths)) as writer:
+        _cache.memo(writer, "k", compute)
+        _cache.memo(writer, "k", compute)
+    assert len(calls) == 5
+
+
+def test_kept_figures_equal_fresh_ones(paths: Path, plan: RolloutPlan) -> None:
+    day = plan.start_date + dt.timedelta(days=20)
+    writable = Warehouse(paths)
+    fresh = {by: progress.progress(writable, plan, data_through=day, by=by) for by in ("company", "department")}
+    act = weekly_activity_raw(Context.of(writable, plan), start=plan.start_date, end=day, by="department")
+    writable.close()
+    reader = Warehouse(paths, read_only=True)
+    try:
+        ctx = Context.of(reader, plan)
+        for _ in range(2):  # the first call computes, the second reads what was kept
+            for by, want in fresh.items():
+                got = progress.progress(reader, plan, data_through=day, by=by, cal=ctx.cal)
+                pd.testing.assert_frame_equal(got, want, check_exact=True)
+                assert got.attrs == want.attrs
+            kept = weekly_activity_raw(ctx, start=plan.start_date, end=day, by="department")
+            pd.testing.assert_frame_equal(kept, act, check_exact=True)
+            assert kept.attrs == act.attrs
+        assert ctx.departments() is not ctx.departments()  # copies, equal
+        pd.testing.assert_frame_equal(ctx.departments(), ctx.departments())
+    finally:
+        reader.close()
