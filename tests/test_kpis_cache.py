@@ -71,3 +71,22 @@ def test_kept_figures_equal_fresh_ones(paths: Path, plan: RolloutPlan) -> None:
         pd.testing.assert_frame_equal(ctx.departments(), ctx.departments())
     finally:
         reader.close()
+
+
+def test_a_kept_result_marks_the_calendars_fallback_years_as_computing_it_would(paths: Path, plan: RolloutPlan) -> None:
+    from wecom_eval.workcal import WorkCalendar
+
+    def compute(cal: WorkCalendar) -> int:
+        cal.is_working_day(dt.date(2999, 1, 4))  # a year no official calendar covers: Monday–Friday
+        return 1
+
+    with duckdb.connect(str(paths), read_only=True) as reader:
+        first, second, used = WorkCalendar(plan), WorkCalendar(plan), WorkCalendar(plan)
+        assert _cache.memo(reader, "y", lambda: compute(first), owners=(plan,), cal=first) == 1
+        assert _cache.memo(reader, "y", lambda: pytest.fail("kept"), owners=(plan,), cal=second) == 1
+        assert first.fallback_years == second.fallback_years == {2999}
+        assert second.fallback_note is not None
+        used.fallback_years.add(2998)  # a calendar with a history gives its own notes: computed for it
+        calls: list[int] = []
+        _cache.memo(reader, "y", lambda: calls.append(compute(used)) or 2, owners=(plan,), cal=used)
+        assert calls == [1] and used.fallback_years == {2998, 2999}

@@ -14,13 +14,14 @@ from __future__ import annotations
 import datetime as dt
 import weakref
 from collections.abc import Callable, Hashable, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import duckdb
 import pandas as pd
 
 from wecom_eval.store import feature_uses
 from wecom_eval.store.sql import one
+from wecom_eval.workcal import WorkCalendar
 
 T = TypeVar("T")
 _held: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, dict[Hashable, pd.DataFrame]] = weakref.WeakKeyDictionary()
@@ -38,21 +39,62 @@ def read_only(con: duckdb.DuckDBPyConnection) -> bool:
     return mode
 
 
-def memo(con: duckdb.DuckDBPyConnection, key: Hashable, compute: Callable[[], T], *, owners: Sequence[Any] = ()) -> T:
+def memo(
+    con: duckdb.DuckDBPyConnection,
+    key: Hashable,
+    compute: Callable[[], T],
+    *,
+    owners: Sequence[Any] = (),
+    cal: WorkCalendar | None = None,
+) -> T:
     """``compute()`` once per read-only connection and ``key`` (every call on a writable one).
 
-    ``owners`` are the objects the result depends on besides the data (the plan, the calendar):
-    compared by identity, kept alive with the result. A data frame is handed out as a copy, so
-    that a caller changing it changes no later caller's."""
+    ``owners`` are the objects the result depends on besides the data (the plan): compared by
+    identity, kept alive with the result. ``cal``, the calendar the computation reads, is one
+    more owner unless it is a plain :class:`WorkCalendar` of an owner that has not fallen back
+    to Monday–Friday yet (those all answer alike, notes included); the years a computation
+    falls back for are recorded and marked again on every calendar a kept result is handed
+    to, as the computation would. A data frame is handed out as a copy, so that a caller
+    changing it changes no later caller's."""
     if not read_only(con):
         return compute()
+    plain = cal is None or (type(cal) is WorkCalendar and any(cal.plan is o for o in owners) and not cal.fallback_years)
+    owned = (*owners, *(() if plain else (cal,)))
     held = _memos.setdefault(con, {})
-    full = (key, *(id(o) for o in owners))
+    full = (key, *(id(o) for o in owned))
     hit = held.get(full)
-    if hit is None or any(a is not b for a, b in zip(hit[0], owners, strict=True)):
-        hit = held[full] = (tuple(owners), compute())
-    value: T = hit[1]
-    return value.copy() if isinstance(value, pd.DataFrame) else value
+    if hit is None or any(a is not b for a, b in zip(hit[0], owned, strict=True)):
+        hit = held[full] = (owned, _recorded(compute, cal))
+    value, fallback_years = hit[1]
+    if cal is not None:
+        cal.fallback_years.update(fallback_years)
+    return cast(T, value.copy()) if isinstance(value, pd.DataFrame) else value
+
+
+class _Recording(set[int]):
+    """A calendar's fallback years that also note every year added while a result is computed."""
+
+    def __init__(self, years: set[int]) -> None:
+        super().__init__(years)
+        self.added: set[int] = set()
+
+    def add(self, year: int) -> None:
+        self.added.add(year)
+        super().add(year)
+
+
+def _recorded(compute: Callable[[], T], cal: WorkCalendar | None) -> tuple[T, frozenset[int]]:
+    """``compute()`` and the fallback years it marked on ``cal``."""
+    if cal is None:
+        return compute(), frozenset()
+    years = cal.fallback_years
+    cal.fallback_years = recording = _Recording(years)
+    try:
+        value = compute()
+    finally:
+        years.update(recording)
+        cal.fallback_years = years
+    return value, frozenset(recording.added)
 
 
 def feature_uses_fresh(con: duckdb.DuckDBPyConnection) -> bool:

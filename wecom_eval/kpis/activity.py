@@ -87,13 +87,14 @@ def weekly_activity_raw(ctx: Context, *, start: dt.date, end: dt.date, by: By = 
     read-only connection, :mod:`wecom_eval.kpis._cache`)."""
     check_by(by)
     check_range(start, end)
+    plan = ctx.plan
+    start = plan.start_date + dt.timedelta(days=7 * ((start - plan.start_date).days // 7))  # whole weeks
     key = ("weekly_activity", start, end, by)
-    return memo(ctx.con, key, lambda: _weekly_activity(ctx, start, end, by), owners=(ctx.plan, ctx.cal))
+    return memo(ctx.con, key, lambda: _weekly_activity(ctx, start, end, by), owners=(plan,), cal=ctx.cal)
 
 
 def _weekly_activity(ctx: Context, start: dt.date, end: dt.date, by: By) -> pd.DataFrame:
-    plan = ctx.plan
-    start = plan.start_date + dt.timedelta(days=7 * ((start - plan.start_date).days // 7))  # whole weeks
+    """:func:`weekly_activity_raw` of whole weeks from ``start``, computed."""
     sources = activity_sources(ctx, start, end, weeks=True)
     sel, grp = select_prefix(by)
     keys = keys_of(by)

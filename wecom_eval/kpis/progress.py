@@ -323,7 +323,7 @@ def progress(
     ctx = Context.of(source, plan, cal)
     day = as_date(data_through, name="data_through")
     key = ("progress", day, by, align, shape, alpha)
-    return memo(ctx.con, key, lambda: _progress(ctx, day, by, align, shape, alpha), owners=(plan, cal))
+    return memo(ctx.con, key, lambda: _progress(ctx, day, by, align, shape, alpha), owners=(plan,), cal=ctx.cal)
 
 
 def _progress(ctx: Context, day: dt.date, by: By, align: Align, shape: Shape, alpha: float) -> pd.DataFrame:
