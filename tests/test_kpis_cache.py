@@ -14,6 +14,8 @@ import pytest
 from wecom_eval.kpis import _cache
 from wecom_eval.kpis._base import Context
 from wecom_eval.kpis.activity import weekly_activity_raw
+from wecom_eval.kpis.penetration import penetration_raw
+from wecom_eval.kpis.registration import registration_raw
 from wecom_eval.plan import RolloutPlan
 from wecom_eval.store.warehouse import Warehouse
 
@@ -55,6 +57,10 @@ def test_kept_figures_equal_fresh_ones(paths: Path, plan: RolloutPlan) -> None:
     writable = Warehouse(paths)
     fresh = {by: progress.progress(writable, plan, data_through=day, by=by) for by in ("company", "department")}
     act = weekly_activity_raw(Context.of(writable, plan), start=plan.start_date, end=day, by="department")
+    days = [day - dt.timedelta(days=7), day]
+    raw = {
+        f: f(Context.of(writable, plan), data_through=days, by="branch") for f in (registration_raw, penetration_raw)
+    }
     writable.close()
     reader = Warehouse(paths, read_only=True)
     try:
@@ -67,6 +73,9 @@ def test_kept_figures_equal_fresh_ones(paths: Path, plan: RolloutPlan) -> None:
             kept = weekly_activity_raw(ctx, start=plan.start_date, end=day, by="department")
             pd.testing.assert_frame_equal(kept, act, check_exact=True)
             assert kept.attrs == act.attrs
+            for f, want in raw.items():  # the days in another order and twice: the same figures
+                got = f(ctx, data_through=[day, day - dt.timedelta(days=7), day], by="branch")
+                pd.testing.assert_frame_equal(got, want, check_exact=True)
         assert ctx.departments() is not ctx.departments()  # copies, equal
         pd.testing.assert_frame_equal(ctx.departments(), ctx.departments())
     finally:
