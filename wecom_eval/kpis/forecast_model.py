@@ -155,9 +155,18 @@ def _clock(working: np.ndarray | None, until_day: int) -> np.ndarray:
 def _path(u: _Unit, days: np.ndarray, theta: np.ndarray, last_day: int, s: Settings, clock: np.ndarray) -> np.ndarray:
     """A department's simulated curve over ``days`` (draws × days). With ``s.anchor`` the curve
     starts from the latest figure and adds the share of the remaining growth the curve still
-    expects (the figure is cumulative and read exactly); otherwise it is the curve itself."""
+    expects (the figure is cumulative and read exactly); otherwise it is the curve itself.
+
+    Days with the same working-day clock (a weekend and the Friday before it) have the same
+    curve: it is computed once per clock value and copied to each of them."""
     logit_k, log_c = theta[:, :1], theta[:, 1:]
-    tau = (clock[days] - clock[u.go_live - 1])[None, :]
+    ticks, each = np.unique(clock[days] - clock[u.go_live - 1], return_inverse=True)
+    return _ticks_path(u, ticks[None, :], logit_k, log_c, last_day, s, clock)[:, each]
+
+
+def _ticks_path(
+    u: _Unit, tau: np.ndarray, logit_k: np.ndarray, log_c: np.ndarray, last_day: int, s: Settings, clock: np.ndarray
+) -> np.ndarray:
     base = u.base if np.isfinite(u.base) else 0.0
     if not (s.anchor and np.isfinite(u.now)):
         return _curve(tau, logit_k, log_c, base, s)
