@@ -68,7 +68,7 @@ def judge_all(asks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     batch: list[tuple[int, int, int, float, float, int, int]] = []
     for ask in asks:
-        done = _judge_alone(**ask)
+        done = _judge_alone(ask)
         if isinstance(done, dict):
             out.append(done)
         else:
@@ -82,18 +82,11 @@ def judge_all(asks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _judge_alone(
-    *,
-    successes: float,
-    n: float,
-    value: float,
-    census: bool,
-    alpha: float = 0.05,
-    look: int | None = None,
-    planned_looks: int = 12,
-) -> dict[str, Any] | tuple[int, int, float, float, int, int]:
-    """:func:`judge`'s result, or ``(successes, n, value, alpha_k, look, planned_looks)`` of an
-    exact weekly look, checked, for :func:`judge_all` to compute with the others."""
+def _judge_alone(ask: Mapping[str, Any]) -> dict[str, Any] | tuple[int, int, float, float, int, int]:
+    """:func:`judge`'s result for ``ask`` (its keyword arguments), or ``(successes, n, value,
+    alpha_k, look, planned_looks)`` of an exact weekly look, checked, for :func:`judge_all`."""
+    successes, n, value, census = ask["successes"], ask["n"], ask["value"], ask["census"]
+    alpha, look, planned_looks = ask.get("alpha", 0.05), ask.get("look"), ask.get("planned_looks", 12)
     if n is None or not n > 0 or successes is None or (isinstance(successes, float) and math.isnan(successes)):
         return {
             "estimate": math.nan,

@@ -34,6 +34,7 @@ from ._checks import check_alpha, check_choice, check_count, finite_array
 from ._results import TargetResult, Verdict
 
 Alternative = Literal["greater", "less"]
+Method = Literal["wilson", "exact"]
 
 
 def wilson_bounds(successes: int, n: int, alpha: float) -> tuple[float, float]:
@@ -225,14 +226,7 @@ def _p_values(successes: int, n: int, target: float, alternative: str, method: s
     return exact_p, exact_p  # the exact test, or Wilson at a census target
 
 
-def proportion_p_value(
-    successes: int,
-    n: int,
-    *,
-    target: float,
-    alternative: Alternative = "greater",
-    method: Literal["wilson", "exact"] = "wilson",
-) -> float:
+def proportion_p_value(successes: int, n: int, *, target: float, alternative: Alternative, method: Method) -> float:
     """The ``p_value`` of :func:`proportion_vs_target` alone (no bounds), for checked counts.
 
     >>> proportion_p_value(45, 100, target=0.6, alternative="less", method="exact") < 0.01
