@@ -3,19 +3,21 @@ already imported; launched as before when forking is off or the kernelspec is an
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from queue import Empty
 
 import pytest
 from test_reports_lifecycle import alive
 from test_reports_worker import _job, _notebook
 
 from wecom_eval.home import Home
-from wecom_eval.reporting.kernel_fork import FORK_ENV, INLINE_BACKEND, KernelSeed, launcher_args
+from wecom_eval.reporting.kernel_fork import FORK_ENV, INLINE_BACKEND, KernelSeed, client_class, launcher_args
 from wecom_eval.reporting.workers import WORKER
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kernels are forked on Linux only")
@@ -95,3 +97,53 @@ def test_only_this_interpreters_ipykernel_is_forked():
     assert launcher_args([here, "-m", "other_kernel", *args]) is None
     assert launcher_args([here, "-c", "pass", "-m", "ipykernel_launcher"]) is None  # not a plain launch
     assert launcher_args(["/usr/bin/R", "--slave"]) is None
+
+
+def _msg(kind: str, parent: str, **content: object) -> dict[str, object]:
+    return {"msg_type": kind, "parent_header": {"msg_id": parent}, "content": content}
+
+
+class _Scripted:
+    """A channel that hands out scripted messages, then has none (``queue.Empty``)."""
+
+    def __init__(self, *messages: dict[str, object] | None) -> None:
+        self.messages = list(messages)
+
+    async def get_msg(self, timeout: float) -> dict[str, object]:
+        if not self.messages or self.messages[0] is None:
+            if self.messages:
+                self.messages.pop(0)
+            raise Empty
+        return self.messages.pop(0)  # type: ignore[return-value]
+
+
+def _ready(shell: _Scripted, iopub: _Scripted) -> list[str]:
+    """Run the client's wait_for_ready on scripted channels; the kernel_info requests it sent."""
+    asked: list[str] = []
+
+    class Client(client_class()):  # type: ignore[misc,valid-type]
+        shell_channel = shell
+        iopub_channel = iopub
+
+        def kernel_info(self) -> str:
+            asked.append(f"k{len(asked) + 1}")
+            return asked[-1]
+
+        async def _async_is_alive(self) -> bool:
+            return True
+
+    asyncio.run(Client().wait_for_ready(timeout=30))
+    return asked
+
+
+def test_a_client_is_ready_once_a_kernel_info_request_went_idle():
+    info = {"protocol_version": "5.3"}
+    # the kernel came up after the first request: it answers k1 and k2; the broadcasts of k1 were
+    # sent before the subscription joined, those of k2 arrive
+    shell = _Scripted(None, _msg("kernel_info_reply", "k1", **info), _msg("kernel_info_reply", "k2", **info))
+    iopub = _Scripted(_msg("status", "k2", execution_state="busy"), _msg("status", "k2", execution_state="idle"))
+    assert _ready(shell, iopub) == ["k1", "k2"]
+    # no broadcast yet: ask again until one comes
+    shell = _Scripted(_msg("kernel_info_reply", "k1", **info), _msg("kernel_info_reply", "k2", **info))
+    iopub = _Scripted(None, _msg("status", "k2", execution_state="idle"))
+    assert _ready(shell, iopub) == ["k1", "k2"]

@@ -37,6 +37,7 @@ from queue import Empty
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from jupyter_client.asynchronous.client import AsyncKernelClient
     from jupyter_client.manager import AsyncKernelManager
 
 FORK_ENV = "WECOM_EVAL_KERNEL_FORK"  # "0": launch every kernel as a fresh interpreter
@@ -197,63 +198,72 @@ def launcher_args(kernel_cmd: Sequence[str]) -> list[str] | None:
 
 
 @cache
-def manager_class() -> type[AsyncKernelManager]:
-    """:class:`ForkedKernelManager` (defined on first use: jupyter_client is imported after the seed is forked)."""
+def client_class() -> type[AsyncKernelClient]:
+    """:class:`ReadyClient` (defined on first use, as :func:`manager_class`)."""
     from jupyter_client.asynchronous.client import AsyncKernelClient
-    from jupyter_client.manager import AsyncKernelManager
 
     class ReadyClient(AsyncKernelClient):
         """jupyter_client's client, ready as soon as the kernel is.
 
         jupyter_client's ``wait_for_ready`` ends by reading the kernel's broadcasts until
         none came for 0.2 s: a fifth of a second of every report spent waiting. This one
-        ends when the kernel's "idle" for the answered ``kernel_info`` request arrives: the
-        broadcast channel is then connected and holds nothing of that request.
+        ends, after an answer to ``kernel_info``, when the kernel's "idle" for one of those
+        requests arrives: the broadcast channel is then connected.
         """
 
         async def wait_for_ready(self, timeout: float | None = None) -> None:
             deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+            asked: set[str] = set()  # the kernel_info requests sent: it answers each, in turn
             while time.monotonic() < deadline:
-                self.kernel_info()
+                asked.add(self.kernel_info())
                 try:
                     reply = await self.shell_channel.get_msg(timeout=1)
                 except Empty:
                     if not await self._async_is_alive():
                         raise RuntimeError("Kernel died before replying to kernel_info") from None
                     continue
-                if reply["msg_type"] == "kernel_info_reply" and await self._idle_after(reply["parent_header"]):
+                if reply["msg_type"] == "kernel_info_reply" and await self._idle_after(asked):
                     self._handle_kernel_info_reply(reply)
                     return
             raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
 
-        async def _idle_after(self, request: Mapping[str, Any]) -> bool:
-            """Whether the kernel's "idle" for ``request`` arrives (a subscriber misses what was
-            broadcast before it joined: then ask again)."""
+        async def _idle_after(self, asked: set[str]) -> bool:
+            """Whether the kernel's "idle" for one of the ``asked`` requests arrives now (a subscriber
+            misses what was broadcast before it joined: then ask again). The broadcasts of the other
+            requests may follow; a notebook client reads only those of its own requests."""
             try:
                 while True:
                     msg = await self.iopub_channel.get_msg(timeout=0.5)
                     if (
                         msg["msg_type"] == "status"
-                        and msg["parent_header"].get("msg_id") == request.get("msg_id")
+                        and msg["parent_header"].get("msg_id") in asked
                         and msg["content"].get("execution_state") == "idle"
                     ):
                         return True
             except Empty:
                 return False
 
+    return ReadyClient
+
+
+@cache
+def manager_class() -> type[AsyncKernelManager]:
+    """:class:`ForkedKernelManager` (defined on first use: jupyter_client is imported after the seed is forked)."""
+    from jupyter_client.manager import AsyncKernelManager
+
     class ForkedKernelManager(AsyncKernelManager):
         """A kernel manager that makes ``seed`` the kernel instead of launching an interpreter.
 
         Falls back to the usual launch for a kernelspec that is not this interpreter's
         ipykernel. ``kernel_log``: the file the kernel's stdout and stderr go to. Its clients
-        are :class:`ReadyClient`.
+        are :func:`client_class`'s.
         """
 
         def __init__(self, *, seed: KernelSeed, kernel_log: Path, **kw: Any) -> None:
             super().__init__(**kw)
             self.seed: KernelSeed | None = seed
             self.kernel_log = kernel_log
-            self.client_factory = ReadyClient
+            self.client_factory = client_class()
 
         async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
             args = launcher_args(kernel_cmd)
@@ -279,6 +289,7 @@ __all__ = [
     "KERNEL_MODULES",
     "ForkedKernel",
     "KernelSeed",
+    "client_class",
     "forking",
     "import_kernel_modules",
     "launcher_args",
