@@ -281,6 +281,11 @@ def manager_class() -> type[AsyncKernelManager]:
             provisioner.cwd = cwd
             self._reconcile_connection_info(provisioner.connection_info)
 
+        async def _async_wait(self, pollinterval: float = 0.1) -> None:
+            # After a kill, jupyter_client looks every 0.1 s whether the kernel has ended; it is
+            # this process's child, ended within milliseconds: look every 5 ms.
+            await super()._async_wait(pollinterval=min(pollinterval, 0.005))
+
     return ForkedKernelManager
 
 
