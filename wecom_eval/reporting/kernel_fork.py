@@ -233,7 +233,7 @@ def client_class() -> type[AsyncKernelClient]:
             requests may follow; a notebook client reads only those of its own requests."""
             try:
                 while True:
-                    msg = await self.iopub_channel.get_msg(timeout=0.5)
+                    msg = await self.iopub_channel.get_msg(timeout=0.1)
                     if (
                         msg["msg_type"] == "status"
                         and msg["parent_header"].get("msg_id") in asked

@@ -56,7 +56,16 @@ from wecom_eval.errors import InputError, NotebookError, Problem
 from wecom_eval.home import Home
 from wecom_eval.lock import writer_lock
 from wecom_eval.reporting import registry
-from wecom_eval.reporting.jobs import JOBS_DIR, KERNEL_DIR, STAGING, Job, RunResult, result_from_json
+from wecom_eval.reporting.jobs import (
+    DEFAULT_CELL_TIMEOUT,
+    DEFAULT_JOBS,
+    JOBS_DIR,
+    KERNEL_DIR,
+    STAGING,
+    Job,
+    RunResult,
+    result_from_json,
+)
 from wecom_eval.reporting.kernel import ensure_kernel
 from wecom_eval.reporting.params import ReportParams, load_params
 from wecom_eval.reporting.periods import phase_end
@@ -64,8 +73,6 @@ from wecom_eval.reporting.workers import WARM_WORKERS, WORKER, EarlyWorker, Warm
 
 NOTEBOOKS_ENV = "WECOM_EVAL_NOTEBOOKS"
 DEFAULT_NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
-DEFAULT_CELL_TIMEOUT = 600.0  # seconds; a cell that takes longer fails the run
-DEFAULT_JOBS = 2
 
 
 def notebook_dir(notebooks: str | Path | None = None) -> Path:
@@ -162,7 +169,7 @@ def run_report(
     notebooks
         Folder of the report notebooks (default: the repository's ``notebooks/``).
     early
-        The worker to run it in, started by the caller before its checks (:func:`early_worker`).
+        The worker to run it in, started by the caller before its checks (:func:`~.workers.early_worker`).
     """
     home = home or Home.from_env()
     _check_timeout(cell_timeout)
@@ -175,18 +182,6 @@ def run_report(
             f"The executed notebook with the error is kept: {result.notebook}"
         )
     return result
-
-
-def early_worker(home: Home) -> EarlyWorker | None:
-    """A worker for the one report a command is about to run, started now so that it imports
-    while the command checks; None when the plan does not load (the checks then say why)."""
-    from wecom_eval.plan import load_plan
-
-    try:
-        salt_env = load_plan(home.plan).privacy.salt_env
-    except (InputError, OSError):
-        return None
-    return EarlyWorker(run_environment(home, salt_env))
 
 
 def review_as_of(report: str, as_of: dt.date, home: Home) -> dt.date:
@@ -255,7 +250,7 @@ def run_jobs(
     environment. When a slot runs more than one job, each job's worker is instead forked
     from a warm worker (``warm``, if the caller started them, else started here; see
     :mod:`.workers`); ``warm`` may instead be the one worker a caller started early for its
-    one job (:func:`early_worker`). When a worker is done, every file it wrote is scanned for the values of
+    one job (:func:`~.workers.early_worker`). When a worker is done, every file it wrote is scanned for the values of
     this process's secret variables (:func:`check_for_secrets`).
     """
     from wecom_eval.reporting.index import write_index

@@ -86,6 +86,7 @@ def execute(job: Job, seed: KernelSeed | None = None) -> RunResult:
     outputs: list[str] = []
     with _stderr_to(staging / KERNEL_LOG):
         error = _run_notebook(job, staging, executed, seed)
+    _loaded()
     if error is None:
         try:
             outputs = publish(staging, job)
@@ -235,8 +236,7 @@ def main(argv: Sequence[str]) -> int:
     # rfc3987-syntax is installed (a Jupyter extra), and that package compiles a grammar on
     # import: seconds per run. No schema a run validates uses the iri formats (a test checks).
     sys.modules.setdefault(SLOW_FORMAT_MODULE, None)  # type: ignore[arg-type]  # None reads as "not installed"
-    # While the kernel runs the notebook this process only waits: load what publishing needs meanwhile.
-    threading.Thread(target=_load_publishers, name="load-publishers", daemon=True).start()
+    _start_loading()
     paths = sys.stdin.readline().rstrip("\n").split("\t") if list(argv) == [WAIT] else list(argv)
     if len(paths) != 2:  # the command ran no report after all (a check failed)
         if seed is not None:
@@ -319,14 +319,51 @@ def _child(job_path: str, result_path: str, log_path: str) -> None:
         os._exit(code)
 
 
-def _load_publishers(more: Sequence[str] = ()) -> None:
+RUN_MODULES = (
+    "jupyter_client.asynchronous.client",
+    "jupyter_client.manager",
+    "jupyter_core.utils",
+    "papermill",
+    "wecom_eval.reporting.papermill_engine",
+    "wecom_eval.reporting.manifest",
+)
+_loader: threading.Thread | None = None  # the thread loading the publishing modules, when one was started
+
+
+def _start_loading() -> None:
+    """Import what running a notebook needs now, then what publishing needs in a thread while the kernel
+    runs (this process only waits then). Never the same modules in two threads at once: that can
+    fail ("partially initialized module"); :func:`_loaded` waits for the thread before publishing."""
+    global _loader
+    _load_publishers(RUN_MODULES, publishers=False)
+    _loader = threading.Thread(target=_load_publishers_behind, name="load-publishers", daemon=True)
+    _loader.start()
+
+
+def _load_publishers_behind() -> None:
+    """:func:`_load_publishers` at a lower priority (Linux: per thread): the kernel's seed imports
+    meanwhile, and the report waits for it, not for these."""
+    with suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    _load_publishers()
+
+
+def _loaded() -> None:
+    """Wait for the thread of :func:`_start_loading`, if one runs."""
+    if _loader is not None:
+        _loader.join()
+
+
+def _load_publishers(more: Sequence[str] = (), *, publishers: bool = True) -> None:
     """Import the modules :func:`publish` uses (nbconvert, openpyxl's writer, jsonschema …), and ``more``."""
     import importlib
 
-    publishers = ("export", "tables", "kpis_json", "collect")
-    for name in (*more, *(f"wecom_eval.reporting.{m}" for m in publishers)):
+    modules = ("export", "tables", "kpis_json", "collect") if publishers else ()
+    for name in (*more, *(f"wecom_eval.reporting.{m}" for m in modules)):
         with suppress(Exception):  # an import that fails here fails again, and is reported, in publish
             importlib.import_module(name)
+    if not publishers:
+        return
     with suppress(Exception):  # what the first page compiles, compiled now (see export.warm_up)
         importlib.import_module("wecom_eval.reporting.export").warm_up()
 

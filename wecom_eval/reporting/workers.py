@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from wecom_eval.home import HOME_ENV, Home
+from wecom_eval.home import HOME_ENV, SALT_ENV, Home
 from wecom_eval.reporting.jobs import KERNEL_DIR, PARENT_ENV
 
 # A worker process: -P keeps the folder the command runs in off sys.path, so that a
@@ -200,4 +200,11 @@ class EarlyWorker:
                 self._process.communicate()
 
 
-__all__ = ["SERVE", "WAIT", "WORKER", "WARM_WORKERS", "EarlyWorker", "WarmWorkers", "run_environment"]
+def early_worker(home: Home) -> EarlyWorker:
+    """A worker for the one report a command is about to run, started first thing, to import while
+    the command checks. It keeps the default salt variable (:data:`~wecom_eval.home.SALT_ENV`):
+    under a plan that names another, the report runs in a fresh worker instead."""
+    return EarlyWorker(run_environment(home, SALT_ENV))
+
+
+__all__ = ["SERVE", "WAIT", "WORKER", "WARM_WORKERS", "EarlyWorker", "WarmWorkers", "early_worker", "run_environment"]
