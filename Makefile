@@ -11,6 +11,13 @@ PYTEST_ARGS ?= -n 2
 .PHONY: setup demo test test-fast lab bench lint typecheck clean-data
 
 setup: $(STAMP)
+	@# The package is an editable install, so pip compiles none of its modules, and where
+	@# PYTHONDONTWRITEBYTECODE is set no process writes them either: every command, worker and
+	@# kernel would compile the package from source. compileall writes __pycache__ (git-ignored)
+	@# whatever that variable says, and skips modules whose bytecode is current. Python compares
+	@# each module's mtime and size with its .pyc when importing, so an edited module is compiled
+	@# afresh (in memory, until the next `make setup` writes it) and never runs stale.
+	@$(PY) -m compileall -q --invalidation-mode timestamp wecom_eval
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -189,6 +189,28 @@ def ratio(anchor: Sequence[Sample], project: Sequence[Sample]) -> str:
     return text
 
 
+def home_options(parser: argparse.ArgumentParser) -> None:
+    """The options of the benchmarks that time one report's parts on the demo's warehouse."""
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--json", help="write the table here (for run_all.py)")
+    parser.add_argument("--home", help="a home with the demo loaded (default: one is built)")
+
+
+def demo_home(given: str | None) -> Path:
+    """``given``, else a new home with the demo's warehouse (``wecom-eval demo --no-reports``)."""
+    if given:
+        return Path(given)
+    home = Path(tempfile.mkdtemp(prefix="bench-home-"))
+    cli = [sys.executable, "-m", "wecom_eval.cli", "--home", str(home), "demo", "--no-reports"]
+    subprocess.run(cli, check=True, capture_output=True)
+    return home
+
+
+def versus(work: str, project: Sequence[Sample], label: str, anchor: Sequence[Sample]) -> Line:
+    """A line of the table: the project's figure, the anchor's (named ``label``), anchor ÷ project."""
+    return Line(work, cell(project), f"{label} {cell(anchor)}", ratio(anchor, project))
+
+
 def table(lines: Sequence[Line]) -> str:
     rows = ["| work | project | anchor | ratio | goal |", "|---|---|---|---|---|"]
     rows += [f"| {ln.work} | {ln.project} | {ln.anchor} | {ln.ratio} | {ln.goal} |" for ln in lines]

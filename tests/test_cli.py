@@ -71,3 +71,22 @@ def test_building_the_command_line_imports_no_generator_server_or_pull():
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""
+
+
+def test_the_listing_is_the_full_parsers_help_without_importing_a_command():
+    """``wecom-eval --help`` shows each command's own line, and starts no faster path to a wrong one."""
+    import subprocess
+    import sys
+
+    assert cli.build_parser(listing=True).format_help() == cli.build_parser().format_help()
+    from wecom_eval.ingest.kinds import KINDS
+
+    assert cli.SUMMARIES["ingest"].endswith(": " + ", ".join(KINDS))  # every kind, in order
+    probe = (
+        "import sys; from wecom_eval import cli\n"
+        "try: cli.main(['--help'])\nexcept SystemExit: pass\n"
+        "print([m for m in sys.modules if m.startswith('wecom_eval.commands.') or m in ('pandas', 'pydantic')], "
+        "file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stderr.strip() == "[]" and "usage: wecom-eval" in done.stdout

@@ -56,7 +56,7 @@ def test_a_command_imports_only_its_own_module() -> None:
     assert _command_named(["--home", "/tmp/h", "-v", "run", "weekly", "--as-of", "2026-03-09"]) == "run"
     assert _command_named(["fake-server", "--help"]) == "fake-server"
     assert _command_named(["--help"]) is None and _command_named(["-h", "run"]) is None
-    assert _command_named(["no-such-command"]) is None  # the full parser says what exists
+    assert _command_named(["no-such-command"]) is None  # the listing says what exists
 
 
 def test_importing_the_package_loads_no_heavy_library():
@@ -66,3 +66,33 @@ def test_importing_the_package_loads_no_heavy_library():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_set_up_compiles_the_package_and_an_edited_module_is_compiled_afresh(tmp_path: Path) -> None:
+    """``make setup`` writes the package's bytecode (where ``PYTHONDONTWRITEBYTECODE`` keeps every
+    process from writing it); an edited module must then run as edited, never from stale code."""
+    import os
+    import shlex
+
+    recipe = [line.strip() for line in (REPO / "Makefile").read_text(encoding="utf-8").splitlines()]
+    (line,) = [r for r in recipe if "-m compileall" in r and not r.lstrip("@").startswith("#")]
+    args = shlex.split(line.lstrip("@").replace("$(PY)", sys.executable))
+    assert args[-1] == "wecom_eval" and "__pycache__/" in (REPO / ".gitignore").read_text(encoding="utf-8")
+    package = tmp_path / "wecom_eval"
+    package.mkdir()
+    module = package / "figure.py"
+    module.write_text("VALUE = 1\n", encoding="utf-8")
+    subprocess.run(args, cwd=tmp_path, check=True)
+    assert list((package / "__pycache__").glob("figure.*.pyc"))
+    module.write_text("VALUE = 22\n", encoding="utf-8")  # another size; and a later time stamp
+    os.utime(module, (module.stat().st_atime + 5, module.stat().st_mtime + 5))
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", "from wecom_eval import figure; print(figure.VALUE)"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == "22"

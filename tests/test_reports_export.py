@@ -70,3 +70,44 @@ def test_html_is_self_contained_with_header_and_footer(tmp_path):
     assert '<html lang="en">' in html
     policy = content_security_policy(html) or ""  # scripts are forbidden, embedded images allowed
     assert policy.startswith("default-src 'none'; img-src data:;") and "script-src" not in policy
+
+
+def _page_as_before(nb: nbformat.NotebookNode, language: str) -> str:
+    """The page as it was made before exporters were kept: a new nbconvert exporter for each page."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name=export.TEMPLATE_NAME, extra_template_basedirs=[str(export.TEMPLATE_DIR)])
+    exporter.exclude_input = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    exporter.embed_images = True
+    exporter.language_code = export.HTML_LANG[language]
+    resources = {
+        "wecom_css": (export.TEMPLATE_DIR / export.TEMPLATE_NAME / "report.css").read_text(encoding="utf-8"),
+        "wecom_csp": export.safe_text.CSP_META,
+    }
+    return str(exporter.from_notebook_node(nb, resources=resources)[0])
+
+
+def test_a_kept_exporter_makes_the_same_pages_in_either_language_and_compiles_its_templates_once(home):
+    nb = new_notebook(cells=[new_markdown_cell("# 周报\n\n正文", id="c1"), new_code_cell(outputs=[], id="c2")])
+    nb.cells[1].outputs = [new_output("display_data", {"text/html": "<b>表</b>"})]
+    export.warm_up()
+    for language in ("zh", "en", "zh", "en"):  # nbconvert turns a second language_code after zh-CN into en
+        page = export.render_html(nb, language)
+        assert page == _page_as_before(nb, language)
+        assert f'<html lang="{export.HTML_LANG[language]}">' in page
+    cached = sorted(p.name for p in (home.data / ".cache" / "templates").iterdir())
+    assert cached and all(name.startswith("__jinja2_") for name in cached)  # under the home, nowhere else
+    (home.data / ".cache" / "templates" / cached[0]).write_bytes(b"not bytecode")  # a spoilt entry is compiled afresh
+    export._EXPORTERS.clear()
+    assert export.render_html(nb, "zh") == _page_as_before(nb, "zh")
+
+
+def test_the_worker_prepares_the_page_while_the_notebook_runs(home):
+    """What the first page compiles is compiled by the worker's loading thread, not after the last cell."""
+    from wecom_eval.reporting import worker
+
+    export._EXPORTERS.clear()
+    worker._load_publishers()
+    assert (export.HTML_LANG["zh"], export.template_cache()) in export._EXPORTERS

@@ -73,8 +73,13 @@ def start_run(
 
 
 def started(home: Home) -> list[int]:
+    """The pids of the kernels that reached the gate."""
+    return [int(line.split()[0]) for line in _started_lines(home)]
+
+
+def _started_lines(home: Home) -> list[str]:
     path = home.root / "started"
-    return [int(p) for p in path.read_text(encoding="utf-8").split()] if path.exists() else []
+    return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
 
 
 def staging_folders(home: Home) -> list[Path]:
@@ -121,9 +126,8 @@ def test_a_killed_run_leaves_no_process_that_publishes_and_nothing_the_next_run_
     worker = runner._owner(staging, jobs.STAGING)
     kernel = started(home)[0]
     assert worker and alive(worker) and alive(kernel)
-    # the kernel's connection file is in the home, not the system temp dir
-    argv = Path(f"/proc/{kernel}/cmdline").read_bytes().decode().split("\0")
-    connection = Path(argv[argv.index("-f") + 1])
+    # the kernel's connection file (as the kernel names it) is in the home, not the system temp dir
+    connection = Path(_started_lines(home)[0].split(maxsplit=1)[1])
     assert connection.is_relative_to(home.data / jobs.KERNEL_DIR) and connection.exists(), connection
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=WAIT)

@@ -17,8 +17,9 @@ import pytest
 from wecom_eval import cli
 from wecom_eval.errors import InputError, NotebookError
 from wecom_eval.home import Home
-from wecom_eval.reporting import runner
+from wecom_eval.reporting import runner, workers
 from wecom_eval.reporting.index import INDEX
+from wecom_eval.reporting.jobs import JOBS_DIR
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "notebooks"
 SECRET = "wecom-secret-value-8f3a2c91"
@@ -185,3 +186,51 @@ def test_abandoned_staging_and_job_folders_of_killed_runs_are_removed(home, tmp_
         folder.mkdir(parents=True)
     assert sorted(runner.remove_abandoned(home)) == sorted(dead)
     assert all(not f.exists() for f in dead) and all(f.exists() for f in alive)
+
+
+@pytest.fixture
+def early_workers(monkeypatch):
+    """The early workers commands start (:class:`~wecom_eval.reporting.workers.EarlyWorker`)."""
+    started: list[workers.EarlyWorker] = []
+    original = workers.EarlyWorker.__init__
+
+    def recording(self, env):
+        original(self, env)
+        started.append(self)
+
+    monkeypatch.setattr(workers.EarlyWorker, "__init__", recording)
+    return started
+
+
+def test_one_report_runs_in_the_worker_started_before_the_checks(home, monkeypatch, early_workers):
+    def no_fresh_worker(*_args, **_kwargs):
+        raise AssertionError("the report must run in the worker started early")
+
+    monkeypatch.setenv("WECOM_EVAL_NOTEBOOKS", str(FIXTURES / "minimal"))
+    monkeypatch.setattr(runner.subprocess, "run", no_fresh_worker)
+    assert cli.main(["run", "weekly", "--as-of", "2026-05-25", "--cell-timeout", "120"]) == 0
+    (early,) = early_workers
+    assert early._process.returncode == 0
+    assert (home.reports / "weekly" / "2026-05-25" / "report.html").exists()
+
+
+def test_a_run_whose_checks_fail_ends_its_early_worker_having_run_nothing(home, tmp_path, early_workers):
+    bad = tmp_path / "weekly.yaml"
+    bad.write_text("weeks_shown: many\n", encoding="utf-8")
+    assert cli.main(["run", "weekly", "--as-of", "2026-05-25", "--params", str(bad)]) == 2
+    (early,) = early_workers
+    assert early._process.returncode == 0  # it ended when its input closed, not killed
+    assert not home.reports.exists() and not (home.data / JOBS_DIR).exists()
+
+
+def test_a_wecom_eval_folder_where_the_command_runs_is_not_what_its_workers_import(home, monkeypatch, tmp_path):
+    other = tmp_path / "another-checkout" / "wecom_eval"  # e.g. run from inside another copy of the repository
+    other.mkdir(parents=True)
+    (other / "__init__.py").write_text("raise ImportError('the wecom_eval of the working folder')\n", encoding="utf-8")
+    monkeypatch.chdir(other.parent)
+    monkeypatch.setenv("WECOM_EVAL_NOTEBOOKS", str(FIXTURES / "minimal"))
+    assert cli.main(["run", "weekly", "--as-of", "2026-05-25", "--cell-timeout", "120"]) == 0
+    warm = runner.run_all(
+        home, as_of="2026-05-25", reports=["weekly", "quarterly"], jobs=1, notebooks=FIXTURES / "minimal"
+    )
+    assert [r.ok for r in warm] == [True, True]  # a warm worker too

@@ -125,3 +125,24 @@ def test_a_kernel_papermill_never_took_is_shut_down(home, tmp_path):
         pid = manager.provisioner.pid  # type: ignore[union-attr]
         assert manager.has_kernel and not _gone(pid)
     assert _gone(pid)
+
+
+def test_the_running_notebook_is_written_seldom_and_whole_at_the_end(home, tmp_path, monkeypatch):
+    from papermill.engines import NotebookExecutionManager
+
+    writes: list[int] = []
+    save = NotebookExecutionManager.save
+
+    def counted(self, **kwargs):
+        writes.append(sum(1 for c in self.nb.cells if c.get("outputs")))
+        return save(self, **kwargs)
+
+    monkeypatch.setattr(NotebookExecutionManager, "save", counted)
+    notebook = _notebook(tmp_path / "nb", *(f"print({i})" for i in range(12)))
+    executed = tmp_path / "run" / "weekly.ipynb"
+    executed.parent.mkdir()
+    assert worker._run_notebook(_job(home, notebook), executed.parent, executed) is None
+    # papermill asks 2 writes per cell (and one at the start and the end): 26 here
+    assert len(writes) <= 3, writes
+    assert writes[-1] == 12  # the last write has every cell's output
+    assert _printed(executed, "11") == ["11"]

@@ -13,7 +13,7 @@ import pytest
 
 from wecom_eval.home import Home
 from wecom_eval.reporting import runner
-from wecom_eval.reporting.workers import WarmWorkers
+from wecom_eval.reporting.workers import WarmWorkers, run_environment
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "notebooks"
 
@@ -94,3 +94,35 @@ def test_a_report_whose_warm_worker_dies_runs_again_in_a_fresh_worker(home, coun
     )
     assert weekly.ok and quarterly.ok
     assert [code for _, code in counted] == [None, 0]  # a new warm worker ran the quarterly report
+
+
+def test_one_warm_worker_runs_reports_side_by_side(home, counted, tmp_path):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    # each kernel notes the warm worker above its own worker, then waits until the other report got
+    # as far: with one report at a time the first would wait in vain and fail
+    barrier = nbformat.v4.new_code_cell(
+        "import os, time\n"
+        "from pathlib import Path\n"
+        'above = Path(f"/proc/{os.getppid()}/stat").read_text().split(") ", 1)[1].split()[1]\n'
+        'arrived = Path(os.environ["WECOM_EVAL_HOME"]) / "arrived"\n'
+        "arrived.mkdir(exist_ok=True)\n"
+        '(arrived / str(os.getpid())).write_text(above, encoding="utf-8")\n'
+        "deadline = time.monotonic() + 60\n"
+        "while len(list(arrived.iterdir())) < 2:\n"
+        '    assert time.monotonic() < deadline, "the other report never ran beside this one"\n'
+        "    time.sleep(0.05)"
+    )
+    for report in ("weekly", "quarterly"):
+        nb = nbformat.read(FIXTURES / "minimal" / f"{report}.ipynb", as_version=4)
+        nb.cells.append(barrier)
+        nbformat.write(nb, notebooks / f"{report}.ipynb")
+    env = run_environment(home, "WECOM_EVAL_SALT")
+    with WarmWorkers(env, 2) as warm:
+        results = runner.run_all(
+            home, as_of="2026-05-25", reports=["weekly", "quarterly"], jobs=2, notebooks=notebooks, warm=warm
+        )
+    assert [r.ok for r in results] == [True, True], [r.error for r in results]
+    assert [code for _, code in counted] == [0, 0]
+    aboves = {p.read_text(encoding="utf-8") for p in (home.root / "arrived").iterdir()}
+    assert len(aboves) == 1  # both workers were children of the one warm worker

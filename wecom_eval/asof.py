@@ -12,30 +12,34 @@ import datetime as dt
 
 from wecom_eval.errors import InputError, Problem
 from wecom_eval.home import Home
-from wecom_eval.plan import load_plan
+from wecom_eval.plan import RolloutPlan, load_plan
+from wecom_eval.store.facts import WarehouseFacts, read_facts
 
 STALE_AFTER = dt.timedelta(days=7)  # a report may come up to a week after the last day of activity data
 
 
 def last_activity_day(home: Home) -> dt.date | None:
     """The last day of activity (member_days) in the warehouse; None without a warehouse or rows."""
-    if not home.warehouse.exists():
-        return None
-    from wecom_eval.store.warehouse import open_reader  # imported here: DuckDB only when there is a warehouse
-
-    with open_reader(home) as wh:
-        day: dt.date | None = wh.con.execute("SELECT max(date) FROM member_days").fetchone()[0]  # type: ignore[index]
-    return day
+    return read_facts(home.warehouse).last_activity
 
 
-def check_as_of(home: Home, as_of: dt.date, *, allow_stale: bool = False) -> None:
+def check_as_of(
+    home: Home,
+    as_of: dt.date,
+    *,
+    allow_stale: bool = False,
+    plan: RolloutPlan | None = None,
+    facts: WarehouseFacts | None = None,
+) -> None:
     """Raise :class:`InputError` (exit 2) when no report can be made for ``as_of``.
 
     Valid: from the plan's ``start_date`` to :data:`STALE_AFTER` after the last day of
     activity loaded (no upper bound while no activity is loaded, or with ``allow_stale``).
+    ``plan`` and ``facts``, when the caller has read them already (``wecom-eval run``'s
+    checks), spare reading the plan and opening the warehouse again.
     """
-    start = load_plan(home.plan).start_date
-    last = last_activity_day(home)
+    start = (plan or load_plan(home.plan)).start_date
+    last = (facts or read_facts(home.warehouse)).last_activity
     upper = f"{last + STALE_AFTER}" if last is not None else "any later day (no activity loaded yet)"
     valid = f"a day from {start} (the plan's start) to {upper}"
     if as_of < start:

@@ -17,6 +17,7 @@ from pathlib import Path
 from wecom_eval.errors import InputError, Problem
 from wecom_eval.home import REPO_PARAMS, Home
 from wecom_eval.plan import RolloutPlan, load_plan
+from wecom_eval.store.facts import WarehouseFacts, read_facts
 
 
 @dataclass
@@ -26,6 +27,7 @@ class CheckResult:
     lines: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     plan: RolloutPlan | None = None
+    facts: WarehouseFacts | None = None  # what the data checks read (None when they were not made)
 
     def raise_for_problems(self) -> None:
         if self.problems:
@@ -94,16 +96,13 @@ def check(
         out.lines.append(f"{mapping} ({origin(mapping)}): mapping file")
 
     if data and home.warehouse.exists():
-        from wecom_eval.store.warehouse import open_reader
-
-        with open_reader(home) as wh:
-            counts = wh.counts()
-            departments = wh.query("SELECT department_id, path FROM departments")
-        if counts["departments"] and plan is not None:
+        # DuckDB alone (no pandas): `run` reaches its worker sooner, and reuses these facts for --as-of
+        out.facts = facts = read_facts(home.warehouse)
+        if facts.counts.get("departments") and plan is not None:
             try:
-                plan.resolve_pilots(departments.itertuples(index=False, name=None))
+                plan.resolve_pilots(facts.departments)
             except InputError as exc:
                 out.problems += [Problem(f"{path}: {p.where}", p.value, p.expected, p.fix) for p in exc.problems]
-        loaded = ", ".join(f"{name} {n:,}" for name, n in counts.items() if n)
+        loaded = ", ".join(f"{name} {n:,}" for name, n in facts.counts.items() if n)
         out.lines.append(f"{home.warehouse}: {loaded or 'empty'}")
     return out

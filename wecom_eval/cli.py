@@ -14,15 +14,21 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from wecom_eval.commands import SUMMARIES
 from wecom_eval.errors import WecomEvalError
 
 # Module names under wecom_eval.commands; each adds one subcommand.
-COMMANDS = ("demo", "fake_server", "fetch", "init", "ingest", "refresh", "run", "notify", "check")
+COMMANDS = tuple(name.replace("-", "_") for name in SUMMARIES)
 
 
-def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+def build_parser(command: str | None = None, *, listing: bool = False) -> argparse.ArgumentParser:
     """The parser; with ``command`` (the subcommand named on the command line) only that
-    subcommand's module is imported, so that a command starts without loading the others."""
+    subcommand's module is imported, so that a command starts without loading the others.
+
+    With ``listing`` (no known command named: ``wecom-eval --help``, a mistyped command) no
+    module is imported: each command is there by its line in the listing, which is all
+    such a command line can use.
+    """
     parser = argparse.ArgumentParser(
         prog="wecom-eval",
         description="Evaluation workbook for a WeCom (企业微信) rollout.",
@@ -33,7 +39,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
-        if command is None or name == command.replace("-", "_"):
+        if listing:
+            sub.add_parser(name.replace("_", "-"), help=SUMMARIES[name.replace("_", "-")])
+        elif command is None or name == command.replace("-", "_"):
             importlib.import_module(f"wecom_eval.commands.{name}").register(sub)
     return parser
 
@@ -62,7 +70,8 @@ def error_line(command: str, exc: BaseException) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(_command_named(argv))
+    named = _command_named(argv)
+    parser = build_parser(named, listing=named is None)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,

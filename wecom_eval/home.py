@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HOME_ENV = "WECOM_EVAL_HOME"
+SALT_ENV = "WECOM_EVAL_SALT"  # the pseudonymisation key's variable, unless the plan's privacy.salt_env names another
 
 
 def _default_root() -> Path:

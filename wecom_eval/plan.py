@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from wecom_eval.errors import InputError, Problem
+from wecom_eval.home import SALT_ENV
 from wecom_eval.yamlfile import read_mapping
 
 Feature = Literal["approval", "docs", "customer", "attendance"]
@@ -119,7 +120,7 @@ class BestDepartment(_Strict):
 class Privacy(_Strict):
     min_group_size: int = Field(default=5, ge=1)
     min_group_size_text: int = Field(default=10, ge=1)
-    salt_env: str = Field(default="WECOM_EVAL_SALT", pattern=r"^[A-Z_][A-Z0-9_]*$")
+    salt_env: str = Field(default=SALT_ENV, pattern=r"^[A-Z_][A-Z0-9_]*$")
 
 
 class CalendarSettings(_Strict):

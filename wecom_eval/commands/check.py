@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 
 from wecom_eval.checks import check
+from wecom_eval.commands import SUMMARIES
 from wecom_eval.home import Home
 
 DESCRIPTION = """\
@@ -35,7 +36,7 @@ examples:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "check",
-        help="validate the rollout plan, report parameters and loaded data",
+        help=SUMMARIES["check"],
         description=DESCRIPTION,
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from wecom_eval.commands import SUMMARIES
 from wecom_eval.demo.config import DemoConfig
 from wecom_eval.errors import InputError, Problem
 from wecom_eval.home import Home
@@ -46,7 +47,7 @@ examples:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "demo",
-        help="build the demo organisation and load it into the warehouse",
+        help=SUMMARIES["demo"],
         description=DESCRIPTION,
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from wecom_eval.commands import SUMMARIES
 from wecom_eval.errors import InputError, Problem
 from wecom_eval.home import Home
 from wecom_eval.plan import load_plan
@@ -47,7 +48,7 @@ examples:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "fake-server",
-        help="serve the demo organisation over the WeCom API on loopback",
+        help=SUMMARIES["fake-server"],
         description=DESCRIPTION,
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,

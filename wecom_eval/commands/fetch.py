@@ -13,7 +13,7 @@ import logging
 import sys
 from pathlib import Path
 
-from wecom_eval.commands import date_option
+from wecom_eval.commands import SUMMARIES, date_option
 from wecom_eval.errors import InputError, Problem
 from wecom_eval.fetch.options import DEFAULT_SOURCES, SOURCES, parse_sources
 from wecom_eval.home import Home
@@ -42,7 +42,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     apps = ", ".join(f"{source} ({APPS[app].env})" for source, app in SOURCES.items())
     p = sub.add_parser(
         "fetch",
-        help="pull a date window from the WeCom API (resumable)",
+        help=SUMMARIES["fetch"],
         description=DESCRIPTION,
         epilog=f"sources and the secret each needs: {apps}.\n\n{EXAMPLES}",
         formatter_class=argparse.RawDescriptionHelpFormatter,

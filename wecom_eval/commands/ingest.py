@@ -17,6 +17,7 @@ import datetime as dt
 import sys
 import textwrap
 
+from wecom_eval.commands import SUMMARIES
 from wecom_eval.home import Home
 from wecom_eval.ingest.kinds import KINDS, KindSpec
 from wecom_eval.ingest.pipeline import ingest
@@ -66,7 +67,7 @@ def epilog() -> str:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "ingest",
-        help="load exported files: " + ", ".join(KINDS),
+        help=SUMMARIES["ingest"],
         description=DESCRIPTION,
         epilog=epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,

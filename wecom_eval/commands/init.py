@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from wecom_eval.commands import date_option
+from wecom_eval.commands import SUMMARIES, date_option
 from wecom_eval.errors import InputError, Problem
 from wecom_eval.home import REPO_PARAMS, Home
 from wecom_eval.plan import parse_plan
@@ -45,7 +45,7 @@ examples:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "init",
-        help="write the company's rollout plan (<home>/params/rollout.yaml)",
+        help=SUMMARIES["init"],
         description=DESCRIPTION,
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,

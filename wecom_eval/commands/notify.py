@@ -25,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from wecom_eval.commands import SUMMARIES
 from wecom_eval.errors import InputError, Problem, SourceError, WecomEvalError
 from wecom_eval.home import Home
 from wecom_eval.reporting.summary import DEFAULT_MAX_ALERTS, ENV_REPORTS_URL, compose, read_run
@@ -72,7 +73,7 @@ examples:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "notify",
-        help="post a run's summary to a WeCom group robot",
+        help=SUMMARIES["notify"],
         description=DESCRIPTION,
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -13,6 +13,7 @@ import argparse
 import time
 from typing import TYPE_CHECKING
 
+from wecom_eval.commands import SUMMARIES
 from wecom_eval.errors import InputError, Problem
 from wecom_eval.home import Home
 
@@ -40,7 +41,7 @@ examples:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "refresh",
-        help="bring the derived tables (activation dates, feature uses, rollups) up to date",
+        help=SUMMARIES["refresh"],
         description=DESCRIPTION,
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,

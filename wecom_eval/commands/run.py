@@ -20,24 +20,21 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import sys
+from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 
-from wecom_eval.asof import check_as_of
-from wecom_eval.checks import check
-from wecom_eval.commands import date_option
+from wecom_eval.commands import SUMMARIES, date_option
 from wecom_eval.errors import InputError, Problem
 from wecom_eval.home import Home
-from wecom_eval.reporting import registry
-from wecom_eval.reporting.runner import (
-    DEFAULT_CELL_TIMEOUT,
-    DEFAULT_JOBS,
-    results_exit_code,
-    review_as_of,
-    run_all,
-    run_report,
-)
+from wecom_eval.reporting.jobs import DEFAULT_CELL_TIMEOUT, DEFAULT_JOBS
+from wecom_eval.reporting.workers import EarlyWorker, early_worker
+
+# What a run needs besides (the checks, the plan, the runner) is imported once its worker has
+# started: `run REPORT` starts the worker first thing, and every import before it delays the report.
 
 DESCRIPTION = """\
 Run report notebooks with papermill and publish each run in reports/<report>/<as_of>/:
@@ -74,14 +71,21 @@ def _examples() -> str:
     )
 
 
+def _help_with_examples(parser: argparse.ArgumentParser, format_help: Callable[[], str]) -> str:
+    parser.epilog = _examples()
+    return format_help()
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "run",
-        help="run a report notebook (or all of them) and publish its outputs",
+        help=SUMMARIES["run"],
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=_examples(),
     )
+    # The examples list the reports, which imports the registry (and pydantic): only when help
+    # is shown, not on the way to a report's start.
+    p.format_help = functools.partial(_help_with_examples, p, p.format_help)  # type: ignore[method-assign]
     p.add_argument("report", nargs="?", metavar="REPORT", help="the report to run (listed below)")
     p.add_argument("--all", action="store_true", help="run every report (phase reviews at their phase's end)")
     p.add_argument(
@@ -152,17 +156,33 @@ def run(args: argparse.Namespace) -> int:
     overrides = {"language": args.language} if args.language else {}
     if (args.force or args.notify) and not args.due:
         raise InputError("options", [Problem("--force/--notify", True, "only together with --due")])
-    if not (args.due or args.all) and args.report:
-        registry.spec(args.report, home)  # an unknown report name is said as such, before the checks
+    one = bool(args.report) and not (args.due or args.all)
+    # One report's worker starts now and imports while the checks run; it runs nothing unless they pass.
+    early = early_worker(home) if one else None
+    with early or nullcontext():
+        if one:
+            from wecom_eval.reporting import registry
+
+            registry.spec(args.report, home)  # an unknown report name is said as such, before the checks
+        return _run(args, home, overrides, early)
+
+
+def _run(args: argparse.Namespace, home: Home, overrides: dict[str, str], early: EarlyWorker | None) -> int:
+    from wecom_eval.asof import check_as_of
+    from wecom_eval.checks import check
+    from wecom_eval.reporting import registry
+    from wecom_eval.reporting.runner import results_exit_code, run_all, run_report
+
     # The checks of `wecom-eval check` come first: a problem is exit 2 before any kernel starts.
-    check(
+    checked = check(
         home,
         params_files=[args.params] if args.params else None,
         reports=[args.report] if args.report and not (args.due or args.all) else None,
-    ).raise_for_problems()
+    )
+    checked.raise_for_problems()
     as_of = _date(args.as_of, required=False)
     if as_of is not None:  # a day the data can speak for: from the plan's start to a week after the last data
-        check_as_of(home, as_of, allow_stale=args.allow_stale)
+        check_as_of(home, as_of, allow_stale=args.allow_stale, plan=checked.plan, facts=checked.facts)
     if args.due:
         if args.all or args.report or args.params:
             raise InputError(
@@ -204,6 +224,7 @@ def run(args: argparse.Namespace) -> int:
         overrides=overrides,
         home=home,
         cell_timeout=args.cell_timeout,
+        early=early,
     )
     print(result.summary())
     print(f"index: {home.reports / 'index.html'}")
@@ -223,6 +244,7 @@ def _succeeded(folder: Path) -> bool:
 def _run_due(home: Home, day: dt.date, args: argparse.Namespace, overrides: dict[str, str]) -> int:
     from wecom_eval.commands.notify import notify_runs
     from wecom_eval.plan import load_plan
+    from wecom_eval.reporting.runner import results_exit_code, review_as_of, run_all
     from wecom_eval.reporting.schedule import due_reports
     from wecom_eval.wecom.robot import webhook_key_from_env
     from wecom_eval.workcal import WorkCalendar

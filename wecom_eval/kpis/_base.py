@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from wecom_eval.kpis._cache import memo
 from wecom_eval.plan import RolloutPlan
 from wecom_eval.store.sql import Source, calendar_frame, connection, one, settle
 from wecom_eval.workcal import WorkCalendar
@@ -124,7 +125,7 @@ def to_frame(table: pa.Table) -> pd.DataFrame:
 
 
 def has_rows(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(one(con, f"SELECT EXISTS (SELECT 1 FROM {table})")[0])
+    return memo(con, ("has_rows", table), lambda: bool(one(con, f"SELECT EXISTS (SELECT 1 FROM {table})")[0]))
 
 
 # ---- helper relations --------------------------------------------------------------------
@@ -205,7 +206,7 @@ class Context:
         return cls(connection(source), plan, cal or WorkCalendar(plan))
 
     def departments(self) -> pd.DataFrame:
-        return departments_frame(self.con, self.plan)
+        return memo(self.con, "departments", lambda: departments_frame(self.con, self.plan), owners=(self.plan,))
 
     def calendar(self, start: dt.date, end: dt.date) -> pd.DataFrame:
         return calendar_frame(self.cal, start, end)

@@ -28,6 +28,7 @@ import pandas as pd
 from wecom_eval import privacy
 from wecom_eval.kpis import queries as q
 from wecom_eval.kpis._base import By, Context, check_by, check_range, finish, keys_of, run, select_prefix
+from wecom_eval.kpis._cache import memo
 from wecom_eval.kpis.activity_sources import activity_sources
 from wecom_eval.plan import RolloutPlan
 from wecom_eval.store.rollups import fold_settings
@@ -82,11 +83,18 @@ def daily_activity_raw(ctx: Context, *, start: dt.date, end: dt.date, by: By = "
 
 
 def weekly_activity_raw(ctx: Context, *, start: dt.date, end: dt.date, by: By = "department") -> pd.DataFrame:
-    """Weekly averages per group, before privacy protection (for internal use)."""
+    """Weekly averages per group, before privacy protection (for internal use; kept per
+    read-only connection, :mod:`wecom_eval.kpis._cache`)."""
     check_by(by)
     check_range(start, end)
     plan = ctx.plan
     start = plan.start_date + dt.timedelta(days=7 * ((start - plan.start_date).days // 7))  # whole weeks
+    key = ("weekly_activity", start, end, by)
+    return memo(ctx.con, key, lambda: _weekly_activity(ctx, start, end, by), owners=(plan,), cal=ctx.cal)
+
+
+def _weekly_activity(ctx: Context, start: dt.date, end: dt.date, by: By) -> pd.DataFrame:
+    """:func:`weekly_activity_raw` of whole weeks from ``start``, computed."""
     sources = activity_sources(ctx, start, end, weeks=True)
     sel, grp = select_prefix(by)
     keys = keys_of(by)

@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from wecom_eval.kpis._base import Context, has_rows
+from wecom_eval.kpis._cache import memo
 from wecom_eval.store import rollup_sql as q
 from wecom_eval.store.member_days import MEMBER_DAYS_STORE
 from wecom_eval.store.rollups import DAYS_TABLE, WEEKS_TABLE, rollup_info
@@ -39,7 +40,11 @@ def activity_sources(ctx: Context, start: dt.date, end: dt.date, *, weeks: bool)
     ``start`` on a week's first day (or the rollup's first day) and ``end`` on a week's last
     day (or the rollup's last day); otherwise they are folded on the fly.
     """
-    info = rollup_info(ctx.con, ctx.plan) if has_rows(ctx.con, MEMBER_DAYS_STORE) else None
+    info = (
+        memo(ctx.con, "rollup_info", lambda: rollup_info(ctx.con, ctx.plan), owners=(ctx.plan,))
+        if has_rows(ctx.con, MEMBER_DAYS_STORE)
+        else None
+    )
     if info is None or not info.covers(start, end):
         return ActivitySources(_inline(start, end), False)
     offset = ctx.plan.start_date

@@ -24,9 +24,9 @@ from typing import Any
 import pandas as pd
 
 from wecom_eval.kpis._base import Context, has_rows, run
+from wecom_eval.kpis._cache import feature_uses_fresh, memo
 from wecom_eval.plan import RolloutPlan
 from wecom_eval.store.feature_uses import feature_ranges as uses_ranges
-from wecom_eval.store.feature_uses import feature_uses_fresh
 from wecom_eval.store.member_days import MEMBER_DAYS_STORE
 from wecom_eval.store.sql import Source, one
 from wecom_eval.store.warehouse import Warehouse
@@ -70,6 +70,10 @@ def has_member_source(ctx: Context) -> bool:
 
 def feature_ranges(ctx: Context) -> dict[str, tuple[dt.date, dt.date]]:
     """Each feature with events: its first and last event day (from the feature uses when fresh)."""
+    return dict(memo(ctx.con, "feature_ranges", lambda: _feature_ranges(ctx)))
+
+
+def _feature_ranges(ctx: Context) -> dict[str, tuple[dt.date, dt.date]]:
     if feature_uses_fresh(ctx.con):
         return uses_ranges(ctx.con)
     frame = run(

@@ -69,14 +69,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
+
+from wecom_eval.kpis.forecast_summary import LEVEL, MIN_WEEKS, interval_score, naive, summarise
 
 MODEL = "bass_pooled"
 NAIVE = "naive_drift"
 Q = 2.0
-LEVEL = 0.8
 TARGETS: tuple[str, ...] = ("registration", "daily_active", "feature_penetration")
-MIN_WEEKS = 2  # weekly company figures needed before a forecast is made
 HORIZON_DAYS = 182  # how far past the deadline the reach date is looked for
 _GRID = 41
 
@@ -135,8 +134,12 @@ def bass_share(tau: np.ndarray, speed: np.ndarray, *, q: float = Q) -> np.ndarra
     0.0
     """
     t = np.maximum(np.asarray(tau, dtype=float), 0.0)
-    e = np.exp(-np.asarray(speed, dtype=float) * t)
-    out: np.ndarray = (1.0 - e) / (1.0 + q * e)
+    e = np.asarray(np.multiply(-np.asarray(speed, dtype=float), t))
+    np.exp(e, out=e)
+    out: np.ndarray = np.subtract(1.0, e, out=np.empty_like(e))  # (1 − e) / (1 + q·e), in place
+    np.multiply(e, q, out=e)
+    np.add(e, 1.0, out=e)
+    np.divide(out, e, out=out)
     return out
 
 
@@ -152,17 +155,30 @@ def _clock(working: np.ndarray | None, until_day: int) -> np.ndarray:
 def _path(u: _Unit, days: np.ndarray, theta: np.ndarray, last_day: int, s: Settings, clock: np.ndarray) -> np.ndarray:
     """A department's simulated curve over ``days`` (draws × days). With ``s.anchor`` the curve
     starts from the latest figure and adds the share of the remaining growth the curve still
-    expects (the figure is cumulative and read exactly); otherwise it is the curve itself."""
+    expects (the figure is cumulative and read exactly); otherwise it is the curve itself.
+
+    Days with the same working-day clock (a weekend and the Friday before it) have the same
+    curve: it is computed once per clock value and copied to each of them."""
     logit_k, log_c = theta[:, :1], theta[:, 1:]
-    tau = (clock[days] - clock[u.go_live - 1])[None, :]
+    ticks, each = np.unique(clock[days] - clock[u.go_live - 1], return_inverse=True)
+    return _ticks_path(u, ticks[None, :], logit_k, log_c, last_day, s, clock)[:, each]
+
+
+def _ticks_path(
+    u: _Unit, tau: np.ndarray, logit_k: np.ndarray, log_c: np.ndarray, last_day: int, s: Settings, clock: np.ndarray
+) -> np.ndarray:
     base = u.base if np.isfinite(u.base) else 0.0
     if not (s.anchor and np.isfinite(u.now)):
         return _curve(tau, logit_k, log_c, base, s)
     k = np.maximum(1.0 / (1.0 + np.exp(-logit_k)), u.now)
     c = np.exp(log_c)
     f_now = bass_share(np.array(clock[last_day] - clock[u.go_live - 1]), c, q=s.q)
-    remaining = np.clip((bass_share(tau, c, q=s.q) - f_now) / np.maximum(1.0 - f_now, 1e-9), 0.0, 1.0)
-    out: np.ndarray = u.now + (k - u.now) * remaining
+    out = bass_share(tau, c, q=s.q)  # now + (k − now) · clip((F − F_now) / max(1 − F_now, 1e-9), 0, 1), in place
+    np.subtract(out, f_now, out=out)
+    np.divide(out, np.maximum(1.0 - f_now, 1e-9), out=out)
+    np.clip(out, 0.0, 1.0, out=out)
+    np.multiply(out, k - u.now, out=out)
+    np.add(out, u.now, out=out)
     return out
 
 
@@ -171,7 +187,10 @@ def _curve(
 ) -> np.ndarray:
     k = 1.0 / (1.0 + np.exp(-logit_k))
     b = k * s.start if s.start is not None else np.minimum(base, k)
-    return np.asarray(b + (k - b) * bass_share(tau, np.exp(log_c), q=s.q))
+    out = bass_share(tau, np.exp(log_c), q=s.q)  # b + (k − b) · F, in place
+    np.multiply(out, k - b, out=out)
+    np.add(out, b, out=out)
+    return out
 
 
 @dataclass
@@ -324,6 +343,8 @@ def project(
     grid = _grid(mean_hat, np.sqrt(spread**2 + mean_var))
     step = np.array([grid[0][_GRID] - grid[0][0], grid[1][1] - grid[1][0]])
     total = sum(u.weight for u in members)
+    ahead = np.sqrt(np.maximum(days - last_day, 7) / 28.0)[None, :]  # process noise grows with the horizon
+    scratch = np.empty_like(company)
     for u in members:
         if u.live:
             w = _posterior(u, mean_hat, spread, s, grid)
@@ -337,86 +358,29 @@ def project(
         else:
             theta = shared + rng.standard_normal((draws, 2)) * spread
         y = _path(u, days, theta, last_day, s, clock)
-        size = max(u.size, 1.0)
-        ahead = np.sqrt(np.maximum(days - last_day, 7) / 28.0)[None, :]  # process noise grows with the horizon
-        sd = np.sqrt(np.clip(y * (1 - y), 0, None) / size) * np.minimum(ahead, 1.0) + s.noise * ahead
         shock = math.sqrt(s.shared) * common + math.sqrt(1 - s.shared) * rng.standard_normal((draws, 1))
-        y = np.clip(y + shock * sd, 0.0, 1.0)  # one deviation per draw and department
-        if s.anchor and np.isfinite(u.now):
-            y = np.maximum(y, u.now)  # a cumulative figure does not fall back
-        out[u.unit] = y
-        company += y * (u.weight / total)
+        out[u.unit] = y = _noisy(y, shock, ahead, max(u.size, 1.0), s.noise, u.now if s.anchor else math.nan)
+        company += np.multiply(y, u.weight / total, out=scratch)
     return Projection(days, company, out, {u.unit: u.weight for u in members})
 
 
-# ---- summaries ------------------------------------------------------------------------------
-
-
-def interval_score(
-    low: float | np.ndarray, high: float | np.ndarray, value: float | np.ndarray, *, alpha: float = 1 - LEVEL
-) -> float | np.ndarray:
-    """Gneiting & Raftery (2007, eq. 43) interval score of a central (1 − alpha) interval.
-
-    >>> interval_score(0.4, 0.6, 0.5), interval_score(0.4, 0.6, 0.7, alpha=0.2)  # 0.2; 0.2 + 10 × 0.1
-    (0.2, 1.2)
-    """
-    lo, hi, x = (np.asarray(v, dtype=float) for v in (low, high, value))
-    score = (hi - lo) + 2.0 / alpha * (np.maximum(lo - x, 0) + np.maximum(x - hi, 0))
-    return float(score) if score.ndim == 0 else score
-
-
-def naive(weekly: Sequence[float], *, weeks_ahead: float, level: float = LEVEL) -> tuple[float, float, float]:
-    """The naive baseline: the last two weekly figures' line extended ``weeks_ahead``, with the drift
-    method's interval (module docstring), clipped to [0, 1]. Returns (point, low, high).
-
-    >>> naive([0.1, 0.3], weeks_ahead=1)[0]  # 0.3 + 0.2
-    0.5
-    """
-    v = np.asarray([x for x in weekly if x is not None and np.isfinite(x)], dtype=float)
-    if len(v) < MIN_WEEKS:
-        raise ValueError(f"the naive baseline needs {MIN_WEEKS} weekly figures, got {len(v)}")
-    changes = np.diff(v)
-    point = v[-1] + changes[-1] * weeks_ahead
-    sigma = float(np.std(changes, ddof=1)) if len(changes) > 1 else abs(float(changes[-1]))
-    half = sps.norm.ppf(0.5 + level / 2) * sigma * math.sqrt(weeks_ahead * (1 + weeks_ahead / len(v)))
-    return float(np.clip(point, 0, 1)), float(np.clip(point - half, 0, 1)), float(np.clip(point + half, 0, 1))
-
-
-def summarise(
-    path: np.ndarray,
-    days: np.ndarray,
-    *,
-    deadline_day: int,
-    last_day: int,
-    now: float,
-    target: float,
-    level: float = LEVEL,
-    scale: float = 1.0,
-) -> dict[str, Any]:
-    """The forecast of one series of simulated paths (draws × days): ``at_deadline`` (median),
-    ``pi_low``, ``pi_high``, ``level``, ``reach_day`` (first day the median path reaches the
-    target; ``last_day`` when already there; None when not within the horizon) and
-    ``needed_per_week`` (the share still missing ÷ weeks left; 0 when already there)."""
-    col = int(np.searchsorted(days, deadline_day))
-    at = path[:, col]
-    lo, hi = np.quantile(at, [0.5 - level / 2, 0.5 + level / 2])
-    mid = float(np.median(at))
-    lo, hi = max(mid - scale * (mid - lo), 0.0), min(mid + scale * (hi - mid), 1.0)
-    median = np.median(path, axis=0)
-    if now >= target:
-        reach: int | None = last_day
-    else:
-        hit = np.nonzero(median >= target - 1e-9)[0]
-        reach = int(days[hit[0]]) if len(hit) else None
-    weeks_left = (deadline_day - last_day) / 7
-    return {
-        "at_deadline": mid,
-        "pi_low": float(lo),
-        "pi_high": float(hi),
-        "level": level,
-        "reach_day": reach,
-        "needed_per_week": max(target - now, 0.0) / weeks_left,
-    }
+def _noisy(y: np.ndarray, shock: np.ndarray, ahead: np.ndarray, size: float, noise: float, floor: float) -> np.ndarray:
+    """``clip(y + shock · sd, 0, 1)`` with ``sd = sqrt(clip(y(1 − y), 0) / size) · min(ahead, 1) + noise ·
+    ahead`` (one deviation per draw), then at least ``floor`` when finite (a cumulative figure does
+    not fall back); in place of temporaries, the same operations in the same order."""
+    sd = np.subtract(1.0, y)
+    np.multiply(y, sd, out=sd)
+    np.clip(sd, 0, None, out=sd)
+    np.divide(sd, size, out=sd)
+    np.sqrt(sd, out=sd)
+    np.multiply(sd, np.minimum(ahead, 1.0), out=sd)
+    np.add(sd, noise * ahead, out=sd)
+    np.multiply(shock, sd, out=sd)
+    np.add(y, sd, out=y)
+    np.clip(y, 0.0, 1.0, out=y)
+    if np.isfinite(floor):
+        np.maximum(y, floor, out=y)
+    return y
 
 
 __all__ = [

@@ -35,6 +35,7 @@ from wecom_eval.kpis._base import (
     people_parts,
     week_ends,
 )
+from wecom_eval.kpis._cache import memo
 from wecom_eval.kpis.coverage import feature_measured, feature_ranges
 from wecom_eval.kpis.penetration_cells import department_cells, grouped
 from wecom_eval.plan import RolloutPlan
@@ -66,7 +67,8 @@ def penetration_raw(
 ) -> pd.DataFrame:
     """Eligible staff and users per group, feature and as-of date, before privacy protection.
 
-    Keeps ``headcount`` (everyone on the roster, eligible or not) for pooled figures.
+    Keeps ``headcount`` (everyone on the roster, eligible or not) for pooled figures. Kept per
+    read-only connection (:mod:`wecom_eval.kpis._cache`).
     """
     check_by(by)
     plan = ctx.plan
@@ -74,6 +76,15 @@ def penetration_raw(
     days = window_days if window_days is not None else plan.targets.feature_penetration.window_days
     if days < 1:
         raise ValueError(f"window_days must be 1 or more, got {days}")
+    dates = list(data_through)
+    key = ("penetration_raw", tuple(sorted(set(dates))), by, tuple(feats), days)
+    return memo(ctx.con, key, lambda: _penetration_raw(ctx, dates, by, feats, days), owners=(plan,))
+
+
+def _penetration_raw(
+    ctx: Context, data_through: Sequence[dt.date], by: By, feats: list[str], days: int
+) -> pd.DataFrame:
+    plan = ctx.plan
     departments = ctx.departments()
     parts, _notes = people_parts(ctx)
     relations = {

@@ -24,9 +24,8 @@ import pandas as pd
 
 from wecom_eval.kpis import queries as q
 from wecom_eval.kpis._base import By, Context, dates_frame, keys_of, run, select_prefix, week_ends
-from wecom_eval.kpis._cache import by_date
+from wecom_eval.kpis._cache import by_date, feature_uses_fresh
 from wecom_eval.kpis.penetration_uses import department_cells as cells_from_uses
-from wecom_eval.store.feature_uses import feature_uses_fresh
 
 CELLS = ["department_id", "data_through", "feature", "headcount", "eligible", "users"]
 COUNTS = ["headcount", "eligible", "users"]

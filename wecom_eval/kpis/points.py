@@ -35,9 +35,10 @@ from wecom_eval import privacy
 from wecom_eval.errors import InputError, Problem
 from wecom_eval.kpis import queries_records as q
 from wecom_eval.kpis._base import By, Context, as_date, check_by, check_range, finish, keys_of, run, select_prefix
+from wecom_eval.kpis._cache import feature_uses_fresh
 from wecom_eval.kpis.queries import render
 from wecom_eval.plan import RolloutPlan
-from wecom_eval.store.feature_uses import feature_uses_fresh, first_use_day
+from wecom_eval.store.feature_uses import first_use_day
 from wecom_eval.store.schema import FEATURES
 from wecom_eval.store.sql import Source
 from wecom_eval.workcal import WorkCalendar

@@ -37,8 +37,9 @@ import pandas as pd
 
 from wecom_eval import privacy
 from wecom_eval.kpis._base import By, Context, as_date, finish, keys_of
+from wecom_eval.kpis._cache import memo
 from wecom_eval.kpis.paths import Align, Shape, first_days, path_deadline, path_value, target_of
-from wecom_eval.kpis.verdicts import holm_verdicts, judge, look_of, planned_looks
+from wecom_eval.kpis.verdicts import holm_verdicts, judge_all, look_of, planned_looks
 from wecom_eval.plan import RolloutPlan
 from wecom_eval.store.sql import Source
 from wecom_eval.workcal import WorkCalendar
@@ -163,36 +164,38 @@ def _figures(ctx: Context, day: dt.date, by: By) -> pd.DataFrame:
     return pd.concat([p for p in parts if len(p)], ignore_index=True)
 
 
-def _judged(
-    rec: Mapping[Hashable, Any],
-    *,
-    day: dt.date,
-    first: dt.date,
-    deadline: dt.date,
-    pv: float,
-    alpha: float,
-    looks: dict[str, int],
-) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
-    """One figure judged against its target and its path: (target result, path result, note codes)."""
+def _asks(
+    rec: Mapping[Hashable, Any], *, day: dt.date, first: dt.date, pv: float, alpha: float, looks: dict[str, int]
+) -> list[dict[str, Any]]:
+    """What one figure asks of :func:`judge`: against its target, then (when live and measured) its path."""
     census = rec["kpi"] == "registration"
-    codes = [rec["note"]] if isinstance(rec["note"], str) else []
     if rec["suppressed"]:
-        return judge(successes=math.nan, n=0, value=pv, census=census), {"verdict": None}, ["hidden"]
+        return [{"successes": math.nan, "n": 0, "value": pv, "census": census}]
     est = rec["estimate"]
     ok = est is not None and not (isinstance(est, float) and math.isnan(est))
     n = float(rec["n"]) if ok and rec["n"] is not None and not pd.isna(rec["n"]) else 0.0
-    successes = float(rec["successes"]) if ok else math.nan
-    target = rec["target"]
-    result = judge(successes=successes, n=n, value=target, census=census, alpha=alpha, **looks)
+    common = {"successes": float(rec["successes"]) if ok else math.nan, "n": n, "census": census, "alpha": alpha}
+    target = {**common, "value": rec["target"], **looks}
+    return [target, {**common, "value": pv, **looks}] if ok and day >= first else [target]
+
+
+def _judged(
+    rec: Mapping[Hashable, Any], answers: list[dict[str, Any]], *, day: dt.date, first: dt.date, deadline: dt.date
+) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+    """One figure judged against its target and its path, from :func:`judge`'s ``answers`` to its
+    :func:`_asks`: (target result, path result, note codes)."""
+    census = rec["kpi"] == "registration"
+    codes = [rec["note"]] if isinstance(rec["note"], str) else []
+    if rec["suppressed"]:
+        return answers[0], {"verdict": None}, ["hidden"]
+    est = rec["estimate"]
+    ok = est is not None and not (isinstance(est, float) and math.isnan(est))
+    result = answers[0]
     if ok and census:
         result["estimate"] = result["ci_low"] = result["ci_high"] = float(est)
     elif ok:
         result["estimate"] = float(est)
-    path_result = (
-        judge(successes=successes, n=n, value=pv, census=census, alpha=alpha, **looks)
-        if ok and day >= first
-        else {"verdict": None}
-    )
+    path_result = answers[1] if len(answers) > 1 else {"verdict": None}
     if day < deadline:  # the final target cannot be missed before its deadline
         result["p_less"] = math.nan
         if result["verdict"] == "missed":
@@ -207,29 +210,25 @@ def _judged(
 def _row(
     rec: Mapping[Hashable, Any],
     plan: RolloutPlan,
+    answers: list[dict[str, Any]],
     *,
     keys: list[str],
     day: dt.date,
     first: dt.date,
-    shape: Shape,
-    alpha: float,
-    looks: dict[str, int],
+    deadline: dt.date,
+    pv: float,
 ) -> dict[str, Any]:
-    """One group's KPI against its path and its target (``_``-columns: the p-values for Holm)."""
+    """One group's KPI against its path and its target (``_``-columns: the p-values for Holm);
+    ``rec`` holds the figure and its ``target``, ``answers`` :func:`judge`'s to its :func:`_asks`."""
     kpi = rec["kpi"]
-    target = target_of(plan, kpi)
-    deadline = path_deadline(plan, kpi, first_day=first)
-    pv = path_value(plan, kpi, day, first_day=first, shape=shape)
-    result, path_result, codes = _judged(
-        {**rec, "target": target.target}, day=day, first=first, deadline=deadline, pv=pv, alpha=alpha, looks=looks
-    )
+    result, path_result, codes = _judged(rec, answers, day=day, first=first, deadline=deadline)
     row: dict[str, Any] = {k: rec[k] for k in keys}
     row.update(
         {
             "kpi": kpi,
             "feature": rec["feature"] if isinstance(rec["feature"], str) else None,
             "period": rec["period"],
-            "target": target.target,
+            "target": rec["target"],
             "deadline": deadline,
             "days_to_deadline": (deadline - day).days,
             "path_start": first,
@@ -321,16 +320,33 @@ def progress(
     """
     ctx = Context.of(source, plan, cal)
     day = as_date(data_through, name="data_through")
+    key = ("progress", day, by, align, shape, alpha)
+    return memo(ctx.con, key, lambda: _progress(ctx, day, by, align, shape, alpha), owners=(plan,), cal=ctx.cal)
+
+
+def _progress(ctx: Context, day: dt.date, by: By, align: Align, shape: Shape, alpha: float) -> pd.DataFrame:
+    plan = ctx.plan
     keys = keys_of(by)
     starts = first_days(ctx, by, align=align)
     looks = {"look": look_of(plan, day), "planned_looks": planned_looks(plan)}
-    rows = []
+    staged, asks = [], []
     for rec in _figures(ctx, day, by).to_dict("records"):
         group = rec[keys[0]] if keys else None
         first = (
             starts.get(int(str(group)) if by == "department" else group, plan.start_date) if keys else plan.start_date
         )
-        rows.append(_row(rec, plan, keys=keys, day=day, first=first, shape=shape, alpha=alpha, looks=looks))
+        kpi = rec["kpi"]
+        deadline = path_deadline(plan, kpi, first_day=first)
+        pv = path_value(plan, kpi, day, first_day=first, shape=shape)
+        rec = {**rec, "target": target_of(plan, kpi).target}
+        mine = _asks(rec, day=day, first=first, pv=pv, alpha=alpha, looks=looks)
+        staged.append((rec, len(mine), first, deadline, pv))
+        asks.extend(mine)
+    answers = iter(judge_all(asks))  # the verdicts' exact tests computed together
+    rows = [
+        _row(rec, plan, [next(answers) for _ in range(k)], keys=keys, day=day, first=first, deadline=deadline, pv=pv)
+        for rec, k, first, deadline, pv in staged
+    ]
     out = pd.DataFrame(rows, columns=[*keys, *COLUMNS, "_pg", "_pl", "_path_pg", "_path_pl"])
     out["p_value"] = out[["_pg", "_pl"]].astype(float).min(axis=1, skipna=False)
     out["p_adjusted"], out["verdict"] = holm_verdicts(

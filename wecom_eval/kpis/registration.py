@@ -40,7 +40,7 @@ from wecom_eval.kpis._base import (
     select_prefix,
     week_ends,
 )
-from wecom_eval.kpis._cache import by_date
+from wecom_eval.kpis._cache import by_date, memo
 from wecom_eval.kpis.coverage import has_member_source
 from wecom_eval.plan import RolloutPlan
 from wecom_eval.store.schema import MEMBER_STATUS
@@ -142,11 +142,17 @@ def _department_counts(ctx: Context, days: list[dt.date], people: str, departmen
 def registration_raw(ctx: Context, *, data_through: Sequence[dt.date], by: By = "department") -> pd.DataFrame:
     """Registration counts per group and as-of date, before privacy protection.
 
-    Counted per department (kept per as-of date for a report's read-only warehouse, see
-    :mod:`wecom_eval.kpis._cache`) and added up for a branch or the company: each person
+    Counted per department (kept per as-of date for a report's read-only warehouse, and the
+    result too, see :mod:`wecom_eval.kpis._cache`) and added up for a branch or the company: each person
     is in one department, so the sums are the group's own counts.
     """
     check_by(by)
+    dates = list(data_through)
+    key = ("registration_raw", tuple(sorted(set(dates))), by)
+    return memo(ctx.con, key, lambda: _registration_raw(ctx, dates, by), owners=(ctx.plan,))
+
+
+def _registration_raw(ctx: Context, data_through: Sequence[dt.date], by: By) -> pd.DataFrame:
     parts, _notes = people_parts(ctx)
     departments = ctx.departments()
     counts = by_date(

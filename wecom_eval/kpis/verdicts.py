@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
 from wecom_eval.plan import RolloutPlan
+
+if TYPE_CHECKING:
+    from wecom_eval.stats._results import TargetResult
 
 EPS = 1e-12
 
@@ -50,6 +54,39 @@ def judge(
     value is reached", comparable with ``alpha`` (and ready for Holm). Without ``look``:
     the one-off Wilson interval at ``alpha``.
     """
+    ask = {"successes": successes, "n": n, "value": value, "census": census, "alpha": alpha}
+    return judge_all([{**ask, "look": look, "planned_looks": planned_looks}])[0]
+
+
+def judge_all(asks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """:func:`judge` of each of ``asks`` (its keyword arguments), the same results: the exact
+    bounds and tests of the weekly looks are computed together, one call of each distribution
+    for all (:func:`wecom_eval.stats.targets.exact_floor_tests`)."""
+    from wecom_eval.stats.sequential import anytime_p_value
+    from wecom_eval.stats.targets import exact_floor_tests
+
+    out: list[dict[str, Any]] = []
+    batch: list[tuple[int, int, int, float, float, int, int]] = []
+    for ask in asks:
+        done = _judge_alone(ask)
+        if isinstance(done, dict):
+            out.append(done)
+        else:
+            batch.append((len(out), *done))
+            out.append({})
+    if batch:
+        at, s, n, value, a_look, look, planned = zip(*batch, strict=True)
+        for i, (r, p_less), k, k_max in zip(at, exact_floor_tests(s, n, value, a_look), look, planned, strict=True):
+            p_g, p_l = (anytime_p_value(p, k, planned_looks=k_max) for p in (r.p_value, p_less))
+            out[i] = _found(r, p_g, p_l, n_int=r.n, basis="confidence_sequence:spending")
+    return out
+
+
+def _judge_alone(ask: Mapping[str, Any]) -> dict[str, Any] | tuple[int, int, float, float, int, int]:
+    """:func:`judge`'s result for ``ask`` (its keyword arguments), or ``(successes, n, value,
+    alpha_k, look, planned_looks)`` of an exact weekly look, checked, for :func:`judge_all`."""
+    successes, n, value, census = ask["successes"], ask["n"], ask["value"], ask["census"]
+    alpha, look, planned_looks = ask.get("alpha", 0.05), ask.get("look"), ask.get("planned_looks", 12)
     if n is None or not n > 0 or successes is None or (isinstance(successes, float) and math.isnan(successes)):
         return {
             "estimate": math.nan,
@@ -79,29 +116,31 @@ def judge(
             "verdict_basis": "census",
         }
     from wecom_eval.stats import proportion_vs_target
-    from wecom_eval.stats.sequential import anytime_p_value, spent_alpha
+    from wecom_eval.stats.sequential import spent_alpha
+    from wecom_eval.stats.targets import proportion_p_value
 
     n_int = max(int(round(n)), 1)
     s_int = min(max(int(round(successes)), 0), n_int)
     value = min(max(value, 0.0), 1.0)
     a_look = alpha if look is None else spent_alpha(look, alpha=alpha, planned_looks=planned_looks)
+    if look is not None and 0.0 <= value <= 1.0 and 0.0 < a_look < 0.5:  # else checked (and refused) below
+        return s_int, n_int, value, a_look, look, planned_looks
     # the sequence spends a small alpha_k at each look, deep in the tails where the score
     # test's normal approximation is too liberal: there the exact (Clopper-Pearson) bounds
     method: Literal["wilson", "exact"] = "wilson" if look is None else "exact"
     r = proportion_vs_target(s_int, n_int, target=value, alpha=a_look, method=method)
-    p_less = proportion_vs_target(s_int, n_int, target=value, alpha=a_look, alternative="less", method=method).p_value
-    if look is None:
-        p_g, p_l, basis = r.p_value, p_less, "fixed_sample"
-    else:
-        p_g, p_l = (anytime_p_value(p, look, planned_looks=planned_looks) for p in (r.p_value, p_less))
-        basis = "confidence_sequence:spending"
+    p_less = proportion_p_value(s_int, n_int, target=value, alternative="less", method=method)
+    return _found(r, r.p_value, p_less, n_int=n_int, basis="fixed_sample")
+
+
+def _found(r: TargetResult, p_greater: float, p_less: float, *, n_int: int, basis: str) -> dict[str, Any]:
     return {
         "estimate": r.estimate,
         "ci_low": r.ci_low,
         "ci_high": r.ci_high,
         "p_value": r.p_value,
-        "p_greater": p_g,
-        "p_less": p_l,
+        "p_greater": p_greater,
+        "p_less": p_less,
         "verdict": r.verdict,
         "method": r.method,
         "n": n_int,
@@ -134,4 +173,4 @@ def holm_verdicts(
     return adjusted, out
 
 
-__all__ = ["holm_verdicts", "judge", "look_of", "planned_looks"]
+__all__ = ["holm_verdicts", "judge", "judge_all", "look_of", "planned_looks"]

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import threading
 from collections.abc import Mapping
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ import nbformat
 from nbconvert import HTMLExporter
 
 from wecom_eval import text
+from wecom_eval.home import Home
 from wecom_eval.reporting import registry, safe_text
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
@@ -184,20 +187,97 @@ def export_html(
     return out
 
 
+class _ReportExporter(HTMLExporter):
+    """nbconvert's HTML exporter with its compiled templates kept in ``cache`` (:func:`template_cache`)."""
+
+    def __init__(self, cache: Path | None, **kwargs: Any) -> None:
+        self.cache = cache
+        super().__init__(**kwargs)  # type: ignore[no-untyped-call]
+
+    def _create_environment(self) -> Any:
+        environment = super()._create_environment()  # type: ignore[no-untyped-call]
+        if self.cache is not None:
+            from jinja2 import FileSystemBytecodeCache
+
+            class KeptTemplates(FileSystemBytecodeCache):
+                def dump_bytecode(self, bucket: Any) -> None:
+                    with suppress(OSError):  # a cache that cannot be written is no error
+                        super().dump_bytecode(bucket)
+
+            environment.bytecode_cache = KeptTemplates(str(self.cache))
+        return environment
+
+
+def template_cache() -> Path | None:
+    """``data/.cache/templates`` under the home: the report template compiled by Jinja, once.
+
+    Jinja keeps each template's checksum beside its code and compiles a template afresh when
+    its source changed, so an edited template is never rendered from stale code. None when
+    the folder cannot be made (a read-only home): templates are then compiled in memory.
+    """
+    folder = Home.from_env().data / ".cache" / "templates"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return folder
+
+
+# by page language and template cache: each exporter compiles its templates once a process
+_EXPORTERS: dict[tuple[str, Path | None], HTMLExporter] = {}
+_EXPORTING = threading.Lock()  # an exporter is not shared by two renders at once
+
+
 def render_html(nb: nbformat.NotebookNode, language: str) -> str:
     """A report notebook (:func:`report_notebook`) as the HTML page, through the report's template."""
-    exporter = HTMLExporter(template_name=TEMPLATE_NAME, extra_template_basedirs=[str(TEMPLATE_DIR)])
-    exporter.exclude_input = True
-    exporter.exclude_input_prompt = True
-    exporter.exclude_output_prompt = True
-    exporter.embed_images = True
-    exporter.language_code = HTML_LANG.get(language, "zh-CN")
     resources = {
         "wecom_css": (TEMPLATE_DIR / TEMPLATE_NAME / "report.css").read_text(encoding="utf-8"),
         "wecom_csp": safe_text.CSP_META,
     }
-    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    key = (HTML_LANG.get(language, "zh-CN"), template_cache())
+    with _EXPORTING:
+        if key not in _EXPORTERS:
+            exporter = _ReportExporter(key[1], template_name=TEMPLATE_NAME, extra_template_basedirs=[str(TEMPLATE_DIR)])
+            exporter.exclude_input = True
+            exporter.exclude_input_prompt = True
+            exporter.exclude_output_prompt = True
+            exporter.embed_images = True
+            # set once, on a new exporter: nbconvert checks a new language_code by the one it
+            # replaces, and after "zh-CN" (no ISO 639-1 code) the next would be turned into "en"
+            exporter.language_code = key[0]
+            _EXPORTERS[key] = exporter
+        body, _ = _EXPORTERS[key].from_notebook_node(nb, resources=resources)
     return str(body)
 
 
-__all__ = ["coverage_html", "export_html", "footer_html", "header_html", "render_html", "report_notebook"]
+def warm_up() -> None:
+    """Render a small page of every kind of cell a report holds, and throw it away.
+
+    The worker calls this while the kernel runs the notebook, so that what the first page
+    compiles (the templates, nbconvert's regular expressions and CSS selectors, the notebook
+    validator) is ready when the real page is made: the same page, sooner.
+    """
+    v4 = nbformat.v4
+    png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
+    outputs = [
+        v4.new_output("display_data", {"text/html": "<table><tr><th>a</th><td>1</td></tr></table>"}),
+        v4.new_output("display_data", {"image/png": png, "text/plain": "<Figure>"}),
+        v4.new_output("stream", name="stdout", text="-"),
+    ]
+    cells = [
+        v4.new_markdown_cell("# -\n\n**-** *-* `-` [-](#-)\n\n| a | b |\n|---|---|\n| 1 | 2 |"),
+        v4.new_code_cell(outputs=outputs),
+    ]
+    render_html(v4.new_notebook(cells=cells, metadata={"title": "-"}), LANGUAGE_TAGS[0])
+
+
+__all__ = [
+    "coverage_html",
+    "export_html",
+    "footer_html",
+    "header_html",
+    "render_html",
+    "report_notebook",
+    "template_cache",
+    "warm_up",
+]

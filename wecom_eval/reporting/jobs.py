@@ -15,6 +15,8 @@ from typing import Any
 
 from wecom_eval.reporting.kernel import KERNEL_NAME
 
+DEFAULT_CELL_TIMEOUT = 600.0  # seconds; a cell that takes longer fails the run
+DEFAULT_JOBS = 2
 KERNEL_START_TIMEOUT = 120
 KERNEL_LOG = "kernel.log"  # the kernel's stderr; kept only when the run failed
 PARENT_ENV = "WECOM_EVAL_RUNNER_PARENT"  # the pid of the command a worker must not outlive

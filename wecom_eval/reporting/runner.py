@@ -7,8 +7,9 @@ One run of one report (:func:`run_report`), or every report (:func:`run_all`):
    (exit 2) and no kernel is started, no folder written.
 2. **Execute** ``notebooks/<report>.ipynb`` with papermill on the project's named kernel
    (:mod:`.kernel`), with a per-cell timeout, in a worker process per report (:mod:`.worker`; two at a
-   time by default: the machine has two cores; forked from a warm worker when a slot runs
-   several, :mod:`.workers`). The kernel gets the environment without
+   time by default: the machine has two cores; forked from one warm worker when a command runs
+   more reports than that, :mod:`.workers`; on Linux each kernel is forked from its worker with
+   its imports done, :mod:`.kernel_fork`). The kernel gets the environment without
    its secrets (:mod:`.secrecy`) plus ``$WECOM_EVAL_RUN_DIR``, the run's folder, where the
    notebook records its tables, figures and KPIs (:mod:`.collect`).
 3. **Publish** into ``reports/<report>/<as_of>/``: ``report.html`` (:mod:`.export`),
@@ -42,7 +43,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -56,16 +56,23 @@ from wecom_eval.errors import InputError, NotebookError, Problem
 from wecom_eval.home import Home
 from wecom_eval.lock import writer_lock
 from wecom_eval.reporting import registry
-from wecom_eval.reporting.jobs import JOBS_DIR, KERNEL_DIR, STAGING, Job, RunResult, result_from_json
+from wecom_eval.reporting.jobs import (
+    DEFAULT_CELL_TIMEOUT,
+    DEFAULT_JOBS,
+    JOBS_DIR,
+    KERNEL_DIR,
+    STAGING,
+    Job,
+    RunResult,
+    result_from_json,
+)
 from wecom_eval.reporting.kernel import ensure_kernel
 from wecom_eval.reporting.params import ReportParams, load_params
 from wecom_eval.reporting.periods import phase_end
-from wecom_eval.reporting.workers import WARM_WORKERS, WarmWorkers, run_environment
+from wecom_eval.reporting.workers import WARM_WORKERS, WORKER, EarlyWorker, WarmWorkers, run_environment
 
 NOTEBOOKS_ENV = "WECOM_EVAL_NOTEBOOKS"
 DEFAULT_NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
-DEFAULT_CELL_TIMEOUT = 600.0  # seconds; a cell that takes longer fails the run
-DEFAULT_JOBS = 2
 
 
 def notebook_dir(notebooks: str | Path | None = None) -> Path:
@@ -143,6 +150,7 @@ def run_report(
     home: Home | None = None,
     cell_timeout: float = DEFAULT_CELL_TIMEOUT,
     notebooks: str | Path | None = None,
+    early: EarlyWorker | None = None,
 ) -> RunResult:
     """Run one report and publish it; raise :class:`NotebookError` (exit 4) when it fails.
 
@@ -160,12 +168,14 @@ def run_report(
         Seconds one notebook cell may take.
     notebooks
         Folder of the report notebooks (default: the repository's ``notebooks/``).
+    early
+        The worker to run it in, started by the caller before its checks (:func:`~.workers.early_worker`).
     """
     home = home or Home.from_env()
     _check_timeout(cell_timeout)
     params = prepare(report, as_of=as_of, params_path=params_path, overrides=overrides, home=home)
     job = _job(report, params, home=home, notebooks=notebook_dir(notebooks), cell_timeout=cell_timeout)
-    (result,) = run_jobs([job], jobs=1)
+    (result,) = run_jobs([job], jobs=1, warm=early)
     if not result.ok:
         raise NotebookError(
             f"report {report} ({result.as_of}) failed: {result.error}\n"
@@ -227,7 +237,11 @@ def run_all(
 
 
 def run_jobs(
-    prepared: Sequence[Job], *, jobs: int = DEFAULT_JOBS, progress: Any = None, warm: WarmWorkers | None = None
+    prepared: Sequence[Job],
+    *,
+    jobs: int = DEFAULT_JOBS,
+    progress: Any = None,
+    warm: WarmWorkers | EarlyWorker | None = None,
 ) -> list[RunResult]:
     """Execute prepared jobs in worker processes, ``jobs`` at a time; rebuild the index after each.
 
@@ -235,7 +249,8 @@ def run_jobs(
     environment holds no secret but the pseudonymisation salt; its kernel inherits that
     environment. When a slot runs more than one job, each job's worker is instead forked
     from a warm worker (``warm``, if the caller started them, else started here; see
-    :mod:`.workers`). When a worker is done, every file it wrote is scanned for the values of
+    :mod:`.workers`); ``warm`` may instead be the one worker a caller started early for its
+    one job (:func:`~.workers.early_worker`). When a worker is done, every file it wrote is scanned for the values of
     this process's secret variables (:func:`check_for_secrets`).
     """
     from wecom_eval.reporting.index import write_index
@@ -324,7 +339,7 @@ def remove_abandoned(home: Home) -> list[Path]:
     return removed
 
 
-def _run_worker(job: Job, env: Mapping[str, str], warm: WarmWorkers | None = None) -> RunResult:
+def _run_worker(job: Job, env: Mapping[str, str], warm: WarmWorkers | EarlyWorker | None = None) -> RunResult:
     """Run ``job`` in a fresh interpreter with ``env`` (or a child of a warm worker with that
     environment); a crashed worker is a failed run."""
     clock = time.perf_counter()
@@ -341,7 +356,7 @@ def _run_worker(job: Job, env: Mapping[str, str], warm: WarmWorkers | None = Non
             stderr = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
         else:  # a fresh worker (also when the warm worker died unanswered: its child died with it)
             done = subprocess.run(
-                [sys.executable, "-m", "wecom_eval.reporting.worker", str(job_path), str(result_path)],
+                [*WORKER, str(job_path), str(result_path)],
                 env=dict(env),
                 capture_output=True,
                 text=True,

@@ -392,7 +392,7 @@ def _write_sheet(ws: Any, writer: _Writer, table: SheetTable) -> None:
     widths = [_width(c) for c in frame.columns]
     for j, column in enumerate(frame.columns):
         writer.text(ws, row0, j, column, "head")
-    for i, record in enumerate(frame.itertuples(index=False), start=row0 + 1):
+    for i, record in enumerate(frame.itertuples(index=False, name=None), start=row0 + 1):  # plain tuples: no class made
         for j, (column, raw) in enumerate(zip(frame.columns, record, strict=True)):
             fmt_name = table.presented.format_of(column, i - row0 - 1)
             value = writer.cell(ws, i, j, raw, column=column, fmt_name=fmt_name, shown=table.presented)

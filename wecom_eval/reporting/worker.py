@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from wecom_eval.home import HOME_ENV, Home
 from wecom_eval.reporting.jobs import (
@@ -37,7 +37,8 @@ from wecom_eval.reporting.jobs import (
     RunResult,
     result_to_json,
 )
-from wecom_eval.reporting.workers import SERVE
+from wecom_eval.reporting.kernel_fork import KernelSeed, forking, import_kernel_modules, manager_class
+from wecom_eval.reporting.workers import SERVE, WAIT
 
 if TYPE_CHECKING:
     from jupyter_client.manager import AsyncKernelManager
@@ -64,7 +65,7 @@ def _stderr_to(path: Path) -> Iterator[None]:
             os.close(saved)
 
 
-def execute(job: Job) -> RunResult:
+def execute(job: Job, seed: KernelSeed | None = None) -> RunResult:
     """Run one prepared job in this process (the worker side of :func:`~wecom_eval.reporting.runner.run_jobs`).
 
     Expects an environment without secrets (the worker's); sets ``$WECOM_EVAL_RUN_DIR`` for
@@ -84,7 +85,8 @@ def execute(job: Job) -> RunResult:
     clock = time.perf_counter()
     outputs: list[str] = []
     with _stderr_to(staging / KERNEL_LOG):
-        error = _run_notebook(job, staging, executed)
+        error = _run_notebook(job, staging, executed, seed)
+    _loaded()
     if error is None:
         try:
             outputs = publish(staging, job)
@@ -123,15 +125,18 @@ def execute(job: Job) -> RunResult:
     )
 
 
-def _run_notebook(job: Job, staging: Path, executed: Path) -> str | None:
+def _run_notebook(job: Job, staging: Path, executed: Path, seed: KernelSeed | None = None) -> str | None:
     """Execute the job's notebook into ``executed``; None when every cell ran, else what went wrong."""
     try:
-        with _started_kernel(job, staging) as kernel_manager_class:
+        with _started_kernel(job, staging, seed) as kernel_manager_class:
             import papermill  # imported while the kernel starts
+
+            from wecom_eval.reporting.papermill_engine import ENGINE
 
             papermill.execute_notebook(
                 job.notebook,
                 str(executed),
+                engine_name=ENGINE,
                 parameters=job.params,
                 kernel_name=job.kernel,
                 execution_timeout=job.cell_timeout,
@@ -140,6 +145,8 @@ def _run_notebook(job: Job, staging: Path, executed: Path) -> str | None:
                 log_output=False,
                 cwd=str(staging),
                 kernel_manager_class=kernel_manager_class,
+                # Every cell has ended and written what it recorded: no need to wait for a polite exit.
+                shutdown_kernel="immediate",
             )
     except Exception as exc:  # a failed cell, a cell timeout, a dead kernel: the run failed, the notebook is kept
         from papermill.exceptions import PapermillExecutionError
@@ -151,18 +158,22 @@ def _run_notebook(job: Job, staging: Path, executed: Path) -> str | None:
 
 
 @contextmanager
-def _started_kernel(job: Job, cwd: Path) -> Iterator[type[AsyncKernelManager]]:
+def _started_kernel(job: Job, cwd: Path, seed: KernelSeed | None = None) -> Iterator[type[AsyncKernelManager]]:
     """Start the job's kernel at once and hand it to papermill as the kernel manager to use.
 
-    The kernel (a process of its own) then boots while this one imports papermill and
-    nbconvert. Papermill's client finds the kernel started, waits for it to be ready
+    The kernel (a process of its own: ``seed`` made the kernel when given, see
+    :mod:`.kernel_fork`) then boots while this one imports papermill and nbconvert.
+    Papermill's client finds the kernel started, waits for it to be ready
     (``start_timeout``) and shuts it down at the end, as it does a kernel it started; a
     kernel papermill never took is shut down here.
     """
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.utils import run_sync
 
-    manager = AsyncKernelManager(kernel_name=job.kernel)
+    if seed is not None:
+        manager = manager_class()(kernel_name=job.kernel, seed=seed, kernel_log=cwd / KERNEL_LOG)
+    else:
+        manager = AsyncKernelManager(kernel_name=job.kernel)
     # The arguments papermill's client gives a kernel it starts: the same kernel either way.
     arguments = [*KERNEL_ARGS, f"--HistoryManager.hist_file={NO_HISTORY_FILE}"]
     run_sync(manager.start_kernel)(extra_arguments=arguments, cwd=str(cwd))
@@ -178,11 +189,16 @@ def _started_kernel(job: Job, cwd: Path) -> Iterator[type[AsyncKernelManager]]:
     finally:
         if manager.has_kernel:
             run_sync(manager.shutdown_kernel)(now=True)
+        if seed is not None:
+            seed.discard()  # when the kernel never started from it
 
 
-def _die_with_parent() -> None:
-    """End this worker when the command that started it ends, however it ends (SIGKILL included)."""
-    parent = int(os.environ.get(PARENT_ENV) or 0)
+def die_with_parent(parent: int | None = None) -> None:
+    """End this process when ``parent`` ends, however it ends (SIGKILL included).
+
+    ``parent`` defaults to ``$WECOM_EVAL_PARENT_PID``: a worker dies with the command that started it.
+    """
+    parent = int(os.environ.get(PARENT_ENV) or 0) if parent is None else parent
     if sys.platform.startswith("linux"):
         import ctypes
 
@@ -203,58 +219,85 @@ def _die_with_parent() -> None:
 def main(argv: Sequence[str]) -> int:
     """``python -m wecom_eval.reporting.worker JOB.json RESULT.json``: run one job (started by the runner).
 
-    ``--serve`` makes a warm worker instead (:func:`serve`).
+    ``--serve`` makes a warm worker instead (:func:`serve`); ``--wait`` a worker started before
+    its job was known, which reads the line ``JOB.json<TAB>RESULT.json`` on stdin and ends
+    without running anything when stdin closes empty (:class:`~.workers.EarlyWorker`).
     """
     if list(argv) == [SERVE]:
         return serve()
-    if len(argv) != 2:
-        print("usage: python -m wecom_eval.reporting.worker JOB.json RESULT.json | --serve", file=sys.stderr)
+    if len(argv) != 2 and list(argv) != [WAIT]:
+        print("usage: python -m wecom_eval.reporting.worker JOB.json RESULT.json | --serve | --wait", file=sys.stderr)
         return 2
-    _die_with_parent()
+    die_with_parent()
+    # Before any thread starts: the kernel's seed imports the kernel's modules while this process
+    # imports papermill and nbconvert (:mod:`.kernel_fork`).
+    seed = KernelSeed.fork() if forking() else None
     # jsonschema (under papermill, nbformat and kpis.json) registers an "iri" format check when
     # rfc3987-syntax is installed (a Jupyter extra), and that package compiles a grammar on
     # import: seconds per run. No schema a run validates uses the iri formats (a test checks).
     sys.modules.setdefault(SLOW_FORMAT_MODULE, None)  # type: ignore[arg-type]  # None reads as "not installed"
-    job = Job(**json.loads(Path(argv[0]).read_text(encoding="utf-8")))
-    # While the kernel runs the notebook this process only waits: load what publishing needs meanwhile.
-    threading.Thread(target=_load_publishers, name="load-publishers", daemon=True).start()
-    result = execute(job)
-    Path(argv[1]).write_text(json.dumps(result_to_json(result)), encoding="utf-8")
+    _start_loading()
+    paths = sys.stdin.readline().rstrip("\n").split("\t") if list(argv) == [WAIT] else list(argv)
+    if len(paths) != 2:  # the command ran no report after all (a check failed)
+        if seed is not None:
+            seed.discard()
+        return 0
+    job = Job(**json.loads(Path(paths[0]).read_text(encoding="utf-8")))
+    result = execute(job, seed)
+    Path(paths[1]).write_text(json.dumps(result_to_json(result)), encoding="utf-8")
     return 0
 
 
 def serve() -> int:
     """A warm worker (:mod:`.workers`): import what a run needs once, then fork one child per job.
 
-    Reads lines ``JOB.json<TAB>RESULT.json<TAB>LOG`` on stdin; for each, a child runs the job
-    as :func:`main` does, its stdout and stderr in ``LOG``, and this process answers with the
-    child's exit code on a line of its own. Ends when stdin closes.
+    Reads lines ``ID<TAB>JOB.json<TAB>RESULT.json<TAB>LOG`` on stdin; for each, at once, a
+    child runs the job as :func:`main` does, its stdout and stderr in ``LOG``; when a child
+    ends this process answers ``ID<TAB>EXIT CODE`` on a line of its own. Jobs run side by side
+    (the command keeps to its number of slots). Ends when stdin closes and every child has ended.
     """
-    _die_with_parent()
+    die_with_parent()
     answers = os.fdopen(os.dup(1), "w")  # only the answers go to stdout: nothing an import prints
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
     sys.modules.setdefault(SLOW_FORMAT_MODULE, None)  # type: ignore[arg-type]  # see main()
-    _load_publishers(("jupyter_client.manager", "jupyter_core.utils", "papermill", "wecom_eval.reporting.manifest"))
-    _rehearse_html()
-    for line in sys.stdin:
-        job_path, result_path, log_path = line.rstrip("\n").split("\t")
-        pid = os.fork()
-        if pid == 0:
-            _child(job_path, result_path, log_path)
-        _, status = os.waitpid(pid, 0)
-        print(os.waitstatus_to_exitcode(status), file=answers, flush=True)
+    if forking():
+        import_kernel_modules()  # once: each report's kernel is forked with them (:mod:`.kernel_fork`)
+    _load_publishers(
+        (
+            "jupyter_client.manager",
+            "jupyter_core.utils",
+            "wecom_eval.reporting.papermill_engine",
+            "wecom_eval.reporting.manifest",
+        )
+    )
+    _serve_jobs(sys.stdin.fileno(), answers)
     return 0
 
 
-def _rehearse_html() -> None:
-    """Render a one-cell page once, so that what nbconvert compiles on first use (CSS selectors,
-    regular expressions, notebook validators) is compiled already in every forked worker."""
-    with suppress(Exception):  # a real failure shows, and is reported, in the report that meets it
-        import nbformat
+def _serve_jobs(requests: int, answers: IO[str]) -> None:
+    """Fork a child per request line read from ``requests``; answer each child's end. One thread only:
+    this process forks, so it never starts one."""
+    import select
 
-        from wecom_eval.reporting.export import render_html
-
-        render_html(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# -")]), "zh")
+    running: dict[int, str] = {}  # pid → job id
+    pending, open_ = b"", True
+    while open_ or running:
+        readable, _, _ = select.select([requests] if open_ else [], [], [], 0.05 if running else None)
+        if readable:
+            chunk = os.read(requests, 65536)
+            open_ = bool(chunk)
+            *lines, pending = (pending + chunk).split(b"\n")
+            for line in lines:
+                job_id, job_path, result_path, log_path = line.decode().split("\t")
+                pid = os.fork()
+                if pid == 0:
+                    _child(job_path, result_path, log_path)
+                running[pid] = job_id
+        while running:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+            if not pid:
+                break
+            print(f"{running.pop(pid)}\t{os.waitstatus_to_exitcode(status)}", file=answers, flush=True)
 
 
 def _child(job_path: str, result_path: str, log_path: str) -> None:
@@ -276,13 +319,53 @@ def _child(job_path: str, result_path: str, log_path: str) -> None:
         os._exit(code)
 
 
-def _load_publishers(more: Sequence[str] = ()) -> None:
+RUN_MODULES = (
+    "jupyter_client.asynchronous.client",
+    "jupyter_client.manager",
+    "jupyter_core.utils",
+    "papermill",
+    "wecom_eval.reporting.papermill_engine",
+    "wecom_eval.reporting.manifest",
+)
+_loader: threading.Thread | None = None  # the thread loading the publishing modules, when one was started
+
+
+def _start_loading() -> None:
+    """Import what running a notebook needs now, then what publishing needs in a thread while the kernel
+    runs (this process only waits then). Never the same modules in two threads at once: that can
+    fail ("partially initialized module"); :func:`_loaded` waits for the thread before publishing."""
+    global _loader
+    _load_publishers(RUN_MODULES, publishers=False)
+    _loader = threading.Thread(target=_load_publishers_behind, name="load-publishers", daemon=True)
+    _loader.start()
+
+
+def _load_publishers_behind() -> None:
+    """:func:`_load_publishers` at a lower priority (Linux: per thread): the kernel's seed imports
+    meanwhile, and the report waits for it, not for these."""
+    with suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    _load_publishers()
+
+
+def _loaded() -> None:
+    """Wait for the thread of :func:`_start_loading`, if one runs."""
+    if _loader is not None:
+        _loader.join()
+
+
+def _load_publishers(more: Sequence[str] = (), *, publishers: bool = True) -> None:
     """Import the modules :func:`publish` uses (nbconvert, openpyxl's writer, jsonschema …), and ``more``."""
     import importlib
 
-    for name in (*more, "wecom_eval.reporting.export", "wecom_eval.reporting.tables", "wecom_eval.reporting.kpis_json"):
+    modules = ("export", "tables", "kpis_json", "collect") if publishers else ()
+    for name in (*more, *(f"wecom_eval.reporting.{m}" for m in modules)):
         with suppress(Exception):  # an import that fails here fails again, and is reported, in publish
             importlib.import_module(name)
+    if not publishers:
+        return
+    with suppress(Exception):  # what the first page compiles, compiled now (see export.warm_up)
+        importlib.import_module("wecom_eval.reporting.export").warm_up()
 
 
 def _tables_shown(run_dir: Path) -> list[dict[str, Any]]:
@@ -344,4 +427,7 @@ __all__ = ["execute", "main", "publish"]
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    status = main(sys.argv[1:])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)  # the run is written and its kernel gone: skip the interpreter's teardown

@@ -23,6 +23,7 @@ How the verdict is decided (stated in every result):
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
@@ -33,6 +34,7 @@ from ._checks import check_alpha, check_choice, check_count, finite_array
 from ._results import TargetResult, Verdict
 
 Alternative = Literal["greater", "less"]
+Method = Literal["wilson", "exact"]
 
 
 def wilson_bounds(successes: int, n: int, alpha: float) -> tuple[float, float]:
@@ -142,21 +144,23 @@ def proportion_vs_target(
     if not isinstance(target, (int, float)) or not 0.0 <= float(target) <= 1.0:
         raise ValueError(f"target must be a share in [0, 1] (e.g. 0.6 for 60 %); got {target!r}")
     target = float(target)
+    lo, hi = wilson_bounds(successes, n, alpha) if method == "wilson" else clopper_pearson_bounds(successes, n, alpha)
+    p, exact_p = _p_values(successes, n, target, alternative, method)
+    return _result(successes, n, target, alternative, method, alpha, (lo, hi, p, exact_p))
+
+
+def _result(
+    successes: int,
+    n: int,
+    target: float,
+    alternative: Alternative,
+    method: str,
+    alpha: float,
+    found: tuple[float, float, float, float],
+) -> TargetResult:
+    """The result of checked counts from their bounds and p-values ``(lo, hi, p, exact_p)``."""
+    lo, hi, p, exact_p = found
     warnings: list[str] = []
-    p_hat = successes / n
-    if method == "wilson":
-        lo, hi = wilson_bounds(successes, n, alpha)
-        if 0.0 < target < 1.0:
-            z0 = (p_hat - target) / math.sqrt(target * (1 - target) / n)
-            p = float(sps.norm.sf(z0) if alternative == "greater" else sps.norm.cdf(z0))
-        else:
-            p = math.nan
-    else:
-        lo, hi = clopper_pearson_bounds(successes, n, alpha)
-        p = float(sps.binomtest(successes, n, target, alternative=alternative).pvalue)
-    exact_p = float(sps.binomtest(successes, n, target, alternative=alternative).pvalue)
-    if method == "wilson" and not 0.0 < target < 1.0:
-        p = exact_p
     verdict = _verdict(lo, hi, target, alternative)
     if target == 1.0 and alternative == "greater":
         verdict = "met" if successes == n else "missed"
@@ -167,7 +171,7 @@ def proportion_vs_target(
     if n < 30:
         warnings.append(f"only {n} observations: the interval is wide")
     return TargetResult(
-        estimate=p_hat,
+        estimate=successes / n,
         ci_low=lo,
         ci_high=hi,
         p_value=p,
@@ -181,6 +185,54 @@ def proportion_vs_target(
         exact_p_value=exact_p,
         warnings=warnings,
     )
+
+
+def exact_floor_tests(
+    successes: Sequence[int], n: Sequence[int], targets: Sequence[float], alphas: Sequence[float]
+) -> list[tuple[TargetResult, float]]:
+    """Many :func:`proportion_vs_target` results against floors with ``method="exact"``, computed as
+    arrays (the same numbers, one call of each distribution for all), each with the p-value of
+    the other side (``alternative="less"``). Counts must be checked: ``0 <= successes <= n``,
+    ``n >= 1``, targets in [0, 1].
+
+    >>> [(r.verdict, round(p_less, 4)) for r, p_less in exact_floor_tests([45], [100], [0.6], [0.05])]
+    [('missed', 0.0017)]
+    """
+    s, m = np.asarray(successes, dtype=np.int64), np.asarray(n, dtype=np.int64)
+    t, a = np.asarray(targets, dtype=float), np.asarray(alphas, dtype=float)
+    lo, hi = np.zeros(len(s)), np.ones(len(s))
+    some, short = s > 0, s < m  # Clopper-Pearson bounds, as clopper_pearson_bounds
+    lo[some] = sps.beta.ppf(a[some], s[some], m[some] - s[some] + 1)
+    hi[short] = sps.beta.ppf(1 - a[short], s[short] + 1, m[short] - s[short])
+    greater = np.atleast_1d(sps.binom.sf(s - 1, m, t))  # scipy's binomtest, one-sided
+    less = np.atleast_1d(sps.binom.cdf(s, m, t))
+    return [
+        (
+            _result(
+                int(k), int(size), float(v), "greater", "exact", float(al), (float(x), float(y), float(pg), float(pg))
+            ),
+            float(pl),
+        )
+        for k, size, v, al, x, y, pg, pl in zip(s, m, t, a, lo, hi, greater, less, strict=True)
+    ]
+
+
+def _p_values(successes: int, n: int, target: float, alternative: str, method: str) -> tuple[float, float]:
+    """(the test's p-value matching ``method``, the exact binomial test's p-value)."""
+    exact_p = float(sps.binomtest(successes, n, target, alternative=alternative).pvalue)
+    if method == "wilson" and 0.0 < target < 1.0:
+        z0 = (successes / n - target) / math.sqrt(target * (1 - target) / n)
+        return float(sps.norm.sf(z0) if alternative == "greater" else sps.norm.cdf(z0)), exact_p
+    return exact_p, exact_p  # the exact test, or Wilson at a census target
+
+
+def proportion_p_value(successes: int, n: int, *, target: float, alternative: Alternative, method: Method) -> float:
+    """The ``p_value`` of :func:`proportion_vs_target` alone (no bounds), for checked counts.
+
+    >>> proportion_p_value(45, 100, target=0.6, alternative="less", method="exact") < 0.01
+    True
+    """
+    return _p_values(successes, n, float(target), alternative, method)[0]
 
 
 def mean_vs_target(

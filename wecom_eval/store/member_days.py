@@ -9,11 +9,14 @@ written before the keys existed is migrated in one transaction.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import duckdb
-import numpy as np
-import pyarrow as pa
 
 from wecom_eval.store.schema import TABLES
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 MEMBER_DAYS_STORE = "member_activity"
 MEMBER_KEYS = "member_keys"  # userid <-> member_key (1, 2, 3, … in order of first load)
@@ -88,12 +91,16 @@ class MemberKeys:
     """The userid -> member_key dictionary during one load (new userids are added as met)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        import pyarrow as pa  # here, not at the top: the command line's checks read the layout without it
+
         self.con = con
         self.known = con.sql(f"SELECT userid FROM {MEMBER_KEYS} ORDER BY member_key").to_arrow_table()["userid"]
         self.known = self.known.combine_chunks().cast(pa.string())
 
     def encode(self, chunk: pa.Table) -> pa.Table:
         """``chunk`` with its userid column replaced by member_key (key = position in the dictionary + 1)."""
+        import numpy as np
+        import pyarrow as pa
         import pyarrow.compute as pc
 
         userids = chunk.column("userid").combine_chunks()

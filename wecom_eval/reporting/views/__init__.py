@@ -31,7 +31,14 @@ from wecom_eval.reporting.views.adoption import (
     support_table,
     targets,
 )
-from wecom_eval.reporting.views.pilot import MAX_WEEKS, efficiency_evidence, pilot_status, power, show_met_probability
+from wecom_eval.reporting.views.pilot import (
+    MAX_WEEKS,
+    efficiency_evidence,
+    efficiency_sentence,
+    pilot_status,
+    power,
+    show_met_probability,
+)
 from wecom_eval.reporting.views.reviews import (
     best_department,
     branch_trend_figure,
@@ -54,6 +61,7 @@ __all__ = [
     "deadline_status",
     "department_status",
     "efficiency_evidence",
+    "efficiency_sentence",
     "feature_figure",
     "feature_gaps",
     "feature_status",

@@ -209,6 +209,30 @@ def _case(report: Report, sample: pd.DataFrame) -> str:
     )
 
 
+def _pilot_estimates(report: Report) -> tuple[pd.DataFrame, tuple[Any, Any, Any] | None]:
+    """The turnaround records and the pilot's estimates in calendar and in working hours (the
+    first with its design), or None for the estimates when the records allow none."""
+    records = efficiency.turnaround_records(report.warehouse, report.plan, data_through=report.period.end)
+    inference = getattr(report.params, "inference", "auto")
+    n_boot, seed = report.params.n_boot, report.params.seed
+    try:
+        cal, design = efficiency.pilot_did(records, report.plan, inference=inference, n_boot=n_boot, seed=seed)
+        work, _ = efficiency.pilot_did(
+            records, report.plan, outcome="working_hours", inference=inference, n_boot=n_boot, seed=seed
+        )
+    except ValueError:
+        return records, None
+    return records, (cal, design, work)
+
+
+def efficiency_sentence(report: Report) -> str:
+    """The ``sentence`` of :func:`efficiency_evidence` alone, without the evidence's tables and figure."""
+    records, found = _pilot_estimates(report)
+    if found is None:
+        return v(report, "efficiency_not_estimable", reason=_why_not(report, records))
+    return _efficiency_sentence(report, found[0], found[1])[1]
+
+
 def efficiency_evidence(report: Report) -> dict[str, Any]:
     """The pilot's efficiency effect with its evidence.
 
@@ -219,8 +243,7 @@ def efficiency_evidence(report: Report) -> dict[str, Any]:
     there: when the records allow no estimate the sentence says "not measured" and why, the
     other sentences point to it, and the tables and the figure are None (shown as nothing).
     """
-    records = efficiency.turnaround_records(report.warehouse, report.plan, data_through=report.period.end)
-    inference = getattr(report.params, "inference", "auto")
+    records, found = _pilot_estimates(report)
     out: dict[str, Any] = {
         "sentence": "",
         "cells": None,
@@ -229,16 +252,11 @@ def efficiency_evidence(report: Report) -> dict[str, Any]:
         "pretrend": "",
         "case": "",
     }
-    n_boot, seed = report.params.n_boot, report.params.seed
-    try:
-        cal, design = efficiency.pilot_did(records, report.plan, inference=inference, n_boot=n_boot, seed=seed)
-        work, _ = efficiency.pilot_did(
-            records, report.plan, outcome="working_hours", inference=inference, n_boot=n_boot, seed=seed
-        )
-    except ValueError:
+    if found is None:
         out["sentence"] = v(report, "efficiency_not_estimable", reason=_why_not(report, records))
         out["pretrend"] = out["case"] = v(report, "efficiency_see_above")
         return out
+    cal, design, work = found
     out["row"], out["sentence"] = _efficiency_sentence(report, cal, design)
     sample, _ = efficiency.launch_sample(records, report.plan)
     cells = efficiency.cell_means(sample)
@@ -254,6 +272,7 @@ def efficiency_evidence(report: Report) -> dict[str, Any]:
 __all__ = [
     "MAX_WEEKS",
     "efficiency_evidence",
+    "efficiency_sentence",
     "pilot_status",
     "power",
     "show_met_probability",
