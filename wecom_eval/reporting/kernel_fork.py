@@ -34,7 +34,7 @@ from contextlib import suppress
 from functools import cache
 from pathlib import Path
 from queue import Empty
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
     from jupyter_client.asynchronous.client import AsyncKernelClient
@@ -162,10 +162,25 @@ def _seed(pipe: int, worker: int) -> None:
     except BaseException:
         traceback.print_exc()
     finally:
-        with suppress(Exception):
-            sys.stdout.flush()
-            sys.stderr.flush()
-        os._exit(code)
+        exit_now(code)
+
+
+def exit_now(code: int) -> NoReturn:
+    """End this process at once with ``code``, its output flushed: a forked process must not run
+    what its parent would at exit (atexit handlers, finalizers of objects it inherited)."""
+    with suppress(Exception):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(code)
+
+
+def output_to(log_path: str | Path) -> None:
+    """Send this process's stdout and stderr to ``log_path`` (appended) and read stdin from nowhere."""
+    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
 
 
 def _become_kernel(request: Mapping[str, Any]) -> None:
@@ -174,11 +189,7 @@ def _become_kernel(request: Mapping[str, Any]) -> None:
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
-    log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    os.dup2(log, 1)
-    os.dup2(log, 2)
-    os.close(log)
-    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+    output_to(request["log"])
     launcher = importlib.import_module(LAUNCHER)
     sys.argv = [str(launcher.__file__), *request["args"]]
 
@@ -295,8 +306,10 @@ __all__ = [
     "ForkedKernel",
     "KernelSeed",
     "client_class",
+    "exit_now",
     "forking",
     "import_kernel_modules",
     "launcher_args",
     "manager_class",
+    "output_to",
 ]

@@ -37,7 +37,14 @@ from wecom_eval.reporting.jobs import (
     RunResult,
     result_to_json,
 )
-from wecom_eval.reporting.kernel_fork import KernelSeed, forking, import_kernel_modules, manager_class
+from wecom_eval.reporting.kernel_fork import (
+    KernelSeed,
+    exit_now,
+    forking,
+    import_kernel_modules,
+    manager_class,
+    output_to,
+)
 from wecom_eval.reporting.workers import SERVE, WAIT
 
 if TYPE_CHECKING:
@@ -304,19 +311,13 @@ def _child(job_path: str, result_path: str, log_path: str) -> None:
     """The forked worker of one job: never returns."""
     code = 1
     try:
-        log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        os.dup2(log, 1)
-        os.dup2(log, 2)
-        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+        output_to(log_path)
         os.environ[PARENT_ENV] = str(os.getppid())  # this child dies with the warm worker
         code = main([job_path, result_path])
     except BaseException:
         traceback.print_exc()
     finally:
-        with suppress(Exception):
-            sys.stdout.flush()
-            sys.stderr.flush()
-        os._exit(code)
+        exit_now(code)
 
 
 RUN_MODULES = (
@@ -427,7 +428,4 @@ __all__ = ["execute", "main", "publish"]
 
 
 if __name__ == "__main__":
-    status = main(sys.argv[1:])
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(status)  # the run is written and its kernel gone: skip the interpreter's teardown
+    exit_now(main(sys.argv[1:]))  # the run is written and its kernel gone: skip the interpreter's teardown
