@@ -14,7 +14,8 @@ The six report notebooks on the default demo company. Each contender runs as its
     ``wecom-eval run weekly --as-of …`` start to exit, every process of it (command, worker,
     kernel, export).
 
-The baseline is the same code at ``--before`` (default ``main``), unpacked with ``git archive``
+The baseline is the same code at ``--before`` (default :data:`BEFORE`, ``main`` before the
+cells were computed once), unpacked with ``git archive``
 and put first on ``PYTHONPATH``; both run in the same interpreter with the same packages,
 against the same warehouse (read only), alternating, the order flipped every round.
 """
@@ -31,6 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _harness as h  # noqa: E402
 
+BEFORE = "727a2ae"  # main of 5 Dec 2026 before this round: the cells as they were
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ("weekly", "monthly", "launch-review", "promotion-review", "deepening-review", "quarterly")
 
@@ -71,7 +73,7 @@ def _as_of(home: Path, report: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--before", default="main", help="the commit to compare with (default main)")
+    parser.add_argument("--before", default=BEFORE, help=f"the commit to compare with (default {BEFORE})")
     parser.add_argument("--home", type=Path, help="a demo home to read (default: one made with `wecom-eval demo`)")
     parser.add_argument("--notebooks", nargs="*", default=list(NOTEBOOKS))
     parser.add_argument("--rounds", type=int, default=3)
