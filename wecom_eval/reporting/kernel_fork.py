@@ -52,12 +52,17 @@ def forking() -> bool:
     return sys.platform.startswith("linux") and os.environ.get(FORK_ENV, "1") != "0"
 
 
+def import_quietly(names: Sequence[str]) -> None:
+    """Import ``names`` ahead of their use; one that fails here fails again, and is reported, where it is used."""
+    for name in names:
+        with suppress(Exception):
+            importlib.import_module(name)
+
+
 def import_kernel_modules() -> None:
     """Import :data:`KERNEL_MODULES` with matplotlib's default backend set as ipykernel sets it."""
     os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
-    for name in KERNEL_MODULES:
-        with suppress(Exception):  # an import that fails here fails again, and is reported, in the notebook
-            importlib.import_module(name)
+    import_quietly(KERNEL_MODULES)
 
 
 class ForkedKernel:
@@ -309,6 +314,7 @@ __all__ = [
     "exit_now",
     "forking",
     "import_kernel_modules",
+    "import_quietly",
     "launcher_args",
     "manager_class",
     "output_to",

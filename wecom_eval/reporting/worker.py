@@ -42,6 +42,7 @@ from wecom_eval.reporting.kernel_fork import (
     exit_now,
     forking,
     import_kernel_modules,
+    import_quietly,
     manager_class,
     output_to,
 )
@@ -136,7 +137,7 @@ def _run_notebook(job: Job, staging: Path, executed: Path, seed: KernelSeed | No
     """Execute the job's notebook into ``executed``; None when every cell ran, else what went wrong."""
     try:
         with _started_kernel(job, staging, seed) as kernel_manager_class:
-            import papermill  # imported while the kernel starts
+            import papermill  # imported already (RUN_MODULES), while the kernel's seed imports
 
             from wecom_eval.reporting.papermill_engine import ENGINE
 
@@ -269,14 +270,8 @@ def serve() -> int:
     sys.modules.setdefault(SLOW_FORMAT_MODULE, None)  # type: ignore[arg-type]  # see main()
     if forking():
         import_kernel_modules()  # once: each report's kernel is forked with them (:mod:`.kernel_fork`)
-    _load_publishers(
-        (
-            "jupyter_client.manager",
-            "jupyter_core.utils",
-            "wecom_eval.reporting.papermill_engine",
-            "wecom_eval.reporting.manifest",
-        )
-    )
+    import_quietly(RUN_MODULES)
+    _load_publishers()
     _serve_jobs(sys.stdin.fileno(), answers)
     return 0
 
@@ -336,7 +331,7 @@ def _start_loading() -> None:
     runs (this process only waits then). Never the same modules in two threads at once: that can
     fail ("partially initialized module"); :func:`_loaded` waits for the thread before publishing."""
     global _loader
-    _load_publishers(RUN_MODULES, publishers=False)
+    import_quietly(RUN_MODULES)
     _loader = threading.Thread(target=_load_publishers_behind, name="load-publishers", daemon=True)
     _loader.start()
 
@@ -355,18 +350,12 @@ def _loaded() -> None:
         _loader.join()
 
 
-def _load_publishers(more: Sequence[str] = (), *, publishers: bool = True) -> None:
-    """Import the modules :func:`publish` uses (nbconvert, openpyxl's writer, jsonschema …), and ``more``."""
-    import importlib
-
-    modules = ("export", "tables", "kpis_json", "collect") if publishers else ()
-    for name in (*more, *(f"wecom_eval.reporting.{m}" for m in modules)):
-        with suppress(Exception):  # an import that fails here fails again, and is reported, in publish
-            importlib.import_module(name)
-    if not publishers:
-        return
-    with suppress(Exception):  # what the first page compiles, compiled now (see export.warm_up)
-        importlib.import_module("wecom_eval.reporting.export").warm_up()
+def _load_publishers() -> None:
+    """Import the modules :func:`publish` uses (nbconvert, openpyxl's writer, jsonschema …) and compile
+    what the first page compiles (:func:`~wecom_eval.reporting.export.warm_up`)."""
+    import_quietly([f"wecom_eval.reporting.{m}" for m in ("export", "tables", "kpis_json", "collect")])
+    with suppress(Exception):
+        sys.modules["wecom_eval.reporting.export"].warm_up()
 
 
 def _tables_shown(run_dir: Path) -> list[dict[str, Any]]:

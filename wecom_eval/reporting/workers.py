@@ -37,6 +37,13 @@ WAIT = "--wait"  # python -m wecom_eval.reporting.worker --wait: a worker starte
 WARM_WORKERS = sys.platform.startswith("linux")  # a warm worker forks; elsewhere each report starts afresh
 
 
+def _start(mode: str, env: Mapping[str, str], *, stderr: int) -> subprocess.Popen[str]:
+    """A worker in ``mode`` (:data:`SERVE`, :data:`WAIT`), talking through its stdin and stdout."""
+    return subprocess.Popen(
+        [*WORKER, mode], env=dict(env), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, text=True
+    )
+
+
 def run_environment(home: Home, salt_env: str) -> dict[str, str]:
     """A worker's environment: this one without secrets but the salt (``salt_env``), and what keeps
     the worker and its kernel writing only under the home."""
@@ -86,14 +93,7 @@ class WarmWorkers:
     def _running(self) -> subprocess.Popen[str]:
         """The warm worker, started when there is none (first use, or the last one died). Lock held."""
         if self._process is None:
-            self._process = subprocess.Popen(
-                [*WORKER, SERVE],
-                env=self.env,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                text=True,
-            )
+            self._process = _start(SERVE, self.env, stderr=subprocess.DEVNULL)
             reader = threading.Thread(target=self._read, args=(self._process,), name="warm-worker", daemon=True)
             reader.start()
             self._readers.append(reader)
@@ -165,14 +165,7 @@ class EarlyWorker:
 
     def __init__(self, env: Mapping[str, str]) -> None:
         self.env = dict(env)
-        self._process = subprocess.Popen(
-            [*WORKER, WAIT],
-            env=self.env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        self._process = _start(WAIT, self.env, stderr=subprocess.STDOUT)
         self._used = False
 
     def __enter__(self) -> EarlyWorker:
